@@ -1,0 +1,36 @@
+// The engine's own error category: typed failures of its primitives (timeouts, full queues,
+// closed channels) as boost::system::error_code values.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <type_traits>
+
+namespace companion::engine {
+
+enum class errc {
+    timeout = 1,   ///< a deadline expired before the operation completed
+    cancelled,     ///< the operation was cancelled by its owner (shutdown, parent cancel)
+    queue_full,    ///< a bounded queue refused an item instead of growing
+    closed,        ///< the channel or queue was closed
+    shutting_down, ///< the runtime is stopping and accepts no new work
+    task_failed,   ///< a child task of a group ended with an exception
+};
+
+const boost::system::error_category& engine_category() noexcept;
+
+inline boost::system::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), engine_category()};
+}
+
+/// Throws boost::system::system_error carrying the engine error `e`.
+[[noreturn]] void throw_error(errc e, const char* what = "");
+
+/// True when `ec` means the operation was cancelled (Asio's operation_aborted or errc::cancelled).
+bool is_cancellation(const boost::system::error_code& ec) noexcept;
+
+} // namespace companion::engine
+
+template <>
+struct boost::system::is_error_code_enum<companion::engine::errc> : std::true_type {};

@@ -1,0 +1,375 @@
+// Line formatting (text or JSON), redaction and the spdlog sink behind engine::logger.
+#include "engine/log.hpp"
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace companion::engine {
+namespace {
+
+bool is_token_char(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+
+std::string url_encode(std::string_view s) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (is_token_char(c) || c == '.' || c == '~') {
+            out.push_back(c);
+        } else {
+            out.push_back('%');
+            out.push_back(hex[u >> 4]);
+            out.push_back(hex[u & 0x0F]);
+        }
+    }
+    return out;
+}
+
+void replace_all(std::string& text, std::string_view needle, std::string_view with) {
+    if (needle.empty()) {
+        return;
+    }
+    std::size_t pos = 0;
+    while ((pos = text.find(needle, pos)) != std::string::npos) {
+        text.replace(pos, needle.size(), with);
+        pos += with.size();
+    }
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (char c : s) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                std::array<char, 8> buf{};
+                std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(c));
+                out += buf.data();
+            } else {
+                out.push_back(c);
+            }
+        }
+    }
+    out.push_back('"');
+}
+
+bool needs_quotes(std::string_view s) noexcept {
+    if (s.empty()) {
+        return true;
+    }
+    return std::any_of(s.begin(), s.end(), [](char c) {
+        return c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20;
+    });
+}
+
+void append_number(std::string& out, const log_field& f) {
+    std::array<char, 32> buf{};
+    int n = 0;
+    switch (f.type()) {
+    case log_field::kind::signed_int:
+        n = std::snprintf(buf.data(), buf.size(), "%lld", static_cast<long long>(f.i()));
+        break;
+    case log_field::kind::unsigned_int:
+        n = std::snprintf(buf.data(), buf.size(), "%llu", static_cast<unsigned long long>(f.u()));
+        break;
+    case log_field::kind::floating:
+        n = std::snprintf(buf.data(), buf.size(), "%.6g", f.d());
+        break;
+    default:
+        break;
+    }
+    out.append(buf.data(), static_cast<std::size_t>(std::max(n, 0)));
+}
+
+void append_timestamp(std::string& out) {
+    const auto now = std::chrono::system_clock::now();
+    const auto secs = std::chrono::system_clock::to_time_t(now);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::array<char, 40> buf{};
+    const auto n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+    out.append(buf.data(), n);
+    std::snprintf(buf.data(), buf.size(), ".%03dZ", static_cast<int>(ms));
+    out += buf.data();
+}
+
+spdlog::level::level_enum to_spdlog(log_level level) noexcept {
+    switch (level) {
+    case log_level::trace:
+        return spdlog::level::trace;
+    case log_level::debug:
+        return spdlog::level::debug;
+    case log_level::info:
+        return spdlog::level::info;
+    case log_level::warn:
+        return spdlog::level::warn;
+    case log_level::error:
+        return spdlog::level::err;
+    case log_level::critical:
+        return spdlog::level::critical;
+    case log_level::off:
+        return spdlog::level::off;
+    }
+    return spdlog::level::info;
+}
+
+} // namespace
+
+bool parse_log_level(std::string_view text, log_level& out) noexcept {
+    static constexpr std::array<std::pair<std::string_view, log_level>, 8> words{{
+        {"trace", log_level::trace},
+        {"debug", log_level::debug},
+        {"info", log_level::info},
+        {"warn", log_level::warn},
+        {"warning", log_level::warn},
+        {"error", log_level::error},
+        {"critical", log_level::critical},
+        {"off", log_level::off},
+    }};
+    for (const auto& [word, level] : words) {
+        if (word == text) {
+            out = level;
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string_view to_string(log_level level) noexcept {
+    switch (level) {
+    case log_level::trace:
+        return "trace";
+    case log_level::debug:
+        return "debug";
+    case log_level::info:
+        return "info";
+    case log_level::warn:
+        return "warn";
+    case log_level::error:
+        return "error";
+    case log_level::critical:
+        return "critical";
+    case log_level::off:
+        return "off";
+    }
+    return "info";
+}
+
+void redactor::add_secret(std::string_view secret) {
+    if (secret.size() < 6) {
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    for (std::string form : {std::string(secret), url_encode(secret)}) {
+        if (std::find(secrets_.begin(), secrets_.end(), form) == secrets_.end()) {
+            secrets_.push_back(std::move(form));
+        }
+    }
+    // Longest first, so a secret that contains another is masked whole.
+    std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) {
+        return a.size() > b.size();
+    });
+}
+
+std::string redactor::redact(std::string_view text) const {
+    std::string out(text);
+    redact_in_place(out);
+    return out;
+}
+
+void redactor::redact_in_place(std::string& text) const {
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& s : secrets_) {
+            replace_all(text, s, mask);
+        }
+    }
+    redact_token_shapes(text);
+}
+
+void redactor::clear() {
+    std::lock_guard lock(mutex_);
+    secrets_.clear();
+}
+
+redactor& secrets() {
+    static redactor instance;
+    return instance;
+}
+
+void redact_token_shapes(std::string& text) {
+    // <5+ digits> ':' <30+ token chars>, the shape of a Telegram bot token, raw or with the colon
+    // URL-encoded as %3A.
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t colon_len = 0;
+        if (text[i] == ':') {
+            colon_len = 1;
+        } else if (text.compare(i, 3, "%3A") == 0 || text.compare(i, 3, "%3a") == 0) {
+            colon_len = 3;
+        }
+        if (colon_len == 0) {
+            ++i;
+            continue;
+        }
+        std::size_t start = i;
+        while (start > 0 && is_digit(text[start - 1])) {
+            --start;
+        }
+        std::size_t end = i + colon_len;
+        while (end < text.size() && is_token_char(text[end])) {
+            ++end;
+        }
+        if (i - start >= 5 && end - (i + colon_len) >= 30) {
+            text.replace(start, end - start, redactor::mask);
+            i = start + redactor::mask.size();
+        } else {
+            i += colon_len;
+        }
+    }
+}
+
+struct logger::impl {
+    std::shared_ptr<spdlog::logger> sink_logger;
+    std::mutex capture_mutex;
+    std::function<void(log_level, std::string_view)> capture;
+    bool quiet = false;
+};
+
+logger::logger() : logger(config{}) {}
+
+logger::logger(config cfg) : impl_(std::make_unique<impl>()) {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    impl_->sink_logger = std::make_shared<spdlog::logger>("companion", std::move(sink));
+    impl_->sink_logger->set_pattern("%v");
+    impl_->sink_logger->set_level(spdlog::level::trace);
+    impl_->sink_logger->flush_on(spdlog::level::trace);
+    configure(cfg);
+}
+
+logger::~logger() = default;
+
+void logger::configure(config cfg) {
+    level_ = cfg.level;
+    format_ = cfg.format;
+}
+
+std::string logger::format(log_level level, std::string_view event, log_fields fields) const {
+    std::string line;
+    line.reserve(128);
+    if (format_ == log_format::json) {
+        line += "{\"ts\":\"";
+        append_timestamp(line);
+        line += "\",\"level\":\"";
+        line += to_string(level);
+        line += "\",\"event\":";
+        append_json_string(line, event);
+        for (const auto& f : fields) {
+            line.push_back(',');
+            append_json_string(line, f.key());
+            line.push_back(':');
+            switch (f.type()) {
+            case log_field::kind::string:
+                append_json_string(line, f.str());
+                break;
+            case log_field::kind::boolean:
+                line += f.u() != 0 ? "true" : "false";
+                break;
+            default:
+                append_number(line, f);
+            }
+        }
+        line.push_back('}');
+    } else {
+        append_timestamp(line);
+        line.push_back(' ');
+        std::string lv(to_string(level));
+        std::transform(lv.begin(), lv.end(), lv.begin(), [](char c) { return static_cast<char>(c - 32); });
+        lv.resize(5, ' ');
+        line += lv;
+        line.push_back(' ');
+        line += event;
+        for (const auto& f : fields) {
+            line.push_back(' ');
+            line += f.key();
+            line.push_back('=');
+            switch (f.type()) {
+            case log_field::kind::string:
+                if (needs_quotes(f.str())) {
+                    append_json_string(line, f.str());
+                } else {
+                    line += f.str();
+                }
+                break;
+            case log_field::kind::boolean:
+                line += f.u() != 0 ? "true" : "false";
+                break;
+            default:
+                append_number(line, f);
+            }
+        }
+    }
+    secrets().redact_in_place(line);
+    return line;
+}
+
+void logger::write(log_level level, std::string_view event, log_fields fields) {
+    if (!enabled(level)) {
+        return;
+    }
+    const std::string line = format(level, event, fields);
+    bool quiet = false;
+    {
+        std::lock_guard lock(impl_->capture_mutex);
+        if (impl_->capture) {
+            impl_->capture(level, line);
+        }
+        quiet = impl_->quiet;
+    }
+    if (!quiet) {
+        impl_->sink_logger->log(to_spdlog(level), "{}", line);
+    }
+}
+
+void logger::set_capture(std::function<void(log_level, std::string_view)> capture, bool quiet) {
+    std::lock_guard lock(impl_->capture_mutex);
+    impl_->quiet = capture ? quiet : false;
+    impl_->capture = std::move(capture);
+}
+
+logger& log() {
+    static logger instance;
+    return instance;
+}
+
+} // namespace companion::engine
