@@ -1,0 +1,132 @@
+// SQL of the conversation repository.
+#include "storage/conversation.hpp"
+
+#include "storage/error.hpp"
+#include "storage/statement.hpp"
+
+#include <SQLiteCpp/Exception.h>
+
+#include <algorithm>
+
+namespace companion::storage {
+
+using detail::statement_scope;
+
+std::string_view to_string(speaker s) noexcept {
+    return s == speaker::user ? "user" : "assistant";
+}
+
+conversation_repository::conversation_repository(database& db) try
+    : db_(db),
+      append_(db.connection(),
+              "INSERT INTO conversation_turns (user_id, persona_id, role, text, created_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5)"),
+      // The newest N by the index, then re-sorted oldest first.
+      last_turns_(db.connection(),
+                  "SELECT id, user_id, persona_id, role, text, created_at FROM ("
+                  "SELECT * FROM conversation_turns WHERE user_id = ?1 AND persona_id = ?2 "
+                  "ORDER BY id DESC LIMIT ?3) ORDER BY id ASC"),
+      summary_(db.connection(),
+               "SELECT text, covered_turn_id, updated_at FROM conversation_summaries "
+               "WHERE user_id = ?1 AND persona_id = ?2"),
+      set_summary_(
+          db.connection(),
+          "INSERT INTO conversation_summaries (user_id, persona_id, text, covered_turn_id, updated_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (user_id, persona_id) DO UPDATE SET "
+          "text = excluded.text, covered_turn_id = excluded.covered_turn_id, "
+          "updated_at = excluded.updated_at"),
+      since_summary_(
+          db.connection(),
+          "SELECT count(*) FROM conversation_turns WHERE user_id = ?1 AND persona_id = ?2 AND id > "
+          "COALESCE((SELECT covered_turn_id FROM conversation_summaries "
+          "WHERE user_id = ?1 AND persona_id = ?2), 0)") {
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "prepare conversation statements");
+}
+
+std::int64_t conversation_repository::append(std::int64_t user_id,
+                                             std::string_view persona_id,
+                                             speaker role,
+                                             std::string_view text,
+                                             timestamp now) try {
+    statement_scope scope(append_);
+    append_.bind(1, user_id);
+    detail::bind_text(append_, 2, persona_id);
+    detail::bind_text(append_, 3, to_string(role));
+    detail::bind_text(append_, 4, text);
+    detail::bind_time(append_, 5, now);
+    append_.exec();
+    return db_.connection().getLastInsertRowid();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "conversation.append");
+}
+
+std::vector<turn> conversation_repository::last_turns(std::int64_t user_id,
+                                                      std::string_view persona_id,
+                                                      std::size_t limit) try {
+    statement_scope scope(last_turns_);
+    last_turns_.bind(1, user_id);
+    detail::bind_text(last_turns_, 2, persona_id);
+    last_turns_.bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000)));
+    std::vector<turn> out;
+    out.reserve(std::min<std::size_t>(limit, 64));
+    while (last_turns_.executeStep()) {
+        out.push_back(turn{
+            .id = last_turns_.getColumn(0).getInt64(),
+            .user_id = last_turns_.getColumn(1).getInt64(),
+            .persona_id = last_turns_.getColumn(2).getString(),
+            .role = last_turns_.getColumn(3).getString() == "user" ? speaker::user : speaker::assistant,
+            .text = last_turns_.getColumn(4).getString(),
+            .created = detail::time_of(last_turns_.getColumn(5)),
+        });
+    }
+    return out;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "conversation.last_turns");
+}
+
+std::optional<conversation_summary> conversation_repository::summary(std::int64_t user_id,
+                                                                     std::string_view persona_id) try {
+    statement_scope scope(summary_);
+    summary_.bind(1, user_id);
+    detail::bind_text(summary_, 2, persona_id);
+    if (!summary_.executeStep()) {
+        return std::nullopt;
+    }
+    return conversation_summary{
+        .text = summary_.getColumn(0).getString(),
+        .covered_turn_id = summary_.getColumn(1).getInt64(),
+        .updated = detail::time_of(summary_.getColumn(2)),
+    };
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "conversation.summary");
+}
+
+void conversation_repository::set_summary(std::int64_t user_id,
+                                          std::string_view persona_id,
+                                          std::string_view text,
+                                          std::int64_t covered_turn_id,
+                                          timestamp now) try {
+    statement_scope scope(set_summary_);
+    set_summary_.bind(1, user_id);
+    detail::bind_text(set_summary_, 2, persona_id);
+    detail::bind_text(set_summary_, 3, text);
+    set_summary_.bind(4, covered_turn_id);
+    detail::bind_time(set_summary_, 5, now);
+    set_summary_.exec();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "conversation.set_summary");
+}
+
+std::int64_t conversation_repository::turns_since_summary(std::int64_t user_id,
+                                                          std::string_view persona_id) try {
+    statement_scope scope(since_summary_);
+    since_summary_.bind(1, user_id);
+    detail::bind_text(since_summary_, 2, persona_id);
+    since_summary_.executeStep();
+    return since_summary_.getColumn(0).getInt64();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "conversation.turns_since_summary");
+}
+
+} // namespace companion::storage

@@ -1,0 +1,267 @@
+// Opening, migrating, transactions and checkpoints of the bot's SQLite database.
+#include "storage/database.hpp"
+
+#include "engine/log.hpp"
+#include "storage/error.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <sqlite3.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace companion::storage {
+namespace {
+
+// The loop connection and the checkpoint connection are each used by one thread at a time, so
+// SQLite's per-connection mutex is pure overhead.
+constexpr int open_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+
+[[noreturn]] void throw_open_error(const SQLite::Exception& e, const database_config& config) {
+    const errc code = from_sqlite(e.getExtendedErrorCode());
+    const std::string path = config.path.string();
+    std::string what;
+    switch (code) {
+    case errc::corrupt:
+        what = "database file " + path + " is corrupt or not a SQLite database (" + e.what() +
+               "); restore it from a backup or move it away";
+        break;
+    case errc::locked:
+        what = "database " + path +
+               " is locked by another connection (is another bot instance running?); "
+               "gave up after " +
+               std::to_string(config.busy_timeout.count()) + " ms";
+        break;
+    case errc::cannot_open:
+        what = "cannot open database file " + path + " (" + e.what() +
+               "); check that the directory exists and is writable";
+        break;
+    case errc::disk_full:
+        what = "disk is full while opening database " + path + " (" + e.what() + ")";
+        break;
+    default:
+        what = "cannot open database " + path + ": " + e.what();
+        break;
+    }
+    throw error(code, what);
+}
+
+checkpoint_result run_checkpoint(SQLite::Database& conn, int mode) {
+    int wal = 0;
+    int copied = 0;
+    sqlite3* handle = conn.getHandle();
+    const int rc = sqlite3_wal_checkpoint_v2(handle, nullptr, mode, &wal, &copied);
+    if (rc == SQLITE_BUSY) {
+        return {.wal_frames = wal, .checkpointed_frames = copied, .busy = true};
+    }
+    if (rc != SQLITE_OK) {
+        throw error(from_sqlite(sqlite3_extended_errcode(handle)),
+                    std::string("WAL checkpoint failed: ") + sqlite3_errmsg(handle));
+    }
+    return {.wal_frames = wal, .checkpointed_frames = copied};
+}
+
+void exec_statement(SQLite::Statement& s) {
+    // tryReset, not reset: reset() rethrows the error of the previous step, which a failed
+    // COMMIT leaves behind.
+    s.tryReset();
+    s.exec();
+}
+
+} // namespace
+
+database::database(database_config config, std::span<const migration> migrations)
+    : config_(std::move(config)), migrations_(migrations) {
+    open_main();
+    migrate();
+    try {
+        begin_ = std::make_unique<SQLite::Statement>(*db_, "BEGIN IMMEDIATE");
+        commit_ = std::make_unique<SQLite::Statement>(*db_, "COMMIT");
+        rollback_ = std::make_unique<SQLite::Statement>(*db_, "ROLLBACK");
+        savepoint_ = std::make_unique<SQLite::Statement>(*db_, "SAVEPOINT companion_nested");
+        release_ = std::make_unique<SQLite::Statement>(*db_, "RELEASE companion_nested");
+        rollback_to_ = std::make_unique<SQLite::Statement>(*db_, "ROLLBACK TO companion_nested");
+        checkpoint_db_ = std::make_unique<SQLite::Database>(config_.path.string(),
+                                                            open_flags,
+                                                            static_cast<int>(config_.busy_timeout.count()));
+    } catch (const SQLite::Exception& e) {
+        throw_open_error(e, config_);
+    }
+    // Our hook replaces SQLite's automatic checkpointer (which is itself a WAL hook): commits on
+    // the loop never run a checkpoint, they only count frames.
+    sqlite3_wal_hook(db_->getHandle(), &database::on_wal_commit, this);
+}
+
+database::~database() = default;
+
+void database::open_main() {
+    try {
+        db_ = std::make_unique<SQLite::Database>(config_.path.string(),
+                                                 open_flags,
+                                                 static_cast<int>(config_.busy_timeout.count()));
+        // The first statement reads the header: a file of garbage fails here with NOTADB.
+        const std::string mode = db_->execAndGet("PRAGMA journal_mode = WAL").getString();
+        if (mode != "wal") {
+            throw error(errc::cannot_open,
+                        "database " + config_.path.string() + " cannot use WAL journaling (mode is " + mode +
+                            "); it must be on a local file system");
+        }
+        db_->exec(config_.synchronous == synchronous_mode::full ? "PRAGMA synchronous = FULL"
+                                                                : "PRAGMA synchronous = NORMAL");
+        db_->exec("PRAGMA foreign_keys = ON");
+        db_->exec("PRAGMA wal_autocheckpoint = 0");
+        db_->exec("PRAGMA journal_size_limit = " + std::to_string(config_.wal_size_limit_bytes));
+    } catch (const SQLite::Exception& e) {
+        throw_open_error(e, config_);
+    }
+}
+
+void database::migrate() {
+    const int latest = latest_version();
+    const std::string path = config_.path.string();
+    int current = 0;
+    try {
+        // The write lock is taken before reading the version, so two processes never migrate at
+        // once, and a database another instance is writing to is refused at start.
+        db_->exec("BEGIN IMMEDIATE");
+        current = db_->execAndGet("PRAGMA user_version").getInt();
+    } catch (const SQLite::Exception& e) {
+        db_->tryExec("ROLLBACK");
+        throw_open_error(e, config_);
+    }
+    if (current > latest) {
+        db_->tryExec("ROLLBACK");
+        throw error(errc::schema_too_new,
+                    "database schema version " + std::to_string(current) +
+                        " is newer than this binary supports (" + std::to_string(latest) +
+                        "); upgrade the bot");
+    }
+    if (current == latest) {
+        db_->exec("COMMIT");
+        return;
+    }
+    const int from = current;
+    for (int version = current; version < latest; ++version) {
+        const migration& step = migrations_[static_cast<std::size_t>(version)];
+        try {
+            if (version != from) {
+                db_->exec("BEGIN IMMEDIATE");
+            }
+            db_->exec(std::string(step.sql));
+            db_->exec("PRAGMA user_version = " + std::to_string(version + 1));
+            db_->exec("COMMIT");
+        } catch (const SQLite::Exception& e) {
+            db_->tryExec("ROLLBACK");
+            const errc code = from_sqlite(e.getExtendedErrorCode());
+            throw error(code == errc::locked ? errc::locked : errc::migration_failed,
+                        "migration of " + path + " to version " + std::to_string(version + 1) + " (" +
+                            std::string(step.name) + ") failed: " + e.what() +
+                            "; the database stays at version " + std::to_string(version));
+        }
+        engine::log().info("storage.migration_step", {{"to", version + 1}, {"name", step.name}});
+    }
+    engine::log().info("storage.migrated", {{"from", from}, {"to", latest}, {"path", path}});
+}
+
+int database::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
+    static_cast<database*>(self)->wal_frames_ = frames;
+    return SQLITE_OK;
+}
+
+int database::schema_version() {
+    try {
+        return db_->execAndGet("PRAGMA user_version").getInt();
+    } catch (const SQLite::Exception& e) {
+        rethrow(e, "read schema version");
+    }
+}
+
+std::string database::integrity_check() {
+    try {
+        SQLite::Statement check(*db_, "PRAGMA integrity_check");
+        std::string out;
+        while (check.executeStep()) {
+            if (!out.empty()) {
+                out += '\n';
+            }
+            out += check.getColumn(0).getString();
+        }
+        return out;
+    } catch (const SQLite::Exception& e) {
+        rethrow(e, "integrity check");
+    }
+}
+
+engine::awaitable<checkpoint_result> database::checkpoint(engine::offload_pool& pool, checkpoint_mode mode) {
+    if (checkpoint_running_) {
+        co_return checkpoint_result{.skipped = true};
+    }
+    checkpoint_running_ = true;
+    struct running_flag {
+        bool& flag;
+        ~running_flag() { flag = false; }
+    } guard{checkpoint_running_};
+    SQLite::Database* conn = checkpoint_db_.get();
+    const int sqlite_mode =
+        mode == checkpoint_mode::passive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_TRUNCATE;
+    checkpoint_result result =
+        co_await pool.run([conn, sqlite_mode] { return run_checkpoint(*conn, sqlite_mode); });
+    co_return result;
+}
+
+transaction::transaction(database& db) : db_(db), nested_(db.depth_ > 0) {
+    try {
+        exec_statement(nested_ ? *db_.savepoint_ : *db_.begin_);
+    } catch (const SQLite::Exception& e) {
+        rethrow(e, nested_ ? "begin savepoint" : "begin transaction");
+    }
+    ++db_.depth_;
+}
+
+transaction::~transaction() {
+    if (open_) {
+        rollback();
+    }
+}
+
+void transaction::commit() {
+    if (!open_) {
+        throw std::logic_error("storage::transaction committed after it ended");
+    }
+    try {
+        exec_statement(nested_ ? *db_.release_ : *db_.commit_);
+    } catch (const SQLite::Exception& e) {
+        rethrow(e, "commit");
+    }
+    open_ = false;
+    --db_.depth_;
+}
+
+void transaction::rollback() noexcept {
+    if (!open_) {
+        return;
+    }
+    open_ = false;
+    --db_.depth_;
+    if (nested_) {
+        db_.rollback_to_->tryReset();
+        db_.release_->tryReset();
+        if (db_.rollback_to_->tryExecuteStep() != SQLITE_DONE ||
+            db_.release_->tryExecuteStep() != SQLITE_DONE) {
+            engine::log().error("storage.rollback_failed", {{"error", db_.db_->getErrorMsg()}});
+        }
+        return;
+    }
+    // SQLite rolls back by itself on some errors (SQLITE_FULL during COMMIT); then there is
+    // nothing left to roll back.
+    if (sqlite3_get_autocommit(db_.db_->getHandle()) != 0) {
+        return;
+    }
+    db_.rollback_->tryReset();
+    if (db_.rollback_->tryExecuteStep() != SQLITE_DONE) {
+        engine::log().error("storage.rollback_failed", {{"error", db_.db_->getErrorMsg()}});
+    }
+}
+
+} // namespace companion::storage

@@ -1,0 +1,144 @@
+// The bot's SQLite database (design.md §4): one loop-thread connection in WAL mode with foreign
+// keys and a busy timeout, migrated to this binary's schema at open, plus a second connection
+// that checkpoints the WAL from the offload pool so the loop never waits on fsync.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/offload.hpp"
+#include "storage/migrations.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+
+namespace companion::storage {
+
+/// NORMAL survives a process crash (kill -9) and costs no fsync per commit; FULL also survives a
+/// power loss, at an fsync per commit.
+enum class synchronous_mode { normal, full };
+
+struct database_config {
+    std::filesystem::path path;
+    synchronous_mode synchronous = synchronous_mode::normal;
+    /// How long a statement waits for another connection's lock before failing with
+    /// errc::locked (at open: another bot instance on the same file).
+    std::chrono::milliseconds busy_timeout = std::chrono::seconds{5};
+    /// The WAL file is truncated to this size when a checkpoint lets it restart.
+    std::int64_t wal_size_limit_bytes = 64 * 1024 * 1024;
+};
+
+/// PASSIVE copies what it can without taking the writer lock, so loop commits go on meanwhile;
+/// TRUNCATE waits for writers and empties the WAL file (for shutdown or an idle moment).
+enum class checkpoint_mode { passive, truncate };
+
+struct checkpoint_result {
+    int wal_frames = 0;          ///< frames in the WAL when the checkpoint ran
+    int checkpointed_frames = 0; ///< frames copied into the database file
+    bool busy = false;           ///< TRUNCATE could not get the locks in time
+    bool skipped = false;        ///< another checkpoint was already running
+};
+
+class database {
+public:
+    /// Opens (creating if absent) and migrates the database. Throws storage::error with
+    /// errc::cannot_open, corrupt, locked, schema_too_new, migration_failed or disk_full and a
+    /// message naming the path. A failed migration step is rolled back: the file stays at the
+    /// last version that completed. `migrations` is a test seam; production uses the default.
+    explicit database(database_config config, std::span<const migration> migrations = schema_migrations());
+    ~database();
+    database(const database&) = delete;
+    database& operator=(const database&) = delete;
+
+    /// The loop-thread connection, for the repositories of storage/ only.
+    SQLite::Database& connection() noexcept { return *db_; }
+    const database_config& config() const noexcept { return config_; }
+
+    /// PRAGMA user_version.
+    int schema_version();
+    /// The schema version this binary migrates to.
+    int latest_version() const noexcept { return static_cast<int>(migrations_.size()); }
+
+    /// PRAGMA integrity_check: "ok", or the problems found, one per line. Reads every page:
+    /// for start-up checks and tests, not the hot path.
+    std::string integrity_check();
+
+    /// Runs a WAL checkpoint on a second connection on `pool`. The database must outlive the
+    /// await. Concurrent calls do not queue: a second one returns `skipped`. Throws
+    /// storage::error on failure (rethrown on the loop).
+    engine::awaitable<checkpoint_result> checkpoint(engine::offload_pool& pool,
+                                                    checkpoint_mode mode = checkpoint_mode::passive);
+
+    /// Frames written to the WAL since the last checkpoint reset it (automatic checkpoints are
+    /// off, so the owner decides when to call checkpoint()).
+    int wal_frames() const noexcept { return wal_frames_; }
+
+    /// Runs `f()` in a transaction (nested calls use savepoints), commits when it returns and
+    /// rolls back when it throws. Returns what `f` returns.
+    template <class F>
+    decltype(auto) in_transaction(F&& f);
+
+private:
+    friend class transaction;
+
+    void open_main();
+    void migrate();
+    static int on_wal_commit(void* self, struct sqlite3*, const char*, int frames);
+
+    database_config config_;
+    std::span<const migration> migrations_;
+    std::unique_ptr<SQLite::Database> db_;
+    std::unique_ptr<SQLite::Database> checkpoint_db_;
+    // Transaction control is on the hot path (every commit): prepared once.
+    std::unique_ptr<SQLite::Statement> begin_;
+    std::unique_ptr<SQLite::Statement> commit_;
+    std::unique_ptr<SQLite::Statement> rollback_;
+    std::unique_ptr<SQLite::Statement> savepoint_;
+    std::unique_ptr<SQLite::Statement> release_;
+    std::unique_ptr<SQLite::Statement> rollback_to_;
+    int depth_ = 0;
+    int wal_frames_ = 0;
+    bool checkpoint_running_ = false;
+};
+
+/// A write transaction: BEGIN IMMEDIATE at construction (so the write lock is taken up front and
+/// a busy database fails here, not at COMMIT), or a savepoint when one is already open.
+/// Rolls back in the destructor unless committed. Loop thread only.
+class transaction {
+public:
+    explicit transaction(database& db);
+    ~transaction();
+    transaction(const transaction&) = delete;
+    transaction& operator=(const transaction&) = delete;
+
+    /// Throws storage::error (disk_full, locked, io); the transaction is then rolled back by
+    /// the destructor.
+    void commit();
+    void rollback() noexcept;
+
+private:
+    database& db_;
+    bool nested_;
+    bool open_ = true;
+};
+
+template <class F>
+decltype(auto) database::in_transaction(F&& f) {
+    transaction tx(*this);
+    if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
+        f();
+        tx.commit();
+    } else {
+        auto result = f();
+        tx.commit();
+        return result;
+    }
+}
+
+} // namespace companion::storage

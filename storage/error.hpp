@@ -1,0 +1,58 @@
+// The storage layer's error category: typed failures of the database (corrupt file, locked,
+// schema too new, illegal job transition, ...) as boost::system::error_code values, and the
+// exception that carries one of them with a diagnostic text.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace SQLite {
+class Exception;
+}
+
+namespace companion::storage {
+
+enum class errc {
+    corrupt = 1,        ///< the file is not a SQLite database, or its pages are damaged
+    cannot_open,        ///< the path cannot be opened (missing directory, permissions)
+    locked,             ///< another connection holds the lock past the busy timeout
+    schema_too_new,     ///< the file was written by a newer binary; refusing beats guessing
+    migration_failed,   ///< a migration step failed and was rolled back
+    illegal_transition, ///< the video-job state machine forbids this move
+    wrong_state,        ///< the row was not in the state the caller expected (a lost race)
+    not_found,          ///< no row with this key
+    job_in_flight,      ///< the user already has an unfinished video job
+    disk_full,          ///< the disk (or the database's page limit) is full
+    constraint,         ///< a uniqueness, check or foreign-key constraint failed
+    io,                 ///< any other failure of SQLite or the file system
+};
+
+const boost::system::error_category& storage_category() noexcept;
+
+inline boost::system::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), storage_category()};
+}
+
+/// A storage fault: a typed code plus a diagnostic text for the operator. Thrown where a
+/// failure is not an expected outcome (an unreadable database at start, a full disk mid-run);
+/// expected misses are values (std::optional, boost::system::result).
+class error : public boost::system::system_error {
+public:
+    error(errc code, const std::string& what) : system_error(make_error_code(code), what) {}
+};
+
+/// Maps a SQLite primary or extended result code to the storage error it means.
+errc from_sqlite(int extended_code) noexcept;
+
+/// Rethrows a SQLiteCpp exception as storage::error, naming the operation in the text, so no
+/// caller outside storage/ has to know SQLite's codes.
+[[noreturn]] void rethrow(const SQLite::Exception& e, std::string_view operation);
+
+} // namespace companion::storage
+
+template <>
+struct boost::system::is_error_code_enum<companion::storage::errc> : std::true_type {};

@@ -1,0 +1,57 @@
+// SQL of /forget. Rare, so its statements are prepared per call rather than cached.
+#include "storage/forget.hpp"
+
+#include "storage/error.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+
+namespace companion::storage {
+namespace {
+
+constexpr const char* kept_content =
+    "SELECT image_content_id FROM video_jobs WHERE user_id = ?1 AND image_content_id IS NOT NULL "
+    "AND state NOT IN ('delivered', 'failed', 'refused', 'submit_unknown')";
+
+std::int64_t run(SQLite::Database& db, const std::string& sql, std::int64_t user_id) {
+    SQLite::Statement s(db, sql);
+    s.bind(1, user_id);
+    return s.exec();
+}
+
+} // namespace
+
+forget_result forget_user(database& db, std::int64_t user_id) {
+    return db.in_transaction([&] {
+        try {
+            auto& conn = db.connection();
+            forget_result r;
+            {
+                SQLite::Statement paths(
+                    conn,
+                    std::string("SELECT media_path FROM generated_content WHERE user_id = ?1 "
+                                "AND id NOT IN (") +
+                        kept_content + ")");
+                paths.bind(1, user_id);
+                while (paths.executeStep()) {
+                    r.media_paths.push_back(paths.getColumn(0).getString());
+                }
+            }
+            r.turns = run(conn, "DELETE FROM conversation_turns WHERE user_id = ?1", user_id);
+            r.summaries = run(conn, "DELETE FROM conversation_summaries WHERE user_id = ?1", user_id);
+            r.jobs = run(conn,
+                         "DELETE FROM video_jobs WHERE user_id = ?1 AND state IN "
+                         "('delivered', 'failed', 'refused', 'submit_unknown')",
+                         user_id);
+            r.content = run(conn,
+                            std::string("DELETE FROM generated_content WHERE user_id = ?1 AND id NOT IN (") +
+                                kept_content + ")",
+                            user_id);
+            return r;
+        } catch (const SQLite::Exception& e) {
+            rethrow(e, "forget_user");
+        }
+    });
+}
+
+} // namespace companion::storage

@@ -1,0 +1,150 @@
+// SQL of the generated_content repository.
+#include "storage/generated_content.hpp"
+
+#include "storage/error.hpp"
+#include "storage/statement.hpp"
+
+#include <SQLiteCpp/Exception.h>
+
+namespace companion::storage {
+
+using detail::statement_scope;
+
+std::string_view to_string(content_kind k) noexcept {
+    return k == content_kind::selfie ? "selfie" : "video";
+}
+
+namespace {
+
+constexpr const char* columns =
+    "id, user_id, persona_id, kind, prompt, media_path, size_bytes, sha256, mime, width, "
+    "height, duration_ms, telegram_file_id, created_at";
+
+std::string select_where(const char* where) {
+    return std::string("SELECT ") + columns + " FROM generated_content WHERE " + where;
+}
+
+content read_content(const SQLite::Statement& s) {
+    content c;
+    c.id = s.getColumn(0).getInt64();
+    c.user_id = s.getColumn(1).getInt64();
+    c.persona_id = s.getColumn(2).getString();
+    c.kind = s.getColumn(3).getString() == "selfie" ? content_kind::selfie : content_kind::video;
+    c.prompt = s.getColumn(4).getString();
+    c.media_path = s.getColumn(5).getString();
+    c.size_bytes = s.getColumn(6).getInt64();
+    c.sha256 = s.getColumn(7).getString();
+    c.mime = s.getColumn(8).getString();
+    c.width = s.getColumn(9).getInt();
+    c.height = s.getColumn(10).getInt();
+    if (auto ms = detail::optional_int(s.getColumn(11))) {
+        c.duration = std::chrono::milliseconds{*ms};
+    }
+    c.telegram_file_id = detail::optional_text(s.getColumn(12));
+    c.created = detail::time_of(s.getColumn(13));
+    return c;
+}
+
+} // namespace
+
+generated_content_repository::generated_content_repository(database& db) try
+    : db_(db),
+      insert_(
+          db.connection(),
+          "INSERT INTO generated_content (user_id, persona_id, kind, prompt, media_path, size_bytes, sha256, "
+          "mime, width, height, duration_ms, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+          "?11, ?12)"),
+      get_(db.connection(), select_where("id = ?1")),
+      last_selfie_(
+          db.connection(),
+          select_where("user_id = ?1 AND persona_id = ?2 AND kind = 'selfie' ORDER BY id DESC LIMIT 1")),
+      set_file_id_(db.connection(), "UPDATE generated_content SET telegram_file_id = ?2 WHERE id = ?1"),
+      old_paths_(db.connection(), "SELECT media_path FROM generated_content WHERE created_at < ?1"),
+      delete_old_(db.connection(), "DELETE FROM generated_content WHERE created_at < ?1") {
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "prepare generated_content statements");
+}
+
+std::int64_t generated_content_repository::insert(const new_content& c) try {
+    statement_scope scope(insert_);
+    insert_.bind(1, c.user_id);
+    insert_.bind(2, c.persona_id);
+    detail::bind_text(insert_, 3, to_string(c.kind));
+    insert_.bind(4, c.prompt);
+    insert_.bind(5, c.media_path);
+    insert_.bind(6, c.size_bytes);
+    insert_.bind(7, c.sha256);
+    insert_.bind(8, c.mime);
+    insert_.bind(9, c.width);
+    insert_.bind(10, c.height);
+    if (c.duration) {
+        insert_.bind(11, static_cast<std::int64_t>(c.duration->count()));
+    } else {
+        insert_.bind(11);
+    }
+    detail::bind_time(insert_, 12, c.created);
+    insert_.exec();
+    return db_.connection().getLastInsertRowid();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "generated_content.insert");
+}
+
+std::optional<content> generated_content_repository::get(std::int64_t id) try {
+    statement_scope scope(get_);
+    get_.bind(1, id);
+    if (!get_.executeStep()) {
+        return std::nullopt;
+    }
+    return read_content(get_);
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "generated_content.get");
+}
+
+std::optional<content> generated_content_repository::last_selfie(std::int64_t user_id,
+                                                                 std::string_view persona_id) try {
+    statement_scope scope(last_selfie_);
+    last_selfie_.bind(1, user_id);
+    detail::bind_text(last_selfie_, 2, persona_id);
+    if (!last_selfie_.executeStep()) {
+        return std::nullopt;
+    }
+    return read_content(last_selfie_);
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "generated_content.last_selfie");
+}
+
+boost::system::result<void> generated_content_repository::set_telegram_file_id(std::int64_t id,
+                                                                               std::string_view file_id) try {
+    statement_scope scope(set_file_id_);
+    set_file_id_.bind(1, id);
+    detail::bind_text(set_file_id_, 2, file_id);
+    if (set_file_id_.exec() == 0) {
+        return make_error_code(errc::not_found);
+    }
+    return {};
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "generated_content.set_telegram_file_id");
+}
+
+std::vector<std::string> generated_content_repository::prune_older_than(timestamp cutoff) {
+    return db_.in_transaction([&] {
+        std::vector<std::string> paths;
+        try {
+            {
+                statement_scope scope(old_paths_);
+                detail::bind_time(old_paths_, 1, cutoff);
+                while (old_paths_.executeStep()) {
+                    paths.push_back(old_paths_.getColumn(0).getString());
+                }
+            }
+            statement_scope scope(delete_old_);
+            detail::bind_time(delete_old_, 1, cutoff);
+            delete_old_.exec();
+        } catch (const SQLite::Exception& e) {
+            rethrow(e, "generated_content.prune_older_than");
+        }
+        return paths;
+    });
+}
+
+} // namespace companion::storage

@@ -1,0 +1,79 @@
+// The generated_content repository: every selfie and video the bot made (the seed's table,
+// extended with what durable media need: size, checksum, type, dimensions and Telegram's
+// file_id, so a re-send never re-uploads).
+#pragma once
+
+#include "storage/database.hpp"
+#include "storage/time.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <SQLiteCpp/Statement.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace companion::storage {
+
+enum class content_kind { selfie, video };
+
+std::string_view to_string(content_kind k) noexcept;
+
+struct new_content {
+    std::int64_t user_id = 0;
+    std::string persona_id;
+    content_kind kind = content_kind::selfie;
+    std::string prompt;
+    std::string media_path;
+    std::int64_t size_bytes = 0;
+    std::string sha256; ///< lowercase hex
+    std::string mime;
+    int width = 0;
+    int height = 0;
+    std::optional<std::chrono::milliseconds> duration; ///< videos only
+    timestamp created{};
+
+    bool operator==(const new_content&) const = default;
+};
+
+struct content : new_content {
+    std::int64_t id = 0;
+    std::optional<std::string> telegram_file_id; ///< known after the first upload
+
+    bool operator==(const content&) const = default;
+};
+
+class generated_content_repository {
+public:
+    explicit generated_content_repository(database& db);
+
+    /// Returns the new row's id. The user must exist (errc::constraint otherwise).
+    std::int64_t insert(const new_content& c);
+
+    std::optional<content> get(std::int64_t id);
+
+    /// The newest selfie of this user with this persona (the seed's get_last_selfie_data).
+    std::optional<content> last_selfie(std::int64_t user_id, std::string_view persona_id);
+
+    /// Remembers Telegram's file_id after an upload; errc::not_found for an unknown id.
+    boost::system::result<void> set_telegram_file_id(std::int64_t id, std::string_view file_id);
+
+    /// Deletes the rows created before `cutoff` and returns their media paths, for the caller to
+    /// delete after the commit (a crash in between leaves orphan files, never dangling rows).
+    std::vector<std::string> prune_older_than(timestamp cutoff);
+
+private:
+    database& db_;
+    SQLite::Statement insert_;
+    SQLite::Statement get_;
+    SQLite::Statement last_selfie_;
+    SQLite::Statement set_file_id_;
+    SQLite::Statement old_paths_;
+    SQLite::Statement delete_old_;
+};
+
+} // namespace companion::storage

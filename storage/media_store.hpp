@@ -1,0 +1,48 @@
+// Media files (selfies, videos) under the data directory, written crash-safely: to a temporary
+// name, fsynced, renamed, and the directory fsynced, so a file either exists whole under its
+// final name or not at all (design.md §4). Rows about them live in generated_content.
+//
+// Every call blocks on the disk (fsync): run it on the engine's offload pool, never on the loop.
+// The store holds no mutable state, so calls from several pool threads are safe.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace companion::storage {
+
+struct stored_media {
+    std::filesystem::path path;
+    std::int64_t size_bytes = 0;
+    std::string sha256; ///< lowercase hex
+};
+
+class media_store {
+public:
+    /// Creates `directory` if needed; throws storage::error (cannot_open) if it cannot.
+    explicit media_store(std::filesystem::path directory);
+
+    const std::filesystem::path& directory() const noexcept { return directory_; }
+
+    /// Writes `bytes` as `<stem>-<sha256 prefix>.<extension>` (the stem is reduced to
+    /// [A-Za-z0-9_-]). Errors: errc::disk_full (ENOSPC, EDQUOT) or errc::io, with the reason
+    /// logged; no temporary file is left behind.
+    boost::system::result<stored_media>
+    write(std::string_view stem, std::string_view extension, std::string_view bytes) const;
+
+    /// Deletes a file; one that is already gone is not an error.
+    boost::system::error_code remove(const std::filesystem::path& path) const;
+
+private:
+    std::filesystem::path directory_;
+};
+
+/// Lowercase hex SHA-256 of `bytes`.
+std::string sha256_hex(std::string_view bytes);
+
+} // namespace companion::storage

@@ -1,0 +1,135 @@
+// The schema's history. Never edit a released step: add a new one, so every existing database
+// follows the same path to the latest version (tests migrate from every earlier version).
+#include "storage/migrations.hpp"
+
+#include <array>
+
+namespace companion::storage {
+namespace {
+
+// Timestamps are unix milliseconds, days are days since 1970-01-01 (UTC).
+
+// Version 1: the seed's tables: users, the conversation, and generated_content as the seed had
+// it (prompt and media path only).
+constexpr std::string_view v1_seed = R"sql(
+CREATE TABLE users (
+    telegram_id     INTEGER PRIMARY KEY,
+    language        TEXT    NOT NULL,
+    persona_id      TEXT,
+    adult_confirmed INTEGER NOT NULL DEFAULT 0 CHECK (adult_confirmed IN (0, 1)),
+    is_admin        INTEGER NOT NULL DEFAULT 0 CHECK (is_admin IN (0, 1)),
+    created_at      INTEGER NOT NULL,
+    last_seen_at    INTEGER NOT NULL
+);
+CREATE TABLE conversation_turns (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users (telegram_id) ON DELETE CASCADE,
+    persona_id TEXT    NOT NULL,
+    role       TEXT    NOT NULL CHECK (role IN ('user', 'assistant')),
+    text       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX conversation_turns_by_user_persona ON conversation_turns (user_id, persona_id, id);
+CREATE TABLE generated_content (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users (telegram_id) ON DELETE CASCADE,
+    persona_id TEXT    NOT NULL,
+    kind       TEXT    NOT NULL CHECK (kind IN ('selfie', 'video')),
+    prompt     TEXT    NOT NULL,
+    media_path TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX generated_content_by_user_persona_kind ON generated_content (user_id, persona_id, kind, id);
+)sql";
+
+// Version 2: durable media (size, checksum, type, dimensions, Telegram file_id for re-sends),
+// the rolling summary, the blocked-the-bot flag, and the Telegram offset with the
+// processed-update log (design.md §4).
+constexpr std::string_view v2_media_memory_updates = R"sql(
+ALTER TABLE users ADD COLUMN blocked_bot INTEGER NOT NULL DEFAULT 0 CHECK (blocked_bot IN (0, 1));
+ALTER TABLE generated_content ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE generated_content ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE generated_content ADD COLUMN mime TEXT NOT NULL DEFAULT '';
+ALTER TABLE generated_content ADD COLUMN width INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE generated_content ADD COLUMN height INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE generated_content ADD COLUMN duration_ms INTEGER;
+ALTER TABLE generated_content ADD COLUMN telegram_file_id TEXT;
+CREATE INDEX generated_content_by_created ON generated_content (created_at);
+CREATE TABLE conversation_summaries (
+    user_id         INTEGER NOT NULL REFERENCES users (telegram_id) ON DELETE CASCADE,
+    persona_id      TEXT    NOT NULL,
+    text            TEXT    NOT NULL,
+    covered_turn_id INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    PRIMARY KEY (user_id, persona_id)
+) WITHOUT ROWID;
+CREATE TABLE telegram_offset (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    next_offset INTEGER NOT NULL
+);
+CREATE TABLE processed_updates (
+    update_id    INTEGER PRIMARY KEY,
+    processed_at INTEGER NOT NULL
+);
+CREATE INDEX processed_updates_by_time ON processed_updates (processed_at);
+)sql";
+
+// Version 3: the video-job state machine (design.md §4) with "one job in flight per user" held
+// by a partial unique index, and the daily quota and spend counters.
+constexpr std::string_view v3_jobs_quotas = R"sql(
+CREATE TABLE video_jobs (
+    id                  INTEGER PRIMARY KEY,
+    user_id             INTEGER NOT NULL REFERENCES users (telegram_id) ON DELETE CASCADE,
+    chat_id             INTEGER NOT NULL,
+    persona_id          TEXT    NOT NULL,
+    provider            TEXT    NOT NULL,
+    provider_job_id     TEXT,
+    mode                TEXT    NOT NULL CHECK (mode IN ('from_last_selfie', 'new')),
+    flirty              INTEGER NOT NULL CHECK (flirty IN (0, 1)),
+    state               TEXT    NOT NULL CHECK (state IN ('requested', 'prompting', 'rendering_image',
+                                    'submitting', 'submitted', 'downloading', 'delivered', 'failed',
+                                    'refused', 'submit_unknown')),
+    selfie_prompt       TEXT,
+    video_prompt        TEXT,
+    image_content_id    INTEGER REFERENCES generated_content (id) ON DELETE SET NULL,
+    image_path          TEXT,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    next_poll_at        INTEGER,
+    progress_message_id INTEGER,
+    error               TEXT,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX video_jobs_one_in_flight_per_user ON video_jobs (user_id)
+    WHERE state NOT IN ('delivered', 'failed', 'refused', 'submit_unknown');
+CREATE INDEX video_jobs_unfinished ON video_jobs (state)
+    WHERE state NOT IN ('delivered', 'failed', 'refused', 'submit_unknown');
+CREATE INDEX video_jobs_by_user ON video_jobs (user_id);
+CREATE TABLE daily_quota (
+    user_id INTEGER NOT NULL,
+    kind    TEXT    NOT NULL CHECK (kind IN ('selfie', 'video')),
+    day     INTEGER NOT NULL,
+    used    INTEGER NOT NULL CHECK (used >= 0),
+    PRIMARY KEY (user_id, kind, day)
+) WITHOUT ROWID;
+CREATE TABLE daily_spend (
+    provider TEXT    NOT NULL,
+    day      INTEGER NOT NULL,
+    cents    INTEGER NOT NULL CHECK (cents >= 0),
+    PRIMARY KEY (day, provider)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<migration, 3> all{{
+    {"seed tables", v1_seed},
+    {"media metadata, summaries, update log", v2_media_memory_updates},
+    {"video jobs, quotas, spend", v3_jobs_quotas},
+}};
+
+} // namespace
+
+std::span<const migration> schema_migrations() noexcept {
+    return all;
+}
+
+} // namespace companion::storage

@@ -1,0 +1,48 @@
+// Daily limits (design.md §4): per-user counters of selfies and videos, and the global daily
+// spend in cents, each checked and incremented by one statement so no check can be passed twice.
+#pragma once
+
+#include "storage/database.hpp"
+#include "storage/time.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <string_view>
+
+namespace companion::storage {
+
+enum class quota_kind { selfie, video };
+
+std::string_view to_string(quota_kind k) noexcept;
+
+class quota_repository {
+public:
+    explicit quota_repository(database& db);
+
+    /// Takes one unit of the user's `kind` quota for `today` if fewer than `limit` were used;
+    /// false when the limit is reached (a limit of 0 or less always refuses).
+    bool try_consume(std::int64_t user_id, quota_kind kind, day today, std::int64_t limit);
+    /// Gives a unit back (the generation failed through no fault of the user); never below zero.
+    void refund(std::int64_t user_id, quota_kind kind, day today);
+    std::int64_t used(std::int64_t user_id, quota_kind kind, day today);
+
+    /// Adds `cents` to `provider`'s spend of `today` if the day's total over all providers stays
+    /// within `cap_cents` (the cap is global; the spend is kept per provider for /status).
+    bool try_spend(std::string_view provider, day today, std::int64_t cents, std::int64_t cap_cents);
+    /// Takes back a reservation whose video was never made (refused, submit failed).
+    void refund_spend(std::string_view provider, day today, std::int64_t cents);
+    std::int64_t spent(std::string_view provider, day today);
+    std::int64_t spent_total(day today);
+
+private:
+    SQLite::Statement consume_;
+    SQLite::Statement refund_;
+    SQLite::Statement used_;
+    SQLite::Statement spend_;
+    SQLite::Statement refund_spend_;
+    SQLite::Statement spent_;
+    SQLite::Statement spent_total_;
+};
+
+} // namespace companion::storage

@@ -1,0 +1,125 @@
+// SQL of the users repository.
+#include "storage/users.hpp"
+
+#include "storage/error.hpp"
+#include "storage/statement.hpp"
+
+#include <SQLiteCpp/Exception.h>
+
+namespace companion::storage {
+
+using detail::statement_scope;
+
+user_repository::user_repository(database& db) try
+    : db_(db),
+      upsert_(db.connection(),
+              "INSERT INTO users (telegram_id, language, is_admin, created_at, last_seen_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?4) "
+              "ON CONFLICT (telegram_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, "
+              "is_admin = excluded.is_admin, blocked_bot = 0 "
+              "RETURNING telegram_id, language, persona_id, adult_confirmed, is_admin, blocked_bot, "
+              "created_at, last_seen_at"),
+      get_(db.connection(),
+           "SELECT telegram_id, language, persona_id, adult_confirmed, is_admin, blocked_bot, created_at, "
+           "last_seen_at FROM users WHERE telegram_id = ?1"),
+      set_language_(db.connection(), "UPDATE users SET language = ?2 WHERE telegram_id = ?1"),
+      set_persona_(db.connection(), "UPDATE users SET persona_id = ?2 WHERE telegram_id = ?1"),
+      set_adult_(db.connection(), "UPDATE users SET adult_confirmed = ?2 WHERE telegram_id = ?1"),
+      set_blocked_(db.connection(), "UPDATE users SET blocked_bot = ?2 WHERE telegram_id = ?1"),
+      count_(db.connection(), "SELECT count(*) FROM users") {
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "prepare users statements");
+}
+
+namespace {
+
+user read_user(const SQLite::Statement& s) {
+    return user{
+        .telegram_id = s.getColumn(0).getInt64(),
+        .language = s.getColumn(1).getString(),
+        .persona_id = detail::optional_text(s.getColumn(2)),
+        .adult_confirmed = s.getColumn(3).getInt() != 0,
+        .is_admin = s.getColumn(4).getInt() != 0,
+        .blocked_bot = s.getColumn(5).getInt() != 0,
+        .created = detail::time_of(s.getColumn(6)),
+        .last_seen = detail::time_of(s.getColumn(7)),
+    };
+}
+
+} // namespace
+
+user user_repository::record_contact(std::int64_t telegram_id,
+                                     std::string_view language,
+                                     bool is_admin,
+                                     timestamp now) try {
+    statement_scope scope(upsert_);
+    upsert_.bind(1, telegram_id);
+    detail::bind_text(upsert_, 2, language);
+    upsert_.bind(3, is_admin ? 1 : 0);
+    detail::bind_time(upsert_, 4, now);
+    upsert_.executeStep();
+    return read_user(upsert_);
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "users.record_contact");
+}
+
+std::optional<user> user_repository::get(std::int64_t telegram_id) try {
+    statement_scope scope(get_);
+    get_.bind(1, telegram_id);
+    if (!get_.executeStep()) {
+        return std::nullopt;
+    }
+    return read_user(get_);
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "users.get");
+}
+
+boost::system::result<void> user_repository::changed_one(SQLite::Statement& s,
+                                                         std::string_view operation) try {
+    if (s.exec() == 0) {
+        return make_error_code(errc::not_found);
+    }
+    return {};
+} catch (const SQLite::Exception& e) {
+    rethrow(e, operation);
+}
+
+boost::system::result<void> user_repository::set_language(std::int64_t telegram_id,
+                                                          std::string_view language) {
+    statement_scope scope(set_language_);
+    set_language_.bind(1, telegram_id);
+    detail::bind_text(set_language_, 2, language);
+    return changed_one(set_language_, "users.set_language");
+}
+
+boost::system::result<void> user_repository::set_persona(std::int64_t telegram_id,
+                                                         std::optional<std::string> persona_id) {
+    statement_scope scope(set_persona_);
+    set_persona_.bind(1, telegram_id);
+    detail::bind_optional_text(set_persona_, 2, persona_id);
+    return changed_one(set_persona_, "users.set_persona");
+}
+
+boost::system::result<void> user_repository::set_adult_confirmed(std::int64_t telegram_id, bool confirmed) {
+    statement_scope scope(set_adult_);
+    set_adult_.bind(1, telegram_id);
+    set_adult_.bind(2, confirmed ? 1 : 0);
+    return changed_one(set_adult_, "users.set_adult_confirmed");
+}
+
+boost::system::result<void> user_repository::set_blocked_bot(std::int64_t telegram_id, bool blocked) {
+    statement_scope scope(set_blocked_);
+    set_blocked_.bind(1, telegram_id);
+    set_blocked_.bind(2, blocked ? 1 : 0);
+    return changed_one(set_blocked_, "users.set_blocked_bot");
+}
+
+std::int64_t user_repository::count() try {
+    statement_scope scope(count_);
+    count_.executeStep();
+    return count_.getColumn(0).getInt64();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "users.count");
+}
+
+} // namespace companion::storage

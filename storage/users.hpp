@@ -1,0 +1,65 @@
+// The users repository: who talks to the bot, in which language, with which persona, and the
+// flags that gate content (adult confirmation) and delivery (blocked the bot).
+#pragma once
+
+#include "storage/database.hpp"
+#include "storage/time.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace companion::storage {
+
+struct user {
+    std::int64_t telegram_id = 0;
+    std::string language;                  ///< "tr", "ru" or "en"; localization owns the list
+    std::optional<std::string> persona_id; ///< none until the user picks one
+    bool adult_confirmed = false;
+    bool is_admin = false;
+    bool blocked_bot = false; ///< Telegram answered 403: stop sending until the user returns
+    timestamp created{};
+    timestamp last_seen{};
+
+    bool operator==(const user&) const = default;
+};
+
+class user_repository {
+public:
+    explicit user_repository(database& db);
+
+    /// Records contact from a user: creates the row on first contact (with `language` and
+    /// `is_admin`), otherwise refreshes last_seen and the admin flag (admins come from the
+    /// configuration) and clears blocked_bot, since a user who writes has unblocked the bot.
+    /// Keeps an existing user's chosen language. Returns the stored row.
+    user record_contact(std::int64_t telegram_id, std::string_view language, bool is_admin, timestamp now);
+
+    std::optional<user> get(std::int64_t telegram_id);
+
+    /// Each returns errc::not_found when the user does not exist.
+    boost::system::result<void> set_language(std::int64_t telegram_id, std::string_view language);
+    boost::system::result<void> set_persona(std::int64_t telegram_id, std::optional<std::string> persona_id);
+    boost::system::result<void> set_adult_confirmed(std::int64_t telegram_id, bool confirmed);
+    boost::system::result<void> set_blocked_bot(std::int64_t telegram_id, bool blocked);
+
+    std::int64_t count();
+
+private:
+    boost::system::result<void> changed_one(SQLite::Statement& s, std::string_view operation);
+
+    database& db_;
+    SQLite::Statement upsert_;
+    SQLite::Statement get_;
+    SQLite::Statement set_language_;
+    SQLite::Statement set_persona_;
+    SQLite::Statement set_adult_;
+    SQLite::Statement set_blocked_;
+    SQLite::Statement count_;
+};
+
+} // namespace companion::storage

@@ -1,0 +1,175 @@
+// The video-job state machine of design.md §4, persisted: the legal transitions (a sans-I/O
+// table), and the repository that moves a job only from the state the caller saw, so a lost
+// race or a bug is an error instead of a silent overwrite.
+//
+//   requested -> prompting -> rendering_image -> submitting -> submitted -> downloading -> delivered
+//                prompting -> submitting            (from the last selfie: the image exists)
+//   submitting -> submit_unknown                    (crash before the provider's id was stored)
+//   submitting | submitted -> refused               (the provider refused the prompt)
+//   submitting | submitted -> prompting             (a refused flirty prompt is retried once,
+//                                                    without the flirty elements)
+//   any non-terminal -> failed
+// Terminal: delivered, failed, refused, submit_unknown.
+#pragma once
+
+#include "storage/database.hpp"
+#include "storage/time.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace companion::storage {
+
+enum class job_state {
+    requested,
+    prompting,
+    rendering_image,
+    submitting,
+    submitted,
+    downloading,
+    delivered,
+    failed,
+    refused,
+    submit_unknown,
+};
+
+inline constexpr job_state all_job_states[] = {
+    job_state::requested,
+    job_state::prompting,
+    job_state::rendering_image,
+    job_state::submitting,
+    job_state::submitted,
+    job_state::downloading,
+    job_state::delivered,
+    job_state::failed,
+    job_state::refused,
+    job_state::submit_unknown,
+};
+
+std::string_view to_string(job_state s) noexcept;
+std::optional<job_state> parse_job_state(std::string_view text) noexcept;
+std::ostream& operator<<(std::ostream& os, job_state s);
+
+bool is_terminal(job_state s) noexcept;
+
+/// The transition table above. A state never moves to itself: poll bookkeeping of a submitted
+/// job is record_poll(), not a transition.
+bool is_legal_transition(job_state from, job_state to) noexcept;
+
+enum class video_mode { from_last_selfie, new_video };
+
+std::string_view to_string(video_mode m) noexcept;
+
+struct new_video_job {
+    std::int64_t user_id = 0;
+    std::int64_t chat_id = 0;
+    std::string persona_id;
+    std::string provider;
+    video_mode mode = video_mode::new_video;
+    bool flirty = false;
+    timestamp created{};
+};
+
+struct video_job {
+    std::int64_t id = 0;
+    std::int64_t user_id = 0;
+    std::int64_t chat_id = 0;
+    std::string persona_id;
+    std::string provider;
+    std::optional<std::string> provider_job_id;
+    video_mode mode = video_mode::new_video;
+    bool flirty = false;
+    job_state state = job_state::requested;
+    std::optional<std::string> selfie_prompt;
+    std::optional<std::string> video_prompt;
+    std::optional<std::int64_t> image_content_id;
+    std::optional<std::string> image_path;
+    int attempts = 0;
+    std::optional<timestamp> next_poll_at;
+    std::optional<std::int64_t> progress_message_id; ///< the Telegram message edited with progress
+    std::optional<std::string> error;
+    timestamp created{};
+    timestamp updated{};
+
+    bool operator==(const video_job&) const = default;
+};
+
+/// Columns set together with a transition, in the same UPDATE. An empty field leaves the column
+/// as it is (fields are only ever filled in as a job advances, never cleared).
+struct job_fields {
+    std::optional<std::string> provider_job_id;
+    std::optional<std::string> selfie_prompt;
+    std::optional<std::string> video_prompt;
+    std::optional<std::int64_t> image_content_id;
+    std::optional<std::string> image_path;
+    std::optional<timestamp> next_poll_at;
+    std::optional<std::int64_t> progress_message_id;
+    std::optional<std::string> error;
+};
+
+class video_job_repository {
+public:
+    explicit video_job_repository(database& db);
+
+    /// Inserts a job in state `requested`; errc::job_in_flight when the user already has an
+    /// unfinished job (the schema's partial unique index decides, so two racing requests
+    /// cannot both pass).
+    boost::system::result<std::int64_t> create(const new_video_job& job);
+
+    std::optional<video_job> get(std::int64_t id);
+
+    /// Moves job `id` from `from` to `to`, setting `fields` in the same statement. Errors:
+    /// illegal_transition (the table forbids it; nothing is read or written), not_found, and
+    /// wrong_state (the row is in another state: someone else moved it).
+    /// The refusal retry (submitting|submitted -> prompting) also clears the flirty flag, and is
+    /// illegal_transition for a job that is not flirty: so it happens at most once per job.
+    boost::system::result<void>
+    transition(std::int64_t id, job_state from, job_state to, const job_fields& fields, timestamp now);
+
+    /// Poll bookkeeping of a `submitted` job: one more attempt, the next poll time.
+    /// wrong_state / not_found as for transition().
+    boost::system::result<void> record_poll(std::int64_t id, timestamp next_poll_at, timestamp now);
+
+    /// Remembers the progress message; any state.
+    boost::system::result<void> set_progress_message(std::int64_t id, std::int64_t message_id, timestamp now);
+
+    /// Every job not in a terminal state, oldest first: what to resume at start.
+    std::vector<video_job> unfinished();
+
+    /// The user's unfinished job, if any.
+    std::optional<video_job> in_flight_for(std::int64_t user_id);
+
+    std::int64_t count_in_flight();
+
+    /// Start-up recovery (design.md §4): a job still `submitting` may or may not have reached the
+    /// provider, and a second submission costs money, so each becomes `submit_unknown` (never
+    /// re-submitted). Returns those jobs, now in submit_unknown, for the apology message.
+    std::vector<video_job> recover_after_crash(timestamp now);
+
+private:
+    boost::system::result<void> explain_miss(std::int64_t id);
+    std::vector<video_job> read_all(SQLite::Statement& s);
+
+    database& db_;
+    SQLite::Statement insert_;
+    SQLite::Statement get_;
+    SQLite::Statement state_of_;
+    SQLite::Statement transition_;
+    SQLite::Statement record_poll_;
+    SQLite::Statement set_progress_;
+    SQLite::Statement unfinished_;
+    SQLite::Statement in_flight_for_;
+    SQLite::Statement count_in_flight_;
+    SQLite::Statement submitting_;
+    SQLite::Statement mark_unknown_;
+};
+
+} // namespace companion::storage
