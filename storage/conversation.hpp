@@ -23,16 +23,16 @@ std::string_view to_string(speaker s) noexcept;
 struct turn {
     std::int64_t id = 0; ///< increases with time: the order of the conversation
     std::int64_t user_id = 0;
-    std::string persona_id;
+    std::string persona_id{};
     speaker role = speaker::user;
-    std::string text;
+    std::string text{};
     timestamp created{};
 
     bool operator==(const turn&) const = default;
 };
 
 struct conversation_summary {
-    std::string text;
+    std::string text{};
     std::int64_t covered_turn_id = 0; ///< the last turn the summary accounts for
     timestamp updated{};
 

@@ -85,6 +85,9 @@ database::database(database_config config, std::span<const migration> migrations
         checkpoint_db_ = std::make_unique<SQLite::Database>(config_.path.string(),
                                                             open_flags,
                                                             static_cast<int>(config_.busy_timeout.count()));
+        // A connection learns that the file is in WAL mode only when it first reads it; until
+        // then a checkpoint on it is a no-op.
+        checkpoint_db_->exec("SELECT 1 FROM sqlite_schema LIMIT 1");
     } catch (const SQLite::Exception& e) {
         throw_open_error(e, config_);
     }

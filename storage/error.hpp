@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace SQLite {
 class Exception;
@@ -42,7 +43,13 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
 /// expected misses are values (std::optional, boost::system::result).
 class error : public boost::system::system_error {
 public:
-    error(errc code, const std::string& what) : system_error(make_error_code(code), what) {}
+    error(errc code, std::string what) : system_error(make_error_code(code)), what_(std::move(what)) {}
+
+    /// The diagnostic alone (system_error would append the category's generic message).
+    const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+    std::string what_;
 };
 
 /// Maps a SQLite primary or extended result code to the storage error it means.

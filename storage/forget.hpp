@@ -10,7 +10,7 @@
 namespace companion::storage {
 
 struct forget_result {
-    std::vector<std::string> media_paths; ///< files for the caller to delete after the commit
+    std::vector<std::string> media_paths{}; ///< files for the caller to delete after the commit
     std::int64_t turns = 0;
     std::int64_t summaries = 0;
     std::int64_t content = 0;

@@ -25,16 +25,16 @@ std::string_view to_string(content_kind k) noexcept;
 
 struct new_content {
     std::int64_t user_id = 0;
-    std::string persona_id;
+    std::string persona_id{};
     content_kind kind = content_kind::selfie;
-    std::string prompt;
-    std::string media_path;
+    std::string prompt{};
+    std::string media_path{};
     std::int64_t size_bytes = 0;
-    std::string sha256; ///< lowercase hex
-    std::string mime;
+    std::string sha256{}; ///< lowercase hex
+    std::string mime{};
     int width = 0;
     int height = 0;
-    std::optional<std::chrono::milliseconds> duration; ///< videos only
+    std::optional<std::chrono::milliseconds> duration{}; ///< videos only
     timestamp created{};
 
     bool operator==(const new_content&) const = default;
@@ -42,7 +42,7 @@ struct new_content {
 
 struct content : new_content {
     std::int64_t id = 0;
-    std::optional<std::string> telegram_file_id; ///< known after the first upload
+    std::optional<std::string> telegram_file_id{}; ///< known after the first upload
 
     bool operator==(const content&) const = default;
 };

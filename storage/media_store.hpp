@@ -17,9 +17,9 @@
 namespace companion::storage {
 
 struct stored_media {
-    std::filesystem::path path;
+    std::filesystem::path path{};
     std::int64_t size_bytes = 0;
-    std::string sha256; ///< lowercase hex
+    std::string sha256{}; ///< lowercase hex
 };
 
 class media_store {

@@ -18,8 +18,8 @@ namespace companion::storage {
 
 struct user {
     std::int64_t telegram_id = 0;
-    std::string language;                  ///< "tr", "ru" or "en"; localization owns the list
-    std::optional<std::string> persona_id; ///< none until the user picks one
+    std::string language{};                  ///< "tr", "ru" or "en"; localization owns the list
+    std::optional<std::string> persona_id{}; ///< none until the user picks one
     bool adult_confirmed = false;
     bool is_admin = false;
     bool blocked_bot = false; ///< Telegram answered 403: stop sending until the user returns

@@ -71,8 +71,8 @@ std::string_view to_string(video_mode m) noexcept;
 struct new_video_job {
     std::int64_t user_id = 0;
     std::int64_t chat_id = 0;
-    std::string persona_id;
-    std::string provider;
+    std::string persona_id{};
+    std::string provider{};
     video_mode mode = video_mode::new_video;
     bool flirty = false;
     timestamp created{};
@@ -82,20 +82,20 @@ struct video_job {
     std::int64_t id = 0;
     std::int64_t user_id = 0;
     std::int64_t chat_id = 0;
-    std::string persona_id;
-    std::string provider;
-    std::optional<std::string> provider_job_id;
+    std::string persona_id{};
+    std::string provider{};
+    std::optional<std::string> provider_job_id{};
     video_mode mode = video_mode::new_video;
     bool flirty = false;
     job_state state = job_state::requested;
-    std::optional<std::string> selfie_prompt;
-    std::optional<std::string> video_prompt;
-    std::optional<std::int64_t> image_content_id;
-    std::optional<std::string> image_path;
+    std::optional<std::string> selfie_prompt{};
+    std::optional<std::string> video_prompt{};
+    std::optional<std::int64_t> image_content_id{};
+    std::optional<std::string> image_path{};
     int attempts = 0;
-    std::optional<timestamp> next_poll_at;
-    std::optional<std::int64_t> progress_message_id; ///< the Telegram message edited with progress
-    std::optional<std::string> error;
+    std::optional<timestamp> next_poll_at{};
+    std::optional<std::int64_t> progress_message_id{}; ///< the Telegram message edited with progress
+    std::optional<std::string> error{};
     timestamp created{};
     timestamp updated{};
 
@@ -105,14 +105,14 @@ struct video_job {
 /// Columns set together with a transition, in the same UPDATE. An empty field leaves the column
 /// as it is (fields are only ever filled in as a job advances, never cleared).
 struct job_fields {
-    std::optional<std::string> provider_job_id;
-    std::optional<std::string> selfie_prompt;
-    std::optional<std::string> video_prompt;
-    std::optional<std::int64_t> image_content_id;
-    std::optional<std::string> image_path;
-    std::optional<timestamp> next_poll_at;
-    std::optional<std::int64_t> progress_message_id;
-    std::optional<std::string> error;
+    std::optional<std::string> provider_job_id{};
+    std::optional<std::string> selfie_prompt{};
+    std::optional<std::string> video_prompt{};
+    std::optional<std::int64_t> image_content_id{};
+    std::optional<std::string> image_path{};
+    std::optional<timestamp> next_poll_at{};
+    std::optional<std::int64_t> progress_message_id{};
+    std::optional<std::string> error{};
 };
 
 class video_job_repository {

@@ -1,0 +1,209 @@
+// Tests of storage::database: pragmas at open, transactions, the typed errors at start (corrupt,
+// unopenable, locked, schema too new, failed migration) and the off-loop checkpoint.
+#include "engine/offload.hpp"
+#include "storage/database.hpp"
+#include "storage/updates.hpp"
+#include "tests/storage/test_support.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <SQLiteCpp/Database.h>
+
+#include <array>
+#include <fstream>
+#include <stdexcept>
+
+namespace companion::storage::test {
+namespace {
+
+/// Runs `open` and returns the storage error it threw (or fails the test).
+template <class F>
+storage::error open_error(F open) {
+    try {
+        open();
+    } catch (const storage::error& e) {
+        return e;
+    }
+    BOOST_FAIL("open did not throw storage::error");
+    throw std::logic_error("unreachable");
+}
+
+std::int64_t pragma(database& db, const char* name) {
+    return db.connection().execAndGet(std::string("PRAGMA ") + name).getInt64();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(storage_database)
+
+BOOST_FIXTURE_TEST_CASE(fresh_file_is_migrated_to_the_latest_version_in_wal_mode, database_fixture) {
+    BOOST_TEST(db->schema_version() == db->latest_version());
+    BOOST_TEST(db->latest_version() == static_cast<int>(schema_migrations().size()));
+    BOOST_TEST(db->connection().execAndGet("PRAGMA journal_mode").getString() == "wal");
+    BOOST_TEST(pragma(*db, "foreign_keys") == 1);
+    BOOST_TEST(pragma(*db, "synchronous") == 1); // NORMAL
+    BOOST_TEST(pragma(*db, "wal_autocheckpoint") == 0);
+    BOOST_TEST(db->integrity_check() == "ok");
+}
+
+BOOST_FIXTURE_TEST_CASE(synchronous_full_is_a_config_switch, temp_dir) {
+    database db(database_config{.path = db_path(), .synchronous = synchronous_mode::full});
+    BOOST_TEST(pragma(db, "synchronous") == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(reopening_keeps_data_and_version, temp_dir) {
+    {
+        database db(database_config{.path = db_path()});
+        update_log log(db);
+        log.set_offset(42);
+    }
+    database db(database_config{.path = db_path()});
+    update_log log(db);
+    BOOST_TEST(log.offset().value() == 42);
+    BOOST_TEST(db.schema_version() == db.latest_version());
+}
+
+BOOST_FIXTURE_TEST_CASE(committed_transaction_is_visible_and_rolled_back_one_is_not, database_fixture) {
+    update_log log(*db);
+    {
+        transaction tx(*db);
+        log.mark_processed(1, t0);
+        tx.commit();
+    }
+    {
+        transaction tx(*db);
+        log.mark_processed(2, t0);
+    } // destroyed without commit
+    BOOST_TEST(log.is_processed(1));
+    BOOST_TEST(!log.is_processed(2));
+}
+
+BOOST_FIXTURE_TEST_CASE(exception_in_transaction_rolls_back_everything, database_fixture) {
+    update_log log(*db);
+    BOOST_CHECK_THROW(db->in_transaction([&] {
+        log.mark_processed(7, t0);
+        log.set_offset(8);
+        throw std::runtime_error("pipeline step failed");
+    }),
+                      std::runtime_error);
+    BOOST_TEST(!log.is_processed(7));
+    BOOST_TEST(!log.offset().has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(nested_transaction_is_a_savepoint, database_fixture) {
+    update_log log(*db);
+    db->in_transaction([&] {
+        log.mark_processed(1, t0);
+        {
+            transaction inner(*db);
+            log.mark_processed(2, t0);
+        } // inner rolled back, outer goes on
+        db->in_transaction([&] { log.mark_processed(3, t0); });
+    });
+    BOOST_TEST(log.is_processed(1));
+    BOOST_TEST(!log.is_processed(2));
+    BOOST_TEST(log.is_processed(3));
+}
+
+BOOST_FIXTURE_TEST_CASE(in_transaction_returns_the_value_of_the_function, database_fixture) {
+    update_log log(*db);
+    const bool first = db->in_transaction([&] { return log.mark_processed(5, t0); });
+    const bool again = db->in_transaction([&] { return log.mark_processed(5, t0); });
+    BOOST_TEST(first);
+    BOOST_TEST(!again);
+}
+
+BOOST_FIXTURE_TEST_CASE(garbage_file_is_refused_as_corrupt, temp_dir) {
+    {
+        std::ofstream out(db_path(), std::ios::binary);
+        for (int i = 0; i < 4096; ++i) {
+            out.put(static_cast<char>((i * 7919) & 0xFF));
+        }
+    }
+    const auto e = open_error([&] { database db(database_config{.path = db_path()}); });
+    BOOST_TEST(e.code() == make_error_code(errc::corrupt));
+    BOOST_TEST(std::string(e.what()).find(db_path().string()) != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(missing_directory_is_refused_as_cannot_open, temp_dir) {
+    const auto e = open_error([&] { database db(database_config{.path = path / "no" / "such" / "bot.db"}); });
+    BOOST_TEST(e.code() == make_error_code(errc::cannot_open));
+}
+
+BOOST_FIXTURE_TEST_CASE(database_locked_by_another_writer_is_refused_after_the_busy_timeout, temp_dir) {
+    { database created(database_config{.path = db_path()}); }
+    SQLite::Database other(db_path().string(), SQLite::OPEN_READWRITE);
+    other.exec("BEGIN EXCLUSIVE");
+    const auto e = open_error([&] { database db(database_config{.path = db_path(), .busy_timeout = 50ms}); });
+    other.exec("ROLLBACK");
+    BOOST_TEST(e.code() == make_error_code(errc::locked));
+    BOOST_TEST(std::string(e.what()).find("another bot instance") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(newer_schema_is_refused_with_a_clear_message, temp_dir) {
+    {
+        database created(database_config{.path = db_path()});
+        created.connection().exec("PRAGMA user_version = 7");
+    }
+    const auto e = open_error([&] { database db(database_config{.path = db_path()}); });
+    BOOST_TEST(e.code() == make_error_code(errc::schema_too_new));
+    BOOST_TEST(std::string(e.what()) == "database schema version 7 is newer than this binary supports (" +
+                                            std::to_string(schema_migrations().size()) +
+                                            "); upgrade the bot");
+}
+
+BOOST_FIXTURE_TEST_CASE(failed_migration_rolls_back_and_leaves_the_previous_version, temp_dir) {
+    const std::array<migration, 3> steps{{
+        {"one", "CREATE TABLE a (x INTEGER);"},
+        {"two",
+         "CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (1); INSERT INTO no_such_table VALUES (1);"},
+        {"three", "CREATE TABLE c (x INTEGER);"},
+    }};
+    const auto e = open_error([&] { database db(database_config{.path = db_path()}, steps); });
+    BOOST_TEST(e.code() == make_error_code(errc::migration_failed));
+    BOOST_TEST(std::string(e.what()).find("stays at version 1") != std::string::npos);
+
+    // Open with only the first step: nothing of step two is there.
+    database db(database_config{.path = db_path()}, std::span(steps).first(1));
+    BOOST_TEST(db.schema_version() == 1);
+    BOOST_TEST(db.connection().tableExists("a"));
+    BOOST_TEST(!db.connection().tableExists("b"));
+    BOOST_TEST(db.connection().execAndGet("SELECT count(*) FROM a").getInt() == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(checkpoint_runs_on_the_offload_pool_and_empties_the_wal, database_fixture) {
+    update_log log(*db);
+    for (int i = 0; i < 200; ++i) {
+        db->in_transaction([&] { log.mark_processed(i, t0); });
+    }
+    BOOST_TEST(db->wal_frames() > 0);
+    engine::offload_pool pool(1);
+    asio::io_context io(1);
+    checkpoint_result passive;
+    checkpoint_result truncate;
+    asio::co_spawn(
+        io,
+        [](database& d, engine::offload_pool& p, checkpoint_result& a, checkpoint_result& b)
+            -> engine::awaitable<void> {
+            a = co_await d.checkpoint(p);
+            b = co_await d.checkpoint(p, checkpoint_mode::truncate);
+        }(*db, pool, passive, truncate),
+        [](std::exception_ptr e) {
+            if (e) {
+                std::rethrow_exception(e);
+            }
+        });
+    io.run();
+    BOOST_TEST(!passive.busy);
+    BOOST_TEST(passive.wal_frames > 0);
+    BOOST_TEST(passive.checkpointed_frames == passive.wal_frames);
+    BOOST_TEST(!truncate.busy);
+    BOOST_TEST(truncate.wal_frames == 0);
+    BOOST_TEST(std::filesystem::file_size(db_path().string() + "-wal") == 0U);
+    BOOST_TEST(log.is_processed(199));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace companion::storage::test

@@ -1,0 +1,81 @@
+// Tests of the generated_content repository.
+#include "storage/generated_content.hpp"
+#include "tests/storage/test_support.hpp"
+
+namespace companion::storage::test {
+namespace {
+
+new_content selfie(std::int64_t user, std::string persona, std::string prompt, timestamp at) {
+    return {
+        .user_id = user,
+        .persona_id = std::move(persona),
+        .kind = content_kind::selfie,
+        .prompt = std::move(prompt),
+        .media_path = "media/" + std::to_string(to_unix_ms(at)) + ".png",
+        .size_bytes = 123456,
+        .sha256 = std::string(64, 'a'),
+        .mime = "image/png",
+        .width = 768,
+        .height = 1344,
+        .created = at,
+    };
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(storage_generated_content)
+
+BOOST_FIXTURE_TEST_CASE(inserted_row_reads_back_whole, database_fixture) {
+    add_user(1);
+    generated_content_repository repo(*db);
+    new_content video = selfie(1, "aylin", "a video prompt", t0);
+    video.kind = content_kind::video;
+    video.mime = "video/mp4";
+    video.duration = 4000ms;
+    const auto id = repo.insert(video);
+    const auto got = repo.get(id);
+    BOOST_TEST_REQUIRE(got.has_value());
+    BOOST_TEST((static_cast<const new_content&>(*got) == video));
+    BOOST_TEST(!got->telegram_file_id.has_value());
+    BOOST_TEST(!repo.get(id + 1).has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(last_selfie_is_the_newest_of_that_user_and_persona, database_fixture) {
+    add_user(1);
+    add_user(2);
+    generated_content_repository repo(*db);
+    BOOST_TEST(!repo.last_selfie(1, "aylin").has_value());
+    repo.insert(selfie(1, "aylin", "first", t0));
+    repo.insert(selfie(1, "aylin", "second", t0 + 1s));
+    repo.insert(selfie(1, "olga", "other persona", t0 + 2s));
+    repo.insert(selfie(2, "aylin", "other user", t0 + 3s));
+    new_content video = selfie(1, "aylin", "a video is not a selfie", t0 + 4s);
+    video.kind = content_kind::video;
+    repo.insert(video);
+    BOOST_TEST(repo.last_selfie(1, "aylin")->prompt == "second");
+}
+
+BOOST_FIXTURE_TEST_CASE(telegram_file_id_is_set_after_upload, database_fixture) {
+    add_user(1);
+    generated_content_repository repo(*db);
+    const auto id = repo.insert(selfie(1, "aylin", "p", t0));
+    BOOST_TEST(repo.set_telegram_file_id(id, "AgACAgIAAxkBAAIB").has_value());
+    BOOST_TEST(repo.get(id)->telegram_file_id.value() == "AgACAgIAAxkBAAIB");
+    BOOST_TEST(repo.set_telegram_file_id(id + 100, "x").error() == make_error_code(errc::not_found));
+}
+
+BOOST_FIXTURE_TEST_CASE(prune_deletes_old_rows_and_returns_their_paths, database_fixture) {
+    add_user(1);
+    generated_content_repository repo(*db);
+    const auto old_id = repo.insert(selfie(1, "aylin", "old", t0));
+    const auto new_id = repo.insert(selfie(1, "aylin", "new", t0 + 48h));
+    const auto paths = repo.prune_older_than(t0 + 24h);
+    BOOST_TEST_REQUIRE(paths.size() == 1U);
+    BOOST_TEST(paths[0] == selfie(1, "aylin", "old", t0).media_path);
+    BOOST_TEST(!repo.get(old_id).has_value());
+    BOOST_TEST(repo.get(new_id).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace companion::storage::test

@@ -1,0 +1,68 @@
+// Tests of the media store: whole files under their final names, checksums, no temporaries left.
+#include "storage/media_store.hpp"
+#include "tests/storage/test_support.hpp"
+
+#include <fstream>
+#include <iterator>
+
+namespace companion::storage::test {
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(storage_media_store)
+
+BOOST_AUTO_TEST_CASE(sha256_matches_the_standard_vector) {
+    BOOST_TEST(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+BOOST_FIXTURE_TEST_CASE(written_file_has_its_bytes_size_and_checksum, temp_dir) {
+    media_store store(path / "media");
+    const std::string bytes("\x89PNG\r\n\x1a\n\0\0 binary", 17);
+    const auto stored = store.write("selfie-42", "png", bytes);
+    BOOST_TEST_REQUIRE(stored.has_value());
+    BOOST_TEST(stored->size_bytes == 17);
+    BOOST_TEST(stored->sha256 == sha256_hex(bytes));
+    BOOST_TEST(stored->path.parent_path() == path / "media");
+    BOOST_TEST(stored->path.filename().string().starts_with("selfie-42-"));
+    BOOST_TEST(read_file(stored->path) == bytes);
+    // Only the final file is in the directory: the temporary was renamed, not copied.
+    BOOST_TEST(std::distance(std::filesystem::directory_iterator(path / "media"), {}) == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(stem_cannot_escape_the_directory, temp_dir) {
+    media_store store(path / "media");
+    const auto stored = store.write("../../etc/passwd", "p/ng", "x");
+    BOOST_TEST_REQUIRE(stored.has_value());
+    BOOST_TEST(stored->path.parent_path() == path / "media");
+}
+
+BOOST_FIXTURE_TEST_CASE(remove_deletes_and_tolerates_a_missing_file, temp_dir) {
+    media_store store(path / "media");
+    const auto stored = store.write("v", "mp4", "video").value();
+    BOOST_TEST(!store.remove(stored.path));
+    BOOST_TEST(!std::filesystem::exists(stored.path));
+    BOOST_TEST(!store.remove(stored.path));
+}
+
+BOOST_FIXTURE_TEST_CASE(unwritable_directory_is_a_typed_error, temp_dir) {
+    media_store store(path / "media");
+    std::filesystem::permissions(path / "media",
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+    const auto stored = store.write("v", "mp4", "video");
+    std::filesystem::permissions(path / "media", std::filesystem::perms::owner_all);
+    if (::geteuid() == 0) {
+        return; // root writes anyway; nothing to check
+    }
+    BOOST_TEST_REQUIRE(stored.has_error());
+    BOOST_TEST(stored.error() == make_error_code(errc::io));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace companion::storage::test

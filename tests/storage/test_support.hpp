@@ -1,0 +1,71 @@
+// Shared fixtures of the storage tests: a unique temporary directory per test (removed after), a
+// database opened in it, fixed times, and printers for the storage types BOOST_TEST shows.
+#pragma once
+
+#include "engine/log.hpp"
+#include "storage/database.hpp"
+#include "storage/error.hpp"
+#include "storage/time.hpp"
+#include "storage/users.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <string>
+
+namespace companion::storage {
+
+inline std::ostream& operator<<(std::ostream& os, errc e) {
+    return os << make_error_code(e).message();
+}
+
+} // namespace companion::storage
+
+namespace companion::storage::test {
+
+using namespace std::chrono_literals;
+
+/// 2026-11-24T21:30:00Z: tests never read the clock.
+inline const timestamp t0 = from_unix_ms(1'795'555'800'000);
+
+/// A fresh directory under /tmp, removed with everything in it when the fixture ends.
+struct temp_dir {
+    std::filesystem::path path;
+
+    temp_dir() {
+        static std::atomic<int> counter{0};
+        path = std::filesystem::temp_directory_path() /
+               ("companion-storage-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+        // Migrations log at info; the suite's output stays readable at warn.
+        engine::log().configure({.level = engine::log_level::warn});
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    std::filesystem::path db_path() const { return path / "bot.db"; }
+};
+
+/// A migrated database in a temporary directory, with a helper to add users (most tables refer
+/// to one).
+struct database_fixture : temp_dir {
+    std::unique_ptr<database> db = std::make_unique<database>(database_config{.path = db_path()});
+
+    void add_user(std::int64_t id, std::string_view language = "en") {
+        user_repository users(*db);
+        users.record_contact(id, language, false, t0);
+    }
+};
+
+} // namespace companion::storage::test

@@ -1,0 +1,52 @@
+// Tests of the update log: replays are no-ops, the offset only moves forward, old ids are pruned.
+#include "storage/updates.hpp"
+#include "tests/storage/test_support.hpp"
+
+namespace companion::storage::test {
+
+BOOST_AUTO_TEST_SUITE(storage_updates)
+
+BOOST_FIXTURE_TEST_CASE(replayed_update_is_reported_as_already_processed, database_fixture) {
+    update_log log(*db);
+    BOOST_TEST(!log.is_processed(100));
+    BOOST_TEST(log.mark_processed(100, t0));
+    BOOST_TEST(!log.mark_processed(100, t0 + 1s));
+    BOOST_TEST(log.is_processed(100));
+    // Ids need not be contiguous.
+    BOOST_TEST(log.mark_processed(250, t0));
+    BOOST_TEST(!log.is_processed(101));
+}
+
+BOOST_FIXTURE_TEST_CASE(offset_starts_empty_and_only_moves_forward, database_fixture) {
+    update_log log(*db);
+    BOOST_TEST(!log.offset().has_value());
+    log.set_offset(10);
+    log.set_offset(12);
+    log.set_offset(11);
+    BOOST_TEST(log.offset().value() == 12);
+}
+
+BOOST_FIXTURE_TEST_CASE(prune_forgets_updates_older_than_the_cutoff, database_fixture) {
+    update_log log(*db);
+    log.mark_processed(1, t0);
+    log.mark_processed(2, t0 + 1h);
+    log.mark_processed(3, t0 + 2h);
+    BOOST_TEST(log.prune(t0 + 90min) == 2);
+    BOOST_TEST(!log.is_processed(1));
+    BOOST_TEST(!log.is_processed(2));
+    BOOST_TEST(log.is_processed(3));
+}
+
+BOOST_FIXTURE_TEST_CASE(effects_mark_and_offset_commit_together, database_fixture) {
+    update_log log(*db);
+    db->in_transaction([&] {
+        log.mark_processed(41, t0);
+        log.set_offset(42);
+    });
+    BOOST_TEST(log.is_processed(41));
+    BOOST_TEST(log.offset().value() == 42);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace companion::storage::test

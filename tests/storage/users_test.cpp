@@ -1,0 +1,60 @@
+// Tests of the users repository.
+#include "storage/users.hpp"
+#include "tests/storage/test_support.hpp"
+
+namespace companion::storage::test {
+
+BOOST_AUTO_TEST_SUITE(storage_users)
+
+BOOST_FIXTURE_TEST_CASE(first_contact_creates_the_user_with_defaults, database_fixture) {
+    user_repository users(*db);
+    const user u = users.record_contact(7'000'000'001, "ru", false, t0);
+    BOOST_TEST(u.telegram_id == 7'000'000'001); // beyond 32 bits
+    BOOST_TEST(u.language == "ru");
+    BOOST_TEST(!u.persona_id.has_value());
+    BOOST_TEST(!u.adult_confirmed);
+    BOOST_TEST(!u.is_admin);
+    BOOST_TEST(!u.blocked_bot);
+    BOOST_TEST((u.created == t0));
+    BOOST_TEST((u.last_seen == t0));
+    BOOST_TEST((users.get(7'000'000'001) == u));
+    BOOST_TEST(users.count() == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(later_contact_refreshes_last_seen_and_keeps_choices, database_fixture) {
+    user_repository users(*db);
+    users.record_contact(1, "tr", false, t0);
+    BOOST_TEST(users.set_persona(1, "aylin").has_value());
+    BOOST_TEST(users.set_language(1, "en").has_value());
+    BOOST_TEST(users.set_adult_confirmed(1, true).has_value());
+    BOOST_TEST(users.set_blocked_bot(1, true).has_value());
+
+    const user u = users.record_contact(1, "tr", true, t0 + 1h);
+    BOOST_TEST(u.language == "en"); // the user's switch wins over Telegram's language_code
+    BOOST_TEST(u.persona_id.value() == "aylin");
+    BOOST_TEST(u.adult_confirmed);
+    BOOST_TEST(u.is_admin);
+    BOOST_TEST(!u.blocked_bot); // writing again means the bot is unblocked
+    BOOST_TEST((u.created == t0));
+    BOOST_TEST((u.last_seen == t0 + 1h));
+}
+
+BOOST_FIXTURE_TEST_CASE(persona_can_be_cleared, database_fixture) {
+    user_repository users(*db);
+    users.record_contact(1, "tr", false, t0);
+    BOOST_TEST(users.set_persona(1, "aylin").has_value());
+    BOOST_TEST(users.set_persona(1, std::nullopt).has_value());
+    BOOST_TEST(!users.get(1)->persona_id.has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(setting_a_field_of_an_unknown_user_is_not_found, database_fixture) {
+    user_repository users(*db);
+    BOOST_TEST(!users.get(99).has_value());
+    const auto r = users.set_language(99, "en");
+    BOOST_TEST_REQUIRE(r.has_error());
+    BOOST_TEST(r.error() == make_error_code(errc::not_found));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace companion::storage::test
