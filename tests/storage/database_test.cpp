@@ -1,6 +1,7 @@
 // Tests of storage::database: pragmas at open, transactions, the typed errors at start (corrupt,
 // unopenable, locked, schema too new, failed migration) and the off-loop checkpoint.
 #include "engine/offload.hpp"
+#include "storage/conversation.hpp"
 #include "storage/database.hpp"
 #include "storage/updates.hpp"
 #include "tests/storage/test_support.hpp"
@@ -170,6 +171,27 @@ BOOST_FIXTURE_TEST_CASE(failed_migration_rolls_back_and_leaves_the_previous_vers
     BOOST_TEST(db.connection().tableExists("a"));
     BOOST_TEST(!db.connection().tableExists("b"));
     BOOST_TEST(db.connection().execAndGet("SELECT count(*) FROM a").getInt() == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(full_database_is_a_typed_disk_full_error_and_rolls_back, database_fixture) {
+    add_user(1);
+    conversation_repository conv(*db);
+    // The page limit stands in for a full disk: SQLite reports both as SQLITE_FULL.
+    const auto pages = db->connection().execAndGet("PRAGMA page_count").getInt64();
+    db->connection().exec("PRAGMA max_page_count = " + std::to_string(pages));
+    try {
+        db->in_transaction([&] {
+            conv.append(1, "aylin", speaker::user, "fits", t0);
+            conv.append(1, "aylin", speaker::user, std::string(256 * 1024, 'x'), t0);
+        });
+        BOOST_FAIL("expected disk_full");
+    } catch (const storage::error& e) {
+        BOOST_TEST(e.code() == make_error_code(errc::disk_full));
+    }
+    db->connection().exec("PRAGMA max_page_count = 1073741823");
+    BOOST_TEST(conv.last_turns(1, "aylin", 10).empty());
+    conv.append(1, "aylin", speaker::user, "after", t0);
+    BOOST_TEST(conv.last_turns(1, "aylin", 10).size() == 1U);
 }
 
 BOOST_FIXTURE_TEST_CASE(checkpoint_runs_on_the_offload_pool_and_empties_the_wal, database_fixture) {

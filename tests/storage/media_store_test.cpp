@@ -1,4 +1,5 @@
 // Tests of the media store: whole files under their final names, checksums, no temporaries left.
+#include "storage/generated_content.hpp"
 #include "storage/media_store.hpp"
 #include "tests/storage/test_support.hpp"
 
@@ -61,6 +62,24 @@ BOOST_FIXTURE_TEST_CASE(unwritable_directory_is_a_typed_error, temp_dir) {
     }
     BOOST_TEST_REQUIRE(stored.has_error());
     BOOST_TEST(stored.error() == make_error_code(errc::io));
+}
+
+BOOST_FIXTURE_TEST_CASE(retention_prunes_rows_then_their_files, database_fixture) {
+    add_user(1);
+    media_store store(path / "media");
+    generated_content_repository content(*db);
+    const auto old_file = store.write("old", "png", "old bytes").value();
+    const auto new_file = store.write("new", "png", "new bytes").value();
+    content.insert({.user_id = 1, .media_path = old_file.path.string(), .created = t0});
+    content.insert({.user_id = 1, .media_path = new_file.path.string(), .created = t0 + 72h});
+
+    // Rows first (committed), then files: a crash in between leaves an orphan file, never a row
+    // that points at nothing.
+    for (const auto& p : content.prune_older_than(t0 + 24h)) {
+        BOOST_TEST(!store.remove(p));
+    }
+    BOOST_TEST(!std::filesystem::exists(old_file.path));
+    BOOST_TEST(std::filesystem::exists(new_file.path));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
