@@ -3,8 +3,8 @@
 // In production `clock::now()` is std::chrono::steady_clock. Tests freeze it and move it forward
 // by hand (`clock::freeze()`, `clock::advance(d)`), so every engine timer (sleep, deadlines, rate
 // limiter waits, retry back-off) runs on virtual time and no test sleeps for real (style.md rule
-// 9). While frozen, a timer's real wait is capped at 1 ms so a loop that blocks still re-checks
-// the virtual time; tests drive the loop with `poll()` after each advance.
+// 9). While frozen, the reactor re-checks its timers at every turn, so tests drive the loop with
+// `poll()` after each advance (a blocking `run()` would spin until the clock is advanced).
 #pragma once
 
 #include "engine/asio.hpp"

@@ -1,0 +1,119 @@
+// Retry with exponential back-off and full jitter, honouring a delay the server names (429
+// retry_after, Retry-After, RetryInfo). The schedule is sans-I/O; `retry()` is the coroutine loop.
+//
+// The operation reports its outcome as a value R; a classifier maps R to done / retry (with an
+// optional server delay) / fail. Exceptions are not retried: a broken invariant is not
+// transient, and cancellation must stop the loop.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/clock.hpp"
+#include "engine/time.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace companion::engine {
+
+using namespace std::chrono_literals;
+
+struct retry_policy {
+    int max_attempts = 4;              ///< attempts in all, the first included
+    duration base_delay = 250ms;       ///< back-off before the second attempt (before jitter)
+    duration max_delay = 30s;          ///< cap of the exponential back-off
+    duration max_server_delay = 10min; ///< a server asking for longer ends the retries
+    bool jitter = true;                ///< full jitter: uniform in [0, back-off]
+};
+
+enum class retry_action { done, retry, fail };
+
+struct retry_verdict {
+    retry_action action = retry_action::done;
+    std::optional<duration> server_delay{};
+
+    static retry_verdict done() { return {retry_action::done, std::nullopt}; }
+    static retry_verdict fail() { return {retry_action::fail, std::nullopt}; }
+    static retry_verdict again(std::optional<duration> server_delay = std::nullopt) {
+        return {retry_action::retry, server_delay};
+    }
+};
+
+/// Sans-I/O: the delay before each next attempt.
+class retry_schedule {
+public:
+    explicit retry_schedule(retry_policy policy, std::uint64_t seed = 0x9E3779B97F4A7C15ULL)
+        : policy_(policy), rng_(seed == 0 ? 1 : seed) {}
+
+    /// After attempt number `attempt` (1-based) failed retryably: the delay before the next one,
+    /// or nullopt when no attempt is left or the server's delay exceeds the policy's limit. A
+    /// server delay is honoured exactly (never shortened by jitter).
+    std::optional<duration> next_delay(int attempt, std::optional<duration> server_delay = std::nullopt) {
+        if (attempt >= policy_.max_attempts) {
+            return std::nullopt;
+        }
+        if (server_delay) {
+            if (*server_delay > policy_.max_server_delay) {
+                return std::nullopt;
+            }
+            return std::max(*server_delay, duration::zero());
+        }
+        return backoff(attempt);
+    }
+
+    /// The back-off after attempt `attempt` without a server delay.
+    duration backoff(int attempt) {
+        const int shift = std::clamp(attempt - 1, 0, 30);
+        const auto base = policy_.base_delay.count();
+        const auto cap = policy_.max_delay.count();
+        auto ceiling = base > (cap >> shift) ? cap : (base << shift);
+        ceiling = std::min(ceiling, cap);
+        if (!policy_.jitter || ceiling <= 0) {
+            return duration(ceiling);
+        }
+        return duration(
+            static_cast<duration::rep>(next_random() % (static_cast<std::uint64_t>(ceiling) + 1)));
+    }
+
+    const retry_policy& policy() const noexcept { return policy_; }
+
+private:
+    std::uint64_t next_random() noexcept {
+        // xorshift64*: small, fast and good enough for jitter.
+        rng_ ^= rng_ >> 12;
+        rng_ ^= rng_ << 25;
+        rng_ ^= rng_ >> 27;
+        return rng_ * 0x2545F4914F6CDD1DULL;
+    }
+
+    retry_policy policy_;
+    std::uint64_t rng_;
+};
+
+/// Runs `op()` (returning awaitable<R>) until `classify(const R&)` says done or fail, or the
+/// schedule gives up; returns the last R. Sleeps between attempts on the engine clock.
+template <class Op, class Classify>
+auto retry(retry_policy policy, Op op, Classify classify, std::uint64_t seed = 0)
+    -> awaitable<typename std::invoke_result_t<Op&>::value_type> {
+    using result_t = typename std::invoke_result_t<Op&>::value_type;
+    retry_schedule schedule(policy,
+                            seed != 0 ? seed
+                                      : static_cast<std::uint64_t>(clock::now().time_since_epoch().count()));
+    for (int attempt = 1;; ++attempt) {
+        result_t r = co_await op();
+        const retry_verdict v = classify(std::as_const(r));
+        if (v.action != retry_action::retry) {
+            co_return r;
+        }
+        const auto delay = schedule.next_delay(attempt, v.server_delay);
+        if (!delay) {
+            co_return r;
+        }
+        co_await sleep(*delay);
+    }
+}
+
+} // namespace companion::engine

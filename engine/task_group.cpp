@@ -1,0 +1,220 @@
+// Children are kept in an intrusive list, each with its own cancellation signal bound to its
+// co_spawn completion handler; the shared state outlives the group object while children run.
+#include "engine/task_group.hpp"
+
+#include "engine/error.hpp"
+#include "engine/log.hpp"
+#include "engine/time.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <exception>
+#include <string>
+
+namespace companion::engine {
+namespace {
+
+std::string describe(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "non-standard exception";
+    }
+}
+
+bool is_cancellation_exception(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& se) {
+        return is_cancellation(se.code());
+    } catch (...) {
+        return false;
+    }
+}
+
+// Children accept total cancellation, so cancel() aborts their pending operations.
+awaitable<void> run_child(awaitable<void> body) {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    co_await std::move(body);
+}
+
+} // namespace
+
+struct task_group::state {
+    struct child {
+        child* prev = nullptr;
+        child* next = nullptr;
+        asio::cancellation_signal signal;
+    };
+
+    state(executor e, config c) : ex(std::move(e)), cfg(std::move(c)), joiners(ex) {}
+
+    void link(child* c) noexcept {
+        c->next = head;
+        if (head != nullptr) {
+            head->prev = c;
+        }
+        head = c;
+        ++live;
+    }
+
+    void unlink(child* c) noexcept {
+        if (c->prev != nullptr) {
+            c->prev->next = c->next;
+        } else {
+            head = c->next;
+        }
+        if (c->next != nullptr) {
+            c->next->prev = c->prev;
+        }
+        --live;
+    }
+
+    void emit(asio::cancellation_type type) {
+        // A child's handler may finish synchronously only through a post, so the list is stable
+        // while we walk it.
+        for (child* c = head; c != nullptr; c = c->next) {
+            c->signal.emit(type);
+        }
+    }
+
+    void on_done(child* c, std::exception_ptr e) {
+        unlink(c);
+        delete c;
+        if (e) {
+            const bool cancelled_child = cancelled && is_cancellation_exception(e);
+            if (!cancelled_child) {
+                ++failed;
+                if (!first_error) {
+                    first_error = e;
+                }
+                log().error("task.failed", {{"group", cfg.name}, {"error", describe(e)}});
+                if (cfg.on_error) {
+                    cfg.on_error(e);
+                }
+                if (cfg.policy == on_child_error::fail_group && !cancelled) {
+                    cancelled = true;
+                    emit(asio::cancellation_type::terminal);
+                }
+            }
+        }
+        if (live == 0) {
+            joiners.notify_all();
+        }
+    }
+
+    executor ex;
+    config cfg;
+    detail::wait_queue joiners;
+    child* head = nullptr;
+    std::size_t live = 0;
+    std::size_t total = 0;
+    std::size_t failed = 0;
+    std::exception_ptr first_error;
+    bool cancelled = false;
+};
+
+task_group::task_group(executor ex) : task_group(std::move(ex), config{}) {}
+
+task_group::task_group(executor ex, config cfg)
+    : state_(std::make_shared<state>(std::move(ex), std::move(cfg))) {}
+
+task_group::~task_group() {
+    if (state_->live != 0) {
+        log().error("task_group.destroyed_with_children",
+                    {{"group", state_->cfg.name}, {"children", state_->live}});
+        state_->cancelled = true;
+        state_->emit(asio::cancellation_type::terminal);
+    }
+}
+
+bool task_group::spawn(awaitable<void> child) {
+    auto& st = *state_;
+    if (st.cancelled) {
+        return false;
+    }
+    auto* c = new state::child{};
+    st.link(c);
+    ++st.total;
+    asio::co_spawn(st.ex,
+                   run_child(std::move(child)),
+                   asio::bind_cancellation_slot(c->signal.slot(),
+                                                [s = state_, c](std::exception_ptr e) { s->on_done(c, e); }));
+    return true;
+}
+
+awaitable<void> task_group::join() {
+    auto s = state_;
+    while (s->live != 0) {
+        co_await s->joiners.async_wait(use_awaitable);
+    }
+    if (s->cfg.policy == on_child_error::fail_group && s->first_error) {
+        std::rethrow_exception(s->first_error);
+    }
+}
+
+void task_group::cancel(asio::cancellation_type type) {
+    state_->cancelled = true;
+    state_->emit(type);
+}
+
+awaitable<void> task_group::shutdown(duration grace) {
+    auto s = state_;
+    cancel(asio::cancellation_type::total);
+    if (s->live != 0) {
+        timer t(co_await asio::this_coro::executor, grace);
+        while (s->live != 0) {
+            auto [order, join_ec, timer_ec] =
+                co_await asio::experimental::make_parallel_group(s->joiners.async_wait(asio::deferred),
+                                                                 t.async_wait(asio::deferred))
+                    .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+            (void)join_ec;
+            (void)timer_ec;
+            if (order[0] == 1) {
+                break;
+            }
+        }
+        if (s->live != 0) {
+            log().warn("task_group.grace_expired", {{"group", s->cfg.name}, {"children", s->live}});
+            s->emit(asio::cancellation_type::terminal);
+            while (s->live != 0) {
+                co_await s->joiners.async_wait(use_awaitable);
+            }
+        }
+    }
+}
+
+std::size_t task_group::size() const noexcept {
+    return state_->live;
+}
+
+std::size_t task_group::spawned() const noexcept {
+    return state_->total;
+}
+
+std::size_t task_group::failures() const noexcept {
+    return state_->failed;
+}
+
+std::exception_ptr task_group::first_error() const noexcept {
+    return state_->first_error;
+}
+
+bool task_group::cancelled() const noexcept {
+    return state_->cancelled;
+}
+
+const std::string& task_group::name() const noexcept {
+    return state_->cfg.name;
+}
+
+const executor& task_group::get_executor() const noexcept {
+    return state_->ex;
+}
+
+} // namespace companion::engine

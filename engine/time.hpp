@@ -1,0 +1,81 @@
+// Sleeping and deadlines on the engine clock.
+//
+// `with_timeout(op, d)` runs `op` and, if it has not finished after `d`, cancels it through its
+// cancellation slot (terminal cancellation), waits for it to unwind, and throws
+// system_error(engine::errc::timeout). Nothing outlives the call. Deadlines nest: an outer
+// deadline that expires first cancels the inner operation too, so the earliest deadline wins.
+// Cancellation of the caller propagates into `op`. (Boost 1.81 has no asio::cancel_after.)
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/clock.hpp"
+#include "engine/error.hpp"
+
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace companion::engine {
+
+/// Suspends for `d` on the engine clock. Throws system_error(operation_aborted) when cancelled.
+awaitable<void> sleep(duration d);
+awaitable<void> sleep_until(time_point t);
+
+namespace detail {
+
+template <class T>
+awaitable<std::optional<T>> as_optional(awaitable<T> op) {
+    T value = co_await std::move(op);
+    co_return std::optional<T>(std::move(value));
+}
+
+} // namespace detail
+
+/// Runs `op`, cancelling it at `deadline`; throws system_error(errc::timeout) when the deadline
+/// won. If `op` finished despite the cancellation, its result is returned.
+template <class T>
+awaitable<T> with_deadline(awaitable<T> op, time_point deadline) {
+    auto ex = co_await asio::this_coro::executor;
+    timer t(ex, deadline);
+    if constexpr (std::is_void_v<T>) {
+        auto [order, op_error, timer_ec] = co_await asio::experimental::make_parallel_group(
+                                               asio::co_spawn(ex, std::move(op), asio::deferred),
+                                               t.async_wait(asio::deferred))
+                                               .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+        (void)timer_ec;
+        if (order[0] == 1 && op_error) {
+            throw_error(errc::timeout, "deadline exceeded");
+        }
+        if (op_error) {
+            std::rethrow_exception(op_error);
+        }
+    } else {
+        auto [order, op_error, value, timer_ec] =
+            co_await asio::experimental::make_parallel_group(
+                asio::co_spawn(ex, detail::as_optional(std::move(op)), asio::deferred),
+                t.async_wait(asio::deferred))
+                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+        (void)timer_ec;
+        if (order[0] == 1 && op_error) {
+            throw_error(errc::timeout, "deadline exceeded");
+        }
+        if (op_error) {
+            std::rethrow_exception(op_error);
+        }
+        co_return std::move(*value);
+    }
+}
+
+template <class T>
+awaitable<T> with_timeout(awaitable<T> op, duration d) {
+    return with_deadline(std::move(op), clock::now() + d);
+}
+
+/// True when `e` holds a system_error whose code is engine::errc::timeout.
+bool is_timeout(const std::exception_ptr& e) noexcept;
+
+} // namespace companion::engine

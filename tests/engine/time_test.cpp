@@ -1,0 +1,129 @@
+// Tests of engine/time on virtual time: sleep, deadlines (expiry, success, nesting, errors,
+// cancellation of the caller).
+#include "engine/error.hpp"
+#include "engine/time.hpp"
+#include "tests/engine/test_support.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <stdexcept>
+
+using namespace companion;
+using namespace companion::engine;
+using namespace std::chrono_literals;
+using companion::test::code_of;
+using companion::test::virtual_time;
+
+namespace {
+
+awaitable<int> slow_value(duration d, int v) {
+    co_await sleep(d);
+    co_return v;
+}
+
+awaitable<int> failing_after(duration d) {
+    co_await sleep(d);
+    throw std::runtime_error("boom");
+}
+
+awaitable<void> nested(duration inner_deadline, duration outer_deadline, duration work) {
+    co_await with_timeout(with_timeout(slow_value(work, 1), inner_deadline), outer_deadline);
+}
+
+struct move_only {
+    explicit move_only(int x) : v(x) {}
+    move_only(move_only&&) = default;
+    move_only& operator=(move_only&&) = default;
+    int v;
+};
+
+awaitable<move_only> make_move_only() {
+    co_await sleep(1ms);
+    co_return move_only(7);
+}
+
+awaitable<int> unwrap_move_only() {
+    auto m = co_await with_timeout(make_move_only(), 1s);
+    co_return m.v;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(time_suite)
+
+BOOST_FIXTURE_TEST_CASE(sleep_resumes_only_after_virtual_time_passes, virtual_time) {
+    auto s = test::spawn(ioc, slow_value(10s, 5));
+    advance(9s, 100ms);
+    BOOST_TEST(!s->done);
+    advance(2s, 100ms);
+    BOOST_TEST(s->done);
+    BOOST_TEST(s->value.value() == 5);
+}
+
+BOOST_FIXTURE_TEST_CASE(deadline_that_expires_cancels_the_operation_with_a_typed_timeout, virtual_time) {
+    auto s = test::spawn(ioc, with_timeout(slow_value(10s, 1), 2s));
+    advance(1900ms, 100ms);
+    BOOST_TEST(!s->done);
+    advance(200ms, 100ms);
+    BOOST_TEST(s->done);
+    BOOST_TEST((code_of(s->error) == make_error_code(errc::timeout)));
+}
+
+BOOST_FIXTURE_TEST_CASE(operation_that_finishes_first_returns_its_value, virtual_time) {
+    auto s = test::spawn(ioc, with_timeout(slow_value(1s, 42), 5s));
+    advance(1100ms, 100ms);
+    BOOST_TEST(s->done);
+    BOOST_TEST(s->value.value() == 42);
+}
+
+BOOST_FIXTURE_TEST_CASE(error_before_the_deadline_is_rethrown_at_once, virtual_time) {
+    auto s = test::spawn(ioc, with_timeout(failing_after(1s), 60s));
+    advance(1100ms, 100ms);
+    BOOST_TEST(s->done);
+    BOOST_CHECK_THROW(std::rethrow_exception(s->error), std::runtime_error);
+}
+
+BOOST_FIXTURE_TEST_CASE(nested_deadlines_the_earliest_wins, virtual_time) {
+    auto outer_first = test::spawn(ioc, nested(10s, 1s, 60s));
+    auto inner_first = test::spawn(ioc, nested(1s, 10s, 60s));
+    advance(1100ms, 100ms);
+    BOOST_TEST(outer_first->done);
+    BOOST_TEST(inner_first->done);
+    BOOST_TEST((code_of(outer_first->error) == make_error_code(errc::timeout)));
+    BOOST_TEST((code_of(inner_first->error) == make_error_code(errc::timeout)));
+}
+
+BOOST_FIXTURE_TEST_CASE(cancelling_the_caller_cancels_the_guarded_operation, virtual_time) {
+    boost::asio::cancellation_signal signal;
+    bool done = false;
+    std::exception_ptr error;
+    boost::asio::co_spawn(ioc,
+                          with_timeout(slow_value(10s, 1), 20s),
+                          boost::asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, int) {
+                              done = true;
+                              error = e;
+                          }));
+    advance(1s, 100ms);
+    signal.emit(boost::asio::cancellation_type::terminal);
+    settle();
+    BOOST_TEST(done);
+    BOOST_TEST((code_of(error) == boost::asio::error::operation_aborted));
+}
+
+BOOST_FIXTURE_TEST_CASE(deadline_works_with_move_only_results, virtual_time) {
+    auto s = test::spawn(ioc, unwrap_move_only());
+    advance(10ms);
+    BOOST_TEST(s->value.value() == 7);
+}
+
+BOOST_AUTO_TEST_CASE(is_timeout_recognises_only_the_engine_timeout) {
+    BOOST_TEST(
+        is_timeout(std::make_exception_ptr(boost::system::system_error(make_error_code(errc::timeout)))));
+    BOOST_TEST(!is_timeout(std::make_exception_ptr(std::runtime_error("x"))));
+    BOOST_TEST(!is_timeout(nullptr));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
