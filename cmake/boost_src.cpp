@@ -1,4 +1,7 @@
 // The one translation unit that compiles Boost's separately-compiled libraries for the whole
-// project (style.md rule 13). Beast and JSON join here with the net layer.
+// project (style.md rule 13): Asio, Asio SSL, Beast, JSON and URL.
 #include <boost/asio/impl/src.hpp>
 #include <boost/asio/ssl/impl/src.hpp>
+#include <boost/beast/src.hpp>
+#include <boost/json/src.hpp>
+#include <boost/url/src.hpp>

@@ -1,0 +1,956 @@
+// The pooled HTTP/1.1 client: connection establishment (resolve, connect, proxy tunnel, TLS),
+// one exchange per request with a deadline per phase, and streaming downloads.
+#include "net/http_client.hpp"
+
+#include "engine/detail/wait_queue.hpp"
+#include "engine/log.hpp"
+#include "engine/offload.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <unordered_map>
+
+namespace companion::net {
+
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using engine::clock;
+using error_code = boost::system::error_code;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(engine::use_awaitable);
+
+bool is_reset(const error_code& ec) {
+    return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == http::error::end_of_stream || ec == asio::error::connection_aborted ||
+           ec == asio::ssl::error::stream_truncated || ec == http::error::partial_message;
+}
+
+std::string hex(const unsigned char* data, std::size_t n) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(n * 2);
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(digits[data[i] >> 4]);
+        out.push_back(digits[data[i] & 0x0F]);
+    }
+    return out;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c + 32);
+        }
+    }
+    return out;
+}
+
+std::string_view kind_name(const error_code& ec) {
+    if (ec.category() != net_category()) {
+        return "other";
+    }
+    switch (static_cast<errc>(ec.value())) {
+    case errc::resolve_failed:
+    case errc::resolve_timeout:
+        return "resolve";
+    case errc::connect_refused:
+        return "refused";
+    case errc::connect_failed:
+    case errc::connect_timeout:
+        return "connect";
+    case errc::proxy_failed:
+        return "proxy";
+    case errc::tls_handshake_timeout:
+    case errc::tls_failed:
+        return "tls";
+    case errc::tls_verify_failed:
+        return "tls_verify";
+    case errc::write_timeout:
+    case errc::response_timeout:
+    case errc::body_timeout:
+        return "timeout";
+    case errc::connection_reset:
+        return "reset";
+    case errc::body_too_large:
+    case errc::header_too_large:
+        return "too_large";
+    case errc::cancelled:
+        return "cancelled";
+    default:
+        return "protocol";
+    }
+}
+
+// A pooled connection: a TCP stream, or a TLS stream over one.
+struct connection {
+    origin where;
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+    beast::flat_buffer buffer;
+    engine::time_point idle_since{};
+    std::size_t uses = 0;
+
+    beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+    void close() {
+        error_code ignored;
+        lowest().socket().close(ignored);
+    }
+};
+
+// The outcome of one exchange on one connection.
+struct exchange_outcome {
+    result<response> r;
+    bool keep_alive = false;
+    bool stale = false; ///< failed before any response byte: the connection was probably dead
+};
+
+struct pool {
+    pool(engine::executor ex, engine::metrics_registry& m, const std::string& client, const std::string& key)
+        : waiters(std::move(ex)),
+          requests(m.make_counter("http_client_requests_total",
+                                  "Requests sent, by client and origin.",
+                                  {{"client", client}, {"origin", key}})),
+          latency(m.make_histogram("http_client_request_seconds",
+                                   "Request latency, by client and origin.",
+                                   engine::latency_buckets_seconds(),
+                                   {{"client", client}, {"origin", key}})),
+          size(m.make_gauge("http_client_pool_connections",
+                            "Open pooled connections, by client and origin.",
+                            {{"client", client}, {"origin", key}})),
+          client_name(client),
+          origin_key(key) {}
+
+    std::vector<std::unique_ptr<connection>> idle;
+    std::size_t open = 0;
+    std::size_t handoffs = 0;
+    engine::detail::wait_queue waiters;
+    engine::counter& requests;
+    engine::histogram& latency;
+    engine::gauge& size;
+    std::string client_name;
+    std::string origin_key;
+};
+
+struct dns_entry {
+    tcp::resolver::results_type results;
+    engine::time_point expires;
+};
+
+} // namespace
+
+std::string response::header(std::string_view name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string{} : std::string(it->value());
+}
+
+std::optional<proxy_config> proxy_config::from_environment() {
+    const char* raw = std::getenv("HTTPS_PROXY");
+    if (raw == nullptr || *raw == '\0') {
+        raw = std::getenv("https_proxy");
+    }
+    if (raw == nullptr || *raw == '\0') {
+        return std::nullopt;
+    }
+    std::string text = raw;
+    if (text.find("://") == std::string::npos) {
+        text = "http://" + text;
+    }
+    auto u = boost::urls::parse_uri(text);
+    if (!u || u->encoded_host().empty()) {
+        engine::log().warn("http.proxy_ignored", {{"reason", "HTTPS_PROXY is not a valid URL"}});
+        return std::nullopt;
+    }
+    proxy_config p;
+    p.host = std::string(u->encoded_host_address());
+    p.port = u->has_port() ? u->port_number() : 3128;
+    if (u->has_userinfo()) {
+        // Basic credentials; never logged (the redactor learns them).
+        const std::string userinfo = std::string(u->userinfo());
+        engine::secrets().add_secret(userinfo);
+        std::string encoded(4 * ((userinfo.size() + 2) / 3), '\0');
+        const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                      reinterpret_cast<const unsigned char*>(userinfo.data()),
+                                      static_cast<int>(userinfo.size()));
+        encoded.resize(static_cast<std::size_t>(n));
+        p.authorization = "Basic " + encoded;
+        engine::secrets().add_secret(encoded);
+    }
+    const char* np = std::getenv("NO_PROXY");
+    if (np == nullptr) {
+        np = std::getenv("no_proxy");
+    }
+    if (np != nullptr) {
+        std::string_view list = np;
+        while (!list.empty()) {
+            auto comma = list.find(',');
+            auto item = list.substr(0, comma);
+            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+            while (!item.empty() && item.front() == ' ') {
+                item.remove_prefix(1);
+            }
+            while (!item.empty() && item.back() == ' ') {
+                item.remove_suffix(1);
+            }
+            if (!item.empty()) {
+                p.no_proxy.push_back(lower(item));
+            }
+        }
+    }
+    return p;
+}
+
+bool proxy_config::bypass(std::string_view target_host) const {
+    const std::string h = lower(target_host);
+    for (const auto& entry : no_proxy) {
+        if (entry == "*") {
+            return true;
+        }
+        std::string_view e = entry;
+        if (!e.empty() && e.front() == '.') {
+            e.remove_prefix(1);
+        }
+        if (h == e) {
+            return true;
+        }
+        if (h.size() > e.size() && h.compare(h.size() - e.size(), e.size(), e) == 0 &&
+            h[h.size() - e.size() - 1] == '.') {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct http_client::impl {
+    impl(engine::executor e, client_config c)
+        : ex(std::move(e)), cfg(std::move(c)), ssl(asio::ssl::context::tls_client), resolver(ex) {
+        ssl.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                        asio::ssl::context::no_tlsv1_1);
+        if (cfg.tls.verify_peer) {
+            ssl.set_verify_mode(asio::ssl::verify_peer);
+            error_code ec;
+            if (cfg.tls.ca_file.empty()) {
+                ssl.set_default_verify_paths(ec);
+            } else {
+                ssl.load_verify_file(cfg.tls.ca_file, ec);
+            }
+            if (ec) {
+                engine::log().error("http.ca_load_failed", {{"client", cfg.name}, {"error", ec.message()}});
+            }
+        } else {
+            ssl.set_verify_mode(asio::ssl::verify_none);
+        }
+    }
+
+    pool& pool_for(const origin& o) {
+        const std::string key = o.key();
+        auto it = pools.find(key);
+        if (it == pools.end()) {
+            it = pools.emplace(key, std::make_unique<pool>(ex, engine::metrics(), cfg.name, key)).first;
+        }
+        return *it->second;
+    }
+
+    void count_error(pool& p, const failure& f) {
+        engine::metrics()
+            .make_counter("http_client_errors_total",
+                          "Failed requests, by client, origin and kind.",
+                          {{"client", p.client_name},
+                           {"origin", p.origin_key},
+                           {"kind", std::string(kind_name(f.code))}})
+            .inc();
+    }
+
+    std::unique_ptr<connection> take_idle(pool& p) {
+        const auto now = clock::now();
+        while (!p.idle.empty()) {
+            auto c = std::move(p.idle.back());
+            p.idle.pop_back();
+            if (now - c->idle_since < cfg.idle_timeout && c->lowest().socket().is_open()) {
+                return c;
+            }
+            c->close();
+            --p.open;
+        }
+        return nullptr;
+    }
+
+    // Returns an idle connection, or nullptr with a slot reserved for a new one. Waits in FIFO
+    // order when the origin is at its limit. Throws on cancellation.
+    engine::awaitable<std::unique_ptr<connection>> acquire(pool& p, bool fresh) {
+        if (p.waiters.empty() && p.handoffs == 0) {
+            if (!fresh) {
+                if (auto c = take_idle(p)) {
+                    co_return c;
+                }
+            }
+            if (p.open < cfg.max_connections_per_origin) {
+                ++p.open;
+                p.size.set(static_cast<double>(p.open));
+                co_return nullptr;
+            }
+        }
+        for (;;) {
+            co_await p.waiters.async_wait(engine::use_awaitable);
+            --p.handoffs;
+            if (!fresh) {
+                if (auto c = take_idle(p)) {
+                    co_return c;
+                }
+            }
+            if (p.open < cfg.max_connections_per_origin) {
+                ++p.open;
+                p.size.set(static_cast<double>(p.open));
+                co_return nullptr;
+            }
+        }
+    }
+
+    // Gives a connection back (kept alive) or its slot (nullptr: closed).
+    void release(pool& p, std::unique_ptr<connection> c) {
+        if (c) {
+            c->idle_since = clock::now();
+            p.idle.push_back(std::move(c));
+        } else {
+            --p.open;
+            p.size.set(static_cast<double>(p.open));
+        }
+        if (!p.waiters.empty()) {
+            ++p.handoffs;
+            p.waiters.notify_one();
+        }
+    }
+
+    engine::awaitable<result<tcp::resolver::results_type>>
+    resolve(const std::string& host, std::uint16_t port, engine::duration timeout) {
+        const std::string key = host + ":" + std::to_string(port);
+        const auto now = clock::now();
+        if (auto it = dns.find(key); it != dns.end() && it->second.expires > now) {
+            co_return it->second.results;
+        }
+        engine::timer t(ex, timeout);
+        bool timed_out = false;
+        t.async_wait([this, &timed_out](error_code ec) {
+            if (!ec) {
+                timed_out = true;
+                resolver.cancel();
+            }
+        });
+        auto [ec, results] = co_await resolver.async_resolve(host, std::to_string(port), tuple_awaitable);
+        t.cancel();
+        if (timed_out) {
+            co_return make_failure(errc::resolve_timeout, host);
+        }
+        if (ec == asio::error::operation_aborted) {
+            co_return make_failure(errc::cancelled, "resolve cancelled");
+        }
+        if (ec) {
+            co_return make_failure(errc::resolve_failed, host + ": " + ec.message());
+        }
+        dns[key] = dns_entry{results, now + std::chrono::seconds(60)};
+        co_return results;
+    }
+
+    engine::awaitable<result<void>> tunnel(beast::tcp_stream& s, const origin& o, const phase_timeouts& t) {
+        const std::string authority = o.host + ":" + std::to_string(o.port);
+        http::request<http::empty_body> req{http::verb::connect, authority, 11};
+        req.set(http::field::host, authority);
+        if (!cfg.proxy->authorization.empty()) {
+            req.set(http::field::proxy_authorization, cfg.proxy->authorization);
+        }
+        s.expires_after(t.connect);
+        auto [wec, wn] = co_await http::async_write(s, req, tuple_awaitable);
+        (void)wn;
+        if (wec) {
+            co_return make_failure(errc::proxy_failed, "CONNECT write: " + wec.message());
+        }
+        beast::flat_buffer buf;
+        http::response_parser<http::empty_body> parser;
+        parser.skip(true); // a 200 to CONNECT has no body: the tunnel follows
+        auto [rec, rn] = co_await http::async_read_header(s, buf, parser, tuple_awaitable);
+        (void)rn;
+        if (rec) {
+            co_return make_failure(errc::proxy_failed, "CONNECT response: " + rec.message());
+        }
+        if (parser.get().result_int() != 200) {
+            co_return make_failure(errc::proxy_failed,
+                                   "proxy answered " + std::to_string(parser.get().result_int()) +
+                                       " to CONNECT");
+        }
+        if (buf.size() != 0) {
+            co_return make_failure(errc::proxy_failed, "proxy sent bytes after the CONNECT response");
+        }
+        co_return result<void>{};
+    }
+
+    engine::awaitable<result<std::unique_ptr<connection>>> connect(const origin& o, const phase_timeouts& t) {
+        const bool via_proxy = cfg.proxy && !cfg.proxy->bypass(o.host);
+        const std::string& host = via_proxy ? cfg.proxy->host : o.host;
+        const std::uint16_t port = via_proxy ? cfg.proxy->port : o.port;
+
+        auto endpoints = co_await resolve(host, port, t.resolve);
+        if (!endpoints) {
+            co_return endpoints.error();
+        }
+        auto tcp_stream = std::make_unique<beast::tcp_stream>(ex);
+        tcp_stream->expires_after(t.connect);
+        auto [ec, ep] = co_await tcp_stream->async_connect(*endpoints, tuple_awaitable);
+        (void)ep;
+        if (ec == beast::error::timeout) {
+            co_return make_failure(errc::connect_timeout, host + ":" + std::to_string(port));
+        }
+        if (ec == asio::error::connection_refused) {
+            co_return make_failure(errc::connect_refused, host + ":" + std::to_string(port));
+        }
+        if (ec == asio::error::operation_aborted) {
+            co_return make_failure(errc::cancelled, "connect cancelled");
+        }
+        if (ec) {
+            co_return make_failure(errc::connect_failed,
+                                   host + ":" + std::to_string(port) + ": " + ec.message());
+        }
+        tcp_stream->socket().set_option(tcp::no_delay(true));
+        if (via_proxy) {
+            auto tunneled = co_await tunnel(*tcp_stream, o, t);
+            if (!tunneled) {
+                co_return tunneled.error();
+            }
+        }
+        auto c = std::make_unique<connection>();
+        c->where = o;
+        if (!o.tls) {
+            c->plain = std::move(tcp_stream);
+            co_return c;
+        }
+        c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*tcp_stream), ssl);
+        SSL* native = c->secure->native_handle();
+        // SNI, and OpenSSL's own host name (or IP) check during chain verification.
+        SSL_set_tlsext_host_name(native, o.host.c_str());
+        if (cfg.tls.verify_peer) {
+            error_code addr_ec;
+            asio::ip::make_address(o.host, addr_ec);
+            if (addr_ec) {
+                SSL_set1_host(native, o.host.c_str());
+            } else {
+                X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), o.host.c_str());
+            }
+        }
+        beast::get_lowest_layer(*c->secure).expires_after(t.tls_handshake);
+        auto [hec] = co_await c->secure->async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
+        if (hec) {
+            const long verify = SSL_get_verify_result(native);
+            if (hec == beast::error::timeout) {
+                co_return make_failure(errc::tls_handshake_timeout, o.host);
+            }
+            if (verify != X509_V_OK) {
+                co_return make_failure(errc::tls_verify_failed,
+                                       o.host + ": " + X509_verify_cert_error_string(verify));
+            }
+            co_return make_failure(errc::tls_failed, o.host + ": " + hec.message());
+        }
+        co_return c;
+    }
+
+    template <class Stream>
+    engine::awaitable<exchange_outcome>
+    exchange(Stream& s, connection& c, const request& req, const url_parts& u, const phase_timeouts& t) {
+        exchange_outcome out{make_failure(errc::bad_response, "no exchange"), false, false};
+        http::request<http::string_body> msg{req.method, u.target, 11};
+        for (const auto& field : req.headers) {
+            msg.set(field.name_string(), field.value());
+        }
+        msg.set(http::field::host, u.where.host_header());
+        if (msg.find(http::field::user_agent) == msg.end()) {
+            msg.set(http::field::user_agent, cfg.user_agent);
+        }
+        msg.keep_alive(true);
+        msg.body() = req.body;
+        msg.prepare_payload();
+
+        c.lowest().expires_after(t.write);
+        auto [wec, wn] = co_await http::async_write(s, msg, tuple_awaitable);
+        (void)wn;
+        if (wec) {
+            out.stale = c.uses > 0 && is_reset(wec);
+            if (wec == beast::error::timeout) {
+                out.r = make_failure(errc::write_timeout, u.where.host, true);
+            } else if (wec == asio::error::operation_aborted) {
+                out.r = make_failure(errc::cancelled, "request cancelled", true);
+            } else {
+                // A failed write never delivered the whole request.
+                out.r = make_failure(errc::connection_reset, "write: " + wec.message(), false);
+            }
+            co_return out;
+        }
+
+        http::response_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
+        parser.body_limit(req.body_limit != 0 ? req.body_limit : cfg.body_limit);
+        if (req.method == http::verb::head) {
+            parser.skip(true);
+        }
+        c.lowest().expires_after(t.response_header);
+        const auto buffered_before = c.buffer.size();
+        auto [hec, hn] = co_await http::async_read_header(s, c.buffer, parser, tuple_awaitable);
+        if (hec) {
+            out.stale = c.uses > 0 && buffered_before == 0 && hn == 0 && is_reset(hec);
+            if (hec == beast::error::timeout) {
+                out.r = make_failure(errc::response_timeout, u.where.host, true);
+            } else if (hec == http::error::header_limit) {
+                out.r = make_failure(errc::header_too_large, u.where.host, true);
+            } else if (hec == asio::error::operation_aborted) {
+                out.r = make_failure(errc::cancelled, "request cancelled", true);
+            } else if (is_reset(hec)) {
+                out.r = make_failure(errc::connection_reset, "before the response: " + hec.message(), true);
+            } else {
+                out.r = make_failure(errc::bad_response, hec.message(), true);
+            }
+            co_return out;
+        }
+        c.lowest().expires_after(t.body);
+        auto [bec, bn] = co_await http::async_read(s, c.buffer, parser, tuple_awaitable);
+        (void)bn;
+        if (bec) {
+            if (bec == beast::error::timeout) {
+                out.r = make_failure(errc::body_timeout, u.where.host, true);
+            } else if (bec == http::error::body_limit) {
+                out.r = make_failure(errc::body_too_large, u.where.host, true);
+            } else if (bec == asio::error::operation_aborted) {
+                out.r = make_failure(errc::cancelled, "request cancelled", true);
+            } else if (is_reset(bec)) {
+                out.r = make_failure(errc::connection_reset, "in the body: " + bec.message(), true);
+            } else {
+                out.r = make_failure(errc::bad_response, bec.message(), true);
+            }
+            co_return out;
+        }
+        c.lowest().expires_never();
+        auto& msg_in = parser.get();
+        response r;
+        r.status = msg_in.result_int();
+        r.headers = msg_in.base();
+        r.body = std::move(msg_in.body());
+        r.reused_connection = c.uses > 0;
+        out.keep_alive = msg_in.keep_alive();
+        out.r = std::move(r);
+        co_return out;
+    }
+
+    engine::awaitable<exchange_outcome>
+    exchange_on(connection& c, const request& req, const url_parts& u, const phase_timeouts& t) {
+        if (c.secure) {
+            auto o = co_await exchange(*c.secure, c, req, u, t);
+            co_return o;
+        }
+        auto o = co_await exchange(*c.plain, c, req, u, t);
+        co_return o;
+    }
+
+    engine::executor ex;
+    client_config cfg;
+    asio::ssl::context ssl;
+    tcp::resolver resolver;
+    std::unordered_map<std::string, std::unique_ptr<pool>> pools;
+    std::unordered_map<std::string, dns_entry> dns;
+};
+
+http_client::http_client(engine::executor ex, client_config cfg)
+    : impl_(std::make_unique<impl>(std::move(ex), std::move(cfg))) {}
+
+http_client::~http_client() = default;
+
+const client_config& http_client::config() const noexcept {
+    return impl_->cfg;
+}
+
+void http_client::close_idle() {
+    for (auto& [key, p] : impl_->pools) {
+        for (auto& c : p->idle) {
+            c->close();
+            --p->open;
+        }
+        p->idle.clear();
+        p->size.set(static_cast<double>(p->open));
+    }
+}
+
+std::size_t http_client::open_connections() const noexcept {
+    std::size_t n = 0;
+    for (const auto& [key, p] : impl_->pools) {
+        n += p->open;
+    }
+    return n;
+}
+
+std::size_t http_client::idle_connections() const noexcept {
+    std::size_t n = 0;
+    for (const auto& [key, p] : impl_->pools) {
+        n += p->idle.size();
+    }
+    return n;
+}
+
+engine::awaitable<result<response>> http_client::send(request req) {
+    auto& d = *impl_;
+    auto parts = parse_url(req.url);
+    if (!parts) {
+        co_return parts.error();
+    }
+    const phase_timeouts t = req.timeouts.value_or(d.cfg.timeouts);
+    pool& p = d.pool_for(parts->where);
+    const bool replayable = req.replayable
+                                ? *req.replayable == replay::safe
+                                : (req.method == http::verb::get || req.method == http::verb::head);
+    p.requests.inc();
+    const auto started = clock::now();
+
+    for (int attempt = 0;; ++attempt) {
+        std::unique_ptr<connection> c;
+        try {
+            c = co_await d.acquire(p, attempt > 0);
+        } catch (const boost::system::system_error&) {
+            co_return make_failure(errc::cancelled, "cancelled while waiting for a connection");
+        }
+        if (!c) {
+            auto made = co_await d.connect(parts->where, t);
+            if (!made) {
+                d.release(p, nullptr);
+                d.count_error(p, made.error());
+                co_return made.error();
+            }
+            c = std::move(*made);
+        }
+        auto out = co_await d.exchange_on(*c, req, *parts, t);
+        ++c->uses;
+        if (out.r) {
+            if (out.keep_alive) {
+                d.release(p, std::move(c));
+            } else {
+                c->close();
+                d.release(p, nullptr);
+            }
+            p.latency.observe(std::chrono::duration<double>(clock::now() - started).count());
+            co_return std::move(out.r);
+        }
+        c->close();
+        d.release(p, nullptr);
+        const bool not_delivered = !out.r.error().request_sent;
+        if (attempt == 0 && out.stale && (replayable || not_delivered)) {
+            engine::log().debug("http.stale_connection_retry", {{"origin", p.origin_key}});
+            continue;
+        }
+        d.count_error(p, out.r.error());
+        co_return out.r.error();
+    }
+}
+
+namespace {
+
+// Writes a download to "<path>.part-<random>", then fsync and rename.
+class part_file {
+public:
+    explicit part_file(const std::filesystem::path& final_path) : final_(final_path) {
+        thread_local std::mt19937_64 rng{std::random_device{}()};
+        temp_ = final_path;
+        temp_ += ".part-" + std::to_string(rng() % 1000000000ULL);
+        fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ctx_ = EVP_MD_CTX_new();
+        EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+    }
+    ~part_file() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+        if (!committed_) {
+            std::error_code ignored;
+            std::filesystem::remove(temp_, ignored);
+        }
+        EVP_MD_CTX_free(ctx_);
+    }
+    part_file(const part_file&) = delete;
+    part_file& operator=(const part_file&) = delete;
+
+    bool ok() const noexcept { return fd_ >= 0; }
+
+    bool write(const char* data, std::size_t n) {
+        EVP_DigestUpdate(ctx_, data, n);
+        while (n > 0) {
+            const auto w = ::write(fd_, data, n);
+            if (w < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                return false;
+            }
+            data += w;
+            n -= static_cast<std::size_t>(w);
+        }
+        return true;
+    }
+
+    int fd() const noexcept { return fd_; }
+
+    std::string digest_hex() {
+        std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(ctx_, md.data(), &len);
+        return hex(md.data(), len);
+    }
+
+    bool commit() {
+        if (::close(fd_) != 0) {
+            fd_ = -1;
+            return false;
+        }
+        fd_ = -1;
+        std::error_code ec;
+        std::filesystem::rename(temp_, final_, ec);
+        if (ec) {
+            return false;
+        }
+        committed_ = true;
+        const auto dir = final_.has_parent_path() ? final_.parent_path() : std::filesystem::path(".");
+        const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            ::fsync(dfd);
+            ::close(dfd);
+        }
+        return true;
+    }
+
+private:
+    std::filesystem::path final_;
+    std::filesystem::path temp_;
+    int fd_ = -1;
+    EVP_MD_CTX* ctx_ = nullptr;
+    bool committed_ = false;
+};
+
+bool is_redirect(unsigned status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+} // namespace
+
+engine::awaitable<result<download_result>> http_client::download(download_request req) {
+    auto& d = *impl_;
+    const phase_timeouts t = req.timeouts.value_or(d.cfg.timeouts);
+    std::string url = req.url;
+    http::fields headers = req.headers;
+    std::optional<origin> first_origin;
+    download_result out;
+
+    for (int hop = 0;; ++hop) {
+        auto parts = parse_url(url);
+        if (!parts) {
+            co_return parts.error();
+        }
+        if (!first_origin) {
+            first_origin = parts->where;
+        } else if (parts->where.host != first_origin->host) {
+            // Credentials are for the first host only (a CDN's signed URL needs none).
+            headers.erase(http::field::authorization);
+            headers.erase("x-goog-api-key");
+        }
+        pool& p = d.pool_for(parts->where);
+        p.requests.inc();
+        std::unique_ptr<connection> c;
+        try {
+            c = co_await d.acquire(p, false);
+        } catch (const boost::system::system_error&) {
+            co_return make_failure(errc::cancelled, "cancelled while waiting for a connection");
+        }
+        if (!c) {
+            auto made = co_await d.connect(parts->where, t);
+            if (!made) {
+                d.release(p, nullptr);
+                d.count_error(p, made.error());
+                co_return made.error();
+            }
+            c = std::move(*made);
+        }
+        // Downloads read with a buffer body, so they use their own exchange.
+        http::request<http::empty_body> msg{http::verb::get, parts->target, 11};
+        for (const auto& field : headers) {
+            msg.set(field.name_string(), field.value());
+        }
+        msg.set(http::field::host, parts->where.host_header());
+        msg.set(http::field::user_agent, d.cfg.user_agent);
+        msg.keep_alive(true);
+
+        auto fail = [&](errc e, std::string detail) {
+            c->close();
+            d.release(p, nullptr);
+            auto f = make_failure(e, detail, true);
+            d.count_error(p, f);
+            return f;
+        };
+
+        c->lowest().expires_after(t.write);
+        error_code wec;
+        if (c->secure) {
+            std::tie(wec, std::ignore) = co_await http::async_write(*c->secure, msg, tuple_awaitable);
+        } else {
+            std::tie(wec, std::ignore) = co_await http::async_write(*c->plain, msg, tuple_awaitable);
+        }
+        if (wec) {
+            co_return fail(wec == beast::error::timeout ? errc::write_timeout : errc::connection_reset,
+                           wec.message());
+        }
+
+        http::response_parser<http::buffer_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(d.cfg.header_limit));
+        parser.body_limit(req.max_bytes);
+        c->lowest().expires_after(t.response_header);
+        error_code hec;
+        if (c->secure) {
+            std::tie(hec, std::ignore) =
+                co_await http::async_read_header(*c->secure, c->buffer, parser, tuple_awaitable);
+        } else {
+            std::tie(hec, std::ignore) =
+                co_await http::async_read_header(*c->plain, c->buffer, parser, tuple_awaitable);
+        }
+        if (hec) {
+            co_return fail(hec == beast::error::timeout ? errc::response_timeout : errc::connection_reset,
+                           hec.message());
+        }
+        const unsigned status = parser.get().result_int();
+        const bool redirect = is_redirect(status);
+        const bool success = status >= 200 && status < 300;
+        std::string location = std::string(parser.get()[http::field::location]);
+        out.content_type = std::string(parser.get()[http::field::content_type]);
+
+        std::optional<part_file> file;
+        if (success) {
+            std::error_code mk;
+            if (req.path.has_parent_path()) {
+                std::filesystem::create_directories(req.path.parent_path(), mk);
+            }
+            file.emplace(req.path);
+            if (!file->ok()) {
+                co_return fail(errc::file_error, "cannot create " + req.path.filename().string());
+            }
+        }
+        std::string error_body;
+        std::array<char, 64 * 1024> chunk{};
+        std::size_t received = 0;
+        c->lowest().expires_after(t.body); // one deadline for the whole body
+        while (!parser.is_done()) {
+            parser.get().body().data = chunk.data();
+            parser.get().body().size = chunk.size();
+            error_code rec;
+            if (c->secure) {
+                std::tie(rec, std::ignore) =
+                    co_await http::async_read(*c->secure, c->buffer, parser, tuple_awaitable);
+            } else {
+                std::tie(rec, std::ignore) =
+                    co_await http::async_read(*c->plain, c->buffer, parser, tuple_awaitable);
+            }
+            if (rec == http::error::need_buffer) {
+                rec = {};
+            }
+            if (rec) {
+                if (rec == http::error::body_limit) {
+                    co_return fail(errc::body_too_large,
+                                   "download exceeds " + std::to_string(req.max_bytes) + " bytes");
+                }
+                co_return fail(rec == beast::error::timeout ? errc::body_timeout : errc::connection_reset,
+                               rec.message());
+            }
+            const std::size_t n = chunk.size() - parser.get().body().size;
+            received += n;
+            if (file) {
+                if (!file->write(chunk.data(), n)) {
+                    co_return fail(errc::file_error, std::string("write failed: ") + std::strerror(errno));
+                }
+            } else if (error_body.size() < 4096) {
+                error_body.append(chunk.data(), std::min<std::size_t>(n, 4096 - error_body.size()));
+            }
+        }
+        c->lowest().expires_never();
+        ++c->uses;
+        if (parser.get().keep_alive()) {
+            d.release(p, std::move(c));
+        } else {
+            c->close();
+            d.release(p, nullptr);
+        }
+
+        if (redirect) {
+            if (location.empty()) {
+                co_return make_failure(errc::bad_response, "redirect without Location", true);
+            }
+            if (hop + 1 > req.max_redirects) {
+                co_return make_failure(errc::too_many_redirects,
+                                       std::to_string(hop + 1) + " redirects",
+                                       true);
+            }
+            auto base = boost::urls::parse_uri(url);
+            auto ref = boost::urls::parse_uri_reference(location);
+            if (!base || !ref) {
+                co_return make_failure(errc::bad_response, "unparsable redirect Location", true);
+            }
+            boost::urls::url next;
+            auto resolved = boost::urls::resolve(*base, *ref, next);
+            if (!resolved) {
+                co_return make_failure(errc::bad_response, "unresolvable redirect Location", true);
+            }
+            url = std::string(next.buffer());
+            ++out.redirects;
+            continue;
+        }
+        if (!success) {
+            auto f = make_failure(errc::http_status, "download", true);
+            f.status = status;
+            f.body = engine::secrets().redact(error_body);
+            d.count_error(p, f);
+            co_return f;
+        }
+        // fsync off the loop when an offload pool is available: it can take milliseconds.
+        const int fd = file->fd();
+        bool synced = true;
+        if (d.cfg.offload != nullptr) {
+            synced = co_await d.cfg.offload->run([fd] { return ::fsync(fd) == 0; });
+        } else {
+            synced = ::fsync(fd) == 0;
+        }
+        out.sha256_hex = file->digest_hex();
+        if (!synced || !file->commit()) {
+            co_return make_failure(errc::file_error, "cannot persist " + req.path.filename().string(), true);
+        }
+        out.path = req.path;
+        out.bytes = received;
+        co_return out;
+    }
+}
+
+} // namespace companion::net

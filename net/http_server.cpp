@@ -1,0 +1,354 @@
+// Accept loop, per-connection sessions (plain or TLS), routing and wire-level fault injection.
+#include "net/http_server.hpp"
+
+#include "engine/log.hpp"
+#include "engine/time.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <algorithm>
+#include <list>
+#include <sstream>
+
+namespace companion::net {
+
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+constexpr auto tuple_awaitable = asio::as_tuple(engine::use_awaitable);
+} // namespace
+
+std::string_view server_request::path() const {
+    std::string_view t = msg.target();
+    auto q = t.find('?');
+    return q == std::string_view::npos ? t : t.substr(0, q);
+}
+
+std::string_view server_request::query() const {
+    std::string_view t = msg.target();
+    auto q = t.find('?');
+    return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
+}
+
+std::string server_request::header(std::string_view name) const {
+    auto it = msg.find(name);
+    return it == msg.end() ? std::string{} : std::string(it->value());
+}
+
+server_response json_response(unsigned status, std::string body) {
+    server_response r;
+    r.msg.result(status);
+    r.msg.set(http::field::content_type, "application/json");
+    r.msg.body() = std::move(body);
+    return r;
+}
+
+server_response text_response(unsigned status, std::string body, std::string_view content_type) {
+    server_response r;
+    r.msg.result(status);
+    r.msg.set(http::field::content_type, content_type);
+    r.msg.body() = std::move(body);
+    return r;
+}
+
+struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
+    impl(engine::executor e, server_config c)
+        : ex(e), cfg(std::move(c)), acceptor(e), tasks(e, engine::task_group::config{.name = cfg.name}) {}
+
+    engine::executor ex;
+    server_config cfg;
+    tcp::acceptor acceptor;
+    engine::task_group tasks;
+    std::map<std::pair<http::verb, std::string>, request_handler> exact;
+    std::vector<std::pair<std::string, request_handler>> prefixes; // longest first
+    request_handler fallback_handler;
+    std::list<beast::tcp_stream*> live; // for stop(): cancel reads on every connection
+    std::uint16_t bound_port = 0;
+    std::size_t served = 0;
+    bool stopping = false;
+
+    const request_handler* find(http::verb method, std::string_view path) const {
+        if (auto it = exact.find({method, std::string(path)}); it != exact.end()) {
+            return &it->second;
+        }
+        for (const auto& [prefix, h] : prefixes) {
+            if (path.substr(0, prefix.size()) == prefix) {
+                return &h;
+            }
+        }
+        return fallback_handler ? &fallback_handler : nullptr;
+    }
+
+    engine::awaitable<server_response> dispatch(server_request& req) {
+        const auto* h = find(req.msg.method(), req.path());
+        if (h == nullptr) {
+            co_return json_response(404, R"({"error":"not found"})");
+        }
+        server_response r = co_await (*h)(req);
+        co_return r;
+    }
+
+    template <class Stream>
+    engine::awaitable<void>
+    write_response(Stream& s, beast::tcp_stream& lowest, server_response& r, bool& keep) {
+        lowest.expires_after(cfg.write_timeout);
+        using kind = response_fault::kind;
+        switch (r.fault.what) {
+        case kind::none: {
+            auto [ec, n] = co_await http::async_write(s, r.msg, tuple_awaitable);
+            (void)n;
+            if (ec) {
+                keep = false;
+            }
+            co_return;
+        }
+        case kind::reset:
+            keep = false;
+            co_return;
+        case kind::raw: {
+            keep = false;
+            auto [ec, n] = co_await asio::async_write(s, asio::buffer(r.fault.raw_bytes), tuple_awaitable);
+            (void)ec;
+            (void)n;
+            co_return;
+        }
+        case kind::reset_mid_body:
+        case kind::slow_body: {
+            std::ostringstream os;
+            os << r.msg;
+            const std::string wire = os.str();
+            const auto header_end = wire.find("\r\n\r\n");
+            const std::size_t body_start = header_end == std::string::npos ? 0 : header_end + 4;
+            if (r.fault.what == kind::reset_mid_body) {
+                keep = false;
+                const std::size_t cut = body_start + (wire.size() - body_start) / 2;
+                auto [ec, n] = co_await asio::async_write(s, asio::buffer(wire.data(), cut), tuple_awaitable);
+                (void)ec;
+                (void)n;
+                co_return;
+            }
+            auto [hec, hn] =
+                co_await asio::async_write(s, asio::buffer(wire.data(), body_start), tuple_awaitable);
+            (void)hn;
+            if (hec) {
+                keep = false;
+                co_return;
+            }
+            const std::size_t chunk = std::max<std::size_t>(1, (wire.size() - body_start) / 8);
+            for (std::size_t off = body_start; off < wire.size(); off += chunk) {
+                co_await engine::sleep(r.fault.delay);
+                lowest.expires_after(cfg.write_timeout);
+                auto [ec, n] = co_await asio::async_write(
+                    s,
+                    asio::buffer(wire.data() + off, std::min(chunk, wire.size() - off)),
+                    tuple_awaitable);
+                (void)n;
+                if (ec) {
+                    keep = false;
+                    co_return;
+                }
+            }
+            co_return;
+        }
+        }
+    }
+
+    template <class Stream>
+    engine::awaitable<void> serve(Stream& s, beast::tcp_stream& lowest, tcp::endpoint remote) {
+        beast::flat_buffer buffer;
+        for (;;) {
+            http::request_parser<http::string_body> parser;
+            parser.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
+            parser.body_limit(cfg.body_limit);
+            lowest.expires_after(cfg.idle_timeout);
+            auto [hec, hn] = co_await http::async_read_header(s, buffer, parser, tuple_awaitable);
+            (void)hn;
+            if (hec) {
+                if (hec == http::error::header_limit) {
+                    auto r = json_response(431, R"({"error":"request header too large"})");
+                    r.msg.keep_alive(false);
+                    bool keep = false;
+                    co_await write_response(s, lowest, r, keep);
+                }
+                co_return; // idle timeout, peer closed, garbage: end the connection
+            }
+            lowest.expires_after(cfg.request_timeout);
+            auto [bec, bn] = co_await http::async_read(s, buffer, parser, tuple_awaitable);
+            (void)bn;
+            if (bec) {
+                if (bec == http::error::body_limit) {
+                    auto r = json_response(413, R"({"error":"request body too large"})");
+                    r.msg.keep_alive(false);
+                    bool keep = false;
+                    co_await write_response(s, lowest, r, keep);
+                }
+                co_return;
+            }
+            lowest.expires_never();
+            server_request req{parser.release(), remote};
+            const bool client_keep = req.msg.keep_alive();
+            const unsigned version = req.msg.version();
+            server_response r = co_await dispatch(req);
+            ++served;
+            r.msg.version(version);
+            r.msg.keep_alive(client_keep && !stopping);
+            r.msg.prepare_payload();
+            bool keep = r.msg.keep_alive();
+            co_await write_response(s, lowest, r, keep);
+            if (!keep) {
+                co_return;
+            }
+        }
+    }
+
+    static engine::awaitable<void> session(std::shared_ptr<impl> self, tcp::socket socket) {
+        tcp::endpoint remote;
+        error_code ignored;
+        remote = socket.remote_endpoint(ignored);
+        beast::tcp_stream stream(std::move(socket));
+        auto it = self->live.insert(self->live.end(), &stream);
+        std::exception_ptr error;
+        try {
+            if (self->cfg.tls) {
+                beast::ssl_stream<beast::tcp_stream&> tls(stream, *self->cfg.tls);
+                stream.expires_after(self->cfg.idle_timeout);
+                auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
+                if (!ec) {
+                    co_await self->serve(tls, stream, remote);
+                    stream.expires_after(1s);
+                    auto [sec] = co_await tls.async_shutdown(tuple_awaitable);
+                    // stream_truncated and friends are expected: many clients just close.
+                    (void)sec;
+                }
+            } else {
+                co_await self->serve(stream, stream, remote);
+                stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            }
+        } catch (...) {
+            error = std::current_exception();
+        }
+        self->live.erase(it);
+        stream.socket().close(ignored);
+        if (error) {
+            std::rethrow_exception(error);
+        }
+    }
+
+    static engine::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
+        for (;;) {
+            auto [ec, socket] = co_await self->acceptor.async_accept(tuple_awaitable);
+            if (ec) {
+                if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) {
+                    co_return;
+                }
+                engine::log().warn("http_server.accept_failed",
+                                   {{"server", self->cfg.name}, {"error", ec.message()}});
+                co_await engine::sleep(10ms); // e.g. out of file descriptors: do not spin
+                continue;
+            }
+            socket.set_option(tcp::no_delay(true), ec);
+            if (!self->tasks.spawn(session(self, std::move(socket)))) {
+                co_return;
+            }
+        }
+    }
+};
+
+http_server::http_server(engine::executor ex, server_config cfg)
+    : impl_(std::make_shared<impl>(ex, std::move(cfg))) {}
+
+http_server::~http_server() {
+    error_code ignored;
+    impl_->acceptor.close(ignored);
+    for (auto* s : impl_->live) {
+        s->socket().close(ignored);
+    }
+    if (impl_->tasks.size() != 0) {
+        impl_->tasks.cancel(asio::cancellation_type::terminal);
+    }
+}
+
+void http_server::route(http::verb method, std::string path, request_handler handler) {
+    impl_->exact[{method, std::move(path)}] = std::move(handler);
+}
+
+void http_server::route_prefix(std::string prefix, request_handler handler) {
+    impl_->prefixes.emplace_back(std::move(prefix), std::move(handler));
+    std::stable_sort(impl_->prefixes.begin(), impl_->prefixes.end(), [](const auto& a, const auto& b) {
+        return a.first.size() > b.first.size();
+    });
+}
+
+void http_server::fallback(request_handler handler) {
+    impl_->fallback_handler = std::move(handler);
+}
+
+result<std::uint16_t> http_server::start() {
+    auto& d = *impl_;
+    error_code ec;
+    const auto address = asio::ip::make_address(d.cfg.address, ec);
+    if (ec) {
+        return make_failure(errc::bad_url, "bad listen address " + d.cfg.address);
+    }
+    const tcp::endpoint ep(address, d.cfg.port);
+    d.acceptor.open(ep.protocol(), ec);
+    if (!ec) {
+        d.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        d.acceptor.bind(ep, ec);
+    }
+    if (!ec) {
+        d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        return make_failure(errc::connect_failed,
+                            "cannot listen on " + d.cfg.address + ":" + std::to_string(d.cfg.port) + ": " +
+                                ec.message());
+    }
+    d.bound_port = d.acceptor.local_endpoint().port();
+    if (!d.tasks.spawn(impl::accept_loop(impl_))) {
+        return make_failure(errc::cancelled, "server is stopping");
+    }
+    return d.bound_port;
+}
+
+engine::awaitable<void> http_server::stop(engine::duration grace) {
+    auto self = impl_;
+    self->stopping = true;
+    error_code ignored;
+    self->acceptor.close(ignored);
+    // Idle keep-alive connections are waiting for a request: end their reads now.
+    for (auto* s : self->live) {
+        s->cancel();
+    }
+    co_await self->tasks.shutdown(grace);
+}
+
+std::uint16_t http_server::port() const noexcept {
+    return impl_->bound_port;
+}
+
+std::string http_server::base_url() const {
+    return std::string(impl_->cfg.tls ? "https://" : "http://") + impl_->cfg.address + ":" +
+           std::to_string(impl_->bound_port);
+}
+
+std::size_t http_server::connections() const noexcept {
+    return impl_->live.size();
+}
+
+std::size_t http_server::requests_served() const noexcept {
+    return impl_->served;
+}
+
+} // namespace companion::net

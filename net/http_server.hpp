@@ -1,0 +1,117 @@
+// A small HTTP/1.1 server over Beast for the simulators, the webhook receiver and the admin
+// endpoints: keep-alive, header and body limits, idle and request deadlines (a slow client cannot
+// hold a connection forever), routing by method and path, optional TLS, graceful stop, and fault
+// injection on responses (reset, slow body, raw bytes) so the simulators can misbehave on cue.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/clock.hpp"
+#include "engine/task_group.hpp"
+#include "net/error.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace companion::net {
+
+namespace http = boost::beast::http;
+using namespace std::chrono_literals;
+
+struct server_request {
+    http::request<http::string_body> msg;
+    asio::ip::tcp::endpoint remote;
+
+    std::string_view target() const { return msg.target(); }
+    /// The path without the query.
+    std::string_view path() const;
+    /// The query without '?', or empty.
+    std::string_view query() const;
+    std::string header(std::string_view name) const;
+};
+
+/// How a response misbehaves on the wire (the simulators' fault knobs).
+struct response_fault {
+    enum class kind {
+        none,
+        reset,          ///< close the connection without answering (after reading the request)
+        reset_mid_body, ///< send the header and part of the body, then close
+        slow_body,      ///< send the body in small chunks with `delay` between them
+        raw,            ///< send `raw_bytes` instead of the response, then close
+    };
+    kind what = kind::none;
+    engine::duration delay = 100ms;
+    std::string raw_bytes{};
+};
+
+struct server_response {
+    http::response<http::string_body> msg;
+    response_fault fault{};
+};
+
+/// A JSON response with the given status.
+server_response json_response(unsigned status, std::string body);
+/// A plain-text response.
+server_response
+text_response(unsigned status, std::string body, std::string_view content_type = "text/plain");
+
+using request_handler = std::function<engine::awaitable<server_response>(server_request&)>;
+
+struct server_config {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0; ///< 0: an ephemeral port
+    std::size_t header_limit = 16 * 1024;
+    std::size_t body_limit = 64 * 1024 * 1024;
+    engine::duration idle_timeout = 60s;    ///< waiting for (the header of) the next request
+    engine::duration request_timeout = 60s; ///< reading a request body
+    engine::duration write_timeout = 60s;
+    std::string name = "http_server";
+    std::shared_ptr<asio::ssl::context> tls{}; ///< serve HTTPS when set
+};
+
+class http_server {
+public:
+    http_server(engine::executor ex, server_config cfg);
+    ~http_server();
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+
+    /// Exact method and path.
+    void route(http::verb method, std::string path, request_handler handler);
+    /// Any method, any path starting with `prefix` (the longest matching prefix wins).
+    void route_prefix(std::string prefix, request_handler handler);
+    /// When nothing matches (default: 404 JSON).
+    void fallback(request_handler handler);
+
+    /// Binds and starts accepting. Returns the bound port. Errors: errc::connect_failed with the
+    /// reason (address in use, ...).
+    result<std::uint16_t> start();
+
+    /// Stops accepting, cancels in-flight handlers (total, then terminal after `grace`), closes
+    /// connections, and waits until every connection task has ended.
+    engine::awaitable<void> stop(engine::duration grace = 2s);
+
+    std::uint16_t port() const noexcept;
+    /// "http://127.0.0.1:port" (https when TLS is on).
+    std::string base_url() const;
+    std::size_t connections() const noexcept;
+    std::size_t requests_served() const noexcept;
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+} // namespace companion::net

@@ -1,0 +1,72 @@
+// Fault knobs shared by every simulator: a queue of planned faults, each matching a request by
+// its API method (or path fragment), applied to the next N matching requests. Settable in-process
+// by tests and over HTTP (`POST /_sim/faults`, `DELETE /_sim/faults`) on every simulator.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/clock.hpp"
+#include "net/http_server.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace companion::sim {
+
+using namespace std::chrono_literals;
+
+enum class fault_kind {
+    latency,        ///< answer normally after `delay`
+    rate_limited,   ///< the service's own 429 shape, with `delay` as the retry hint
+    server_error,   ///< `status` (default 500) with the service's error shape
+    reset,          ///< read the request, then close the connection without answering
+    reset_mid_body, ///< send the header and half the body, then close
+    slow_body,      ///< send the body in chunks `delay` apart
+    malformed_json, ///< 200 with a body that is not JSON
+    refusal,        ///< the service's content-policy refusal (blocked prompt, failed job, ...)
+    custom,         ///< service-specific; `detail` names it (e.g. "model_gone", "conflict")
+};
+
+/// Parses the snake_case names above; false when unknown.
+bool parse_fault_kind(std::string_view text, fault_kind& out);
+std::string_view to_string(fault_kind kind);
+
+struct fault {
+    std::string match; ///< API method or path fragment; empty matches everything
+    fault_kind kind = fault_kind::server_error;
+    int count = 1;                ///< matching requests to affect; -1: until cleared
+    engine::duration delay = 0ms; ///< latency, retry hint or slow-body pacing
+    unsigned status = 0;          ///< for server_error (default 500) and custom
+    std::string detail{};         ///< service-specific selector or text
+};
+
+class fault_injector {
+public:
+    void add(fault f);
+    void clear();
+    /// The planned fault for a request to `method` (consumes one use), if any.
+    std::optional<fault> take(std::string_view method);
+    std::size_t pending() const noexcept { return faults_.size(); }
+    /// Faults applied so far (tests assert on it).
+    std::size_t applied() const noexcept { return applied_; }
+
+    /// Registers `POST /_sim/faults` (JSON: {"match","kind","count","delay_ms","status","detail"})
+    /// and `DELETE /_sim/faults` on `server`.
+    void expose(net::http_server& server);
+
+private:
+    std::deque<fault> faults_;
+    std::size_t applied_ = 0;
+};
+
+/// Applies the wire-level part of a fault that every service renders the same way (latency,
+/// reset, reset_mid_body, slow_body, malformed_json) to `response`, sleeping for latency. Returns
+/// true when `response` is complete. On false the service renders its answer into
+/// `response.msg`, keeping `response.fault` (slow_body sends that answer slowly); the kinds
+/// rate_limited, server_error, refusal and custom are always the service's to render.
+engine::awaitable<bool> apply_wire_fault(const fault& f, net::server_response& response);
+
+} // namespace companion::sim
