@@ -527,6 +527,9 @@ struct http_client::impl {
                 out.r = make_failure(errc::response_timeout, u.where.host, true);
             } else if (hec == http::error::header_limit) {
                 out.r = make_failure(errc::header_too_large, u.where.host, true);
+            } else if (hec == http::error::body_limit) {
+                // A Content-Length over the limit is refused as soon as the header is read.
+                out.r = make_failure(errc::body_too_large, u.where.host, true);
             } else if (hec == asio::error::operation_aborted) {
                 out.r = make_failure(errc::cancelled, "request cancelled", true);
             } else if (is_reset(hec)) {
@@ -838,6 +841,10 @@ engine::awaitable<result<download_result>> http_client::download(download_reques
         } else {
             std::tie(hec, std::ignore) =
                 co_await http::async_read_header(*c->plain, c->buffer, parser, tuple_awaitable);
+        }
+        if (hec == http::error::body_limit) {
+            co_return fail(errc::body_too_large,
+                           "download exceeds " + std::to_string(req.max_bytes) + " bytes");
         }
         if (hec) {
             co_return fail(hec == beast::error::timeout ? errc::response_timeout : errc::connection_reset,

@@ -173,8 +173,11 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
             auto [hec, hn] = co_await http::async_read_header(s, buffer, parser, tuple_awaitable);
             (void)hn;
             if (hec) {
-                if (hec == http::error::header_limit) {
-                    auto r = json_response(431, R"({"error":"request header too large"})");
+                if (hec == http::error::header_limit || hec == http::error::body_limit) {
+                    // A Content-Length over the limit is refused as soon as the header is read.
+                    auto r = hec == http::error::header_limit
+                                 ? json_response(431, R"({"error":"request header too large"})")
+                                 : json_response(413, R"({"error":"request body too large"})");
                     r.msg.keep_alive(false);
                     bool keep = false;
                     co_await write_response(s, lowest, r, keep);

@@ -1,0 +1,230 @@
+// Chat completions: request building, response and error parsing, and the HTTP exchange.
+#include "net/openai/chat.hpp"
+
+#include "engine/log.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <ostream>
+
+namespace companion::net::openai {
+namespace {
+
+std::string_view role_name(role r) {
+    switch (r) {
+    case role::system:
+        return "system";
+    case role::user:
+        return "user";
+    case role::assistant:
+        return "assistant";
+    }
+    return "user";
+}
+
+std::string trim_slash(std::string s) {
+    while (!s.empty() && s.back() == '/') {
+        s.pop_back();
+    }
+    return s;
+}
+
+// Some compatible servers answer `content` as an array of parts; their text is the content.
+std::optional<std::string> content_text(const boost::json::value* v) {
+    if (v == nullptr || v->is_null()) {
+        return std::nullopt;
+    }
+    if (v->is_string()) {
+        return std::string(v->as_string());
+    }
+    if (v->is_array()) {
+        std::string out;
+        for (const auto& part : v->as_array()) {
+            if (const auto* o = part.if_object()) {
+                if (const auto* t = o->if_contains("text"); t && t->is_string()) {
+                    out += t->as_string();
+                }
+            }
+        }
+        return out;
+    }
+    return std::nullopt;
+}
+
+std::int64_t int_field(const boost::json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    if (v == nullptr) {
+        return 0;
+    }
+    if (v->is_int64()) {
+        return v->as_int64();
+    }
+    if (v->is_uint64()) {
+        return static_cast<std::int64_t>(v->as_uint64());
+    }
+    if (v->is_double()) {
+        return static_cast<std::int64_t>(v->as_double());
+    }
+    return 0;
+}
+
+std::string header(const boost::beast::http::fields& h, std::string_view name) {
+    auto it = h.find(name);
+    return it == h.end() ? std::string() : std::string(it->value());
+}
+
+} // namespace
+
+std::string_view to_string(finish_reason f) noexcept {
+    switch (f) {
+    case finish_reason::stop:
+        return "stop";
+    case finish_reason::length:
+        return "length";
+    case finish_reason::content_filter:
+        return "content_filter";
+    case finish_reason::tool_calls:
+        return "tool_calls";
+    case finish_reason::other:
+        return "other";
+    }
+    return "other";
+}
+
+std::ostream& operator<<(std::ostream& os, finish_reason f) {
+    return os << to_string(f);
+}
+
+finish_reason parse_finish_reason(std::string_view text) noexcept {
+    if (text == "stop") {
+        return finish_reason::stop;
+    }
+    if (text == "length") {
+        return finish_reason::length;
+    }
+    if (text == "content_filter") {
+        return finish_reason::content_filter;
+    }
+    if (text == "tool_calls" || text == "function_call") {
+        return finish_reason::tool_calls;
+    }
+    return finish_reason::other; // eos, abort, null and whatever compatible servers invent
+}
+
+std::string build_chat_body(const chat_config& cfg, const chat_request& req) {
+    boost::json::object body;
+    body["model"] = req.model.empty() ? cfg.model : req.model;
+    boost::json::array messages;
+    for (const auto& m : req.messages) {
+        messages.push_back(boost::json::object{{"role", role_name(m.who)}, {"content", m.content}});
+    }
+    body["messages"] = std::move(messages);
+    const auto cap = req.max_output_tokens ? req.max_output_tokens : cfg.max_output_tokens;
+    if (cap) {
+        body[cfg.limit_field == token_limit_field::max_tokens ? "max_tokens" : "max_completion_tokens"] = *cap;
+    }
+    const auto temperature = req.temperature ? req.temperature : cfg.temperature;
+    if (temperature) {
+        body["temperature"] = *temperature;
+    }
+    if (req.format) {
+        body["response_format"] = boost::json::object{
+            {"type", "json_schema"},
+            {"json_schema",
+             boost::json::object{
+                 {"name", req.format->name}, {"strict", req.format->strict}, {"schema", req.format->schema}}},
+        };
+    }
+    return boost::json::serialize(body);
+}
+
+result<chat_completion>
+parse_chat_response(unsigned status, std::string_view body, const boost::beast::http::fields& headers) {
+    if (status < 200 || status >= 300) {
+        return parse_error(status, body, headers);
+    }
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) {
+        return malformed(status, "chat completion body is not a JSON object", headers);
+    }
+    const auto& o = v.as_object();
+    if (o.contains("error") || (o.contains("object") && o.at("object") == "error")) {
+        return parse_error(status, body, headers); // OpenRouter: failures after the 200 was sent
+    }
+    const auto* choices = o.if_contains("choices");
+    if (choices == nullptr || !choices->is_array() || choices->as_array().empty() ||
+        !choices->as_array().front().is_object()) {
+        return malformed(status, "chat completion without choices", headers);
+    }
+    const auto& choice = choices->as_array().front().as_object();
+    chat_completion out;
+    out.request_id = header(headers, "x-request-id");
+    if (const auto* id = o.if_contains("id"); id && id->is_string()) {
+        out.id = std::string(id->as_string());
+    }
+    if (const auto* m = o.if_contains("model"); m && m->is_string()) {
+        out.model = std::string(m->as_string());
+    }
+    if (const auto* msg = choice.if_contains("message"); msg && msg->is_object()) {
+        const auto& mo = msg->as_object();
+        out.content = content_text(mo.if_contains("content"));
+        if (const auto* r = mo.if_contains("refusal"); r && r->is_string()) {
+            out.refusal = std::string(r->as_string());
+        }
+    } else {
+        return malformed(status, "chat completion choice without message", headers);
+    }
+    if (const auto* f = choice.if_contains("finish_reason"); f && f->is_string()) {
+        out.raw_finish_reason = std::string(f->as_string());
+    }
+    out.finish = parse_finish_reason(out.raw_finish_reason);
+    if (const auto* u = o.if_contains("usage"); u && u->is_object()) {
+        const auto& uo = u->as_object();
+        token_usage t;
+        t.prompt_tokens = int_field(uo, "prompt_tokens");
+        t.completion_tokens = int_field(uo, "completion_tokens");
+        t.total_tokens = uo.contains("total_tokens") ? int_field(uo, "total_tokens")
+                                                     : t.prompt_tokens + t.completion_tokens;
+        out.usage = t;
+    }
+    return out;
+}
+
+chat_client::chat_client(net::http_client& http, chat_config cfg) : http_(http), cfg_(std::move(cfg)) {
+    cfg_.base_url = trim_slash(std::move(cfg_.base_url));
+    if (!cfg_.api_key.empty()) {
+        engine::secrets().add_secret(cfg_.api_key);
+    }
+}
+
+engine::awaitable<result<chat_completion>> chat_client::complete(chat_request req) {
+    net::request r;
+    r.method = http::verb::post;
+    r.url = cfg_.base_url + "/chat/completions";
+    r.headers.set(http::field::content_type, "application/json");
+    r.headers.set(http::field::accept, "application/json");
+    if (!cfg_.api_key.empty()) {
+        r.headers.set(http::field::authorization, "Bearer " + cfg_.api_key);
+    }
+    for (const auto& [name, value] : cfg_.extra_headers) {
+        r.headers.set(name, value);
+    }
+    r.body = build_chat_body(cfg_, req);
+    net::phase_timeouts t;
+    t.connect = cfg_.connect_timeout;
+    t.tls_handshake = cfg_.connect_timeout;
+    t.response_header = cfg_.response_timeout;
+    t.body = cfg_.body_timeout;
+    r.timeouts = t;
+    r.body_limit = cfg_.body_limit;
+    auto sent = co_await http_.send(std::move(r));
+    if (!sent) {
+        co_return from_failure(sent.error());
+    }
+    co_return parse_chat_response(sent->status, sent->body, sent->headers);
+}
+
+} // namespace companion::net::openai

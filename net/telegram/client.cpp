@@ -1,0 +1,476 @@
+// Telegram method calls: request building (JSON or multipart), deadlines per call kind, and the
+// envelope mapped to a typed result or a classified, token-free error.
+#include "net/telegram/client.hpp"
+
+#include "engine/log.hpp"
+#include "net/multipart.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace companion::net::telegram {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string_view to_wire(parse_mode m) noexcept {
+    switch (m) {
+    case parse_mode::html:
+        return "HTML";
+    case parse_mode::markdown_v2:
+        return "MarkdownV2";
+    case parse_mode::none:
+        break;
+    }
+    return {};
+}
+
+void add_common(json::object& o,
+                const std::optional<json::value>& reply_markup,
+                parse_mode mode,
+                notification notify) {
+    if (reply_markup) {
+        o["reply_markup"] = *reply_markup;
+    }
+    if (mode != parse_mode::none) {
+        o["parse_mode"] = to_wire(mode);
+    }
+    if (notify == notification::silent) {
+        o["disable_notification"] = true;
+    }
+}
+
+// A multipart field's text: strings as they are, everything else JSON-serialized (contract §1:
+// objects and arrays as JSON strings, booleans as true/false).
+std::string form_value(const json::value& v) {
+    if (const auto* s = v.if_string()) {
+        return std::string(*s);
+    }
+    return json::serialize(v);
+}
+
+error transport_error(std::string_view method, net::failure f, std::string_view token) {
+    error e;
+    e.kind = error_kind::transport;
+    e.method = std::string(method);
+    // net redacts its details already; scrub our own token explicitly as well, since a Beast
+    // message could echo the request target.
+    if (!token.empty()) {
+        for (auto pos = f.detail.find(token); pos != std::string::npos; pos = f.detail.find(token, pos)) {
+            f.detail.replace(pos, token.size(), engine::redactor::mask);
+        }
+        f.body.clear();
+    }
+    engine::secrets().redact_in_place(f.detail);
+    e.transport = std::move(f);
+    return e;
+}
+
+error malformed(std::string_view method, unsigned status, std::string what) {
+    error e;
+    e.kind = error_kind::malformed_response;
+    e.method = std::string(method);
+    e.status = status;
+    e.description = std::move(what);
+    return e;
+}
+
+} // namespace
+
+std::string_view to_string(chat_action a) noexcept {
+    switch (a) {
+    case chat_action::typing:
+        return "typing";
+    case chat_action::upload_photo:
+        return "upload_photo";
+    case chat_action::upload_video:
+        return "upload_video";
+    case chat_action::record_video:
+        return "record_video";
+    case chat_action::upload_document:
+        return "upload_document";
+    }
+    return "typing";
+}
+
+input_file input_file::by_id(std::string id) {
+    input_file f;
+    f.from = source::file_id;
+    f.file_id = std::move(id);
+    return f;
+}
+
+input_file input_file::from_memory(std::string filename, std::string content_type, std::string bytes) {
+    input_file f;
+    f.from = source::memory;
+    f.filename = std::move(filename);
+    f.content_type = std::move(content_type);
+    f.bytes = std::move(bytes);
+    return f;
+}
+
+input_file input_file::from_disk(std::filesystem::path path, std::string content_type) {
+    input_file f;
+    f.from = source::disk;
+    f.filename = path.filename().string();
+    f.content_type = std::move(content_type);
+    f.path = std::move(path);
+    return f;
+}
+
+client::client(net::http_client& http, client_config cfg) : http_(http), cfg_(std::move(cfg)) {
+    engine::secrets().add_secret(cfg_.token);
+    if (cfg_.file_base_url.empty()) {
+        cfg_.file_base_url = cfg_.base_url + "/file";
+    }
+    while (!cfg_.base_url.empty() && cfg_.base_url.back() == '/') {
+        cfg_.base_url.pop_back();
+    }
+}
+
+std::string client::method_url(std::string_view method) const {
+    std::string url = cfg_.base_url;
+    url += "/bot";
+    url += cfg_.token;
+    url += '/';
+    url += method;
+    return url;
+}
+
+engine::awaitable<result<json::value>>
+client::exchange(std::string method, net::request req, call_kind kind) {
+    switch (kind) {
+    case call_kind::ordinary:
+        req.timeouts = cfg_.request_timeouts;
+        break;
+    case call_kind::upload:
+        req.timeouts = cfg_.upload_timeouts;
+        break;
+    case call_kind::long_poll:
+        break; // set by get_updates
+    }
+    req.body_limit = cfg_.response_body_limit;
+
+    auto sent = co_await http_.send(std::move(req));
+    if (!sent) {
+        auto e = transport_error(method, std::move(sent.error()), cfg_.token);
+        engine::log().debug("telegram.call_failed",
+                            {{"method", method}, {"kind", to_string(e.kind)}, {"error", e.message()}});
+        co_return e;
+    }
+    const net::response& resp = *sent;
+    if (resp.ok()) {
+        boost::system::error_code ec;
+        auto v = json::parse(resp.body, ec);
+        const json::object* envelope = ec ? nullptr : v.if_object();
+        if (envelope != nullptr) {
+            const auto* ok = envelope->if_contains("ok");
+            const auto* res = envelope->if_contains("result");
+            if (ok != nullptr && ok->is_bool() && ok->get_bool() && res != nullptr) {
+                co_return *res;
+            }
+        }
+        if (envelope == nullptr || envelope->if_contains("ok") == nullptr) {
+            auto e =
+                malformed(method, resp.status, ec ? "response is not JSON" : "response is not an envelope");
+            engine::log().debug("telegram.call_failed",
+                                {{"method", method}, {"kind", to_string(e.kind)}, {"error", e.message()}});
+            co_return e;
+        }
+        // ok:false inside a 2xx: classified below like any failure.
+    }
+    auto e = classify_failure(method, resp.status, resp.body, cfg_.token);
+    engine::log().debug(
+        "telegram.call_failed",
+        {{"method", method}, {"kind", to_string(e.kind)}, {"status", e.status}, {"error", e.message()}});
+    co_return e;
+}
+
+engine::awaitable<result<json::value>> client::call(std::string method, json::object params) {
+    net::request req;
+    req.method = http::verb::post;
+    req.url = method_url(method);
+    req.headers.set(http::field::content_type, "application/json");
+    req.body = json::serialize(params);
+    // Only reads and settings are safe to repeat after an unknown outcome; sends are not.
+    const bool safe = method == "getMe" || method == "getUpdates" || method == "getFile" ||
+                      method == "deleteWebhook" || method == "setWebhook" || method == "setMyCommands";
+    req.replayable = safe ? net::replay::safe : net::replay::unsafe;
+    auto r = co_await exchange(std::move(method), std::move(req), call_kind::ordinary);
+    co_return r;
+}
+
+engine::awaitable<result<user>> client::get_me() {
+    auto r = co_await call("getMe", {});
+    if (!r) {
+        co_return r.error();
+    }
+    auto u = parse_user(*r);
+    if (!u) {
+        co_return malformed("getMe", 200, u.error().what);
+    }
+    co_return std::move(*u);
+}
+
+engine::awaitable<result<update_batch>> client::get_updates(get_updates_params params) {
+    const auto timeout = params.timeout.value_or(cfg_.poll_timeout);
+    json::object o;
+    if (params.offset) {
+        o["offset"] = *params.offset;
+    }
+    o["limit"] = std::clamp(params.limit, 1, 100);
+    o["timeout"] = timeout.count();
+    if (params.allowed_updates) {
+        json::array a;
+        for (const auto& s : *params.allowed_updates) {
+            a.emplace_back(s);
+        }
+        o["allowed_updates"] = std::move(a);
+    }
+    net::request req;
+    req.method = http::verb::post;
+    req.url = method_url("getUpdates");
+    req.headers.set(http::field::content_type, "application/json");
+    req.body = json::serialize(o);
+    req.replayable = net::replay::safe; // the same offset returns the same batch
+    auto t = cfg_.request_timeouts;
+    t.response_header = timeout + cfg_.poll_margin;
+    req.timeouts = t;
+    req.body_limit = cfg_.response_body_limit;
+    auto r = co_await exchange("getUpdates", std::move(req), call_kind::long_poll);
+    if (!r) {
+        co_return r.error();
+    }
+    if (!r->is_array()) {
+        co_return malformed("getUpdates", 200, "result is not an array");
+    }
+    co_return parse_updates(*r);
+}
+
+engine::awaitable<result<void>> client::delete_webhook(drop_pending drop) {
+    json::object o;
+    o["drop_pending_updates"] = drop == drop_pending::yes;
+    auto r = co_await call("deleteWebhook", std::move(o));
+    if (!r) {
+        co_return r.error();
+    }
+    co_return result<void>{};
+}
+
+engine::awaitable<result<void>> client::set_webhook(std::string url, std::string secret_token) {
+    json::object o;
+    o["url"] = url;
+    if (!secret_token.empty()) {
+        o["secret_token"] = secret_token;
+    }
+    auto r = co_await call("setWebhook", std::move(o));
+    if (!r) {
+        co_return r.error();
+    }
+    co_return result<void>{};
+}
+
+engine::awaitable<result<message>> client::send_message(send_message_params params) {
+    json::object o;
+    o["chat_id"] = params.chat_id;
+    o["text"] = params.text;
+    add_common(o, params.reply_markup, params.mode, params.notify);
+    if (params.reply_to) {
+        o["reply_parameters"] = json::object{{"message_id", *params.reply_to}};
+    }
+    auto r = co_await call("sendMessage", std::move(o));
+    if (!r) {
+        co_return r.error();
+    }
+    auto m = parse_message(*r);
+    if (!m) {
+        co_return malformed("sendMessage", 200, m.error().what);
+    }
+    co_return std::move(*m);
+}
+
+engine::awaitable<result<edit_outcome>> client::edit_message_text(edit_message_text_params params) {
+    json::object o;
+    o["chat_id"] = params.chat_id;
+    o["message_id"] = params.message_id;
+    o["text"] = params.text;
+    add_common(o, params.reply_markup, params.mode, notification::normal);
+    auto r = co_await call("editMessageText", std::move(o));
+    if (!r) {
+        if (r.error().kind == error_kind::not_modified) {
+            co_return edit_outcome{.modified = false};
+        }
+        co_return r.error();
+    }
+    if (r->is_bool()) { // inline messages answer `true`
+        co_return edit_outcome{};
+    }
+    auto m = parse_message(*r);
+    if (!m) {
+        co_return malformed("editMessageText", 200, m.error().what);
+    }
+    co_return edit_outcome{.modified = true, .message = std::move(*m)};
+}
+
+engine::awaitable<result<message>> client::send_media(std::string method,
+                                                      std::string field,
+                                                      std::int64_t chat_id,
+                                                      input_file file,
+                                                      json::object fields) {
+    fields["chat_id"] = chat_id;
+    if (file.from == input_file::source::file_id) {
+        fields[field] = file.file_id;
+        auto r = co_await call(method, std::move(fields));
+        if (!r) {
+            co_return r.error();
+        }
+        auto m = parse_message(*r);
+        if (!m) {
+            co_return malformed(method, 200, m.error().what);
+        }
+        co_return std::move(*m);
+    }
+
+    net::multipart_form form;
+    for (const auto& [key, value] : fields) {
+        form.field(key, form_value(value));
+    }
+    if (file.from == input_file::source::memory) {
+        form.file(field, file.filename, file.content_type, std::move(file.bytes));
+    } else {
+        auto loaded = form.file_from_disk(field, file.path, file.content_type);
+        if (!loaded) {
+            co_return transport_error(method, std::move(loaded.error()), cfg_.token);
+        }
+    }
+    net::request req;
+    req.method = http::verb::post;
+    req.url = method_url(method);
+    req.headers.set(http::field::content_type, form.content_type());
+    req.body = form.take_body();
+    req.replayable = net::replay::unsafe;
+    auto r = co_await exchange(method, std::move(req), call_kind::upload);
+    if (!r) {
+        co_return r.error();
+    }
+    auto m = parse_message(*r);
+    if (!m) {
+        co_return malformed(method, 200, m.error().what);
+    }
+    co_return std::move(*m);
+}
+
+engine::awaitable<result<message>> client::send_photo(send_photo_params params) {
+    json::object o;
+    if (!params.caption.empty()) {
+        o["caption"] = params.caption;
+    }
+    add_common(o, params.reply_markup, params.mode, params.notify);
+    auto r = co_await send_media("sendPhoto", "photo", params.chat_id, std::move(params.photo), std::move(o));
+    co_return r;
+}
+
+engine::awaitable<result<message>> client::send_video(send_video_params params) {
+    json::object o;
+    if (!params.caption.empty()) {
+        o["caption"] = params.caption;
+    }
+    if (params.width > 0) {
+        o["width"] = params.width;
+    }
+    if (params.height > 0) {
+        o["height"] = params.height;
+    }
+    if (params.duration.count() > 0) {
+        o["duration"] = params.duration.count();
+    }
+    o["supports_streaming"] = params.supports_streaming;
+    add_common(o, params.reply_markup, params.mode, params.notify);
+    auto r = co_await send_media("sendVideo", "video", params.chat_id, std::move(params.video), std::move(o));
+    co_return r;
+}
+
+engine::awaitable<result<void>> client::send_chat_action(std::int64_t chat_id, chat_action action) {
+    json::object o;
+    o["chat_id"] = chat_id;
+    o["action"] = to_string(action);
+    auto r = co_await call("sendChatAction", std::move(o));
+    if (!r) {
+        co_return r.error();
+    }
+    co_return result<void>{};
+}
+
+engine::awaitable<result<void>> client::answer_callback_query(answer_callback_params params) {
+    json::object o;
+    o["callback_query_id"] = params.callback_query_id;
+    if (!params.text.empty()) {
+        o["text"] = params.text;
+    }
+    if (params.show_alert) {
+        o["show_alert"] = true;
+    }
+    auto r = co_await call("answerCallbackQuery", std::move(o));
+    if (!r) {
+        co_return r.error();
+    }
+    co_return result<void>{};
+}
+
+engine::awaitable<result<void>> client::set_my_commands(std::vector<command_description> commands,
+                                                        std::string language_code) {
+    json::array list;
+    for (auto& c : commands) {
+        list.push_back(json::object{{"command", c.command}, {"description", c.description}});
+    }
+    json::object o;
+    o["commands"] = std::move(list);
+    if (!language_code.empty()) {
+        o["language_code"] = language_code;
+    }
+    auto r = co_await call("setMyCommands", std::move(o));
+    if (!r) {
+        co_return r.error();
+    }
+    co_return result<void>{};
+}
+
+engine::awaitable<result<file_info>> client::get_file(std::string file_id) {
+    json::object o;
+    o["file_id"] = file_id;
+    auto r = co_await call("getFile", std::move(o));
+    if (!r) {
+        co_return r.error();
+    }
+    auto f = parse_file(*r);
+    if (!f) {
+        co_return malformed("getFile", 200, f.error().what);
+    }
+    co_return std::move(*f);
+}
+
+engine::awaitable<result<net::download_result>>
+client::download_file(std::string file_path, std::filesystem::path destination, std::size_t max_bytes) {
+    net::download_request req;
+    req.url = cfg_.file_base_url + "/bot" + cfg_.token + "/" + file_path;
+    req.path = std::move(destination);
+    req.max_bytes = max_bytes;
+    req.max_redirects = 0;
+    req.timeouts = cfg_.upload_timeouts;
+    auto r = co_await http_.download(std::move(req));
+    if (!r) {
+        auto f = std::move(r.error());
+        if (f.code == net::errc::http_status) {
+            auto e = classify_failure("download", f.status, f.body, cfg_.token);
+            co_return e;
+        }
+        co_return transport_error("download", std::move(f), cfg_.token);
+    }
+    co_return std::move(*r);
+}
+
+} // namespace companion::net::telegram

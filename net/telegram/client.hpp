@@ -1,0 +1,185 @@
+// The typed Telegram Bot API client over net::http_client: one coroutine per method, each
+// returning telegram::result<T> (the parsed result or a classified telegram::error). Parameters go
+// as JSON, uploads as multipart/form-data with objects as JSON strings (contract §1, §4).
+//
+// The client maps outcomes faithfully and never retries: flood waits, re-sends after an unknown
+// outcome and backoff are the pipelines' decisions (design.md §4). Every call carries a deadline
+// through net's per-phase timeouts; getUpdates' response-header deadline is its poll timeout plus
+// a margin, so a long poll is never cut short by its own transport.
+//
+// The token sits in the URL path: the constructor registers it with the log redactor, and no
+// error text built here contains it. Lifetime: `http` must outlive the client and its calls;
+// use from the loop thread only.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "net/http_client.hpp"
+#include "net/telegram/error.hpp"
+#include "net/telegram/types.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace companion::net::telegram {
+
+using namespace std::chrono_literals;
+
+struct client_config {
+    std::string base_url = "https://api.telegram.org"; ///< methods: <base_url>/bot<token>/<method>
+    std::string file_base_url{};                       ///< downloads; empty: <base_url>/file
+    std::string token;
+    std::chrono::seconds poll_timeout = 25s; ///< getUpdates `timeout` (0 would busy-loop)
+    /// getUpdates waits poll_timeout + poll_margin for the response header.
+    engine::duration poll_margin = 15s;
+    /// Ordinary method calls.
+    net::phase_timeouts request_timeouts{.write = 30s, .response_header = 30s, .body = 30s};
+    /// Uploads (sendPhoto/sendVideo with a file): up to 50 MB on a slow uplink.
+    net::phase_timeouts upload_timeouts{.write = 300s, .response_header = 60s, .body = 30s};
+    std::size_t response_body_limit = 4 * 1024 * 1024; ///< a 100-update batch is far smaller
+};
+
+/// A file to send: a file_id from an earlier message (no re-upload), bytes in memory, or a file
+/// on disk (both uploaded via multipart).
+struct input_file {
+    enum class source { file_id, memory, disk };
+
+    source from = source::file_id;
+    std::string file_id{};
+    std::string filename{};     ///< for uploads, e.g. "selfie.jpg"
+    std::string content_type{}; ///< for uploads, e.g. "image/jpeg"
+    std::string bytes{};
+    std::filesystem::path path{};
+
+    static input_file by_id(std::string id);
+    static input_file from_memory(std::string filename, std::string content_type, std::string bytes);
+    static input_file from_disk(std::filesystem::path path, std::string content_type);
+};
+
+enum class parse_mode { none, html, markdown_v2 };
+enum class notification { normal, silent };
+
+struct get_updates_params {
+    std::optional<std::int64_t> offset{}; ///< max(update_id) + 1 of the last batch: confirms it
+    int limit = 100;                      ///< 1-100
+    /// Sticky on Telegram's side when omitted; include "my_chat_member" to learn of blocks.
+    std::optional<std::vector<std::string>> allowed_updates{};
+    std::optional<std::chrono::seconds> timeout{}; ///< default: client_config::poll_timeout
+};
+
+struct send_message_params {
+    std::int64_t chat_id = 0;
+    std::string text; ///< 1-4096 characters
+    std::optional<boost::json::value> reply_markup{};
+    parse_mode mode = parse_mode::none;
+    std::optional<std::int64_t> reply_to{};
+    notification notify = notification::normal;
+};
+
+struct edit_message_text_params {
+    std::int64_t chat_id = 0;
+    std::int64_t message_id = 0;
+    std::string text;
+    std::optional<boost::json::value> reply_markup{}; ///< inline keyboard only; absent removes it
+    parse_mode mode = parse_mode::none;
+};
+
+/// An edit that succeeded, or changed nothing (400 "message is not modified" is success).
+struct edit_outcome {
+    bool modified = true;
+    std::optional<telegram::message> message{}; ///< the edited message when modified
+};
+
+struct send_photo_params {
+    std::int64_t chat_id = 0;
+    input_file photo;
+    std::string caption{}; ///< 0-1024 characters
+    std::optional<boost::json::value> reply_markup{};
+    parse_mode mode = parse_mode::none;
+    notification notify = notification::normal;
+};
+
+struct send_video_params {
+    std::int64_t chat_id = 0;
+    input_file video;
+    std::string caption{};
+    std::optional<boost::json::value> reply_markup{};
+    parse_mode mode = parse_mode::none;
+    notification notify = notification::normal;
+    int width = 0;  ///< 0: not sent
+    int height = 0; ///< 0: not sent
+    std::chrono::seconds duration{0};
+    bool supports_streaming = true; ///< our MP4s are faststart
+};
+
+enum class chat_action { typing, upload_photo, upload_video, record_video, upload_document };
+std::string_view to_string(chat_action a) noexcept;
+
+struct answer_callback_params {
+    std::string callback_query_id;
+    std::string text{}; ///< 0-200 characters; empty shows nothing
+    bool show_alert = false;
+};
+
+struct command_description {
+    std::string command; ///< 1-32 of [a-z0-9_], no slash
+    std::string description;
+};
+
+enum class drop_pending { no, yes };
+
+class client {
+public:
+    /// Registers cfg.token with engine::secrets().
+    client(net::http_client& http, client_config cfg);
+
+    const client_config& config() const noexcept { return cfg_; }
+
+    engine::awaitable<result<user>> get_me();
+    /// Long poll. Returns the well-formed updates and, separately, the malformed ones (with their
+    /// update_id when readable) so the caller can still confirm past them.
+    engine::awaitable<result<update_batch>> get_updates(get_updates_params params);
+    engine::awaitable<result<void>> delete_webhook(drop_pending drop);
+    /// `url` empty removes the webhook. `secret_token`: 1-256 of [A-Za-z0-9_-], or empty.
+    engine::awaitable<result<void>> set_webhook(std::string url, std::string secret_token);
+    engine::awaitable<result<message>> send_message(send_message_params params);
+    engine::awaitable<result<edit_outcome>> edit_message_text(edit_message_text_params params);
+    /// The returned message's largest_photo()->file_id is the id to resend with.
+    engine::awaitable<result<message>> send_photo(send_photo_params params);
+    /// The returned message's video->file_id is the id to resend with.
+    engine::awaitable<result<message>> send_video(send_video_params params);
+    engine::awaitable<result<void>> send_chat_action(std::int64_t chat_id, chat_action action);
+    /// A late or repeated answer is error_kind::query_too_old: log it, do not fail the flow.
+    engine::awaitable<result<void>> answer_callback_query(answer_callback_params params);
+    engine::awaitable<result<void>> set_my_commands(std::vector<command_description> commands,
+                                                    std::string language_code);
+    engine::awaitable<result<file_info>> get_file(std::string file_id);
+    /// Downloads a file_path from get_file to `destination` (at most `max_bytes`).
+    engine::awaitable<result<net::download_result>>
+    download_file(std::string file_path, std::filesystem::path destination, std::size_t max_bytes);
+
+    /// Calls any method with a JSON object of parameters and returns the raw `result`.
+    engine::awaitable<result<boost::json::value>> call(std::string method, boost::json::object params);
+
+private:
+    enum class call_kind { ordinary, long_poll, upload };
+
+    std::string method_url(std::string_view method) const;
+    engine::awaitable<result<boost::json::value>>
+    exchange(std::string method, net::request req, call_kind kind);
+    engine::awaitable<result<message>> send_media(std::string method,
+                                                  std::string field,
+                                                  std::int64_t chat_id,
+                                                  input_file file,
+                                                  boost::json::object fields);
+
+    net::http_client& http_;
+    client_config cfg_;
+};
+
+} // namespace companion::net::telegram

@@ -1,0 +1,637 @@
+// Defensive parsing of updates (wrong types become values, never exceptions), UTF-16 entity
+// arithmetic and the keyboard builders.
+#include "net/telegram/types.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace companion::net::telegram {
+
+namespace json = boost::json;
+
+void throw_exception_from_error(const invalid_input& e, const boost::source_location&) {
+    throw std::invalid_argument(e.what);
+}
+
+void throw_exception_from_error(const malformed_update& e, const boost::source_location&) {
+    throw std::invalid_argument("malformed update: " + e.reason);
+}
+
+namespace {
+
+std::optional<std::int64_t> as_int64(const json::value& v) noexcept {
+    if (v.is_int64()) {
+        return v.get_int64();
+    }
+    if (v.is_uint64() &&
+        v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return static_cast<std::int64_t>(v.get_uint64());
+    }
+    return std::nullopt;
+}
+
+// Reads fields of one JSON object, remembering the first problem; later reads after a problem
+// are no-ops, so a parser reads every field and checks ok() once.
+class reader {
+public:
+    reader(const json::value& v, std::string_view what) : what_(what) {
+        obj_ = v.if_object();
+        if (obj_ == nullptr) {
+            problem_ = std::string(what) + " is not an object";
+        }
+    }
+
+    bool ok() const noexcept { return problem_.empty(); }
+    const std::string& problem() const noexcept { return problem_; }
+    void fail(std::string why) {
+        if (problem_.empty()) {
+            problem_ = std::move(why);
+        }
+    }
+
+    /// The field, or nullptr when absent or null (null counts as absent: proto3-style omission).
+    const json::value* child(std::string_view key) const noexcept {
+        if (obj_ == nullptr) {
+            return nullptr;
+        }
+        const auto* v = obj_->if_contains(key);
+        return (v == nullptr || v->is_null()) ? nullptr : v;
+    }
+
+    std::int64_t integer(std::string_view key, bool required) {
+        const auto* v = child(key);
+        if (v == nullptr) {
+            if (required) {
+                fail(what_ + "." + std::string(key) + " is missing");
+            }
+            return 0;
+        }
+        auto i = as_int64(*v);
+        if (!i) {
+            fail(what_ + "." + std::string(key) + " is not a 64-bit integer");
+            return 0;
+        }
+        return *i;
+    }
+
+    std::string string(std::string_view key, bool required) {
+        const auto* v = child(key);
+        if (v == nullptr) {
+            if (required) {
+                fail(what_ + "." + std::string(key) + " is missing");
+            }
+            return {};
+        }
+        const auto* s = v->if_string();
+        if (s == nullptr) {
+            fail(what_ + "." + std::string(key) + " is not a string");
+            return {};
+        }
+        return std::string(*s);
+    }
+
+    bool boolean(std::string_view key) {
+        const auto* v = child(key);
+        if (v == nullptr) {
+            return false;
+        }
+        const auto* b = v->if_bool();
+        if (b == nullptr) {
+            fail(what_ + "." + std::string(key) + " is not a boolean");
+            return false;
+        }
+        return *b;
+    }
+
+    /// Parses a nested object with `parse`, adopting its problem.
+    template <class T, class Parse>
+    std::optional<T> nested(std::string_view key, bool required, Parse parse) {
+        const auto* v = child(key);
+        if (v == nullptr) {
+            if (required) {
+                fail(what_ + "." + std::string(key) + " is missing");
+            }
+            return std::nullopt;
+        }
+        auto r = parse(*v);
+        if (!r) {
+            fail(r.error().what);
+            return std::nullopt;
+        }
+        return std::move(*r);
+    }
+
+    /// Parses an array field element by element.
+    template <class T, class Parse>
+    std::vector<T> list(std::string_view key, Parse parse) {
+        std::vector<T> out;
+        const auto* v = child(key);
+        if (v == nullptr) {
+            return out;
+        }
+        const auto* arr = v->if_array();
+        if (arr == nullptr) {
+            fail(what_ + "." + std::string(key) + " is not an array");
+            return out;
+        }
+        out.reserve(arr->size());
+        for (const auto& e : *arr) {
+            auto r = parse(e);
+            if (!r) {
+                fail(r.error().what);
+                return out;
+            }
+            out.push_back(std::move(*r));
+        }
+        return out;
+    }
+
+private:
+    const json::object* obj_ = nullptr;
+    std::string what_;
+    std::string problem_;
+};
+
+checked<chat> parse_chat(const json::value& v) {
+    reader r(v, "chat");
+    chat c;
+    c.id = r.integer("id", true);
+    c.type = r.string("type", true);
+    c.title = r.string("title", false);
+    c.username = r.string("username", false);
+    c.first_name = r.string("first_name", false);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return c;
+}
+
+checked<message_entity> parse_entity(const json::value& v) {
+    reader r(v, "entity");
+    message_entity e;
+    e.type = r.string("type", true);
+    e.offset = r.integer("offset", true);
+    e.length = r.integer("length", true);
+    e.url = r.string("url", false);
+    if (r.ok() && (e.offset < 0 || e.length < 0)) {
+        r.fail("entity has a negative offset or length");
+    }
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return e;
+}
+
+checked<photo_size> parse_photo_size(const json::value& v) {
+    reader r(v, "photo_size");
+    photo_size p;
+    p.file_id = r.string("file_id", true);
+    p.file_unique_id = r.string("file_unique_id", false);
+    p.width = r.integer("width", false);
+    p.height = r.integer("height", false);
+    p.file_size = r.integer("file_size", false);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return p;
+}
+
+checked<video> parse_video(const json::value& v) {
+    reader r(v, "video");
+    video out;
+    out.file_id = r.string("file_id", true);
+    out.file_unique_id = r.string("file_unique_id", false);
+    out.width = r.integer("width", false);
+    out.height = r.integer("height", false);
+    out.duration = r.integer("duration", false);
+    out.mime_type = r.string("mime_type", false);
+    out.file_name = r.string("file_name", false);
+    out.file_size = r.integer("file_size", false);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return out;
+}
+
+checked<callback_query> parse_callback_query(const json::value& v) {
+    reader r(v, "callback_query");
+    callback_query q;
+    q.id = r.string("id", true);
+    if (auto u = r.nested<user>("from", true, parse_user)) {
+        q.from = std::move(*u);
+    }
+    q.message = r.nested<message>("message", false, parse_message);
+    q.inline_message_id = r.string("inline_message_id", false);
+    q.chat_instance = r.string("chat_instance", false);
+    q.data = r.string("data", false);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return q;
+}
+
+checked<std::string> parse_member_status(const json::value& v) {
+    reader r(v, "chat_member");
+    auto status = r.string("status", true);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return status;
+}
+
+checked<my_chat_member> parse_my_chat_member(const json::value& v) {
+    reader r(v, "my_chat_member");
+    my_chat_member m;
+    if (auto c = r.nested<chat>("chat", true, parse_chat)) {
+        m.chat = std::move(*c);
+    }
+    if (auto u = r.nested<user>("from", true, parse_user)) {
+        m.from = std::move(*u);
+    }
+    m.date = r.integer("date", false);
+    if (auto s = r.nested<std::string>("old_chat_member", false, parse_member_status)) {
+        m.old_status = std::move(*s);
+    }
+    if (auto s = r.nested<std::string>("new_chat_member", true, parse_member_status)) {
+        m.new_status = std::move(*s);
+    }
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return m;
+}
+
+// Length in bytes of the UTF-8 sequence starting with `lead`, or 0 for a continuation or
+// invalid byte.
+std::size_t utf8_sequence_length(unsigned char lead) noexcept {
+    if (lead < 0x80) {
+        return 1;
+    }
+    if ((lead & 0xE0) == 0xC0) {
+        return 2;
+    }
+    if ((lead & 0xF0) == 0xE0) {
+        return 3;
+    }
+    if ((lead & 0xF8) == 0xF0) {
+        return 4;
+    }
+    return 0;
+}
+
+} // namespace
+
+checked<user> parse_user(const json::value& v) {
+    reader r(v, "user");
+    user u;
+    u.id = r.integer("id", true);
+    u.is_bot = r.boolean("is_bot");
+    u.first_name = r.string("first_name", false);
+    u.last_name = r.string("last_name", false);
+    u.username = r.string("username", false);
+    u.language_code = r.string("language_code", false);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return u;
+}
+
+checked<message> parse_message(const json::value& v) {
+    reader r(v, "message");
+    message m;
+    m.message_id = r.integer("message_id", true);
+    m.date = r.integer("date", true);
+    if (auto c = r.nested<chat>("chat", true, parse_chat)) {
+        m.chat = std::move(*c);
+    }
+    if (m.date != 0) { // an InaccessibleMessage carries only chat, message_id and date
+        m.from = r.nested<user>("from", false, parse_user);
+        m.text = r.string("text", false);
+        m.entities = r.list<message_entity>("entities", parse_entity);
+        m.photo = r.list<photo_size>("photo", parse_photo_size);
+        m.video = r.nested<video>("video", false, parse_video);
+        m.caption = r.string("caption", false);
+        m.caption_entities = r.list<message_entity>("caption_entities", parse_entity);
+        m.edit_date = r.integer("edit_date", false);
+    }
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return m;
+}
+
+checked<file_info> parse_file(const json::value& v) {
+    reader r(v, "file");
+    file_info f;
+    f.file_id = r.string("file_id", true);
+    f.file_unique_id = r.string("file_unique_id", false);
+    f.file_size = r.integer("file_size", false);
+    f.file_path = r.string("file_path", false);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return f;
+}
+
+boost::system::result<update, malformed_update> parse_update(const json::value& v) {
+    reader r(v, "update");
+    update u;
+    u.update_id = r.integer("update_id", true);
+    if (!r.ok()) {
+        return malformed_update{std::nullopt, r.problem()};
+    }
+    // At most one payload key is present; the first known one decides the kind.
+    if (r.child("message") != nullptr) {
+        u.what = update::kind::message;
+        u.message = r.nested<message>("message", true, parse_message);
+    } else if (r.child("edited_message") != nullptr) {
+        u.what = update::kind::edited_message;
+        u.message = r.nested<message>("edited_message", true, parse_message);
+    } else if (r.child("callback_query") != nullptr) {
+        u.what = update::kind::callback_query;
+        u.callback_query = r.nested<callback_query>("callback_query", true, parse_callback_query);
+    } else if (r.child("my_chat_member") != nullptr) {
+        u.what = update::kind::my_chat_member;
+        u.my_chat_member = r.nested<my_chat_member>("my_chat_member", true, parse_my_chat_member);
+    }
+    if (!r.ok()) {
+        return malformed_update{u.update_id, r.problem()};
+    }
+    return u;
+}
+
+update_batch parse_updates(const json::value& result) {
+    update_batch batch;
+    const auto* arr = result.if_array();
+    if (arr == nullptr) {
+        batch.malformed.push_back({std::nullopt, "getUpdates result is not an array"});
+        return batch;
+    }
+    batch.updates.reserve(arr->size());
+    for (const auto& v : *arr) {
+        auto u = parse_update(v);
+        if (u) {
+            batch.updates.push_back(std::move(*u));
+        } else {
+            batch.malformed.push_back(std::move(u.error()));
+        }
+    }
+    return batch;
+}
+
+std::optional<std::int64_t> update_batch::next_offset() const noexcept {
+    std::optional<std::int64_t> top;
+    for (const auto& u : updates) {
+        top = std::max(top.value_or(u.update_id), u.update_id);
+    }
+    for (const auto& m : malformed) {
+        if (m.update_id) {
+            top = std::max(top.value_or(*m.update_id), *m.update_id);
+        }
+    }
+    if (top) {
+        return *top + 1;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> update::chat_id() const noexcept {
+    if (message) {
+        return message->chat.id;
+    }
+    if (callback_query) {
+        if (callback_query->message) {
+            return callback_query->message->chat.id;
+        }
+        return callback_query->from.id; // private chats share the user's id
+    }
+    if (my_chat_member) {
+        return my_chat_member->chat.id;
+    }
+    return std::nullopt;
+}
+
+std::string_view to_string(update::kind k) noexcept {
+    switch (k) {
+    case update::kind::message:
+        return "message";
+    case update::kind::edited_message:
+        return "edited_message";
+    case update::kind::callback_query:
+        return "callback_query";
+    case update::kind::my_chat_member:
+        return "my_chat_member";
+    case update::kind::other:
+        return "other";
+    }
+    return "other";
+}
+
+std::ostream& operator<<(std::ostream& os, update::kind k) {
+    return os << to_string(k);
+}
+
+std::optional<std::size_t> utf16_to_byte_offset(std::string_view utf8, std::int64_t units) noexcept {
+    if (units < 0) {
+        return std::nullopt;
+    }
+    std::size_t i = 0;
+    std::int64_t seen = 0;
+    while (seen < units) {
+        if (i >= utf8.size()) {
+            return std::nullopt;
+        }
+        std::size_t n = utf8_sequence_length(static_cast<unsigned char>(utf8[i]));
+        if (n == 0 || i + n > utf8.size()) {
+            n = 1; // invalid UTF-8: Telegram never sends it; count the byte as one unit
+        }
+        seen += n == 4 ? 2 : 1;
+        i += n;
+    }
+    if (seen != units) {
+        return std::nullopt; // the offset splits a surrogate pair
+    }
+    return i;
+}
+
+std::int64_t utf16_length(std::string_view utf8) noexcept {
+    std::int64_t units = 0;
+    for (std::size_t i = 0; i < utf8.size();) {
+        std::size_t n = utf8_sequence_length(static_cast<unsigned char>(utf8[i]));
+        if (n == 0 || i + n > utf8.size()) {
+            n = 1;
+        }
+        units += n == 4 ? 2 : 1;
+        i += n;
+    }
+    return units;
+}
+
+std::optional<std::string_view> entity_text(std::string_view text, const message_entity& e) noexcept {
+    const auto begin = utf16_to_byte_offset(text, e.offset);
+    if (!begin) {
+        return std::nullopt;
+    }
+    const auto len = utf16_to_byte_offset(text.substr(*begin), e.length);
+    if (!len) {
+        return std::nullopt;
+    }
+    return text.substr(*begin, *len);
+}
+
+std::optional<bot_command> extract_command(const message& m) {
+    const std::string_view text = m.text;
+    for (const auto& e : m.entities) {
+        if (e.type != "bot_command" || e.offset != 0) {
+            continue;
+        }
+        auto covered = entity_text(text, e);
+        if (!covered || covered->size() < 2 || covered->front() != '/') {
+            return std::nullopt;
+        }
+        bot_command cmd;
+        std::string_view name = covered->substr(1);
+        if (auto at = name.find('@'); at != std::string_view::npos) {
+            cmd.bot = std::string(name.substr(at + 1));
+            name = name.substr(0, at);
+        }
+        cmd.name.reserve(name.size());
+        for (char c : name) {
+            cmd.name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        }
+        std::string_view rest = text.substr(covered->size());
+        while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\n' || rest.front() == '\t')) {
+            rest.remove_prefix(1);
+        }
+        cmd.payload = std::string(rest);
+        return cmd;
+    }
+    return std::nullopt;
+}
+
+inline_keyboard& inline_keyboard::row() {
+    rows_.emplace_back(json::array{});
+    return *this;
+}
+
+inline_keyboard& inline_keyboard::button(std::string text, std::string callback_data) {
+    if (!problem_ && !valid_callback_data(callback_data)) {
+        problem_ = "callback_data of button \"" + text + "\" is " + std::to_string(callback_data.size()) +
+                   " bytes; Telegram accepts 1-64";
+    }
+    if (!problem_ && text.empty()) {
+        problem_ = "an inline button has no text";
+    }
+    if (rows_.empty()) {
+        row();
+    }
+    rows_.back().as_array().push_back(json::object{{"text", text}, {"callback_data", callback_data}});
+    return *this;
+}
+
+inline_keyboard& inline_keyboard::url_button(std::string text, std::string url) {
+    if (!problem_ && (text.empty() || url.empty())) {
+        problem_ = "a URL button needs text and a URL";
+    }
+    if (rows_.empty()) {
+        row();
+    }
+    rows_.back().as_array().push_back(json::object{{"text", text}, {"url", url}});
+    return *this;
+}
+
+checked<json::value> inline_keyboard::build() const {
+    if (problem_) {
+        return invalid_input{*problem_};
+    }
+    json::array rows;
+    for (const auto& r : rows_) {
+        if (!r.as_array().empty()) { // an empty row is a 400 on Telegram's side
+            rows.push_back(r);
+        }
+    }
+    return json::value(json::object{{"inline_keyboard", std::move(rows)}});
+}
+
+reply_keyboard& reply_keyboard::row() {
+    rows_.emplace_back(json::array{});
+    return *this;
+}
+
+reply_keyboard& reply_keyboard::button(std::string text) {
+    if (!problem_ && text.empty()) {
+        problem_ = "a reply button has no text";
+    }
+    if (rows_.empty()) {
+        row();
+    }
+    rows_.back().as_array().push_back(json::object{{"text", text}});
+    return *this;
+}
+
+reply_keyboard& reply_keyboard::is_persistent(bool on) {
+    persistent_ = on;
+    return *this;
+}
+
+reply_keyboard& reply_keyboard::resize_keyboard(bool on) {
+    resize_ = on;
+    return *this;
+}
+
+reply_keyboard& reply_keyboard::one_time_keyboard(bool on) {
+    one_time_ = on;
+    return *this;
+}
+
+reply_keyboard& reply_keyboard::input_field_placeholder(std::string text) {
+    const auto n = utf16_length(text);
+    if (!problem_ && (n < 1 || n > 64)) {
+        problem_ = "input_field_placeholder must be 1-64 characters";
+    }
+    placeholder_ = std::move(text);
+    return *this;
+}
+
+checked<json::value> reply_keyboard::build() const {
+    if (problem_) {
+        return invalid_input{*problem_};
+    }
+    json::array rows;
+    for (const auto& r : rows_) {
+        if (!r.as_array().empty()) {
+            rows.push_back(r);
+        }
+    }
+    if (rows.empty()) {
+        return invalid_input{"a reply keyboard needs at least one button"};
+    }
+    json::object o{{"keyboard", std::move(rows)}};
+    if (persistent_) {
+        o["is_persistent"] = true;
+    }
+    if (resize_) {
+        o["resize_keyboard"] = true;
+    }
+    if (one_time_) {
+        o["one_time_keyboard"] = true;
+    }
+    if (!placeholder_.empty()) {
+        o["input_field_placeholder"] = placeholder_;
+    }
+    return json::value(std::move(o));
+}
+
+json::value remove_keyboard() {
+    return json::object{{"remove_keyboard", true}};
+}
+
+} // namespace companion::net::telegram

@@ -1,0 +1,228 @@
+// The part of the Telegram update model the bot needs, parsed defensively from Boost.JSON:
+// unknown fields and update types are ignored (new ones appear regularly), a value of the wrong
+// type makes only that update malformed (the parser never throws and the caller can still advance
+// the offset past it), and every id is 64-bit. Also bot-command extraction by entity offsets in
+// UTF-16 code units, and keyboard builders that enforce the contract's byte limits.
+#pragma once
+
+#include <boost/assert/source_location.hpp>
+#include <boost/json/value.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace companion::net::telegram {
+
+/// Why outside input (an update) or caller input (a keyboard) was rejected.
+struct invalid_input {
+    std::string what;
+};
+[[noreturn]] void throw_exception_from_error(const invalid_input& e, const boost::source_location& loc);
+
+template <class T>
+using checked = boost::system::result<T, invalid_input>;
+
+struct user {
+    std::int64_t id = 0;
+    bool is_bot = false;
+    std::string first_name;
+    std::string last_name;
+    std::string username;
+    std::string language_code; ///< IETF tag ("ru", "tr", "en-US"); empty when Telegram omits it
+};
+
+struct chat {
+    std::int64_t id = 0; ///< negative for groups
+    std::string type;    ///< private | group | supergroup | channel
+    std::string title;
+    std::string username;
+    std::string first_name;
+};
+
+struct message_entity {
+    std::string type;        ///< bot_command, mention, url, bold, ...
+    std::int64_t offset = 0; ///< in UTF-16 code units
+    std::int64_t length = 0; ///< in UTF-16 code units
+    std::string url;
+};
+
+struct photo_size {
+    std::string file_id;
+    std::string file_unique_id;
+    std::int64_t width = 0;
+    std::int64_t height = 0;
+    std::int64_t file_size = 0;
+};
+
+struct video {
+    std::string file_id;
+    std::string file_unique_id;
+    std::int64_t width = 0;
+    std::int64_t height = 0;
+    std::int64_t duration = 0; ///< seconds
+    std::string mime_type;
+    std::string file_name;
+    std::int64_t file_size = 0;
+};
+
+/// A Message, or an InaccessibleMessage (date == 0: only chat and message_id are known).
+/// reply_markup and reply_to_message are not parsed: the bot never reads them back.
+struct message {
+    std::int64_t message_id = 0; ///< may be 0 for a scheduled big video send
+    std::int64_t date = 0;       ///< Unix time
+    std::optional<telegram::user> from{};
+    telegram::chat chat{};
+    std::string text;
+    std::vector<message_entity> entities;
+    std::vector<photo_size> photo; ///< largest last
+    std::optional<telegram::video> video{};
+    std::string caption;
+    std::vector<message_entity> caption_entities;
+    std::int64_t edit_date = 0;
+
+    bool inaccessible() const noexcept { return date == 0; }
+    /// The last (largest) photo size, or nullptr.
+    const photo_size* largest_photo() const noexcept { return photo.empty() ? nullptr : &photo.back(); }
+};
+
+struct callback_query {
+    std::string id;
+    telegram::user from{};
+    std::optional<telegram::message> message{}; ///< absent for inline-mode buttons
+    std::string inline_message_id;
+    std::string chat_instance;
+    std::string data; ///< the button's callback_data; validate it, the message may be stale
+};
+
+/// ChatMemberUpdated about the bot itself: "kicked" in a private chat means the user blocked it.
+struct my_chat_member {
+    telegram::chat chat{};
+    telegram::user from{};
+    std::int64_t date = 0;
+    std::string old_status;
+    std::string new_status; ///< creator | administrator | member | restricted | left | kicked
+};
+
+struct update {
+    enum class kind { message, edited_message, callback_query, my_chat_member, other };
+
+    std::int64_t update_id = 0;
+    kind what = kind::other; ///< `other`: a type this bot does not handle (still confirm it)
+    std::optional<telegram::message> message{}; ///< for kind::message and kind::edited_message
+    std::optional<telegram::callback_query> callback_query{};
+    std::optional<telegram::my_chat_member> my_chat_member{};
+
+    /// The chat the update belongs to (for per-chat ordering), if any.
+    std::optional<std::int64_t> chat_id() const noexcept;
+};
+
+std::string_view to_string(update::kind k) noexcept;
+std::ostream& operator<<(std::ostream& os, update::kind k);
+
+/// An update that could not be parsed. `update_id` is set whenever it was readable, so the
+/// caller can still advance its offset past the update.
+struct malformed_update {
+    std::optional<std::int64_t> update_id{};
+    std::string reason;
+};
+
+struct update_batch {
+    std::vector<update> updates;
+    std::vector<malformed_update> malformed;
+
+    /// The offset that confirms this batch: max(update_id) + 1 over both lists, if any id is known.
+    std::optional<std::int64_t> next_offset() const noexcept;
+};
+
+[[noreturn]] void throw_exception_from_error(const malformed_update& e, const boost::source_location& loc);
+
+// The parsers below report bad input as a value and never throw on it (only std::bad_alloc can
+// escape them).
+
+/// Parses one Update object.
+boost::system::result<update, malformed_update> parse_update(const boost::json::value& v);
+/// Parses the `result` array of getUpdates; a non-array is one malformed entry without an id.
+update_batch parse_updates(const boost::json::value& result);
+
+checked<user> parse_user(const boost::json::value& v);
+checked<message> parse_message(const boost::json::value& v);
+
+struct file_info {
+    std::string file_id;
+    std::string file_unique_id;
+    std::int64_t file_size = 0;
+    std::string file_path; ///< relative; download under <file_base_url>/bot<token>/<file_path>
+};
+checked<file_info> parse_file(const boost::json::value& v);
+
+/// Byte offset in `utf8` of the UTF-16 code unit `units`; nullopt when past the end or inside a
+/// surrogate pair (4-byte UTF-8 characters count as two UTF-16 units).
+std::optional<std::size_t> utf16_to_byte_offset(std::string_view utf8, std::int64_t units) noexcept;
+/// The number of UTF-16 code units of `utf8`.
+std::int64_t utf16_length(std::string_view utf8) noexcept;
+/// The text an entity covers, or nullopt when its offsets do not fit the text.
+std::optional<std::string_view> entity_text(std::string_view text, const message_entity& e) noexcept;
+
+struct bot_command {
+    std::string name;    ///< without the slash, lowercased ("start")
+    std::string bot;     ///< the "@bot" suffix without '@', or empty
+    std::string payload; ///< the rest of the text after the command, leading spaces removed
+};
+
+/// The bot command a message starts with (a bot_command entity at offset 0), if any.
+std::optional<bot_command> extract_command(const message& m);
+
+/// Inline keyboard: rows of buttons carrying callback_data (1-64 BYTES; Cyrillic counts 2 per
+/// letter, emoji 4). An invalid button is remembered and reported by build().
+class inline_keyboard {
+public:
+    static constexpr std::size_t max_callback_bytes = 64;
+
+    /// Starts a new row (the first button starts one implicitly).
+    inline_keyboard& row();
+    inline_keyboard& button(std::string text, std::string callback_data);
+    inline_keyboard& url_button(std::string text, std::string url);
+
+    /// {"inline_keyboard": [[...]]}, or the first problem found.
+    checked<boost::json::value> build() const;
+
+    static bool valid_callback_data(std::string_view data) noexcept {
+        return !data.empty() && data.size() <= max_callback_bytes;
+    }
+
+private:
+    boost::json::array rows_;
+    std::optional<std::string> problem_;
+};
+
+/// Persistent main-menu reply keyboard; a press arrives as a plain text message.
+class reply_keyboard {
+public:
+    reply_keyboard& row();
+    reply_keyboard& button(std::string text);
+    reply_keyboard& is_persistent(bool on = true);
+    reply_keyboard& resize_keyboard(bool on = true);
+    reply_keyboard& one_time_keyboard(bool on = true);
+    /// 1-64 characters, checked by build().
+    reply_keyboard& input_field_placeholder(std::string text);
+
+    checked<boost::json::value> build() const;
+
+private:
+    boost::json::array rows_;
+    bool persistent_ = false;
+    bool resize_ = false;
+    bool one_time_ = false;
+    std::string placeholder_;
+    std::optional<std::string> problem_;
+};
+
+/// {"remove_keyboard": true}
+boost::json::value remove_keyboard();
+
+} // namespace companion::net::telegram

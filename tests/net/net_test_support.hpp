@@ -1,0 +1,63 @@
+// Helpers for net tests over real loopback sockets: run a test coroutine on a fresh loop with a
+// real-time safety limit, and capture log lines.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/log.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace companion::test {
+
+/// Runs `body` on `ioc` until it completes (or `limit` passes, which fails the test).
+inline void run_test(boost::asio::io_context& ioc,
+                     engine::awaitable<void> body,
+                     std::chrono::steady_clock::duration limit = std::chrono::seconds(20)) {
+    bool done = false;
+    std::exception_ptr error;
+    boost::asio::co_spawn(ioc, std::move(body), [&](std::exception_ptr e) {
+        done = true;
+        error = e;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+        ioc.run_for(std::chrono::milliseconds(50));
+        if (ioc.stopped() && !done) {
+            ioc.restart();
+        }
+    }
+    BOOST_REQUIRE_MESSAGE(done, "test coroutine did not finish in time");
+    if (error) {
+        std::rethrow_exception(error);
+    }
+}
+
+/// Captures every log line while alive (and keeps stderr quiet).
+struct log_capture {
+    std::vector<std::string> lines;
+    log_capture() {
+        engine::log().set_capture([this](engine::log_level, std::string_view l) { lines.emplace_back(l); },
+                                  true);
+    }
+    ~log_capture() { engine::log().set_capture(nullptr); }
+    log_capture(const log_capture&) = delete;
+    log_capture& operator=(const log_capture&) = delete;
+    bool contains(std::string_view s) const {
+        for (const auto& l : lines) {
+            if (l.find(s) != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    }
+};
+
+} // namespace companion::test

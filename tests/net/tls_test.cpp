@@ -1,0 +1,243 @@
+// TLS tests with a CA and certificates made at test time: a valid chain passes; a wrong host
+// name, an untrusted CA and an expired certificate fail with the typed TLS error, directly and
+// through the CONNECT proxy.
+#include "engine/task_group.hpp"
+#include "net/http_client.hpp"
+#include "net/http_server.hpp"
+#include "tests/net/net_test_support.hpp"
+#include "tests/net/test_certs.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <string>
+
+using namespace companion;
+using namespace companion::net;
+using namespace std::chrono_literals;
+using engine::awaitable;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+struct pki {
+    test::temp_dir dir;
+    test::key_and_cert ca = test::make_ca("companion test CA");
+    test::key_and_cert other_ca = test::make_ca("someone else's CA");
+    std::filesystem::path ca_file = dir.path / "ca.pem";
+    std::filesystem::path other_ca_file = dir.path / "other-ca.pem";
+
+    pki() {
+        test::write_cert(ca_file, ca.cert);
+        test::write_cert(other_ca_file, other_ca.cert);
+    }
+
+    // A server TLS context with a leaf for `name` and the given validity.
+    std::shared_ptr<boost::asio::ssl::context>
+    server_context(const std::string& name, long nb = -3600, long na = 86400) {
+        auto leaf = test::make_leaf(ca, name, nb, na);
+        const auto cert_file = dir.path / (name + std::to_string(na) + ".crt");
+        const auto key_file = dir.path / (name + std::to_string(na) + ".key");
+        test::write_cert(cert_file, leaf.cert);
+        test::write_key(key_file, leaf.key);
+        auto ctx = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+        ctx->use_certificate_chain_file(cert_file.string());
+        ctx->use_private_key_file(key_file.string(), boost::asio::ssl::context::pem);
+        return ctx;
+    }
+};
+
+struct fixture {
+    boost::asio::io_context ioc{1};
+    engine::executor ex = ioc.get_executor();
+    test::log_capture logs;
+    pki keys;
+};
+
+awaitable<result<response>> fetch(http_client& c, std::string url) {
+    request r;
+    r.url = std::move(url);
+    auto out = co_await c.send(std::move(r));
+    co_return out;
+}
+
+std::unique_ptr<http_server> tls_server(engine::executor ex, std::shared_ptr<boost::asio::ssl::context> ctx) {
+    auto s = std::make_unique<http_server>(ex, server_config{.tls = std::move(ctx)});
+    s->route(http::verb::get, "/hello", [](server_request&) -> awaitable<server_response> {
+        co_return text_response(200, "secure hi");
+    });
+    return s;
+}
+
+// A minimal HTTP CONNECT proxy: one tunnel per accepted connection, bytes piped both ways.
+struct connect_proxy {
+    explicit connect_proxy(engine::executor e)
+        : ex(e), acceptor(e, {boost::asio::ip::make_address("127.0.0.1"), 0}), tasks(e) {}
+
+    std::uint16_t port() const { return acceptor.local_endpoint().port(); }
+
+    static awaitable<void> pipe(tcp::socket& from, tcp::socket& to) {
+        std::array<char, 16384> buf{};
+        for (;;) {
+            auto [ec, n] = co_await from.async_read_some(boost::asio::buffer(buf),
+                                                         boost::asio::as_tuple(engine::use_awaitable));
+            if (ec) {
+                break;
+            }
+            auto [wec, wn] = co_await boost::asio::async_write(to,
+                                                               boost::asio::buffer(buf.data(), n),
+                                                               boost::asio::as_tuple(engine::use_awaitable));
+            (void)wn;
+            if (wec) {
+                break;
+            }
+        }
+        boost::system::error_code ignored;
+        to.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    awaitable<void> tunnel(tcp::socket client) {
+        boost::asio::streambuf head;
+        auto [ec, n] = co_await boost::asio::async_read_until(client,
+                                                              head,
+                                                              "\r\n\r\n",
+                                                              boost::asio::as_tuple(engine::use_awaitable));
+        (void)n;
+        if (ec) {
+            co_return;
+        }
+        std::string request_line;
+        std::istream is(&head);
+        std::getline(is, request_line);
+        connect_lines.push_back(request_line);
+        // "CONNECT host:port HTTP/1.1"
+        const auto sp1 = request_line.find(' ');
+        const auto sp2 = request_line.find(' ', sp1 + 1);
+        const auto authority = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+        const auto colon = authority.rfind(':');
+        tcp::socket upstream(ex);
+        tcp::resolver resolver(ex);
+        auto endpoints = co_await resolver.async_resolve(authority.substr(0, colon),
+                                                         authority.substr(colon + 1),
+                                                         engine::use_awaitable);
+        co_await boost::asio::async_connect(upstream, endpoints, engine::use_awaitable);
+        co_await boost::asio::async_write(
+            client,
+            boost::asio::buffer(std::string("HTTP/1.1 200 Connection established\r\n\r\n")),
+            engine::use_awaitable);
+        engine::task_group pipes(ex);
+        (void)pipes.spawn(pipe(client, upstream));
+        (void)pipes.spawn(pipe(upstream, client));
+        co_await pipes.join();
+    }
+
+    awaitable<void> run() {
+        for (;;) {
+            auto [ec, sock] = co_await acceptor.async_accept(boost::asio::as_tuple(engine::use_awaitable));
+            if (ec) {
+                co_return;
+            }
+            (void)tasks.spawn(tunnel(std::move(sock)));
+        }
+    }
+
+    engine::executor ex;
+    tcp::acceptor acceptor;
+    engine::task_group tasks;
+    std::vector<std::string> connect_lines;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(tls_suite)
+
+BOOST_FIXTURE_TEST_CASE(valid_chain_and_host_name_pass, fixture) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        auto s = tls_server(ex, keys.server_context("localhost"));
+        auto port = s->start();
+        BOOST_TEST_REQUIRE(port.has_value());
+        http_client c(ex, {.tls = {.ca_file = keys.ca_file.string()}, .name = "tls"});
+        for (int i = 0; i < 3; ++i) {
+            auto r = co_await fetch(c, "https://localhost:" + std::to_string(*port) + "/hello");
+            BOOST_TEST_REQUIRE(r.has_value(), (r.has_value() ? "" : r.error().message()));
+            BOOST_TEST(r->body == "secure hi");
+            BOOST_TEST(r->reused_connection == (i > 0));
+        }
+        co_await s->stop();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(wrong_host_untrusted_ca_and_expired_certificate_fail_typed, fixture) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        auto wrong = tls_server(ex, keys.server_context("wrong.example"));
+        auto expired = tls_server(ex, keys.server_context("localhost", -7200, -3600));
+        auto good = tls_server(ex, keys.server_context("localhost"));
+        BOOST_TEST_REQUIRE(wrong->start().has_value());
+        BOOST_TEST_REQUIRE(expired->start().has_value());
+        BOOST_TEST_REQUIRE(good->start().has_value());
+        http_client trusting(ex, {.tls = {.ca_file = keys.ca_file.string()}, .name = "tls"});
+        http_client distrusting(ex, {.tls = {.ca_file = keys.other_ca_file.string()}, .name = "tls"});
+
+        auto w = co_await fetch(trusting, "https://localhost:" + std::to_string(wrong->port()) + "/hello");
+        BOOST_TEST_REQUIRE(!w.has_value());
+        BOOST_TEST((w.error().code == make_error_code(errc::tls_verify_failed)));
+        BOOST_TEST(w.error().detail.find("hostname mismatch") != std::string::npos);
+
+        auto u = co_await fetch(distrusting, "https://localhost:" + std::to_string(good->port()) + "/hello");
+        BOOST_TEST_REQUIRE(!u.has_value());
+        BOOST_TEST((u.error().code == make_error_code(errc::tls_verify_failed)));
+
+        auto e = co_await fetch(trusting, "https://localhost:" + std::to_string(expired->port()) + "/hello");
+        BOOST_TEST_REQUIRE(!e.has_value());
+        BOOST_TEST((e.error().code == make_error_code(errc::tls_verify_failed)));
+        BOOST_TEST(e.error().detail.find("expired") != std::string::npos);
+
+        BOOST_TEST(trusting.open_connections() == 0U);
+        co_await wrong->stop();
+        co_await expired->stop();
+        co_await good->stop();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(tls_through_the_connect_proxy_verifies_the_origin, fixture) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        auto good = tls_server(ex, keys.server_context("localhost"));
+        auto wrong = tls_server(ex, keys.server_context("wrong.example"));
+        BOOST_TEST_REQUIRE(good->start().has_value());
+        BOOST_TEST_REQUIRE(wrong->start().has_value());
+        connect_proxy proxy(ex);
+        engine::task_group g(ex);
+        BOOST_TEST(g.spawn(proxy.run()));
+        proxy_config pc;
+        pc.host = "127.0.0.1";
+        pc.port = proxy.port();
+        http_client c(ex, {.tls = {.ca_file = keys.ca_file.string()}, .proxy = pc, .name = "proxied"});
+
+        auto ok = co_await fetch(c, "https://localhost:" + std::to_string(good->port()) + "/hello");
+        BOOST_TEST_REQUIRE(ok.has_value(), (ok.has_value() ? "" : ok.error().message()));
+        BOOST_TEST(ok->body == "secure hi");
+        BOOST_TEST_REQUIRE(proxy.connect_lines.size() == 1U);
+        BOOST_TEST(proxy.connect_lines[0].find("CONNECT localhost:" + std::to_string(good->port()) +
+                                               " HTTP/1.1") == 0U);
+
+        auto bad = co_await fetch(c, "https://localhost:" + std::to_string(wrong->port()) + "/hello");
+        BOOST_TEST_REQUIRE(!bad.has_value());
+        BOOST_TEST((bad.error().code == make_error_code(errc::tls_verify_failed)));
+
+        proxy.acceptor.close();
+        c.close_idle();
+        co_await good->stop();
+        co_await wrong->stop();
+        g.cancel();
+        co_await g.join();
+    }());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
