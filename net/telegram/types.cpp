@@ -244,7 +244,7 @@ checked<std::string> parse_member_status(const json::value& v) {
     if (!r.ok()) {
         return invalid_input{r.problem()};
     }
-    return status;
+    return checked<std::string>(boost::system::in_place_value, std::move(status));
 }
 
 checked<my_chat_member> parse_my_chat_member(const json::value& v) {
