@@ -123,7 +123,8 @@ std::string build_chat_body(const chat_config& cfg, const chat_request& req) {
     body["messages"] = std::move(messages);
     const auto cap = req.max_output_tokens ? req.max_output_tokens : cfg.max_output_tokens;
     if (cap) {
-        body[cfg.limit_field == token_limit_field::max_tokens ? "max_tokens" : "max_completion_tokens"] = *cap;
+        body[cfg.limit_field == token_limit_field::max_tokens ? "max_tokens" : "max_completion_tokens"] =
+            *cap;
     }
     const auto temperature = req.temperature ? req.temperature : cfg.temperature;
     if (temperature) {
@@ -133,8 +134,9 @@ std::string build_chat_body(const chat_config& cfg, const chat_request& req) {
         body["response_format"] = boost::json::object{
             {"type", "json_schema"},
             {"json_schema",
-             boost::json::object{
-                 {"name", req.format->name}, {"strict", req.format->strict}, {"schema", req.format->schema}}},
+             boost::json::object{{"name", req.format->name},
+                                 {"strict", req.format->strict},
+                                 {"schema", req.format->schema}}},
         };
     }
     return boost::json::serialize(body);

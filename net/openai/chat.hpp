@@ -27,7 +27,7 @@ enum class token_limit_field { max_completion_tokens, max_tokens };
 
 struct chat_config {
     std::string base_url = "https://api.openai.com/v1"; ///< OPENAI_BASE_URL; no trailing slash needed
-    std::string api_key;                                 ///< sent as `Authorization: Bearer`; registered for redaction
+    std::string api_key{}; ///< sent as `Authorization: Bearer`; registered for redaction
     std::string model = "gpt-5-mini";
     token_limit_field limit_field = token_limit_field::max_completion_tokens;
     std::optional<std::int64_t> max_output_tokens = 1000; ///< nullopt: send no cap
@@ -43,22 +43,22 @@ enum class role { system, user, assistant };
 
 struct chat_message {
     role who = role::user;
-    std::string content;
+    std::string content{};
 };
 
 /// Structured Outputs: the reply must be a JSON document matching `schema`, delivered as a string.
 struct json_schema_format {
-    std::string name;             ///< [A-Za-z0-9_-], at most 64 characters
+    std::string name{};           ///< [A-Za-z0-9_-], at most 64 characters
     bool strict = true;           ///< every property required, additionalProperties false
     boost::json::object schema{}; ///< the JSON Schema of the reply object
 };
 
 struct chat_request {
-    std::vector<chat_message> messages;
+    std::vector<chat_message> messages{};
     std::optional<json_schema_format> format{};
-    std::string model{};                           ///< empty: the configured model
+    std::string model{};                             ///< empty: the configured model
     std::optional<std::int64_t> max_output_tokens{}; ///< overrides the configured cap
-    std::optional<double> temperature{};           ///< overrides the configured temperature
+    std::optional<double> temperature{};             ///< overrides the configured temperature
 };
 
 enum class finish_reason { stop, length, content_filter, tool_calls, other };
@@ -76,11 +76,11 @@ struct chat_completion {
     std::optional<std::string> content{}; ///< absent on refusals and when reasoning ate every token
     std::optional<std::string> refusal{};
     finish_reason finish = finish_reason::other;
-    std::string raw_finish_reason;
+    std::string raw_finish_reason{};
     std::optional<token_usage> usage{};
-    std::string id;
-    std::string model; ///< the resolved snapshot, not necessarily the requested alias
-    std::string request_id;
+    std::string id{};
+    std::string model{}; ///< the resolved snapshot, not necessarily the requested alias
+    std::string request_id{};
 };
 
 /// The JSON body of a chat completion request (sans-I/O; exposed for tests).

@@ -23,9 +23,7 @@ constexpr std::size_t max_message = 500;
 class category final : public boost::system::error_category {
 public:
     const char* name() const noexcept override { return "companion.openai"; }
-    std::string message(int ev) const override {
-        return std::string(to_string(static_cast<error_kind>(ev)));
-    }
+    std::string message(int ev) const override { return std::string(to_string(static_cast<error_kind>(ev))); }
 };
 
 std::string clean_message(std::string_view text) {

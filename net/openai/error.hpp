@@ -38,11 +38,11 @@ const boost::system::error_category& openai_category() noexcept;
 
 struct error {
     error_kind kind = error_kind::server;
-    unsigned status = 0;  ///< HTTP status; 0 for transport failures
-    std::string code;     ///< provider code ("rate_limit_exceeded", or a number as text); may be empty
-    std::string type;     ///< provider type ("invalid_request_error", ...); may be empty
-    std::string message;  ///< redacted and truncated provider text, safe to log
-    std::string request_id; ///< x-request-id, for support tickets
+    unsigned status = 0;      ///< HTTP status; 0 for transport failures
+    std::string code{};       ///< provider code ("rate_limit_exceeded", or a number as text); may be empty
+    std::string type{};       ///< provider type ("invalid_request_error", ...); may be empty
+    std::string message{};    ///< redacted and truncated provider text, safe to log
+    std::string request_id{}; ///< x-request-id, for support tickets
     std::optional<std::chrono::milliseconds> retry_after{};
     std::optional<net::failure> transport{}; ///< set for error_kind::transport
 

@@ -1,0 +1,115 @@
+// The OpenAI simulator: chat completions (persona replies, Structured Outputs, the error shapes of
+// OpenAI, OpenRouter and vLLM) and the videos protocol (job life cycle with a progress ramp, the
+// exact-size check of input_reference, failed jobs, content with an optional redirect, expiry)
+// on a loopback HTTP server, faithful enough for the bot's clients and for the `openai` SDK.
+//
+// Fault methods for `faults` (match strings): "chat.completions", "videos.create",
+// "videos.retrieve", "videos.content". Custom details on chat: "malformed_content",
+// "length_empty", "content_filter", "insufficient_quota", "context_length", "model_not_found",
+// "openrouter" (numeric code, status from the fault, default 402), "openrouter_in_200",
+// "vllm" (unwrapped error body, default status 400). On videos.create: "moderation_blocked"
+// (the job fails later), "quota". Refusal on chat: content null plus a refusal text; on
+// videos.create: the job ends failed with moderation_blocked.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/clock.hpp"
+#include "net/http_server.hpp"
+#include "sim/fault.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace companion::sim {
+
+struct openai_sim_config {
+    std::string api_key{};                     ///< empty: any key is accepted; else 401 for others
+    engine::duration latency = 0ms;            ///< added before every chat answer
+    std::vector<std::string> chat_models{};    ///< empty: any model; else others get 404 model_not_found
+    std::size_t context_limit_chars = 400'000; ///< longer conversations get context_length_exceeded
+
+    std::vector<std::string> video_models{"sora-2", "sora-2-pro"}; ///< empty: any
+    std::vector<std::string> allowed_seconds{"4", "8", "12"};      ///< compared as strings
+    std::vector<std::string> allowed_sizes{"720x1280", "1280x720"};
+    engine::duration queue_time = 200ms;       ///< queued, progress 0
+    engine::duration render_time = 3s;         ///< in_progress, progress ramps 1..99
+    std::chrono::seconds expiry = 3600s;       ///< content is gone this long after completion
+    bool content_redirect = false;             ///< /content answers 302 to a second path (a "CDN")
+    std::string redirect_host = "localhost";   ///< host of that path: differs from 127.0.0.1 on purpose
+    std::uint32_t video_fps = 24;              ///< tests lower it to make files smaller
+    std::string refusal_marker = "[[refuse]]"; ///< a prompt containing it ends failed (moderation)
+    net::server_config server{.name = "openai_sim"};
+};
+
+class openai_simulator {
+public:
+    openai_simulator(engine::executor ex, openai_sim_config cfg);
+    openai_simulator(const openai_simulator&) = delete;
+    openai_simulator& operator=(const openai_simulator&) = delete;
+
+    net::result<std::uint16_t> start();
+    engine::awaitable<void> stop();
+    /// "http://127.0.0.1:port/v1": what OPENAI_BASE_URL / VIDEO_BASE_URL point at.
+    std::string base_url() const;
+
+    fault_injector faults;
+
+    // What the clients did (tests assert on it).
+    std::size_t chat_requests() const noexcept { return chat_requests_; }
+    const std::string& last_chat_body() const noexcept { return last_chat_body_; }
+    std::int64_t prompt_tokens_total() const noexcept { return prompt_tokens_; }
+    std::int64_t completion_tokens_total() const noexcept { return completion_tokens_; }
+
+    struct video_create {
+        std::string id{};
+        std::string prompt{};
+        std::string model{};
+        std::string seconds{};
+        std::string size{};
+        std::string reference_mime{}; ///< empty without input_reference
+    };
+    /// Every accepted create, in order (a job submitted twice shows up twice).
+    const std::vector<video_create>& video_creates() const noexcept { return creates_; }
+    /// Accepted creates whose prompt contains `marker`.
+    std::size_t creates_with(std::string_view marker) const;
+    std::size_t cdn_requests() const noexcept { return cdn_requests_; }
+    std::size_t cdn_requests_with_authorization() const noexcept { return cdn_with_auth_; }
+
+private:
+    struct job {
+        video_create create;
+        engine::time_point started{};
+        std::int64_t created_at = 0; ///< unix seconds
+        bool refused = false;
+        std::string content{}; ///< the MP4, made on first download
+    };
+
+    engine::awaitable<net::server_response> handle_chat(net::server_request& req);
+    engine::awaitable<net::server_response> handle_videos(net::server_request& req);
+    engine::awaitable<net::server_response> handle_cdn(net::server_request& req);
+    net::server_response create_video(net::server_request& req);
+    net::server_response retrieve_video(std::string_view id);
+    net::server_response video_content(std::string_view id, net::server_request& req);
+    std::optional<net::server_response> check_key(const net::server_request& req) const;
+    std::string job_json(const job& j) const;
+
+    engine::executor ex_{};
+    openai_sim_config cfg_;
+    net::http_server server_;
+    std::size_t chat_requests_ = 0;
+    std::string last_chat_body_{};
+    std::int64_t prompt_tokens_ = 0;
+    std::int64_t completion_tokens_ = 0;
+    std::map<std::string, job, std::less<>> jobs_{};
+    std::vector<video_create> creates_{};
+    std::size_t next_id_ = 1;
+    std::size_t cdn_requests_ = 0;
+    std::size_t cdn_with_auth_ = 0;
+};
+
+} // namespace companion::sim
