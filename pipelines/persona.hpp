@@ -1,0 +1,43 @@
+// The persona catalog (data/personas.json): adult women with a name, age, city, look, character,
+// energy and a greeting per language, validated at start with errors that name the offending
+// entry and field.
+#pragma once
+
+#include <boost/system/result.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace companion::pipelines {
+
+struct persona {
+    std::string id;
+    std::string name;
+    int age = 0;
+    std::string city;
+    std::string look;
+    std::string character;
+    std::string energy;
+    std::string style;
+    std::vector<std::string> languages;
+    std::map<std::string, std::string> greeting; ///< by language code
+};
+
+class persona_catalog {
+public:
+    /// Parses and validates the catalog JSON. The error text names the entry and the field.
+    static boost::system::result<persona_catalog, std::string> parse(std::string_view json);
+    /// Reads the file and parses it.
+    static boost::system::result<persona_catalog, std::string> load(const std::string& path);
+
+    const persona* find(std::string_view id) const;
+    const std::vector<persona>& all() const noexcept { return personas_; }
+
+private:
+    std::vector<persona> personas_;
+};
+
+} // namespace companion::pipelines

@@ -1,0 +1,66 @@
+// Tests of pipelines/persona: the shipped catalog loads, and every kind of bad entry is refused
+// with an error that names it.
+#include "pipelines/persona.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+using namespace companion::pipelines;
+
+namespace {
+
+std::string with_persona(const std::string& body) {
+    return R"({"personas":[)" + body + "]}";
+}
+
+const std::string good =
+    R"({"id":"elif","name":"Elif","age":24,"city":"Istanbul","look":"l","character":"c","energy":"e",)"
+    R"("languages":["tr"],"greeting":{"tr":"a","ru":"b","en":"c"}})";
+
+std::string error_of(const std::string& json) {
+    auto r = persona_catalog::parse(json);
+    return r ? std::string{} : r.error();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(persona_suite)
+
+BOOST_AUTO_TEST_CASE(shipped_catalog_has_at_least_six_adult_personas_with_every_greeting) {
+    auto cat = persona_catalog::load(COMPANION_DATA_DIR "/personas.json");
+    BOOST_TEST_REQUIRE(cat.has_value(), (cat ? "" : cat.error()));
+    BOOST_TEST(cat->all().size() >= 6U);
+    for (const auto& p : cat->all()) {
+        BOOST_TEST(p.age >= 18);
+        BOOST_TEST(p.greeting.size() == 3U);
+    }
+    const auto* elif = cat->find("elif");
+    BOOST_TEST_REQUIRE(elif != nullptr);
+    BOOST_TEST(elif->city == "Istanbul");
+    BOOST_TEST(cat->find("nobody") == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(bad_catalogs_are_refused_with_the_entry_and_field_named) {
+    BOOST_TEST(persona_catalog::parse(with_persona(good)).has_value());
+    BOOST_TEST(error_of("{").find("not valid JSON") != std::string::npos);
+    BOOST_TEST(error_of(R"({"personas":[]})").find("non-empty array") != std::string::npos);
+    std::string minor = good;
+    minor.replace(minor.find("24"), 2, "17");
+    BOOST_TEST(error_of(with_persona(minor)).find("adult age") != std::string::npos);
+    std::string no_city = good;
+    no_city.replace(no_city.find(R"("city":"Istanbul",)"), 18, "");
+    BOOST_TEST(error_of(with_persona(no_city)).find("personas[0]: \"city\"") != std::string::npos);
+    BOOST_TEST(error_of(with_persona(good + "," + good)).find("duplicate id") != std::string::npos);
+    std::string bad_lang = good;
+    bad_lang.replace(bad_lang.find(R"(["tr"])"), 6, R"(["de"])");
+    BOOST_TEST(error_of(with_persona(bad_lang)).find("languages") != std::string::npos);
+    std::string no_ru = good;
+    no_ru.replace(no_ru.find(R"("ru":"b",)"), 9, "");
+    BOOST_TEST(error_of(with_persona(no_ru)).find("greeting.ru") != std::string::npos);
+    std::string bad_id = good;
+    bad_id.replace(bad_id.find(R"("elif")"), 6, R"("Elif Ş")");
+    BOOST_TEST(error_of(with_persona(bad_id)).find("callback data") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
