@@ -33,7 +33,7 @@ using namespace std::chrono_literals;
 struct client_config {
     std::string base_url = "https://api.telegram.org"; ///< methods: <base_url>/bot<token>/<method>
     std::string file_base_url{};                       ///< downloads; empty: <base_url>/file
-    std::string token;
+    std::string token{};
     std::chrono::seconds poll_timeout = 25s; ///< getUpdates `timeout` (0 would busy-loop)
     /// getUpdates waits poll_timeout + poll_margin for the response header.
     engine::duration poll_margin = 15s;
@@ -74,7 +74,7 @@ struct get_updates_params {
 
 struct send_message_params {
     std::int64_t chat_id = 0;
-    std::string text; ///< 1-4096 characters
+    std::string text{}; ///< 1-4096 characters
     std::optional<boost::json::value> reply_markup{};
     parse_mode mode = parse_mode::none;
     std::optional<std::int64_t> reply_to{};
@@ -84,7 +84,7 @@ struct send_message_params {
 struct edit_message_text_params {
     std::int64_t chat_id = 0;
     std::int64_t message_id = 0;
-    std::string text;
+    std::string text{};
     std::optional<boost::json::value> reply_markup{}; ///< inline keyboard only; absent removes it
     parse_mode mode = parse_mode::none;
 };
@@ -97,7 +97,7 @@ struct edit_outcome {
 
 struct send_photo_params {
     std::int64_t chat_id = 0;
-    input_file photo;
+    input_file photo{};
     std::string caption{}; ///< 0-1024 characters
     std::optional<boost::json::value> reply_markup{};
     parse_mode mode = parse_mode::none;
@@ -106,7 +106,7 @@ struct send_photo_params {
 
 struct send_video_params {
     std::int64_t chat_id = 0;
-    input_file video;
+    input_file video{};
     std::string caption{};
     std::optional<boost::json::value> reply_markup{};
     parse_mode mode = parse_mode::none;
@@ -121,14 +121,14 @@ enum class chat_action { typing, upload_photo, upload_video, record_video, uploa
 std::string_view to_string(chat_action a) noexcept;
 
 struct answer_callback_params {
-    std::string callback_query_id;
+    std::string callback_query_id{};
     std::string text{}; ///< 0-200 characters; empty shows nothing
     bool show_alert = false;
 };
 
 struct command_description {
-    std::string command; ///< 1-32 of [a-z0-9_], no slash
-    std::string description;
+    std::string command{}; ///< 1-32 of [a-z0-9_], no slash
+    std::string description{};
 };
 
 enum class drop_pending { no, yes };
