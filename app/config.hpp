@@ -1,0 +1,139 @@
+// The bot's configuration: a TOML file with documented defaults (app/companion.example.toml),
+// overridden by environment variables for secrets, base URLs and the proxy (design.md §5).
+// Invalid configuration is one clear error line naming the key, before anything starts.
+#pragma once
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace companion::app {
+
+using namespace std::chrono_literals;
+
+enum class video_provider_kind { none, openai_videos, gemini_omni, vertex_veo };
+enum class debug_info_mode { off, admins, all };
+enum class token_field { max_completion_tokens, max_tokens };
+
+struct telegram_settings {
+    std::string token;                                     ///< TELEGRAM_BOT_TOKEN (secret)
+    std::string api_base_url = "https://api.telegram.org"; ///< TELEGRAM_API_BASE_URL
+    std::chrono::seconds poll_timeout = 25s;
+};
+
+struct openai_settings {
+    std::string api_key;                                ///< OPENAI_API_KEY (secret)
+    std::string base_url = "https://api.openai.com/v1"; ///< OPENAI_BASE_URL
+    std::string model = "gpt-5-mini";
+    token_field limit_field = token_field::max_completion_tokens;
+    int max_tokens = 400;
+    std::optional<double> temperature{}; ///< omitted unless set (reasoning models)
+    std::chrono::milliseconds timeout = 60s;
+};
+
+struct gemini_settings {
+    std::string api_key;                                                ///< GEMINI_API_KEY (secret)
+    std::string base_url = "https://generativelanguage.googleapis.com"; ///< GEMINI_BASE_URL
+    std::string image_model = "gemini-3.1-flash-image";
+    std::chrono::milliseconds timeout = 90s;
+};
+
+struct video_settings {
+    video_provider_kind provider = video_provider_kind::none;
+    std::string api_key;  ///< VIDEO_API_KEY (secret; Gemini Omni falls back to GEMINI_API_KEY)
+    std::string base_url; ///< VIDEO_BASE_URL
+    std::string model;    ///< provider's model id (never a constant in code)
+    std::vector<int> allowed_seconds{4, 8, 12};
+    std::string size = "720x1280";
+    int requested_seconds = 5; ///< the seed's 5 s, mapped to the nearest allowed length
+    int price_cents_per_second = 10;
+    bool reports_progress = true;
+    std::chrono::milliseconds poll_interval = 5s;
+    std::chrono::milliseconds poll_timeout = 10min;
+    double flirty_probability = 0.5;
+    debug_info_mode debug_info = debug_info_mode::admins;
+    std::string credentials_file; ///< GOOGLE_APPLICATION_CREDENTIALS (Vertex)
+    std::string vertex_project;
+    std::string vertex_location = "us-central1";
+};
+
+struct limits_settings {
+    int selfies_per_day = 20;
+    int videos_per_day = 3;
+    int daily_spend_cap_cents = 2000;
+    int chat_turns_per_minute = 20;
+};
+
+struct storage_settings {
+    std::string data_dir = "data/run";
+    std::string database = "companion.db"; ///< relative to data_dir
+    bool synchronous_full = false;
+    std::chrono::hours media_retention = std::chrono::hours(24 * 30);
+};
+
+struct bot_settings {
+    std::string personas = "data/personas.json";
+    std::string locales = "data/locales";
+    std::vector<std::int64_t> admins{};
+    int history_turns = 12; ///< recent turns the LLM sees
+    int summary_every = 8;  ///< turns between summary refreshes
+};
+
+struct admin_settings {
+    std::string listen = "127.0.0.1";
+    std::uint16_t port = 0; ///< 0: off (the default in live mode)
+};
+
+struct log_settings {
+    std::string level = "info";
+    std::string format = "text"; ///< text | json
+};
+
+struct http_settings {
+    std::string ca_file; ///< extra CA bundle; empty: the system trust store
+};
+
+struct config {
+    telegram_settings telegram;
+    openai_settings openai;
+    gemini_settings gemini;
+    video_settings video;
+    limits_settings limits;
+    storage_settings storage;
+    bot_settings bot;
+    admin_settings admin;
+    log_settings log;
+    http_settings http;
+
+    /// Live mode when a bot token is configured; otherwise the built-in simulation.
+    bool live() const noexcept { return !telegram.token.empty(); }
+};
+
+/// Environment lookup (injected for tests).
+using env_lookup = std::map<std::string, std::string>;
+/// The process environment's variables this program reads.
+env_lookup process_environment();
+
+/// Parses TOML text (may be empty: all defaults), then applies `env`. Error: one line naming the
+/// key and the problem, e.g. "video.poll_interval: expected a duration like \"5s\"".
+boost::system::result<config, std::string>
+parse_config(std::string_view toml_text, const env_lookup& env, std::string_view source = "config");
+
+/// Reads `path` (a missing file is an error) and parses it.
+boost::system::result<config, std::string> load_config(const std::string& path, const env_lookup& env);
+
+/// The effective configuration as TOML, secrets shown as "[REDACTED]" (or "" when unset).
+std::string print_config(const config& cfg);
+
+/// Parses "250ms", "5s", "10m", "2h", "30d" or a bare number of seconds.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+/// The provider length nearest to `requested`, ties to the shorter.
+int nearest_allowed_seconds(int requested, const std::vector<int>& allowed);
+
+} // namespace companion::app
