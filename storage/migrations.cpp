@@ -120,10 +120,22 @@ CREATE TABLE daily_spend (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<migration, 3> all{{
+// Received updates wait here until processed, so the offset can confirm a batch at once while a
+// slow chat is still working on its part: a crash replays them from here, not from Telegram.
+constexpr std::string_view v4_inbox = R"sql(
+CREATE TABLE update_inbox (
+    update_id   INTEGER PRIMARY KEY,
+    chat_id     INTEGER NOT NULL,
+    payload     TEXT    NOT NULL,
+    received_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<migration, 4> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
+    {"update inbox", v4_inbox},
 }};
 
 } // namespace

@@ -67,4 +67,55 @@ void update_log::set_offset(std::int64_t next_offset) try {
     rethrow(e, "updates.set_offset");
 }
 
+update_inbox::update_inbox(database& db) try
+    : add_(db.connection(),
+           "INSERT INTO update_inbox (update_id, chat_id, payload, received_at) "
+           "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?1) "
+           "ON CONFLICT (update_id) DO NOTHING"),
+      remove_(db.connection(), "DELETE FROM update_inbox WHERE update_id = ?1"),
+      pending_(db.connection(), "SELECT update_id, chat_id, payload FROM update_inbox ORDER BY update_id"),
+      size_(db.connection(), "SELECT count(*) FROM update_inbox") {
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "prepare update_inbox statements");
+}
+
+bool update_inbox::add(const inbox_entry& e, timestamp now) try {
+    statement_scope scope(add_);
+    add_.bind(1, e.update_id);
+    add_.bind(2, e.chat_id);
+    add_.bind(3, e.payload);
+    detail::bind_time(add_, 4, now);
+    return add_.exec() == 1;
+} catch (const SQLite::Exception& ex) {
+    rethrow(ex, "updates.inbox_add");
+}
+
+void update_inbox::remove(std::int64_t update_id) try {
+    statement_scope scope(remove_);
+    remove_.bind(1, update_id);
+    remove_.exec();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "updates.inbox_remove");
+}
+
+std::vector<inbox_entry> update_inbox::pending() try {
+    statement_scope scope(pending_);
+    std::vector<inbox_entry> out;
+    while (pending_.executeStep()) {
+        out.push_back({pending_.getColumn(0).getInt64(), pending_.getColumn(1).getInt64(),
+                       pending_.getColumn(2).getString()});
+    }
+    return out;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "updates.inbox_pending");
+}
+
+std::int64_t update_inbox::size() try {
+    statement_scope scope(size_);
+    size_.executeStep();
+    return size_.getColumn(0).getInt64();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "updates.inbox_size");
+}
+
 } // namespace companion::storage

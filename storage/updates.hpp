@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace companion::storage {
 
@@ -33,6 +35,34 @@ private:
     SQLite::Statement prune_;
     SQLite::Statement get_offset_;
     SQLite::Statement set_offset_;
+};
+
+/// A received update waiting to be processed.
+struct inbox_entry {
+    std::int64_t update_id = 0;
+    std::int64_t chat_id = 0;
+    std::string payload{}; ///< the Update object's JSON text as Telegram sent it
+};
+
+/// Durable queue of received updates (design.md §4, with an inbox): a batch is stored, then the
+/// offset advances past it (both in one transaction), then each update is processed and removed
+/// together with its processed mark. A restart processes what is left here first.
+class update_inbox {
+public:
+    explicit update_inbox(database& db);
+    /// Stores an update unless it is already stored or was processed; false when skipped.
+    bool add(const inbox_entry& e, timestamp now);
+    /// Removes a processed update (call in the transaction that marks it processed).
+    void remove(std::int64_t update_id);
+    /// Every waiting update, oldest first.
+    std::vector<inbox_entry> pending();
+    std::int64_t size();
+
+private:
+    SQLite::Statement add_;
+    SQLite::Statement remove_;
+    SQLite::Statement pending_;
+    SQLite::Statement size_;
 };
 
 } // namespace companion::storage

@@ -47,6 +47,29 @@ BOOST_FIXTURE_TEST_CASE(effects_mark_and_offset_commit_together, database_fixtur
     BOOST_TEST(log.offset().value() == 42);
 }
 
+BOOST_FIXTURE_TEST_CASE(inbox_keeps_updates_until_processed_and_skips_known_ones, database_fixture) {
+    update_log log(*db);
+    update_inbox inbox(*db);
+    db->in_transaction([&] {
+        BOOST_TEST(inbox.add({7, 1001, R"({"update_id":7})"}, t0));
+        BOOST_TEST(inbox.add({5, 1002, R"({"update_id":5})"}, t0));
+        BOOST_TEST(!inbox.add({7, 1001, R"({"update_id":7})"}, t0)); // Telegram re-sent it
+        log.set_offset(8);
+    });
+    auto waiting = inbox.pending();
+    BOOST_TEST_REQUIRE(waiting.size() == 2U);
+    BOOST_TEST(waiting[0].update_id == 5); // oldest first
+    BOOST_TEST(waiting[1].chat_id == 1001);
+    BOOST_TEST(waiting[1].payload == R"({"update_id":7})");
+    db->in_transaction([&] {
+        log.mark_processed(5, t0);
+        inbox.remove(5);
+    });
+    BOOST_TEST(inbox.size() == 1);
+    BOOST_TEST(!inbox.add({5, 1002, "{}"}, t0)); // processed: a replay is not queued again
+    BOOST_TEST(inbox.size() == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace companion::storage::test
