@@ -38,7 +38,7 @@ struct openai_sim_config {
     std::vector<std::string> allowed_sizes{"720x1280", "1280x720"};
     engine::duration queue_time = 200ms;       ///< queued, progress 0
     engine::duration render_time = 3s;         ///< in_progress, progress ramps 1..99
-    std::chrono::seconds expiry = 3600s;       ///< content is gone this long after completion
+    engine::duration expiry = 3600s;           ///< content is gone this long after completion
     bool content_redirect = false;             ///< /content answers 302 to a second path (a "CDN")
     std::string redirect_host = "localhost";   ///< host of that path: differs from 127.0.0.1 on purpose
     std::uint32_t video_fps = 24;              ///< tests lower it to make files smaller

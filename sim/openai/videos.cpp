@@ -325,7 +325,7 @@ std::string openai_simulator::job_json(const job& j) const {
         o["status"] = "completed";
         o["progress"] = 100;
         o["completed_at"] = done_at;
-        o["expires_at"] = done_at + cfg_.expiry.count();
+        o["expires_at"] = done_at + std::chrono::duration_cast<std::chrono::seconds>(cfg_.expiry).count();
     }
     return boost::json::serialize(o);
 }
@@ -357,7 +357,7 @@ net::server_response openai_simulator::video_content(std::string_view id, net::s
                                      : "Video is not ready yet. Wait until its status is 'completed'.",
                            "video_not_ready");
     }
-    if (elapsed > render_end + std::chrono::duration_cast<engine::duration>(cfg_.expiry)) {
+    if (elapsed > render_end + cfg_.expiry) {
         return net::json_response(
             404,
             video_error("The video content has expired.", "invalid_request_error", "expired"));

@@ -1,0 +1,270 @@
+// The OpenAI videos protocol: status normalization, video object parsing and the exchanges.
+#include "net/openai/videos.hpp"
+
+#include "engine/log.hpp"
+#include "net/multipart.hpp"
+#include "net/url.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <ostream>
+
+namespace companion::net::openai {
+namespace {
+
+bool has(std::string_view text, std::string_view word) {
+    return text.find(word) != std::string_view::npos;
+}
+
+std::optional<std::int64_t> int_of(const boost::json::value* v) {
+    if (v == nullptr) {
+        return std::nullopt;
+    }
+    if (v->is_int64()) {
+        return v->as_int64();
+    }
+    if (v->is_uint64()) {
+        return static_cast<std::int64_t>(v->as_uint64());
+    }
+    if (v->is_double()) {
+        return static_cast<std::int64_t>(std::llround(v->as_double()));
+    }
+    if (v->is_string()) {
+        char* end = nullptr;
+        const std::string s(v->as_string());
+        const double d = std::strtod(s.c_str(), &end);
+        if (end != s.c_str() && *end == '\0') {
+            return static_cast<std::int64_t>(std::llround(d));
+        }
+    }
+    return std::nullopt;
+}
+
+std::string text_of(const boost::json::value* v) {
+    if (v == nullptr || v->is_null()) {
+        return {};
+    }
+    if (v->is_string()) {
+        return std::string(v->as_string());
+    }
+    if (auto n = int_of(v)) {
+        return std::to_string(*n);
+    }
+    return {};
+}
+
+std::string trim_slash(std::string s) {
+    while (!s.empty() && s.back() == '/') {
+        s.pop_back();
+    }
+    return s;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+} // namespace
+
+std::string_view to_string(video_status s) noexcept {
+    switch (s) {
+    case video_status::queued:
+        return "queued";
+    case video_status::in_progress:
+        return "in_progress";
+    case video_status::completed:
+        return "completed";
+    case video_status::failed:
+        return "failed";
+    }
+    return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, video_status s) {
+    return os << to_string(s);
+}
+
+video_status normalize_video_status(std::string_view word) noexcept {
+    std::string w;
+    for (char c : word) {
+        w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (w == "queued") {
+        return video_status::queued;
+    }
+    if (w == "completed" || w == "succeeded" || w == "success") {
+        return video_status::completed;
+    }
+    if (has(w, "fail") || has(w, "error") || has(w, "cancel") || has(w, "expire")) {
+        return video_status::failed;
+    }
+    return video_status::in_progress; // in_progress, submitted, processing, pending, and the unknown
+}
+
+std::chrono::seconds nearest_seconds(const videos_config& cfg, std::chrono::seconds wanted) {
+    if (cfg.allowed_seconds.empty()) {
+        return wanted;
+    }
+    int best = cfg.allowed_seconds.front();
+    for (int s : cfg.allowed_seconds) {
+        const auto d = std::abs(s - static_cast<int>(wanted.count()));
+        const auto bd = std::abs(best - static_cast<int>(wanted.count()));
+        if (d < bd || (d == bd && s < best)) {
+            best = s;
+        }
+    }
+    return std::chrono::seconds(best);
+}
+
+result<video_job>
+parse_video_job(unsigned status, std::string_view body, const boost::beast::http::fields& headers) {
+    if (status < 200 || status >= 300) {
+        return parse_error(status, body, headers);
+    }
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) {
+        return malformed(status, "video object is not a JSON object", headers);
+    }
+    const auto& o = v.as_object();
+    if (o.contains("error") && o.at("error").is_object() && !o.contains("id")) {
+        return parse_error(status >= 400 ? status : 502, body, headers); // an error inside a 200
+    }
+    video_job j;
+    j.id = text_of(o.if_contains("id"));
+    if (j.id.empty()) {
+        j.id = text_of(o.if_contains("task_id")); // some gateways
+    }
+    j.raw_status = text_of(o.if_contains("status"));
+    if (j.id.empty() || j.raw_status.empty()) {
+        return malformed(status, "video object without id or status", headers);
+    }
+    j.status = normalize_video_status(j.raw_status);
+    if (const auto* p = o.if_contains("progress"); p && !p->is_null()) {
+        if (auto n = int_of(p)) {
+            j.progress = static_cast<int>(std::clamp<std::int64_t>(*n, 0, 100));
+        }
+    }
+    j.model = text_of(o.if_contains("model"));
+    j.seconds = text_of(o.if_contains("seconds"));
+    j.size = text_of(o.if_contains("size"));
+    j.created_at = int_of(o.if_contains("created_at"));
+    j.completed_at = int_of(o.if_contains("completed_at"));
+    j.expires_at = int_of(o.if_contains("expires_at"));
+    if (const auto* e = o.if_contains("error"); e && e->is_object()) {
+        video_job_error err;
+        err.code = text_of(e->as_object().if_contains("code"));
+        err.message = engine::secrets().redact(text_of(e->as_object().if_contains("message")));
+        j.error = std::move(err);
+    }
+    if (j.status == video_status::failed && !j.error) {
+        j.error = video_job_error{.code = lower(j.raw_status), .message = {}};
+    }
+    return j;
+}
+
+videos_client::videos_client(net::http_client& http, videos_config cfg) : http_(http), cfg_(std::move(cfg)) {
+    cfg_.base_url = trim_slash(std::move(cfg_.base_url));
+    if (!cfg_.api_key.empty()) {
+        engine::secrets().add_secret(cfg_.api_key);
+    }
+}
+
+net::request videos_client::make_request(http::verb method, std::string url) const {
+    net::request r;
+    r.method = method;
+    r.url = std::move(url);
+    if (!cfg_.api_key.empty()) {
+        r.headers.set(http::field::authorization,
+                      cfg_.auth == authorization_style::bearer ? "Bearer " + cfg_.api_key : cfg_.api_key);
+    }
+    r.headers.set(http::field::accept, "application/json");
+    net::phase_timeouts t;
+    t.connect = cfg_.connect_timeout;
+    t.tls_handshake = cfg_.connect_timeout;
+    t.response_header = cfg_.response_timeout;
+    t.body = cfg_.body_timeout;
+    r.timeouts = t;
+    return r;
+}
+
+engine::awaitable<result<video_job>> videos_client::create(create_video_request req) {
+    const int seconds = static_cast<int>(req.seconds.count());
+    if (!cfg_.allowed_seconds.empty() &&
+        std::find(cfg_.allowed_seconds.begin(), cfg_.allowed_seconds.end(), seconds) ==
+            cfg_.allowed_seconds.end()) {
+        error e;
+        e.kind = error_kind::bad_request;
+        e.message = "seconds " + std::to_string(seconds) + " is not allowed by this provider's configuration";
+        co_return e;
+    }
+    if (!cfg_.allowed_sizes.empty() &&
+        std::find(cfg_.allowed_sizes.begin(), cfg_.allowed_sizes.end(), req.size) ==
+            cfg_.allowed_sizes.end()) {
+        error e;
+        e.kind = error_kind::bad_request;
+        e.message = "size " + req.size + " is not allowed by this provider's configuration";
+        co_return e;
+    }
+    net::multipart_form form;
+    form.field("model", req.model.empty() ? cfg_.model : req.model);
+    form.field("prompt", req.prompt);
+    form.field("seconds", std::to_string(seconds)); // a string on the wire: "8", never 8
+    form.field("size", req.size);
+    if (req.reference) {
+        form.file("input_reference",
+                  req.reference->filename,
+                  req.reference->mime_type,
+                  std::move(req.reference->bytes));
+    }
+    auto r = make_request(http::verb::post, cfg_.base_url + "/videos");
+    r.headers.set(http::field::content_type, form.content_type());
+    r.body = form.take_body();
+    auto sent = co_await http_.send(std::move(r));
+    if (!sent) {
+        co_return from_failure(sent.error());
+    }
+    co_return parse_video_job(sent->status, sent->body, sent->headers);
+}
+
+engine::awaitable<result<video_job>> videos_client::retrieve(std::string id) {
+    auto r = make_request(http::verb::get, cfg_.base_url + "/videos/" + net::url_encode(id));
+    auto sent = co_await http_.send(std::move(r));
+    if (!sent) {
+        co_return from_failure(sent.error());
+    }
+    co_return parse_video_job(sent->status, sent->body, sent->headers);
+}
+
+engine::awaitable<result<net::download_result>> videos_client::download(std::string id,
+                                                                        std::filesystem::path path) {
+    net::download_request d;
+    d.url = cfg_.base_url + "/videos/" + net::url_encode(id) + "/content";
+    auto base = make_request(http::verb::get, d.url);
+    d.headers = base.headers;
+    d.headers.set(http::field::accept, "video/mp4, application/json");
+    d.path = std::move(path);
+    d.max_bytes = cfg_.max_download_bytes;
+    auto t = *base.timeouts;
+    t.body = cfg_.download_timeout;
+    d.timeouts = t;
+    auto got = co_await http_.download(std::move(d));
+    if (!got) {
+        const auto& f = got.error();
+        if (f.code == net::errc::http_status && f.status != 0) {
+            co_return parse_error(f.status, f.body, {}); // e.g. 400 "not ready", 404 expired
+        }
+        co_return from_failure(f);
+    }
+    co_return std::move(*got);
+}
+
+} // namespace companion::net::openai
