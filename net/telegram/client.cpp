@@ -205,7 +205,8 @@ engine::awaitable<result<json::value>> client::call(std::string method, json::ob
 }
 
 engine::awaitable<result<user>> client::get_me() {
-    auto r = co_await call("getMe", {});
+    json::object no_params; // bound first: g++ 12 mishandles braced temporaries in co_await operands
+    auto r = co_await call("getMe", std::move(no_params));
     if (!r) {
         co_return r.error();
     }

@@ -128,6 +128,10 @@ std::string_view to_string(error_kind kind) noexcept {
     return "unknown";
 }
 
+std::ostream& operator<<(std::ostream& os, error_kind kind) {
+    return os << to_string(kind);
+}
+
 const boost::system::error_category& telegram_category() noexcept {
     static const telegram_category_impl instance;
     return instance;

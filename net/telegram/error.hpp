@@ -37,6 +37,7 @@ enum class error_kind {
 };
 
 std::string_view to_string(error_kind kind) noexcept;
+std::ostream& operator<<(std::ostream& os, error_kind kind);
 
 const boost::system::error_category& telegram_category() noexcept;
 

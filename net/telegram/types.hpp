@@ -20,7 +20,7 @@ namespace companion::net::telegram {
 
 /// Why outside input (an update) or caller input (a keyboard) was rejected.
 struct invalid_input {
-    std::string what;
+    std::string what{};
 };
 [[noreturn]] void throw_exception_from_error(const invalid_input& e, const boost::source_location& loc);
 
@@ -30,43 +30,43 @@ using checked = boost::system::result<T, invalid_input>;
 struct user {
     std::int64_t id = 0;
     bool is_bot = false;
-    std::string first_name;
-    std::string last_name;
-    std::string username;
-    std::string language_code; ///< IETF tag ("ru", "tr", "en-US"); empty when Telegram omits it
+    std::string first_name{};
+    std::string last_name{};
+    std::string username{};
+    std::string language_code{}; ///< IETF tag ("ru", "tr", "en-US"); empty when Telegram omits it
 };
 
 struct chat {
     std::int64_t id = 0; ///< negative for groups
-    std::string type;    ///< private | group | supergroup | channel
-    std::string title;
-    std::string username;
-    std::string first_name;
+    std::string type{};  ///< private | group | supergroup | channel
+    std::string title{};
+    std::string username{};
+    std::string first_name{};
 };
 
 struct message_entity {
-    std::string type;        ///< bot_command, mention, url, bold, ...
+    std::string type{};      ///< bot_command, mention, url, bold, ...
     std::int64_t offset = 0; ///< in UTF-16 code units
     std::int64_t length = 0; ///< in UTF-16 code units
-    std::string url;
+    std::string url{};
 };
 
 struct photo_size {
-    std::string file_id;
-    std::string file_unique_id;
+    std::string file_id{};
+    std::string file_unique_id{};
     std::int64_t width = 0;
     std::int64_t height = 0;
     std::int64_t file_size = 0;
 };
 
 struct video {
-    std::string file_id;
-    std::string file_unique_id;
+    std::string file_id{};
+    std::string file_unique_id{};
     std::int64_t width = 0;
     std::int64_t height = 0;
     std::int64_t duration = 0; ///< seconds
-    std::string mime_type;
-    std::string file_name;
+    std::string mime_type{};
+    std::string file_name{};
     std::int64_t file_size = 0;
 };
 
@@ -77,12 +77,12 @@ struct message {
     std::int64_t date = 0;       ///< Unix time
     std::optional<telegram::user> from{};
     telegram::chat chat{};
-    std::string text;
-    std::vector<message_entity> entities;
-    std::vector<photo_size> photo; ///< largest last
+    std::string text{};
+    std::vector<message_entity> entities{};
+    std::vector<photo_size> photo{}; ///< largest last
     std::optional<telegram::video> video{};
-    std::string caption;
-    std::vector<message_entity> caption_entities;
+    std::string caption{};
+    std::vector<message_entity> caption_entities{};
     std::int64_t edit_date = 0;
 
     bool inaccessible() const noexcept { return date == 0; }
@@ -91,12 +91,12 @@ struct message {
 };
 
 struct callback_query {
-    std::string id;
+    std::string id{};
     telegram::user from{};
     std::optional<telegram::message> message{}; ///< absent for inline-mode buttons
-    std::string inline_message_id;
-    std::string chat_instance;
-    std::string data; ///< the button's callback_data; validate it, the message may be stale
+    std::string inline_message_id{};
+    std::string chat_instance{};
+    std::string data{}; ///< the button's callback_data; validate it, the message may be stale
 };
 
 /// ChatMemberUpdated about the bot itself: "kicked" in a private chat means the user blocked it.
@@ -104,8 +104,8 @@ struct my_chat_member {
     telegram::chat chat{};
     telegram::user from{};
     std::int64_t date = 0;
-    std::string old_status;
-    std::string new_status; ///< creator | administrator | member | restricted | left | kicked
+    std::string old_status{};
+    std::string new_status{}; ///< creator | administrator | member | restricted | left | kicked
 };
 
 struct update {
@@ -128,12 +128,12 @@ std::ostream& operator<<(std::ostream& os, update::kind k);
 /// caller can still advance its offset past the update.
 struct malformed_update {
     std::optional<std::int64_t> update_id{};
-    std::string reason;
+    std::string reason{};
 };
 
 struct update_batch {
-    std::vector<update> updates;
-    std::vector<malformed_update> malformed;
+    std::vector<update> updates{};
+    std::vector<malformed_update> malformed{};
 
     /// The offset that confirms this batch: max(update_id) + 1 over both lists, if any id is known.
     std::optional<std::int64_t> next_offset() const noexcept;
@@ -153,10 +153,10 @@ checked<user> parse_user(const boost::json::value& v);
 checked<message> parse_message(const boost::json::value& v);
 
 struct file_info {
-    std::string file_id;
-    std::string file_unique_id;
+    std::string file_id{};
+    std::string file_unique_id{};
     std::int64_t file_size = 0;
-    std::string file_path; ///< relative; download under <file_base_url>/bot<token>/<file_path>
+    std::string file_path{}; ///< relative; download under <file_base_url>/bot<token>/<file_path>
 };
 checked<file_info> parse_file(const boost::json::value& v);
 
@@ -169,9 +169,9 @@ std::int64_t utf16_length(std::string_view utf8) noexcept;
 std::optional<std::string_view> entity_text(std::string_view text, const message_entity& e) noexcept;
 
 struct bot_command {
-    std::string name;    ///< without the slash, lowercased ("start")
-    std::string bot;     ///< the "@bot" suffix without '@', or empty
-    std::string payload; ///< the rest of the text after the command, leading spaces removed
+    std::string name{};    ///< without the slash, lowercased ("start")
+    std::string bot{};     ///< the "@bot" suffix without '@', or empty
+    std::string payload{}; ///< the rest of the text after the command, leading spaces removed
 };
 
 /// The bot command a message starts with (a bot_command entity at offset 0), if any.
@@ -218,7 +218,7 @@ private:
     bool persistent_ = false;
     bool resize_ = false;
     bool one_time_ = false;
-    std::string placeholder_;
+    std::string placeholder_{};
     std::optional<std::string> problem_;
 };
 

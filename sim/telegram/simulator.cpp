@@ -386,6 +386,10 @@ std::string_view to_string(sent_item::kind k) noexcept {
     return "text";
 }
 
+std::ostream& operator<<(std::ostream& os, sent_item::kind k) {
+    return os << to_string(k);
+}
+
 telegram_simulator::telegram_simulator(engine::executor ex, telegram_simulator_config cfg)
     : ex_(ex), cfg_(std::move(cfg)), rng_(std::random_device{}()) {
     // Update ids start at a random large base, as after a long silence on Telegram's side, so

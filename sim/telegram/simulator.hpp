@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -73,6 +74,7 @@ struct sent_item {
 };
 
 std::string_view to_string(sent_item::kind k) noexcept;
+std::ostream& operator<<(std::ostream& os, sent_item::kind k);
 
 struct telegram_sim_user {
     std::int64_t id = 0; ///< 0: assign one

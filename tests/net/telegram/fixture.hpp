@@ -1,0 +1,78 @@
+// A loopback fixture for the Telegram tests: a simulator on an ephemeral port, an HTTP client and
+// the typed Telegram client pointed at the simulator, and a runner that stops the simulator when
+// the test coroutine ends (even when it throws).
+#pragma once
+
+#include "net/http_client.hpp"
+#include "net/telegram/client.hpp"
+#include "sim/telegram/simulator.hpp"
+#include "tests/net/net_test_support.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace companion::test {
+
+namespace tg = net::telegram;
+using namespace std::chrono_literals;
+
+/// A token of the real shape (digits, colon, 35 characters).
+inline const std::string test_token = "123456789:AAHfake-token_for_tests_0123456789abcdef";
+
+struct telegram_fixture {
+    boost::asio::io_context ioc{1};
+    sim::telegram_simulator sim;
+    net::http_client http{ioc.get_executor(), net::client_config{.name = "telegram_test"}};
+    std::optional<tg::client> bot;
+
+    explicit telegram_fixture(sim::telegram_simulator_config cfg = default_sim_config(),
+                              std::string token = test_token)
+        : sim(ioc.get_executor(), std::move(cfg)) {
+        auto port = sim.start();
+        BOOST_REQUIRE(port);
+        bot.emplace(http, client_config_for(std::move(token)));
+    }
+
+    static sim::telegram_simulator_config default_sim_config() {
+        return sim::telegram_simulator_config{.max_poll_hold = 200ms};
+    }
+
+    tg::client_config client_config_for(std::string token) const {
+        return tg::client_config{.base_url = sim.base_url(), .token = std::move(token), .poll_timeout = 1s};
+    }
+
+    /// Runs `body` (a coroutine lambda: it lives in the wrapper's frame until the body is done,
+    /// so its captures stay valid), then stops the simulator.
+    void run(std::function<engine::awaitable<void>()> body) { run_test(ioc, wrap(std::move(body))); }
+
+    engine::awaitable<void> wrap(std::function<engine::awaitable<void>()> body) {
+        std::exception_ptr error;
+        try {
+            co_await body();
+        } catch (...) {
+            error = std::current_exception();
+        }
+        co_await sim.stop();
+        if (error) {
+            std::rethrow_exception(error);
+        }
+    }
+};
+
+/// The same without flood control, for tests that send more than a chat's burst.
+struct unthrottled_fixture : telegram_fixture {
+    unthrottled_fixture()
+        : telegram_fixture(
+              sim::telegram_simulator_config{.enforce_rate_limits = false, .max_poll_hold = 200ms}) {}
+};
+
+/// Milliseconds since `start` on the engine clock.
+inline long long elapsed_ms(engine::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(engine::clock::now() - start).count();
+}
+
+} // namespace companion::test

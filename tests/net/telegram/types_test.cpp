@@ -1,0 +1,351 @@
+// The update model without sockets: every sample payload of the contract, malformed and unknown
+// updates, UTF-16 entity offsets, command extraction, keyboards and error classification.
+#include "net/telegram/error.hpp"
+#include "net/telegram/types.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+using namespace companion::net::telegram;
+namespace json = boost::json;
+
+namespace {
+
+// Samples copied from contracts/telegram-bot-api.md §9 (the ellipses in file ids included).
+constexpr const char* text_message_envelope = R"({"ok":true,"result":[{"update_id":734591201,
+ "message":{"message_id":58,"date":1764000000,
+  "from":{"id":412345678,"is_bot":false,"first_name":"Elif","username":"elif_k","language_code":"tr"},
+  "chat":{"id":412345678,"first_name":"Elif","username":"elif_k","type":"private"},
+  "text":"Bugün nasılsın?"}}]})";
+
+constexpr const char* start_update = R"({"update_id":734591202,
+ "message":{"message_id":1,"date":1764000100,
+  "from":{"id":512000111,"is_bot":false,"first_name":"Иван","language_code":"ru"},
+  "chat":{"id":512000111,"first_name":"Иван","type":"private"},
+  "text":"/start ref_42",
+  "entities":[{"offset":0,"length":6,"type":"bot_command"}]}})";
+
+constexpr const char* callback_update = R"({"update_id":734591203,
+ "callback_query":{"id":"2199023255552017",
+  "from":{"id":512000111,"is_bot":false,"first_name":"Иван","language_code":"ru"},
+  "message":{"message_id":77,"date":1764000200,
+   "from":{"id":7000000001,"is_bot":true,"first_name":"Companion","username":"companion_bot"},
+   "chat":{"id":512000111,"first_name":"Иван","type":"private"},
+   "text":"Какое видео хочешь?",
+   "reply_markup":{"inline_keyboard":[[{"text":"📸➡️🎬","callback_data":"vid:last"},{"text":"✨","callback_data":"vid:new"}]]}},
+  "chat_instance":"-5317843091238470111",
+  "data":"vid:last"}})";
+
+constexpr const char* photo_update = R"({"update_id":734591204,
+ "message":{"message_id":80,"date":1764000300,
+  "from":{"id":412345678,"is_bot":false,"first_name":"Elif"},
+  "chat":{"id":412345678,"first_name":"Elif","type":"private"},
+  "photo":[
+   {"file_id":"AgACAgIAAxkBAAM1aAbc…small","file_unique_id":"AQADs1","file_size":1410,"width":51,"height":90},
+   {"file_id":"AgACAgIAAxkBAAM1aAbc…mid","file_unique_id":"AQADs2","file_size":18222,"width":180,"height":320},
+   {"file_id":"AgACAgIAAxkBAAM1aAbc…large","file_unique_id":"AQADs3","file_size":121004,"width":720,"height":1280}],
+  "caption":"bak 😊"}})";
+
+constexpr const char* send_video_envelope = R"({"ok":true,"result":{"message_id":91,"date":1764000400,
+ "from":{"id":7000000001,"is_bot":true,"first_name":"Companion","username":"companion_bot"},
+ "chat":{"id":412345678,"first_name":"Elif","type":"private"},
+ "video":{"duration":8,"width":720,"height":1280,"file_name":"clip.mp4","mime_type":"video/mp4",
+  "thumbnail":{"file_id":"AAMCAgAD…","file_unique_id":"AQADt","file_size":9120,"width":180,"height":320},
+  "file_id":"BAACAgIAAxkDAAM…","file_unique_id":"AgADv","file_size":4718230},
+ "caption":"🎬"}})";
+
+constexpr const char* flood_body =
+    R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 35","parameters":{"retry_after":35}})";
+constexpr const char* conflict_body =
+    R"({"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"})";
+constexpr const char* blocked_body =
+    R"({"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"})";
+
+update parse_one(const char* text) {
+    auto u = parse_update(json::parse(text));
+    BOOST_REQUIRE_MESSAGE(u, "sample did not parse");
+    return *u;
+}
+
+message text_message(std::string text, std::vector<message_entity> entities) {
+    message m;
+    m.message_id = 1;
+    m.date = 1;
+    m.text = std::move(text);
+    m.entities = std::move(entities);
+    return m;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(telegram_types)
+
+BOOST_AUTO_TEST_CASE(text_message_sample_parses_from_the_envelope) {
+    auto envelope = json::parse(text_message_envelope);
+    auto batch = parse_updates(envelope.at("result"));
+    BOOST_TEST_REQUIRE(batch.updates.size() == 1U);
+    BOOST_TEST(batch.malformed.empty());
+    const auto& u = batch.updates[0];
+    BOOST_TEST(u.update_id == 734591201);
+    BOOST_TEST(u.what == update::kind::message);
+    BOOST_TEST(u.message->text == "Bugün nasılsın?");
+    BOOST_TEST(u.message->from->language_code == "tr");
+    BOOST_TEST(u.message->from->username == "elif_k");
+    BOOST_TEST(u.message->chat.type == "private");
+    BOOST_TEST(*u.chat_id() == 412345678);
+    BOOST_TEST(*batch.next_offset() == 734591202);
+}
+
+BOOST_AUTO_TEST_CASE(start_with_deep_link_payload_yields_the_command_and_payload) {
+    auto u = parse_one(start_update);
+    BOOST_TEST(u.message->from->first_name == "Иван");
+    auto cmd = extract_command(*u.message);
+    BOOST_TEST_REQUIRE(cmd.has_value());
+    BOOST_TEST(cmd->name == "start");
+    BOOST_TEST(cmd->bot.empty());
+    BOOST_TEST(cmd->payload == "ref_42");
+}
+
+BOOST_AUTO_TEST_CASE(callback_query_sample_parses_with_its_message) {
+    auto u = parse_one(callback_update);
+    BOOST_TEST(u.what == update::kind::callback_query);
+    const auto& q = *u.callback_query;
+    BOOST_TEST(q.id == "2199023255552017");
+    BOOST_TEST(q.data == "vid:last");
+    BOOST_TEST(q.chat_instance == "-5317843091238470111");
+    BOOST_TEST(q.message->message_id == 77);
+    BOOST_TEST(q.message->from->is_bot);
+    BOOST_TEST(q.message->from->id == 7000000001); // beyond 32 bits
+    BOOST_TEST(!q.message->inaccessible());
+    BOOST_TEST(*u.chat_id() == 512000111);
+}
+
+BOOST_AUTO_TEST_CASE(photo_sample_keeps_the_largest_size_last) {
+    auto u = parse_one(photo_update);
+    BOOST_TEST_REQUIRE(u.message->photo.size() == 3U);
+    BOOST_TEST(u.message->largest_photo()->file_id == "AgACAgIAAxkBAAM1aAbc…large");
+    BOOST_TEST(u.message->largest_photo()->width == 720);
+    BOOST_TEST(u.message->caption == "bak 😊");
+}
+
+BOOST_AUTO_TEST_CASE(send_video_result_sample_parses_the_video) {
+    auto envelope = json::parse(send_video_envelope);
+    auto m = parse_message(envelope.at("result"));
+    BOOST_TEST_REQUIRE(m.has_value());
+    BOOST_TEST_REQUIRE(m->video.has_value());
+    BOOST_TEST(m->video->file_id == "BAACAgIAAxkDAAM…");
+    BOOST_TEST(m->video->duration == 8);
+    BOOST_TEST(m->video->width == 720);
+    BOOST_TEST(m->video->height == 1280);
+    BOOST_TEST(m->video->file_size == 4718230);
+    BOOST_TEST(m->caption == "🎬");
+}
+
+BOOST_AUTO_TEST_CASE(error_samples_are_classified_by_status_and_description) {
+    auto flood = classify_failure("sendMessage", 429, flood_body, "");
+    BOOST_TEST(flood.kind == error_kind::flood);
+    BOOST_TEST(flood.retry_after->count() == 35);
+    auto conflict = classify_failure("getUpdates", 409, conflict_body, "");
+    BOOST_TEST(conflict.kind == error_kind::conflict);
+    auto blocked = classify_failure("sendMessage", 403, blocked_body, "");
+    BOOST_TEST(blocked.kind == error_kind::forbidden);
+    BOOST_TEST(blocked.blocked());
+
+    auto not_modified = classify_failure(
+        "editMessageText",
+        400,
+        R"({"ok":false,"error_code":400,"description":"Bad Request: message is not modified: specified new message content and reply markup are exactly the same"})",
+        "");
+    BOOST_TEST(not_modified.kind == error_kind::not_modified);
+    auto too_old = classify_failure(
+        "answerCallbackQuery",
+        400,
+        R"({"ok":false,"error_code":400,"description":"Bad Request: query is too old and response timeout expired or query ID is invalid"})",
+        "");
+    BOOST_TEST(too_old.kind == error_kind::query_too_old);
+    auto migrated = classify_failure(
+        "sendMessage",
+        400,
+        R"({"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001234567890}})",
+        "");
+    BOOST_TEST(migrated.kind == error_kind::bad_request);
+    BOOST_TEST(*migrated.migrate_to_chat_id == -1001234567890);
+    // A flood answer without parameters still yields the wait from its description.
+    auto bare = classify_failure("sendMessage",
+                                 429,
+                                 R"({"ok":false,"description":"Too Many Requests: retry after 7"})",
+                                 "");
+    BOOST_TEST(bare.retry_after->count() == 7);
+    // A proxy's HTML 502 is a server error; a 200 that is not JSON would be malformed.
+    auto html = classify_failure("getMe", 502, "<html><body>502 Bad Gateway</body></html>", "");
+    BOOST_TEST(html.kind == error_kind::server);
+    auto unauthorized =
+        classify_failure("getMe", 401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})", "");
+    BOOST_TEST(unauthorized.kind == error_kind::unauthorized);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_update_types_and_fields_are_ignored) {
+    auto u = parse_update(json::parse(
+        R"({"update_id":9,"message_reaction":{"chat":{"id":1,"type":"private"}},"future_field":[1,2]})"));
+    BOOST_TEST_REQUIRE(u.has_value());
+    BOOST_TEST(u->what == update::kind::other);
+    BOOST_TEST(!u->chat_id().has_value());
+
+    auto m = parse_update(json::parse(
+        R"({"update_id":10,"message":{"message_id":1,"date":5,"chat":{"id":-1001234567890123,"type":"supergroup","is_forum":true},"text":"hi","new_thing":{"x":1},"reply_markup":"ignored"}})"));
+    BOOST_TEST_REQUIRE(m.has_value());
+    BOOST_TEST(m->message->chat.id == -1001234567890123); // negative and beyond 32 bits
+}
+
+BOOST_AUTO_TEST_CASE(edited_message_and_my_chat_member_parse) {
+    auto edited = parse_one(
+        R"({"update_id":11,"edited_message":{"message_id":3,"date":5,"edit_date":6,"chat":{"id":4,"type":"private"},"text":"fixed"}})");
+    BOOST_TEST(edited.what == update::kind::edited_message);
+    BOOST_TEST(edited.message->edit_date == 6);
+
+    auto blocked = parse_one(
+        R"({"update_id":12,"my_chat_member":{"chat":{"id":4,"type":"private"},"from":{"id":4,"is_bot":false,"first_name":"A"},"date":7,
+        "old_chat_member":{"user":{"id":1,"is_bot":true,"first_name":"B"},"status":"member"},
+        "new_chat_member":{"user":{"id":1,"is_bot":true,"first_name":"B"},"status":"kicked","until_date":0}}})");
+    BOOST_TEST(blocked.what == update::kind::my_chat_member);
+    BOOST_TEST(blocked.my_chat_member->old_status == "member");
+    BOOST_TEST(blocked.my_chat_member->new_status == "kicked");
+}
+
+BOOST_AUTO_TEST_CASE(inaccessible_callback_message_has_date_zero) {
+    auto u = parse_one(
+        R"({"update_id":13,"callback_query":{"id":"q","from":{"id":5,"is_bot":false,"first_name":"A"},"chat_instance":"1","data":"x",
+        "message":{"chat":{"id":5,"type":"private"},"message_id":99,"date":0}}})");
+    BOOST_TEST(u.callback_query->message->inaccessible());
+    BOOST_TEST(u.callback_query->message->message_id == 99);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types_make_only_that_update_malformed_and_keep_its_id) {
+    auto batch = parse_updates(json::parse(R"([
+        {"update_id":20,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"ok"}},
+        {"update_id":21,"message":{"message_id":"one","date":1,"chat":{"id":1,"type":"private"}}},
+        {"update_id":22,"message":"not an object"},
+        {"update_id":23,"callback_query":{"id":5,"from":{"id":1,"first_name":"A"}}},
+        {"update_id":24,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"entities":[{"type":"bold","offset":-1,"length":2}]}},
+        {"update_id":"25","message":{}},
+        {"update_id":26.5},
+        42,
+        {"update_id":27,"message":{"message_id":1,"date":1,"chat":{"id":18446744073709551615,"type":"private"}}}
+    ])"));
+    BOOST_TEST(batch.updates.size() == 1U);
+    BOOST_TEST_REQUIRE(batch.malformed.size() == 8U);
+    BOOST_TEST(*batch.malformed[0].update_id == 21);
+    BOOST_TEST(*batch.malformed[1].update_id == 22);
+    BOOST_TEST(*batch.malformed[2].update_id == 23);
+    BOOST_TEST(*batch.malformed[3].update_id == 24);
+    BOOST_TEST(!batch.malformed[4].update_id.has_value());
+    BOOST_TEST(!batch.malformed[5].update_id.has_value());
+    BOOST_TEST(!batch.malformed[6].update_id.has_value());
+    BOOST_TEST(*batch.malformed[7].update_id == 27); // an id that does not fit int64
+    BOOST_TEST(!batch.malformed[0].reason.empty());
+    BOOST_TEST(*batch.next_offset() == 28);
+
+    auto not_array = parse_updates(json::parse(R"({"update_id":1})"));
+    BOOST_TEST(not_array.malformed.size() == 1U);
+    BOOST_TEST(!not_array.next_offset().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(entity_offsets_count_utf16_units_with_cyrillic_and_emoji) {
+    // "Привет " is 7 units (13 bytes), "😀" is 2 units (4 bytes): the mention starts at unit 10.
+    const std::string text = "Привет 😀 @user_name!";
+    BOOST_TEST(utf16_length(text) == 21);
+    auto mention = entity_text(text, {.type = "mention", .offset = 10, .length = 10});
+    BOOST_TEST_REQUIRE(mention.has_value());
+    BOOST_TEST(*mention == "@user_name");
+    auto emoji = entity_text(text, {.type = "custom_emoji", .offset = 7, .length = 2});
+    BOOST_TEST(*emoji == "😀");
+    // Half a surrogate pair is not a valid boundary.
+    BOOST_TEST(!entity_text(text, {.type = "bold", .offset = 8, .length = 1}).has_value());
+    BOOST_TEST(!entity_text(text, {.type = "bold", .offset = 20, .length = 5}).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(commands_with_bot_suffix_and_unicode_payloads_are_extracted) {
+    auto with_bot = extract_command(
+        text_message("/Start@companion_bot 😀 привет", {{.type = "bot_command", .offset = 0, .length = 20}}));
+    BOOST_TEST_REQUIRE(with_bot.has_value());
+    BOOST_TEST(with_bot->name == "start");
+    BOOST_TEST(with_bot->bot == "companion_bot");
+    BOOST_TEST(with_bot->payload == "😀 привет");
+
+    auto bare = extract_command(text_message("/help", {{.type = "bot_command", .offset = 0, .length = 5}}));
+    BOOST_TEST(bare->name == "help");
+    BOOST_TEST(bare->payload.empty());
+
+    // A command entity not at the start, or no entity at all, is not a command.
+    BOOST_TEST(
+        !extract_command(text_message("hi /start", {{.type = "bot_command", .offset = 3, .length = 6}}))
+             .has_value());
+    BOOST_TEST(!extract_command(text_message("/start", {})).has_value());
+    // An entity longer than the text is ignored, never a crash.
+    BOOST_TEST(!extract_command(text_message("/st", {{.type = "bot_command", .offset = 0, .length = 40}}))
+                    .has_value());
+}
+
+BOOST_AUTO_TEST_CASE(callback_data_is_limited_to_64_bytes_not_characters) {
+
+    std::string ok_cyr;
+    for (int i = 0; i < 32; ++i) {
+        ok_cyr += "ж"; // 2 bytes each: 64 bytes
+    }
+    std::string ok_emoji;
+    for (int i = 0; i < 16; ++i) {
+        ok_emoji += "🎬"; // 4 bytes each: 64 bytes
+    }
+    auto fits = inline_keyboard{}.button("a", ok_cyr).row().button("b", ok_emoji).build();
+    BOOST_TEST_REQUIRE(fits.has_value());
+    BOOST_TEST(json::serialize(*fits).find("inline_keyboard") != std::string::npos);
+    BOOST_TEST(fits->at("inline_keyboard").as_array().size() == 2U);
+
+    BOOST_TEST(!inline_keyboard{}.button("a", ok_cyr + "ж").build().has_value());
+    BOOST_TEST(!inline_keyboard{}.button("a", ok_emoji + "!").build().has_value());
+    BOOST_TEST(!inline_keyboard{}.button("a", "").build().has_value());
+    BOOST_TEST(inline_keyboard::valid_callback_data(std::string(64, 'x')));
+    BOOST_TEST(!inline_keyboard::valid_callback_data(std::string(65, 'x')));
+}
+
+BOOST_AUTO_TEST_CASE(reply_keyboard_and_remove_keyboard_have_the_contract_shape) {
+    auto kb = reply_keyboard{}
+                  .button("📸 Selfie")
+                  .button("🎬 Video")
+                  .row()
+                  .button("👩 Persona")
+                  .button("🌐 Language")
+                  .is_persistent()
+                  .resize_keyboard()
+                  .input_field_placeholder("Write to her…")
+                  .build();
+    BOOST_TEST_REQUIRE(kb.has_value());
+    const auto expected = json::parse(
+        R"({"keyboard": [[{"text":"📸 Selfie"},{"text":"🎬 Video"}],[{"text":"👩 Persona"},{"text":"🌐 Language"}]],
+ "is_persistent": true, "resize_keyboard": true, "input_field_placeholder": "Write to her…"})");
+    BOOST_TEST(*kb == expected);
+    BOOST_TEST(
+        !reply_keyboard{}.button("x").input_field_placeholder(std::string(65, 'p')).build().has_value());
+    BOOST_TEST(json::serialize(remove_keyboard()) == R"({"remove_keyboard":true})");
+}
+
+BOOST_AUTO_TEST_CASE(parser_never_throws_on_hostile_values) {
+    for (const char* text :
+         {"null",
+          "[]",
+          "\"x\"",
+          R"({"update_id":1,"message":{"message_id":1,"date":1,"chat":null}})",
+          R"({"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":true}}})",
+          R"({"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"p"},"photo":{}}})",
+          R"({"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"p"},"from":[]}})",
+          R"({"update_id":1,"my_chat_member":{"chat":{"id":1,"type":"p"}}})",
+          R"({"update_id":-5,"callback_query":[]})"}) {
+        BOOST_CHECK_NO_THROW((void)parse_update(json::parse(text)));
+        BOOST_TEST(!parse_update(json::parse(text)).has_value());
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
