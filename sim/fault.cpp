@@ -123,7 +123,7 @@ engine::awaitable<bool> apply_wire_fault(const fault& f, net::server_response& r
         co_return true;
     case fault_kind::reset_mid_body:
         response.fault.what = kind::reset_mid_body;
-        co_return true;
+        co_return false; // the service renders its normal answer, which is then cut in half
     case fault_kind::slow_body:
         response.fault.what = kind::slow_body;
         response.fault.delay = f.delay.count() > 0 ? f.delay : engine::duration(50ms);
