@@ -1,0 +1,40 @@
+// Keyed file downloads for the Google video clients.
+#include "net/gemini/download.hpp"
+
+#include "net/url.hpp"
+
+namespace companion::net::gemini {
+
+engine::awaitable<result<net::download_result>>
+download_file(net::http_client& http, const file_download& how, std::string uri, std::filesystem::path path) {
+    auto target = net::parse_url(uri);
+    auto base = net::parse_url(how.base_url);
+    if (!target || !base || target->where.host != base->where.host) {
+        error e;
+        e.kind = error_kind::bad_request;
+        e.message = "video uri is not on the configured API host";
+        co_return e;
+    }
+    if (uri.find("alt=media") == std::string::npos) {
+        uri += (uri.find('?') == std::string::npos ? "?" : "&");
+        uri += "alt=media";
+    }
+    net::download_request d;
+    d.url = std::move(uri);
+    d.headers.set("x-goog-api-key", how.api_key);
+    d.path = std::move(path);
+    d.max_bytes = how.max_bytes;
+    net::phase_timeouts t;
+    t.connect = how.connect_timeout;
+    t.tls_handshake = how.connect_timeout;
+    t.response_header = how.response_timeout;
+    t.body = how.body_timeout;
+    d.timeouts = t;
+    auto got = co_await http.download(std::move(d));
+    if (!got) {
+        co_return from_failure(got.error());
+    }
+    co_return std::move(*got);
+}
+
+} // namespace companion::net::gemini
