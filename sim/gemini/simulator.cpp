@@ -256,9 +256,7 @@ engine::awaitable<net::server_response> gemini_simulator::handle_models(net::ser
     std::optional<fault> f = faults.take(fault_name);
     if (f) {
         const bool done = co_await apply_wire_fault(*f, r);
-        // reset_mid_body comes back "done" with an empty body, which a client reads as a whole
-        // response; render the real answer so that half of it goes out before the reset.
-        if (done && f->kind != fault_kind::reset_mid_body) {
+        if (done) {
             co_return r;
         }
     }

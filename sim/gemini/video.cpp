@@ -99,7 +99,7 @@ engine::awaitable<net::server_response> gemini_simulator::handle_interactions(ne
     std::optional<fault> f = faults.take(create ? "interactions.create" : "interactions.get");
     if (f) {
         const bool done = co_await apply_wire_fault(*f, r);
-        if (done && f->kind != fault_kind::reset_mid_body) {
+        if (done) {
             co_return r;
         }
     }
@@ -440,7 +440,7 @@ engine::awaitable<net::server_response> gemini_simulator::handle_files(net::serv
     std::optional<fault> f = faults.take("files.download");
     if (f) {
         const bool done = co_await apply_wire_fault(*f, r);
-        if (done && f->kind != fault_kind::reset_mid_body) {
+        if (done) {
             co_return r;
         }
     }

@@ -183,9 +183,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
     std::optional<fault> f = faults.take("chat.completions");
     if (f) {
         const bool done = co_await apply_wire_fault(*f, r);
-        // reset_mid_body comes back "done" with an empty body, which a client reads as a whole
-        // response; render the real answer so that half of it goes out before the reset.
-        if (done && f->kind != fault_kind::reset_mid_body) {
+        if (done) {
             co_return r;
         }
     }
