@@ -1,0 +1,76 @@
+// Outbound delivery to Telegram (design.md §4 "Sending"): pacing by per-chat and global token
+// buckets at Telegram's limits, a 429 pausing only the chat it names, retries of sends that
+// certainly failed, at most one retry of a send whose outcome is unknown (the only accepted
+// duplicate), and no retry of what cannot succeed (400, 403: the user blocked the bot).
+#pragma once
+
+#include "engine/metrics.hpp"
+#include "engine/rate_limit.hpp"
+#include "engine/retry.hpp"
+#include "net/telegram/client.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace companion::pipelines {
+
+namespace tg = net::telegram;
+
+struct sender_config {
+    engine::token_bucket_config per_chat{1.0, 3.0}; ///< ~1 message/s per chat, short bursts
+    engine::token_bucket_config global{30.0, 30.0}; ///< ~30 messages/s overall
+    int max_attempts = 5;
+    engine::duration base_backoff = std::chrono::milliseconds(500);
+    engine::duration max_backoff = std::chrono::seconds(30);
+    engine::duration max_flood_wait = std::chrono::minutes(10); ///< a longer retry_after gives up
+};
+
+struct sender_stats {
+    std::uint64_t sent = 0;
+    std::uint64_t retries = 0;
+    std::uint64_t flood_waits = 0;
+    std::uint64_t unknown_outcome_retries = 0; ///< possible duplicates (design.md §4)
+    std::uint64_t failed = 0;
+    std::uint64_t blocked = 0;
+};
+
+class sender {
+public:
+    /// `on_blocked(chat_id)` runs when Telegram says the user blocked the bot.
+    sender(tg::client& client, sender_config cfg, std::function<void(std::int64_t)> on_blocked);
+
+    /// Sends `text`, split at Telegram's 4096-character limit; the markup goes on the last part.
+    /// Returns the last message sent, or nullopt when delivery failed for good.
+    engine::awaitable<std::optional<tg::message>>
+    text(std::int64_t chat_id, std::string text, std::optional<boost::json::value> markup = std::nullopt);
+    engine::awaitable<std::optional<tg::message>> photo(tg::send_photo_params params);
+    engine::awaitable<std::optional<tg::message>> video(tg::send_video_params params);
+    /// Edits a message's text; "not modified" is success. False when it failed for good.
+    engine::awaitable<bool> edit(tg::edit_message_text_params params);
+    /// Best effort, unpaced (chat actions expire in 5 s anyway); a flood skips it.
+    engine::awaitable<void> action(std::int64_t chat_id, tg::chat_action action);
+    /// Answers a callback query at once (unpaced); a late answer is logged, never fatal.
+    engine::awaitable<void> answer(std::string callback_query_id, std::string text = {});
+
+    const sender_stats& stats() const noexcept { return stats_; }
+    /// The limiter, so a 429 seen elsewhere can pause a chat too.
+    engine::keyed_rate_limiter<std::int64_t>& limiter() noexcept { return limiter_; }
+
+private:
+    template <class T, class Op>
+    engine::awaitable<std::optional<T>> deliver(std::int64_t chat_id, std::string_view what, Op op);
+
+    tg::client& client_;
+    sender_config cfg_;
+    std::function<void(std::int64_t)> on_blocked_;
+    engine::keyed_rate_limiter<std::int64_t> limiter_;
+    engine::retry_schedule backoff_;
+    sender_stats stats_;
+    engine::counter& sent_metric_;
+    engine::counter& flood_metric_;
+    engine::counter& failed_metric_;
+};
+
+} // namespace companion::pipelines

@@ -1,0 +1,43 @@
+// Starting and stopping the three simulators together.
+#include "sim/suite.hpp"
+
+namespace companion::sim {
+
+suite::suite(engine::executor ex, suite_config cfg) {
+    cfg.telegram.address = cfg.address;
+    cfg.telegram.port = cfg.telegram_port;
+    cfg.openai.server.address = cfg.address;
+    cfg.openai.server.port = cfg.openai_port;
+    cfg.gemini.server.address = cfg.address;
+    cfg.gemini.server.port = cfg.gemini_port;
+    telegram_ = std::make_unique<telegram_simulator>(ex, cfg.telegram);
+    openai_ = std::make_unique<openai_simulator>(ex, cfg.openai);
+    gemini_ = std::make_unique<gemini_simulator>(ex, cfg.gemini);
+}
+
+suite::~suite() = default;
+
+net::result<void> suite::start() {
+    if (auto r = telegram_->start(); !r) {
+        return r.error();
+    }
+    if (auto r = openai_->start(); !r) {
+        return r.error();
+    }
+    if (auto r = gemini_->start(); !r) {
+        return r.error();
+    }
+    return {};
+}
+
+engine::awaitable<void> suite::stop() {
+    co_await telegram_->stop();
+    co_await openai_->stop();
+    co_await gemini_->stop();
+}
+
+std::string suite::token() {
+    return "7000000001:SIMULATIONaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+}
+
+} // namespace companion::sim
