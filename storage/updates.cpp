@@ -102,7 +102,8 @@ std::vector<inbox_entry> update_inbox::pending() try {
     statement_scope scope(pending_);
     std::vector<inbox_entry> out;
     while (pending_.executeStep()) {
-        out.push_back({pending_.getColumn(0).getInt64(), pending_.getColumn(1).getInt64(),
+        out.push_back({pending_.getColumn(0).getInt64(),
+                       pending_.getColumn(1).getInt64(),
                        pending_.getColumn(2).getString()});
     }
     return out;

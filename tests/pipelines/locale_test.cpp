@@ -42,9 +42,10 @@ BOOST_AUTO_TEST_CASE(shipped_catalogs_hold_the_seed_strings_verbatim) {
     BOOST_TEST(
         cat->text("ru", "video.no_selfie") ==
         "Сначала создай селфи, потом я смогу сделать видео! 📸");
-    BOOST_TEST(cat->text("ru", "debug.info", {{"selfie_prompt", "A"}, {"video_prompt", "B"}}) ==
-               "ℹ️ Инфо (debug)\n\nОригинальный selfie промпт:\nA...\n\nНовый video "
-               "промпт:\nB...");
+    BOOST_TEST(
+        cat->text("ru", "debug.info", {{"selfie_prompt", "A"}, {"video_prompt", "B"}}) ==
+        "ℹ️ Инфо (debug)\n\nОригинальный selfie промпт:\nA...\n\nНовый video "
+        "промпт:\nB...");
 }
 
 BOOST_AUTO_TEST_CASE(placeholders_are_substituted_and_unknown_language_falls_back_to_english) {
