@@ -3,6 +3,7 @@
 
 #include "engine/log.hpp"
 #include "engine/time.hpp"
+#include "pipelines/media.hpp"
 #include "pipelines/prompts.hpp"
 #include "storage/forget.hpp"
 
@@ -650,6 +651,19 @@ engine::awaitable<void> bot::selfie(context& c) {
         co_await sender_.text(c.chat_id, l.text(c.lang, "selfie.refused"));
         co_return;
     }
+    // Over Telegram's photo limits (a 4K PNG can pass 10 MB): scale and re-encode, off the loop.
+    const std::string original = std::move(image->bytes);
+    const std::string original_mime = image->mime_type;
+    auto fit_job = [original, original_mime] { return fit_photo(original, original_mime); };
+    auto fitted = co_await svc_.offload.run(std::move(fit_job));
+    if (!fitted) {
+        engine::log().warn("selfie.unusable_image", {{"user", c.user_id}, {"reason", fitted.error()}});
+        quotas_.refund(c.user_id, storage::quota_kind::selfie, today);
+        co_await sender_.text(c.chat_id, l.text(c.lang, "selfie.failed"));
+        co_return;
+    }
+    image->bytes = std::move(fitted->bytes);
+    image->mime_type = fitted->mime;
     const std::string ext = image->mime_type == "image/jpeg"   ? "jpg"
                             : image->mime_type == "image/webp" ? "webp"
                                                                : "png";

@@ -1,0 +1,39 @@
+// Fitting generated images to what Telegram and the video providers accept (libvips; CPU work,
+// so callers run it on the offload pool): a photo re-encoded when it exceeds Telegram's photo
+// limits, and a first frame cropped to exactly the size the OpenAI videos protocol demands.
+#pragma once
+
+#include <boost/system/result.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace companion::pipelines {
+
+struct image_bytes {
+    std::string bytes;
+    std::string mime; ///< image/png, image/jpeg, image/webp
+    int width = 0;
+    int height = 0;
+};
+
+struct photo_limits {
+    std::size_t max_bytes = 10 * 1024 * 1024; ///< Telegram: 10 MB per uploaded photo
+    int max_width_plus_height = 10000;        ///< Telegram: width + height <= 10000
+    int max_aspect = 20;                      ///< Telegram: aspect ratio <= 20
+};
+
+/// Starts libvips once per process (thread-safe; call before offloading image work).
+void init_image_library();
+
+/// The image unchanged when it fits `limits`; otherwise scaled down and re-encoded as JPEG until
+/// it fits. Error: a readable reason (undecodable image, impossible aspect ratio).
+boost::system::result<image_bytes, std::string>
+fit_photo(std::string_view bytes, std::string_view mime, const photo_limits& limits = {});
+
+/// Scales to cover `width`x`height` and crops to exactly that size, keeping the most interesting
+/// part (libvips' attention crop), encoded as JPEG: the first frame of an image-to-video job.
+boost::system::result<image_bytes, std::string> fit_frame(std::string_view bytes, int width, int height);
+
+} // namespace companion::pipelines
