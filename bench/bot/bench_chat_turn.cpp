@@ -1,0 +1,178 @@
+// The full bot's CPU per chat turn in simulation: the bot runs on the main thread (its own loop,
+// SQLite, the HTTP client), the simulators on a second thread; users chat and the bot thread's
+// CPU time is divided by the turns. Prints the figure and writes JSON (argv[1]).
+//
+//   bench_chat_turn [json-path] [users] [turns-per-user]
+#include "engine/log.hpp"
+#include "engine/task_group.hpp"
+#include "engine/time.hpp"
+#include "net/http_client.hpp"
+#include "pipelines/bot.hpp"
+#include "sim/suite.hpp"
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace asio = boost::asio;
+namespace engine = companion::engine;
+namespace net = companion::net;
+namespace pipelines = companion::pipelines;
+namespace storage = companion::storage;
+namespace sim = companion::sim;
+using namespace std::chrono_literals;
+
+namespace {
+
+double thread_cpu(clockid_t clock) {
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct run_state {
+    std::atomic<bool> done{false};
+    double cpu_start = 0;
+    double cpu_end = 0;
+    double wall = 0;
+    int turns = 0;
+    int missed = 0;
+};
+
+engine::awaitable<void> drive(sim::suite& sims, clockid_t bot_clock, int users, int turns, run_state& st) {
+    auto& tg = sims.telegram();
+    std::vector<std::int64_t> ids;
+    for (int u = 0; u < users; ++u) {
+        const auto id = tg.add_user({.first_name = "U" + std::to_string(u), .language_code = "en"});
+        ids.push_back(id);
+        tg.user_sends_text(id, "/start");
+        auto menu = co_await tg.wait_for(
+            id,
+            [](const sim::sent_item& i) { return i.reply_markup.find("p:") != std::string::npos; },
+            10s);
+        if (!menu) {
+            ++st.missed;
+            continue;
+        }
+        tg.user_presses_button(id, menu->message_id, "p:emma");
+        (void)co_await tg.wait_for(
+            id,
+            [](const sim::sent_item& i) {
+                return i.what == sim::sent_item::kind::text && i.reply_markup.empty();
+            },
+            10s);
+    }
+    co_await engine::sleep(200ms);
+    st.cpu_start = thread_cpu(bot_clock);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int t = 0; t < turns; ++t) {
+        std::vector<std::size_t> before;
+        for (auto id : ids) {
+            before.push_back(tg.sent_to(id).size());
+            tg.user_sends_text(id, "How was your day? Tell me something nice.");
+        }
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+            auto r = co_await tg.wait_for(
+                ids[k],
+                [](const sim::sent_item& i) { return i.what == sim::sent_item::kind::text; },
+                10s,
+                before[k]);
+            if (r) {
+                ++st.turns;
+            } else {
+                ++st.missed;
+            }
+        }
+    }
+    st.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    co_await engine::sleep(100ms);
+    st.cpu_end = thread_cpu(bot_clock);
+    st.done = true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const std::string json_path = argc > 1 ? argv[1] : "bench_chat_turn.json";
+    const int users = argc > 2 ? std::atoi(argv[2]) : 50;
+    const int turns = argc > 3 ? std::atoi(argv[3]) : 20;
+    engine::log().configure({.level = engine::log_level::error});
+
+    // Simulators on their own thread.
+    asio::io_context sim_ioc{1};
+    sim::suite_config sc;
+    sc.telegram.token = sim::suite::token();
+    sc.telegram.enforce_rate_limits = false;
+    sim::suite sims(sim_ioc.get_executor(), sc);
+    if (!sims.start()) {
+        return 1;
+    }
+    auto sim_guard = asio::make_work_guard(sim_ioc);
+    std::thread sim_thread([&] { sim_ioc.run(); });
+
+    // The bot on this thread.
+    asio::io_context ioc{1};
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("companion-bench-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    engine::offload_pool offload(1);
+    auto personas = *pipelines::persona_catalog::load(COMPANION_DATA_DIR "/personas.json");
+    auto locales = *pipelines::locale_catalog::load(COMPANION_DATA_DIR "/locales");
+    net::http_client http(ioc.get_executor(), {.max_connections_per_origin = 64, .name = "bench"});
+    net::telegram::client_config tc;
+    tc.base_url = sims.telegram().base_url();
+    tc.token = sim::suite::token();
+    tc.poll_timeout = 1s;
+    net::telegram::client telegram(http, tc);
+    net::openai::chat_client llm(http, {.base_url = sims.openai().base_url(), .api_key = "sk-bench"});
+    net::gemini::image_client images(http, {.base_url = sims.gemini().base_url(), .api_key = "bench"});
+    storage::database db({.path = dir / "bench.db"});
+    storage::media_store media(dir / "media");
+    pipelines::bot_config cfg;
+    cfg.poll_timeout = 1s;
+    cfg.chat_turns_per_minute = 100000;
+    cfg.sending.per_chat = {1000.0, 100.0};
+    cfg.sending.global = {100000.0, 10000.0};
+    pipelines::bot bot(ioc.get_executor(),
+                       {telegram, llm, images, db, media, personas, locales, offload},
+                       cfg);
+    engine::task_group g(ioc.get_executor());
+    (void)g.spawn(bot.run());
+
+    clockid_t bot_clock{};
+    pthread_getcpuclockid(pthread_self(), &bot_clock);
+    run_state st;
+    asio::co_spawn(sim_ioc, drive(sims, bot_clock, users, turns, st), asio::detached);
+    while (!st.done) {
+        ioc.run_for(50ms);
+    }
+    g.cancel();
+    ioc.run_for(2s);
+    sim_guard.reset();
+    asio::co_spawn(sim_ioc, sims.stop(), asio::detached);
+    sim_thread.join();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+
+    const double cpu_us = (st.cpu_end - st.cpu_start) * 1e6 / std::max(1, st.turns);
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    std::printf("chat turns: %d (missed %d) by %d users in %.2f s\n", st.turns, st.missed, users, st.wall);
+    std::printf("bot thread CPU per chat turn: %.1f us (receive, SQLite commits, LLM round trip, reply)\n",
+                cpu_us);
+    std::printf("process peak RSS (bot and simulators together): %ld KB\n", ru.ru_maxrss);
+    std::ofstream out(json_path);
+    out << "{\"bench\":\"bench_chat_turn\",\"users\":" << users << ",\"turns\":" << st.turns
+        << ",\"missed\":" << st.missed << ",\"cpu_us_per_turn\":" << cpu_us << ",\"wall_seconds\":" << st.wall
+        << ",\"peak_rss_kb\":" << ru.ru_maxrss << "}\n";
+    return st.missed == 0 ? 0 : 1;
+}
