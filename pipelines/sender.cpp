@@ -5,6 +5,9 @@
 #include "engine/time.hpp"
 #include "pipelines/prompts.hpp"
 
+#include <algorithm>
+#include <vector>
+
 namespace companion::pipelines {
 
 sender::sender(tg::client& client, sender_config cfg, std::function<void(std::int64_t)> on_blocked)
@@ -39,8 +42,8 @@ engine::awaitable<std::optional<T>> sender::deliver(std::int64_t chat_id, std::s
             }
             ++stats_.flood_waits;
             flood_metric_.inc();
-            // Only this chat waits; the global bucket keeps the others within their pace.
-            limiter_.pause(chat_id, ra);
+            // Only this chat waits, unless many chats are told to wait at once (a global flood).
+            note_flood(chat_id, ra);
             engine::log().warn("telegram.flood",
                                {{"chat", chat_id}, {"what", what}, {"retry_after_s", ra.count()}});
             --attempt; // an honoured flood wait is not a failed attempt
@@ -80,6 +83,31 @@ engine::awaitable<std::optional<T>> sender::deliver(std::int64_t chat_id, std::s
         }
         ++stats_.retries;
         co_await engine::sleep(*wait);
+    }
+}
+
+void sender::note_flood(std::int64_t chat_id, engine::duration retry_after) {
+    const auto now = engine::clock::now();
+    limiter_.pause(chat_id, retry_after);
+    while (!recent_floods_.empty() && now - recent_floods_.front().first > cfg_.global_flood_window) {
+        recent_floods_.pop_front();
+    }
+    recent_floods_.emplace_back(now, chat_id);
+    std::vector<std::int64_t> chats;
+    for (const auto& [when, chat] : recent_floods_) {
+        (void)when;
+        if (std::find(chats.begin(), chats.end(), chat) == chats.end()) {
+            chats.push_back(chat);
+        }
+    }
+    if (chats.size() >= cfg_.global_flood_chats) {
+        ++stats_.global_pauses;
+        limiter_.pause_all(retry_after);
+        engine::log().warn(
+            "telegram.global_flood",
+            {{"chats", chats.size()},
+             {"pause_ms", std::chrono::duration_cast<std::chrono::milliseconds>(retry_after).count()}});
+        recent_floods_.clear();
     }
 }
 

@@ -10,9 +10,11 @@
 #include "net/telegram/client.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace companion::pipelines {
 
@@ -25,6 +27,10 @@ struct sender_config {
     engine::duration base_backoff = std::chrono::milliseconds(500);
     engine::duration max_backoff = std::chrono::seconds(30);
     engine::duration max_flood_wait = std::chrono::minutes(10); ///< a longer retry_after gives up
+    /// 429s for this many different chats within `global_flood_window` mean the bot as a whole is
+    /// over its limit: everything pauses, not just those chats.
+    std::size_t global_flood_chats = 3;
+    engine::duration global_flood_window = std::chrono::seconds(1);
 };
 
 struct sender_stats {
@@ -34,6 +40,7 @@ struct sender_stats {
     std::uint64_t unknown_outcome_retries = 0; ///< possible duplicates (design.md §4)
     std::uint64_t failed = 0;
     std::uint64_t blocked = 0;
+    std::uint64_t global_pauses = 0;
 };
 
 class sender {
@@ -66,7 +73,10 @@ private:
     sender_config cfg_;
     std::function<void(std::int64_t)> on_blocked_;
     engine::keyed_rate_limiter<std::int64_t> limiter_;
+    void note_flood(std::int64_t chat_id, engine::duration retry_after);
+
     engine::retry_schedule backoff_;
+    std::deque<std::pair<engine::time_point, std::int64_t>> recent_floods_;
     sender_stats stats_;
     engine::counter& sent_metric_;
     engine::counter& flood_metric_;

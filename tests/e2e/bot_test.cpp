@@ -350,6 +350,34 @@ BOOST_FIXTURE_TEST_CASE(malformed_updates_and_unknown_callbacks_never_stop_the_b
     }());
 }
 
+BOOST_FIXTURE_TEST_CASE(forget_erases_history_media_and_rows, world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        co_await start();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Katya", .language_code = "ru"});
+        co_await onboard(*this, user, "katya");
+        t.user_sends_text(user, "Привет!");
+        (void)co_await next(user, text);
+        t.user_sends_text(user, "/selfie");
+        (void)co_await next(user, [](const item& i) { return i.what == item::kind::photo; });
+        storage::generated_content_repository content(*db);
+        const bool stored =
+            co_await eventually([&] { return content.last_selfie(user, "katya").has_value(); });
+        BOOST_TEST_REQUIRE(stored);
+        const auto file = content.last_selfie(user, "katya")->media_path;
+        BOOST_TEST(std::filesystem::exists(file));
+        t.user_sends_text(user, "/forget");
+        auto done = co_await next(user, text);
+        BOOST_TEST_REQUIRE(done.has_value());
+        BOOST_TEST(done->text == locales.text("ru", "forget.done"));
+        storage::conversation_repository turns(*db);
+        BOOST_TEST(turns.last_turns(user, "katya", 50).empty());
+        BOOST_TEST(!content.last_selfie(user, "katya").has_value());
+        BOOST_TEST(!std::filesystem::exists(file));
+        co_await finish();
+    }());
+}
+
 BOOST_FIXTURE_TEST_CASE(the_token_and_keys_never_appear_in_logs, world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         co_await start();
