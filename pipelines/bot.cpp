@@ -106,7 +106,25 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
       content_(svc_.db),
       quotas_(svc_.db),
       log_(svc_.db),
-      inbox_(svc_.db) {}
+      inbox_(svc_.db) {
+    if (svc_.videos != nullptr) {
+        video_jobs_services vs{
+            svc_.db,
+            svc_.media,
+            svc_.llm,
+            sender_,
+            svc_.personas,
+            svc_.locales,
+            svc_.offload,
+            *svc_.videos,
+            [this](std::int64_t user, std::int64_t chat, std::string persona, std::string lang) {
+                return make_selfie(user, chat, std::move(persona), std::move(lang));
+            }};
+        auto vc = cfg_.video;
+        vc.admins = cfg_.admins;
+        videos_ = std::make_unique<video_jobs>(ex_, std::move(vs), std::move(vc));
+    }
+}
 
 bot::~bot() = default;
 
@@ -172,6 +190,9 @@ engine::awaitable<void> bot::run() {
     for (auto& entry : inbox_.pending()) {
         accept(std::move(entry));
     }
+    if (videos_) {
+        co_await videos_->resume();
+    }
     std::exception_ptr error;
     try {
         co_await poll_loop();
@@ -186,6 +207,9 @@ engine::awaitable<void> bot::run() {
     // inbox and run again on the next start).
     co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
     co_await queue_.shutdown(cfg_.drain_grace);
+    if (videos_) {
+        co_await videos_->shutdown(cfg_.drain_grace);
+    }
     engine::log().info("bot.stopped", {{"processed", stats_.updates_processed}});
     if (error && !is_cancellation(error)) {
         std::rethrow_exception(error);
@@ -410,7 +434,7 @@ engine::awaitable<void> bot::on_command(context& c, std::string_view command) {
     } else if (command == "selfie") {
         co_await selfie(c);
     } else if (command == "video") {
-        co_await sender_.text(c.chat_id, l.text(c.lang, "video.unavailable"));
+        co_await offer_video(c);
     } else if (command == "forget" || command == "delete") {
         auto result = storage::forget_user(svc_.db, c.user_id);
         for (const auto& path : result.media_paths) {
@@ -515,7 +539,17 @@ engine::awaitable<void> bot::on_callback(const tg::callback_query& q) {
     }
     if (data == "vid:last" || data == "vid:new") {
         co_await sender_.answer(q.id);
-        co_await sender_.text(c.chat_id, l.text(c.lang, "video.unavailable"));
+        if (!videos_) {
+            co_await sender_.text(c.chat_id, l.text(c.lang, "video.unavailable"));
+            co_return;
+        }
+        if (c.p == nullptr) {
+            co_await sender_.text(c.chat_id, l.text(c.lang, "persona.none"));
+            co_return;
+        }
+        const auto mode =
+            data == "vid:last" ? storage::video_mode::from_last_selfie : storage::video_mode::new_video;
+        co_await videos_->request(c.user_id, c.chat_id, c.p->id, c.lang, mode, c.user.adult_confirmed);
         co_return;
     }
     // Unknown or stale buttons (an older version's data, a forged query).
@@ -603,13 +637,30 @@ engine::awaitable<void> bot::selfie(context& c) {
         co_await sender_.text(c.chat_id, l.text(c.lang, "persona.none"));
         co_return;
     }
-    const persona& p = *c.p;
-    const auto now = wall_now();
-    const auto today = storage::utc_day(now);
+    const auto today = storage::utc_day(wall_now());
     if (!quotas_.try_consume(c.user_id, storage::quota_kind::selfie, today, cfg_.selfies_per_day)) {
         co_await sender_.text(c.chat_id, l.text(c.lang, "quota.selfies"));
         co_return;
     }
+    auto made = co_await make_selfie(c.user_id, c.chat_id, c.p->id, c.lang);
+    if (!made) {
+        quotas_.refund(c.user_id, storage::quota_kind::selfie, today);
+    }
+}
+
+engine::awaitable<std::optional<made_selfie>>
+bot::make_selfie(std::int64_t user_id, std::int64_t chat_id, std::string persona_id, std::string lang) {
+    const auto& l = svc_.locales;
+    const persona* found = svc_.personas.find(persona_id);
+    if (found == nullptr) {
+        co_return std::nullopt;
+    }
+    const persona& p = *found;
+    context c;
+    c.user_id = user_id;
+    c.chat_id = chat_id;
+    c.lang = lang;
+    const auto now = wall_now();
     ++stats_.selfies;
     co_await sender_.action(c.chat_id, tg::chat_action::upload_photo);
     const std::string moment = moment_of_day(now);
@@ -647,9 +698,8 @@ engine::awaitable<void> bot::selfie(context& c) {
         }
     }
     if (!image) {
-        quotas_.refund(c.user_id, storage::quota_kind::selfie, today);
         co_await sender_.text(c.chat_id, l.text(c.lang, "selfie.refused"));
-        co_return;
+        co_return std::nullopt;
     }
     // Over Telegram's photo limits (a 4K PNG can pass 10 MB): scale and re-encode, off the loop.
     const std::string original = std::move(image->bytes);
@@ -658,9 +708,8 @@ engine::awaitable<void> bot::selfie(context& c) {
     auto fitted = co_await svc_.offload.run(std::move(fit_job));
     if (!fitted) {
         engine::log().warn("selfie.unusable_image", {{"user", c.user_id}, {"reason", fitted.error()}});
-        quotas_.refund(c.user_id, storage::quota_kind::selfie, today);
         co_await sender_.text(c.chat_id, l.text(c.lang, "selfie.failed"));
-        co_return;
+        co_return std::nullopt;
     }
     image->bytes = std::move(fitted->bytes);
     image->mime_type = fitted->mime;
@@ -674,9 +723,8 @@ engine::awaitable<void> bot::selfie(context& c) {
     auto write_file = [&media, stem, ext, bytes] { return media.write(stem, ext, bytes); };
     auto stored = co_await svc_.offload.run(std::move(write_file));
     if (!stored) {
-        quotas_.refund(c.user_id, storage::quota_kind::selfie, today);
         co_await sender_.text(c.chat_id, l.text(c.lang, "selfie.failed"));
-        co_return;
+        co_return std::nullopt;
     }
     storage::new_content row;
     row.user_id = c.user_id;
@@ -701,6 +749,42 @@ engine::awaitable<void> bot::selfie(context& c) {
             (void)r;
         }
     }
+    made_selfie out{content_id, prompt, stored->path.string()};
+    co_return out;
+}
+
+engine::awaitable<void> bot::offer_video(context& c) {
+    const auto& l = svc_.locales;
+    if (!videos_) {
+        co_await sender_.text(c.chat_id, l.text(c.lang, "video.unavailable"));
+        co_return;
+    }
+    if (c.p == nullptr) {
+        co_await sender_.text(c.chat_id, l.text(c.lang, "persona.none"));
+        co_return;
+    }
+    tg::inline_keyboard kb;
+    kb.button(l.text(c.lang, "video.from_last"), "vid:last")
+        .row()
+        .button(l.text(c.lang, "video.new"), "vid:new");
+    auto built = kb.build();
+    std::optional<json::value> markup;
+    if (built) {
+        markup = *built;
+    }
+    std::string choose = l.text(c.lang, "video.choose");
+    co_await sender_.text(c.chat_id, std::move(choose), std::move(markup));
+    if (!c.user.adult_confirmed) {
+        tg::inline_keyboard adult;
+        adult.button(l.text(c.lang, "adult.yes"), "adult:yes");
+        auto adult_built = adult.build();
+        std::optional<json::value> adult_markup;
+        if (adult_built) {
+            adult_markup = *adult_built;
+        }
+        std::string ask = l.text(c.lang, "adult.ask");
+        co_await sender_.text(c.chat_id, std::move(ask), std::move(adult_markup));
+    }
 }
 
 engine::awaitable<void> bot::admin_status(context& c) {
@@ -715,7 +799,19 @@ engine::awaitable<void> bot::admin_status(context& c) {
          std::to_string(d.failed) + "\n";
     s += "users: " + std::to_string(users_.count()) + ", chat turns " + std::to_string(stats_.chat_turns) +
          ", selfies " + std::to_string(stats_.selfies) + "\n";
-    s += "videos: not enabled in this build";
+    if (videos_) {
+        const auto& v = videos_->stats();
+        const auto& info = videos_->provider_info();
+        s += "videos: provider " + info.name + " (" + info.model + "), " +
+             std::to_string(videos_->effective_seconds()) + " s clips, " +
+             std::to_string(videos_->running()) + " jobs running; requested " + std::to_string(v.requested) +
+             ", delivered " + std::to_string(v.delivered) + ", failed " + std::to_string(v.failed) +
+             ", refused " + std::to_string(v.refused) + "\n";
+        storage::quota_repository spend(svc_.db);
+        s += "spend today: " + std::to_string(spend.spent_total(storage::utc_day(wall_now()))) + " cents";
+    } else {
+        s += "videos: no provider configured";
+    }
     co_await sender_.text(c.chat_id, s);
 }
 

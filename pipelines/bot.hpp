@@ -14,6 +14,7 @@
 #include "pipelines/locale.hpp"
 #include "pipelines/persona.hpp"
 #include "pipelines/sender.hpp"
+#include "pipelines/video_jobs.hpp"
 #include "storage/conversation.hpp"
 #include "storage/database.hpp"
 #include "storage/generated_content.hpp"
@@ -45,6 +46,7 @@ struct bot_config {
     std::size_t per_chat_queue = 32;
     std::size_t total_queue = 20'000;
     sender_config sending{};
+    video_jobs_config video{};
     /// A uniform draw in [0, 1) (injected so tests are deterministic).
     std::function<double()> random{};
 };
@@ -59,6 +61,7 @@ struct bot_services {
     const persona_catalog& personas;
     const locale_catalog& locales;
     engine::offload_pool& offload;
+    video_provider* videos = nullptr; ///< nullptr: videos are not configured
 };
 
 struct bot_stats {
@@ -97,6 +100,8 @@ public:
     const sender_stats& delivery() const noexcept { return sender_.stats(); }
     std::size_t active_chats() const noexcept { return queue_.active_keys(); }
     std::size_t queued_updates() const noexcept { return queue_.queued(); }
+    /// The video job manager, when a provider is configured.
+    video_jobs* videos() noexcept { return videos_.get(); }
 
     struct context;
 
@@ -110,6 +115,9 @@ private:
     engine::awaitable<void> on_command(context& c, std::string_view command);
     engine::awaitable<void> chat_turn(context& c, std::string text);
     engine::awaitable<void> selfie(context& c);
+    engine::awaitable<std::optional<made_selfie>>
+    make_selfie(std::int64_t user_id, std::int64_t chat_id, std::string persona_id, std::string lang);
+    engine::awaitable<void> offer_video(context& c);
     engine::awaitable<void> choose_persona(context& c);
     engine::awaitable<void> choose_language(context& c);
     engine::awaitable<void> admin_status(context& c);
@@ -130,6 +138,7 @@ private:
     storage::quota_repository quotas_;
     storage::update_log log_;
     storage::update_inbox inbox_;
+    std::unique_ptr<video_jobs> videos_;
     bot_stats stats_;
     bool polling_ = false;
     engine::time_point last_poll_{};

@@ -1,0 +1,614 @@
+// The video job manager: requests, the per-job state machine driver, progress, delivery.
+#include "pipelines/video_jobs.hpp"
+
+#include "engine/log.hpp"
+#include "engine/offload.hpp"
+#include "engine/retry.hpp"
+#include "engine/time.hpp"
+#include "pipelines/media.hpp"
+#include "pipelines/prompts.hpp"
+#include "storage/error.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+namespace companion::pipelines {
+
+namespace tg = net::telegram;
+using storage::job_state;
+using namespace std::chrono_literals;
+
+namespace {
+
+storage::timestamp wall_now() {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+std::string elapsed_text(storage::timestamp since) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(wall_now() - since).count();
+    if (s < 60) {
+        return std::to_string(std::max<long long>(s, 0)) + "s";
+    }
+    return std::to_string(s / 60) + "m " + std::to_string(s % 60) + "s";
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return std::nullopt;
+    }
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+} // namespace
+
+struct video_jobs::progress {
+    std::optional<std::int64_t> message_id;
+    std::string last_text;
+    engine::time_point last_edit{};
+    engine::time_point last_action{};
+};
+
+video_jobs::video_jobs(engine::executor ex, video_jobs_services services, video_jobs_config cfg)
+    : ex_(ex),
+      svc_(std::move(services)),
+      cfg_(std::move(cfg)),
+      seconds_(pipelines::effective_seconds(cfg_.requested_seconds, svc_.provider.info().allowed_seconds)),
+      jobs_(ex, engine::task_group::config{.name = "video_jobs"}),
+      repo_(svc_.db),
+      content_(svc_.db),
+      quotas_(svc_.db),
+      users_(svc_.db) {
+    engine::log().info("video.provider",
+                       {{"provider", svc_.provider.info().name},
+                        {"model", svc_.provider.info().model},
+                        {"requested_seconds", cfg_.requested_seconds},
+                        {"effective_seconds", seconds_}});
+}
+
+video_jobs::~video_jobs() = default;
+
+bool video_jobs::show_debug(std::int64_t user_id) const {
+    switch (cfg_.debug) {
+    case debug_info::off:
+        return false;
+    case debug_info::all:
+        return true;
+    case debug_info::admins:
+        return std::find(cfg_.admins.begin(), cfg_.admins.end(), user_id) != cfg_.admins.end();
+    }
+    return false;
+}
+
+engine::awaitable<void> video_jobs::resume() {
+    const auto now = wall_now();
+    for (const auto& job : repo_.recover_after_crash(now)) {
+        ++stats_.submit_unknown;
+        const auto user = users_.get(job.user_id);
+        const std::string lang = user ? user->language : "en";
+        quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+        engine::log().warn("video.submit_unknown", {{"job", job.id}, {"user", job.user_id}});
+        std::string apology = svc_.locales.text(lang, "video.lost");
+        co_await svc_.out.text(job.chat_id, std::move(apology));
+    }
+    for (const auto& job : repo_.unfinished()) {
+        const auto user = users_.get(job.user_id);
+        const std::string lang = user ? user->language : "en";
+        engine::log().info("video.resume",
+                           {{"job", job.id}, {"state", std::string(storage::to_string(job.state))}});
+        (void)jobs_.spawn(run(job.id, lang));
+    }
+}
+
+engine::awaitable<void> video_jobs::request(std::int64_t user_id,
+                                            std::int64_t chat_id,
+                                            std::string persona_id,
+                                            std::string lang,
+                                            storage::video_mode mode,
+                                            bool adult_confirmed) {
+    const auto& l = svc_.locales;
+    if (auto in_flight = repo_.in_flight_for(user_id)) {
+        std::string busy = l.text(lang, "video.in_progress", {{"elapsed", elapsed_text(in_flight->created)}});
+        co_await svc_.out.text(chat_id, std::move(busy));
+        co_return;
+    }
+    if (mode == storage::video_mode::from_last_selfie && !content_.last_selfie(user_id, persona_id)) {
+        std::string none = l.text(lang, "video.no_selfie");
+        co_await svc_.out.text(chat_id, std::move(none));
+        co_return;
+    }
+    const auto now = wall_now();
+    const auto today = storage::utc_day(now);
+    if (!quotas_.try_consume(user_id, storage::quota_kind::video, today, cfg_.videos_per_day)) {
+        std::string quota = l.text(lang, "quota.videos");
+        co_await svc_.out.text(chat_id, std::move(quota));
+        co_return;
+    }
+    rng_ ^= rng_ >> 12;
+    rng_ ^= rng_ << 25;
+    rng_ ^= rng_ >> 27;
+    const double draw = static_cast<double>((rng_ * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+    storage::new_video_job job;
+    job.user_id = user_id;
+    job.chat_id = chat_id;
+    job.persona_id = persona_id;
+    job.provider = svc_.provider.info().name;
+    job.mode = mode;
+    job.flirty = choose_flirty(cfg_.flirty_probability, adult_confirmed, draw);
+    job.created = now;
+    auto id = repo_.create(job);
+    if (!id) {
+        // Lost a race with another request of the same user: the schema kept one.
+        quotas_.refund(user_id, storage::quota_kind::video, today);
+        std::string busy = l.text(lang, "video.in_progress", {{"elapsed", "0s"}});
+        co_await svc_.out.text(chat_id, std::move(busy));
+        co_return;
+    }
+    ++stats_.requested;
+    // The progress message: the seed's "generating" line, edited in place from now on.
+    std::string first = l.text(lang, "video.generating");
+    auto sent = co_await svc_.out.text(chat_id, std::move(first));
+    if (sent) {
+        auto r = repo_.set_progress_message(*id, sent->message_id, wall_now());
+        (void)r;
+    }
+    (void)jobs_.spawn(run(*id, lang));
+}
+
+engine::awaitable<void> video_jobs::report(progress& pr,
+                                           const storage::video_job& job,
+                                           std::string_view stage,
+                                           std::optional<int> percent) {
+    const auto now = engine::clock::now();
+    if (now - pr.last_action >= cfg_.action_every) {
+        pr.last_action = now;
+        co_await svc_.out.action(job.chat_id, tg::chat_action::upload_video);
+    }
+    if (!pr.message_id || now - pr.last_edit < cfg_.progress_every) {
+        co_return;
+    }
+    const auto user = users_.get(job.user_id);
+    const std::string lang = user ? user->language : "en";
+    const std::string stage_text = svc_.locales.text(lang, "video.stage." + std::string(stage));
+    std::string text =
+        percent ? svc_.locales.text(lang,
+                                    "video.progress_percent",
+                                    {{"stage", stage_text},
+                                     {"percent", std::to_string(*percent)},
+                                     {"elapsed", elapsed_text(job.created)}})
+                : svc_.locales.text(lang,
+                                    "video.progress",
+                                    {{"stage", stage_text}, {"elapsed", elapsed_text(job.created)}});
+    if (text == pr.last_text) {
+        co_return;
+    }
+    pr.last_text = text;
+    pr.last_edit = now;
+    tg::edit_message_text_params params;
+    params.chat_id = job.chat_id;
+    params.message_id = *pr.message_id;
+    params.text = std::move(text);
+    (void)co_await svc_.out.edit(std::move(params));
+}
+
+engine::awaitable<std::optional<std::string>>
+video_jobs::write_video_prompt(const persona& p, const std::string& selfie_prompt, bool flirty) {
+    net::openai::chat_request req;
+    req.messages.push_back(
+        {net::openai::role::system,
+         "You write prompts for image-to-video models. Answer only with the JSON object asked for."});
+    req.messages.push_back(
+        {net::openai::role::user,
+         video_prompt_instruction(p, selfie_prompt, flirty, std::chrono::seconds(seconds_))});
+    net::openai::json_schema_format format;
+    format.name = "video_prompt";
+    format.strict = true;
+    boost::system::error_code ec;
+    auto schema = boost::json::parse(video_prompt_schema(), ec);
+    if (!ec && schema.is_object()) {
+        format.schema = schema.as_object();
+        req.format = std::move(format);
+    }
+    auto r = co_await svc_.llm.complete(std::move(req));
+    if (r && r->content) {
+        if (auto vp = parse_video_prompt(*r->content)) {
+            if (auto problem = validate_video_prompt(*vp); !problem) {
+                co_return vp->render();
+            } else {
+                engine::log().info("video.prompt_invalid", {{"reason", *problem}});
+            }
+        }
+    } else if (!r) {
+        engine::log().warn("video.prompt_llm_failed", {{"error", r.error().message}});
+    }
+    // An LLM outage or a bad answer never stops a video: the template takes over.
+    co_return template_video_prompt(p, selfie_prompt, flirty, std::chrono::seconds(seconds_)).render();
+}
+
+engine::awaitable<void> video_jobs::finish_failed(const storage::video_job& job,
+                                                  job_state terminal,
+                                                  std::string lang,
+                                                  std::string message_key,
+                                                  std::string error) {
+    storage::job_fields f;
+    f.error = error;
+    auto moved = repo_.transition(job.id, job.state, terminal, f, wall_now());
+    if (!moved) {
+        engine::log().error("video.transition_failed", {{"job", job.id}, {"error", moved.error().message()}});
+    }
+    if (terminal == job_state::refused) {
+        ++stats_.refused;
+    } else {
+        ++stats_.failed;
+    }
+    // The user pays for delivered videos only.
+    quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+    engine::log().warn(
+        "video.ended",
+        {{"job", job.id}, {"state", std::string(storage::to_string(terminal))}, {"error", error}});
+    std::string text = svc_.locales.text(lang, message_key);
+    co_await svc_.out.text(job.chat_id, std::move(text));
+}
+
+engine::awaitable<bool> video_jobs::deliver(storage::video_job job, std::string lang, video_file file) {
+    const auto& info = svc_.provider.info();
+    storage::new_content row;
+    row.user_id = job.user_id;
+    row.persona_id = job.persona_id;
+    row.kind = storage::content_kind::video;
+    row.prompt = job.video_prompt.value_or("");
+    row.media_path = file.path.string();
+    row.size_bytes = file.bytes;
+    row.sha256 = file.sha256;
+    row.mime = file.mime;
+    row.duration = std::chrono::seconds(seconds_);
+    row.created = wall_now();
+    const auto content_id = content_.insert(row);
+
+    tg::send_video_params params;
+    params.chat_id = job.chat_id;
+    params.video = tg::input_file::from_disk(file.path, file.mime);
+    params.caption = svc_.locales.text(lang, "video.success");
+    params.width = info.width;
+    params.height = info.height;
+    params.duration = std::chrono::seconds(seconds_);
+    params.supports_streaming = true;
+    auto sent = co_await svc_.out.video(std::move(params));
+    if (!sent) {
+        co_return false;
+    }
+    if (sent->video) {
+        auto r = content_.set_telegram_file_id(content_id, sent->video->file_id);
+        (void)r;
+    }
+    if (show_debug(job.user_id)) {
+        std::string debug =
+            svc_.locales.text(lang,
+                              "debug.info",
+                              {{"selfie_prompt", truncate_chars(job.selfie_prompt.value_or(""), 300)},
+                               {"video_prompt", truncate_chars(job.video_prompt.value_or(""), 300)}});
+        co_await svc_.out.text(job.chat_id, std::move(debug));
+    }
+    co_return true;
+}
+
+engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
+    progress pr;
+    engine::retry_schedule backoff({.max_attempts = 1 << 30, .base_delay = 500ms, .max_delay = 60s});
+    int submit_failures = 0;
+    int poll_failures = 0;
+    int download_failures = 0;
+    const auto& info = svc_.provider.info();
+    for (;;) {
+        auto loaded = repo_.get(job_id);
+        if (!loaded) {
+            co_return;
+        }
+        storage::video_job job = std::move(*loaded);
+        pr.message_id = job.progress_message_id;
+        const persona* p = svc_.personas.find(job.persona_id);
+        if (p == nullptr) {
+            co_await finish_failed(job, job_state::failed, lang, "video.failed", "persona no longer exists");
+            co_return;
+        }
+        const auto now = wall_now();
+        switch (job.state) {
+        case job_state::requested: {
+            auto r = repo_.transition(job.id, job.state, job_state::prompting, {}, now);
+            (void)r;
+            break;
+        }
+        case job_state::prompting: {
+            co_await report(pr, job, "prompting", std::nullopt);
+            if (job.mode == storage::video_mode::from_last_selfie || job.image_content_id) {
+                std::optional<std::string> selfie_prompt = job.selfie_prompt;
+                std::optional<std::string> image_path = job.image_path;
+                std::optional<std::int64_t> image_id = job.image_content_id;
+                if (!image_path) {
+                    const auto last = content_.last_selfie(job.user_id, job.persona_id);
+                    if (!last) {
+                        co_await finish_failed(job, job_state::failed, lang, "video.no_selfie", "no selfie");
+                        co_return;
+                    }
+                    selfie_prompt = last->prompt;
+                    image_path = last->media_path;
+                    image_id = last->id;
+                }
+                auto video_prompt = co_await write_video_prompt(*p, selfie_prompt.value_or(""), job.flirty);
+                storage::job_fields f;
+                f.selfie_prompt = selfie_prompt;
+                f.image_path = image_path;
+                f.image_content_id = image_id;
+                f.video_prompt = video_prompt;
+                auto r = repo_.transition(job.id, job.state, job_state::submitting, f, wall_now());
+                if (!r) {
+                    engine::log().error("video.transition_failed",
+                                        {{"job", job.id}, {"error", r.error().message()}});
+                    co_return;
+                }
+            } else {
+                auto r = repo_.transition(job.id, job.state, job_state::rendering_image, {}, now);
+                (void)r;
+            }
+            break;
+        }
+        case job_state::rendering_image: {
+            co_await report(pr, job, "rendering_image", std::nullopt);
+            auto selfie = co_await svc_.make_selfie(job.user_id, job.chat_id, job.persona_id, lang);
+            if (!selfie) {
+                co_await finish_failed(job,
+                                       job_state::failed,
+                                       lang,
+                                       "video.failed",
+                                       "the selfie could not be made");
+                co_return;
+            }
+            auto video_prompt = co_await write_video_prompt(*p, selfie->prompt, job.flirty);
+            storage::job_fields f;
+            f.selfie_prompt = selfie->prompt;
+            f.image_path = selfie->path;
+            f.image_content_id = selfie->content_id;
+            f.video_prompt = video_prompt;
+            auto r = repo_.transition(job.id, job.state, job_state::submitting, f, wall_now());
+            if (!r) {
+                engine::log().error("video.transition_failed",
+                                    {{"job", job.id}, {"error", r.error().message()}});
+                co_return;
+            }
+            break;
+        }
+        case job_state::submitting: {
+            co_await report(pr, job, "submitting", std::nullopt);
+            // The job is committed as submitting: from here a crash means submit_unknown.
+            auto image = read_file(job.image_path.value_or(""));
+            if (!image) {
+                co_await finish_failed(job,
+                                       job_state::failed,
+                                       lang,
+                                       "video.failed",
+                                       "the first frame is missing");
+                co_return;
+            }
+            std::string frame = std::move(*image);
+            std::string mime = "image/png";
+            if (info.exact_size_frame) {
+                const int w = info.width;
+                const int h = info.height;
+                auto fit_job = [frame, w, h] { return fit_frame(frame, w, h); };
+                auto fitted = co_await svc_.offload.run(std::move(fit_job));
+                if (!fitted) {
+                    co_await finish_failed(job, job_state::failed, lang, "video.failed", fitted.error());
+                    co_return;
+                }
+                frame = std::move(fitted->bytes);
+                mime = fitted->mime;
+            } else if (frame.size() > 3 && frame[0] == '\xFF' && frame[1] == '\xD8') {
+                mime = "image/jpeg";
+            }
+            const auto cents = static_cast<std::int64_t>(info.price_cents_per_second) * seconds_;
+            const auto today = storage::utc_day(wall_now());
+            if (submit_failures == 0 &&
+                !quotas_.try_spend(info.name, today, cents, cfg_.daily_spend_cap_cents)) {
+                co_await finish_failed(job,
+                                       job_state::failed,
+                                       lang,
+                                       "quota.spend",
+                                       "daily spend cap reached");
+                co_return;
+            }
+            video_submit sub;
+            sub.prompt = job.video_prompt.value_or("");
+            sub.image = std::move(frame);
+            sub.image_mime = mime;
+            sub.seconds = seconds_;
+            ++stats_.creates;
+            auto created = co_await svc_.provider.submit(std::move(sub));
+            if (created) {
+                storage::job_fields f;
+                f.provider_job_id = *created;
+                f.next_poll_at =
+                    wall_now() + std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_interval);
+                auto r = repo_.transition(job.id, job.state, job_state::submitted, f, wall_now());
+                if (!r) {
+                    engine::log().error("video.transition_failed",
+                                        {{"job", job.id}, {"error", r.error().message()}});
+                    co_return;
+                }
+                engine::log().info("video.submitted", {{"job", job.id}, {"provider_job", *created}});
+                break;
+            }
+            const auto& e = created.error();
+            if (e.kind == video_error_kind::refused) {
+                if (job.flirty) {
+                    // Once, without the flirty elements (the transition clears the flag).
+                    ++stats_.refusal_retries;
+                    quotas_.refund_spend(info.name, today, cents);
+                    storage::job_fields f;
+                    f.video_prompt =
+                        without_flirty_elements(*p,
+                                                template_video_prompt(*p,
+                                                                      job.selfie_prompt.value_or(""),
+                                                                      false,
+                                                                      std::chrono::seconds(seconds_)),
+                                                std::chrono::seconds(seconds_))
+                            .render();
+                    auto r = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
+                    (void)r;
+                    break;
+                }
+                quotas_.refund_spend(info.name, today, cents);
+                co_await finish_failed(job, job_state::refused, lang, "video.refused", e.message);
+                co_return;
+            }
+            if (e.kind == video_error_kind::unknown_outcome) {
+                ++stats_.submit_unknown;
+                co_await finish_failed(job, job_state::submit_unknown, lang, "video.lost", e.message);
+                co_return;
+            }
+            if ((e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) &&
+                ++submit_failures < cfg_.submit_attempts) {
+                const auto wait = e.retry_after ? engine::duration(*e.retry_after)
+                                                : backoff.next_delay(submit_failures).value_or(10s);
+                co_await engine::sleep(wait);
+                break; // still submitting: the create certainly did not happen
+            }
+            quotas_.refund_spend(info.name, today, cents);
+            const char* key = e.kind == video_error_kind::model_gone ? "video.unavailable" : "video.failed";
+            if (e.kind == video_error_kind::model_gone || e.kind == video_error_kind::auth) {
+                engine::log().error("video.provider_misconfigured",
+                                    {{"provider", info.name}, {"model", info.model}, {"error", e.message}});
+            }
+            co_await finish_failed(job, job_state::failed, lang, key, e.message);
+            co_return;
+        }
+        case job_state::submitted: {
+            if (wall_now() - job.created >
+                std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_timeout)) {
+                co_await finish_failed(job, job_state::failed, lang, "video.timeout", "poll timeout");
+                co_return;
+            }
+            if (job.next_poll_at && *job.next_poll_at > wall_now()) {
+                co_await engine::sleep(*job.next_poll_at - wall_now());
+            }
+            ++stats_.polls;
+            auto polled = co_await svc_.provider.poll(job.provider_job_id.value_or(""));
+            // Spread the next poll with jitter (up to +20%), so thousands of jobs do not align.
+            rng_ ^= rng_ >> 12;
+            rng_ ^= rng_ << 25;
+            rng_ ^= rng_ >> 27;
+            const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_interval);
+            const auto jitter = std::chrono::milliseconds(static_cast<std::int64_t>(
+                (rng_ * 0x2545F4914F6CDD1DULL) % static_cast<std::uint64_t>(interval.count() / 5 + 1)));
+            if (!polled) {
+                ++stats_.poll_errors;
+                const auto& e = polled.error();
+                if (e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) {
+                    const auto wait =
+                        e.retry_after ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
+                                      : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            backoff.next_delay(++poll_failures).value_or(60s));
+                    auto r = repo_.record_poll(job.id, wall_now() + std::max(wait, interval), wall_now());
+                    (void)r;
+                    break;
+                }
+                co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
+                co_return;
+            }
+            poll_failures = 0;
+            switch (polled->status) {
+            case video_poll::state::queued:
+            case video_poll::state::running: {
+                co_await report(pr,
+                                job,
+                                "rendering",
+                                info.reports_progress ? polled->progress : std::nullopt);
+                auto r = repo_.record_poll(job.id, wall_now() + interval + jitter, wall_now());
+                (void)r;
+                break;
+            }
+            case video_poll::state::completed: {
+                auto r = repo_.transition(job.id, job.state, job_state::downloading, {}, wall_now());
+                (void)r;
+                break;
+            }
+            case video_poll::state::refused:
+                if (job.flirty) {
+                    ++stats_.refusal_retries;
+                    storage::job_fields f;
+                    f.video_prompt =
+                        without_flirty_elements(*p,
+                                                template_video_prompt(*p,
+                                                                      job.selfie_prompt.value_or(""),
+                                                                      false,
+                                                                      std::chrono::seconds(seconds_)),
+                                                std::chrono::seconds(seconds_))
+                            .render();
+                    auto back = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
+                    (void)back;
+                    break;
+                }
+                co_await finish_failed(job, job_state::refused, lang, "video.refused", polled->error);
+                co_return;
+            case video_poll::state::failed:
+                co_await finish_failed(job, job_state::failed, lang, "video.failed", polled->error);
+                co_return;
+            }
+            break;
+        }
+        case job_state::downloading: {
+            co_await report(pr, job, "downloading", std::nullopt);
+            const auto path = svc_.media.directory() / ("video-" + std::to_string(job.id) + ".mp4");
+            auto file = co_await svc_.provider.download(job.provider_job_id.value_or(""), path);
+            if (!file) {
+                const auto& e = file.error();
+                if ((e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) &&
+                    ++download_failures < cfg_.download_attempts) {
+                    co_await engine::sleep(backoff.next_delay(download_failures).value_or(5s));
+                    break;
+                }
+                co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
+                co_return;
+            }
+            const bool delivered = co_await deliver(job, lang, *file);
+            storage::job_fields f;
+            if (!delivered) {
+                f.error = "delivery to Telegram failed";
+            }
+            auto r = repo_.transition(job.id,
+                                      job.state,
+                                      delivered ? job_state::delivered : job_state::failed,
+                                      f,
+                                      wall_now());
+            (void)r;
+            if (delivered) {
+                ++stats_.delivered;
+            } else {
+                ++stats_.failed;
+            }
+            // The progress message has done its job.
+            if (pr.message_id) {
+                tg::edit_message_text_params done;
+                done.chat_id = job.chat_id;
+                done.message_id = *pr.message_id;
+                done.text = svc_.locales.text(lang, delivered ? "video.success" : "video.failed");
+                (void)co_await svc_.out.edit(std::move(done));
+            }
+            co_return;
+        }
+        case job_state::delivered:
+        case job_state::failed:
+        case job_state::refused:
+        case job_state::submit_unknown:
+            co_return;
+        }
+    }
+}
+
+engine::awaitable<void> video_jobs::shutdown(engine::duration grace) {
+    co_await jobs_.shutdown(grace);
+}
+
+} // namespace companion::pipelines

@@ -1,0 +1,107 @@
+// One interface for every video backend (design.md §5): the OpenAI videos protocol at a gateway,
+// Gemini Omni through the Interactions API, and Veo on Vertex AI. The job manager drives jobs
+// through it and never sees a wire format. Implementations are stateless per job: a job can be
+// polled and downloaded after a restart from its persisted provider job id alone.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/clock.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace companion::net {
+class http_client;
+}
+
+namespace companion::pipelines {
+
+/// What a provider offers; all of it comes from configuration, never constants.
+struct video_provider_info {
+    std::string name;                  ///< "openai", "gemini-omni", "vertex-veo" (stored with each job)
+    std::string model;                 ///< the provider's model id
+    std::vector<int> allowed_seconds;  ///< lengths it accepts
+    int width = 720;
+    int height = 1280;
+    int price_cents_per_second = 10;
+    bool reports_progress = true;      ///< false: progress shows stage and elapsed time only
+    bool exact_size_frame = true;      ///< the first frame must be exactly width x height
+};
+
+enum class video_error_kind {
+    refused,         ///< content policy: the prompt or image was refused (not billed)
+    model_gone,      ///< "model not found / no longer available": a configuration problem
+    rate_limited,    ///< wait retry_after, then try again
+    transient,       ///< 5xx, transport before the request was sent: try again later
+    unknown_outcome, ///< a create whose outcome is unknown (sent, no answer): never resubmit
+    bad_request,     ///< the request is wrong (size, length, image): do not retry
+    auth,            ///< key or token refused: a configuration problem
+    quota,           ///< out of credit / quota for the day
+    expired,         ///< the result is gone (download too late)
+    failed,          ///< the job ended failed for another reason
+};
+
+struct video_error {
+    video_error_kind kind = video_error_kind::failed;
+    std::string message;  ///< redacted, safe to log and to show admins
+    std::optional<std::chrono::milliseconds> retry_after{};
+};
+
+template <class T>
+using video_result = boost::system::result<T, video_error>;
+
+std::string_view to_string(video_error_kind kind) noexcept;
+std::ostream& operator<<(std::ostream& os, video_error_kind kind);
+std::ostream& operator<<(std::ostream& os, const video_error& e);
+
+[[noreturn]] void throw_exception_from_error(const video_error& e, const boost::source_location& loc);
+
+struct video_submit {
+    std::string prompt;
+    std::string image;      ///< first frame bytes (already fitted when exact_size_frame)
+    std::string image_mime; ///< image/jpeg, image/png
+    int seconds = 4;        ///< one of allowed_seconds
+};
+
+struct video_poll {
+    enum class state { queued, running, completed, failed, refused };
+    state status = state::queued;
+    std::optional<int> progress{}; ///< 0-100 when the provider reports it
+    std::string error{};           ///< for failed / refused: the provider's (redacted) reason
+};
+
+std::string_view to_string(video_poll::state s) noexcept;
+std::ostream& operator<<(std::ostream& os, video_poll::state s);
+
+struct video_file {
+    std::filesystem::path path;
+    std::int64_t bytes = 0;
+    std::string sha256;
+    std::string mime = "video/mp4";
+};
+
+class video_provider {
+public:
+    virtual ~video_provider() = default;
+    virtual const video_provider_info& info() const noexcept = 0;
+    /// Creates the job and returns the provider's job id. The caller has committed the job as
+    /// `submitting` before calling; an error of kind unknown_outcome means the job may exist.
+    virtual engine::awaitable<video_result<std::string>> submit(video_submit request) = 0;
+    virtual engine::awaitable<video_result<video_poll>> poll(std::string job_id) = 0;
+    /// Downloads the finished video of `job_id` to `destination` (written atomically).
+    virtual engine::awaitable<video_result<video_file>> download(std::string job_id, std::filesystem::path destination) = 0;
+};
+
+/// The requested length mapped to the nearest allowed one, ties to the shorter (cheaper).
+int effective_seconds(int requested, const std::vector<int>& allowed);
+
+} // namespace companion::pipelines
