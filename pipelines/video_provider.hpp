@@ -27,14 +27,14 @@ namespace companion::pipelines {
 
 /// What a provider offers; all of it comes from configuration, never constants.
 struct video_provider_info {
-    std::string name;                  ///< "openai", "gemini-omni", "vertex-veo" (stored with each job)
-    std::string model;                 ///< the provider's model id
-    std::vector<int> allowed_seconds;  ///< lengths it accepts
+    std::string name;                 ///< "openai", "gemini-omni", "vertex-veo" (stored with each job)
+    std::string model;                ///< the provider's model id
+    std::vector<int> allowed_seconds; ///< lengths it accepts
     int width = 720;
     int height = 1280;
     int price_cents_per_second = 10;
-    bool reports_progress = true;      ///< false: progress shows stage and elapsed time only
-    bool exact_size_frame = true;      ///< the first frame must be exactly width x height
+    bool reports_progress = true; ///< false: progress shows stage and elapsed time only
+    bool exact_size_frame = true; ///< the first frame must be exactly width x height
 };
 
 enum class video_error_kind {
@@ -52,7 +52,7 @@ enum class video_error_kind {
 
 struct video_error {
     video_error_kind kind = video_error_kind::failed;
-    std::string message;  ///< redacted, safe to log and to show admins
+    std::string message; ///< redacted, safe to log and to show admins
     std::optional<std::chrono::milliseconds> retry_after{};
 };
 
@@ -98,7 +98,8 @@ public:
     virtual engine::awaitable<video_result<std::string>> submit(video_submit request) = 0;
     virtual engine::awaitable<video_result<video_poll>> poll(std::string job_id) = 0;
     /// Downloads the finished video of `job_id` to `destination` (written atomically).
-    virtual engine::awaitable<video_result<video_file>> download(std::string job_id, std::filesystem::path destination) = 0;
+    virtual engine::awaitable<video_result<video_file>> download(std::string job_id,
+                                                                 std::filesystem::path destination) = 0;
 };
 
 /// The requested length mapped to the nearest allowed one, ties to the shorter (cheaper).

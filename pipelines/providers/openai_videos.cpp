@@ -1,0 +1,194 @@
+// The OpenAI videos protocol behind video_provider: create with the first frame as
+// input_reference, retrieve with the gateway's status words normalized, content download.
+#include "pipelines/providers/openai_videos.hpp"
+
+#include "pipelines/providers/common.hpp"
+
+#include <utility>
+
+namespace companion::pipelines {
+namespace {
+
+namespace oa = net::openai;
+using providers::mentions_refusal;
+
+enum class stage { submit, poll, download };
+
+std::string describe(const oa::error& e) {
+    std::string out = e.message;
+    if (!e.code.empty() && out.find(e.code) == std::string::npos) {
+        out = e.code + ": " + out;
+    }
+    if (e.status != 0) {
+        out = "HTTP " + std::to_string(e.status) + " " + out;
+    }
+    return out;
+}
+
+/// The client's error kinds onto the interface's, by the stage that failed (a create whose
+/// answer was lost may have made a billed job; a poll or download can always be repeated).
+video_error to_video_error(const oa::error& e, stage at) {
+    video_error out;
+    out.message = describe(e);
+    switch (e.kind) {
+    case oa::error_kind::rate_limited:
+        out.kind = video_error_kind::rate_limited;
+        out.retry_after = e.retry_after;
+        break;
+    case oa::error_kind::quota_exhausted:
+        out.kind = video_error_kind::quota;
+        break;
+    case oa::error_kind::auth:
+        out.kind = video_error_kind::auth;
+        break;
+    case oa::error_kind::bad_request:
+    case oa::error_kind::context_length:
+        if (mentions_refusal(e.code) || mentions_refusal(e.message)) {
+            out.kind = video_error_kind::refused;
+        } else if (at == stage::download && (e.status == 404 || e.status == 410)) {
+            out.kind = video_error_kind::expired;
+        } else {
+            out.kind = video_error_kind::bad_request;
+        }
+        break;
+    case oa::error_kind::not_found:
+        out.kind = at == stage::submit     ? video_error_kind::model_gone
+                   : at == stage::download ? video_error_kind::expired
+                                           : video_error_kind::failed;
+        break;
+    case oa::error_kind::server:
+        if (at == stage::download && e.status == 410) {
+            out.kind = video_error_kind::expired;
+        } else if (at == stage::submit && (e.status == 502 || e.status == 504)) {
+            // A gateway that timed out waiting for its upstream: the job may exist.
+            out.kind = video_error_kind::unknown_outcome;
+        } else {
+            out.kind = video_error_kind::transient;
+            out.retry_after = e.retry_after;
+        }
+        break;
+    case oa::error_kind::transport:
+        out.kind = at == stage::submit && e.transport && e.transport->request_sent
+                       ? video_error_kind::unknown_outcome
+                       : video_error_kind::transient;
+        break;
+    case oa::error_kind::malformed_response:
+        // A 2xx to a create that cannot be read still made a job.
+        out.kind = at == stage::submit ? video_error_kind::unknown_outcome : video_error_kind::transient;
+        break;
+    }
+    return out;
+}
+
+class openai_videos_provider final : public video_provider {
+public:
+    openai_videos_provider(net::http_client& http, openai_videos_settings s)
+        : client_(http, client_config(s)), size_(std::to_string(s.width) + "x" + std::to_string(s.height)) {
+        info_.name = s.name;
+        info_.model = s.model;
+        info_.allowed_seconds = s.allowed_seconds;
+        info_.width = s.width;
+        info_.height = s.height;
+        info_.price_cents_per_second = s.price_cents_per_second;
+        info_.reports_progress = s.reports_progress;
+        info_.exact_size_frame = true; // input_reference must be exactly `size` pixels
+    }
+
+    const video_provider_info& info() const noexcept override { return info_; }
+
+    engine::awaitable<video_result<std::string>> submit(video_submit request) override {
+        oa::create_video_request req;
+        req.prompt = std::move(request.prompt);
+        req.seconds = std::chrono::seconds(effective_seconds(request.seconds, info_.allowed_seconds));
+        req.size = size_;
+        if (!request.image.empty()) {
+            oa::reference_image ref;
+            ref.mime_type = request.image_mime;
+            ref.bytes = std::move(request.image);
+            ref.filename = request.image_mime == "image/png"    ? "first-frame.png"
+                           : request.image_mime == "image/webp" ? "first-frame.webp"
+                                                                : "first-frame.jpg";
+            req.reference = std::move(ref);
+        }
+        auto created = co_await client_.create(std::move(req));
+        if (!created) {
+            co_return to_video_error(created.error(), stage::submit);
+        }
+        co_return std::move(created->id);
+    }
+
+    engine::awaitable<video_result<video_poll>> poll(std::string job_id) override {
+        auto job = co_await client_.retrieve(std::move(job_id));
+        if (!job) {
+            co_return to_video_error(job.error(), stage::poll);
+        }
+        video_poll out;
+        out.progress = job->progress;
+        switch (job->status) {
+        case oa::video_status::queued:
+            out.status = video_poll::state::queued;
+            break;
+        case oa::video_status::in_progress:
+            out.status = video_poll::state::running;
+            break;
+        case oa::video_status::completed:
+            out.status = video_poll::state::completed;
+            out.progress = 100;
+            break;
+        case oa::video_status::failed: {
+            const auto err = job->error.value_or(oa::video_job_error{});
+            const bool refused = mentions_refusal(err.code) || mentions_refusal(err.message);
+            out.status = refused ? video_poll::state::refused : video_poll::state::failed;
+            out.error = err.code.empty() ? err.message : err.code + ": " + err.message;
+            break;
+        }
+        }
+        co_return out;
+    }
+
+    engine::awaitable<video_result<video_file>> download(std::string job_id,
+                                                         std::filesystem::path destination) override {
+        if (destination.has_parent_path()) {
+            std::error_code ec;
+            std::filesystem::create_directories(destination.parent_path(), ec);
+        }
+        auto got = co_await client_.download(std::move(job_id), std::move(destination));
+        if (!got) {
+            co_return to_video_error(got.error(), stage::download);
+        }
+        video_file out;
+        out.path = std::move(got->path);
+        out.bytes = static_cast<std::int64_t>(got->bytes);
+        out.sha256 = std::move(got->sha256_hex);
+        if (got->content_type.starts_with("video/")) {
+            out.mime = got->content_type.substr(0, got->content_type.find(';'));
+        }
+        co_return out;
+    }
+
+private:
+    static oa::videos_config client_config(const openai_videos_settings& s) {
+        oa::videos_config c;
+        c.base_url = s.base_url;
+        c.api_key = s.api_key;
+        c.auth = s.auth;
+        c.model = s.model;
+        c.allowed_seconds = s.allowed_seconds;
+        c.allowed_sizes = {std::to_string(s.width) + "x" + std::to_string(s.height)};
+        c.max_download_bytes = s.max_download_bytes;
+        return c;
+    }
+
+    oa::videos_client client_;
+    std::string size_;
+    video_provider_info info_;
+};
+
+} // namespace
+
+std::unique_ptr<video_provider> make_openai_videos_provider(net::http_client& http,
+                                                            openai_videos_settings s) {
+    return std::make_unique<openai_videos_provider>(http, std::move(s));
+}
+
+} // namespace companion::pipelines

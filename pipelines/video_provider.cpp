@@ -1,0 +1,92 @@
+// The provider-independent parts of the video interface: length mapping and error printing.
+#include "pipelines/video_provider.hpp"
+
+#include <boost/system/errc.hpp>
+#include <boost/system/system_error.hpp>
+#include <boost/throw_exception.hpp>
+
+#include <cstdlib>
+#include <ostream>
+
+namespace companion::pipelines {
+
+std::string_view to_string(video_error_kind kind) noexcept {
+    switch (kind) {
+    case video_error_kind::refused:
+        return "refused";
+    case video_error_kind::model_gone:
+        return "model_gone";
+    case video_error_kind::rate_limited:
+        return "rate_limited";
+    case video_error_kind::transient:
+        return "transient";
+    case video_error_kind::unknown_outcome:
+        return "unknown_outcome";
+    case video_error_kind::bad_request:
+        return "bad_request";
+    case video_error_kind::auth:
+        return "auth";
+    case video_error_kind::quota:
+        return "quota";
+    case video_error_kind::expired:
+        return "expired";
+    case video_error_kind::failed:
+        return "failed";
+    }
+    return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, video_error_kind kind) {
+    return os << to_string(kind);
+}
+
+std::ostream& operator<<(std::ostream& os, const video_error& e) {
+    os << e.kind << ": " << e.message;
+    if (e.retry_after) {
+        os << " (retry after " << e.retry_after->count() << " ms)";
+    }
+    return os;
+}
+
+std::string_view to_string(video_poll::state s) noexcept {
+    switch (s) {
+    case video_poll::state::queued:
+        return "queued";
+    case video_poll::state::running:
+        return "running";
+    case video_poll::state::completed:
+        return "completed";
+    case video_poll::state::failed:
+        return "failed";
+    case video_poll::state::refused:
+        return "refused";
+    }
+    return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, video_poll::state s) {
+    return os << to_string(s);
+}
+
+void throw_exception_from_error(const video_error& e, const boost::source_location& loc) {
+    const std::string what = std::string(to_string(e.kind)) + ": " + e.message;
+    boost::throw_exception(boost::system::system_error(make_error_code(boost::system::errc::io_error), what),
+                           loc);
+}
+
+int effective_seconds(int requested, const std::vector<int>& allowed) {
+    if (allowed.empty()) {
+        return requested;
+    }
+    int best = allowed.front();
+    for (const int s : allowed) {
+        const int d = std::abs(s - requested);
+        const int best_d = std::abs(best - requested);
+        if (d < best_d || (d == best_d && s < best)) {
+            best = s;
+        }
+    }
+    return best;
+}
+
+} // namespace companion::pipelines

@@ -1,0 +1,151 @@
+// Helpers for the video provider tests: a simulator suite with render times of tens of
+// milliseconds on a fresh loop, a test coroutine driver, and MP4 checks of downloaded files.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/time.hpp"
+#include "net/http_client.hpp"
+#include "pipelines/video_provider.hpp"
+#include "sim/fault.hpp"
+#include "sim/media/mp4.hpp"
+#include "sim/media/png.hpp"
+#include "sim/suite.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <random>
+#include <string>
+
+namespace companion::test {
+
+using namespace std::chrono_literals;
+
+inline sim::suite_config fast_suite() {
+    sim::suite_config c;
+    c.openai.queue_time = 20ms;
+    c.openai.render_time = 40ms;
+    c.openai.video_fps = 4;
+    c.gemini.queue_time = 20ms;
+    c.gemini.render_time = 40ms;
+    c.gemini.video_fps = 4;
+    c.gemini.veo_polls_before_done = 1;
+    c.gemini.vertex_token = "ya29.sim-vertex-token";
+    return c;
+}
+
+/// A planned simulator fault (sim::fault has members without initializers).
+inline sim::fault fault_of(sim::fault_kind kind,
+                           std::string match,
+                           std::string detail = {},
+                           engine::duration delay = 0ms,
+                           unsigned status = 0) {
+    sim::fault f;
+    f.match = std::move(match);
+    f.kind = kind;
+    f.count = 1;
+    f.delay = delay;
+    f.status = status;
+    f.detail = std::move(detail);
+    return f;
+}
+
+inline std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// A fresh directory under the system temp dir, removed at scope exit.
+struct temp_dir {
+    std::filesystem::path path;
+    temp_dir() {
+        std::random_device rd;
+        path = std::filesystem::temp_directory_path() / ("companion-video-providers-" + std::to_string(rd()));
+        std::filesystem::create_directories(path);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+};
+
+struct suite_fixture {
+    asio::io_context ioc{1};
+    sim::suite sims;
+    net::http_client http{ioc.get_executor(), {}};
+    temp_dir dir;
+
+    explicit suite_fixture(sim::suite_config cfg = fast_suite()) : sims(ioc.get_executor(), std::move(cfg)) {
+        BOOST_REQUIRE(sims.start());
+    }
+
+    /// Runs `body()` on the loop until it and the simulators' shutdown are done; rethrows.
+    template <class F>
+    void run(F&& body) {
+        std::exception_ptr failure;
+        bool finished = false;
+        auto wrapped = [&]() -> engine::awaitable<void> {
+            std::exception_ptr e;
+            try {
+                co_await body();
+            } catch (...) {
+                e = std::current_exception();
+            }
+            co_await sims.stop();
+            http.close_idle();
+            if (e) {
+                std::rethrow_exception(e);
+            }
+        };
+        asio::co_spawn(ioc, wrapped(), [&](std::exception_ptr e) {
+            failure = e;
+            finished = true;
+        });
+        ioc.run();
+        ioc.restart();
+        if (failure) {
+            std::rethrow_exception(failure);
+        }
+        BOOST_REQUIRE(finished);
+    }
+};
+
+/// Polls until the job leaves queued/running (10 ms apart, at most 2 s).
+inline engine::awaitable<pipelines::video_result<pipelines::video_poll>>
+wait_for(pipelines::video_provider& p, std::string job_id) {
+    for (int i = 0; i < 200; ++i) {
+        auto r = co_await p.poll(job_id);
+        if (!r || (r->status != pipelines::video_poll::state::queued &&
+                   r->status != pipelines::video_poll::state::running)) {
+            co_return r;
+        }
+        co_await engine::sleep(10ms);
+    }
+    co_return pipelines::video_error{.kind = pipelines::video_error_kind::failed,
+                                     .message = "never finished",
+                                     .retry_after = {}};
+}
+
+/// The downloaded file is a real MP4 of `w` x `h` and `seconds`, matching its reported size.
+inline void check_mp4(const pipelines::video_file& f, std::uint32_t w, std::uint32_t h, double seconds) {
+    const auto bytes = read_file(f.path);
+    BOOST_TEST(static_cast<std::int64_t>(bytes.size()) == f.bytes);
+    BOOST_TEST(f.sha256.size() == 64U);
+    BOOST_TEST(f.mime == "video/mp4");
+    const auto info = sim::media::read_mp4_info(bytes);
+    BOOST_REQUIRE(info.has_value());
+    BOOST_TEST(info->width == w);
+    BOOST_TEST(info->height == h);
+    BOOST_TEST(info->duration.count() == seconds, boost::test_tools::tolerance(0.01));
+}
+
+} // namespace companion::test
