@@ -14,6 +14,7 @@
 #include "net/openai/chat.hpp"
 #include "net/telegram/client.hpp"
 #include "pipelines/bot.hpp"
+#include "pipelines/providers/openai_videos.hpp"
 #include "sim/suite.hpp"
 #include "storage/database.hpp"
 #include "storage/error.hpp"
@@ -70,8 +71,16 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         cfg.openai.api_key = "sk-simulation";
         cfg.gemini.base_url = sims->gemini().base_url();
         cfg.gemini.api_key = "simulation-key";
+        // Videos through the simulated OpenAI-videos gateway, quick enough to watch.
+        cfg.video.provider = app::video_provider_kind::openai_videos;
+        cfg.video.base_url = sims->openai().base_url();
+        cfg.video.api_key = "sk-simulation-video";
+        cfg.video.model = "sora-2";
+        cfg.video.allowed_seconds = {4, 8, 12};
+        cfg.video.poll_interval = 1s;
         if (opt.script == "demo") {
             cfg.limits.selfies_per_day = 2;
+            cfg.video.debug_info = app::debug_info_mode::all; // the seed's debug message, for everyone to see
         }
         engine::log().info("bot.simulation",
                            {{"telegram", cfg.telegram.api_base_url},
@@ -140,17 +149,65 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     img_cfg.model = cfg.gemini.image_model;
     net::gemini::image_client images(http, img_cfg);
 
+    std::unique_ptr<pipelines::video_provider> video;
+    const auto [width, height] = [&] {
+        const auto x = cfg.video.size.find('x');
+        return std::pair{std::stoi(cfg.video.size.substr(0, x)), std::stoi(cfg.video.size.substr(x + 1))};
+    }();
+    switch (cfg.video.provider) {
+    case app::video_provider_kind::openai_videos: {
+        pipelines::openai_videos_settings vs;
+        vs.base_url = cfg.video.base_url.empty() ? cfg.openai.base_url : cfg.video.base_url;
+        vs.api_key = cfg.video.api_key;
+        vs.model = cfg.video.model.empty() ? "sora-2" : cfg.video.model;
+        vs.allowed_seconds = cfg.video.allowed_seconds;
+        vs.width = width;
+        vs.height = height;
+        vs.price_cents_per_second = cfg.video.price_cents_per_second;
+        vs.reports_progress = cfg.video.reports_progress;
+        video = pipelines::make_openai_videos_provider(http, vs);
+        break;
+    }
+    case app::video_provider_kind::gemini_omni:
+    case app::video_provider_kind::vertex_veo:
+        engine::log().error("video.provider_not_built",
+                            {{"hint", "this build has the OpenAI videos provider only"}});
+        break;
+    case app::video_provider_kind::none:
+        break;
+    }
+    engine::secrets().add_secret(cfg.video.api_key);
+
     pipelines::bot_config bot_cfg;
+    bot_cfg.video.requested_seconds = cfg.video.requested_seconds;
+    bot_cfg.video.poll_interval = cfg.video.poll_interval;
+    bot_cfg.video.poll_timeout = cfg.video.poll_timeout;
+    bot_cfg.video.flirty_probability = cfg.video.flirty_probability;
+    bot_cfg.video.videos_per_day = cfg.limits.videos_per_day;
+    bot_cfg.video.daily_spend_cap_cents = cfg.limits.daily_spend_cap_cents;
+    bot_cfg.video.debug = cfg.video.debug_info == app::debug_info_mode::off   ? pipelines::debug_info::off
+                          : cfg.video.debug_info == app::debug_info_mode::all ? pipelines::debug_info::all
+                                                                              : pipelines::debug_info::admins;
+    if (simulation) {
+        bot_cfg.video.progress_every = 2s;
+    }
     bot_cfg.admins = cfg.bot.admins;
     bot_cfg.history_turns = static_cast<std::size_t>(cfg.bot.history_turns);
     bot_cfg.summary_every = cfg.bot.summary_every;
     bot_cfg.selfies_per_day = cfg.limits.selfies_per_day;
     bot_cfg.chat_turns_per_minute = cfg.limits.chat_turns_per_minute;
     bot_cfg.poll_timeout = tg_cfg.poll_timeout;
-    pipelines::bot bot(
-        ex,
-        pipelines::bot_services{telegram, llm, images, *db, *media, *personas, *locales, rt.offload()},
-        bot_cfg);
+    pipelines::bot bot(ex,
+                       pipelines::bot_services{telegram,
+                                               llm,
+                                               images,
+                                               *db,
+                                               *media,
+                                               *personas,
+                                               *locales,
+                                               rt.offload(),
+                                               video.get()},
+                       bot_cfg);
     const bool ready = co_await bot.prepare();
     if (!ready) {
         std::fprintf(stderr,

@@ -231,11 +231,55 @@ engine::awaitable<bool> run_demo(sim::suite& sims, const pipelines::locale_catal
             ok = co_await step(is_text) && ok;
         }
 
+        auto video_choice = [&](std::string_view choice_key,
+                                std::string_view data) -> engine::awaitable<bool> {
+            const auto video_label = locales.text(u.lang, "btn.video");
+            say.user(u.name, "presses “" + video_label + "”");
+            tg.user_sends_text(id, video_label);
+            const bool offered = co_await step(
+                [](const item& i) { return is_text(i) && i.reply_markup.find("vid:") != std::string::npos; });
+            const auto choice = [&] {
+                std::int64_t m = 0;
+                for (const auto& i : tg.sent_to(id)) {
+                    if (i.reply_markup.find("vid:") != std::string::npos) {
+                        m = i.message_id;
+                    }
+                }
+                return m;
+            }();
+            say.user(u.name, "presses “" + locales.text(u.lang, choice_key) + "”");
+            tg.user_presses_button(id, choice, std::string(data));
+            co_return offered;
+        };
+
+        if (u.lang == "ru") {
+            say.note("a video from the last selfie, before any selfie");
+            ok = co_await video_choice("video.from_last", "vid:last") && ok;
+            ok = co_await step([&](const item& i) {
+                     return is_text(i) && i.text == locales.text(u.lang, "video.no_selfie");
+                 }) &&
+                 ok;
+        }
+
         const auto selfie_label = locales.text(u.lang, "btn.selfie");
         say.user(u.name, "presses “" + selfie_label + "”");
         tg.user_sends_text(id, selfie_label);
         ok = co_await step([](const item& i) { return i.what == item::kind::photo; }) && ok;
 
+        if (u.lang == "tr") {
+            say.note("a video from the last selfie (the simulated OpenAI-videos gateway renders it)");
+            ok = co_await video_choice("video.from_last", "vid:last") && ok;
+            ok = co_await step([](const item& i) { return i.what == item::kind::video; }) && ok;
+            co_await engine::sleep(300ms);
+            say.bot(id, u.persona_name);
+        }
+        if (u.lang == "en") {
+            say.note("a new video: a new selfie first, then the video");
+            ok = co_await video_choice("video.new", "vid:new") && ok;
+            ok = co_await step([](const item& i) { return i.what == item::kind::video; }) && ok;
+            co_await engine::sleep(300ms);
+            say.bot(id, u.persona_name);
+        }
         if (u.lang == "ru") {
             say.note("the image model refuses the next selfie");
             sims.gemini().faults.add(
@@ -282,9 +326,6 @@ engine::awaitable<bool> run_demo(sim::suite& sims, const pipelines::locale_catal
             tg.user_presses_button(id, lang_message, "stale:v0");
             ok = co_await step([](const item& i) { return i.what == item::kind::callback_answer; }) && ok;
         }
-        say.user(u.name, "/video");
-        tg.user_sends_text(id, "/video");
-        ok = co_await step(is_text) && ok;
     }
     say.note(ok ? "demo finished: every step answered" : "demo finished: some steps got no answer");
     co_return ok;

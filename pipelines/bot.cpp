@@ -665,13 +665,32 @@ bot::make_selfie(std::int64_t user_id, std::int64_t chat_id, std::string persona
     co_await sender_.action(c.chat_id, tg::chat_action::upload_photo);
     const std::string moment = moment_of_day(now);
 
+    // The photo prompt as structured output ({"prompt": "..."}), so chatty answers are rejected.
     std::string prompt;
     net::openai::chat_request req;
-    req.messages.push_back({net::openai::role::user, selfie_prompt_instruction(p, moment)});
+    req.messages.push_back(
+        {net::openai::role::user,
+         selfie_prompt_instruction(p, moment) + " Answer as JSON: {\"prompt\": \"...\"}."});
+    net::openai::json_schema_format format;
+    format.name = "photo_prompt";
+    format.strict = true;
+    format.schema = json::object{{"type", "object"},
+                                 {"additionalProperties", false},
+                                 {"required", json::array{"prompt"}},
+                                 {"properties", json::object{{"prompt", json::object{{"type", "string"}}}}}};
+    req.format = std::move(format);
     auto written = co_await svc_.llm.complete(std::move(req));
-    if (written && written->content && written->content->size() > 20) {
-        prompt = sanitize_user_text(*written->content, 1500);
-    } else {
+    if (written && written->content) {
+        boost::system::error_code ec;
+        auto v = json::parse(*written->content, ec);
+        if (!ec && v.is_object()) {
+            if (const auto* text = v.as_object().if_contains("prompt");
+                text && text->is_string() && text->as_string().size() > 20) {
+                prompt = sanitize_user_text(std::string_view(text->as_string()), 1500);
+            }
+        }
+    }
+    if (prompt.empty()) {
         prompt = template_selfie_prompt(p, moment);
     }
 
