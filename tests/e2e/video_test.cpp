@@ -1,0 +1,327 @@
+// End-to-end tests of videos: both modes on both providers in three languages, the no-selfie
+// message, a malformed LLM prompt, a refused flirty prompt retried clean, failed and timed-out
+// jobs, restarts while submitted and between submitting and the stored id, two requests at
+// once, the spend cap, and many jobs polling while another user's chat stays prompt.
+#include "sim/media/mp4.hpp"
+#include "storage/quotas.hpp"
+#include "storage/video_jobs.hpp"
+#include "tests/e2e/world.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <iterator>
+
+using namespace companion;
+using namespace companion::test;
+using namespace std::chrono_literals;
+using engine::awaitable;
+using storage::job_state;
+
+namespace {
+
+bool is_video(const item& i) {
+    return i.what == item::kind::video;
+}
+
+// Presses the reply keyboard's video button and chooses a mode.
+awaitable<void> ask_video(world& w, std::int64_t user, const std::string& lang, const std::string& data) {
+    auto& t = w.sims->telegram();
+    t.user_sends_text(user, w.locales.text(lang, "btn.video"));
+    auto offer = co_await w.next(user, [](const item& i) {
+        return text(i) && i.reply_markup.find("vid:") != std::string::npos;
+    });
+    if (!offer) {
+        for (const auto& i : t.sent_to(user)) {
+            BOOST_TEST_MESSAGE("sent: " << sim::to_string(i.what) << " " << i.text << " " << i.reply_markup);
+        }
+    }
+    BOOST_TEST_REQUIRE(offer.has_value());
+    BOOST_TEST(offer->text == w.locales.text(lang, "video.choose"));
+    t.user_presses_button(user, offer->message_id, data);
+}
+
+awaitable<void> take_selfie(world& w, std::int64_t user) {
+    w.sims->telegram().user_sends_text(user, "/selfie");
+    auto photo = co_await w.next(user, [](const item& i) { return i.what == item::kind::photo; });
+    BOOST_TEST_REQUIRE(photo.has_value());
+}
+
+std::optional<storage::video_job> last_job(world& w, std::int64_t user) {
+    SQLite::Statement q(w.db->connection(),
+                        "SELECT id FROM video_jobs WHERE user_id = ?1 ORDER BY id DESC LIMIT 1");
+    q.bind(1, user);
+    if (!q.executeStep()) {
+        return std::nullopt;
+    }
+    storage::video_job_repository jobs(*w.db);
+    return jobs.get(q.getColumn(0).getInt64());
+}
+
+struct openai_world : world {
+    openai_world() { backend = video_backend::openai; }
+};
+
+struct omni_world : world {
+    omni_world() { backend = video_backend::omni; }
+};
+
+template <class World>
+awaitable<void> both_modes_in_three_languages(World& w) {
+    co_await w.start();
+    auto& t = w.sims->telegram();
+    const std::vector<std::tuple<std::string, std::string, std::string>> cases{{"tr", "elif", "vid:last"},
+                                                                               {"ru", "masha", "vid:new"},
+                                                                               {"en", "emma", "vid:last"}};
+    for (const auto& [lang, persona, mode] : cases) {
+        const auto user = t.add_user({.first_name = "V" + lang, .language_code = lang});
+        co_await onboard(w, user, persona);
+        if (mode == "vid:last") {
+            co_await take_selfie(w, user);
+        }
+        co_await ask_video(w, user, lang, mode);
+        auto clip = co_await w.next(user, is_video, 20s);
+        BOOST_TEST_REQUIRE(clip.has_value());
+        BOOST_TEST(clip->text == w.locales.text(lang, "video.success"));
+        const auto bytes = t.file_bytes(clip->file_id);
+        BOOST_TEST_REQUIRE(bytes != nullptr);
+        const auto info = sim::media::read_mp4_info(*bytes);
+        BOOST_TEST_REQUIRE(info.has_value());
+        BOOST_TEST(info->width == 720U);
+        BOOST_TEST(info->height == 1280U);
+        const bool delivered = co_await eventually([&] {
+            auto j = last_job(w, user);
+            return j && j->state == job_state::delivered;
+        });
+        BOOST_TEST(delivered);
+        const auto job = last_job(w, user);
+        BOOST_TEST_REQUIRE(job.has_value());
+        BOOST_TEST(job->video_prompt.value_or("").find("Style:") == 0U);
+        BOOST_TEST(job->provider_job_id.has_value());
+    }
+    co_await w.finish();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(video_e2e)
+
+BOOST_FIXTURE_TEST_CASE(openai_videos_both_modes_in_three_languages, openai_world) {
+    test::run_test(ioc, both_modes_in_three_languages(*this), std::chrono::seconds(60));
+}
+
+BOOST_FIXTURE_TEST_CASE(gemini_omni_both_modes_in_three_languages, omni_world) {
+    test::run_test(ioc, both_modes_in_three_languages(*this), std::chrono::seconds(60));
+}
+
+BOOST_FIXTURE_TEST_CASE(from_last_selfie_without_a_selfie_asks_for_one_first, openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        co_await start();
+        const auto user = sims->telegram().add_user({.first_name = "Ivan", .language_code = "ru"});
+        co_await onboard(*this, user, "anya");
+        co_await ask_video(*this, user, "ru", "vid:last");
+        auto reply = co_await next(user, [&](const item& i) {
+            return text(i) && i.text == locales.text("ru", "video.no_selfie");
+        });
+        BOOST_TEST_REQUIRE(reply.has_value());
+        BOOST_TEST(sims->openai().video_creates().empty());
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_malformed_llm_prompt_falls_back_to_the_template, openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        co_await start();
+        const auto user = sims->telegram().add_user({.first_name = "Emma", .language_code = "en"});
+        co_await onboard(*this, user, "emma");
+        co_await take_selfie(*this, user);
+        sims->openai().faults.add(
+            {.match = "chat.completions", .kind = sim::fault_kind::malformed_json, .count = 1});
+        co_await ask_video(*this, user, "en", "vid:last");
+        auto clip = co_await next(user, is_video, 20s);
+        BOOST_TEST_REQUIRE(clip.has_value());
+        const auto job = last_job(*this, user);
+        BOOST_TEST_REQUIRE(job.has_value());
+        BOOST_TEST(job->video_prompt.value_or("").find("Style: Cinematic vertical video") ==
+                   0U); // the template
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_refused_flirty_prompt_is_retried_once_without_flirting, openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        cfg.video.flirty_probability = 1.0;
+        co_await start();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+        co_await onboard(*this, user, "emma");
+        users_confirm_adult(user);
+        co_await take_selfie(*this, user);
+        sims->openai().faults.add({.match = "videos.create", .kind = sim::fault_kind::refusal, .count = 1});
+        co_await ask_video(*this, user, "en", "vid:last");
+        auto clip = co_await next(user, is_video, 20s);
+        BOOST_TEST_REQUIRE(clip.has_value());
+        BOOST_TEST(bot->videos()->stats().refusal_retries == 1U);
+        const auto job = last_job(*this, user);
+        BOOST_TEST_REQUIRE(job.has_value());
+        BOOST_TEST(!job->flirty); // the retry dropped the flirty elements
+        BOOST_TEST(sims->openai().video_creates().size() == 2U);
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failed_job_gives_a_localized_message_and_no_charge, openai_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Elif", .language_code = "tr"});
+            co_await onboard(*this, user, "elif");
+            co_await take_selfie(*this, user);
+            // The job ends failed at the provider (moderation; a non-flirty refusal is final).
+            sims->openai().faults.add(
+                {.match = "videos.create", .kind = sim::fault_kind::refusal, .count = 1});
+            co_await ask_video(*this, user, "tr", "vid:last");
+            auto refused = co_await next(
+                user,
+                [&](const item& i) { return text(i) && i.text == locales.text("tr", "video.refused"); },
+                20s);
+            BOOST_TEST_REQUIRE(refused.has_value());
+            storage::quota_repository quotas(*db);
+            const auto today = storage::utc_day(
+                std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+            const bool refunded = co_await eventually(
+                [&] { return quotas.used(user, storage::quota_kind::video, today) == 0; });
+            BOOST_TEST(refunded);
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_past_the_poll_timeout_ends_with_a_localized_message, openai_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            cfg.video.poll_timeout = 1500ms;
+            sim_cfg.openai.render_time = 60s; // never done within the poll timeout
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Elif", .language_code = "tr"});
+            co_await onboard(*this, user, "elif");
+            co_await take_selfie(*this, user);
+            co_await ask_video(*this, user, "tr", "vid:last");
+            auto timeout = co_await next(
+                user,
+                [&](const item& i) { return text(i) && i.text == locales.text("tr", "video.timeout"); },
+                20s);
+            BOOST_TEST_REQUIRE(timeout.has_value());
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_restart_while_submitted_finishes_with_one_create_per_job, openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        sim_cfg.openai.render_time = 1500ms;
+        co_await start();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Defne", .language_code = "tr"});
+        co_await onboard(*this, user, "defne");
+        co_await take_selfie(*this, user);
+        co_await ask_video(*this, user, "tr", "vid:last");
+        const bool submitted = co_await eventually(
+            [&] {
+                auto j = last_job(*this, user);
+                return j && j->state == job_state::submitted;
+            },
+            10s);
+        BOOST_TEST_REQUIRE(submitted);
+        co_await stop_bot(); // the process "dies" with the job in flight
+        start_bot();
+        auto clip = co_await next(user, is_video, 20s);
+        BOOST_TEST_REQUIRE(clip.has_value());
+        BOOST_TEST(sims->openai().video_creates().size() == 1U);
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_left_submitting_ends_submit_unknown_with_an_apology_and_no_second_create,
+                        openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        start_sims();
+        db = std::make_unique<storage::database>(storage::database_config{.path = dir.path / "bot.db"});
+        media = std::make_unique<storage::media_store>(dir.path / "media");
+        const std::int64_t user = 555001;
+        const auto now =
+            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+        storage::user_repository users(*db);
+        users.record_contact(user, "ru", false, now);
+        storage::video_job_repository jobs(*db);
+        auto id = jobs.create(
+            {.user_id = user, .chat_id = user, .persona_id = "masha", .provider = "openai", .created = now});
+        BOOST_TEST_REQUIRE(id.has_value());
+        BOOST_TEST(jobs.transition(*id, job_state::requested, job_state::prompting, {}, now).has_value());
+        BOOST_TEST(jobs.transition(*id, job_state::prompting, job_state::submitting, {}, now).has_value());
+        // The process was killed here, between committing `submitting` and storing the id.
+        sims->telegram().add_user({.id = user, .first_name = "Masha fan", .language_code = "ru"});
+        start_bot();
+        auto apology = co_await next(user, text, 10s);
+        BOOST_TEST_REQUIRE(apology.has_value());
+        BOOST_TEST(apology->text == locales.text("ru", "video.lost"));
+        BOOST_TEST((jobs.get(*id)->state == job_state::submit_unknown));
+        co_await engine::sleep(300ms);
+        BOOST_TEST(sims->openai().video_creates().empty());
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(two_requests_at_once_make_one_job, openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        sim_cfg.openai.render_time = 1s;
+        co_await start();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Katya", .language_code = "ru"});
+        co_await onboard(*this, user, "katya");
+        co_await take_selfie(*this, user);
+        t.user_sends_text(user, locales.text("ru", "btn.video"));
+        auto offer = co_await next(user, [](const item& i) {
+            return text(i) && i.reply_markup.find("vid:") != std::string::npos;
+        });
+        BOOST_TEST_REQUIRE(offer.has_value());
+        t.user_presses_button(user, offer->message_id, "vid:last");
+        t.user_presses_button(user, offer->message_id, "vid:new");
+        auto busy = co_await next(
+            user,
+            [&](const item& i) {
+                return text(i) && i.text.find("🎬") != std::string::npos &&
+                       i.text != locales.text("ru", "video.generating");
+            },
+            10s);
+        BOOST_TEST_REQUIRE(busy.has_value());
+        auto clip = co_await next(user, is_video, 20s);
+        BOOST_TEST_REQUIRE(clip.has_value());
+        BOOST_TEST(sims->openai().video_creates().size() == 1U);
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(the_daily_spend_cap_stops_videos_with_a_localized_message, openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        cfg.video.daily_spend_cap_cents = 30; // below one 4-second clip at 10 cents a second
+        co_await start();
+        const auto user = sims->telegram().add_user({.first_name = "Aylin", .language_code = "tr"});
+        co_await onboard(*this, user, "aylin");
+        co_await take_selfie(*this, user);
+        co_await ask_video(*this, user, "tr", "vid:last");
+        auto capped = co_await next(
+            user,
+            [&](const item& i) { return text(i) && i.text == locales.text("tr", "quota.spend"); },
+            10s);
+        BOOST_TEST_REQUIRE(capped.has_value());
+        BOOST_TEST(sims->openai().video_creates().empty());
+        co_await finish();
+    }());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
