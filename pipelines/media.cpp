@@ -90,7 +90,16 @@ fit_photo(std::string_view bytes, std::string_view mime, const photo_limits& lim
 boost::system::result<image_bytes, std::string> fit_frame(std::string_view bytes, int width, int height) {
     init_image_library();
     try {
-        auto img = flatten_to_srgb(vips::VImage::new_from_buffer(bytes.data(), bytes.size(), ""));
+        // Already the exact size (a 720x1280 selfie used again): no decode, no re-encode. Only
+        // the header is read here; libvips decodes lazily.
+        auto header = vips::VImage::new_from_buffer(bytes.data(), bytes.size(), "");
+        const bool is_jpeg = bytes.size() > 2 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+                             static_cast<unsigned char>(bytes[1]) == 0xD8;
+        const bool is_png = bytes.size() > 8 && bytes.substr(1, 3) == "PNG";
+        if (header.width() == width && header.height() == height && (is_jpeg || is_png)) {
+            return image_bytes{std::string(bytes), is_jpeg ? "image/jpeg" : "image/png", width, height};
+        }
+        auto img = flatten_to_srgb(header);
         const double scale =
             std::max(static_cast<double>(width) / img.width(), static_cast<double>(height) / img.height());
         auto scaled = img.resize(scale);

@@ -65,4 +65,12 @@ BOOST_AUTO_TEST_CASE(first_frames_are_cropped_to_exactly_the_requested_size) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_frame_of_the_exact_size_is_used_as_it_is) {
+    const auto bytes = png(720, 1280);
+    auto r = fit_frame(bytes, 720, 1280);
+    BOOST_TEST_REQUIRE(r.has_value(), (r ? "" : r.error()));
+    BOOST_TEST((r->bytes == bytes));
+    BOOST_TEST(r->mime == "image/png");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
