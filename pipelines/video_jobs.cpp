@@ -302,12 +302,19 @@ engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
     int poll_failures = 0;
     int download_failures = 0;
     const auto& info = svc_.provider.info();
+    // The row is read again after every transition; between polls of a running job nothing
+    // changes, so the loop keeps it in memory (no read, no commit per poll).
+    storage::video_job job;
+    bool reload = true;
     for (;;) {
-        auto loaded = repo_.get(job_id);
-        if (!loaded) {
-            co_return;
+        if (reload) {
+            auto loaded = repo_.get(job_id);
+            if (!loaded) {
+                co_return;
+            }
+            job = std::move(*loaded);
         }
-        storage::video_job job = std::move(*loaded);
+        reload = true;
         pr.message_id = job.progress_message_id;
         const persona* p = svc_.personas.find(job.persona_id);
         if (p == nullptr) {
@@ -510,8 +517,8 @@ engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
                         e.retry_after ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
                                       : std::chrono::duration_cast<std::chrono::milliseconds>(
                                             backoff.next_delay(++poll_failures).value_or(60s));
-                    auto r = repo_.record_poll(job.id, wall_now() + std::max(wait, interval), wall_now());
-                    (void)r;
+                    co_await engine::sleep(std::max(wait, interval));
+                    reload = false;
                     break;
                 }
                 co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
@@ -521,12 +528,14 @@ engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
             switch (polled->status) {
             case video_poll::state::queued:
             case video_poll::state::running: {
-                co_await report(pr,
-                                job,
-                                "rendering",
-                                info.reports_progress ? polled->progress : std::nullopt);
-                auto r = repo_.record_poll(job.id, wall_now() + interval + jitter, wall_now());
-                (void)r;
+                std::optional<int> percent;
+                if (info.reports_progress) {
+                    percent = polled->progress;
+                }
+                co_await report(pr, job, "rendering", percent);
+                co_await engine::sleep(interval + jitter);
+                job.next_poll_at.reset();
+                reload = false;
                 break;
             }
             case video_poll::state::completed: {

@@ -3,6 +3,8 @@
 // jobs, restarts while submitted and between submitting and the stored id, two requests at
 // once, the spend cap, and many jobs polling while another user's chat stays prompt.
 #include "sim/media/mp4.hpp"
+#include "sim/media/png.hpp"
+#include "storage/generated_content.hpp"
 #include "storage/quotas.hpp"
 #include "storage/video_jobs.hpp"
 #include "tests/e2e/world.hpp"
@@ -322,6 +324,71 @@ BOOST_FIXTURE_TEST_CASE(the_daily_spend_cap_stops_videos_with_a_localized_messag
         BOOST_TEST(sims->openai().video_creates().empty());
         co_await finish();
     }());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_thousand_jobs_poll_while_another_chat_is_answered, openai_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            constexpr int jobs = 1000;
+            sim_cfg.openai.render_time = 1h; // they stay in flight
+            cfg.video.poll_interval = 200ms;
+            cfg.video.progress_every = 1h;
+            cfg.video.action_every = 1h;
+            start_sims();
+            db = std::make_unique<storage::database>(storage::database_config{.path = dir.path / "bot.db"});
+            media = std::make_unique<storage::media_store>(dir.path / "media");
+            // Users who already have a selfie.
+            const auto selfie = dir.path / "selfie.png";
+            { std::ofstream(selfie, std::ios::binary) << sim::media::make_png(720, 1280, {}); }
+            const auto now =
+                std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+            storage::user_repository users(*db);
+            storage::generated_content_repository content(*db);
+            db->in_transaction([&] {
+                for (int i = 0; i < jobs; ++i) {
+                    const std::int64_t id = 700000000 + i;
+                    users.record_contact(id, "en", false, now);
+                    storage::new_content c;
+                    c.user_id = id;
+                    c.persona_id = "emma";
+                    c.prompt = "A candid selfie of Emma.";
+                    c.media_path = selfie.string();
+                    c.mime = "image/png";
+                    c.created = now;
+                    content.insert(c);
+                }
+            });
+            start_bot();
+            for (int i = 0; i < jobs; ++i) {
+                const std::int64_t id = 700000000 + i;
+                co_await bot->videos()
+                    ->request(id, id, "emma", "en", storage::video_mode::from_last_selfie, false);
+            }
+            const bool all_submitted = co_await eventually(
+                [&] {
+                    SQLite::Statement q(db->connection(),
+                                        "SELECT count(*) FROM video_jobs WHERE state = 'submitted'");
+                    q.executeStep();
+                    return q.getColumn(0).getInt() == jobs;
+                },
+                60s);
+            BOOST_TEST_REQUIRE(all_submitted);
+            // While they poll, another user's chat is answered.
+            const auto polls_before = bot->videos()->stats().polls;
+            const auto user = sims->telegram().add_user({.first_name = "Chat", .language_code = "en"});
+            co_await onboard(*this, user, "elif");
+            for (int k = 0; k < 5; ++k) {
+                sims->telegram().user_sends_text(user, "hi, are you there?");
+                auto reply = co_await next(user, text, 10s);
+                BOOST_TEST_REQUIRE(reply.has_value());
+            }
+            BOOST_TEST(bot->videos()->stats().polls > polls_before); // they were polling meanwhile
+            BOOST_TEST(sims->openai().video_creates().size() ==
+                       static_cast<std::size_t>(jobs)); // one create per job
+            co_await finish();
+        }(),
+        std::chrono::seconds(120));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
