@@ -14,7 +14,9 @@
 #include "net/openai/chat.hpp"
 #include "net/telegram/client.hpp"
 #include "pipelines/bot.hpp"
+#include "pipelines/providers/gemini_omni.hpp"
 #include "pipelines/providers/openai_videos.hpp"
+#include "pipelines/providers/vertex_veo.hpp"
 #include "sim/suite.hpp"
 #include "storage/database.hpp"
 #include "storage/error.hpp"
@@ -168,11 +170,37 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         video = pipelines::make_openai_videos_provider(http, vs);
         break;
     }
-    case app::video_provider_kind::gemini_omni:
-    case app::video_provider_kind::vertex_veo:
-        engine::log().error("video.provider_not_built",
-                            {{"hint", "this build has the OpenAI videos provider only"}});
+    case app::video_provider_kind::gemini_omni: {
+        pipelines::gemini_omni_settings os;
+        os.base_url = cfg.video.base_url.empty() ? cfg.gemini.base_url : cfg.video.base_url;
+        os.api_key = cfg.video.api_key.empty() ? cfg.gemini.api_key : cfg.video.api_key;
+        if (!cfg.video.model.empty()) {
+            os.model = cfg.video.model;
+        }
+        os.allowed_seconds = cfg.video.allowed_seconds;
+        os.width = width;
+        os.height = height;
+        os.price_cents_per_second = cfg.video.price_cents_per_second;
+        video = pipelines::make_gemini_omni_provider(http, os);
         break;
+    }
+    case app::video_provider_kind::vertex_veo: {
+        pipelines::vertex_veo_settings vv;
+        vv.project = cfg.video.vertex_project;
+        vv.location = cfg.video.vertex_location;
+        if (!cfg.video.model.empty()) {
+            vv.model = cfg.video.model;
+        }
+        vv.base_url = cfg.video.base_url;
+        vv.credentials_file = cfg.video.credentials_file;
+        vv.allowed_seconds = cfg.video.allowed_seconds;
+        vv.width = width;
+        vv.height = height;
+        vv.price_cents_per_second = cfg.video.price_cents_per_second;
+        vv.offload = &rt.offload();
+        video = pipelines::make_vertex_veo_provider(http, vv);
+        break;
+    }
     case app::video_provider_kind::none:
         break;
     }
