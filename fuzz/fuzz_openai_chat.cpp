@@ -1,0 +1,26 @@
+// Fuzzes the OpenAI-compatible chat completion response parser (and its error object) under a
+// success and the error statuses, with and without retry headers.
+#include "net/openai/chat.hpp"
+#include "net/openai/error.hpp"
+
+#include <boost/beast/http/fields.hpp>
+
+#include "fuzz/common.hpp"
+
+namespace openai = companion::net::openai;
+namespace http = boost::beast::http;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view body = companion::fuzz::as_text(data, size);
+    http::fields none;
+    http::fields retry;
+    retry.set(http::field::retry_after, "2");
+    retry.set("x-ratelimit-reset-requests", "1m2.5s");
+    for (unsigned status : companion::fuzz::statuses) {
+        (void)openai::parse_chat_response(status, body, none);
+        (void)openai::parse_chat_response(status, body, retry);
+    }
+    (void)openai::parse_finish_reason(body);
+    (void)openai::parse_go_duration(body);
+    return 0;
+}
