@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 
 namespace companion::app {
@@ -193,22 +194,26 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
         return std::nullopt;
     }
     const auto unit = text.substr(i);
+    long long unit_ms = 0;
     if (unit.empty() || unit == "s") {
-        return std::chrono::seconds(n);
+        unit_ms = 1000;
+    } else if (unit == "ms") {
+        unit_ms = 1;
+    } else if (unit == "m" || unit == "min") {
+        unit_ms = 60'000;
+    } else if (unit == "h") {
+        unit_ms = 3'600'000;
+    } else if (unit == "d") {
+        unit_ms = 86'400'000;
+    } else {
+        return std::nullopt;
     }
-    if (unit == "ms") {
-        return std::chrono::milliseconds(n);
+    // A value whose milliseconds do not fit is an error, not a wrapped duration (signed overflow,
+    // found by fuzzing).
+    if (n > std::numeric_limits<long long>::max() / unit_ms) {
+        return std::nullopt;
     }
-    if (unit == "m" || unit == "min") {
-        return std::chrono::minutes(n);
-    }
-    if (unit == "h") {
-        return std::chrono::hours(n);
-    }
-    if (unit == "d") {
-        return std::chrono::hours(24 * n);
-    }
-    return std::nullopt;
+    return std::chrono::milliseconds(n * unit_ms);
 }
 
 int nearest_allowed_seconds(int requested, const std::vector<int>& allowed) {

@@ -7,6 +7,8 @@
 
 #include "fuzz/common.hpp"
 
+#include <algorithm>
+
 namespace openai = companion::net::openai;
 namespace http = boost::beast::http;
 
@@ -22,5 +24,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     (void)openai::parse_finish_reason(body);
     (void)openai::parse_go_duration(body);
+    // The retry hints come from headers: the first line of the input as each of them.
+    const std::string_view line = body.substr(0, std::min(body.find('\n'), std::size_t{4096}));
+    for (const char* name : {"retry-after-ms", "retry-after", "x-ratelimit-reset-requests"}) {
+        http::fields h;
+        h.set(name, line);
+        h.set("x-ratelimit-remaining-requests", "0");
+        (void)openai::parse_retry_after(h);
+    }
     return 0;
 }

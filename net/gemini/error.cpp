@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <ostream>
@@ -132,7 +133,11 @@ std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view t
     if (ec != std::errc{} || p != text.data() + text.size() || !std::isfinite(seconds) || seconds < 0) {
         return std::nullopt;
     }
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000)));
+    // A hint beyond a year is nonsense; saturating there also keeps the conversion to an integer
+    // defined (a huge value was undefined behaviour, found by fuzzing).
+    constexpr double max_hint_seconds = 365.0 * 24 * 3600;
+    return std::chrono::milliseconds(
+        static_cast<std::int64_t>(std::ceil(std::min(seconds, max_hint_seconds) * 1000)));
 }
 
 error parse_error(unsigned status, std::string_view body) {

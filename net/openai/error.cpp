@@ -109,8 +109,11 @@ std::optional<double> parse_number(std::string_view text) {
     return v;
 }
 
+// A hint beyond a year is nonsense from the server; saturating there also keeps the double to
+// integer conversion defined (a huge "retry-after" was undefined behaviour, found by fuzzing).
 std::chrono::milliseconds ms_ceil(double ms) {
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(ms)));
+    constexpr double max_hint_ms = 365.0 * 24 * 3600 * 1000;
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(std::min(ms, max_hint_ms))));
 }
 
 std::string header(const boost::beast::http::fields& h, std::string_view name) {
