@@ -54,8 +54,10 @@ public:
         if (!node) {
             return;
         }
-        auto v = node.value<std::int64_t>();
-        if (!v || !node.is_integer()) {
+        // Type first: toml++ converts a float node to an integer without a range check (undefined
+        // for 1e24, found by fuzzing).
+        const auto v = node.is_integer() ? node.value<std::int64_t>() : std::nullopt;
+        if (!v) {
             fail(key, "expected an integer");
             return;
         }
@@ -107,8 +109,13 @@ public:
         std::optional<std::chrono::milliseconds> d;
         if (auto s = node.value<std::string>(); s && node.is_string()) {
             d = parse_duration(*s);
-        } else if (auto i = node.value<std::int64_t>(); i && node.is_integer()) {
-            d = std::chrono::seconds(*i);
+        } else if (node.is_integer()) {
+            // Seconds; a count whose milliseconds do not fit is an error (fuzzing found both the
+            // float-to-integer conversion and this overflow).
+            constexpr std::int64_t max_seconds = std::numeric_limits<std::int64_t>::max() / 1000;
+            if (const auto i = node.value<std::int64_t>(); i && *i >= -max_seconds && *i <= max_seconds) {
+                d = std::chrono::seconds(*i);
+            }
         }
         if (!d) {
             fail(key, "expected a duration like \"5s\", \"500ms\" or \"10m\"");
@@ -134,8 +141,8 @@ public:
         }
         std::vector<Int> values;
         for (const auto& item : *arr) {
-            auto v = item.value<std::int64_t>();
-            if (!v || !item.is_integer()) {
+            const auto v = item.is_integer() ? item.value<std::int64_t>() : std::nullopt;
+            if (!v) {
                 fail(key, "expected an array of integers");
                 return;
             }
