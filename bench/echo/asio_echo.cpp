@@ -1,8 +1,8 @@
 // asio_echo: the limit of design.md §9. The least an echo bot can do over HTTP/1.1 with
-// Asio/Beast and no framework: one keep-alive connection long-polls getUpdates, a few keep-alive
-// connections send the replies, and the JSON is searched by hand for update_id, the chat id and
-// the text (copied as it came, escapes included, into the sendMessage body). No JSON library, no
-// retries, no per-chat order, no timeouts beyond the server's: only the work every bot must do.
+// Asio/Beast and no framework: one keep-alive connection long-polls getUpdates, 16 keep-alive
+// connections (as many as echo_bot's pool) send the replies, and the JSON is searched by hand for update_id,
+// the chat id and the text (copied as it came, escapes included, into the sendMessage body). No JSON library,
+// no retries, no per-chat order, no timeouts beyond the server's: only the work every bot must do.
 //
 //   TELEGRAM_API_BASE_URL=http://127.0.0.1:PORT TELEGRAM_BOT_TOKEN=1:xxx... asio_echo
 #include <boost/asio/co_spawn.hpp>
@@ -32,7 +32,7 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr int senders = 4;
+constexpr int senders = 16; // as many as echo_bot's connection pool
 
 struct reply {
     std::int64_t chat_id;
