@@ -255,6 +255,19 @@ engine::awaitable<void> video_jobs::finish_failed(const storage::video_job& job,
 
 engine::awaitable<bool> video_jobs::deliver(storage::video_job job, std::string lang, video_file file) {
     const auto& info = svc_.provider.info();
+    // A previous run may have sent this video and died before recording it (its row is written
+    // before each send). Delivered already: done. Sent once with the outcome unknown: one more
+    // send is the accepted duplicate (design.md §4). Twice: no more sends.
+    const auto earlier = content_.by_media_path(file.path.string());
+    for (const auto& e : earlier) {
+        if (e.telegram_file_id) {
+            co_return true;
+        }
+    }
+    if (earlier.size() >= 2) {
+        engine::log().warn("video.delivery_uncertain", {{"job", job.id}, {"attempts", earlier.size()}});
+        co_return true;
+    }
     storage::new_content row;
     row.user_id = job.user_id;
     row.persona_id = job.persona_id;

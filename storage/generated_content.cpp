@@ -59,6 +59,7 @@ generated_content_repository::generated_content_repository(database& db) try
           db.connection(),
           select_where("user_id = ?1 AND persona_id = ?2 AND kind = 'selfie' ORDER BY id DESC LIMIT 1")),
       set_file_id_(db.connection(), "UPDATE generated_content SET telegram_file_id = ?2 WHERE id = ?1"),
+      by_path_(db.connection(), select_where("media_path = ?1 ORDER BY id")),
       old_paths_(db.connection(), "SELECT media_path FROM generated_content WHERE created_at < ?1"),
       delete_old_(db.connection(), "DELETE FROM generated_content WHERE created_at < ?1") {
 } catch (const SQLite::Exception& e) {
@@ -98,6 +99,18 @@ std::optional<content> generated_content_repository::get(std::int64_t id) try {
     return read_content(get_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "generated_content.get");
+}
+
+std::vector<content> generated_content_repository::by_media_path(std::string_view path) try {
+    statement_scope scope(by_path_);
+    detail::bind_text(by_path_, 1, path);
+    std::vector<content> out;
+    while (by_path_.executeStep()) {
+        out.push_back(read_content(by_path_));
+    }
+    return out;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "generated_content.by_media_path");
 }
 
 std::optional<content> generated_content_repository::last_selfie(std::int64_t user_id,

@@ -59,6 +59,8 @@ public:
     /// The newest selfie of this user with this persona (the seed's get_last_selfie_data).
     std::optional<content> last_selfie(std::int64_t user_id, std::string_view persona_id);
 
+    /// Rows of one media file, oldest first (a delivery that was attempted more than once).
+    std::vector<content> by_media_path(std::string_view path);
     /// Remembers Telegram's file_id after an upload; errc::not_found for an unknown id.
     boost::system::result<void> set_telegram_file_id(std::int64_t id, std::string_view file_id);
 
@@ -72,6 +74,7 @@ private:
     SQLite::Statement get_;
     SQLite::Statement last_selfie_;
     SQLite::Statement set_file_id_;
+    SQLite::Statement by_path_;
     SQLite::Statement old_paths_;
     SQLite::Statement delete_old_;
 };
