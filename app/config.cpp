@@ -268,7 +268,7 @@ parse_config(std::string_view toml_text, const env_lookup& env, std::string_view
 
     // Unknown sections and keys are errors: a typo must not silently keep a default.
     static const std::map<std::string, std::vector<std::string>> known{
-        {"telegram", {"api_base_url", "poll_timeout"}},
+        {"telegram", {"api_base_url", "poll_timeout", "send_pacing"}},
         {"openai", {"base_url", "model", "token_field", "max_tokens", "temperature", "timeout"}},
         {"gemini", {"base_url", "image_model", "timeout"}},
         {"video",
@@ -286,7 +286,12 @@ parse_config(std::string_view toml_text, const env_lookup& env, std::string_view
           "debug_info",
           "vertex_project",
           "vertex_location"}},
-        {"limits", {"selfies_per_day", "videos_per_day", "daily_spend_cap_cents", "chat_turns_per_minute"}},
+        {"limits",
+         {"selfies_per_day",
+          "videos_per_day",
+          "daily_spend_cap_cents",
+          "chat_turns_per_minute",
+          "selfies_per_minute"}},
         {"storage", {"data_dir", "database", "synchronous", "media_retention"}},
         {"bot", {"personas", "locales", "admins", "history_turns", "summary_every"}},
         {"admin", {"listen", "port"}},
@@ -318,6 +323,7 @@ parse_config(std::string_view toml_text, const env_lookup& env, std::string_view
     reader r(root);
     r.string("telegram.api_base_url", cfg.telegram.api_base_url);
     r.duration("telegram.poll_timeout", cfg.telegram.poll_timeout, 1s, 50s);
+    r.boolean("telegram.send_pacing", cfg.telegram.send_pacing);
 
     r.string("openai.base_url", cfg.openai.base_url);
     r.string("openai.model", cfg.openai.model);
@@ -379,6 +385,7 @@ parse_config(std::string_view toml_text, const env_lookup& env, std::string_view
     r.integer("limits.videos_per_day", cfg.limits.videos_per_day, 0, 100000);
     r.integer("limits.daily_spend_cap_cents", cfg.limits.daily_spend_cap_cents, 0, 100000000);
     r.integer("limits.chat_turns_per_minute", cfg.limits.chat_turns_per_minute, 1, 10000);
+    r.integer("limits.selfies_per_minute", cfg.limits.selfies_per_minute, 1, 1000);
 
     r.string("storage.data_dir", cfg.storage.data_dir);
     r.string("storage.database", cfg.storage.database);
@@ -500,7 +507,7 @@ std::string print_config(const config& c) {
     o << "[telegram]\n# token from TELEGRAM_BOT_TOKEN: " << secret(c.telegram.token) << "\n";
     o << "api_base_url = " << quote(c.telegram.api_base_url) << "\npoll_timeout = "
       << seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(c.telegram.poll_timeout))
-      << "\n\n";
+      << "\nsend_pacing = " << (c.telegram.send_pacing ? "true" : "false") << "\n\n";
     o << "[openai]\n# api key from OPENAI_API_KEY: " << secret(c.openai.api_key) << "\n";
     o << "base_url = " << quote(c.openai.base_url) << "\nmodel = " << quote(c.openai.model)
       << "\ntoken_field = "
@@ -529,7 +536,8 @@ std::string print_config(const config& c) {
     o << "[limits]\nselfies_per_day = " << c.limits.selfies_per_day
       << "\nvideos_per_day = " << c.limits.videos_per_day
       << "\ndaily_spend_cap_cents = " << c.limits.daily_spend_cap_cents
-      << "\nchat_turns_per_minute = " << c.limits.chat_turns_per_minute << "\n\n";
+      << "\nchat_turns_per_minute = " << c.limits.chat_turns_per_minute
+      << "\nselfies_per_minute = " << c.limits.selfies_per_minute << "\n\n";
     o << "[storage]\ndata_dir = " << quote(c.storage.data_dir) << "\ndatabase = " << quote(c.storage.database)
       << "\nsynchronous = " << quote(c.storage.synchronous_full ? "full" : "normal")
       << "\nmedia_retention = " << quote(std::to_string(c.storage.media_retention.count() / 24) + "d")

@@ -24,6 +24,9 @@ struct telegram_settings {
     std::string token;                                     ///< TELEGRAM_BOT_TOKEN (secret)
     std::string api_base_url = "https://api.telegram.org"; ///< TELEGRAM_API_BASE_URL
     std::chrono::seconds poll_timeout = 25s;
+    /// Paces sends at Telegram's documented limits (1/s per chat, 30/s overall). Off only for
+    /// benchmarks against a simulator that does not enforce them.
+    bool send_pacing = true;
 };
 
 struct openai_settings {
@@ -67,6 +70,7 @@ struct limits_settings {
     int videos_per_day = 3;
     int daily_spend_cap_cents = 2000;
     int chat_turns_per_minute = 20;
+    int selfies_per_minute = 3;
 };
 
 struct storage_settings {

@@ -224,6 +224,12 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     bot_cfg.summary_every = cfg.bot.summary_every;
     bot_cfg.selfies_per_day = cfg.limits.selfies_per_day;
     bot_cfg.chat_turns_per_minute = cfg.limits.chat_turns_per_minute;
+    bot_cfg.selfies_per_minute = cfg.limits.selfies_per_minute;
+    if (!cfg.telegram.send_pacing) {
+        // Benchmarks against a simulator that does not enforce Telegram's limits: no pacing.
+        bot_cfg.sending.per_chat = {1e9, 1e9};
+        bot_cfg.sending.global = {1e9, 1e9};
+    }
     bot_cfg.poll_timeout = tg_cfg.poll_timeout;
     pipelines::bot bot(ex,
                        pipelines::bot_services{telegram,

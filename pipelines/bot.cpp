@@ -101,6 +101,18 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
                                 static_cast<double>(std::max(1, cfg_.chat_turns_per_minute / 4))},
                     .use_global = false},
                    engine::clock::now()),
+      selfie_limits_({.per_key = {static_cast<double>(cfg_.selfies_per_minute) / 60.0,
+                                  static_cast<double>(std::max(1, cfg_.selfies_per_minute))},
+                      .use_global = false},
+                     engine::clock::now()),
+      action_limits_({.per_key = {static_cast<double>(cfg_.actions_per_minute) / 60.0,
+                                  static_cast<double>(std::max(1, cfg_.actions_per_minute / 4))},
+                      .use_global = false},
+                     engine::clock::now()),
+      notices_(
+          {.per_key = {1.0 / std::max(0.001, std::chrono::duration<double>(cfg_.notice_every).count()), 1.0},
+           .use_global = false},
+          engine::clock::now()),
       users_(svc_.db),
       turns_(svc_.db),
       content_(svc_.db),
@@ -400,6 +412,10 @@ engine::awaitable<void> bot::on_message(const tg::message& m) {
         c.p = svc_.personas.find(*c.user.persona_id);
     }
     if (auto cmd = tg::extract_command(m)) {
+        if (!allow(action_limits_, c.user_id)) {
+            co_await notice(c, svc_.locales.text(c.lang, "rate_limited"));
+            co_return;
+        }
         co_await on_command(c, cmd->name);
         co_return;
     }
@@ -408,6 +424,10 @@ engine::awaitable<void> bot::on_message(const tg::message& m) {
     }
     const auto label =
         svc_.locales.match_label(m.text, {"btn.selfie", "btn.video", "btn.persona", "btn.language"});
+    if (label && !allow(action_limits_, c.user_id)) {
+        co_await notice(c, svc_.locales.text(c.lang, "rate_limited"));
+        co_return;
+    }
     if (label == "btn.selfie") {
         co_await selfie(c);
     } else if (label == "btn.video") {
@@ -499,6 +519,10 @@ engine::awaitable<void> bot::on_callback(const tg::callback_query& q) {
         c.p = svc_.personas.find(*c.user.persona_id);
     }
     const auto& l = svc_.locales;
+    if (!allow(action_limits_, c.user_id)) {
+        co_await sender_.answer(q.id, l.text(c.lang, "rate_limited")); // a toast, not a message
+        co_return;
+    }
     if (data.rfind("p:", 0) == 0) {
         const persona* p = svc_.personas.find(std::string_view(data).substr(2));
         if (p == nullptr) {
@@ -538,6 +562,12 @@ engine::awaitable<void> bot::on_callback(const tg::callback_query& q) {
         co_return;
     }
     if (data == "vid:last" || data == "vid:new") {
+        if (videos_) {
+            if (auto busy = videos_->busy_text(c.user_id, c.lang)) {
+                co_await sender_.answer(q.id, std::move(*busy)); // a toast: repeated presses stay quiet
+                co_return;
+            }
+        }
         co_await sender_.answer(q.id);
         if (!videos_) {
             co_await sender_.text(c.chat_id, l.text(c.lang, "video.unavailable"));
@@ -562,10 +592,8 @@ engine::awaitable<void> bot::chat_turn(context& c, std::string text) {
         co_await sender_.text(c.chat_id, l.text(c.lang, "persona.none"));
         co_return;
     }
-    const auto wait = chat_limits_.reserve(c.user_id, engine::clock::now());
-    if (wait > engine::duration::zero()) {
-        chat_limits_.refund(c.user_id);
-        co_await sender_.text(c.chat_id, l.text(c.lang, "rate_limited"));
+    if (!allow(chat_limits_, c.user_id)) {
+        co_await notice(c, l.text(c.lang, "rate_limited"));
         co_return;
     }
     ++stats_.chat_turns;
@@ -631,10 +659,32 @@ engine::awaitable<void> bot::refresh_summary(context& c, const persona& p) {
     }
 }
 
+bool bot::allow(engine::keyed_token_bucket<std::int64_t>& limits, std::int64_t user_id) {
+    if (limits.reserve(user_id, engine::clock::now()) > engine::duration::zero()) {
+        limits.refund(user_id);
+        ++stats_.rate_limited;
+        engine::log().info("bot.rate_limited", {{"user", user_id}});
+        return false;
+    }
+    return true;
+}
+
+engine::awaitable<void> bot::notice(const context& c, std::string text) {
+    if (notices_.reserve(c.user_id, engine::clock::now()) > engine::duration::zero()) {
+        notices_.refund(c.user_id);
+        co_return; // told recently: stay quiet
+    }
+    co_await sender_.text(c.chat_id, std::move(text));
+}
+
 engine::awaitable<void> bot::selfie(context& c) {
     const auto& l = svc_.locales;
     if (c.p == nullptr) {
         co_await sender_.text(c.chat_id, l.text(c.lang, "persona.none"));
+        co_return;
+    }
+    if (!allow(selfie_limits_, c.user_id)) {
+        co_await notice(c, l.text(c.lang, "rate_limited"));
         co_return;
     }
     const auto today = storage::utc_day(wall_now());
@@ -776,6 +826,10 @@ engine::awaitable<void> bot::offer_video(context& c) {
     const auto& l = svc_.locales;
     if (!videos_) {
         co_await sender_.text(c.chat_id, l.text(c.lang, "video.unavailable"));
+        co_return;
+    }
+    if (auto busy = videos_->busy_text(c.user_id, c.lang)) {
+        co_await notice(c, std::move(*busy)); // no second offer while one is being made
         co_return;
     }
     if (c.p == nullptr) {

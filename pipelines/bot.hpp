@@ -39,7 +39,12 @@ struct bot_config {
     std::size_t history_turns = 12;
     int summary_every = 8;
     int selfies_per_day = 20;
-    int chat_turns_per_minute = 20;
+    int chat_turns_per_minute = 20; ///< per user; LLM turns
+    int selfies_per_minute = 3;     ///< per user, on top of the daily quota
+    int actions_per_minute = 60;    ///< per user: commands, reply-keyboard labels, button presses
+    /// At most one "a little slower" / "still being made" notice per user in this window, so a
+    /// flood of requests does not become a flood of replies.
+    engine::duration notice_every = std::chrono::seconds(20);
     std::chrono::seconds poll_timeout{25};
     engine::duration poll_backoff_max = std::chrono::seconds(30);
     engine::duration drain_grace = std::chrono::seconds(5);
@@ -75,6 +80,7 @@ struct bot_stats {
     std::uint64_t poll_errors = 0;
     std::uint64_t chat_turns = 0;
     std::uint64_t selfies = 0;
+    std::uint64_t rate_limited = 0; ///< inbound requests refused by the per-user limits
 };
 
 class bot {
@@ -115,6 +121,10 @@ private:
     engine::awaitable<void> on_command(context& c, std::string_view command);
     engine::awaitable<void> chat_turn(context& c, std::string text);
     engine::awaitable<void> selfie(context& c);
+    /// Sends `text` unless this user got a notice within `notice_every`.
+    engine::awaitable<void> notice(const context& c, std::string text);
+    /// True when the per-user `limits` allow one more request now.
+    bool allow(engine::keyed_token_bucket<std::int64_t>& limits, std::int64_t user_id);
     engine::awaitable<std::optional<made_selfie>>
     make_selfie(std::int64_t user_id, std::int64_t chat_id, std::string persona_id, std::string lang);
     engine::awaitable<void> offer_video(context& c);
@@ -132,6 +142,9 @@ private:
     sender sender_;
     engine::keyed_serial<std::int64_t> queue_;
     engine::keyed_token_bucket<std::int64_t> chat_limits_;
+    engine::keyed_token_bucket<std::int64_t> selfie_limits_;
+    engine::keyed_token_bucket<std::int64_t> action_limits_;
+    engine::keyed_token_bucket<std::int64_t> notices_;
     storage::user_repository users_;
     storage::conversation_repository turns_;
     storage::generated_content_repository content_;

@@ -103,6 +103,13 @@ engine::awaitable<void> video_jobs::resume() {
     }
 }
 
+std::optional<std::string> video_jobs::busy_text(std::int64_t user_id, std::string_view lang) {
+    if (auto in_flight = repo_.in_flight_for(user_id)) {
+        return svc_.locales.text(lang, "video.in_progress", {{"elapsed", elapsed_text(in_flight->created)}});
+    }
+    return std::nullopt;
+}
+
 engine::awaitable<void> video_jobs::request(std::int64_t user_id,
                                             std::int64_t chat_id,
                                             std::string persona_id,
@@ -110,9 +117,8 @@ engine::awaitable<void> video_jobs::request(std::int64_t user_id,
                                             storage::video_mode mode,
                                             bool adult_confirmed) {
     const auto& l = svc_.locales;
-    if (auto in_flight = repo_.in_flight_for(user_id)) {
-        std::string busy = l.text(lang, "video.in_progress", {{"elapsed", elapsed_text(in_flight->created)}});
-        co_await svc_.out.text(chat_id, std::move(busy));
+    if (auto busy = busy_text(user_id, lang)) {
+        co_await svc_.out.text(chat_id, std::move(*busy));
         co_return;
     }
     if (mode == storage::video_mode::from_last_selfie && !content_.last_selfie(user_id, persona_id)) {

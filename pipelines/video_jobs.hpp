@@ -105,6 +105,9 @@ public:
                                     storage::video_mode mode,
                                     bool adult_confirmed);
 
+    /// The localized "still being made (elapsed)" line when `user_id` has a video in flight.
+    std::optional<std::string> busy_text(std::int64_t user_id, std::string_view lang);
+
     /// Stops the running jobs (they stay resumable in the database).
     engine::awaitable<void> shutdown(engine::duration grace);
 

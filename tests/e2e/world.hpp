@@ -58,6 +58,9 @@ struct world {
         cfg.sending.per_chat = {50.0, 20.0}; // tests care about behaviour, not Telegram's pace
         cfg.sending.global = {500.0, 100.0};
         cfg.sending.base_backoff = 20ms;
+        cfg.selfies_per_minute = 1000; // the abuse tests set the real limits
+        cfg.actions_per_minute = 10000;
+        cfg.chat_turns_per_minute = 10000;
         cfg.drain_grace = 1s;
         cfg.video.poll_interval = 50ms;
         cfg.video.progress_every = 100ms;
