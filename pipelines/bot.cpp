@@ -235,6 +235,11 @@ engine::awaitable<void> bot::poll_loop() {
     int failures = 0;
     polling_ = true;
     for (;;) {
+        // Backpressure: while more updates wait in memory than the queues hold, leave the rest
+        // with Telegram (it keeps them for a day) instead of growing without bound.
+        while (overflow_size_ > cfg_.total_queue) {
+            co_await engine::sleep(std::chrono::milliseconds(50));
+        }
         json::object params;
         if (offset) {
             params["offset"] = *offset;
@@ -319,13 +324,47 @@ engine::awaitable<void> bot::poll_loop() {
 }
 
 void bot::accept(storage::inbox_entry entry) {
-    const auto id = entry.update_id;
     const auto chat = entry.chat_id;
-    if (auto ec = queue_.submit(chat, process(std::move(entry)))) {
-        // The chat floods faster than it is served: the update stays in the inbox and is retried
-        // on the next start; nothing else is delayed by it.
-        ++stats_.updates_refused;
-        engine::log().warn("bot.update_refused", {{"update", id}, {"chat", chat}, {"reason", ec.message()}});
+    if (auto it = overflow_.find(chat); it != overflow_.end()) {
+        it->second.push_back(std::move(entry)); // behind what already waits: order is kept
+        ++overflow_size_;
+        return;
+    }
+    if (auto ec = queue_.submit(chat, process(entry))) {
+        // The chat floods faster than it is served (or every queue is full): the update waits
+        // here, in order, until its chat's queue has room.
+        ++stats_.updates_deferred;
+        engine::log().debug("bot.update_deferred",
+                            {{"update", entry.update_id}, {"chat", chat}, {"reason", ec.message()}});
+        overflow_[chat].push_back(std::move(entry));
+        ++overflow_size_;
+    }
+}
+
+void bot::drain_overflow(std::int64_t chat) {
+    const auto drain = [this](std::int64_t key) {
+        auto it = overflow_.find(key);
+        if (it == overflow_.end()) {
+            return true;
+        }
+        auto& waiting = it->second;
+        while (!waiting.empty()) {
+            if (queue_.submit(key, process(waiting.front()))) {
+                return false; // still full
+            }
+            waiting.pop_front();
+            --overflow_size_;
+        }
+        overflow_.erase(it);
+        return true;
+    };
+    drain(chat);
+    // Chats held back by the total limit rather than their own get the room this one left.
+    for (auto it = overflow_.begin(); it != overflow_.end();) {
+        const auto key = (it++)->first;
+        if (key != chat && !drain(key)) {
+            break;
+        }
     }
 }
 
@@ -334,6 +373,9 @@ engine::awaitable<void> bot::process(storage::inbox_entry entry) {
     if (log_.is_processed(id)) {
         ++stats_.updates_replayed;
         inbox_.remove(id);
+        if (!overflow_.empty()) {
+            drain_overflow(entry.chat_id);
+        }
         co_return;
     }
     boost::system::error_code ec;
@@ -369,6 +411,9 @@ engine::awaitable<void> bot::process(storage::inbox_entry entry) {
         inbox_.remove(id);
     });
     ++stats_.updates_processed;
+    if (!overflow_.empty()) {
+        drain_overflow(entry.chat_id);
+    }
 }
 
 engine::awaitable<void> bot::handle(const tg::update& u) {

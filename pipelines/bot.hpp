@@ -25,7 +25,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,7 +76,7 @@ struct bot_stats {
     std::uint64_t updates_processed = 0;
     std::uint64_t updates_replayed = 0; ///< skipped: already processed
     std::uint64_t updates_malformed = 0;
-    std::uint64_t updates_refused = 0; ///< per-chat queue full
+    std::uint64_t updates_deferred = 0; ///< held in memory: the chat's queue (or all) was full
     std::uint64_t handler_failures = 0;
     std::uint64_t polls = 0;
     std::uint64_t poll_errors = 0;
@@ -114,6 +116,8 @@ public:
 private:
     engine::awaitable<void> poll_loop();
     void accept(storage::inbox_entry entry);
+    /// Moves deferred updates of `chat` (then of other chats) into their queues while there is room.
+    void drain_overflow(std::int64_t chat);
     engine::awaitable<void> process(storage::inbox_entry entry);
     engine::awaitable<void> handle(const tg::update& u);
     engine::awaitable<void> on_message(const tg::message& m);
@@ -153,6 +157,9 @@ private:
     storage::update_inbox inbox_;
     std::unique_ptr<video_jobs> videos_;
     bot_stats stats_;
+    /// Updates whose chat queue was full, per chat in order (they are in the inbox as well).
+    std::map<std::int64_t, std::deque<storage::inbox_entry>> overflow_;
+    std::size_t overflow_size_ = 0;
     bool polling_ = false;
     engine::time_point last_poll_{};
     std::uint64_t rng_state_ = 0x2545F4914F6CDD1DULL;

@@ -69,6 +69,21 @@ int main(int argc, char** argv) {
             return true;
         },
         "delay before every chat completion");
+    cli.add_option(
+        "--video-queue-ms",
+        [&](const std::vector<std::string>& v) {
+            cfg.openai.queue_time = std::chrono::milliseconds(std::stoll(v.at(0)));
+            return true;
+        },
+        "how long a video job stays queued (default 200)");
+    cli.add_option(
+        "--video-render-ms",
+        [&](const std::vector<std::string>& v) {
+            cfg.openai.render_time = std::chrono::milliseconds(std::stoll(v.at(0)));
+            return true;
+        },
+        "how long a video job then stays in_progress (default 3000; the polling bench keeps jobs "
+        "rendering for its whole window)");
     cli.add_flag("-q,--quiet", log_quiet, "log warnings and errors only");
     CLI11_PARSE(cli, argc, argv);
     if (log_quiet != 0) {

@@ -192,6 +192,12 @@ std::string persona_reply(std::string_view system_prompt, std::string_view last_
     if (!name.empty() && pick % 2 == 0) {
         reply += " \xe2\x80\x94 " + name; // a signature now and then, so personas read differently
     }
+    // A test's tag is echoed, so a driver can tell which message a reply answers.
+    if (const auto open = last_user.find("[[tag:"); open != std::string_view::npos) {
+        if (const auto close = last_user.find("]]", open); close != std::string_view::npos) {
+            reply += " " + std::string(last_user.substr(open, close + 2 - open));
+        }
+    }
     return reply;
 }
 

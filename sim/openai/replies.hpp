@@ -17,7 +17,8 @@ enum class reply_language { en, tr, ru };
 /// From the system prompt ("Reply in Turkish", "language: ru", ...), else from the user's script.
 reply_language detect_language(std::string_view system_prompt, std::string_view last_user);
 
-/// A one-to-two sentence, in-character reply; the same inputs give the same reply.
+/// A one-to-two sentence, in-character reply; the same inputs give the same reply. A
+/// "[[tag:...]]" in the user's message is echoed at the end (drivers match replies to messages).
 std::string persona_reply(std::string_view system_prompt, std::string_view last_user);
 
 /// An object with every required property of `schema` (strings get plausible prompt text for

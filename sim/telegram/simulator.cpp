@@ -488,7 +488,7 @@ std::optional<net::server_response> telegram_simulator::check_rate(std::int64_t 
         }
         if (!chat->bucket->try_take(now)) {
             ++counters_.rate_limited;
-            return flood(wait_for_token(*chat->bucket, now));
+            return flood_for(chat_id, wait_for_token(*chat->bucket, now));
         }
     }
     if (!global_bucket_->try_take(now)) {
@@ -496,9 +496,32 @@ std::optional<net::server_response> telegram_simulator::check_rate(std::int64_t 
             chat->bucket->refund();
         }
         ++counters_.rate_limited;
-        return flood(wait_for_token(*global_bucket_, now));
+        return flood_for(chat_id, wait_for_token(*global_bucket_, now));
     }
     return std::nullopt;
+}
+
+net::server_response telegram_simulator::flood_for(std::int64_t chat_id, std::chrono::seconds retry_after) {
+    const auto n = std::max<std::int64_t>(1, retry_after.count());
+    auto& until = flood_until_[chat_id];
+    until = std::max(until, engine::clock::now() + std::chrono::seconds(n));
+    return flood(std::chrono::seconds(n));
+}
+
+void telegram_simulator::check_flood_respected(const std::string& method,
+                                               std::optional<std::int64_t> chat_id) {
+    if (!chat_id || method == "getUpdates" || method == "answerCallbackQuery") {
+        return;
+    }
+    auto it = flood_until_.find(*chat_id);
+    if (it == flood_until_.end()) {
+        return;
+    }
+    if (engine::clock::now() < it->second) {
+        ++counters_.retry_after_violations; // Telegram would answer 429 again, or ban the bot
+    } else {
+        flood_until_.erase(it);
+    }
 }
 
 std::int64_t telegram_simulator::enqueue(std::string kind, std::function<std::string(std::int64_t)> render) {
@@ -759,10 +782,16 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
 
     net::server_response planned;
     bool cut_mid_body = false;
+    bool reset_after_effect = false;
+    const auto chat_param = c.integer("chat_id");
+    check_flood_respected(c.method, chat_param);
     if (auto f = faults.take(c.method)) {
         switch (f->kind) {
         case fault_kind::rate_limited:
             ++counters_.rate_limited;
+            if (chat_param) {
+                co_return flood_for(*chat_param, std::chrono::ceil<std::chrono::seconds>(f->delay));
+            }
             co_return flood(std::chrono::ceil<std::chrono::seconds>(f->delay));
         case fault_kind::server_error:
             if (f->detail == "html") {
@@ -789,6 +818,14 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
             // Cut the real answer, so the client sees a complete header and a truncated body.
             cut_mid_body = true;
             break;
+        case fault_kind::reset:
+            if (f->detail == "after_effect") {
+                // The method takes effect, then the answer is lost: the client cannot tell.
+                reset_after_effect = true;
+                ++counters_.resets_after_effect;
+                break;
+            }
+            [[fallthrough]];
         default: {
             const bool done = co_await apply_wire_fault(*f, planned);
             if (done) {
@@ -804,6 +841,9 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
     }
     if (cut_mid_body) {
         response.fault.what = net::response_fault::kind::reset_mid_body;
+    }
+    if (reset_after_effect) {
+        response.fault.what = net::response_fault::kind::reset;
     }
     co_return response;
 }

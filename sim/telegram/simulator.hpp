@@ -88,6 +88,10 @@ struct telegram_sim_counters {
     std::uint64_t get_updates_calls = 0;
     std::uint64_t rate_limited = 0; ///< 429s issued by the buckets or faults
     std::uint64_t conflicts = 0;    ///< 409s issued
+    /// Calls for a chat that came before the retry_after of a 429 for that chat had passed.
+    std::uint64_t retry_after_violations = 0;
+    /// "reset" faults with detail "after_effect": the call took effect, its answer was lost.
+    std::uint64_t resets_after_effect = 0;
     std::size_t current_pollers = 0;
     std::size_t max_concurrent_pollers = 0;
     std::map<std::int64_t, std::uint64_t> sends_per_chat; ///< messages, media and edits accepted
@@ -179,6 +183,9 @@ private:
     chat_state* find_chat(std::int64_t chat_id);
     bool token_ok(std::string_view token) const;
     std::optional<net::server_response> check_rate(std::int64_t chat_id);
+    /// A 429 for `chat_id`, remembered so that an early retry counts as a violation.
+    net::server_response flood_for(std::int64_t chat_id, std::chrono::seconds retry_after);
+    void check_flood_respected(const std::string& method, std::optional<std::int64_t> chat_id);
     boost::json::object bot_json() const;
     boost::json::object chat_json(std::int64_t chat_id) const;
 
@@ -202,6 +209,7 @@ private:
     std::uint64_t next_file_ = 1;
     std::uint64_t next_callback_ = 1;
     telegram_sim_counters counters_;
+    std::map<std::int64_t, engine::time_point> flood_until_; ///< per chat: no call before this
     std::mt19937_64 rng_;
     bool stopping_ = false;
 };

@@ -9,6 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <numeric>
 #include <string>
 
 using namespace companion;
@@ -123,6 +124,42 @@ BOOST_FIXTURE_TEST_CASE(a_replayed_update_has_no_second_effect, world) {
         t.inject_raw_update(raw);
         auto after_restart = co_await next(user, text, 1500ms);
         BOOST_TEST(!after_restart.has_value());
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_chat_that_floods_past_its_queue_loses_nothing_and_keeps_order, world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        cfg.per_chat_queue = 4; // 30 messages arrive at once: most wait outside the queue
+        co_await start();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Flood", .language_code = "en"});
+        co_await onboard(*this, user, "emma");
+        const auto before = t.sent_to(user).size();
+        for (int i = 0; i < 30; ++i) {
+            t.user_sends_text(user, "message [[tag:" + std::to_string(i) + "]]");
+        }
+        const auto replies = [&] {
+            std::vector<item> out;
+            const auto& sent = t.sent_to(user);
+            std::copy_if(sent.begin() + static_cast<std::ptrdiff_t>(before),
+                         sent.end(),
+                         std::back_inserter(out),
+                         text);
+            return out;
+        };
+        const bool all = co_await eventually([&] { return replies().size() >= 30U; }, 20s);
+        BOOST_TEST(all);
+        std::vector<int> tags;
+        for (const auto& r : replies()) {
+            const auto at = r.text.find("[[tag:");
+            BOOST_TEST_REQUIRE(at != std::string::npos);
+            tags.push_back(std::stoi(r.text.substr(at + 6)));
+        }
+        std::vector<int> expected(30);
+        std::iota(expected.begin(), expected.end(), 0);
+        BOOST_TEST(tags == expected, boost::test_tools::per_element());
+        BOOST_TEST(bot->stats().updates_deferred > 0U);
         co_await finish();
     }());
 }
