@@ -2,6 +2,7 @@
 #include "app/admin.hpp"
 
 #include "engine/metrics.hpp"
+#include "engine/task_group.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -50,6 +51,12 @@ engine::awaitable<net::server_response> admin_server::metrics(net::server_reques
         .set(static_cast<double>(bot_.active_chats()));
     m.make_gauge("bot_queued_updates", "Updates waiting in chat queues.")
         .set(static_cast<double>(bot_.queued_updates()));
+    m.make_gauge("bot_deferred_updates", "Updates waiting for room in their chat's queue.")
+        .set(static_cast<double>(bot_.deferred_updates()));
+    m.make_gauge("bot_video_jobs_running", "Video jobs being generated or delivered.")
+        .set(static_cast<double>(bot_.video_jobs_running()));
+    m.make_gauge("engine_live_tasks", "Tasks alive in every task group.")
+        .set(static_cast<double>(engine::task_group::live_tasks()));
     m.make_gauge("storage_wal_frames", "WAL frames since the last checkpoint.")
         .set(static_cast<double>(db_.wal_frames()));
     co_return net::text_response(200, m.expose(), "text/plain; version=0.0.4");

@@ -11,11 +11,14 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <atomic>
 #include <exception>
 #include <string>
 
 namespace companion::engine {
 namespace {
+
+std::atomic<std::size_t> live_everywhere{0};
 
 std::string describe(const std::exception_ptr& e) {
     try {
@@ -61,6 +64,7 @@ struct task_group::state {
         }
         head = c;
         ++live;
+        live_everywhere.fetch_add(1, std::memory_order_relaxed);
     }
 
     void unlink(child* c) noexcept {
@@ -73,6 +77,7 @@ struct task_group::state {
             c->next->prev = c->prev;
         }
         --live;
+        live_everywhere.fetch_sub(1, std::memory_order_relaxed);
     }
 
     void emit(asio::cancellation_type type) {
@@ -187,6 +192,10 @@ awaitable<void> task_group::shutdown(duration grace) {
             }
         }
     }
+}
+
+std::size_t task_group::live_tasks() noexcept {
+    return live_everywhere.load(std::memory_order_relaxed);
 }
 
 std::size_t task_group::size() const noexcept {

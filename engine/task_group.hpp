@@ -58,6 +58,8 @@ public:
     awaitable<void> shutdown(duration grace);
 
     std::size_t size() const noexcept;
+    /// Children alive in every task group of the process (a leak shows as growth over time).
+    static std::size_t live_tasks() noexcept;
     std::size_t spawned() const noexcept;
     std::size_t failures() const noexcept;
     std::exception_ptr first_error() const noexcept;

@@ -140,6 +140,10 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
 
 bot::~bot() = default;
 
+std::size_t bot::video_jobs_running() const noexcept {
+    return videos_ ? videos_->running() : 0U;
+}
+
 double bot::draw() {
     if (cfg_.random) {
         return cfg_.random();

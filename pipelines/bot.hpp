@@ -108,6 +108,8 @@ public:
     const sender_stats& delivery() const noexcept { return sender_.stats(); }
     std::size_t active_chats() const noexcept { return queue_.active_keys(); }
     std::size_t queued_updates() const noexcept { return queue_.queued(); }
+    std::size_t deferred_updates() const noexcept { return overflow_size_; }
+    std::size_t video_jobs_running() const noexcept;
     /// The video job manager, when a provider is configured.
     video_jobs* videos() noexcept { return videos_.get(); }
 

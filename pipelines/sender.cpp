@@ -157,6 +157,9 @@ engine::awaitable<bool> sender::edit(tg::edit_message_text_params params) {
 }
 
 engine::awaitable<void> sender::action(std::int64_t chat_id, tg::chat_action action) {
+    if (limiter_.pause_remaining(chat_id) > engine::duration::zero()) {
+        co_return; // Telegram told this chat to wait: a typing hint is not worth another 429
+    }
     auto r = co_await client_.send_chat_action(chat_id, action);
     if (!r && r.error().kind == tg::error_kind::flood && r.error().retry_after) {
         limiter_.pause(chat_id, *r.error().retry_after);

@@ -519,6 +519,12 @@ void telegram_simulator::check_flood_respected(const std::string& method,
     }
     if (engine::clock::now() < it->second) {
         ++counters_.retry_after_violations; // Telegram would answer 429 again, or ban the bot
+        engine::log().warn(
+            "telegram_sim.retry_after_ignored",
+            {{"chat", *chat_id},
+             {"method", method},
+             {"early_ms",
+              std::chrono::duration_cast<std::chrono::milliseconds>(it->second - engine::clock::now()).count()}});
     } else {
         flood_until_.erase(it);
     }

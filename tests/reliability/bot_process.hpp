@@ -1,0 +1,129 @@
+// The real companion-bot as a child process, for the reliability tests and the soak: started with
+// a config file and an environment, killed (SIGKILL) or stopped (SIGTERM), restarted, and
+// observed through /proc.
+#pragma once
+
+#include "engine/time.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace companion::test {
+
+class bot_process {
+public:
+    bot_process(std::filesystem::path dir, std::vector<std::string> env)
+        : dir_(std::move(dir)), env_(std::move(env)) {}
+    ~bot_process() { stop(SIGKILL); }
+    bot_process(const bot_process&) = delete;
+    bot_process& operator=(const bot_process&) = delete;
+
+    void start() {
+        ++starts_;
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            const int log = ::open((dir_ / "bot.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            ::dup2(log, STDOUT_FILENO);
+            ::dup2(log, STDERR_FILENO);
+            std::vector<char*> envp;
+            for (auto& e : env_) {
+                envp.push_back(e.data());
+            }
+            envp.push_back(nullptr);
+            const std::string config = (dir_ / "bot.toml").string();
+            const char* argv[] = {COMPANION_BOT_PATH, "--config", config.c_str(), nullptr};
+            ::execve(COMPANION_BOT_PATH, const_cast<char* const*>(argv), envp.data());
+            ::_exit(127);
+        }
+    }
+
+    /// Signals the process and waits for it (blocking: only for SIGKILL, which is immediate).
+    void stop(int signal) {
+        if (pid_ > 0) {
+            ::kill(pid_, signal);
+            int status = 0;
+            ::waitpid(pid_, &status, 0);
+            pid_ = -1;
+        }
+    }
+
+    /// Signals the process and waits for it without blocking the loop (the simulators it talks
+    /// to live on this loop and must keep answering while it shuts down).
+    engine::awaitable<int> stop_async(int signal) {
+        int status = 0;
+        if (pid_ > 0) {
+            ::kill(pid_, signal);
+            while (::waitpid(pid_, &status, WNOHANG) == 0) {
+                co_await engine::sleep(std::chrono::milliseconds(20));
+            }
+            pid_ = -1;
+        }
+        co_return status;
+    }
+
+    int starts() const { return starts_; }
+    pid_t pid() const { return pid_; }
+    std::filesystem::path log_path() const { return dir_ / "bot.log"; }
+
+    /// A field of /proc/<pid>/status in kB (VmRSS, VmHWM); 0 when not running.
+    long status_kb(const std::string& field) const {
+        std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.rfind(field + ":", 0) == 0) {
+                return std::stol(line.substr(field.size() + 1));
+            }
+        }
+        return 0;
+    }
+
+    /// Open file descriptors of the process.
+    long open_fds() const {
+        long n = 0;
+        std::error_code ec;
+        for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid_) + "/fd", ec);
+             !ec && it != std::filesystem::directory_iterator();
+             it.increment(ec)) {
+            ++n;
+        }
+        return n;
+    }
+
+private:
+    std::filesystem::path dir_;
+    std::vector<std::string> env_;
+    pid_t pid_ = -1;
+    int starts_ = 0;
+};
+
+/// The whole of a text file ("" when missing).
+inline std::string slurp(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+/// The last `n` lines of a file, for failure messages.
+inline std::vector<std::string> tail_lines(const std::filesystem::path& path, std::size_t n) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    std::string line;
+    while (std::getline(in, line)) {
+        lines.push_back(line);
+    }
+    if (lines.size() > n) {
+        lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
+    }
+    return lines;
+}
+
+} // namespace companion::test

@@ -1,0 +1,377 @@
+// Update storm (issue 9): thousands of updates from many chats through the Telegram simulator
+// while every service misbehaves (429s with retry_after, 5xx, resets before and after the call
+// takes effect, malformed JSON, slow bodies, a 409, refusals) and the real companion-bot process
+// is killed with SIGKILL and stopped with SIGTERM at random moments. Afterwards no update is
+// lost, no reply is duplicated beyond one per ambiguous event, each chat's replies keep their
+// order, every retry_after was respected and no secret reached the log.
+//
+// The default (CTest) form is small; `cmake --build --preset dev --target storm-long` runs the
+// long form (STORM_UPDATES=10000 STORM_CHATS=200 STORM_KILLS=20).
+#include "engine/task_group.hpp"
+#include "engine/time.hpp"
+#include "pipelines/locale.hpp"
+#include "sim/suite.hpp"
+#include "tests/net/net_test_support.hpp"
+#include "tests/net/test_certs.hpp"
+#include "tests/reliability/bot_process.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+
+using namespace companion;
+using namespace std::chrono_literals;
+using engine::awaitable;
+using item = sim::sent_item;
+using test::bot_process;
+
+namespace {
+
+int env_int(const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::atoi(v) : fallback;
+}
+
+struct storm_world {
+    boost::asio::io_context ioc{1};
+    engine::executor ex = ioc.get_executor();
+    test::log_capture logs;
+    test::temp_dir dir;
+};
+
+// What one chat saw, reduced to what the checks need.
+struct chat_outcome {
+    std::vector<int> tags;        ///< the tag of each tagged reply, in the order sent
+    std::size_t apologies = 0;    ///< the LLM failed: one apology stands for one message
+    std::size_t selfie_ends = 0;  ///< photos and selfie refusals or failures
+    std::size_t rate_limited = 0; ///< must stay 0: the storm's limits are high
+};
+
+chat_outcome outcome_of(const std::vector<item>& sent,
+                        std::size_t from,
+                        const std::string& apology_prefix,
+                        const std::vector<std::string>& selfie_texts,
+                        const std::string& slower) {
+    chat_outcome o;
+    for (std::size_t i = from; i < sent.size(); ++i) {
+        const auto& x = sent[i];
+        if (x.what == item::kind::photo) {
+            ++o.selfie_ends;
+            continue;
+        }
+        if (x.what != item::kind::text) {
+            continue;
+        }
+        if (const auto at = x.text.find("[[tag:"); at != std::string::npos) {
+            o.tags.push_back(std::atoi(x.text.c_str() + at + 6));
+        } else if (x.text.rfind(apology_prefix, 0) == 0) {
+            ++o.apologies;
+        } else if (x.text == slower) {
+            ++o.rate_limited;
+        } else {
+            for (const auto& s : selfie_texts) {
+                if (x.text == s) {
+                    ++o.selfie_ends;
+                }
+            }
+        }
+    }
+    return o;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(storm_suite)
+
+BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders_nothing, storm_world) {
+    const int chats_n = env_int("STORM_CHATS", 40);
+    const int updates_n = env_int("STORM_UPDATES", 400);
+    const int kills = env_int("STORM_KILLS", 3);
+    const int per_chat = std::max(2, updates_n / chats_n);
+    const int selfie_at = per_chat / 2; // one selfie in every chat, mid-storm
+
+    sim::suite_config sc;
+    sc.telegram.token = sim::suite::token();
+    sc.telegram.enforce_rate_limits = true; // the bot must pace itself, or get 429s
+    sim::suite sims(ex, sc);
+    BOOST_TEST_REQUIRE(sims.start().has_value());
+    const std::string openai_key = "sk-storm-openai-key-4411";
+    const std::string gemini_key = "gemini-storm-key-5522";
+    {
+        std::ofstream toml(dir.path / "bot.toml");
+        toml << "[telegram]\npoll_timeout = \"2s\"\n"
+             << "[limits]\nselfies_per_day = 1000\nselfies_per_minute = 1000\nchat_turns_per_minute = 10000\n"
+             << "[storage]\ndata_dir = \"" << (dir.path / "data").string() << "\"\n"
+             << "[bot]\npersonas = \"" COMPANION_SOURCE_DIR
+                "/data/personas.json\"\nlocales = \"" COMPANION_SOURCE_DIR "/data/locales\"\n"
+             << "[log]\nlevel = \"info\"\n";
+    }
+    bot_process bot(dir.path,
+                    {"TELEGRAM_BOT_TOKEN=" + sim::suite::token(),
+                     "TELEGRAM_API_BASE_URL=" + sims.telegram().base_url(),
+                     "OPENAI_BASE_URL=" + sims.openai().base_url(),
+                     "OPENAI_API_KEY=" + openai_key,
+                     "GEMINI_BASE_URL=" + sims.gemini().base_url(),
+                     "GEMINI_API_KEY=" + gemini_key});
+    auto locales = *pipelines::locale_catalog::load(COMPANION_SOURCE_DIR "/data/locales");
+    const std::string apology_prefix = "Emma: ";
+    const std::vector<std::string> selfie_texts{locales.text("en", "selfie.refused"),
+                                                locales.text("en", "selfie.failed")};
+    const std::string slower = locales.text("en", "rate_limited");
+
+    std::vector<std::int64_t> users;
+    std::map<std::int64_t, std::size_t> storm_start; // per chat: what was sent before the storm
+    int sigterms = 0;
+    std::size_t faults_planned = 0;
+    bool complete = false;
+    const auto started = engine::clock::now();
+
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            auto& t = sims.telegram();
+            bot.start();
+            // Onboarding, undisturbed.
+            for (int i = 0; i < chats_n; ++i) {
+                const auto u = t.add_user({.first_name = "S" + std::to_string(i), .language_code = "en"});
+                users.push_back(u);
+                t.user_sends_text(u, "/start");
+            }
+            for (auto u : users) {
+                auto menu = co_await t.wait_for(
+                    u,
+                    [](const item& x) { return x.reply_markup.find("p:") != std::string::npos; },
+                    120s);
+                BOOST_TEST_REQUIRE(menu.has_value());
+                t.user_presses_button(u, menu->message_id, "p:emma");
+            }
+            for (auto u : users) {
+                auto greeting = co_await t.wait_for(
+                    u,
+                    [](const item& x) { return x.what == item::kind::text && x.reply_markup.empty(); },
+                    120s);
+                BOOST_TEST_REQUIRE(greeting.has_value());
+            }
+            for (auto u : users) {
+                storm_start[u] = t.sent_to(u).size();
+            }
+            BOOST_TEST_MESSAGE("onboarded " << chats_n << " chats");
+
+            // The storm: every chat's messages, interleaved, released at once.
+            for (int k = 0; k < per_chat; ++k) {
+                for (auto u : users) {
+                    if (k == selfie_at) {
+                        t.user_sends_text(u, "/selfie");
+                    } else {
+                        t.user_sends_text(u, "hello [[tag:" + std::to_string(k) + "]]");
+                    }
+                }
+            }
+
+            // Faults on every service, one every 150-450 ms, while the storm lasts.
+            engine::task_group chaos(ex);
+            auto faults_task = [](sim::suite& s, bool& stop, std::size_t& planned) -> awaitable<void> {
+                std::mt19937 rng(777);
+                std::uniform_int_distribution<int> pause(150, 450);
+                int n = 0;
+                while (!stop) {
+                    co_await engine::sleep(std::chrono::milliseconds(pause(rng)));
+                    using fk = sim::fault_kind;
+                    switch (n++ % 14) {
+                    case 0:
+                        s.telegram().faults.add(
+                            {.match = "sendMessage", .kind = fk::rate_limited, .delay = 2s});
+                        break;
+                    case 1:
+                        s.telegram().faults.add(
+                            {.match = "sendMessage", .kind = fk::server_error, .status = 502});
+                        break;
+                    case 2:
+                        s.telegram().faults.add({.match = "sendMessage", .kind = fk::reset}); // no effect
+                        break;
+                    case 3:
+                        s.telegram().faults.add({.match = "sendMessage",
+                                                 .kind = fk::reset,
+                                                 .detail = "after_effect"}); // ambiguous
+                        break;
+                    case 4:
+                        s.telegram().faults.add({.match = "getUpdates", .kind = fk::malformed_json});
+                        break;
+                    case 5:
+                        s.telegram().faults.add(
+                            {.match = "getUpdates", .kind = fk::slow_body, .delay = 50ms});
+                        break;
+                    case 6:
+                        s.telegram().faults.add(
+                            {.match = "getUpdates", .kind = fk::custom, .detail = "conflict"});
+                        break;
+                    case 7:
+                        s.openai().faults.add(
+                            {.match = "chat.completions", .kind = fk::server_error, .status = 503});
+                        break;
+                    case 8:
+                        s.openai().faults.add(
+                            {.match = "chat.completions", .kind = fk::rate_limited, .delay = 1s});
+                        break;
+                    case 9:
+                        s.openai().faults.add({.match = "chat.completions", .kind = fk::malformed_json});
+                        break;
+                    case 10:
+                        s.openai().faults.add({.match = "chat.completions", .kind = fk::refusal});
+                        break;
+                    case 11:
+                        s.gemini().faults.add({.match = "generateContent", .kind = fk::refusal});
+                        break;
+                    case 12:
+                        s.telegram().faults.add(
+                            {.match = "sendPhoto", .kind = fk::server_error, .status = 500});
+                        break;
+                    default:
+                        s.openai().faults.add({.match = "chat.completions", .kind = fk::reset});
+                        break;
+                    }
+                    ++planned;
+                }
+            };
+            bool stop_faults = false;
+            auto faults_coro = faults_task(sims, stop_faults, faults_planned);
+            (void)chaos.spawn(std::move(faults_coro));
+
+            // Kills at random moments, and one graceful restart in the middle.
+            std::mt19937 rng(4242);
+            std::uniform_int_distribution<int> pause_ms(800, 3000);
+            for (int k = 0; k < kills; ++k) {
+                co_await engine::sleep(std::chrono::milliseconds(pause_ms(rng)));
+                if (k == kills / 2) {
+                    const int status = co_await bot.stop_async(SIGTERM);
+                    BOOST_TEST(WIFEXITED(status));
+                    ++sigterms;
+                } else {
+                    bot.stop(SIGKILL);
+                }
+                bot.start();
+            }
+            BOOST_TEST_MESSAGE("kills done");
+
+            // Wait until every chat accounted for every message.
+            const auto all_done = [&] {
+                for (auto u : users) {
+                    const auto o =
+                        outcome_of(t.sent_to(u), storm_start[u], apology_prefix, selfie_texts, slower);
+                    const std::set<int> unique(o.tags.begin(), o.tags.end());
+                    if (unique.size() + o.apologies < static_cast<std::size_t>(per_chat - 1) ||
+                        o.selfie_ends < 1) {
+                        return false;
+                    }
+                }
+                return true;
+            };
+            const auto deadline = engine::clock::now() + std::chrono::seconds(120 + updates_n / 20);
+            while (!all_done() && engine::clock::now() < deadline) {
+                co_await engine::sleep(500ms);
+            }
+            stop_faults = true;
+            co_await chaos.join();
+            complete = all_done();
+            co_await engine::sleep(1s); // late duplicates, if any, arrive now
+            const int status = co_await bot.stop_async(SIGTERM);
+            BOOST_TEST(WIFEXITED(status));
+            BOOST_TEST(WEXITSTATUS(status) == 0);
+            co_await sims.stop();
+        }(),
+        std::chrono::seconds(600 + updates_n / 10));
+
+    // The checks.
+    BOOST_TEST(complete);
+    auto& t = sims.telegram();
+    std::size_t lost = 0;
+    std::size_t duplicates = 0;
+    std::size_t out_of_order = 0;
+    std::size_t apologies = 0;
+    std::size_t replies = 0;
+    for (auto u : users) {
+        const auto o = outcome_of(t.sent_to(u), storm_start[u], apology_prefix, selfie_texts, slower);
+        std::set<int> seen;
+        int last_first = -1;
+        for (int tag : o.tags) {
+            if (!seen.insert(tag).second) {
+                ++duplicates;
+                continue;
+            }
+            if (tag < last_first) {
+                ++out_of_order;
+            }
+            last_first = tag;
+        }
+        const std::size_t expected = static_cast<std::size_t>(per_chat - 1);
+        if (seen.size() + o.apologies < expected) {
+            lost += expected - seen.size() - o.apologies;
+        }
+        if (o.selfie_ends == 0) {
+            ++lost;
+        }
+        duplicates += o.selfie_ends > 1 ? o.selfie_ends - 1 : 0;
+        apologies += o.apologies;
+        replies += o.tags.size();
+        BOOST_TEST(o.rate_limited == 0U);
+    }
+    const auto& counters = t.counters();
+    const std::size_t ambiguous = counters.resets_after_effect + static_cast<std::size_t>(kills);
+    BOOST_TEST(lost == 0U);
+    BOOST_TEST(out_of_order == 0U);
+    BOOST_TEST(duplicates <= ambiguous);
+    BOOST_TEST(counters.retry_after_violations == 0U);
+    for (const auto& l : logs.lines) {
+        if (l.find("retry_after_ignored") != std::string::npos) {
+            BOOST_TEST_MESSAGE("simulator: " << l);
+        }
+    }
+
+    // Durable state: intact, and nothing left behind in the inbox.
+    SQLite::Database db((dir.path / "data" / "companion.db").string(), SQLite::OPEN_READONLY);
+    BOOST_TEST(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    BOOST_TEST(db.execAndGet("SELECT count(*) FROM update_inbox").getInt() == 0);
+    // No secret in the bot's output, ever (the token sits in every Telegram URL).
+    const std::string log = test::slurp(bot.log_path());
+    BOOST_TEST(!log.empty());
+    for (const std::string& secret : std::vector<std::string>{sim::suite::token(), openai_key, gemini_key}) {
+        BOOST_TEST(log.find(secret) == std::string::npos);
+    }
+    BOOST_TEST(log.find(sim::suite::token().substr(sim::suite::token().find(':') + 1)) == std::string::npos);
+
+    const auto seconds = std::chrono::duration<double>(engine::clock::now() - started).count();
+    char line[512];
+    std::snprintf(line,
+                  sizeof line,
+                  "storm: %d chats, %d updates, %zu replies, %zu apologies, %zu lost, %zu duplicates "
+                  "(%zu ambiguous events: %llu answers lost after effect, %d kills, %d SIGTERM), %zu out of "
+                  "order, %llu retry_after violations, %llu 429s issued, %llu 409s, %zu faults planned, "
+                  "%d starts, %.0f s",
+                  chats_n,
+                  chats_n * per_chat,
+                  replies,
+                  apologies,
+                  lost,
+                  duplicates,
+                  ambiguous,
+                  static_cast<unsigned long long>(counters.resets_after_effect),
+                  kills - sigterms,
+                  sigterms,
+                  out_of_order,
+                  static_cast<unsigned long long>(counters.retry_after_violations),
+                  static_cast<unsigned long long>(counters.rate_limited),
+                  static_cast<unsigned long long>(counters.conflicts),
+                  faults_planned,
+                  bot.starts(),
+                  seconds);
+    std::printf("%s\n", line);
+    BOOST_TEST_MESSAGE(line);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
