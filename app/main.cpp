@@ -23,6 +23,7 @@
 #include "storage/media_store.hpp"
 
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -262,6 +263,7 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         }
     }
     (void)work.spawn(bot.run());
+    (void)work.spawn(storage::checkpoint_loop(*db, rt.offload()));
     (void)work.spawn(
         engine::run_loop_lag_probe(engine::metrics().make_histogram("loop_lag_seconds",
                                                                     "How late a 1 ms timer fires.",
@@ -306,6 +308,10 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
 } // namespace
 
 int main(int argc, char** argv) {
+    // One loop thread plus the offload and libvips workers: glibc would give each thread its own
+    // malloc arena, and image buffers freed on one thread fragment them (the soak showed the
+    // heap creeping by ~0.5 MB/s). Two arenas keep it flat at no measurable cost.
+    ::mallopt(M_ARENA_MAX, 2);
     CLI::App cli{"companion-bot: a Telegram bot of AI personas that chat, send selfies and videos.\n"
                  "With TELEGRAM_BOT_TOKEN set it runs live against Telegram; without it, it runs the\n"
                  "built-in simulation (simulated Telegram, LLM and image services on loopback).\n"

@@ -2,6 +2,7 @@
 #include "storage/database.hpp"
 
 #include "engine/log.hpp"
+#include "engine/time.hpp"
 #include "storage/error.hpp"
 
 #include <SQLiteCpp/Exception.h>
@@ -264,6 +265,24 @@ void transaction::rollback() noexcept {
     db_.rollback_->tryReset();
     if (db_.rollback_->tryExecuteStep() != SQLITE_DONE) {
         engine::log().error("storage.rollback_failed", {{"error", db_.db_->getErrorMsg()}});
+    }
+}
+
+engine::awaitable<void> checkpoint_loop(database& db, engine::offload_pool& pool, checkpoint_policy policy) {
+    for (;;) {
+        co_await engine::sleep(policy.every);
+        if (db.wal_frames() < policy.min_frames) {
+            continue;
+        }
+        try {
+            const auto r = co_await db.checkpoint(pool);
+            engine::log().debug(
+                "storage.checkpoint",
+                {{"wal_frames", r.wal_frames}, {"checkpointed", r.checkpointed_frames}, {"busy", r.busy}});
+        } catch (const error& e) {
+            // A failed checkpoint loses nothing (the WAL holds every commit): log and go on.
+            engine::log().warn("storage.checkpoint_failed", {{"error", e.what()}});
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/clock.hpp"
 #include "engine/offload.hpp"
 #include "storage/migrations.hpp"
 
@@ -140,5 +141,17 @@ decltype(auto) database::in_transaction(F&& f) {
         return result;
     }
 }
+
+/// When the owner's checkpoint loop runs (automatic checkpoints are off).
+struct checkpoint_policy {
+    engine::duration every = std::chrono::seconds(2); ///< how often the WAL is looked at
+    int min_frames = 1000;                            ///< a smaller WAL is left alone
+};
+
+/// Runs passive checkpoints on `pool` for as long as it is not cancelled, so the WAL restarts
+/// (and is cut to `wal_size_limit`) instead of growing with every commit. Passive: it never
+/// waits for, or holds back, a writer on the loop.
+engine::awaitable<void>
+checkpoint_loop(database& db, engine::offload_pool& pool, checkpoint_policy policy = {});
 
 } // namespace companion::storage

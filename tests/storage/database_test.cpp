@@ -1,6 +1,8 @@
 // Tests of storage::database: pragmas at open, transactions, the typed errors at start (corrupt,
 // unopenable, locked, schema too new, failed migration) and the off-loop checkpoint.
 #include "engine/offload.hpp"
+#include "engine/task_group.hpp"
+#include "engine/time.hpp"
 #include "storage/conversation.hpp"
 #include "storage/database.hpp"
 #include "storage/updates.hpp"
@@ -224,6 +226,42 @@ BOOST_FIXTURE_TEST_CASE(checkpoint_runs_on_the_offload_pool_and_empties_the_wal,
     BOOST_TEST(truncate.wal_frames == 0);
     BOOST_TEST(std::filesystem::file_size(db_path().string() + "-wal") == 0U);
     BOOST_TEST(log.is_processed(199));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_checkpoint_loop_keeps_the_wal_from_growing_under_steady_writes,
+                        database_fixture) {
+    update_log log(*db);
+    engine::offload_pool pool(1);
+    asio::io_context io(1);
+    int max_frames = 0;
+    asio::co_spawn(
+        io,
+        [](database& d, update_log& l, engine::offload_pool& p, int& peak) -> engine::awaitable<void> {
+            engine::task_group loop(co_await asio::this_coro::executor);
+            auto checkpoints =
+                checkpoint_loop(d, p, {.every = std::chrono::milliseconds(5), .min_frames = 50});
+            (void)loop.spawn(std::move(checkpoints));
+            // Steady writes for a while: about 2 frames a commit, far more than the threshold.
+            for (int i = 0; i < 2000; ++i) {
+                d.in_transaction([&] { l.mark_processed(i, timestamp{}); });
+                peak = std::max(peak, d.wal_frames());
+                if (i % 20 == 0) {
+                    co_await engine::sleep(std::chrono::milliseconds(1));
+                }
+            }
+            loop.cancel();
+            co_await loop.join();
+        }(*db, log, pool, max_frames),
+        [](std::exception_ptr e) {
+            if (e) {
+                std::rethrow_exception(e);
+            }
+        });
+    io.run();
+    // Without checkpoints the WAL would hold every commit (thousands of frames).
+    BOOST_TEST(max_frames > 0);
+    BOOST_TEST(max_frames < 1000);
+    BOOST_TEST(log.is_processed(1999));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
