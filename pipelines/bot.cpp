@@ -118,7 +118,30 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
       content_(svc_.db),
       quotas_(svc_.db),
       log_(svc_.db),
-      inbox_(svc_.db) {
+      inbox_(svc_.db),
+      floods_(svc_.db) {
+    // Telegram's retry_after outlives a crash: stored now, waited out again after a restart.
+    sender_.on_flood([this](std::int64_t chat, engine::duration wait) {
+        try {
+            floods_.set(chat, wall_now() + std::chrono::ceil<std::chrono::milliseconds>(wait));
+        } catch (const std::exception& e) {
+            engine::log().warn("bot.flood_wait_not_stored", {{"chat", chat}, {"error", e.what()}});
+        }
+    });
+    for (const auto& [chat, until] : floods_.active(wall_now())) {
+        const auto left = until - wall_now();
+        if (left > engine::duration::zero()) {
+            engine::log().info(
+                "bot.flood_wait_resumed",
+                {{"chat", chat},
+                 {"left_ms", std::chrono::duration_cast<std::chrono::milliseconds>(left).count()}});
+            if (chat == 0) {
+                sender_.limiter().pause_all(left);
+            } else {
+                sender_.limiter().pause(chat, left);
+            }
+        }
+    }
     if (svc_.videos != nullptr) {
         video_jobs_services vs{
             svc_.db,

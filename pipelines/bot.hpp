@@ -157,6 +157,7 @@ private:
     storage::quota_repository quotas_;
     storage::update_log log_;
     storage::update_inbox inbox_;
+    storage::flood_waits floods_;
     std::unique_ptr<video_jobs> videos_;
     bot_stats stats_;
     /// Updates whose chat queue was full, per chat in order (they are in the inbox as well).

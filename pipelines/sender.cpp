@@ -89,6 +89,9 @@ engine::awaitable<std::optional<T>> sender::deliver(std::int64_t chat_id, std::s
 void sender::note_flood(std::int64_t chat_id, engine::duration retry_after) {
     const auto now = engine::clock::now();
     limiter_.pause(chat_id, retry_after);
+    if (on_flood_) {
+        on_flood_(chat_id, retry_after);
+    }
     while (!recent_floods_.empty() && now - recent_floods_.front().first > cfg_.global_flood_window) {
         recent_floods_.pop_front();
     }
@@ -103,6 +106,9 @@ void sender::note_flood(std::int64_t chat_id, engine::duration retry_after) {
     if (chats.size() >= cfg_.global_flood_chats) {
         ++stats_.global_pauses;
         limiter_.pause_all(retry_after);
+        if (on_flood_) {
+            on_flood_(0, retry_after);
+        }
         engine::log().warn(
             "telegram.global_flood",
             {{"chats", chats.size()},
@@ -163,6 +169,9 @@ engine::awaitable<void> sender::action(std::int64_t chat_id, tg::chat_action act
     auto r = co_await client_.send_chat_action(chat_id, action);
     if (!r && r.error().kind == tg::error_kind::flood && r.error().retry_after) {
         limiter_.pause(chat_id, *r.error().retry_after);
+        if (on_flood_) {
+            on_flood_(chat_id, *r.error().retry_after);
+        }
     }
 }
 

@@ -64,6 +64,9 @@ public:
     const sender_stats& stats() const noexcept { return stats_; }
     /// The limiter, so a 429 seen elsewhere can pause a chat too.
     engine::keyed_rate_limiter<std::int64_t>& limiter() noexcept { return limiter_; }
+    /// Called with (chat_id, retry_after) for every 429 honoured; chat_id 0 for a global pause.
+    /// The bot stores them so a restart keeps waiting.
+    void on_flood(std::function<void(std::int64_t, engine::duration)> f) { on_flood_ = std::move(f); }
 
 private:
     template <class T, class Op>
@@ -72,6 +75,7 @@ private:
     tg::client& client_;
     sender_config cfg_;
     std::function<void(std::int64_t)> on_blocked_;
+    std::function<void(std::int64_t, engine::duration)> on_flood_;
     engine::keyed_rate_limiter<std::int64_t> limiter_;
     void note_flood(std::int64_t chat_id, engine::duration retry_after);
 

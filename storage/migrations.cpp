@@ -131,11 +131,21 @@ CREATE TABLE update_inbox (
 );
 )sql";
 
-constexpr std::array<migration, 4> all{{
+// A 429's retry_after outlives a crash: a restarted bot waits out what the last one was told.
+// chat_id 0 is the whole bot (a global flood).
+constexpr std::string_view v5_flood_waits = R"sql(
+CREATE TABLE flood_waits (
+    chat_id  INTEGER PRIMARY KEY,
+    until_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<migration, 5> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
     {"update inbox", v4_inbox},
+    {"flood waits", v5_flood_waits},
 }};
 
 } // namespace

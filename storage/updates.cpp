@@ -119,4 +119,36 @@ std::int64_t update_inbox::size() try {
     rethrow(e, "updates.inbox_size");
 }
 
+flood_waits::flood_waits(database& db)
+    : set_(db.connection(),
+           "INSERT INTO flood_waits (chat_id, until_ms) VALUES (?1, ?2) "
+           "ON CONFLICT (chat_id) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)"),
+      purge_(db.connection(), "DELETE FROM flood_waits WHERE until_ms <= ?1"),
+      active_(db.connection(), "SELECT chat_id, until_ms FROM flood_waits ORDER BY chat_id") {}
+
+void flood_waits::set(std::int64_t chat_id, timestamp until) try {
+    statement_scope scope(set_);
+    set_.bind(1, chat_id);
+    detail::bind_time(set_, 2, until);
+    set_.exec();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "flood_waits.set");
+}
+
+std::vector<std::pair<std::int64_t, timestamp>> flood_waits::active(timestamp now) try {
+    {
+        statement_scope scope(purge_);
+        detail::bind_time(purge_, 1, now);
+        purge_.exec();
+    }
+    statement_scope scope(active_);
+    std::vector<std::pair<std::int64_t, timestamp>> out;
+    while (active_.executeStep()) {
+        out.emplace_back(active_.getColumn(0).getInt64(), from_unix_ms(active_.getColumn(1).getInt64()));
+    }
+    return out;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "flood_waits.active");
+}
+
 } // namespace companion::storage

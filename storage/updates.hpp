@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace companion::storage {
@@ -63,6 +64,21 @@ private:
     SQLite::Statement remove_;
     SQLite::Statement pending_;
     SQLite::Statement size_;
+};
+
+/// Telegram's retry_after per chat (0: every chat), kept across restarts.
+class flood_waits {
+public:
+    explicit flood_waits(database& db);
+    /// Records that `chat_id` must not be written to before `until` (a later wait wins).
+    void set(std::int64_t chat_id, timestamp until);
+    /// Waits still running at `now`, by chat; older rows are deleted.
+    std::vector<std::pair<std::int64_t, timestamp>> active(timestamp now);
+
+private:
+    SQLite::Statement set_;
+    SQLite::Statement purge_;
+    SQLite::Statement active_;
 };
 
 } // namespace companion::storage

@@ -70,6 +70,27 @@ BOOST_FIXTURE_TEST_CASE(inbox_keeps_updates_until_processed_and_skips_known_ones
     BOOST_TEST(inbox.size() == 1);
 }
 
+BOOST_FIXTURE_TEST_CASE(flood_waits_survive_a_reopen_keep_the_longest_and_expire, database_fixture) {
+    {
+        flood_waits floods(*db);
+        floods.set(42, t0 + std::chrono::seconds(30));
+        floods.set(42, t0 + std::chrono::seconds(5)); // a shorter wait never shortens a longer one
+        floods.set(0, t0 + std::chrono::seconds(2));  // the whole bot
+        floods.set(7, t0 + std::chrono::seconds(1));
+    }
+    db.reset(); // a restart: a new connection to the same file
+    db = std::make_unique<database>(database_config{.path = db_path()});
+    flood_waits floods(*db);
+    const auto now = t0 + std::chrono::milliseconds(1500);
+    const auto active = floods.active(now);
+    BOOST_TEST_REQUIRE(active.size() == 2U); // chat 7's wait is over, and deleted
+    BOOST_TEST(active[0].first == 0);
+    BOOST_TEST((active[0].second == t0 + std::chrono::seconds(2)));
+    BOOST_TEST(active[1].first == 42);
+    BOOST_TEST((active[1].second == t0 + std::chrono::seconds(30)));
+    BOOST_TEST(floods.active(t0 + std::chrono::seconds(31)).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace companion::storage::test
