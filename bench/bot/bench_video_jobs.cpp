@@ -1,9 +1,21 @@
 // Thousands of video jobs polling on the bot's loop: CPU per poll, memory per in-flight job, loop
 // lag p99 and another user's chat reply latency p99 while they poll. The bot runs on the main
-// thread, the simulators on a second one; jobs are created through the job manager for users
-// that already have a selfie, and the simulated provider keeps them rendering.
+// thread; jobs are created through the job manager for users that already have a selfie, and the
+// simulated provider keeps them rendering.
 //
-//   bench_video_jobs [json-path] [jobs] [poll-interval-ms] [window-s]
+//   bench_video_jobs [json-path] [jobs] [poll-interval-ms] [window-s] [options]
+//     --telegram URL --openai URL --gemini URL
+//         an external companion-sim (its printed base URLs; started with a --video-render-ms longer
+//         than the run) instead of the simulators on a second thread: bench/run pins it to its own
+//         core, and neither its CPU nor its memory counts as the bot's. A second thread then drives
+//         the chat user through the simulator's control API (/_sim/...).
+//     --polls-per-job K
+//         a fixed workload for callgrind: ends once jobs x K polls were made (counted from the
+//         first submission), with no chat user and no lag probe, whose work grows with wall time.
+//
+// CPU is the process's (CLOCK_PROCESS_CPUTIME_ID) minus the second thread's (the simulators or
+// the chat driver): the bot's loop thread and its offload thread. With 0 jobs the run gives the
+// chat latency without polling.
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/task_group.hpp"
@@ -16,6 +28,9 @@
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <pthread.h>
 #include <time.h>
@@ -25,9 +40,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <thread>
 
 namespace asio = boost::asio;
+namespace json = boost::json;
 namespace engine = companion::engine;
 namespace net = companion::net;
 namespace pipelines = companion::pipelines;
@@ -37,7 +55,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-double thread_cpu(clockid_t clock) {
+double cpu_seconds(clockid_t clock) {
     timespec ts{};
     clock_gettime(clock, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
@@ -54,14 +72,95 @@ long rss_kb() {
     return 0;
 }
 
+struct options {
+    std::string json_path = "bench_video_jobs.json";
+    int jobs = 1000;
+    std::chrono::milliseconds interval{2000};
+    std::chrono::seconds window{10};
+    std::string telegram_url{}; ///< empty: the simulators run in-process
+    std::string openai_url{};
+    std::string gemini_url{};
+    int polls_per_job = 0; ///< > 0: the fixed workload for callgrind
+    bool external() const { return !telegram_url.empty(); }
+};
+
+std::optional<options> parse_options(int argc, char** argv) {
+    options o;
+    std::vector<std::string> positional;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a.rfind("--", 0) != 0) {
+            positional.push_back(a);
+            continue;
+        }
+        if (i + 1 >= argc) {
+            std::fprintf(stderr, "bench_video_jobs: %s needs a value\n", a.c_str());
+            return std::nullopt;
+        }
+        const std::string v = argv[++i];
+        if (a == "--telegram") {
+            o.telegram_url = v;
+        } else if (a == "--openai") {
+            o.openai_url = v;
+        } else if (a == "--gemini") {
+            o.gemini_url = v;
+        } else if (a == "--polls-per-job") {
+            o.polls_per_job = std::atoi(v.c_str());
+        } else {
+            std::fprintf(stderr, "bench_video_jobs: unknown option %s\n", a.c_str());
+            return std::nullopt;
+        }
+    }
+    if (o.external() && (o.openai_url.empty() || o.gemini_url.empty())) {
+        std::fprintf(stderr, "bench_video_jobs: --telegram, --openai and --gemini go together\n");
+        return std::nullopt;
+    }
+    if (!positional.empty()) {
+        o.json_path = positional[0];
+    }
+    if (positional.size() > 1) {
+        o.jobs = std::atoi(positional[1].c_str());
+    }
+    if (positional.size() > 2) {
+        o.interval = std::chrono::milliseconds(std::atoi(positional[2].c_str()));
+    }
+    if (positional.size() > 3) {
+        o.window = std::chrono::seconds(std::atoi(positional[3].c_str()));
+    }
+    return o;
+}
+
 struct shared {
+    std::atomic<bool> onboarded{false};
     std::atomic<bool> chat_done{false};
     std::vector<double> chat_latency_ms;
     std::int64_t chat_user = 0;
 };
 
-// On the simulator thread: a chat user writes every 250 ms and we time the bot's replies.
-engine::awaitable<void> chat_probe(sim::suite& sims, shared& st, engine::duration window) {
+// --- the chat user, simulators in-process (on the simulator thread) ------------------------------
+
+engine::awaitable<void> onboard_in_process(sim::suite& sims, shared& st) {
+    auto& tg = sims.telegram();
+    tg.user_sends_text(st.chat_user, "/start");
+    auto menu = co_await tg.wait_for(
+        st.chat_user,
+        [](const sim::sent_item& i) { return i.reply_markup.find("p:") != std::string::npos; },
+        10s);
+    if (menu) {
+        const auto before = tg.sent_to(st.chat_user).size();
+        tg.user_presses_button(st.chat_user, menu->message_id, "p:elif");
+        auto greeting = co_await tg.wait_for(
+            st.chat_user,
+            [](const sim::sent_item& i) { return i.what == sim::sent_item::kind::text; },
+            10s,
+            before);
+        (void)greeting;
+    }
+    st.onboarded = true;
+}
+
+// A chat user writes every 250 ms and we time the bot's replies.
+engine::awaitable<void> chat_probe_in_process(sim::suite& sims, shared& st, engine::duration window) {
     auto& tg = sims.telegram();
     const auto until = engine::clock::now() + window;
     while (engine::clock::now() < until) {
@@ -82,6 +181,120 @@ engine::awaitable<void> chat_probe(sim::suite& sims, shared& st, engine::duratio
     st.chat_done = true;
 }
 
+// --- the chat user, external companion-sim (its control API, on the driver thread) ---------------
+
+/// One control call; GET when `body` is empty. nullopt on a transport failure or a non-2xx.
+engine::awaitable<std::optional<json::value>>
+control(net::http_client& http, std::string url, std::string body) {
+    net::request req;
+    req.url = std::move(url);
+    if (!body.empty()) {
+        req.method = net::http::verb::post;
+        req.headers.set(net::http::field::content_type, "application/json");
+        req.body = std::move(body);
+    }
+    auto r = co_await http.send(std::move(req));
+    if (!r || !r->ok()) {
+        co_return std::nullopt;
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(r->body, ec);
+    if (ec || !v.is_object()) {
+        co_return std::nullopt;
+    }
+    co_return v;
+}
+
+/// The items the bot sent to `chat` from index `from` on, waiting up to `wait` for the first.
+engine::awaitable<json::array> sent_since(net::http_client& http,
+                                          const std::string& tg,
+                                          std::int64_t chat,
+                                          std::size_t from,
+                                          engine::duration wait) {
+    std::string url =
+        tg + "/_sim/sent?chat_id=" + std::to_string(chat) + "&from=" + std::to_string(from) +
+        "&wait_ms=" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+    auto v = co_await control(http, std::move(url), {});
+    if (!v) {
+        co_return json::array{};
+    }
+    const auto* items = v->as_object().if_contains("items");
+    co_return items && items->is_array() ? items->as_array() : json::array{};
+}
+
+engine::awaitable<void>
+text_to_bot(net::http_client& http, const std::string& tg, std::int64_t user, std::string text) {
+    std::string body = json::serialize(json::object{{"user_id", user}, {"text", std::move(text)}});
+    auto r = co_await control(http, tg + "/_sim/text", std::move(body));
+    (void)r;
+}
+
+engine::awaitable<void> onboard_external(net::http_client& http, std::string tg, shared& st) {
+    std::string body = R"({"first_name":"Chat","language_code":"en"})";
+    auto user = co_await control(http, tg + "/_sim/users", std::move(body));
+    if (!user) {
+        std::fprintf(stderr, "bench_video_jobs: the simulator's /_sim/users failed\n");
+        st.onboarded = true;
+        co_return;
+    }
+    st.chat_user = user->as_object().at("id").to_number<std::int64_t>();
+    co_await text_to_bot(http, tg, st.chat_user, "/start");
+    std::size_t seen = 0;
+    std::optional<std::int64_t> menu;
+    const auto until = engine::clock::now() + 10s;
+    while (!menu && engine::clock::now() < until) {
+        auto items = co_await sent_since(http, tg, st.chat_user, seen, 2s);
+        for (const auto& i : items) {
+            ++seen;
+            const auto* markup = i.as_object().if_contains("reply_markup");
+            if (markup && json::serialize(*markup).find("p:") != std::string::npos) {
+                menu = i.as_object().at("message_id").to_number<std::int64_t>();
+            }
+        }
+    }
+    if (menu) {
+        std::string press = json::serialize(
+            json::object{{"user_id", st.chat_user}, {"message_id", *menu}, {"data", "p:elif"}});
+        auto pressed = co_await control(http, tg + "/_sim/press", std::move(press));
+        (void)pressed;
+        auto greeting = co_await sent_since(http, tg, st.chat_user, seen, 10s);
+        (void)greeting;
+    }
+    st.onboarded = true;
+}
+
+// Like chat_probe_in_process; the latency runs to the simulator's stamp of the reply (CLOCK_MONOTONIC
+// in whole milliseconds, +0.5 for the middle of the interval), as bench/run's chat tables do.
+engine::awaitable<void>
+chat_probe_external(net::http_client& http, std::string tg, shared& st, engine::duration window) {
+    auto all = co_await sent_since(http, tg, st.chat_user, 0, 0ms);
+    std::size_t seen = all.size();
+    const auto until = engine::clock::now() + window;
+    while (engine::clock::now() < until) {
+        const double t0_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch())
+                .count();
+        co_await text_to_bot(http, tg, st.chat_user, "Still there?");
+        std::optional<double> at_ms;
+        const auto deadline = engine::clock::now() + 10s;
+        while (!at_ms && engine::clock::now() < deadline) {
+            auto items = co_await sent_since(http, tg, st.chat_user, seen, 10s);
+            for (const auto& i : items) {
+                ++seen;
+                const auto& o = i.as_object();
+                if (!at_ms && o.at("kind").as_string() == "text") {
+                    at_ms = static_cast<double>(o.at("at_ms").to_number<std::int64_t>()) + 0.5;
+                }
+            }
+        }
+        if (at_ms) {
+            st.chat_latency_ms.push_back(*at_ms - t0_ms);
+        }
+        co_await engine::sleep(250ms);
+    }
+    st.chat_done = true;
+}
+
 double percentile(std::vector<double> v, double q) {
     if (v.empty()) {
         return 0;
@@ -90,28 +303,55 @@ double percentile(std::vector<double> v, double q) {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
 }
 
+engine::awaitable<void> create_jobs(pipelines::bot& bot, int jobs) {
+    for (int i = 0; i < jobs; ++i) {
+        const std::int64_t id = 800000000 + i;
+        co_await bot.videos()->request(id, id, "emma", "en", storage::video_mode::from_last_selfie, false);
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-    const std::string json_path = argc > 1 ? argv[1] : "bench_video_jobs.json";
-    const int jobs = argc > 2 ? std::atoi(argv[2]) : 1000;
-    const auto interval = std::chrono::milliseconds(argc > 3 ? std::atoi(argv[3]) : 2000);
-    const auto window = std::chrono::seconds(argc > 4 ? std::atoi(argv[4]) : 10);
+    const auto parsed = parse_options(argc, argv);
+    if (!parsed) {
+        return 2;
+    }
+    const options& opt = *parsed;
+    const int jobs = opt.jobs;
+    const auto interval = opt.interval;
+    const bool counted = opt.polls_per_job > 0;
     engine::log().configure({.level = engine::log_level::error});
 
-    asio::io_context sim_ioc{1};
-    sim::suite_config sc;
-    sc.telegram.token = sim::suite::token();
-    sc.telegram.enforce_rate_limits = false;
-    sc.openai.render_time = 1h; // the jobs stay in flight for the whole measurement
-    sim::suite sims(sim_ioc.get_executor(), sc);
-    if (!sims.start()) {
-        return 1;
-    }
+    // The second thread: the simulators, or the chat user's driver talking to an external one.
+    asio::io_context side_ioc{1};
+    std::unique_ptr<sim::suite> sims;
+    std::unique_ptr<net::http_client> side_http;
     shared st;
-    st.chat_user = sims.telegram().add_user({.first_name = "Chat", .language_code = "en"});
-    auto sim_guard = asio::make_work_guard(sim_ioc);
-    std::thread sim_thread([&] { sim_ioc.run(); });
+    std::string tg_url = opt.telegram_url;
+    std::string openai_url = opt.openai_url;
+    std::string gemini_url = opt.gemini_url;
+    if (!opt.external()) {
+        sim::suite_config sc;
+        sc.telegram.token = sim::suite::token();
+        sc.telegram.enforce_rate_limits = false;
+        sc.openai.render_time = 1h; // the jobs stay in flight for the whole measurement
+        sims = std::make_unique<sim::suite>(side_ioc.get_executor(), sc);
+        if (!sims->start()) {
+            return 1;
+        }
+        st.chat_user = sims->telegram().add_user({.first_name = "Chat", .language_code = "en"});
+        tg_url = sims->telegram().base_url();
+        openai_url = sims->openai().base_url();
+        gemini_url = sims->gemini().base_url();
+    } else {
+        side_http = std::make_unique<net::http_client>(side_ioc.get_executor(),
+                                                       net::client_config{.name = "bench_driver"});
+    }
+    auto side_guard = asio::make_work_guard(side_ioc);
+    std::thread side_thread([&] { side_ioc.run(); });
+    clockid_t side_clock{};
+    pthread_getcpuclockid(side_thread.native_handle(), &side_clock);
 
     asio::io_context ioc{1};
     const auto dir =
@@ -122,14 +362,14 @@ int main(int argc, char** argv) {
     auto locales = *pipelines::locale_catalog::load(COMPANION_DATA_DIR "/locales");
     net::http_client http(ioc.get_executor(), {.max_connections_per_origin = 32, .name = "bench"});
     net::telegram::client_config tc;
-    tc.base_url = sims.telegram().base_url();
+    tc.base_url = tg_url;
     tc.token = sim::suite::token();
     tc.poll_timeout = 1s;
     net::telegram::client telegram(http, tc);
-    net::openai::chat_client llm(http, {.base_url = sims.openai().base_url(), .api_key = "sk-bench"});
-    net::gemini::image_client images(http, {.base_url = sims.gemini().base_url(), .api_key = "bench"});
+    net::openai::chat_client llm(http, {.base_url = openai_url, .api_key = "sk-bench"});
+    net::gemini::image_client images(http, {.base_url = gemini_url, .api_key = "bench"});
     pipelines::openai_videos_settings vs;
-    vs.base_url = sims.openai().base_url();
+    vs.base_url = openai_url;
     vs.api_key = "sk-bench";
     auto provider = pipelines::make_openai_videos_provider(http, vs);
     storage::database db({.path = dir / "bench.db"});
@@ -163,6 +403,8 @@ int main(int argc, char** argv) {
 
     pipelines::bot_config cfg;
     cfg.poll_timeout = 1s;
+    // At the end the jobs are cut off at once: polls in a drain grace would blur the fixed workload.
+    cfg.drain_grace = 0ms;
     cfg.chat_turns_per_minute = 100000;
     cfg.sending.per_chat = {1000.0, 100.0};
     cfg.sending.global = {100000.0, 10000.0};
@@ -179,111 +421,165 @@ int main(int argc, char** argv) {
     (void)g.spawn(bot.run());
     auto& lag =
         engine::metrics().make_histogram("bench_loop_lag_seconds", "lag", engine::latency_buckets_seconds());
-    (void)g.spawn(engine::run_loop_lag_probe(lag, {.interval = 20ms, .probe = 1ms}));
-
-    // The chat user picks a persona (through Telegram, like anyone).
-    asio::co_spawn(
-        sim_ioc,
-        [&]() -> engine::awaitable<void> {
-            auto& tg = sims.telegram();
-            tg.user_sends_text(st.chat_user, "/start");
-            auto menu = co_await tg.wait_for(
-                st.chat_user,
-                [](const sim::sent_item& i) { return i.reply_markup.find("p:") != std::string::npos; },
-                10s);
-            if (menu) {
-                tg.user_presses_button(st.chat_user, menu->message_id, "p:elif");
-            }
-        },
-        asio::detached);
-    for (int i = 0; i < 30; ++i) {
-        ioc.run_for(100ms);
+    if (!counted) {
+        (void)g.spawn(engine::run_loop_lag_probe(lag, {.interval = 20ms, .probe = 1ms}));
+        // The chat user picks a persona (through Telegram, like anyone).
+        if (sims) {
+            asio::co_spawn(side_ioc, onboard_in_process(*sims, st), asio::detached);
+        } else {
+            asio::co_spawn(side_ioc, onboard_external(*side_http, tg_url, st), asio::detached);
+        }
+        for (int i = 0; i < 150 && !st.onboarded; ++i) {
+            ioc.run_for(100ms);
+        }
+        ioc.run_for(500ms);
+    } else {
+        ioc.run_for(300ms);
     }
 
     const long rss_before = rss_kb();
+    const double process_cpu_start = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    const double side_cpu_start = cpu_seconds(side_clock);
     // Create the jobs on the bot's loop.
-    asio::co_spawn(
-        ioc,
-        [&]() -> engine::awaitable<void> {
-            for (int i = 0; i < jobs; ++i) {
-                const std::int64_t id = 800000000 + i;
-                co_await bot.videos()
-                    ->request(id, id, "emma", "en", storage::video_mode::from_last_selfie, false);
-            }
-        },
-        asio::detached);
-    // Wait until every job is submitted.
+    asio::co_spawn(ioc, create_jobs(bot, jobs), asio::detached);
     const auto t_submit = std::chrono::steady_clock::now();
-    storage::video_job_repository repo(db);
-    for (;;) {
-        ioc.run_for(200ms);
-        SQLite::Statement q(db.connection(), "SELECT count(*) FROM video_jobs WHERE state = 'submitted'");
-        q.executeStep();
-        if (q.getColumn(0).getInt() >= jobs) {
-            break;
+    double submit_seconds = 0;
+    long rss_jobs = rss_before;
+    std::uint64_t polls = 0;
+    double wall = 0;
+    double cpu = 0;
+    double bot_thread_cpu = 0;
+    if (counted) {
+        // Every poll counts, from the first: the work is jobs x K polls plus the submissions.
+        const auto target = static_cast<std::uint64_t>(jobs) * static_cast<std::uint64_t>(opt.polls_per_job);
+        while (bot.videos()->stats().polls < target) {
+            ioc.run_for(20ms);
+            if (std::chrono::steady_clock::now() - t_submit > 600s) {
+                std::fprintf(stderr, "the fixed workload did not finish in 600 s\n");
+                break;
+            }
         }
-        if (std::chrono::steady_clock::now() - t_submit > 300s) {
-            std::fprintf(stderr, "jobs did not all submit\n");
-            break;
+        wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_submit).count();
+        polls = bot.videos()->stats().polls;
+        cpu = (cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu_start) -
+              (cpu_seconds(side_clock) - side_cpu_start);
+        rss_jobs = rss_kb();
+    } else {
+        // Wait until every job is submitted.
+        for (;;) {
+            ioc.run_for(200ms);
+            SQLite::Statement q(db.connection(), "SELECT count(*) FROM video_jobs WHERE state = 'submitted'");
+            q.executeStep();
+            if (q.getColumn(0).getInt() >= jobs) {
+                break;
+            }
+            if (std::chrono::steady_clock::now() - t_submit > 300s) {
+                std::fprintf(stderr, "jobs did not all submit\n");
+                break;
+            }
         }
-    }
-    const double submit_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_submit).count();
-    for (int i = 0; i < 10; ++i) {
-        ioc.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(interval) /
-                    5); // settle into steady polling
-    }
-    const long rss_jobs = rss_kb();
+        submit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_submit).count();
+        for (int i = 0; i < 10; ++i) {
+            ioc.run_for(interval / 5); // settle into steady polling
+        }
+        rss_jobs = rss_kb();
 
-    clockid_t bot_clock{};
-    pthread_getcpuclockid(pthread_self(), &bot_clock);
-    const auto polls0 = bot.videos()->stats().polls;
-    const double cpu0 = thread_cpu(bot_clock);
-    const auto lag_count0 = lag.count();
-    (void)lag_count0;
-    asio::co_spawn(sim_ioc, chat_probe(sims, st, window), asio::detached);
-    const auto t0 = std::chrono::steady_clock::now();
-    while (!st.chat_done) {
+        clockid_t bot_clock{};
+        pthread_getcpuclockid(pthread_self(), &bot_clock);
+        const auto polls0 = bot.videos()->stats().polls;
+        const double process0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        const double side0 = cpu_seconds(side_clock);
+        const double bot0 = cpu_seconds(bot_clock);
+        if (sims) {
+            asio::co_spawn(side_ioc, chat_probe_in_process(*sims, st, opt.window), asio::detached);
+        } else {
+            asio::co_spawn(side_ioc, chat_probe_external(*side_http, tg_url, st, opt.window), asio::detached);
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        while (!st.chat_done) {
+            ioc.run_for(50ms);
+        }
+        wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        cpu = (cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process0) - (cpu_seconds(side_clock) - side0);
+        bot_thread_cpu = cpu_seconds(bot_clock) - bot0;
+        polls = bot.videos()->stats().polls - polls0;
+    }
+
+    // Against an external simulator, terminal at once: a total cancellation leaves the long poll
+    // to run out, and the jobs poll on meanwhile, blurring the fixed workload. In-process, total:
+    // after a terminal cut the simulators' stop() does not return (their long-poll handler stays).
+    g.cancel(sims ? asio::cancellation_type::total : asio::cancellation_type::terminal);
+    const auto t_stop = std::chrono::steady_clock::now();
+    while (g.size() > 0 && std::chrono::steady_clock::now() - t_stop < 60s) {
         ioc.run_for(50ms);
     }
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double cpu = thread_cpu(bot_clock) - cpu0;
-    const auto polls = bot.videos()->stats().polls - polls0;
-
-    g.cancel();
-    ioc.run_for(3s);
-    sim_guard.reset();
-    asio::co_spawn(sim_ioc, sims.stop(), asio::detached);
-    sim_thread.join();
+    http.close_idle();
+    ioc.run_for(50ms);
+    side_guard.reset();
+    if (sims) {
+        asio::co_spawn(side_ioc, sims->stop(), asio::detached);
+    } else {
+        side_ioc.stop();
+    }
+    side_thread.join();
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
 
     const double us_per_poll = polls > 0 ? cpu * 1e6 / static_cast<double>(polls) : 0;
-    const double bytes_per_job = static_cast<double>(rss_jobs - rss_before) * 1024.0 / jobs;
-    std::printf("jobs in flight: %d (all submitted in %.1f s), poll interval %lld ms, window %.1f s\n",
-                jobs,
-                submit_seconds,
-                static_cast<long long>(interval.count()),
-                wall);
-    std::printf("polls: %llu (%.0f/s), bot-thread CPU per poll: %.1f us (%.1f%% of a core)\n",
-                static_cast<unsigned long long>(polls),
-                static_cast<double>(polls) / wall,
-                us_per_poll,
-                cpu / wall * 100);
-    std::printf("resident memory per in-flight job: %.0f bytes (RSS %ld -> %ld KB)\n",
-                bytes_per_job,
-                rss_before,
-                rss_jobs);
-    std::printf("loop lag p99: %.2f ms; chat reply latency p50 %.1f ms, p99 %.1f ms (%zu replies)\n",
-                lag.quantile(0.99) * 1000,
-                percentile(st.chat_latency_ms, 0.5),
-                percentile(st.chat_latency_ms, 0.99),
-                st.chat_latency_ms.size());
-    std::ofstream out(json_path);
-    out << "{\"bench\":\"bench_video_jobs\",\"jobs\":" << jobs << ",\"poll_interval_ms\":" << interval.count()
-        << ",\"polls\":" << polls << ",\"cpu_us_per_poll\":" << us_per_poll
-        << ",\"bytes_per_job\":" << bytes_per_job << ",\"loop_lag_p99_ms\":" << lag.quantile(0.99) * 1000
-        << ",\"chat_p50_ms\":" << percentile(st.chat_latency_ms, 0.5)
-        << ",\"chat_p99_ms\":" << percentile(st.chat_latency_ms, 0.99) << "}\n";
+    const double bot_thread_us_per_poll = polls > 0 ? bot_thread_cpu * 1e6 / static_cast<double>(polls) : 0;
+    const double bytes_per_job = jobs > 0 ? static_cast<double>(rss_jobs - rss_before) * 1024.0 / jobs : 0;
+    const char* where = sims ? "simulators in-process" : "external companion-sim";
+    if (counted) {
+        std::printf("fixed workload (%s): %d jobs, %llu polls in %.1f s, bot CPU %.2f s\n",
+                    where,
+                    jobs,
+                    static_cast<unsigned long long>(polls),
+                    wall,
+                    cpu);
+    } else {
+        std::printf(
+            "jobs in flight: %d (all submitted in %.1f s), poll interval %lld ms, window %.1f s, %s\n",
+            jobs,
+            submit_seconds,
+            static_cast<long long>(interval.count()),
+            wall,
+            where);
+        std::printf(
+            "polls: %llu (%.0f/s), bot CPU per poll: %.1f us (%.1f%% of a core; loop thread %.1f us)\n",
+            static_cast<unsigned long long>(polls),
+            static_cast<double>(polls) / wall,
+            us_per_poll,
+            cpu / wall * 100,
+            bot_thread_us_per_poll);
+        std::printf("resident memory per in-flight job: %.0f bytes (RSS %ld -> %ld KB)\n",
+                    bytes_per_job,
+                    rss_before,
+                    rss_jobs);
+        std::printf("loop lag p99: %.2f ms; chat reply latency p50 %.1f ms, p99 %.1f ms (%zu replies)\n",
+                    lag.quantile(0.99) * 1000,
+                    percentile(st.chat_latency_ms, 0.5),
+                    percentile(st.chat_latency_ms, 0.99),
+                    st.chat_latency_ms.size());
+    }
+    json::object out{
+        {"bench", "bench_video_jobs"},
+        {"simulators", sims ? "in-process" : "external"},
+        {"jobs", jobs},
+        {"poll_interval_ms", interval.count()},
+        {"window_s", wall},
+        {"submit_s", submit_seconds},
+        {"polls", polls},
+        {"cpu_s", cpu},
+        {"cpu_us_per_poll", us_per_poll},
+        {"cpu_us_per_poll_loop_thread", bot_thread_us_per_poll},
+        {"rss_before_kb", rss_before},
+        {"rss_jobs_kb", rss_jobs},
+        {"bytes_per_job", bytes_per_job},
+        {"loop_lag_p99_ms", counted ? 0.0 : lag.quantile(0.99) * 1000},
+        {"chat_replies", st.chat_latency_ms.size()},
+        {"chat_p50_ms", percentile(st.chat_latency_ms, 0.5)},
+        {"chat_p99_ms", percentile(st.chat_latency_ms, 0.99)},
+    };
+    std::ofstream(opt.json_path) << json::serialize(out) << "\n";
     return 0;
 }
