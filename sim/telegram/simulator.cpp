@@ -419,6 +419,10 @@ net::result<std::uint16_t> telegram_simulator::start() {
 
 engine::awaitable<void> telegram_simulator::stop() {
     stopping_ = true;
+    // Held long polls answer now (with what they have), so the server's connections can end.
+    for (auto& p : pollers_) {
+        p->wake.set();
+    }
     co_await server_->stop(1s);
 }
 
@@ -524,7 +528,8 @@ void telegram_simulator::check_flood_respected(const std::string& method,
             {{"chat", *chat_id},
              {"method", method},
              {"early_ms",
-              std::chrono::duration_cast<std::chrono::milliseconds>(it->second - engine::clock::now()).count()}});
+              std::chrono::duration_cast<std::chrono::milliseconds>(it->second - engine::clock::now())
+                  .count()}});
     } else {
         flood_until_.erase(it);
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/time.hpp"
+#include "sim/suite.hpp"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -28,18 +29,22 @@ public:
 
     void start() {
         ++starts_;
+        // Everything the child needs is built before fork(): the test process has other threads,
+        // and between fork() and execve() only async-signal-safe calls are allowed (a malloc
+        // there can deadlock on a lock another thread held).
+        const std::string log_path = (dir_ / "bot.log").string();
+        const std::string config = (dir_ / "bot.toml").string();
+        std::vector<char*> envp;
+        for (auto& e : env_) {
+            envp.push_back(e.data());
+        }
+        envp.push_back(nullptr);
+        const char* argv[] = {COMPANION_BOT_PATH, "--config", config.c_str(), nullptr};
         pid_ = ::fork();
         if (pid_ == 0) {
-            const int log = ::open((dir_ / "bot.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
             ::dup2(log, STDOUT_FILENO);
             ::dup2(log, STDERR_FILENO);
-            std::vector<char*> envp;
-            for (auto& e : env_) {
-                envp.push_back(e.data());
-            }
-            envp.push_back(nullptr);
-            const std::string config = (dir_ / "bot.toml").string();
-            const char* argv[] = {COMPANION_BOT_PATH, "--config", config.c_str(), nullptr};
             ::execve(COMPANION_BOT_PATH, const_cast<char* const*>(argv), envp.data());
             ::_exit(127);
         }
@@ -124,6 +129,53 @@ inline std::vector<std::string> tail_lines(const std::filesystem::path& path, st
         lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
     }
     return lines;
+}
+
+/// The API keys a test's bot gets (distinct per test, so a leak names its test).
+struct bot_keys {
+    std::string openai;
+    std::string gemini;
+    std::string video;
+    explicit bot_keys(const std::string& test)
+        : openai("sk-" + test + "-openai-7311"),
+          gemini("gm-" + test + "-gemini-7312"),
+          video("sk-" + test + "-video-7313") {}
+    std::vector<std::string> all() const { return {sim::suite::token(), openai, gemini, video}; }
+};
+
+/// The environment pointing the bot at `sims` (secrets and base URLs, as in production).
+inline std::vector<std::string> bot_env(sim::suite& sims, const bot_keys& keys) {
+    return {"TELEGRAM_BOT_TOKEN=" + sim::suite::token(),
+            "TELEGRAM_API_BASE_URL=" + sims.telegram().base_url(),
+            "OPENAI_BASE_URL=" + sims.openai().base_url(),
+            "OPENAI_API_KEY=" + keys.openai,
+            "GEMINI_BASE_URL=" + sims.gemini().base_url(),
+            "GEMINI_API_KEY=" + keys.gemini,
+            "VIDEO_BASE_URL=" + sims.openai().base_url(),
+            "VIDEO_API_KEY=" + keys.video};
+}
+
+/// Writes dir/bot.toml: `sections` (TOML) plus the data directory and the shipped personas and
+/// locales.
+inline void write_bot_config(const std::filesystem::path& dir, const std::string& sections) {
+    std::ofstream toml(dir / "bot.toml");
+    toml << sections << "\n[storage]\ndata_dir = \"" << (dir / "data").string() << "\"\n"
+         << "[bot]\npersonas = \"" COMPANION_SOURCE_DIR
+            "/data/personas.json\"\nlocales = \"" COMPANION_SOURCE_DIR "/data/locales\"\n";
+}
+
+/// True when none of `secrets` (nor the token's secret half) occurs in `text`.
+inline bool free_of_secrets(const std::string& text, const std::vector<std::string>& secrets) {
+    for (const auto& s : secrets) {
+        if (text.find(s) != std::string::npos) {
+            return false;
+        }
+        if (const auto colon = s.find(':');
+            colon != std::string::npos && text.find(s.substr(colon + 1)) != std::string::npos) {
+            return false;
+        }
+    }
+    return true;
 }
 
 } // namespace companion::test

@@ -33,6 +33,13 @@ namespace {
 
 using test::bot_process;
 
+// The bot's settings for the video tests: the OpenAI videos gateway, quick polls, high limits.
+const std::string video_sections = "[telegram]\npoll_timeout = \"1s\"\n"
+                                   "[video]\nprovider = \"openai\"\nmodel = \"sora-2\"\npoll_interval = "
+                                   "\"500ms\"\npoll_timeout = \"3m\"\ndebug_info = \"off\"\n"
+                                   "[limits]\nselfies_per_day = 100\nvideos_per_day = 100\n"
+                                   "daily_spend_cap_cents = 1000000\n[log]\nlevel = \"warn\"\n";
+
 struct crash_world {
     boost::asio::io_context ioc{1};
     engine::executor ex = ioc.get_executor();
@@ -72,27 +79,9 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
     sim::suite sims(ex, sc);
     BOOST_TEST_REQUIRE(sims.start().has_value());
 
-    {
-        std::ofstream toml(dir.path / "bot.toml");
-        toml << "[telegram]\npoll_timeout = \"1s\"\n"
-             << "[video]\nprovider = \"openai\"\nmodel = \"sora-2\"\npoll_interval = \"500ms\"\npoll_timeout "
-                "= \"3m\"\n"
-             << "debug_info = \"off\"\n"
-             << "[limits]\nselfies_per_day = 100\nvideos_per_day = 100\ndaily_spend_cap_cents = 1000000\n"
-             << "[storage]\ndata_dir = \"" << (dir.path / "data").string() << "\"\n"
-             << "[bot]\npersonas = \"" COMPANION_SOURCE_DIR
-                "/data/personas.json\"\nlocales = \"" COMPANION_SOURCE_DIR "/data/locales\"\n"
-             << "[log]\nlevel = \"warn\"\n";
-    }
-    bot_process bot(dir.path,
-                    {"TELEGRAM_BOT_TOKEN=" + sim::suite::token(),
-                     "TELEGRAM_API_BASE_URL=" + sims.telegram().base_url(),
-                     "OPENAI_BASE_URL=" + sims.openai().base_url(),
-                     "OPENAI_API_KEY=sk-crash-test",
-                     "GEMINI_BASE_URL=" + sims.gemini().base_url(),
-                     "GEMINI_API_KEY=gemini-crash-test",
-                     "VIDEO_BASE_URL=" + sims.openai().base_url(),
-                     "VIDEO_API_KEY=sk-video-crash-test"});
+    test::write_bot_config(dir.path, video_sections);
+    const test::bot_keys keys("crash");
+    bot_process bot(dir.path, test::bot_env(sims, keys));
     auto locales = *pipelines::locale_catalog::load(COMPANION_SOURCE_DIR "/data/locales");
     const std::vector<std::string> endings{locales.text("en", "video.lost"),
                                            locales.text("en", "video.failed"),
@@ -225,6 +214,7 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
     BOOST_TEST(db.execAndGet("SELECT count(*) FROM video_jobs WHERE state NOT IN "
                              "('delivered','failed','refused','submit_unknown')")
                    .getInt() == 0);
+    BOOST_TEST(test::free_of_secrets(test::slurp(bot.log_path()), keys.all()));
     const int jobs = db.execAndGet("SELECT count(*) FROM video_jobs").getInt();
     const int with_id =
         db.execAndGet("SELECT count(*) FROM video_jobs WHERE provider_job_id IS NOT NULL").getInt();
@@ -250,6 +240,133 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
     BOOST_TEST_MESSAGE("crash test: " << jobs << " jobs, " << delivered << " delivered, " << unknown
                                       << " submit_unknown, " << created.size() << " creates, "
                                       << videos_received << " videos received, " << kills << " kills");
+}
+
+BOOST_FIXTURE_TEST_CASE(sigterm_under_load_exits_within_the_grace_period_and_resumes_everything,
+                        crash_world) {
+    const int users_n = 10;
+    sim::suite_config sc;
+    sc.telegram.token = sim::suite::token();
+    sc.telegram.enforce_rate_limits = false;
+    sc.openai.render_time = 20s; // every job is still rendering when SIGTERM comes
+    sc.openai.queue_time = 100ms;
+    sc.openai.video_fps = 4;
+    sc.openai.latency = 300ms; // and chat turns are in flight too
+    sim::suite sims(ex, sc);
+    BOOST_TEST_REQUIRE(sims.start().has_value());
+    // A long poll, as in production: shutdown must not wait for it.
+    test::write_bot_config(dir.path,
+                           "[telegram]\npoll_timeout = \"25s\"\n"
+                           "[video]\nprovider = \"openai\"\nmodel = \"sora-2\"\npoll_interval = "
+                           "\"500ms\"\ndebug_info = \"off\"\n[limits]\nchat_turns_per_minute = 10000\n"
+                           "[log]\nlevel = \"info\"\n");
+    const test::bot_keys keys("sigterm");
+    bot_process bot(dir.path, test::bot_env(sims, keys));
+    std::vector<std::int64_t> users;
+    double exit_seconds = 0;
+    int exit_status = -1;
+    std::string states_at_stop;
+    int chat_replies = 0;
+    int videos = 0;
+
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            auto& t = sims.telegram();
+            bot.start();
+            for (int i = 0; i < users_n; ++i) {
+                const auto u = t.add_user({.first_name = "T" + std::to_string(i), .language_code = "en"});
+                users.push_back(u);
+                t.user_sends_text(u, "/start");
+                auto menu = co_await t.wait_for(
+                    u,
+                    [](const item& x) { return x.reply_markup.find("p:") != std::string::npos; },
+                    30s);
+                BOOST_TEST_REQUIRE(menu.has_value());
+                t.user_presses_button(u, menu->message_id, "p:emma");
+                t.user_sends_text(u, "/video");
+                auto offer = co_await t.wait_for(
+                    u,
+                    [](const item& x) { return x.reply_markup.find("vid:") != std::string::npos; },
+                    30s);
+                BOOST_TEST_REQUIRE(offer.has_value());
+                t.user_presses_button(u, offer->message_id, "vid:new");
+            }
+            // Wait until every job is at the provider, then load the chats and stop the bot.
+            const auto until = engine::clock::now() + 30s;
+            while (sims.openai().video_creates().size() < static_cast<std::size_t>(users_n) &&
+                   engine::clock::now() < until) {
+                co_await engine::sleep(50ms);
+            }
+            BOOST_TEST_REQUIRE(sims.openai().video_creates().size() == static_cast<std::size_t>(users_n));
+            for (auto u : users) {
+                for (int k = 0; k < 3; ++k) {
+                    t.user_sends_text(u, "are you there? [[tag:" + std::to_string(k) + "]]");
+                }
+            }
+            co_await engine::sleep(200ms);
+            const auto signalled = engine::clock::now();
+            exit_status = co_await bot.stop_async(SIGTERM);
+            exit_seconds = std::chrono::duration<double>(engine::clock::now() - signalled).count();
+            {
+                SQLite::Database db((dir.path / "data" / "companion.db").string(), SQLite::OPEN_READONLY);
+                SQLite::Statement q(db,
+                                    "SELECT state, count(*) FROM video_jobs GROUP BY state ORDER BY state");
+                while (q.executeStep()) {
+                    states_at_stop +=
+                        q.getColumn(0).getString() + "=" + std::to_string(q.getColumn(1).getInt()) + " ";
+                }
+            }
+            // The next start finishes everything: every video and every chat message.
+            bot.start();
+            for (auto u : users) {
+                auto clip = co_await t.wait_for(
+                    u,
+                    [](const item& x) { return x.what == item::kind::video; },
+                    40s);
+                videos += clip ? 1 : 0;
+                for (int k = 0; k < 3; ++k) {
+                    const std::string tag = "[[tag:" + std::to_string(k) + "]]";
+                    auto reply = co_await t.wait_for(
+                        u,
+                        [&](const item& x) { return x.text.find(tag) != std::string::npos; },
+                        5s);
+                    chat_replies += reply ? 1 : 0;
+                }
+            }
+            BOOST_TEST_MESSAGE("after restart: videos " << videos << ", replies " << chat_replies);
+            if (videos != users_n || chat_replies != users_n * 3) {
+                for (const auto& line : test::tail_lines(bot.log_path(), 60)) {
+                    BOOST_TEST_MESSAGE("bot.log: " << line);
+                }
+            }
+            const int status = co_await bot.stop_async(SIGTERM);
+            BOOST_TEST(WIFEXITED(status));
+            if (!WIFEXITED(status)) {
+                BOOST_TEST_MESSAGE("signal " << WTERMSIG(status));
+                for (const auto& line : test::tail_lines(bot.log_path(), 40)) {
+                    BOOST_TEST_MESSAGE("bot.log: " << line);
+                }
+            }
+            co_await sims.stop();
+        }(),
+        std::chrono::seconds(240));
+
+    BOOST_TEST_MESSAGE("SIGTERM under load: exit in " << exit_seconds
+                                                      << " s, jobs at stop: " << states_at_stop);
+    std::printf("sigterm under load: exit in %.2f s (grace 5 s), jobs at stop: %s\n",
+                exit_seconds,
+                states_at_stop.c_str());
+    BOOST_TEST(WIFEXITED(exit_status));
+    BOOST_TEST(WEXITSTATUS(exit_status) == 0);
+    BOOST_TEST(exit_seconds < 6.5); // the 5 s grace, and the process's own exit
+    // Every job was left resumable (none failed, none lost as submit_unknown), and resumed.
+    BOOST_TEST(states_at_stop.find("failed") == std::string::npos);
+    BOOST_TEST(states_at_stop.find("submit_unknown") == std::string::npos);
+    BOOST_TEST(videos == users_n);
+    BOOST_TEST(chat_replies == users_n * 3);
+    BOOST_TEST(sims.openai().video_creates().size() == static_cast<std::size_t>(users_n)); // none twice
+    BOOST_TEST(test::free_of_secrets(test::slurp(bot.log_path()), keys.all()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
