@@ -11,8 +11,7 @@ namespace companion::storage {
 using detail::statement_scope;
 
 user_repository::user_repository(database& db) try
-    : db_(db),
-      upsert_(db.connection(),
+    : upsert_(db.connection(),
               "INSERT INTO users (telegram_id, language, is_admin, created_at, last_seen_at) "
               "VALUES (?1, ?2, ?3, ?4, ?4) "
               "ON CONFLICT (telegram_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, "

@@ -52,7 +52,6 @@ public:
 private:
     boost::system::result<void> changed_one(SQLite::Statement& s, std::string_view operation);
 
-    database& db_;
     SQLite::Statement upsert_;
     SQLite::Statement get_;
     SQLite::Statement set_language_;

@@ -39,7 +39,7 @@ public:
     template <class CompletionToken>
     auto async_wait(CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(error_code)>(
-            [this](auto handler) { enqueue(std::move(handler)); },
+            [this](auto handler) { this->enqueue(std::move(handler)); },
             token);
     }
 

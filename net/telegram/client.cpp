@@ -157,7 +157,7 @@ client::exchange(std::string method, net::request req, call_kind kind) {
 
     auto sent = co_await http_.send(std::move(req));
     if (!sent) {
-        auto e = transport_error(method, std::move(sent.error()), cfg_.token);
+        auto e = transport_error(method, sent.error(), cfg_.token);
         engine::log().debug("telegram.call_failed",
                             {{"method", method}, {"kind", to_string(e.kind)}, {"error", e.message()}});
         co_return e;
@@ -345,7 +345,7 @@ engine::awaitable<result<message>> client::send_media(std::string method,
     } else {
         auto loaded = form.file_from_disk(field, file.path, file.content_type);
         if (!loaded) {
-            co_return transport_error(method, std::move(loaded.error()), cfg_.token);
+            co_return transport_error(method, loaded.error(), cfg_.token);
         }
     }
     net::request req;
@@ -464,7 +464,7 @@ client::download_file(std::string file_path, std::filesystem::path destination, 
     req.timeouts = cfg_.upload_timeouts;
     auto r = co_await http_.download(std::move(req));
     if (!r) {
-        auto f = std::move(r.error());
+        auto f = r.error();
         if (f.code == net::errc::http_status) {
             auto e = classify_failure("download", f.status, f.body, cfg_.token);
             co_return e;

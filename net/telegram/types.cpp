@@ -381,7 +381,7 @@ update_batch parse_updates(const json::value& result) {
         if (u) {
             batch.updates.push_back(std::move(*u));
         } else {
-            batch.malformed.push_back(std::move(u.error()));
+            batch.malformed.push_back(u.error());
         }
     }
     return batch;
