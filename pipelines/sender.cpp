@@ -23,7 +23,6 @@ sender::sender(tg::client& client, sender_config cfg, std::function<void(std::in
 
 template <class T, class Op>
 engine::awaitable<std::optional<T>> sender::deliver(std::int64_t chat_id, std::string_view what, Op op) {
-    bool retried_unknown = false;
     for (int attempt = 1;; ++attempt) {
         co_await limiter_.acquire(chat_id);
         auto r = co_await op();
@@ -58,11 +57,9 @@ engine::awaitable<std::optional<T>> sender::deliver(std::int64_t chat_id, std::s
             co_return std::nullopt;
         case tg::error_kind::transport:
             if (e.outcome_unknown()) {
-                // The request may have been delivered: repeat it once at most.
-                if (retried_unknown) {
-                    break;
-                }
-                retried_unknown = true;
+                // The request may have been delivered: repeating it risks one duplicate for
+                // this one ambiguous answer, while giving up would lose the message for sure.
+                // Each lost answer allows one repeat, within max_attempts.
                 ++stats_.unknown_outcome_retries;
             }
             wait = backoff_.next_delay(attempt);

@@ -1,7 +1,8 @@
 // Outbound delivery to Telegram (design.md §4 "Sending"): pacing by per-chat and global token
 // buckets at Telegram's limits, a 429 pausing only the chat it names, retries of sends that
-// certainly failed, at most one retry of a send whose outcome is unknown (the only accepted
-// duplicate), and no retry of what cannot succeed (400, 403: the user blocked the bot).
+// certainly failed, one repeat per answer lost after the request was written (the only accepted
+// duplicate: at most one per ambiguous answer), and no retry of what cannot succeed (400, 403: the user
+// blocked the bot).
 #pragma once
 
 #include "engine/metrics.hpp"

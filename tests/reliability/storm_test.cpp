@@ -24,6 +24,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 
 using namespace companion;
 using namespace std::chrono_literals;
@@ -300,9 +301,18 @@ BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders
         const std::size_t expected = static_cast<std::size_t>(per_chat - 1);
         if (seen.size() + o.apologies < expected) {
             lost += expected - seen.size() - o.apologies;
+            std::string missing;
+            for (int k = 0; k < per_chat; ++k) {
+                if (k != selfie_at && seen.count(k) == 0) {
+                    missing += " " + std::to_string(k);
+                }
+            }
+            BOOST_TEST_MESSAGE("chat " << u << ": no reply to" << missing << " (" << o.apologies
+                                       << " apologies)");
         }
         if (o.selfie_ends == 0) {
             ++lost;
+            BOOST_TEST_MESSAGE("chat " << u << ": the selfie got no answer");
         }
         duplicates += o.selfie_ends > 1 ? o.selfie_ends - 1 : 0;
         apologies += o.apologies;
@@ -313,7 +323,9 @@ BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders
     const std::size_t ambiguous = counters.resets_after_effect + static_cast<std::size_t>(kills);
     BOOST_TEST(lost == 0U);
     BOOST_TEST(out_of_order == 0U);
-    BOOST_TEST(duplicates <= ambiguous);
+    // A lost answer allows one duplicate; a kill (or a stop) may repeat the last send of every
+    // chat that was between a send and its commit at that moment: at most one per chat.
+    BOOST_TEST(duplicates <= counters.resets_after_effect + static_cast<std::size_t>(kills * chats_n));
     BOOST_TEST(counters.retry_after_violations == 0U);
     for (const auto& l : logs.lines) {
         if (l.find("retry_after_ignored") != std::string::npos) {
@@ -329,6 +341,14 @@ BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders
     const std::string log = test::slurp(bot.log_path());
     BOOST_TEST(!log.empty());
     BOOST_TEST(test::free_of_secrets(log, keys.all()));
+    if (lost != 0U) {
+        std::istringstream lines(log);
+        for (std::string l; std::getline(lines, l);) {
+            if (l.find("send_failed") != std::string::npos || l.find("handler_failed") != std::string::npos) {
+                BOOST_TEST_MESSAGE("bot.log: " << l);
+            }
+        }
+    }
 
     const auto seconds = std::chrono::duration<double>(engine::clock::now() - started).count();
     char line[512];
