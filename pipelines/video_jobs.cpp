@@ -259,20 +259,22 @@ engine::awaitable<void> video_jobs::finish_failed(const storage::video_job& job,
     co_await svc_.out.text(job.chat_id, std::move(text));
 }
 
-engine::awaitable<bool> video_jobs::deliver(storage::video_job job, std::string lang, video_file file) {
+engine::awaitable<video_jobs::delivery>
+video_jobs::deliver(storage::video_job job, std::string lang, video_file file) {
     const auto& info = svc_.provider.info();
     // A previous run may have sent this video and died before recording it (its row is written
     // before each send). Delivered already: done. Sent once with the outcome unknown: one more
-    // send is the accepted duplicate (design.md §4). Twice: no more sends.
+    // send is the accepted duplicate (design.md §4). Twice: no more sends, and the user is told
+    // it may be lost (and not charged).
     const auto earlier = content_.by_media_path(file.path.string());
     for (const auto& e : earlier) {
         if (e.telegram_file_id) {
-            co_return true;
+            co_return delivery::sent;
         }
     }
     if (earlier.size() >= 2) {
         engine::log().warn("video.delivery_uncertain", {{"job", job.id}, {"attempts", earlier.size()}});
-        co_return true;
+        co_return delivery::uncertain;
     }
     storage::new_content row;
     row.user_id = job.user_id;
@@ -297,7 +299,7 @@ engine::awaitable<bool> video_jobs::deliver(storage::video_job job, std::string 
     params.supports_streaming = true;
     auto sent = co_await svc_.out.video(std::move(params));
     if (!sent) {
-        co_return false;
+        co_return delivery::failed;
     }
     if (sent->video) {
         auto r = content_.set_telegram_file_id(content_id, sent->video->file_id);
@@ -311,7 +313,7 @@ engine::awaitable<bool> video_jobs::deliver(storage::video_job job, std::string 
                                {"video_prompt", truncate_chars(job.video_prompt.value_or(""), 300)}});
         co_await svc_.out.text(job.chat_id, std::move(debug));
     }
-    co_return true;
+    co_return delivery::sent;
 }
 
 engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
@@ -600,7 +602,12 @@ engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
                 co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
                 co_return;
             }
-            const bool delivered = co_await deliver(job, lang, *file);
+            const auto outcome = co_await deliver(job, lang, *file);
+            if (outcome == delivery::uncertain) {
+                co_await finish_failed(job, job_state::failed, lang, "video.lost", "delivery uncertain");
+                co_return;
+            }
+            const bool delivered = outcome == delivery::sent;
             storage::job_fields f;
             if (!delivered) {
                 f.error = "delivery to Telegram failed";

@@ -128,7 +128,8 @@ private:
                                           std::string lang,
                                           std::string message_key,
                                           std::string error);
-    engine::awaitable<bool> deliver(storage::video_job job, std::string lang, video_file file);
+    enum class delivery { sent, failed, uncertain };
+    engine::awaitable<delivery> deliver(storage::video_job job, std::string lang, video_file file);
     bool show_debug(std::int64_t user_id) const;
 
     engine::executor ex_;
