@@ -889,6 +889,9 @@ bot::make_selfie(std::int64_t user_id, std::int64_t chat_id, std::string persona
             auto r = content_.set_telegram_file_id(content_id, largest->file_id);
             (void)r;
         }
+    } else {
+        // Telegram would not take the photo after every retry: say so, rather than nothing.
+        co_await sender_.text(c.chat_id, l.text(c.lang, "selfie.failed"));
     }
     made_selfie out{content_id, prompt, stored->path.string()};
     co_return out;
