@@ -5,12 +5,17 @@
 
 #include "engine/time.hpp"
 #include "sim/suite.hpp"
+#include "tests/net/net_test_support.hpp"
+#include "tests/net/test_certs.hpp"
+
+#include <boost/asio/io_context.hpp>
 
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -177,5 +182,19 @@ inline bool free_of_secrets(const std::string& text, const std::vector<std::stri
     }
     return true;
 }
+
+/// An integer from the environment (the long forms of the tests), else `fallback`.
+inline int env_int(const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::atoi(v) : fallback;
+}
+
+/// The test's own loop (the simulators live on it), its log capture and a scratch directory.
+struct process_world {
+    boost::asio::io_context ioc{1};
+    engine::executor ex = ioc.get_executor();
+    log_capture logs;
+    temp_dir dir;
+};
 
 } // namespace companion::test

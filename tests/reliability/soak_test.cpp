@@ -29,18 +29,6 @@ using test::bot_process;
 
 namespace {
 
-int env_int(const char* name, int fallback) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? std::atoi(v) : fallback;
-}
-
-struct soak_world {
-    boost::asio::io_context ioc{1};
-    engine::executor ex = ioc.get_executor();
-    test::log_capture logs;
-    test::temp_dir dir;
-};
-
 struct sample {
     double t = 0;
     long rss_kb = 0;
@@ -70,10 +58,11 @@ double metric(const std::string& text, const std::string& name) {
 
 BOOST_AUTO_TEST_SUITE(soak_suite)
 
-BOOST_FIXTURE_TEST_CASE(mixed_traffic_for_a_long_time_keeps_memory_fds_tasks_and_wal_flat, soak_world) {
-    const int seconds = env_int("SOAK_SECONDS", 40);
-    const int every = env_int("SOAK_SAMPLE_SECONDS", seconds >= 600 ? 10 : 2);
-    const int users_n = env_int("SOAK_USERS", 30);
+BOOST_FIXTURE_TEST_CASE(mixed_traffic_for_a_long_time_keeps_memory_fds_tasks_and_wal_flat,
+                        test::process_world) {
+    const int seconds = test::env_int("SOAK_SECONDS", 40);
+    const int every = test::env_int("SOAK_SAMPLE_SECONDS", seconds >= 600 ? 10 : 2);
+    const int users_n = test::env_int("SOAK_USERS", 30);
     const char* csv_path = std::getenv("SOAK_CSV");
     const auto admin_port = static_cast<std::uint16_t>(20000 + ::getpid() % 20000);
 

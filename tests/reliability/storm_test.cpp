@@ -34,18 +34,6 @@ using test::bot_process;
 
 namespace {
 
-int env_int(const char* name, int fallback) {
-    const char* v = std::getenv(name);
-    return v != nullptr ? std::atoi(v) : fallback;
-}
-
-struct storm_world {
-    boost::asio::io_context ioc{1};
-    engine::executor ex = ioc.get_executor();
-    test::log_capture logs;
-    test::temp_dir dir;
-};
-
 // What one chat saw, reduced to what the checks need.
 struct chat_outcome {
     std::vector<int> tags;        ///< the tag of each tagged reply, in the order sent
@@ -90,10 +78,11 @@ chat_outcome outcome_of(const std::vector<item>& sent,
 
 BOOST_AUTO_TEST_SUITE(storm_suite)
 
-BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders_nothing, storm_world) {
-    const int chats_n = env_int("STORM_CHATS", 40);
-    const int updates_n = env_int("STORM_UPDATES", 400);
-    const int kills = env_int("STORM_KILLS", 3);
+BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders_nothing,
+                        test::process_world) {
+    const int chats_n = test::env_int("STORM_CHATS", 40);
+    const int updates_n = test::env_int("STORM_UPDATES", 400);
+    const int kills = test::env_int("STORM_KILLS", 3);
     const int per_chat = std::max(2, updates_n / chats_n);
     const int selfie_at = per_chat / 2; // one selfie in every chat, mid-storm
 

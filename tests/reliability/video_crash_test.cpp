@@ -40,13 +40,6 @@ const std::string video_sections = "[telegram]\npoll_timeout = \"1s\"\n"
                                    "[limits]\nselfies_per_day = 100\nvideos_per_day = 100\n"
                                    "daily_spend_cap_cents = 1000000\n[log]\nlevel = \"warn\"\n";
 
-struct crash_world {
-    boost::asio::io_context ioc{1};
-    engine::executor ex = ioc.get_executor();
-    test::log_capture logs;
-    test::temp_dir dir;
-};
-
 bool terminal_message(const item& i, const std::vector<std::string>& endings) {
     if (i.what == item::kind::video) {
         return true;
@@ -66,10 +59,10 @@ bool terminal_message(const item& i, const std::vector<std::string>& endings) {
 
 BOOST_AUTO_TEST_SUITE(crash_suite)
 
-BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none_twice, crash_world) {
-    const int users_n = std::getenv("CRASH_USERS") ? std::atoi(std::getenv("CRASH_USERS")) : 20;
-    const int kills = std::getenv("CRASH_KILLS") ? std::atoi(std::getenv("CRASH_KILLS")) : 30;
-    const int rounds = std::getenv("CRASH_ROUNDS") ? std::atoi(std::getenv("CRASH_ROUNDS")) : 1;
+BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none_twice, test::process_world) {
+    const int users_n = test::env_int("CRASH_USERS", 20);
+    const int kills = test::env_int("CRASH_KILLS", 30);
+    const int rounds = test::env_int("CRASH_ROUNDS", 1);
     sim::suite_config sc;
     sc.telegram.token = sim::suite::token();
     sc.telegram.enforce_rate_limits = false;
@@ -247,7 +240,7 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
 }
 
 BOOST_FIXTURE_TEST_CASE(sigterm_under_load_exits_within_the_grace_period_and_resumes_everything,
-                        crash_world) {
+                        test::process_world) {
     const int users_n = 10;
     sim::suite_config sc;
     sc.telegram.token = sim::suite::token();
