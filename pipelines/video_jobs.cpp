@@ -234,6 +234,14 @@ video_jobs::write_video_prompt(const persona& p, const std::string& selfie_promp
     co_return template_video_prompt(p, selfie_prompt, flirty, std::chrono::seconds(seconds_)).render();
 }
 
+std::string video_jobs::clean_retry_prompt(const persona& p, const storage::video_job& job) const {
+    const auto clip = std::chrono::seconds(seconds_);
+    return without_flirty_elements(p,
+                                   template_video_prompt(p, job.selfie_prompt.value_or(""), false, clip),
+                                   clip)
+        .render();
+}
+
 engine::awaitable<void> video_jobs::finish_failed(const storage::video_job& job,
                                                   job_state terminal,
                                                   std::string lang,
@@ -475,14 +483,7 @@ engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
                     ++stats_.refusal_retries;
                     quotas_.refund_spend(info.name, today, cents);
                     storage::job_fields f;
-                    f.video_prompt =
-                        without_flirty_elements(*p,
-                                                template_video_prompt(*p,
-                                                                      job.selfie_prompt.value_or(""),
-                                                                      false,
-                                                                      std::chrono::seconds(seconds_)),
-                                                std::chrono::seconds(seconds_))
-                            .render();
+                    f.video_prompt = clean_retry_prompt(*p, job);
                     auto r = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
                     (void)r;
                     break;
@@ -568,14 +569,7 @@ engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
                 if (job.flirty) {
                     ++stats_.refusal_retries;
                     storage::job_fields f;
-                    f.video_prompt =
-                        without_flirty_elements(*p,
-                                                template_video_prompt(*p,
-                                                                      job.selfie_prompt.value_or(""),
-                                                                      false,
-                                                                      std::chrono::seconds(seconds_)),
-                                                std::chrono::seconds(seconds_))
-                            .render();
+                    f.video_prompt = clean_retry_prompt(*p, job);
                     auto back = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
                     (void)back;
                     break;

@@ -128,6 +128,8 @@ private:
                                           std::string lang,
                                           std::string message_key,
                                           std::string error);
+    /// The prompt for the one retry after a refusal of a flirty video: the template, not flirty.
+    std::string clean_retry_prompt(const persona& p, const storage::video_job& job) const;
     enum class delivery { sent, failed, uncertain };
     engine::awaitable<delivery> deliver(storage::video_job job, std::string lang, video_file file);
     bool show_debug(std::int64_t user_id) const;
