@@ -85,14 +85,21 @@ bool video_jobs::show_debug(std::int64_t user_id) const {
 
 engine::awaitable<void> video_jobs::resume() {
     const auto now = wall_now();
-    for (const auto& job : repo_.recover_after_crash(now)) {
-        ++stats_.submit_unknown;
+    // Jobs cut off while submitting end submit_unknown; their refunds commit with that change.
+    svc_.db.in_transaction([&] {
+        for (const auto& job : repo_.recover_after_crash(now)) {
+            ++stats_.submit_unknown;
+            quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+            engine::log().warn("video.submit_unknown", {{"job", job.id}, {"user", job.user_id}});
+        }
+    });
+    // Every ended job whose user was not told yet (those just recovered, and any whose message a
+    // crash cut off) is told now.
+    for (const auto& job : repo_.pending_notices()) {
         const auto user = users_.get(job.user_id);
         const std::string lang = user ? user->language : "en";
-        quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
-        engine::log().warn("video.submit_unknown", {{"job", job.id}, {"user", job.user_id}});
-        std::string apology = svc_.locales.text(lang, "video.lost");
-        co_await svc_.out.text(job.chat_id, std::move(apology));
+        engine::log().info("video.notice_pending", {{"job", job.id}, {"notice", job.notice.value_or("")}});
+        (void)jobs_.spawn(notify(job.id, job.chat_id, lang, job.notice.value_or("video.failed")));
     }
     for (const auto& job : repo_.unfinished()) {
         const auto user = users_.get(job.user_id);
@@ -101,6 +108,20 @@ engine::awaitable<void> video_jobs::resume() {
                            {{"job", job.id}, {"state", std::string(storage::to_string(job.state))}});
         (void)jobs_.spawn(run(job.id, lang));
     }
+    co_return;
+}
+
+engine::awaitable<void>
+video_jobs::notify(std::int64_t job_id, std::int64_t chat_id, std::string lang, std::string message_key) {
+    std::string text = svc_.locales.text(lang, message_key);
+    const auto sent = co_await svc_.out.text(chat_id, std::move(text));
+    // A stop in the middle leaves the notice for the next start; a send that failed for good
+    // (the user blocked the bot) is not tried again at every start.
+    const auto cs = co_await asio::this_coro::cancellation_state;
+    if (!sent && cs.cancelled() != asio::cancellation_type::none) {
+        co_return;
+    }
+    repo_.clear_notice(job_id);
 }
 
 std::optional<std::string> video_jobs::busy_text(std::int64_t user_id, std::string_view lang) {
@@ -249,22 +270,32 @@ engine::awaitable<void> video_jobs::finish_failed(const storage::video_job& job,
                                                   std::string error) {
     storage::job_fields f;
     f.error = error;
-    auto moved = repo_.transition(job.id, job.state, terminal, f, wall_now());
-    if (!moved) {
-        engine::log().error("video.transition_failed", {{"job", job.id}, {"error", moved.error().message()}});
-    }
+    f.notice = message_key;
+    // The end, the refund (the user pays for delivered videos only) and the message still owed
+    // commit together: a crash before the message is sent repeats it at the next start.
+    const bool moved = svc_.db.in_transaction([&] {
+        auto r = repo_.transition(job.id, job.state, terminal, f, wall_now());
+        if (!r) {
+            engine::log().error("video.transition_failed", {{"job", job.id}, {"error", r.error().message()}});
+            return false;
+        }
+        quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+        return true;
+    });
     if (terminal == job_state::refused) {
         ++stats_.refused;
     } else {
         ++stats_.failed;
     }
-    // The user pays for delivered videos only.
-    quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
     engine::log().warn(
         "video.ended",
         {{"job", job.id}, {"state", std::string(storage::to_string(terminal))}, {"error", error}});
-    std::string text = svc_.locales.text(lang, message_key);
-    co_await svc_.out.text(job.chat_id, std::move(text));
+    if (moved) {
+        co_await notify(job.id, job.chat_id, std::move(lang), std::move(message_key));
+    } else {
+        std::string text = svc_.locales.text(lang, message_key);
+        co_await svc_.out.text(job.chat_id, std::move(text));
+    }
 }
 
 engine::awaitable<video_jobs::delivery>
@@ -601,28 +632,23 @@ engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
                 co_await finish_failed(job, job_state::failed, lang, "video.lost", "delivery uncertain");
                 co_return;
             }
-            const bool delivered = outcome == delivery::sent;
-            storage::job_fields f;
-            if (!delivered) {
-                f.error = "delivery to Telegram failed";
+            if (outcome == delivery::failed) {
+                co_await finish_failed(job,
+                                       job_state::failed,
+                                       lang,
+                                       "video.failed",
+                                       "delivery to Telegram failed");
+                co_return;
             }
-            auto r = repo_.transition(job.id,
-                                      job.state,
-                                      delivered ? job_state::delivered : job_state::failed,
-                                      f,
-                                      wall_now());
+            auto r = repo_.transition(job.id, job.state, job_state::delivered, {}, wall_now());
             (void)r;
-            if (delivered) {
-                ++stats_.delivered;
-            } else {
-                ++stats_.failed;
-            }
+            ++stats_.delivered;
             // The progress message has done its job.
             if (pr.message_id) {
                 tg::edit_message_text_params done;
                 done.chat_id = job.chat_id;
                 done.message_id = *pr.message_id;
-                done.text = svc_.locales.text(lang, delivered ? "video.success" : "video.failed");
+                done.text = svc_.locales.text(lang, "video.success");
                 (void)co_await svc_.out.edit(std::move(done));
             }
             co_return;

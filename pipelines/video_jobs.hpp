@@ -123,6 +123,10 @@ private:
     write_video_prompt(const persona& p, const std::string& selfie_prompt, bool flirty);
     engine::awaitable<void>
     report(progress& pr, const storage::video_job& job, std::string_view stage, std::optional<int> percent);
+    /// Tells the user `message_key` and clears the job's pending notice.
+    engine::awaitable<void>
+    notify(std::int64_t job_id, std::int64_t chat_id, std::string lang, std::string message_key);
+    /// Ends the job in `terminal` with the refund and the notice, then tells the user.
     engine::awaitable<void> finish_failed(const storage::video_job& job,
                                           storage::job_state terminal,
                                           std::string lang,

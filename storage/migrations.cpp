@@ -140,12 +140,21 @@ CREATE TABLE flood_waits (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<migration, 5> all{{
+// A terminal video job remembers the message its user still has to hear (a locale key), set in
+// the same statement as the terminal state and cleared once sent: a crash in between repeats the
+// message at the next start instead of losing it. Older rows have nothing pending.
+constexpr std::string_view v6_job_notices = R"sql(
+ALTER TABLE video_jobs ADD COLUMN notice TEXT;
+CREATE INDEX video_jobs_pending_notice ON video_jobs (id) WHERE notice IS NOT NULL;
+)sql";
+
+constexpr std::array<migration, 6> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
     {"update inbox", v4_inbox},
     {"flood waits", v5_flood_waits},
+    {"video job notices", v6_job_notices},
 }};
 
 } // namespace

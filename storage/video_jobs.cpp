@@ -100,7 +100,7 @@ namespace {
 constexpr const char* job_columns =
     "id, user_id, chat_id, persona_id, provider, provider_job_id, mode, flirty, state, selfie_prompt, "
     "video_prompt, image_content_id, image_path, attempts, next_poll_at, progress_message_id, error, "
-    "created_at, updated_at";
+    "created_at, updated_at, notice";
 
 constexpr const char* terminal_list = "('delivered', 'failed', 'refused', 'submit_unknown')";
 
@@ -133,6 +133,7 @@ video_job read_job(const SQLite::Statement& s) {
     j.error = detail::optional_text(s.getColumn(16));
     j.created = detail::time_of(s.getColumn(17));
     j.updated = detail::time_of(s.getColumn(18));
+    j.notice = detail::optional_text(s.getColumn(19));
     return j;
 }
 
@@ -158,6 +159,7 @@ video_job_repository::video_job_repository(database& db) try
                   "next_poll_at = COALESCE(?9, next_poll_at), "
                   "progress_message_id = COALESCE(?10, progress_message_id), "
                   "error = COALESCE(?11, error), "
+                  "notice = COALESCE(?14, notice), "
                   "updated_at = ?12, "
                   "flirty = CASE WHEN ?13 THEN 0 ELSE flirty END "
                   "WHERE id = ?1 AND state = ?2 AND (NOT ?13 OR flirty = 1)"),
@@ -173,10 +175,13 @@ video_job_repository::video_job_repository(database& db) try
       count_in_flight_(db.connection(),
                        std::string("SELECT count(*) FROM video_jobs WHERE state NOT IN ") + terminal_list),
       submitting_(db.connection(), select_jobs("state = 'submitting' ORDER BY id")),
-      mark_unknown_(
+      mark_unknown_(db.connection(),
+                    "UPDATE video_jobs SET state = 'submit_unknown', updated_at = ?1, notice = 'video.lost', "
+                    "error = COALESCE(error, 'process stopped while submitting') WHERE state = 'submitting'"),
+      pending_notices_(
           db.connection(),
-          "UPDATE video_jobs SET state = 'submit_unknown', updated_at = ?1, "
-          "error = COALESCE(error, 'process stopped while submitting') WHERE state = 'submitting'") {
+          select_jobs(std::string("notice IS NOT NULL AND state IN ") + terminal_list + " ORDER BY id")),
+      clear_notice_(db.connection(), "UPDATE video_jobs SET notice = NULL WHERE id = ?1") {
 } catch (const SQLite::Exception& e) {
     rethrow(e, "prepare video_jobs statements");
 }
@@ -249,6 +254,7 @@ boost::system::result<void> video_job_repository::transition(std::int64_t id,
         detail::bind_optional_text(transition_, 11, f.error);
         detail::bind_time(transition_, 12, now);
         transition_.bind(13, retry ? 1 : 0);
+        detail::bind_optional_text(transition_, 14, f.notice);
         changed = transition_.exec();
     }
     if (changed == 1) {
@@ -333,6 +339,21 @@ std::int64_t video_job_repository::count_in_flight() try {
     rethrow(e, "video_jobs.count_in_flight");
 }
 
+std::vector<video_job> video_job_repository::pending_notices() try {
+    statement_scope scope(pending_notices_);
+    return read_all(pending_notices_);
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "video_jobs.pending_notices");
+}
+
+void video_job_repository::clear_notice(std::int64_t id) try {
+    statement_scope scope(clear_notice_);
+    clear_notice_.bind(1, id);
+    clear_notice_.exec();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "video_jobs.clear_notice");
+}
+
 std::vector<video_job> video_job_repository::recover_after_crash(timestamp now) {
     return db_.in_transaction([&] {
         try {
@@ -350,6 +371,7 @@ std::vector<video_job> video_job_repository::recover_after_crash(timestamp now) 
                 if (!j.error) {
                     j.error = "process stopped while submitting";
                 }
+                j.notice = "video.lost";
             }
             return jobs;
         } catch (const SQLite::Exception& e) {

@@ -96,6 +96,8 @@ struct video_job {
     std::optional<timestamp> next_poll_at{};
     std::optional<std::int64_t> progress_message_id{}; ///< the Telegram message edited with progress
     std::optional<std::string> error{};
+    /// The locale key of the message the user still has to hear about this ended job.
+    std::optional<std::string> notice{};
     timestamp created{};
     timestamp updated{};
 
@@ -113,6 +115,7 @@ struct job_fields {
     std::optional<timestamp> next_poll_at{};
     std::optional<std::int64_t> progress_message_id{};
     std::optional<std::string> error{};
+    std::optional<std::string> notice{};
 };
 
 class video_job_repository {
@@ -149,9 +152,16 @@ public:
 
     std::int64_t count_in_flight();
 
+    /// Ended jobs whose user has not yet been told (their `notice` is set), oldest first.
+    std::vector<video_job> pending_notices();
+
+    /// The user has been told: the notice is cleared.
+    void clear_notice(std::int64_t id);
+
     /// Start-up recovery (design.md §4): a job still `submitting` may or may not have reached the
     /// provider, and a second submission costs money, so each becomes `submit_unknown` (never
-    /// re-submitted). Returns those jobs, now in submit_unknown, for the apology message.
+    /// re-submitted). Returns those jobs, now in submit_unknown with the notice "video.lost"
+    /// pending (pending_notices() returns them until it is sent).
     std::vector<video_job> recover_after_crash(timestamp now);
 
 private:
@@ -170,6 +180,8 @@ private:
     SQLite::Statement count_in_flight_;
     SQLite::Statement submitting_;
     SQLite::Statement mark_unknown_;
+    SQLite::Statement pending_notices_;
+    SQLite::Statement clear_notice_;
 };
 
 } // namespace companion::storage

@@ -278,6 +278,46 @@ BOOST_FIXTURE_TEST_CASE(a_job_left_submitting_ends_submit_unknown_with_an_apolog
     }());
 }
 
+BOOST_FIXTURE_TEST_CASE(a_job_that_ended_before_its_message_went_out_tells_the_user_at_the_next_start,
+                        openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        start_sims();
+        db = std::make_unique<storage::database>(storage::database_config{.path = dir.path / "bot.db"});
+        media = std::make_unique<storage::media_store>(dir.path / "media");
+        const std::int64_t user = 555002;
+        const auto now =
+            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+        storage::user_repository users(*db);
+        users.record_contact(user, "tr", false, now);
+        storage::video_job_repository jobs(*db);
+        auto id = jobs.create(
+            {.user_id = user, .chat_id = user, .persona_id = "elif", .provider = "openai", .created = now});
+        BOOST_TEST_REQUIRE(id.has_value());
+        BOOST_TEST(jobs.transition(*id, job_state::requested, job_state::prompting, {}, now).has_value());
+        BOOST_TEST(jobs.transition(*id, job_state::prompting, job_state::submitting, {}, now).has_value());
+        storage::job_fields f;
+        f.error = "moderation";
+        f.notice = "video.refused";
+        BOOST_TEST(jobs.transition(*id, job_state::submitting, job_state::refused, f, now).has_value());
+        // The process was killed here, after the job ended and before the user heard of it.
+        sims->telegram().add_user({.id = user, .first_name = "Elif fan", .language_code = "tr"});
+        start_bot();
+        auto told = co_await next(user, text, 10s);
+        BOOST_TEST_REQUIRE(told.has_value());
+        BOOST_TEST(told->text == locales.text("tr", "video.refused"));
+        const bool cleared = co_await eventually([&] { return jobs.pending_notices().empty(); });
+        BOOST_TEST(cleared);
+        // Told once: the next start has nothing more to say.
+        co_await stop_bot();
+        const auto before = sims->telegram().sent_to(user).size();
+        start_bot();
+        co_await engine::sleep(500ms);
+        BOOST_TEST(sims->telegram().sent_to(user).size() == before);
+        BOOST_TEST((jobs.get(*id)->state == job_state::refused));
+        co_await finish();
+    }());
+}
+
 BOOST_FIXTURE_TEST_CASE(two_requests_at_once_make_one_job, openai_world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         sim_cfg.openai.render_time = 1s;

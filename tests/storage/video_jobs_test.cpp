@@ -233,6 +233,38 @@ BOOST_FIXTURE_TEST_CASE(recovery_turns_submitting_jobs_into_submit_unknown, jobs
     create(1); // submit_unknown is terminal: the user may ask again
 }
 
+BOOST_FIXTURE_TEST_CASE(recovery_leaves_the_lost_message_pending, jobs_fixture) {
+    const auto a = create(1);
+    walk(a, {prompting, submitting});
+    jobs.recover_after_crash(t0 + 1h);
+    const auto pending = jobs.pending_notices();
+    BOOST_TEST_REQUIRE(pending.size() == 1U);
+    BOOST_TEST(pending[0].id == a);
+    BOOST_TEST(pending[0].notice.value_or("") == "video.lost");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_ended_job_keeps_its_notice_until_the_user_is_told, jobs_fixture) {
+    const auto a = create(1);
+    walk(a, {prompting, submitting});
+    const auto b = create(2);
+    walk(b, {prompting});
+    BOOST_TEST(jobs.pending_notices().empty());
+    job_fields f;
+    f.error = "moderation";
+    f.notice = "video.refused";
+    BOOST_TEST_REQUIRE(jobs.transition(a, submitting, refused, f, t0 + 1s).has_value());
+    auto pending = jobs.pending_notices();
+    BOOST_TEST_REQUIRE(pending.size() == 1U);
+    BOOST_TEST(pending[0].id == a);
+    BOOST_TEST(pending[0].state == refused);
+    BOOST_TEST(pending[0].notice.value_or("") == "video.refused");
+    BOOST_TEST(pending[0].error.value_or("") == "moderation");
+    jobs.clear_notice(a);
+    BOOST_TEST(jobs.pending_notices().empty());
+    BOOST_TEST(!jobs.get(a)->notice.has_value());
+    BOOST_TEST(jobs.get(a)->state == refused);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace companion::storage::test
