@@ -5,12 +5,19 @@
 // system_error(engine::errc::timeout). Nothing outlives the call. Deadlines nest: an outer
 // deadline that expires first cancels the inner operation too, so the earliest deadline wins.
 // Cancellation of the caller propagates into `op`. (Boost 1.81 has no asio::cancel_after.)
+//
+// `abandon_on_cancel(op)` passes any cancellation of the caller, total included, to `op` as
+// terminal cancellation: for an operation that is safe to drop at any point but whose layers
+// honour only terminal cancellation (Beast's reads), such as a long poll whose answer is
+// confirmed only by the next request.
 #pragma once
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
 #include "engine/error.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 
@@ -73,6 +80,35 @@ awaitable<T> with_deadline(awaitable<T> op, time_point deadline) {
 template <class T>
 awaitable<T> with_timeout(awaitable<T> op, duration d) {
     return with_deadline(std::move(op), clock::now() + d);
+}
+
+template <class T>
+awaitable<T> abandon_on_cancel(awaitable<T> op) {
+    auto ex = co_await asio::this_coro::executor;
+    auto state = co_await asio::this_coro::cancellation_state;
+    asio::cancellation_signal signal;
+    asio::cancellation_slot caller = state.slot();
+    if (caller.is_connected()) {
+        caller.assign([&signal](asio::cancellation_type) { signal.emit(asio::cancellation_type::terminal); });
+    }
+    // The handler refers to `signal`: it goes before this frame does, however `op` ends.
+    struct clear_on_exit {
+        asio::cancellation_slot slot;
+        ~clear_on_exit() {
+            if (slot.is_connected()) {
+                slot.clear();
+            }
+        }
+    } guard{caller};
+    if constexpr (std::is_void_v<T>) {
+        co_await asio::co_spawn(ex,
+                                std::move(op),
+                                asio::bind_cancellation_slot(signal.slot(), use_awaitable));
+    } else {
+        co_return co_await asio::co_spawn(ex,
+                                          std::move(op),
+                                          asio::bind_cancellation_slot(signal.slot(), use_awaitable));
+    }
 }
 
 /// True when `e` holds a system_error whose code is engine::errc::timeout.

@@ -275,7 +275,13 @@ engine::awaitable<void> bot::poll_loop() {
         params["timeout"] = cfg_.poll_timeout.count();
         params["allowed_updates"] =
             json::array{"message", "edited_message", "callback_query", "my_chat_member"};
-        auto r = co_await svc_.telegram.call("getUpdates", std::move(params));
+        // A stop drops the held long poll at once: its answer is confirmed only by the next
+        // call's offset, so Telegram delivers those updates again after the restart.
+        auto r = co_await engine::abandon_on_cancel(svc_.telegram.call("getUpdates", std::move(params)));
+        const auto cancel_state = co_await asio::this_coro::cancellation_state;
+        if (cancel_state.cancelled() != asio::cancellation_type::none) {
+            co_return;
+        }
         last_poll_ = engine::clock::now();
         ++stats_.polls;
         if (!r) {

@@ -50,6 +50,18 @@ awaitable<int> unwrap_move_only() {
     co_return m.v;
 }
 
+// An operation that honours only terminal cancellation: its own coroutine keeps co_spawn's
+// default filter, so total cancellation of the caller never reaches its sleep.
+awaitable<int> terminal_only(duration d) {
+    auto ex = co_await boost::asio::this_coro::executor;
+    co_return co_await boost::asio::co_spawn(ex, slow_value(d, 3), use_awaitable);
+}
+
+awaitable<int> accepting_total(awaitable<int> op) {
+    co_await boost::asio::this_coro::reset_cancellation_state(boost::asio::enable_total_cancellation());
+    co_return co_await std::move(op);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(time_suite)
@@ -111,6 +123,39 @@ BOOST_FIXTURE_TEST_CASE(cancelling_the_caller_cancels_the_guarded_operation, vir
     settle();
     BOOST_TEST(done);
     BOOST_TEST((code_of(error) == boost::asio::error::operation_aborted));
+}
+
+BOOST_FIXTURE_TEST_CASE(abandon_on_cancel_turns_total_cancellation_into_terminal, virtual_time) {
+    boost::asio::cancellation_signal plain_signal;
+    boost::asio::cancellation_signal abandoning_signal;
+    std::optional<std::exception_ptr> plain;
+    std::optional<std::exception_ptr> abandoning;
+    boost::asio::co_spawn(ioc,
+                          accepting_total(terminal_only(10s)),
+                          boost::asio::bind_cancellation_slot(plain_signal.slot(),
+                                                              [&](std::exception_ptr e, int) { plain = e; }));
+    boost::asio::co_spawn(
+        ioc,
+        accepting_total(abandon_on_cancel(terminal_only(10s))),
+        boost::asio::bind_cancellation_slot(abandoning_signal.slot(),
+                                            [&](std::exception_ptr e, int) { abandoning = e; }));
+    advance(1s, 100ms);
+    plain_signal.emit(boost::asio::cancellation_type::total);
+    abandoning_signal.emit(boost::asio::cancellation_type::total);
+    advance(100ms);
+    // Without the helper the operation ignores total cancellation and runs on.
+    BOOST_TEST(!plain.has_value());
+    BOOST_TEST_REQUIRE(abandoning.has_value());
+    BOOST_TEST((code_of(*abandoning) == boost::asio::error::operation_aborted));
+    advance(9s, 100ms);
+    BOOST_TEST_REQUIRE(plain.has_value());
+    BOOST_TEST(!*plain); // finished its sleep normally
+}
+
+BOOST_FIXTURE_TEST_CASE(abandon_on_cancel_returns_the_result_when_nobody_cancels, virtual_time) {
+    auto s = test::spawn(ioc, abandon_on_cancel(slow_value(1s, 9)));
+    advance(1s, 100ms);
+    BOOST_TEST(s->value.value() == 9);
 }
 
 BOOST_FIXTURE_TEST_CASE(deadline_works_with_move_only_results, virtual_time) {
