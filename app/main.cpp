@@ -56,6 +56,17 @@ struct outcome {
 
 engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt, outcome& result) {
     auto ex = rt.get_executor();
+    // Read before anything starts, so a wrong path ends here with nothing to unwind.
+    auto personas = pipelines::persona_catalog::load(cfg.bot.personas);
+    auto locales = pipelines::locale_catalog::load(cfg.bot.locales);
+    if (!personas || !locales) {
+        std::fprintf(stderr,
+                     "companion-bot: %s (relative paths start at the working directory: run from the "
+                     "project's root, or set [bot] personas and locales)\n",
+                     (!personas ? personas.error() : locales.error()).c_str());
+        result.exit_code = 2;
+        co_return;
+    }
     const bool simulation = !cfg.live();
     std::unique_ptr<sim::suite> sims;
     if (simulation) {
@@ -95,14 +106,6 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     engine::secrets().add_secret(cfg.gemini.api_key);
     engine::secrets().add_secret(cfg.video.api_key);
 
-    auto personas = pipelines::persona_catalog::load(cfg.bot.personas);
-    auto locales = pipelines::locale_catalog::load(cfg.bot.locales);
-    if (!personas || !locales) {
-        std::fprintf(stderr, "companion-bot: %s\n", (!personas ? personas.error() : locales.error()).c_str());
-        result.exit_code = 2;
-        co_return;
-    }
-
     const std::filesystem::path data_dir = cfg.storage.data_dir;
     std::unique_ptr<storage::database> db;
     std::unique_ptr<storage::media_store> media;
@@ -116,6 +119,11 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     } catch (const std::exception& e) {
         std::fprintf(stderr, "companion-bot: %s\n", e.what());
         result.exit_code = 2;
+    }
+    if (result.exit_code != 0) {
+        if (sims) {
+            co_await sims->stop();
+        }
         co_return;
     }
 
@@ -248,6 +256,9 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         std::fprintf(stderr,
                      "companion-bot: Telegram refused the bot token (401); check TELEGRAM_BOT_TOKEN\n");
         result.exit_code = 2;
+        if (sims) {
+            co_await sims->stop();
+        }
         co_return;
     }
 
