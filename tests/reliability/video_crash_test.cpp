@@ -211,6 +211,8 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
     BOOST_TEST(db.execAndGet("SELECT count(*) FROM video_jobs WHERE state NOT IN "
                              "('delivered','failed','refused','submit_unknown')")
                    .getInt() == 0);
+    // Every ending was told: no message is still owed.
+    BOOST_TEST(db.execAndGet("SELECT count(*) FROM video_jobs WHERE notice IS NOT NULL").getInt() == 0);
     BOOST_TEST(test::free_of_secrets(test::slurp(bot.log_path()), keys.all()));
     const int jobs = db.execAndGet("SELECT count(*) FROM video_jobs").getInt();
     const int with_id =
