@@ -52,6 +52,19 @@ struct video_jobs::progress {
     engine::time_point last_action{};
 };
 
+// One job's driver state across steps. The row is read again after every transition; between
+// polls of a running job nothing changes, so it stays in memory (no read, no commit per poll).
+struct video_jobs::job_run {
+    storage::video_job job;
+    std::string lang;
+    progress pr;
+    engine::retry_schedule backoff{{.max_attempts = 1 << 30, .base_delay = 500ms, .max_delay = 60s}};
+    int submit_failures = 0;
+    int poll_failures = 0;
+    int download_failures = 0;
+    engine::duration pause{}; ///< set by a step: how long to wait before the next
+};
+
 video_jobs::video_jobs(engine::executor ex, video_jobs_services services, video_jobs_config cfg)
     : ex_(ex),
       svc_(std::move(services)),
@@ -356,310 +369,325 @@ video_jobs::deliver(storage::video_job job, std::string lang, video_file file) {
 }
 
 engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
-    progress pr;
-    engine::retry_schedule backoff({.max_attempts = 1 << 30, .base_delay = 500ms, .max_delay = 60s});
-    int submit_failures = 0;
-    int poll_failures = 0;
-    int download_failures = 0;
-    const auto& info = svc_.provider.info();
-    // The row is read again after every transition; between polls of a running job nothing
-    // changes, so the loop keeps it in memory (no read, no commit per poll).
-    storage::video_job job;
+    // Between steps only this small frame and the sleep's stay alive (thousands of jobs sleep
+    // between polls); a step's larger frame lives only while it works.
+    job_run jr;
+    jr.lang = std::move(lang);
     bool reload = true;
     for (;;) {
-        if (reload) {
-            auto loaded = repo_.get(job_id);
-            if (!loaded) {
-                co_return;
-            }
-            job = std::move(*loaded);
-        }
-        reload = true;
-        pr.message_id = job.progress_message_id;
-        const persona* p = svc_.personas.find(job.persona_id);
-        if (p == nullptr) {
-            co_await finish_failed(job, job_state::failed, lang, "video.failed", "persona no longer exists");
+        if (reload && !load(job_id, jr)) {
             co_return;
         }
-        const auto now = wall_now();
-        switch (job.state) {
-        case job_state::requested: {
-            auto r = repo_.transition(job.id, job.state, job_state::prompting, {}, now);
-            (void)r;
-            break;
+        jr.pause = engine::duration::zero();
+        const next_step next = co_await step(jr);
+        if (next == next_step::done) {
+            co_return;
         }
-        case job_state::prompting: {
-            co_await report(pr, job, "prompting", std::nullopt);
-            if (job.mode == storage::video_mode::from_last_selfie || job.image_content_id) {
-                std::optional<std::string> selfie_prompt = job.selfie_prompt;
-                std::optional<std::string> image_path = job.image_path;
-                std::optional<std::int64_t> image_id = job.image_content_id;
-                if (!image_path) {
-                    const auto last = content_.last_selfie(job.user_id, job.persona_id);
-                    if (!last) {
-                        co_await finish_failed(job, job_state::failed, lang, "video.no_selfie", "no selfie");
-                        co_return;
-                    }
-                    selfie_prompt = last->prompt;
-                    image_path = last->media_path;
-                    image_id = last->id;
-                }
-                auto video_prompt = co_await write_video_prompt(*p, selfie_prompt.value_or(""), job.flirty);
-                storage::job_fields f;
-                f.selfie_prompt = selfie_prompt;
-                f.image_path = image_path;
-                f.image_content_id = image_id;
-                f.video_prompt = video_prompt;
-                auto r = repo_.transition(job.id, job.state, job_state::submitting, f, wall_now());
-                if (!r) {
-                    engine::log().error("video.transition_failed",
-                                        {{"job", job.id}, {"error", r.error().message()}});
-                    co_return;
-                }
-            } else {
-                auto r = repo_.transition(job.id, job.state, job_state::rendering_image, {}, now);
-                (void)r;
-            }
-            break;
+        if (jr.pause > engine::duration::zero()) {
+            co_await engine::sleep(jr.pause);
         }
-        case job_state::rendering_image: {
-            co_await report(pr, job, "rendering_image", std::nullopt);
-            auto selfie = co_await svc_.make_selfie(job.user_id, job.chat_id, job.persona_id, lang);
-            if (!selfie) {
-                co_await finish_failed(job,
-                                       job_state::failed,
-                                       lang,
-                                       "video.failed",
-                                       "the selfie could not be made");
-                co_return;
+        reload = next == next_step::reload;
+    }
+}
+
+bool video_jobs::load(std::int64_t job_id, job_run& jr) {
+    auto loaded = repo_.get(job_id);
+    if (!loaded) {
+        return false;
+    }
+    jr.job = std::move(*loaded);
+    return true;
+}
+
+engine::awaitable<video_jobs::next_step> video_jobs::step(job_run& jr) {
+    auto& job = jr.job;
+    auto& pr = jr.pr;
+    auto& backoff = jr.backoff;
+    auto& submit_failures = jr.submit_failures;
+    auto& poll_failures = jr.poll_failures;
+    auto& download_failures = jr.download_failures;
+    const std::string& lang = jr.lang;
+    const auto& info = svc_.provider.info();
+    pr.message_id = job.progress_message_id;
+    const persona* p = svc_.personas.find(job.persona_id);
+    if (p == nullptr) {
+        co_await finish_failed(job, job_state::failed, lang, "video.failed", "persona no longer exists");
+        co_return next_step::done;
+    }
+    const auto now = wall_now();
+    switch (job.state) {
+    case job_state::requested: {
+        auto r = repo_.transition(job.id, job.state, job_state::prompting, {}, now);
+        (void)r;
+        co_return next_step::reload;
+    }
+    case job_state::prompting: {
+        co_await report(pr, job, "prompting", std::nullopt);
+        if (job.mode == storage::video_mode::from_last_selfie || job.image_content_id) {
+            std::optional<std::string> selfie_prompt = job.selfie_prompt;
+            std::optional<std::string> image_path = job.image_path;
+            std::optional<std::int64_t> image_id = job.image_content_id;
+            if (!image_path) {
+                const auto last = content_.last_selfie(job.user_id, job.persona_id);
+                if (!last) {
+                    co_await finish_failed(job, job_state::failed, lang, "video.no_selfie", "no selfie");
+                    co_return next_step::done;
+                }
+                selfie_prompt = last->prompt;
+                image_path = last->media_path;
+                image_id = last->id;
             }
-            auto video_prompt = co_await write_video_prompt(*p, selfie->prompt, job.flirty);
+            auto video_prompt = co_await write_video_prompt(*p, selfie_prompt.value_or(""), job.flirty);
             storage::job_fields f;
-            f.selfie_prompt = selfie->prompt;
-            f.image_path = selfie->path;
-            f.image_content_id = selfie->content_id;
+            f.selfie_prompt = selfie_prompt;
+            f.image_path = image_path;
+            f.image_content_id = image_id;
             f.video_prompt = video_prompt;
             auto r = repo_.transition(job.id, job.state, job_state::submitting, f, wall_now());
             if (!r) {
                 engine::log().error("video.transition_failed",
                                     {{"job", job.id}, {"error", r.error().message()}});
-                co_return;
+                co_return next_step::done;
             }
-            break;
+        } else {
+            auto r = repo_.transition(job.id, job.state, job_state::rendering_image, {}, now);
+            (void)r;
         }
-        case job_state::submitting: {
-            co_await report(pr, job, "submitting", std::nullopt);
-            // The job is committed as submitting: from here a crash means submit_unknown.
-            auto image = read_file(job.image_path.value_or(""));
-            if (!image) {
-                co_await finish_failed(job,
-                                       job_state::failed,
-                                       lang,
-                                       "video.failed",
-                                       "the first frame is missing");
-                co_return;
+        co_return next_step::reload;
+    }
+    case job_state::rendering_image: {
+        co_await report(pr, job, "rendering_image", std::nullopt);
+        auto selfie = co_await svc_.make_selfie(job.user_id, job.chat_id, job.persona_id, lang);
+        if (!selfie) {
+            co_await finish_failed(job,
+                                   job_state::failed,
+                                   lang,
+                                   "video.failed",
+                                   "the selfie could not be made");
+            co_return next_step::done;
+        }
+        auto video_prompt = co_await write_video_prompt(*p, selfie->prompt, job.flirty);
+        storage::job_fields f;
+        f.selfie_prompt = selfie->prompt;
+        f.image_path = selfie->path;
+        f.image_content_id = selfie->content_id;
+        f.video_prompt = video_prompt;
+        auto r = repo_.transition(job.id, job.state, job_state::submitting, f, wall_now());
+        if (!r) {
+            engine::log().error("video.transition_failed", {{"job", job.id}, {"error", r.error().message()}});
+            co_return next_step::done;
+        }
+        co_return next_step::reload;
+    }
+    case job_state::submitting: {
+        co_await report(pr, job, "submitting", std::nullopt);
+        // The job is committed as submitting: from here a crash means submit_unknown.
+        auto image = read_file(job.image_path.value_or(""));
+        if (!image) {
+            co_await finish_failed(job,
+                                   job_state::failed,
+                                   lang,
+                                   "video.failed",
+                                   "the first frame is missing");
+            co_return next_step::done;
+        }
+        std::string frame = std::move(*image);
+        std::string mime = "image/png";
+        if (info.exact_size_frame) {
+            const int w = info.width;
+            const int h = info.height;
+            auto fit_job = [frame, w, h] { return fit_frame(frame, w, h); };
+            auto fitted = co_await svc_.offload.run(std::move(fit_job));
+            if (!fitted) {
+                co_await finish_failed(job, job_state::failed, lang, "video.failed", fitted.error());
+                co_return next_step::done;
             }
-            std::string frame = std::move(*image);
-            std::string mime = "image/png";
-            if (info.exact_size_frame) {
-                const int w = info.width;
-                const int h = info.height;
-                auto fit_job = [frame, w, h] { return fit_frame(frame, w, h); };
-                auto fitted = co_await svc_.offload.run(std::move(fit_job));
-                if (!fitted) {
-                    co_await finish_failed(job, job_state::failed, lang, "video.failed", fitted.error());
-                    co_return;
-                }
-                frame = std::move(fitted->bytes);
-                mime = fitted->mime;
-            } else if (frame.size() > 3 && frame[0] == '\xFF' && frame[1] == '\xD8') {
-                mime = "image/jpeg";
+            frame = std::move(fitted->bytes);
+            mime = fitted->mime;
+        } else if (frame.size() > 3 && frame[0] == '\xFF' && frame[1] == '\xD8') {
+            mime = "image/jpeg";
+        }
+        const auto cents = static_cast<std::int64_t>(info.price_cents_per_second) * seconds_;
+        const auto today = storage::utc_day(wall_now());
+        if (submit_failures == 0 && !quotas_.try_spend(info.name, today, cents, cfg_.daily_spend_cap_cents)) {
+            co_await finish_failed(job, job_state::failed, lang, "quota.spend", "daily spend cap reached");
+            co_return next_step::done;
+        }
+        video_submit sub;
+        sub.prompt = job.video_prompt.value_or("");
+        sub.image = std::move(frame);
+        sub.image_mime = mime;
+        sub.seconds = seconds_;
+        ++stats_.creates;
+        auto created = co_await svc_.provider.submit(std::move(sub));
+        if (created) {
+            storage::job_fields f;
+            f.provider_job_id = *created;
+            f.next_poll_at =
+                wall_now() + std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_interval);
+            auto r = repo_.transition(job.id, job.state, job_state::submitted, f, wall_now());
+            if (!r) {
+                engine::log().error("video.transition_failed",
+                                    {{"job", job.id}, {"error", r.error().message()}});
+                co_return next_step::done;
             }
-            const auto cents = static_cast<std::int64_t>(info.price_cents_per_second) * seconds_;
-            const auto today = storage::utc_day(wall_now());
-            if (submit_failures == 0 &&
-                !quotas_.try_spend(info.name, today, cents, cfg_.daily_spend_cap_cents)) {
-                co_await finish_failed(job,
-                                       job_state::failed,
-                                       lang,
-                                       "quota.spend",
-                                       "daily spend cap reached");
-                co_return;
-            }
-            video_submit sub;
-            sub.prompt = job.video_prompt.value_or("");
-            sub.image = std::move(frame);
-            sub.image_mime = mime;
-            sub.seconds = seconds_;
-            ++stats_.creates;
-            auto created = co_await svc_.provider.submit(std::move(sub));
-            if (created) {
-                storage::job_fields f;
-                f.provider_job_id = *created;
-                f.next_poll_at =
-                    wall_now() + std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_interval);
-                auto r = repo_.transition(job.id, job.state, job_state::submitted, f, wall_now());
-                if (!r) {
-                    engine::log().error("video.transition_failed",
-                                        {{"job", job.id}, {"error", r.error().message()}});
-                    co_return;
-                }
-                engine::log().info("video.submitted", {{"job", job.id}, {"provider_job", *created}});
-                break;
-            }
-            const auto& e = created.error();
-            if (e.kind == video_error_kind::refused) {
-                if (job.flirty) {
-                    // Once, without the flirty elements (the transition clears the flag).
-                    ++stats_.refusal_retries;
-                    quotas_.refund_spend(info.name, today, cents);
-                    storage::job_fields f;
-                    f.video_prompt = clean_retry_prompt(*p, job);
-                    auto r = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
-                    (void)r;
-                    break;
-                }
+            engine::log().info("video.submitted", {{"job", job.id}, {"provider_job", *created}});
+            co_return next_step::reload;
+        }
+        const auto& e = created.error();
+        if (e.kind == video_error_kind::refused) {
+            if (job.flirty) {
+                // Once, without the flirty elements (the transition clears the flag).
+                ++stats_.refusal_retries;
                 quotas_.refund_spend(info.name, today, cents);
-                co_await finish_failed(job, job_state::refused, lang, "video.refused", e.message);
-                co_return;
-            }
-            if (e.kind == video_error_kind::unknown_outcome) {
-                ++stats_.submit_unknown;
-                co_await finish_failed(job, job_state::submit_unknown, lang, "video.lost", e.message);
-                co_return;
-            }
-            if ((e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) &&
-                ++submit_failures < cfg_.submit_attempts) {
-                const auto wait = e.retry_after ? engine::duration(*e.retry_after)
-                                                : backoff.next_delay(submit_failures).value_or(10s);
-                co_await engine::sleep(wait);
-                break; // still submitting: the create certainly did not happen
+                storage::job_fields f;
+                f.video_prompt = clean_retry_prompt(*p, job);
+                auto r = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
+                (void)r;
+                co_return next_step::reload;
             }
             quotas_.refund_spend(info.name, today, cents);
-            const char* key = e.kind == video_error_kind::model_gone ? "video.unavailable" : "video.failed";
-            if (e.kind == video_error_kind::model_gone || e.kind == video_error_kind::auth) {
-                engine::log().error("video.provider_misconfigured",
-                                    {{"provider", info.name}, {"model", info.model}, {"error", e.message}});
-            }
-            co_await finish_failed(job, job_state::failed, lang, key, e.message);
-            co_return;
+            co_await finish_failed(job, job_state::refused, lang, "video.refused", e.message);
+            co_return next_step::done;
         }
-        case job_state::submitted: {
-            if (wall_now() - job.created >
-                std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_timeout)) {
-                co_await finish_failed(job, job_state::failed, lang, "video.timeout", "poll timeout");
-                co_return;
-            }
-            if (job.next_poll_at && *job.next_poll_at > wall_now()) {
-                co_await engine::sleep(*job.next_poll_at - wall_now());
-            }
-            ++stats_.polls;
-            auto polled = co_await svc_.provider.poll(job.provider_job_id.value_or(""));
-            // Spread the next poll with jitter (up to +20%), so thousands of jobs do not align.
-            rng_ ^= rng_ >> 12;
-            rng_ ^= rng_ << 25;
-            rng_ ^= rng_ >> 27;
-            const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_interval);
-            const auto jitter = std::chrono::milliseconds(static_cast<std::int64_t>(
-                (rng_ * 0x2545F4914F6CDD1DULL) % static_cast<std::uint64_t>(interval.count() / 5 + 1)));
-            if (!polled) {
-                ++stats_.poll_errors;
-                const auto& e = polled.error();
-                if (e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) {
-                    const auto wait =
-                        e.retry_after ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
+        if (e.kind == video_error_kind::unknown_outcome) {
+            ++stats_.submit_unknown;
+            co_await finish_failed(job, job_state::submit_unknown, lang, "video.lost", e.message);
+            co_return next_step::done;
+        }
+        if ((e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) &&
+            ++submit_failures < cfg_.submit_attempts) {
+            const auto wait = e.retry_after ? engine::duration(*e.retry_after)
+                                            : backoff.next_delay(submit_failures).value_or(10s);
+            jr.pause = wait;
+            co_return next_step::reload; // still submitting: the create certainly did not happen
+        }
+        quotas_.refund_spend(info.name, today, cents);
+        const char* key = e.kind == video_error_kind::model_gone ? "video.unavailable" : "video.failed";
+        if (e.kind == video_error_kind::model_gone || e.kind == video_error_kind::auth) {
+            engine::log().error("video.provider_misconfigured",
+                                {{"provider", info.name}, {"model", info.model}, {"error", e.message}});
+        }
+        co_await finish_failed(job, job_state::failed, lang, key, e.message);
+        co_return next_step::done;
+    }
+    case job_state::submitted: {
+        if (wall_now() - job.created >
+            std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_timeout)) {
+            co_await finish_failed(job, job_state::failed, lang, "video.timeout", "poll timeout");
+            co_return next_step::done;
+        }
+        if (job.next_poll_at && *job.next_poll_at > wall_now()) {
+            // Resumed before its time: wait, then poll with the row as it is.
+            jr.pause = *job.next_poll_at - wall_now();
+            job.next_poll_at.reset();
+            co_return next_step::stay;
+        }
+        ++stats_.polls;
+        auto polled = co_await svc_.provider.poll(job.provider_job_id.value_or(""));
+        // Spread the next poll with jitter (up to +20%), so thousands of jobs do not align.
+        rng_ ^= rng_ >> 12;
+        rng_ ^= rng_ << 25;
+        rng_ ^= rng_ >> 27;
+        const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_interval);
+        const auto jitter = std::chrono::milliseconds(static_cast<std::int64_t>(
+            (rng_ * 0x2545F4914F6CDD1DULL) % static_cast<std::uint64_t>(interval.count() / 5 + 1)));
+        if (!polled) {
+            ++stats_.poll_errors;
+            const auto& e = polled.error();
+            if (e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) {
+                const auto wait = e.retry_after
+                                      ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
                                       : std::chrono::duration_cast<std::chrono::milliseconds>(
                                             backoff.next_delay(++poll_failures).value_or(60s));
-                    co_await engine::sleep(std::max(wait, interval));
-                    reload = false;
-                    break;
-                }
-                co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
-                co_return;
+                jr.pause = std::max(wait, interval);
+                co_return next_step::stay;
             }
-            poll_failures = 0;
-            switch (polled->status) {
-            case video_poll::state::queued:
-            case video_poll::state::running: {
-                std::optional<int> percent;
-                if (info.reports_progress) {
-                    percent = polled->progress;
-                }
-                co_await report(pr, job, "rendering", percent);
-                co_await engine::sleep(interval + jitter);
-                job.next_poll_at.reset();
-                reload = false;
-                break;
-            }
-            case video_poll::state::completed: {
-                auto r = repo_.transition(job.id, job.state, job_state::downloading, {}, wall_now());
-                (void)r;
-                break;
-            }
-            case video_poll::state::refused:
-                if (job.flirty) {
-                    ++stats_.refusal_retries;
-                    storage::job_fields f;
-                    f.video_prompt = clean_retry_prompt(*p, job);
-                    auto back = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
-                    (void)back;
-                    break;
-                }
-                co_await finish_failed(job, job_state::refused, lang, "video.refused", polled->error);
-                co_return;
-            case video_poll::state::failed:
-                co_await finish_failed(job, job_state::failed, lang, "video.failed", polled->error);
-                co_return;
-            }
-            break;
+            co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
+            co_return next_step::done;
         }
-        case job_state::downloading: {
-            co_await report(pr, job, "downloading", std::nullopt);
-            const auto path = svc_.media.directory() / ("video-" + std::to_string(job.id) + ".mp4");
-            auto file = co_await svc_.provider.download(job.provider_job_id.value_or(""), path);
-            if (!file) {
-                const auto& e = file.error();
-                if ((e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) &&
-                    ++download_failures < cfg_.download_attempts) {
-                    co_await engine::sleep(backoff.next_delay(download_failures).value_or(5s));
-                    break;
-                }
-                co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
-                co_return;
+        poll_failures = 0;
+        switch (polled->status) {
+        case video_poll::state::queued:
+        case video_poll::state::running: {
+            std::optional<int> percent;
+            if (info.reports_progress) {
+                percent = polled->progress;
             }
-            const auto outcome = co_await deliver(job, lang, *file);
-            if (outcome == delivery::uncertain) {
-                co_await finish_failed(job, job_state::failed, lang, "video.lost", "delivery uncertain");
-                co_return;
-            }
-            if (outcome == delivery::failed) {
-                co_await finish_failed(job,
-                                       job_state::failed,
-                                       lang,
-                                       "video.failed",
-                                       "delivery to Telegram failed");
-                co_return;
-            }
-            auto r = repo_.transition(job.id, job.state, job_state::delivered, {}, wall_now());
+            co_await report(pr, job, "rendering", percent);
+            jr.pause = interval + jitter;
+            job.next_poll_at.reset();
+            co_return next_step::stay;
+        }
+        case video_poll::state::completed: {
+            auto r = repo_.transition(job.id, job.state, job_state::downloading, {}, wall_now());
             (void)r;
-            ++stats_.delivered;
-            // The progress message has done its job.
-            if (pr.message_id) {
-                tg::edit_message_text_params done;
-                done.chat_id = job.chat_id;
-                done.message_id = *pr.message_id;
-                done.text = svc_.locales.text(lang, "video.success");
-                (void)co_await svc_.out.edit(std::move(done));
+            co_return next_step::reload;
+        }
+        case video_poll::state::refused:
+            if (job.flirty) {
+                ++stats_.refusal_retries;
+                storage::job_fields f;
+                f.video_prompt = clean_retry_prompt(*p, job);
+                auto back = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
+                (void)back;
+                co_return next_step::reload;
             }
-            co_return;
+            co_await finish_failed(job, job_state::refused, lang, "video.refused", polled->error);
+            co_return next_step::done;
+        case video_poll::state::failed:
+            co_await finish_failed(job, job_state::failed, lang, "video.failed", polled->error);
+            co_return next_step::done;
         }
-        case job_state::delivered:
-        case job_state::failed:
-        case job_state::refused:
-        case job_state::submit_unknown:
-            co_return;
-        }
+        co_return next_step::reload;
     }
+    case job_state::downloading: {
+        co_await report(pr, job, "downloading", std::nullopt);
+        const auto path = svc_.media.directory() / ("video-" + std::to_string(job.id) + ".mp4");
+        auto file = co_await svc_.provider.download(job.provider_job_id.value_or(""), path);
+        if (!file) {
+            const auto& e = file.error();
+            if ((e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) &&
+                ++download_failures < cfg_.download_attempts) {
+                jr.pause = backoff.next_delay(download_failures).value_or(5s);
+                co_return next_step::reload;
+            }
+            co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
+            co_return next_step::done;
+        }
+        const auto outcome = co_await deliver(job, lang, *file);
+        if (outcome == delivery::uncertain) {
+            co_await finish_failed(job, job_state::failed, lang, "video.lost", "delivery uncertain");
+            co_return next_step::done;
+        }
+        if (outcome == delivery::failed) {
+            co_await finish_failed(job,
+                                   job_state::failed,
+                                   lang,
+                                   "video.failed",
+                                   "delivery to Telegram failed");
+            co_return next_step::done;
+        }
+        auto r = repo_.transition(job.id, job.state, job_state::delivered, {}, wall_now());
+        (void)r;
+        ++stats_.delivered;
+        // The progress message has done its job.
+        if (pr.message_id) {
+            tg::edit_message_text_params done;
+            done.chat_id = job.chat_id;
+            done.message_id = *pr.message_id;
+            done.text = svc_.locales.text(lang, "video.success");
+            (void)co_await svc_.out.edit(std::move(done));
+        }
+        co_return next_step::done;
+    }
+    case job_state::delivered:
+    case job_state::failed:
+    case job_state::refused:
+    case job_state::submit_unknown:
+        co_return next_step::done;
+    }
+    co_return next_step::done;
 }
 
 engine::awaitable<void> video_jobs::shutdown(engine::duration grace) {

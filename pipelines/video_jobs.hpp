@@ -118,7 +118,11 @@ public:
 
 private:
     struct progress;
+    struct job_run;
+    enum class next_step { reload, stay, done }; ///< after a step: read the row again, or not
     engine::awaitable<void> run(std::int64_t job_id, std::string lang);
+    bool load(std::int64_t job_id, job_run& jr);
+    engine::awaitable<next_step> step(job_run& jr);
     engine::awaitable<std::optional<std::string>>
     write_video_prompt(const persona& p, const std::string& selfie_prompt, bool flirty);
     engine::awaitable<void>
