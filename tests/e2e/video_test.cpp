@@ -64,6 +64,26 @@ struct openai_world : world {
     openai_world() { backend = video_backend::openai; }
 };
 
+/// What a previous run left behind: the world's database (the bot not started yet) with `user`
+/// known and a job of theirs committed as `submitting`. Returns the job's id.
+std::int64_t
+job_left_submitting(world& w, std::int64_t user, const std::string& lang, const std::string& persona) {
+    w.db = std::make_unique<storage::database>(storage::database_config{.path = w.dir.path / "bot.db"});
+    w.media = std::make_unique<storage::media_store>(w.dir.path / "media");
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    storage::user_repository users(*w.db);
+    users.record_contact(user, lang, false, now);
+    storage::video_job_repository jobs(*w.db);
+    auto id = jobs.create(
+        {.user_id = user, .chat_id = user, .persona_id = persona, .provider = "openai", .created = now});
+    BOOST_TEST_REQUIRE(id.has_value());
+    BOOST_TEST_REQUIRE(jobs.transition(*id, job_state::requested, job_state::prompting, {}, now).has_value());
+    BOOST_TEST_REQUIRE(
+        jobs.transition(*id, job_state::prompting, job_state::submitting, {}, now).has_value());
+    return *id;
+}
+
 struct omni_world : world {
     omni_world() { backend = video_backend::omni; }
 };
@@ -252,26 +272,16 @@ BOOST_FIXTURE_TEST_CASE(a_job_left_submitting_ends_submit_unknown_with_an_apolog
                         openai_world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         start_sims();
-        db = std::make_unique<storage::database>(storage::database_config{.path = dir.path / "bot.db"});
-        media = std::make_unique<storage::media_store>(dir.path / "media");
         const std::int64_t user = 555001;
-        const auto now =
-            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-        storage::user_repository users(*db);
-        users.record_contact(user, "ru", false, now);
+        const auto id = job_left_submitting(*this, user, "ru", "masha");
         storage::video_job_repository jobs(*db);
-        auto id = jobs.create(
-            {.user_id = user, .chat_id = user, .persona_id = "masha", .provider = "openai", .created = now});
-        BOOST_TEST_REQUIRE(id.has_value());
-        BOOST_TEST(jobs.transition(*id, job_state::requested, job_state::prompting, {}, now).has_value());
-        BOOST_TEST(jobs.transition(*id, job_state::prompting, job_state::submitting, {}, now).has_value());
         // The process was killed here, between committing `submitting` and storing the id.
         sims->telegram().add_user({.id = user, .first_name = "Masha fan", .language_code = "ru"});
         start_bot();
         auto apology = co_await next(user, text, 10s);
         BOOST_TEST_REQUIRE(apology.has_value());
         BOOST_TEST(apology->text == locales.text("ru", "video.lost"));
-        BOOST_TEST((jobs.get(*id)->state == job_state::submit_unknown));
+        BOOST_TEST((jobs.get(id)->state == job_state::submit_unknown));
         co_await engine::sleep(300ms);
         BOOST_TEST(sims->openai().video_creates().empty());
         co_await finish();
@@ -282,23 +292,15 @@ BOOST_FIXTURE_TEST_CASE(a_job_that_ended_before_its_message_went_out_tells_the_u
                         openai_world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         start_sims();
-        db = std::make_unique<storage::database>(storage::database_config{.path = dir.path / "bot.db"});
-        media = std::make_unique<storage::media_store>(dir.path / "media");
         const std::int64_t user = 555002;
+        const auto id = job_left_submitting(*this, user, "tr", "elif");
+        storage::video_job_repository jobs(*db);
         const auto now =
             std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-        storage::user_repository users(*db);
-        users.record_contact(user, "tr", false, now);
-        storage::video_job_repository jobs(*db);
-        auto id = jobs.create(
-            {.user_id = user, .chat_id = user, .persona_id = "elif", .provider = "openai", .created = now});
-        BOOST_TEST_REQUIRE(id.has_value());
-        BOOST_TEST(jobs.transition(*id, job_state::requested, job_state::prompting, {}, now).has_value());
-        BOOST_TEST(jobs.transition(*id, job_state::prompting, job_state::submitting, {}, now).has_value());
         storage::job_fields f;
         f.error = "moderation";
         f.notice = "video.refused";
-        BOOST_TEST(jobs.transition(*id, job_state::submitting, job_state::refused, f, now).has_value());
+        BOOST_TEST(jobs.transition(id, job_state::submitting, job_state::refused, f, now).has_value());
         // The process was killed here, after the job ended and before the user heard of it.
         sims->telegram().add_user({.id = user, .first_name = "Elif fan", .language_code = "tr"});
         start_bot();
@@ -313,7 +315,7 @@ BOOST_FIXTURE_TEST_CASE(a_job_that_ended_before_its_message_went_out_tells_the_u
         start_bot();
         co_await engine::sleep(500ms);
         BOOST_TEST(sims->telegram().sent_to(user).size() == before);
-        BOOST_TEST((jobs.get(*id)->state == job_state::refused));
+        BOOST_TEST((jobs.get(id)->state == job_state::refused));
         co_await finish();
     }());
 }
