@@ -55,6 +55,19 @@ bool terminal_message(const item& i, const std::vector<std::string>& endings) {
     return false;
 }
 
+/// A new English-speaking user who has started the bot and picked Emma. Returns the user's id.
+awaitable<std::int64_t> user_with_persona(sim::telegram_simulator& t, std::string first_name) {
+    const auto u = t.add_user({.first_name = std::move(first_name), .language_code = "en"});
+    t.user_sends_text(u, "/start");
+    auto menu = co_await t.wait_for(
+        u,
+        [](const item& x) { return x.reply_markup.find("p:") != std::string::npos; },
+        30s);
+    BOOST_TEST_REQUIRE(menu.has_value());
+    t.user_presses_button(u, menu->message_id, "p:emma");
+    co_return u;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(crash_suite)
@@ -91,15 +104,9 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
             bot.start();
             // Every user picks a persona and takes a selfie while the bot runs undisturbed.
             for (int i = 0; i < users_n; ++i) {
-                const auto u = t.add_user({.first_name = "U" + std::to_string(i), .language_code = "en"});
+                std::string name = "U" + std::to_string(i);
+                const auto u = co_await user_with_persona(t, std::move(name));
                 users.push_back(u);
-                t.user_sends_text(u, "/start");
-                auto menu = co_await t.wait_for(
-                    u,
-                    [](const item& x) { return x.reply_markup.find("p:") != std::string::npos; },
-                    30s);
-                BOOST_TEST_REQUIRE(menu.has_value());
-                t.user_presses_button(u, menu->message_id, "p:emma");
                 t.user_sends_text(u, "/selfie");
             }
             for (auto u : users) {
@@ -274,15 +281,9 @@ BOOST_FIXTURE_TEST_CASE(sigterm_under_load_exits_within_the_grace_period_and_res
             auto& t = sims.telegram();
             bot.start();
             for (int i = 0; i < users_n; ++i) {
-                const auto u = t.add_user({.first_name = "T" + std::to_string(i), .language_code = "en"});
+                std::string name = "T" + std::to_string(i);
+                const auto u = co_await user_with_persona(t, std::move(name));
                 users.push_back(u);
-                t.user_sends_text(u, "/start");
-                auto menu = co_await t.wait_for(
-                    u,
-                    [](const item& x) { return x.reply_markup.find("p:") != std::string::npos; },
-                    30s);
-                BOOST_TEST_REQUIRE(menu.has_value());
-                t.user_presses_button(u, menu->message_id, "p:emma");
                 t.user_sends_text(u, "/video");
                 auto offer = co_await t.wait_for(
                     u,
