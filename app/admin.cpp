@@ -2,7 +2,7 @@
 #include "app/admin.hpp"
 
 #include "engine/metrics.hpp"
-#include "engine/task_group.hpp"
+#include "pipelines/admin_report.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -22,7 +22,7 @@ admin_server::admin_server(engine::executor ex,
 
 engine::awaitable<net::server_response> admin_server::healthz(net::server_request&) {
     // Polling is alive when a poll finished within twice its timeout plus a margin.
-    const auto since = engine::clock::now() - bot_.last_poll();
+    const auto since = engine::system_time().now() - bot_.last_poll();
     const bool polling = bot_.polling() && since < std::chrono::seconds(120);
     bool writable = false;
     try {
@@ -41,25 +41,8 @@ engine::awaitable<net::server_response> admin_server::healthz(net::server_reques
 }
 
 engine::awaitable<net::server_response> admin_server::metrics(net::server_request&) {
-    auto& m = engine::metrics();
-    const auto& s = bot_.stats();
-    m.make_gauge("bot_updates_processed", "Updates processed since start.")
-        .set(static_cast<double>(s.updates_processed));
-    m.make_gauge("bot_updates_replayed", "Replayed updates skipped since start.")
-        .set(static_cast<double>(s.updates_replayed));
-    m.make_gauge("bot_active_chats", "Chats with queued or running updates.")
-        .set(static_cast<double>(bot_.active_chats()));
-    m.make_gauge("bot_queued_updates", "Updates waiting in chat queues.")
-        .set(static_cast<double>(bot_.queued_updates()));
-    m.make_gauge("bot_deferred_updates", "Updates waiting for room in their chat's queue.")
-        .set(static_cast<double>(bot_.deferred_updates()));
-    m.make_gauge("bot_video_jobs_running", "Video jobs being generated or delivered.")
-        .set(static_cast<double>(bot_.video_jobs_running()));
-    m.make_gauge("engine_live_tasks", "Tasks alive in every task group.")
-        .set(static_cast<double>(engine::task_group::live_tasks()));
-    m.make_gauge("storage_wal_frames", "WAL frames since the last checkpoint.")
-        .set(static_cast<double>(db_.wal_frames()));
-    co_return net::text_response(200, m.expose(), "text/plain; version=0.0.4");
+    pipelines::publish_metrics(bot_, db_, engine::system_time().wall());
+    co_return net::text_response(200, engine::metrics().expose(), "text/plain; version=0.0.4");
 }
 
 } // namespace companion::app

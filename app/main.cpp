@@ -5,22 +5,14 @@
 #include "app/admin.hpp"
 #include "app/config.hpp"
 #include "app/simulation.hpp"
+#include "app/wiring.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/runtime.hpp"
 #include "engine/time.hpp"
-#include "net/gemini/image.hpp"
-#include "net/http_client.hpp"
-#include "net/openai/chat.hpp"
-#include "net/telegram/client.hpp"
 #include "pipelines/bot.hpp"
-#include "pipelines/providers/gemini_omni.hpp"
-#include "pipelines/providers/openai_videos.hpp"
-#include "pipelines/providers/vertex_veo.hpp"
 #include "sim/suite.hpp"
 #include "storage/database.hpp"
-#include "storage/error.hpp"
-#include "storage/media_store.hpp"
 
 #include <CLI/CLI.hpp>
 #include <malloc.h>
@@ -53,6 +45,23 @@ struct options {
 struct outcome {
     int exit_code = 0;
 };
+
+// The bot's run; a fatal fault (the token refused mid-run) ends the process with a non-zero exit
+// instead of leaving it alive and deaf.
+engine::awaitable<void> run_bot(pipelines::bot& bot, engine::runtime& rt, outcome& result) {
+    std::exception_ptr failure;
+    try {
+        co_await bot.run();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure && !engine::is_cancellation(failure)) {
+        engine::log().error("bot.failed", {{"error", engine::describe(failure)}});
+        std::fprintf(stderr, "companion-bot: %s\n", engine::describe(failure).c_str());
+        result.exit_code = 3;
+        rt.request_stop();
+    }
+}
 
 engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt, outcome& result) {
     auto ex = rt.get_executor();
@@ -101,156 +110,28 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
                             {"openai", cfg.openai.base_url},
                             {"gemini", cfg.gemini.base_url}});
     }
-    engine::secrets().add_secret(cfg.telegram.token);
-    engine::secrets().add_secret(cfg.openai.api_key);
-    engine::secrets().add_secret(cfg.gemini.api_key);
-    engine::secrets().add_secret(cfg.video.api_key);
-
-    const std::filesystem::path data_dir = cfg.storage.data_dir;
-    std::unique_ptr<storage::database> db;
-    std::unique_ptr<storage::media_store> media;
+    if (simulation) {
+        cfg.telegram.poll_timeout = std::chrono::seconds(1);
+    }
+    auto bot_cfg = app::make_bot_config(cfg);
+    if (simulation) {
+        bot_cfg.video.progress_every = 2s;
+    }
+    std::unique_ptr<app::bot_app> wired;
     try {
-        std::filesystem::create_directories(data_dir);
-        db = std::make_unique<storage::database>(storage::database_config{
-            .path = data_dir / cfg.storage.database,
-            .synchronous = cfg.storage.synchronous_full ? storage::synchronous_mode::full
-                                                        : storage::synchronous_mode::normal});
-        media = std::make_unique<storage::media_store>(data_dir / "media");
+        wired =
+            std::make_unique<app::bot_app>(ex, cfg, std::move(bot_cfg), *personas, *locales, rt.offload());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "companion-bot: %s\n", e.what());
         result.exit_code = 2;
     }
-    if (result.exit_code != 0) {
+    if (!wired) {
         if (sims) {
             co_await sims->stop();
         }
         co_return;
     }
-
-    net::client_config http_cfg;
-    http_cfg.tls.ca_file = cfg.http.ca_file;
-    http_cfg.proxy = net::proxy_config::from_environment();
-    http_cfg.offload = &rt.offload();
-    http_cfg.name = "bot";
-    net::http_client http(ex, http_cfg);
-
-    net::telegram::client_config tg_cfg;
-    tg_cfg.base_url = cfg.telegram.api_base_url;
-    tg_cfg.token = cfg.telegram.token;
-    tg_cfg.poll_timeout = simulation ? std::chrono::seconds(1) : cfg.telegram.poll_timeout;
-    // The bot long-polls through call(), so ordinary calls must wait out a poll too.
-    tg_cfg.request_timeouts.response_header = tg_cfg.poll_timeout + 15s;
-    net::telegram::client telegram(http, tg_cfg);
-
-    net::openai::chat_config llm_cfg;
-    llm_cfg.base_url = cfg.openai.base_url;
-    llm_cfg.api_key = cfg.openai.api_key;
-    llm_cfg.model = cfg.openai.model;
-    llm_cfg.limit_field = cfg.openai.limit_field == app::token_field::max_tokens
-                              ? net::openai::token_limit_field::max_tokens
-                              : net::openai::token_limit_field::max_completion_tokens;
-    llm_cfg.max_output_tokens = cfg.openai.max_tokens;
-    llm_cfg.temperature = cfg.openai.temperature;
-    llm_cfg.response_timeout = cfg.openai.timeout;
-    net::openai::chat_client llm(http, llm_cfg);
-
-    net::gemini::image_config img_cfg;
-    img_cfg.base_url = cfg.gemini.base_url;
-    img_cfg.api_key = cfg.gemini.api_key;
-    img_cfg.model = cfg.gemini.image_model;
-    net::gemini::image_client images(http, img_cfg);
-
-    std::unique_ptr<pipelines::video_provider> video;
-    const auto [width, height] = [&] {
-        const auto x = cfg.video.size.find('x');
-        return std::pair{std::stoi(cfg.video.size.substr(0, x)), std::stoi(cfg.video.size.substr(x + 1))};
-    }();
-    switch (cfg.video.provider) {
-    case app::video_provider_kind::openai_videos: {
-        pipelines::openai_videos_settings vs;
-        vs.base_url = cfg.video.base_url.empty() ? cfg.openai.base_url : cfg.video.base_url;
-        vs.api_key = cfg.video.api_key;
-        vs.model = cfg.video.model.empty() ? "sora-2" : cfg.video.model;
-        vs.allowed_seconds = cfg.video.allowed_seconds;
-        vs.width = width;
-        vs.height = height;
-        vs.price_cents_per_second = cfg.video.price_cents_per_second;
-        vs.reports_progress = cfg.video.reports_progress;
-        video = pipelines::make_openai_videos_provider(http, vs);
-        break;
-    }
-    case app::video_provider_kind::gemini_omni: {
-        pipelines::gemini_omni_settings os;
-        os.base_url = cfg.video.base_url.empty() ? cfg.gemini.base_url : cfg.video.base_url;
-        os.api_key = cfg.video.api_key.empty() ? cfg.gemini.api_key : cfg.video.api_key;
-        if (!cfg.video.model.empty()) {
-            os.model = cfg.video.model;
-        }
-        os.allowed_seconds = cfg.video.allowed_seconds;
-        os.width = width;
-        os.height = height;
-        os.price_cents_per_second = cfg.video.price_cents_per_second;
-        video = pipelines::make_gemini_omni_provider(http, os);
-        break;
-    }
-    case app::video_provider_kind::vertex_veo: {
-        pipelines::vertex_veo_settings vv;
-        vv.project = cfg.video.vertex_project;
-        vv.location = cfg.video.vertex_location;
-        if (!cfg.video.model.empty()) {
-            vv.model = cfg.video.model;
-        }
-        vv.base_url = cfg.video.base_url;
-        vv.credentials_file = cfg.video.credentials_file;
-        vv.allowed_seconds = cfg.video.allowed_seconds;
-        vv.width = width;
-        vv.height = height;
-        vv.price_cents_per_second = cfg.video.price_cents_per_second;
-        vv.offload = &rt.offload();
-        video = pipelines::make_vertex_veo_provider(http, vv);
-        break;
-    }
-    case app::video_provider_kind::none:
-        break;
-    }
-    engine::secrets().add_secret(cfg.video.api_key);
-
-    pipelines::bot_config bot_cfg;
-    bot_cfg.video.requested_seconds = cfg.video.requested_seconds;
-    bot_cfg.video.poll_interval = cfg.video.poll_interval;
-    bot_cfg.video.poll_timeout = cfg.video.poll_timeout;
-    bot_cfg.video.flirty_probability = cfg.video.flirty_probability;
-    bot_cfg.video.videos_per_day = cfg.limits.videos_per_day;
-    bot_cfg.video.daily_spend_cap_cents = cfg.limits.daily_spend_cap_cents;
-    bot_cfg.video.debug = cfg.video.debug_info == app::debug_info_mode::off   ? pipelines::debug_info::off
-                          : cfg.video.debug_info == app::debug_info_mode::all ? pipelines::debug_info::all
-                                                                              : pipelines::debug_info::admins;
-    if (simulation) {
-        bot_cfg.video.progress_every = 2s;
-    }
-    bot_cfg.admins = cfg.bot.admins;
-    bot_cfg.history_turns = static_cast<std::size_t>(cfg.bot.history_turns);
-    bot_cfg.summary_every = cfg.bot.summary_every;
-    bot_cfg.selfies_per_day = cfg.limits.selfies_per_day;
-    bot_cfg.chat_turns_per_minute = cfg.limits.chat_turns_per_minute;
-    bot_cfg.selfies_per_minute = cfg.limits.selfies_per_minute;
-    if (!cfg.telegram.send_pacing) {
-        // Benchmarks against a simulator that does not enforce Telegram's limits: no pacing.
-        bot_cfg.sending.per_chat = {1e9, 1e9};
-        bot_cfg.sending.global = {1e9, 1e9};
-    }
-    bot_cfg.poll_timeout = tg_cfg.poll_timeout;
-    pipelines::bot bot(ex,
-                       pipelines::bot_services{telegram,
-                                               llm,
-                                               images,
-                                               *db,
-                                               *media,
-                                               *personas,
-                                               *locales,
-                                               rt.offload(),
-                                               video.get()},
-                       bot_cfg);
+    auto& bot = wired->bot();
     const bool ready = co_await bot.prepare();
     if (!ready) {
         std::fprintf(stderr,
@@ -265,7 +146,7 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     engine::task_group work(ex, engine::task_group::config{.name = "bot"});
     std::unique_ptr<app::admin_server> admin;
     if (cfg.admin.port != 0) {
-        admin = std::make_unique<app::admin_server>(ex, cfg.admin.listen, cfg.admin.port, bot, *db);
+        admin = std::make_unique<app::admin_server>(ex, cfg.admin.listen, cfg.admin.port, bot, wired->db());
         if (auto port = admin->start(); !port) {
             engine::log().error("admin.start_failed", {{"error", port.error().message()}});
         } else {
@@ -273,12 +154,18 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
                                {{"url", "http://" + cfg.admin.listen + ":" + std::to_string(*port)}});
         }
     }
-    (void)work.spawn(bot.run());
-    (void)work.spawn(storage::checkpoint_loop(*db, rt.offload()));
-    (void)work.spawn(
-        engine::run_loop_lag_probe(engine::metrics().make_histogram("loop_lag_seconds",
-                                                                    "How late a 1 ms timer fires.",
-                                                                    engine::latency_buckets_seconds())));
+    const bool started = work.spawn(run_bot(bot, rt, result)) &&
+                         work.spawn(storage::checkpoint_loop(wired->db(), rt.offload())) &&
+                         work.spawn(engine::run_loop_lag_probe(
+                             engine::metrics().make_histogram("loop_lag_seconds",
+                                                              "How late a 1 ms timer fires.",
+                                                              engine::latency_buckets_seconds())));
+    if (!started) {
+        // Only a group already stopping refuses a child: the runtime is on its way down.
+        engine::log().error("bot.start_refused", {});
+        result.exit_code = 1;
+        rt.request_stop();
+    }
 
     std::exception_ptr script_error;
     if (simulation && opt.script == "demo") {

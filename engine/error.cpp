@@ -46,4 +46,30 @@ bool is_cancellation(const boost::system::error_code& ec) noexcept {
     return ec == boost::asio::error::operation_aborted || ec == make_error_code(errc::cancelled);
 }
 
+bool is_cancellation(const std::exception_ptr& e) noexcept {
+    if (!e) {
+        return false;
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& se) {
+        return is_cancellation(se.code());
+    } catch (...) {
+        return false;
+    }
+}
+
+std::string describe(const std::exception_ptr& e) {
+    if (!e) {
+        return {};
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "non-standard exception";
+    }
+}
+
 } // namespace companion::engine

@@ -5,6 +5,8 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <exception>
+#include <string>
 #include <type_traits>
 
 namespace companion::engine {
@@ -29,6 +31,13 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
 
 /// True when `ec` means the operation was cancelled (Asio's operation_aborted or errc::cancelled).
 bool is_cancellation(const boost::system::error_code& ec) noexcept;
+
+/// True when `e` holds a system_error whose code is a cancellation (a stop, not a failure).
+bool is_cancellation(const std::exception_ptr& e) noexcept;
+
+/// The text of the exception `e` holds, for a log line ("non-standard exception" when it is not
+/// a std::exception; "" for a null pointer).
+std::string describe(const std::exception_ptr& e);
 
 } // namespace companion::engine
 

@@ -1,7 +1,9 @@
 // Keyed serial execution (design.md §3): work items with the same key (a chat id) run one after
 // another in submission order; different keys run concurrently. Each key's queue is bounded and
 // so is the total, so a flood is refused with errc::queue_full instead of growing memory; a key's
-// state is freed as soon as its queue drains, so idle chats cost nothing.
+// state is freed as soon as its queue drains, so idle chats cost nothing. `push` is the
+// back-pressured form of `submit`: it waits for room instead of refusing, so a producer (the
+// update intake) slows to the pace of the consumers without holding anything on the side.
 //
 // The queue owns its workers (a task_group of its own); its owner joins, cancels or shuts it
 // down. An item's exception is logged and contained: the key's later items still run. When a
@@ -9,6 +11,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/detail/wait_queue.hpp"
 #include "engine/error.hpp"
 #include "engine/log.hpp"
 #include "engine/task_group.hpp"
@@ -37,7 +40,7 @@ public:
     };
 
     keyed_serial(executor ex, config cfg)
-        : state_(std::make_shared<state>(cfg)),
+        : state_(std::make_shared<state>(ex, cfg)),
           workers_(std::move(ex), task_group::config{.name = cfg.name}) {}
     explicit keyed_serial(executor ex) : keyed_serial(std::move(ex), config{}) {}
     keyed_serial(const keyed_serial&) = delete;
@@ -46,7 +49,39 @@ public:
     /// Queues `work` behind the earlier work of `key`. Errors: errc::queue_full when a bound is
     /// reached, errc::shutting_down after cancel()/shutdown(). The item is destroyed without
     /// running on error.
-    boost::system::error_code submit(const Key& key, awaitable<void> work) {
+    boost::system::error_code submit(const Key& key, awaitable<void> work) { return try_submit(key, work); }
+
+    /// Queues `work` behind the earlier work of `key`, waiting while a bound is reached (in FIFO
+    /// order with other waiting producers, each re-checking when an item leaves a queue).
+    /// Returns errc::shutting_down after cancel()/shutdown(); throws system_error
+    /// (operation_aborted) when the producer is cancelled while waiting (`work` is dropped).
+    awaitable<boost::system::error_code> push(Key key, awaitable<void> work) {
+        for (;;) {
+            const auto ec = try_submit(key, work);
+            if (ec != make_error_code(errc::queue_full)) {
+                co_return ec;
+            }
+            co_await state_->room.async_wait(use_awaitable);
+        }
+    }
+
+    /// Waits until every queue has drained.
+    awaitable<void> join() { return workers_.join(); }
+    /// Cancels the running items; queued items are dropped; later submits are refused.
+    void cancel(asio::cancellation_type type = asio::cancellation_type::total) { workers_.cancel(type); }
+    /// Graceful stop of the workers (see task_group::shutdown).
+    awaitable<void> shutdown(duration grace) { return workers_.shutdown(grace); }
+
+    /// Keys with queued or running work.
+    std::size_t active_keys() const noexcept { return state_->keys.size(); }
+    /// Items waiting to run (the running ones excluded).
+    std::size_t queued() const noexcept { return state_->queued; }
+    std::size_t dropped() const noexcept { return state_->dropped; }
+    std::size_t failed() const noexcept { return state_->failed; }
+
+private:
+    // Moves from `work` only when it is accepted, so push() can try again with the same item.
+    boost::system::error_code try_submit(const Key& key, awaitable<void>& work) {
         auto& st = *state_;
         if (workers_.cancelled()) {
             return make_error_code(errc::shutting_down);
@@ -74,26 +109,12 @@ public:
         return {};
     }
 
-    /// Waits until every queue has drained.
-    awaitable<void> join() { return workers_.join(); }
-    /// Cancels the running items; queued items are dropped; later submits are refused.
-    void cancel(asio::cancellation_type type = asio::cancellation_type::total) { workers_.cancel(type); }
-    /// Graceful stop of the workers (see task_group::shutdown).
-    awaitable<void> shutdown(duration grace) { return workers_.shutdown(grace); }
-
-    /// Keys with queued or running work.
-    std::size_t active_keys() const noexcept { return state_->keys.size(); }
-    /// Items waiting to run (the running ones excluded).
-    std::size_t queued() const noexcept { return state_->queued; }
-    std::size_t dropped() const noexcept { return state_->dropped; }
-    std::size_t failed() const noexcept { return state_->failed; }
-
-private:
     // Shared with the workers, so it stays valid while they unwind even if the keyed_serial
     // object is destroyed first.
     struct state {
-        explicit state(config c) : cfg(std::move(c)) {}
+        state(executor ex, config c) : cfg(std::move(c)), room(std::move(ex)) {}
         config cfg;
+        detail::wait_queue room; ///< producers waiting in push() for a queue to have room
         std::unordered_map<Key, std::deque<awaitable<void>>, Hash> keys;
         std::size_t queued = 0;
         std::size_t dropped = 0;
@@ -110,6 +131,7 @@ private:
             awaitable<void> item = std::move(it->second.front());
             it->second.pop_front();
             --st->queued;
+            st->room.notify_all();
             std::exception_ptr error;
             try {
                 co_await std::move(item);
@@ -137,6 +159,7 @@ private:
         st.queued -= n;
         st.dropped += n;
         st.keys.erase(it);
+        st.room.notify_all();
     }
 
     static void log_failure(const std::string& name, const std::exception_ptr& e) {

@@ -9,6 +9,7 @@
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
 #include "engine/time.hpp"
+#include "engine/time_source.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
@@ -180,21 +181,22 @@ private:
     std::size_t next_prune_at_ = cfg_.prune_threshold;
 };
 
-/// Awaitable wrapper of token_bucket.
+/// Awaitable wrapper of token_bucket; waits on `time`.
 class rate_limiter {
 public:
-    explicit rate_limiter(token_bucket_config cfg) : bucket_(cfg, clock::now()) {}
+    explicit rate_limiter(token_bucket_config cfg, time_source& time = system_time())
+        : time_(time), bucket_(cfg, time.now()) {}
 
     /// Resumes when a token is available. Throws system_error(operation_aborted) when cancelled,
     /// giving the token back.
     awaitable<void> acquire() {
-        const duration wait = bucket_.reserve(clock::now());
+        const duration wait = bucket_.reserve(time_.now());
         if (wait <= duration::zero()) {
             co_return;
         }
         bool ok = false;
         try {
-            co_await sleep(wait);
+            co_await time_.sleep(wait);
             ok = true;
         } catch (...) {
         }
@@ -204,32 +206,35 @@ public:
         }
     }
 
-    bool try_acquire() { return bucket_.try_take(clock::now()); }
+    bool try_acquire() { return bucket_.try_take(time_.now()); }
 
 private:
+    time_source& time_;
     token_bucket bucket_;
 };
 
-/// Awaitable wrapper of keyed_token_bucket (outbound Telegram pacing: per chat and global).
+/// Awaitable wrapper of keyed_token_bucket (outbound Telegram pacing: per chat and global);
+/// waits on `time`.
 template <class Key, class Hash = std::hash<Key>>
 class keyed_rate_limiter {
 public:
     using config = typename keyed_token_bucket<Key, Hash>::config;
 
-    explicit keyed_rate_limiter(config cfg) : buckets_(cfg, clock::now()) {}
+    explicit keyed_rate_limiter(config cfg, time_source& time = system_time())
+        : time_(time), buckets_(cfg, time.now()) {}
 
     /// Resumes when `key` may send: its token and a global one are available and no pause
     /// covers it. A pause that starts while waiting is honoured too. Throws
     /// system_error(operation_aborted) when cancelled, giving the tokens back.
     awaitable<void> acquire(Key key) {
-        duration wait = buckets_.reserve(key, clock::now());
+        duration wait = buckets_.reserve(key, time_.now());
         for (;;) {
             if (wait <= duration::zero()) {
                 co_return;
             }
             bool ok = false;
             try {
-                co_await sleep(wait);
+                co_await time_.sleep(wait);
                 ok = true;
             } catch (...) {
             }
@@ -237,23 +242,24 @@ public:
                 buckets_.refund(key);
                 throw boost::system::system_error(asio::error::operation_aborted);
             }
-            wait = buckets_.pause_remaining(key, clock::now());
+            wait = buckets_.pause_remaining(key, time_.now());
         }
     }
 
     /// Holds `key` back for `d` (a 429 naming this chat).
     void pause(const Key& key, duration d) {
-        const auto now = clock::now();
+        const auto now = time_.now();
         buckets_.pause(key, now + d, now);
     }
 
     /// Holds everything back for `d` (a global flood).
-    void pause_all(duration d) { buckets_.pause_all(clock::now() + d); }
+    void pause_all(duration d) { buckets_.pause_all(time_.now() + d); }
 
-    duration pause_remaining(const Key& key) const { return buckets_.pause_remaining(key, clock::now()); }
+    duration pause_remaining(const Key& key) const { return buckets_.pause_remaining(key, time_.now()); }
     std::size_t keys() const noexcept { return buckets_.keys(); }
 
 private:
+    time_source& time_;
     keyed_token_bucket<Key, Hash> buckets_;
 };
 

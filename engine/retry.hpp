@@ -1,5 +1,7 @@
 // Retry with exponential back-off and full jitter, honouring a delay the server names (429
 // retry_after, Retry-After, RetryInfo). The schedule is sans-I/O; `retry()` is the coroutine loop.
+// A wait the server asked for and that was honoured is not a failed attempt: a chat told to wait
+// by three 429s in a row still has all its attempts for real faults.
 //
 // The operation reports its outcome as a value R; a classifier maps R to done / retry (with an
 // optional server delay) / fail. Exceptions are not retried: a broken invariant is not
@@ -8,7 +10,9 @@
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
+#include "engine/random.hpp"
 #include "engine/time.hpp"
+#include "engine/time_source.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -46,7 +50,9 @@ struct retry_verdict {
 class retry_schedule {
 public:
     explicit retry_schedule(retry_policy policy, std::uint64_t seed = 0x9E3779B97F4A7C15ULL)
-        : policy_(policy), rng_(seed == 0 ? 1 : seed) {}
+        : policy_(policy), own_(seed) {}
+    /// Jitter drawn from `random`, which must outlive the schedule.
+    retry_schedule(retry_policy policy, random_source& random) : policy_(policy), external_(&random) {}
 
     /// After attempt number `attempt` (1-based) failed retryably: the delay before the next one,
     /// or nullopt when no attempt is left or the server's delay exceeds the policy's limit. A
@@ -74,46 +80,59 @@ public:
         if (!policy_.jitter || ceiling <= 0) {
             return duration(ceiling);
         }
-        return duration(
-            static_cast<duration::rep>(next_random() % (static_cast<std::uint64_t>(ceiling) + 1)));
+        return duration(static_cast<duration::rep>((external_ != nullptr ? *external_ : own_).next() %
+                                                   (static_cast<std::uint64_t>(ceiling) + 1)));
     }
 
     const retry_policy& policy() const noexcept { return policy_; }
 
 private:
-    std::uint64_t next_random() noexcept {
-        // xorshift64*: small, fast and good enough for jitter.
-        rng_ ^= rng_ >> 12;
-        rng_ ^= rng_ << 25;
-        rng_ ^= rng_ >> 27;
-        return rng_ * 0x2545F4914F6CDD1DULL;
-    }
-
     retry_policy policy_;
-    std::uint64_t rng_;
+    xorshift_random own_{};
+    random_source* external_ = nullptr;
 };
 
 /// Runs `op()` (returning awaitable<R>) until `classify(const R&)` says done or fail, or the
-/// schedule gives up; returns the last R. Sleeps between attempts on the engine clock.
+/// schedule gives up; returns the last R. Sleeps between attempts on `time`. An honoured server
+/// delay does not use up an attempt (at most `policy.max_attempts` server delays in a row are
+/// honoured, so a server that always says "later" still ends the loop).
 template <class Op, class Classify>
-auto retry(retry_policy policy, Op op, Classify classify, std::uint64_t seed = 0)
+auto retry(retry_policy policy, Op op, Classify classify, time_source& time, std::uint64_t seed = 0)
     -> awaitable<typename std::invoke_result_t<Op&>::value_type> {
     using result_t = typename std::invoke_result_t<Op&>::value_type;
     retry_schedule schedule(policy,
                             seed != 0 ? seed
-                                      : static_cast<std::uint64_t>(clock::now().time_since_epoch().count()));
-    for (int attempt = 1;; ++attempt) {
+                                      : static_cast<std::uint64_t>(time.now().time_since_epoch().count()));
+    int failures = 0;
+    int server_waits = 0;
+    for (;;) {
         result_t r = co_await op();
         const retry_verdict v = classify(std::as_const(r));
         if (v.action != retry_action::retry) {
             co_return r;
         }
-        const auto delay = schedule.next_delay(attempt, v.server_delay);
+        std::optional<duration> delay;
+        if (v.server_delay) {
+            // Asked for by the server: honoured without counting, within the policy's limit.
+            if (++server_waits > policy.max_attempts || *v.server_delay > policy.max_server_delay) {
+                co_return r;
+            }
+            delay = std::max(*v.server_delay, duration::zero());
+        } else {
+            server_waits = 0;
+            delay = schedule.next_delay(++failures);
+        }
         if (!delay) {
             co_return r;
         }
-        co_await sleep(*delay);
+        co_await time.sleep(*delay);
     }
+}
+
+template <class Op, class Classify>
+auto retry(retry_policy policy, Op op, Classify classify, std::uint64_t seed = 0)
+    -> awaitable<typename std::invoke_result_t<Op&>::value_type> {
+    return retry(policy, std::move(op), std::move(classify), system_time(), seed);
 }
 
 } // namespace companion::engine

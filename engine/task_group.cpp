@@ -20,26 +20,6 @@ namespace {
 
 std::atomic<std::size_t> live_everywhere{0};
 
-std::string describe(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return ex.what();
-    } catch (...) {
-        return "non-standard exception";
-    }
-}
-
-bool is_cancellation_exception(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const boost::system::system_error& se) {
-        return is_cancellation(se.code());
-    } catch (...) {
-        return false;
-    }
-}
-
 // Children accept total cancellation, so cancel() aborts their pending operations.
 awaitable<void> run_child(awaitable<void> body) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
@@ -92,7 +72,7 @@ struct task_group::state {
         unlink(c);
         delete c;
         if (e) {
-            const bool cancelled_child = cancelled && is_cancellation_exception(e);
+            const bool cancelled_child = cancelled && is_cancellation(e);
             if (!cancelled_child) {
                 ++failed;
                 if (!first_error) {

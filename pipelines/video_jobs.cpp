@@ -1,103 +1,102 @@
-// The video job manager: requests, the per-job state machine driver, progress, delivery.
+// The video job driver: carries out the machine's actions.
 #include "pipelines/video_jobs.hpp"
 
+#include "engine/error.hpp"
 #include "engine/log.hpp"
-#include "engine/offload.hpp"
-#include "engine/retry.hpp"
-#include "engine/time.hpp"
 #include "pipelines/media.hpp"
+#include "pipelines/prompt_writer.hpp"
 #include "pipelines/prompts.hpp"
-#include "storage/error.hpp"
 
-#include <boost/json/parse.hpp>
-
-#include <algorithm>
 #include <fstream>
 #include <iterator>
 
 namespace companion::pipelines {
 
-namespace tg = net::telegram;
 using storage::job_state;
 using namespace std::chrono_literals;
 
 namespace {
 
-storage::timestamp wall_now() {
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
+struct frame_bytes {
+    std::string bytes;
+    std::string mime;
+};
 
-std::string elapsed_text(storage::timestamp since) {
-    const auto s = std::chrono::duration_cast<std::chrono::seconds>(wall_now() - since).count();
-    if (s < 60) {
-        return std::to_string(std::max<long long>(s, 0)) + "s";
-    }
-    return std::to_string(s / 60) + "m " + std::to_string(s % 60) + "s";
-}
-
-std::optional<std::string> read_file(const std::string& path) {
+// Reads and fits a first frame (on the offload pool): the file, or why it cannot be used.
+boost::system::result<frame_bytes, std::string>
+load_frame(const std::string& path, bool exact, int w, int h) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return std::nullopt;
+        return {boost::system::in_place_error, "the first frame is missing"};
     }
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string frame((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (exact) {
+        auto fitted = fit_frame(frame, w, h);
+        if (!fitted) {
+            return {boost::system::in_place_error, fitted.error()};
+        }
+        return frame_bytes{std::move(fitted->bytes), fitted->mime};
+    }
+    const bool jpeg = frame.size() > 3 && frame[0] == '\xFF' && frame[1] == '\xD8';
+    return frame_bytes{std::move(frame), jpeg ? "image/jpeg" : "image/png"};
 }
 
 } // namespace
 
-struct video_jobs::progress {
-    std::optional<std::int64_t> message_id;
-    std::string last_text;
-    engine::time_point last_edit{};
-    engine::time_point last_action{};
-};
-
-// One job's driver state across steps. The row is read again after every transition; between
-// polls of a running job nothing changes, so it stays in memory (no read, no commit per poll).
+// What one job's run keeps between steps: its machine, its row as last read, the progress
+// throttle and, while it is being submitted, the first frame.
 struct video_jobs::job_run {
-    storage::video_job job;
+    job_run(const video_machine_config& mc, const video_jobs_config& cfg, engine::random_source& random)
+        : machine(mc, random), progress(cfg.progress_every, cfg.action_every) {}
+    video_job_machine machine;
+    progress_throttle progress;
+    storage::video_job job{};
     std::string lang;
-    progress pr;
-    engine::retry_schedule backoff{{.max_attempts = 1 << 30, .base_delay = 500ms, .max_delay = 60s}};
-    int submit_failures = 0;
-    int poll_failures = 0;
-    int download_failures = 0;
-    engine::duration pause{}; ///< set by a step: how long to wait before the next
+    frame_bytes frame{};
 };
 
-video_jobs::video_jobs(engine::executor ex, video_jobs_services services, video_jobs_config cfg)
+video_jobs::video_jobs(engine::executor ex,
+                       bot_services& svc,
+                       sender& out,
+                       selfie_pipeline& selfies,
+                       video_jobs_config cfg)
     : ex_(ex),
-      svc_(std::move(services)),
+      svc_(svc),
+      out_(out),
+      selfies_(selfies),
+      provider_(*svc.videos),
       cfg_(std::move(cfg)),
-      seconds_(pipelines::effective_seconds(cfg_.requested_seconds, svc_.provider.info().allowed_seconds)),
+      machine_cfg_{.poll_interval = cfg_.poll_interval,
+                   .poll_timeout = cfg_.poll_timeout,
+                   .submit_attempts = cfg_.submit_attempts,
+                   .download_attempts = cfg_.download_attempts,
+                   .seconds =
+                       pipelines::effective_seconds(cfg_.requested_seconds, provider_.info().allowed_seconds),
+                   .price_cents_per_second = provider_.info().price_cents_per_second,
+                   .reports_progress = provider_.info().reports_progress},
+      delivery_(svc,
+                out,
+                {.seconds = machine_cfg_.seconds,
+                 .width = provider_.info().width,
+                 .height = provider_.info().height,
+                 .debug = cfg_.debug,
+                 .admins = cfg_.admins}),
       jobs_(ex, engine::task_group::config{.name = "video_jobs"}),
-      repo_(svc_.db),
-      content_(svc_.db),
-      quotas_(svc_.db),
-      users_(svc_.db) {
+      repo_(svc.db),
+      content_(svc.db),
+      quotas_(svc.db),
+      users_(svc.db) {
     engine::log().info("video.provider",
-                       {{"provider", svc_.provider.info().name},
-                        {"model", svc_.provider.info().model},
+                       {{"provider", provider_.info().name},
+                        {"model", provider_.info().model},
                         {"requested_seconds", cfg_.requested_seconds},
-                        {"effective_seconds", seconds_}});
+                        {"effective_seconds", machine_cfg_.seconds}});
 }
 
 video_jobs::~video_jobs() = default;
 
-bool video_jobs::show_debug(std::int64_t user_id) const {
-    switch (cfg_.debug) {
-    case debug_info::off:
-        return false;
-    case debug_info::all:
-        return true;
-    case debug_info::admins:
-        return std::find(cfg_.admins.begin(), cfg_.admins.end(), user_id) != cfg_.admins.end();
-    }
-    return false;
-}
-
 engine::awaitable<void> video_jobs::resume() {
-    const auto now = wall_now();
+    const auto now = svc_.time.wall();
     // Jobs cut off while submitting end submit_unknown; their refunds commit with that change.
     svc_.db.in_transaction([&] {
         for (const auto& job : repo_.recover_after_crash(now)) {
@@ -106,292 +105,40 @@ engine::awaitable<void> video_jobs::resume() {
             engine::log().warn("video.submit_unknown", {{"job", job.id}, {"user", job.user_id}});
         }
     });
+    const auto language_of = [this](std::int64_t user_id) {
+        const auto user = users_.get(user_id);
+        return user ? user->language : std::string("en");
+    };
     // Every ended job whose user was not told yet (those just recovered, and any whose message a
     // crash cut off) is told now.
     for (const auto& job : repo_.pending_notices()) {
-        const auto user = users_.get(job.user_id);
-        const std::string lang = user ? user->language : "en";
         engine::log().info("video.notice_pending", {{"job", job.id}, {"notice", job.notice.value_or("")}});
-        (void)jobs_.spawn(notify(job.id, job.chat_id, lang, job.notice.value_or("video.failed")));
+        if (!jobs_.spawn(
+                notify(job.id, job.chat_id, language_of(job.user_id), job.notice.value_or("video.failed")))) {
+            engine::log().warn("video.notice_deferred",
+                               {{"job", job.id}}); // stopping: owed at the next start
+        }
     }
     for (const auto& job : repo_.unfinished()) {
-        const auto user = users_.get(job.user_id);
-        const std::string lang = user ? user->language : "en";
         engine::log().info("video.resume",
                            {{"job", job.id}, {"state", std::string(storage::to_string(job.state))}});
-        (void)jobs_.spawn(run(job.id, lang));
+        if (!start(job.id, language_of(job.user_id))) {
+            engine::log().warn("video.resume_deferred", {{"job", job.id}});
+        }
     }
     co_return;
 }
 
-engine::awaitable<void>
-video_jobs::notify(std::int64_t job_id, std::int64_t chat_id, std::string lang, std::string message_key) {
-    std::string text = svc_.locales.text(lang, message_key);
-    const auto sent = co_await svc_.out.text(chat_id, std::move(text));
-    // A stop in the middle leaves the notice for the next start; a send that failed for good
-    // (the user blocked the bot) is not tried again at every start.
-    const auto cs = co_await asio::this_coro::cancellation_state;
-    if (!sent && cs.cancelled() != asio::cancellation_type::none) {
-        co_return;
-    }
-    repo_.clear_notice(job_id);
+engine::awaitable<void> video_jobs::shutdown(engine::duration grace) {
+    co_await jobs_.shutdown(grace);
 }
 
-std::optional<std::string> video_jobs::busy_text(std::int64_t user_id, std::string_view lang) {
-    if (auto in_flight = repo_.in_flight_for(user_id)) {
-        return svc_.locales.text(lang, "video.in_progress", {{"elapsed", elapsed_text(in_flight->created)}});
-    }
-    return std::nullopt;
+bool video_jobs::start(std::int64_t job_id, std::string lang) {
+    return jobs_.spawn(run(job_id, std::move(lang)));
 }
 
-engine::awaitable<void> video_jobs::request(std::int64_t user_id,
-                                            std::int64_t chat_id,
-                                            std::string persona_id,
-                                            std::string lang,
-                                            storage::video_mode mode,
-                                            bool adult_confirmed) {
-    const auto& l = svc_.locales;
-    if (auto busy = busy_text(user_id, lang)) {
-        co_await svc_.out.text(chat_id, std::move(*busy));
-        co_return;
-    }
-    if (mode == storage::video_mode::from_last_selfie && !content_.last_selfie(user_id, persona_id)) {
-        std::string none = l.text(lang, "video.no_selfie");
-        co_await svc_.out.text(chat_id, std::move(none));
-        co_return;
-    }
-    const auto now = wall_now();
-    const auto today = storage::utc_day(now);
-    if (!quotas_.try_consume(user_id, storage::quota_kind::video, today, cfg_.videos_per_day)) {
-        std::string quota = l.text(lang, "quota.videos");
-        co_await svc_.out.text(chat_id, std::move(quota));
-        co_return;
-    }
-    rng_ ^= rng_ >> 12;
-    rng_ ^= rng_ << 25;
-    rng_ ^= rng_ >> 27;
-    const double draw = static_cast<double>((rng_ * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
-    storage::new_video_job job;
-    job.user_id = user_id;
-    job.chat_id = chat_id;
-    job.persona_id = persona_id;
-    job.provider = svc_.provider.info().name;
-    job.mode = mode;
-    job.flirty = choose_flirty(cfg_.flirty_probability, adult_confirmed, draw);
-    job.created = now;
-    auto id = repo_.create(job);
-    if (!id) {
-        // Lost a race with another request of the same user: the schema kept one.
-        quotas_.refund(user_id, storage::quota_kind::video, today);
-        std::string busy = l.text(lang, "video.in_progress", {{"elapsed", "0s"}});
-        co_await svc_.out.text(chat_id, std::move(busy));
-        co_return;
-    }
-    ++stats_.requested;
-    // The progress message: the seed's "generating" line, edited in place from now on.
-    std::string first = l.text(lang, "video.generating");
-    auto sent = co_await svc_.out.text(chat_id, std::move(first));
-    if (sent) {
-        auto r = repo_.set_progress_message(*id, sent->message_id, wall_now());
-        (void)r;
-    }
-    (void)jobs_.spawn(run(*id, lang));
-}
-
-engine::awaitable<void> video_jobs::report(progress& pr,
-                                           const storage::video_job& job,
-                                           std::string_view stage,
-                                           std::optional<int> percent) {
-    const auto now = engine::clock::now();
-    if (now - pr.last_action >= cfg_.action_every) {
-        pr.last_action = now;
-        co_await svc_.out.action(job.chat_id, tg::chat_action::upload_video);
-    }
-    if (!pr.message_id || now - pr.last_edit < cfg_.progress_every) {
-        co_return;
-    }
-    const auto user = users_.get(job.user_id);
-    const std::string lang = user ? user->language : "en";
-    const std::string stage_text = svc_.locales.text(lang, "video.stage." + std::string(stage));
-    std::string text =
-        percent ? svc_.locales.text(lang,
-                                    "video.progress_percent",
-                                    {{"stage", stage_text},
-                                     {"percent", std::to_string(*percent)},
-                                     {"elapsed", elapsed_text(job.created)}})
-                : svc_.locales.text(lang,
-                                    "video.progress",
-                                    {{"stage", stage_text}, {"elapsed", elapsed_text(job.created)}});
-    if (text == pr.last_text) {
-        co_return;
-    }
-    pr.last_text = text;
-    pr.last_edit = now;
-    tg::edit_message_text_params params;
-    params.chat_id = job.chat_id;
-    params.message_id = *pr.message_id;
-    params.text = std::move(text);
-    (void)co_await svc_.out.edit(std::move(params));
-}
-
-engine::awaitable<std::optional<std::string>>
-video_jobs::write_video_prompt(const persona& p, const std::string& selfie_prompt, bool flirty) {
-    net::openai::chat_request req;
-    req.messages.push_back(
-        {net::openai::role::system,
-         "You write prompts for image-to-video models. Answer only with the JSON object asked for."});
-    req.messages.push_back(
-        {net::openai::role::user,
-         video_prompt_instruction(p, selfie_prompt, flirty, std::chrono::seconds(seconds_))});
-    net::openai::json_schema_format format;
-    format.name = "video_prompt";
-    format.strict = true;
-    boost::system::error_code ec;
-    auto schema = boost::json::parse(video_prompt_schema(), ec);
-    if (!ec && schema.is_object()) {
-        format.schema = schema.as_object();
-        req.format = std::move(format);
-    }
-    auto r = co_await svc_.llm.complete(std::move(req));
-    if (r && r->content) {
-        if (auto vp = parse_video_prompt(*r->content)) {
-            if (auto problem = validate_video_prompt(*vp); !problem) {
-                co_return vp->render();
-            } else {
-                engine::log().info("video.prompt_invalid", {{"reason", *problem}});
-            }
-        }
-    } else if (!r) {
-        engine::log().warn("video.prompt_llm_failed", {{"error", r.error().message}});
-    }
-    // An LLM outage or a bad answer never stops a video: the template takes over.
-    co_return template_video_prompt(p, selfie_prompt, flirty, std::chrono::seconds(seconds_)).render();
-}
-
-std::string video_jobs::clean_retry_prompt(const persona& p, const storage::video_job& job) const {
-    const auto clip = std::chrono::seconds(seconds_);
-    return without_flirty_elements(p,
-                                   template_video_prompt(p, job.selfie_prompt.value_or(""), false, clip),
-                                   clip)
-        .render();
-}
-
-engine::awaitable<void> video_jobs::finish_failed(const storage::video_job& job,
-                                                  job_state terminal,
-                                                  std::string lang,
-                                                  std::string message_key,
-                                                  std::string error) {
-    storage::job_fields f;
-    f.error = error;
-    f.notice = message_key;
-    // The end, the refund (the user pays for delivered videos only) and the message still owed
-    // commit together: a crash before the message is sent repeats it at the next start.
-    const bool moved = svc_.db.in_transaction([&] {
-        auto r = repo_.transition(job.id, job.state, terminal, f, wall_now());
-        if (!r) {
-            engine::log().error("video.transition_failed", {{"job", job.id}, {"error", r.error().message()}});
-            return false;
-        }
-        quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
-        return true;
-    });
-    if (terminal == job_state::refused) {
-        ++stats_.refused;
-    } else {
-        ++stats_.failed;
-    }
-    engine::log().warn(
-        "video.ended",
-        {{"job", job.id}, {"state", std::string(storage::to_string(terminal))}, {"error", error}});
-    if (moved) {
-        co_await notify(job.id, job.chat_id, std::move(lang), std::move(message_key));
-    } else {
-        std::string text = svc_.locales.text(lang, message_key);
-        co_await svc_.out.text(job.chat_id, std::move(text));
-    }
-}
-
-engine::awaitable<video_jobs::delivery>
-video_jobs::deliver(storage::video_job job, std::string lang, video_file file) {
-    const auto& info = svc_.provider.info();
-    // A previous run may have sent this video and died before recording it (its row is written
-    // before each send). Delivered already: done. Sent once with the outcome unknown: one more
-    // send is the accepted duplicate (design.md §4). Twice: no more sends, and the user is told
-    // it may be lost (and not charged).
-    const auto earlier = content_.by_media_path(file.path.string());
-    for (const auto& e : earlier) {
-        if (e.telegram_file_id) {
-            co_return delivery::sent;
-        }
-    }
-    if (earlier.size() >= 2) {
-        engine::log().warn("video.delivery_uncertain", {{"job", job.id}, {"attempts", earlier.size()}});
-        co_return delivery::uncertain;
-    }
-    storage::new_content row;
-    row.user_id = job.user_id;
-    row.persona_id = job.persona_id;
-    row.kind = storage::content_kind::video;
-    row.prompt = job.video_prompt.value_or("");
-    row.media_path = file.path.string();
-    row.size_bytes = file.bytes;
-    row.sha256 = file.sha256;
-    row.mime = file.mime;
-    row.duration = std::chrono::seconds(seconds_);
-    row.created = wall_now();
-    const auto content_id = content_.insert(row);
-
-    tg::send_video_params params;
-    params.chat_id = job.chat_id;
-    params.video = tg::input_file::from_disk(file.path, file.mime);
-    params.caption = svc_.locales.text(lang, "video.success");
-    params.width = info.width;
-    params.height = info.height;
-    params.duration = std::chrono::seconds(seconds_);
-    params.supports_streaming = true;
-    auto sent = co_await svc_.out.video(std::move(params));
-    if (!sent) {
-        co_return delivery::failed;
-    }
-    if (sent->video) {
-        auto r = content_.set_telegram_file_id(content_id, sent->video->file_id);
-        (void)r;
-    }
-    if (show_debug(job.user_id)) {
-        std::string debug =
-            svc_.locales.text(lang,
-                              "debug.info",
-                              {{"selfie_prompt", truncate_chars(job.selfie_prompt.value_or(""), 300)},
-                               {"video_prompt", truncate_chars(job.video_prompt.value_or(""), 300)}});
-        co_await svc_.out.text(job.chat_id, std::move(debug));
-    }
-    co_return delivery::sent;
-}
-
-engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
-    // Between steps only this small frame and the sleep's stay alive (thousands of jobs sleep
-    // between polls); a step's larger frame lives only while it works.
-    job_run jr;
-    jr.lang = std::move(lang);
-    bool reload = true;
-    for (;;) {
-        if (reload && !load(job_id, jr)) {
-            co_return;
-        }
-        jr.pause = engine::duration::zero();
-        const next_step next = co_await step(jr);
-        if (next == next_step::done) {
-            co_return;
-        }
-        if (jr.pause > engine::duration::zero()) {
-            co_await engine::sleep(jr.pause);
-        }
-        reload = next == next_step::reload;
-    }
-}
-
-bool video_jobs::load(std::int64_t job_id, job_run& jr) {
-    auto loaded = repo_.get(job_id);
+bool video_jobs::reload(job_run& jr) {
+    auto loaded = repo_.get(jr.job.id);
     if (!loaded) {
         return false;
     }
@@ -399,299 +146,275 @@ bool video_jobs::load(std::int64_t job_id, job_run& jr) {
     return true;
 }
 
-engine::awaitable<video_jobs::next_step> video_jobs::step(job_run& jr) {
-    auto& job = jr.job;
-    auto& pr = jr.pr;
-    auto& backoff = jr.backoff;
-    auto& submit_failures = jr.submit_failures;
-    auto& poll_failures = jr.poll_failures;
-    auto& download_failures = jr.download_failures;
-    const std::string& lang = jr.lang;
-    const auto& info = svc_.provider.info();
-    pr.message_id = job.progress_message_id;
-    const persona* p = svc_.personas.find(job.persona_id);
-    if (p == nullptr) {
-        co_await finish_failed(job, job_state::failed, lang, "video.failed", "persona no longer exists");
-        co_return next_step::done;
+engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
+    // Between steps only this frame stays alive (thousands of jobs sleep between polls); an
+    // action's larger frame lives only while it works.
+    job_run jr(machine_cfg_, cfg_, svc_.random);
+    jr.job.id = job_id;
+    jr.lang = std::move(lang);
+    if (!reload(jr)) {
+        co_return;
     }
-    const auto now = wall_now();
-    switch (job.state) {
-    case job_state::requested: {
-        auto r = repo_.transition(job.id, job.state, job_state::prompting, {}, now);
-        (void)r;
-        co_return next_step::reload;
+    const auto entered = [&] { return job_event::entered{svc_.personas.find(jr.job.persona_id) != nullptr}; };
+    video_job_event event = entered();
+    for (int faults = 0;;) {
+        const auto step = jr.machine.on(jr.job, event, svc_.time.wall());
+        const auto* wait = std::get_if<job_action::wait_until>(&step.action);
+        std::exception_ptr fault;
+        try {
+            if (step.progress) {
+                co_await report(jr, *step.progress);
+            }
+            if (const auto* stop = std::get_if<job_action::stop>(&step.action)) {
+                engine::log().debug("video.run_ended", {{"job", job_id}, {"reason", stop->reason}});
+                co_return;
+            }
+            if (wait != nullptr) {
+                co_await svc_.time.sleep(wait->at - svc_.time.wall());
+                event = entered();
+            } else {
+                event = co_await execute(jr, step.action);
+            }
+            if (std::holds_alternative<job_action::finish>(step.action) ||
+                std::holds_alternative<job_action::complete>(step.action)) {
+                co_return;
+            }
+            faults = 0;
+            continue;
+        } catch (...) {
+            fault = std::current_exception();
+        }
+        if (engine::is_cancellation(fault)) {
+            std::rethrow_exception(fault); // a stop: the job stays resumable where it stands
+        }
+        // A storage fault (a locked or full disk): the row still says where the job stands.
+        engine::log().error("video.step_failed",
+                            {{"job", job_id}, {"faults", faults + 1}, {"error", engine::describe(fault)}});
+        if (++faults >= cfg_.step_faults) {
+            auto told = co_await out_.text(jr.job.chat_id, svc_.locales.text(jr.lang, "video.interrupted"));
+            if (!told) {
+                engine::log().warn("video.interrupted_not_told", {{"job", job_id}});
+            }
+            co_return; // resumes at the next start
+        }
+        co_await svc_.time.sleep(std::chrono::seconds(1 << std::min(faults, 5)));
+        if (!reload(jr)) {
+            co_return;
+        }
+        event = entered();
     }
-    case job_state::prompting: {
-        co_await report(pr, job, "prompting", std::nullopt);
-        if (job.mode == storage::video_mode::from_last_selfie || job.image_content_id) {
-            std::optional<std::string> selfie_prompt = job.selfie_prompt;
-            std::optional<std::string> image_path = job.image_path;
-            std::optional<std::int64_t> image_id = job.image_content_id;
-            if (!image_path) {
-                const auto last = content_.last_selfie(job.user_id, job.persona_id);
-                if (!last) {
-                    co_await finish_failed(job, job_state::failed, lang, "video.no_selfie", "no selfie");
-                    co_return next_step::done;
-                }
-                selfie_prompt = last->prompt;
-                image_path = last->media_path;
-                image_id = last->id;
-            }
-            auto video_prompt = co_await write_video_prompt(*p, selfie_prompt.value_or(""), job.flirty);
-            storage::job_fields f;
-            f.selfie_prompt = selfie_prompt;
-            f.image_path = image_path;
-            f.image_content_id = image_id;
-            f.video_prompt = video_prompt;
-            auto r = repo_.transition(job.id, job.state, job_state::submitting, f, wall_now());
-            if (!r) {
-                engine::log().error("video.transition_failed",
-                                    {{"job", job.id}, {"error", r.error().message()}});
-                co_return next_step::done;
-            }
-        } else {
-            auto r = repo_.transition(job.id, job.state, job_state::rendering_image, {}, now);
-            (void)r;
-        }
-        co_return next_step::reload;
-    }
-    case job_state::rendering_image: {
-        co_await report(pr, job, "rendering_image", std::nullopt);
-        auto selfie = co_await svc_.make_selfie(job.user_id, job.chat_id, job.persona_id, lang);
-        if (!selfie) {
-            co_await finish_failed(job,
-                                   job_state::failed,
-                                   lang,
-                                   "video.failed",
-                                   "the selfie could not be made");
-            co_return next_step::done;
-        }
-        auto video_prompt = co_await write_video_prompt(*p, selfie->prompt, job.flirty);
-        storage::job_fields f;
-        f.selfie_prompt = selfie->prompt;
-        f.image_path = selfie->path;
-        f.image_content_id = selfie->content_id;
-        f.video_prompt = video_prompt;
-        auto r = repo_.transition(job.id, job.state, job_state::submitting, f, wall_now());
-        if (!r) {
-            engine::log().error("video.transition_failed", {{"job", job.id}, {"error", r.error().message()}});
-            co_return next_step::done;
-        }
-        co_return next_step::reload;
-    }
-    case job_state::submitting: {
-        co_await report(pr, job, "submitting", std::nullopt);
-        // The job is committed as submitting: from here a crash means submit_unknown.
-        auto image = read_file(job.image_path.value_or(""));
-        if (!image) {
-            co_await finish_failed(job,
-                                   job_state::failed,
-                                   lang,
-                                   "video.failed",
-                                   "the first frame is missing");
-            co_return next_step::done;
-        }
-        std::string frame = std::move(*image);
-        std::string mime = "image/png";
-        if (info.exact_size_frame) {
-            const int w = info.width;
-            const int h = info.height;
-            auto fit_job = [frame, w, h] { return fit_frame(frame, w, h); };
-            auto fitted = co_await svc_.offload.run(std::move(fit_job));
-            if (!fitted) {
-                co_await finish_failed(job, job_state::failed, lang, "video.failed", fitted.error());
-                co_return next_step::done;
-            }
-            frame = std::move(fitted->bytes);
-            mime = fitted->mime;
-        } else if (frame.size() > 3 && frame[0] == '\xFF' && frame[1] == '\xD8') {
-            mime = "image/jpeg";
-        }
-        const auto cents = static_cast<std::int64_t>(info.price_cents_per_second) * seconds_;
-        const auto today = storage::utc_day(wall_now());
-        if (submit_failures == 0 && !quotas_.try_spend(info.name, today, cents, cfg_.daily_spend_cap_cents)) {
-            co_await finish_failed(job, job_state::failed, lang, "quota.spend", "daily spend cap reached");
-            co_return next_step::done;
-        }
-        video_submit sub;
-        sub.prompt = job.video_prompt.value_or("");
-        sub.image = std::move(frame);
-        sub.image_mime = mime;
-        sub.seconds = seconds_;
-        ++stats_.creates;
-        auto created = co_await svc_.provider.submit(std::move(sub));
-        if (created) {
-            storage::job_fields f;
-            f.provider_job_id = *created;
-            f.next_poll_at =
-                wall_now() + std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_interval);
-            auto r = repo_.transition(job.id, job.state, job_state::submitted, f, wall_now());
-            if (!r) {
-                engine::log().error("video.transition_failed",
-                                    {{"job", job.id}, {"error", r.error().message()}});
-                co_return next_step::done;
-            }
-            engine::log().info("video.submitted", {{"job", job.id}, {"provider_job", *created}});
-            co_return next_step::reload;
-        }
-        const auto& e = created.error();
-        if (e.kind == video_error_kind::refused) {
-            if (job.flirty) {
-                // Once, without the flirty elements (the transition clears the flag).
-                ++stats_.refusal_retries;
-                quotas_.refund_spend(info.name, today, cents);
-                storage::job_fields f;
-                f.video_prompt = clean_retry_prompt(*p, job);
-                auto r = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
-                (void)r;
-                co_return next_step::reload;
-            }
-            quotas_.refund_spend(info.name, today, cents);
-            co_await finish_failed(job, job_state::refused, lang, "video.refused", e.message);
-            co_return next_step::done;
-        }
-        if (e.kind == video_error_kind::unknown_outcome) {
-            ++stats_.submit_unknown;
-            co_await finish_failed(job, job_state::submit_unknown, lang, "video.lost", e.message);
-            co_return next_step::done;
-        }
-        if ((e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) &&
-            ++submit_failures < cfg_.submit_attempts) {
-            const auto wait = e.retry_after ? engine::duration(*e.retry_after)
-                                            : backoff.next_delay(submit_failures).value_or(10s);
-            jr.pause = wait;
-            co_return next_step::reload; // still submitting: the create certainly did not happen
-        }
-        quotas_.refund_spend(info.name, today, cents);
-        const char* key = e.kind == video_error_kind::model_gone ? "video.unavailable" : "video.failed";
-        if (e.kind == video_error_kind::model_gone || e.kind == video_error_kind::auth) {
-            engine::log().error("video.provider_misconfigured",
-                                {{"provider", info.name}, {"model", info.model}, {"error", e.message}});
-        }
-        co_await finish_failed(job, job_state::failed, lang, key, e.message);
-        co_return next_step::done;
-    }
-    case job_state::submitted: {
-        if (wall_now() - job.created >
-            std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_timeout)) {
-            co_await finish_failed(job, job_state::failed, lang, "video.timeout", "poll timeout");
-            co_return next_step::done;
-        }
-        if (job.next_poll_at && *job.next_poll_at > wall_now()) {
-            // Resumed before its time: wait, then poll with the row as it is.
-            jr.pause = *job.next_poll_at - wall_now();
-            job.next_poll_at.reset();
-            co_return next_step::stay;
-        }
-        ++stats_.polls;
-        auto polled = co_await svc_.provider.poll(job.provider_job_id.value_or(""));
-        // Spread the next poll with jitter (up to +20%), so thousands of jobs do not align.
-        rng_ ^= rng_ >> 12;
-        rng_ ^= rng_ << 25;
-        rng_ ^= rng_ >> 27;
-        const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.poll_interval);
-        const auto jitter = std::chrono::milliseconds(static_cast<std::int64_t>(
-            (rng_ * 0x2545F4914F6CDD1DULL) % static_cast<std::uint64_t>(interval.count() / 5 + 1)));
-        if (!polled) {
-            ++stats_.poll_errors;
-            const auto& e = polled.error();
-            if (e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) {
-                const auto wait = e.retry_after
-                                      ? std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after)
-                                      : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            backoff.next_delay(++poll_failures).value_or(60s));
-                jr.pause = std::max(wait, interval);
-                co_return next_step::stay;
-            }
-            co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
-            co_return next_step::done;
-        }
-        poll_failures = 0;
-        switch (polled->status) {
-        case video_poll::state::queued:
-        case video_poll::state::running: {
-            std::optional<int> percent;
-            if (info.reports_progress) {
-                percent = polled->progress;
-            }
-            co_await report(pr, job, "rendering", percent);
-            jr.pause = interval + jitter;
-            job.next_poll_at.reset();
-            co_return next_step::stay;
-        }
-        case video_poll::state::completed: {
-            auto r = repo_.transition(job.id, job.state, job_state::downloading, {}, wall_now());
-            (void)r;
-            co_return next_step::reload;
-        }
-        case video_poll::state::refused:
-            if (job.flirty) {
-                ++stats_.refusal_retries;
-                storage::job_fields f;
-                f.video_prompt = clean_retry_prompt(*p, job);
-                auto back = repo_.transition(job.id, job.state, job_state::prompting, f, wall_now());
-                (void)back;
-                co_return next_step::reload;
-            }
-            co_await finish_failed(job, job_state::refused, lang, "video.refused", polled->error);
-            co_return next_step::done;
-        case video_poll::state::failed:
-            co_await finish_failed(job, job_state::failed, lang, "video.failed", polled->error);
-            co_return next_step::done;
-        }
-        co_return next_step::reload;
-    }
-    case job_state::downloading: {
-        co_await report(pr, job, "downloading", std::nullopt);
-        const auto path = svc_.media.directory() / ("video-" + std::to_string(job.id) + ".mp4");
-        auto file = co_await svc_.provider.download(job.provider_job_id.value_or(""), path);
-        if (!file) {
-            const auto& e = file.error();
-            if ((e.kind == video_error_kind::transient || e.kind == video_error_kind::rate_limited) &&
-                ++download_failures < cfg_.download_attempts) {
-                jr.pause = backoff.next_delay(download_failures).value_or(5s);
-                co_return next_step::reload;
-            }
-            co_await finish_failed(job, job_state::failed, lang, "video.failed", e.message);
-            co_return next_step::done;
-        }
-        const auto outcome = co_await deliver(job, lang, *file);
-        if (outcome == delivery::uncertain) {
-            co_await finish_failed(job, job_state::failed, lang, "video.lost", "delivery uncertain");
-            co_return next_step::done;
-        }
-        if (outcome == delivery::failed) {
-            co_await finish_failed(job,
-                                   job_state::failed,
-                                   lang,
-                                   "video.failed",
-                                   "delivery to Telegram failed");
-            co_return next_step::done;
-        }
-        auto r = repo_.transition(job.id, job.state, job_state::delivered, {}, wall_now());
-        (void)r;
-        ++stats_.delivered;
-        // The progress message has done its job.
-        if (pr.message_id) {
-            tg::edit_message_text_params done;
-            done.chat_id = job.chat_id;
-            done.message_id = *pr.message_id;
-            done.text = svc_.locales.text(lang, "video.success");
-            (void)co_await svc_.out.edit(std::move(done));
-        }
-        co_return next_step::done;
-    }
-    case job_state::delivered:
-    case job_state::failed:
-    case job_state::refused:
-    case job_state::submit_unknown:
-        co_return next_step::done;
-    }
-    co_return next_step::done;
 }
 
-engine::awaitable<void> video_jobs::shutdown(engine::duration grace) {
-    co_await jobs_.shutdown(grace);
+engine::awaitable<video_job_event> video_jobs::execute(job_run& jr, const video_job_action& action) {
+    const auto& job = jr.job;
+    if (const auto* t = std::get_if<job_action::transition>(&action)) {
+        co_return co_await transition(jr, *t);
+    }
+    if (std::holds_alternative<job_action::find_last_selfie>(action)) {
+        std::optional<selfie_ref> found;
+        if (auto last = content_.last_selfie(job.user_id, job.persona_id)) {
+            found = selfie_ref{last->id, last->prompt, last->media_path};
+        }
+        co_return job_event::last_selfie_found{std::move(found)};
+    }
+    const persona* p = svc_.personas.find(job.persona_id);
+    if (p == nullptr) {
+        co_return job_event::entered{false}; // removed from the catalog since: the job ends
+    }
+    if (std::holds_alternative<job_action::make_selfie>(action)) {
+        auto made = co_await selfies_.make(job.user_id, job.chat_id, *p, jr.lang);
+        co_return job_event::selfie_made{std::move(made)};
+    }
+    if (const auto* w = std::get_if<job_action::write_prompt>(&action)) {
+        const auto clip = std::chrono::seconds(machine_cfg_.seconds);
+        auto prompt = co_await write_video_prompt(svc_.llm, *p, w->selfie_prompt, w->flirty, clip);
+        co_return job_event::prompt_written{std::move(prompt)};
+    }
+    if (const auto* f = std::get_if<job_action::prepare_frame>(&action)) {
+        co_return co_await prepare_frame(jr, f->path);
+    }
+    if (const auto* s = std::get_if<job_action::check_spend>(&action)) {
+        const auto today = storage::utc_day(svc_.time.wall());
+        co_return job_event::spend_checked{
+            quotas_.try_spend(provider_.info().name, today, s->cents, cfg_.daily_spend_cap_cents)};
+    }
+    if (std::holds_alternative<job_action::submit>(action)) {
+        ++stats_.creates;
+        video_submit sub{job.video_prompt.value_or(""), jr.frame.bytes, jr.frame.mime, machine_cfg_.seconds};
+        auto created = co_await provider_.submit(std::move(sub));
+        if (created) {
+            jr.frame = {}; // a created job needs no frame; a sleeping poller should not hold one
+            engine::log().info("video.submitted", {{"job", job.id}, {"provider_job", *created}});
+        }
+        co_return job_event::submitted{std::move(created)};
+    }
+    if (std::holds_alternative<job_action::poll>(action)) {
+        ++stats_.polls;
+        auto polled = co_await provider_.poll(job.provider_job_id.value_or(""));
+        if (!polled) {
+            ++stats_.poll_errors;
+        }
+        co_return job_event::polled{std::move(polled)};
+    }
+    if (std::holds_alternative<job_action::download>(action)) {
+        const auto path = svc_.media.directory() / ("video-" + std::to_string(job.id) + ".mp4");
+        auto file = co_await provider_.download(job.provider_job_id.value_or(""), path);
+        co_return job_event::downloaded{std::move(file)};
+    }
+    if (const auto* d = std::get_if<job_action::deliver>(&action)) {
+        const auto outcome = co_await delivery_.deliver(job, jr.lang, d->file);
+        co_return job_event::delivered{outcome};
+    }
+    if (const auto* f = std::get_if<job_action::finish>(&action)) {
+        co_await finish(jr, *f);
+    } else if (std::holds_alternative<job_action::complete>(action)) {
+        co_await complete(jr);
+    }
+    co_return job_event::stored{true};
+}
+
+engine::awaitable<video_job_event> video_jobs::transition(job_run& jr, const job_action::transition& t) {
+    const auto& job = jr.job;
+    const bool moved = svc_.db.in_transaction([&] {
+        auto r = repo_.transition(job.id, job.state, t.to, t.fields, svc_.time.wall());
+        if (!r) {
+            engine::log().error("video.transition_failed",
+                                {{"job", job.id},
+                                 {"to", std::string(storage::to_string(t.to))},
+                                 {"error", r.error().message()}});
+            return false;
+        }
+        if (t.refund_spend_cents != 0) {
+            quotas_.refund_spend(provider_.info().name, storage::utc_day(job.created), t.refund_spend_cents);
+        }
+        return true;
+    });
+    if (moved && t.to == job_state::prompting && job.state != job_state::requested) {
+        ++stats_.refusal_retries;
+        jr.frame = {};
+    }
+    co_return job_event::stored{moved && reload(jr)};
+}
+
+engine::awaitable<video_job_event> video_jobs::prepare_frame(job_run& jr, std::string path) {
+    const auto& info = provider_.info();
+    auto load = [path = std::move(path), exact = info.exact_size_frame, w = info.width, h = info.height] {
+        return load_frame(path, exact, w, h);
+    };
+    auto frame = co_await svc_.offload.run(std::move(load));
+    if (!frame) {
+        co_return job_event::frame_prepared{frame.error()};
+    }
+    jr.frame = std::move(*frame);
+    co_return job_event::frame_prepared{std::nullopt};
+}
+
+engine::awaitable<void> video_jobs::report(job_run& jr, const job_progress& progress) {
+    const auto now = svc_.time.now();
+    if (jr.progress.action_due(now)) {
+        co_await out_.action(jr.job.chat_id, tg::chat_action::upload_video);
+    }
+    if (!jr.job.progress_message_id) {
+        co_return;
+    }
+    const auto& l = svc_.locales;
+    const auto elapsed =
+        elapsed_text(std::chrono::duration_cast<std::chrono::seconds>(svc_.time.wall() - jr.job.created));
+    const std::string stage = l.text(jr.lang, "video.stage." + std::string(progress.stage));
+    std::string text =
+        progress.percent
+            ? l.text(jr.lang,
+                     "video.progress_percent",
+                     {{"stage", stage}, {"percent", std::to_string(*progress.percent)}, {"elapsed", elapsed}})
+            : l.text(jr.lang, "video.progress", {{"stage", stage}, {"elapsed", elapsed}});
+    if (!jr.progress.edit_due(now, text)) {
+        co_return;
+    }
+    tg::edit_message_text_params params;
+    params.chat_id = jr.job.chat_id;
+    params.message_id = *jr.job.progress_message_id;
+    params.text = std::move(text);
+    if (auto edited = co_await out_.edit(std::move(params)); !edited) {
+        // The next report tries again with newer text; the job itself goes on.
+        engine::log().debug("video.progress_not_shown",
+                            {{"job", jr.job.id}, {"reason", to_string(edited.error().reason)}});
+    }
+}
+
+engine::awaitable<void> video_jobs::finish(job_run& jr, const job_action::finish& f) {
+    const auto& job = jr.job;
+    storage::job_fields fields;
+    fields.error = f.error;
+    fields.notice = f.notice;
+    // The end, the refund (the user pays for delivered videos only) and the message still owed
+    // commit together: a crash before the message is sent repeats it at the next start.
+    const bool moved = svc_.db.in_transaction([&] {
+        auto r = repo_.transition(job.id, job.state, f.terminal, fields, svc_.time.wall());
+        if (!r) {
+            engine::log().error("video.transition_failed", {{"job", job.id}, {"error", r.error().message()}});
+            return false;
+        }
+        quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+        if (f.refund_spend_cents != 0) {
+            quotas_.refund_spend(provider_.info().name, storage::utc_day(job.created), f.refund_spend_cents);
+        }
+        return true;
+    });
+    if (f.terminal == job_state::refused) {
+        ++stats_.refused;
+    } else if (f.terminal == job_state::submit_unknown) {
+        ++stats_.submit_unknown;
+    } else {
+        ++stats_.failed;
+    }
+    if (f.alert_operator) {
+        engine::log().error(
+            "video.provider_misconfigured",
+            {{"provider", provider_.info().name}, {"model", provider_.info().model}, {"error", f.error}});
+    }
+    engine::log().warn(
+        "video.ended",
+        {{"job", job.id}, {"state", std::string(storage::to_string(f.terminal))}, {"error", f.error}});
+    if (moved) {
+        co_await notify(job.id, job.chat_id, jr.lang, f.notice);
+    } else {
+        std::string text = svc_.locales.text(jr.lang, f.notice);
+        if (auto told = co_await out_.text(job.chat_id, std::move(text)); !told) {
+            engine::log().warn("video.end_not_told", {{"job", job.id}});
+        }
+    }
+}
+
+engine::awaitable<void> video_jobs::complete(job_run& jr) {
+    const auto& job = jr.job;
+    auto r = repo_.transition(job.id, job.state, job_state::delivered, {}, svc_.time.wall());
+    if (!r) {
+        // The video reached the user; the row still says downloading, and the next start finds the
+        // sent file (its content row has the file_id) and records the delivery then.
+        engine::log().error("video.delivery_not_recorded", {{"job", job.id}, {"error", r.error().message()}});
+        co_return;
+    }
+    ++stats_.delivered;
+    if (job.progress_message_id) {
+        tg::edit_message_text_params done;
+        done.chat_id = job.chat_id;
+        done.message_id = *job.progress_message_id;
+        done.text = svc_.locales.text(jr.lang, "video.success");
+        if (auto edited = co_await out_.edit(std::move(done)); !edited) {
+            engine::log().debug("video.progress_not_closed", {{"job", job.id}});
+        }
+    }
+}
+
+engine::awaitable<void>
+video_jobs::notify(std::int64_t job_id, std::int64_t chat_id, std::string lang, std::string message_key) {
+    auto sent = co_await out_.text(chat_id, svc_.locales.text(lang, message_key));
+    // Owed until the user has it: an outage (or a stop) leaves the notice for the next start; a
+    // user who blocked the bot, or a message Telegram refuses, is not tried again at every start.
+    if (!sent && sent.error().reason == send_failure_reason::unavailable) {
+        co_return;
+    }
+    repo_.clear_notice(job_id);
 }
 
 } // namespace companion::pipelines

@@ -3,11 +3,10 @@
 // CPU time is divided by the turns. Prints the figure and writes JSON (argv[1]).
 //
 //   bench_chat_turn [json-path] [users] [turns-per-user]
+#include "app/wiring.hpp"
 #include "engine/log.hpp"
 #include "engine/task_group.hpp"
 #include "engine/time.hpp"
-#include "net/http_client.hpp"
-#include "pipelines/bot.hpp"
 #include "sim/suite.hpp"
 
 #include <boost/asio/detached.hpp>
@@ -29,6 +28,7 @@ namespace net = companion::net;
 namespace pipelines = companion::pipelines;
 namespace storage = companion::storage;
 namespace sim = companion::sim;
+namespace app = companion::app;
 using namespace std::chrono_literals;
 
 namespace {
@@ -127,26 +127,26 @@ int main(int argc, char** argv) {
     engine::offload_pool offload(1);
     auto personas = *pipelines::persona_catalog::load(COMPANION_DATA_DIR "/personas.json");
     auto locales = *pipelines::locale_catalog::load(COMPANION_DATA_DIR "/locales");
-    net::http_client http(ioc.get_executor(), {.max_connections_per_origin = 64, .name = "bench"});
-    net::telegram::client_config tc;
-    tc.base_url = sims.telegram().base_url();
-    tc.token = sim::suite::token();
-    tc.poll_timeout = 1s;
-    net::telegram::client telegram(http, tc);
-    net::openai::chat_client llm(http, {.base_url = sims.openai().base_url(), .api_key = "sk-bench"});
-    net::gemini::image_client images(http, {.base_url = sims.gemini().base_url(), .api_key = "bench"});
-    storage::database db({.path = dir / "bench.db"});
-    storage::media_store media(dir / "media");
-    pipelines::bot_config cfg;
-    cfg.poll_timeout = 1s;
-    cfg.chat_turns_per_minute = 100000;
+    app::config acfg;
+    acfg.telegram.token = sim::suite::token();
+    acfg.telegram.api_base_url = sims.telegram().base_url();
+    acfg.telegram.poll_timeout = 1s;
+    acfg.openai.base_url = sims.openai().base_url();
+    acfg.openai.api_key = "sk-bench";
+    acfg.gemini.base_url = sims.gemini().base_url();
+    acfg.gemini.api_key = "bench";
+    acfg.storage.data_dir = dir.string();
+    acfg.storage.database = "bench.db";
+    auto cfg = app::make_bot_config(acfg);
+    cfg.limits.chat_turns_per_minute = 100000;
     cfg.sending.per_chat = {1000.0, 100.0};
     cfg.sending.global = {100000.0, 10000.0};
-    pipelines::bot bot(ioc.get_executor(),
-                       {telegram, llm, images, db, media, personas, locales, offload},
-                       cfg);
+    app::bot_app wired(ioc.get_executor(), acfg, cfg, personas, locales, offload, {.http_name = "bench"});
+    auto& bot = wired.bot();
     engine::task_group g(ioc.get_executor());
-    (void)g.spawn(bot.run());
+    if (!g.spawn(bot.run())) {
+        return 1;
+    }
 
     clockid_t bot_clock{};
     pthread_getcpuclockid(pthread_self(), &bot_clock);

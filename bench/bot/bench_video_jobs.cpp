@@ -16,13 +16,13 @@
 // CPU is the process's (CLOCK_PROCESS_CPUTIME_ID) minus the second thread's (the simulators or
 // the chat driver): the bot's loop thread and its offload thread. With 0 jobs the run gives the
 // chat latency without polling.
+#include "app/wiring.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/task_group.hpp"
 #include "engine/time.hpp"
 #include "net/http_client.hpp"
 #include "pipelines/bot.hpp"
-#include "pipelines/providers/openai_videos.hpp"
 #include "sim/media/png.hpp"
 #include "sim/suite.hpp"
 
@@ -51,6 +51,7 @@ namespace net = companion::net;
 namespace pipelines = companion::pipelines;
 namespace storage = companion::storage;
 namespace sim = companion::sim;
+namespace app = companion::app;
 using namespace std::chrono_literals;
 
 namespace {
@@ -306,7 +307,7 @@ double percentile(std::vector<double> v, double q) {
 engine::awaitable<void> create_jobs(pipelines::bot& bot, int jobs) {
     for (int i = 0; i < jobs; ++i) {
         const std::int64_t id = 800000000 + i;
-        co_await bot.videos()->request(id, id, "emma", "en", storage::video_mode::from_last_selfie, false);
+        co_await bot.request_video(id, id, "emma", "en", storage::video_mode::from_last_selfie);
     }
 }
 
@@ -360,21 +361,21 @@ int main(int argc, char** argv) {
     engine::offload_pool offload(1);
     auto personas = *pipelines::persona_catalog::load(COMPANION_DATA_DIR "/personas.json");
     auto locales = *pipelines::locale_catalog::load(COMPANION_DATA_DIR "/locales");
-    net::http_client http(ioc.get_executor(), {.max_connections_per_origin = 32, .name = "bench"});
-    net::telegram::client_config tc;
-    tc.base_url = tg_url;
-    tc.token = sim::suite::token();
-    tc.poll_timeout = 1s;
-    net::telegram::client telegram(http, tc);
-    net::openai::chat_client llm(http, {.base_url = openai_url, .api_key = "sk-bench"});
-    net::gemini::image_client images(http, {.base_url = gemini_url, .api_key = "bench"});
-    pipelines::openai_videos_settings vs;
-    vs.base_url = openai_url;
-    vs.api_key = "sk-bench";
-    auto provider = pipelines::make_openai_videos_provider(http, vs);
-    storage::database db({.path = dir / "bench.db"});
-    storage::media_store media(dir / "media");
-
+    app::config acfg;
+    acfg.telegram.token = sim::suite::token();
+    acfg.telegram.api_base_url = tg_url;
+    acfg.telegram.poll_timeout = 1s;
+    acfg.openai.base_url = openai_url;
+    acfg.openai.api_key = "sk-bench";
+    acfg.gemini.base_url = gemini_url;
+    acfg.gemini.api_key = "bench";
+    acfg.video.provider = app::video_provider_kind::openai_videos;
+    acfg.video.base_url = openai_url;
+    acfg.video.api_key = "sk-bench";
+    acfg.storage.data_dir = dir.string();
+    acfg.storage.database = "bench.db";
+    auto db_holder = std::make_unique<storage::database>(storage::database_config{.path = dir / "bench.db"});
+    auto& db = *db_holder;
     // Users who already have a 720x1280 selfie of Emma.
     const auto selfie_path = dir / "selfie.png";
     { std::ofstream(selfie_path, std::ios::binary) << sim::media::make_png(720, 1280, {}); }
@@ -387,8 +388,9 @@ int main(int argc, char** argv) {
             for (int i = 0; i < jobs; ++i) {
                 const std::int64_t id = 800000000 + i;
                 users.record_contact(id, "en", false, now);
-                auto r = users.set_persona(id, "emma");
-                (void)r;
+                if (!users.set_persona(id, "emma")) {
+                    throw std::runtime_error("bench: cannot set the persona");
+                }
                 storage::new_content c;
                 c.user_id = id;
                 c.persona_id = "emma";
@@ -401,11 +403,11 @@ int main(int argc, char** argv) {
         });
     }
 
-    pipelines::bot_config cfg;
-    cfg.poll_timeout = 1s;
+    db_holder.reset(); // the bot opens its own connection, as companion-bot does
+    auto cfg = app::make_bot_config(acfg);
     // At the end the jobs are cut off at once: polls in a drain grace would blur the fixed workload.
     cfg.drain_grace = 0ms;
-    cfg.chat_turns_per_minute = 100000;
+    cfg.limits.chat_turns_per_minute = 100000;
     cfg.sending.per_chat = {1000.0, 100.0};
     cfg.sending.global = {100000.0, 10000.0};
     cfg.video.poll_interval = interval;
@@ -414,15 +416,18 @@ int main(int argc, char** argv) {
     cfg.video.action_every = 1h;
     cfg.video.videos_per_day = 10;
     cfg.video.daily_spend_cap_cents = 1'000'000'000;
-    pipelines::bot bot(ioc.get_executor(),
-                       {telegram, llm, images, db, media, personas, locales, offload, provider.get()},
-                       cfg);
+    app::bot_app wired(ioc.get_executor(), acfg, cfg, personas, locales, offload, {.http_name = "bench"});
+    auto& bot = wired.bot();
     engine::task_group g(ioc.get_executor());
-    (void)g.spawn(bot.run());
+    if (!g.spawn(bot.run())) {
+        return 1;
+    }
     auto& lag =
         engine::metrics().make_histogram("bench_loop_lag_seconds", "lag", engine::latency_buckets_seconds());
     if (!counted) {
-        (void)g.spawn(engine::run_loop_lag_probe(lag, {.interval = 20ms, .probe = 1ms}));
+        if (!g.spawn(engine::run_loop_lag_probe(lag, {.interval = 20ms, .probe = 1ms}))) {
+            return 1;
+        }
         // The chat user picks a persona (through Telegram, like anyone).
         if (sims) {
             asio::co_spawn(side_ioc, onboard_in_process(*sims, st), asio::detached);
@@ -513,7 +518,7 @@ int main(int argc, char** argv) {
     while (g.size() > 0 && std::chrono::steady_clock::now() - t_stop < 60s) {
         ioc.run_for(50ms);
     }
-    http.close_idle();
+    wired.http().close_idle();
     ioc.run_for(50ms);
     side_guard.reset();
     if (sims) {

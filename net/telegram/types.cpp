@@ -4,6 +4,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -379,6 +380,7 @@ update_batch parse_updates(const json::value& result) {
     for (const auto& v : *arr) {
         auto u = parse_update(v);
         if (u) {
+            u->raw = json::serialize(v);
             batch.updates.push_back(std::move(*u));
         } else {
             batch.malformed.push_back(u.error());

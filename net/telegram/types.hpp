@@ -116,6 +116,9 @@ struct update {
     std::optional<telegram::message> message{}; ///< for kind::message and kind::edited_message
     std::optional<telegram::callback_query> callback_query{};
     std::optional<telegram::my_chat_member> my_chat_member{};
+    /// The update's JSON as received, kept by parse_updates() (a durable inbox stores it so a
+    /// restart can replay it); empty when parsed on its own.
+    std::string raw{};
 
     /// The chat the update belongs to (for per-chat ordering), if any.
     std::optional<std::int64_t> chat_id() const noexcept;

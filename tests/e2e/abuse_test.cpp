@@ -23,10 +23,10 @@ namespace {
 struct limited_world : world {
     limited_world() {
         const pipelines::bot_config shipped;
-        cfg.chat_turns_per_minute = shipped.chat_turns_per_minute;
-        cfg.selfies_per_minute = shipped.selfies_per_minute;
-        cfg.actions_per_minute = shipped.actions_per_minute;
-        cfg.notice_every = shipped.notice_every;
+        cfg.limits.chat_turns_per_minute = shipped.limits.chat_turns_per_minute;
+        cfg.limits.selfies_per_minute = shipped.limits.selfies_per_minute;
+        cfg.limits.actions_per_minute = shipped.limits.actions_per_minute;
+        cfg.limits.notice_every = shipped.limits.notice_every;
     }
 };
 
@@ -154,7 +154,7 @@ BOOST_FIXTURE_TEST_CASE(hostile_text_stays_in_the_user_role_and_never_reaches_vi
         ioc,
         [&]() -> awaitable<void> {
             backend = video_backend::openai;
-            cfg.summary_every = 100; // so the last request is the chat turn's
+            cfg.chat.summary_every = 100; // so the last request is the chat turn's
             co_await start();
             auto& t = sims->telegram();
             const auto user = t.add_user({.first_name = "Mallory", .language_code = "en"});

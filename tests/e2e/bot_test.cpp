@@ -67,7 +67,7 @@ BOOST_FIXTURE_TEST_CASE(a_new_user_in_each_language_goes_from_start_to_a_selfie,
 
 BOOST_FIXTURE_TEST_CASE(chat_turns_are_stored_and_fed_back_as_memory, world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
-        cfg.summary_every = 4;
+        cfg.chat.summary_every = 4;
         co_await start();
         const auto user = sims->telegram().add_user({.first_name = "Ivan", .language_code = "ru"});
         co_await onboard(*this, user, "masha");
@@ -130,7 +130,7 @@ BOOST_FIXTURE_TEST_CASE(a_replayed_update_has_no_second_effect, world) {
 
 BOOST_FIXTURE_TEST_CASE(a_chat_that_floods_past_its_queue_loses_nothing_and_keeps_order, world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
-        cfg.per_chat_queue = 4; // 30 messages arrive at once: most wait outside the queue
+        cfg.intake.per_chat_queue = 4; // 30 messages arrive at once: most wait outside the queue
         co_await start();
         auto& t = sims->telegram();
         const auto user = t.add_user({.first_name = "Flood", .language_code = "en"});

@@ -68,8 +68,7 @@ struct openai_world : world {
 /// known and a job of theirs committed as `submitting`. Returns the job's id.
 std::int64_t
 job_left_submitting(world& w, std::int64_t user, const std::string& lang, const std::string& persona) {
-    w.db = std::make_unique<storage::database>(storage::database_config{.path = w.dir.path / "bot.db"});
-    w.media = std::make_unique<storage::media_store>(w.dir.path / "media");
+    w.open_db();
     const auto now =
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     storage::user_repository users(*w.db);
@@ -378,8 +377,7 @@ BOOST_FIXTURE_TEST_CASE(a_thousand_jobs_poll_while_another_chat_is_answered, ope
             cfg.video.progress_every = 1h;
             cfg.video.action_every = 1h;
             start_sims();
-            db = std::make_unique<storage::database>(storage::database_config{.path = dir.path / "bot.db"});
-            media = std::make_unique<storage::media_store>(dir.path / "media");
+            open_db();
             // Users who already have a selfie.
             const auto selfie = dir.path / "selfie.png";
             { std::ofstream(selfie, std::ios::binary) << sim::media::make_png(720, 1280, {}); }
@@ -404,8 +402,7 @@ BOOST_FIXTURE_TEST_CASE(a_thousand_jobs_poll_while_another_chat_is_answered, ope
             start_bot();
             for (int i = 0; i < jobs; ++i) {
                 const std::int64_t id = 700000000 + i;
-                co_await bot->videos()
-                    ->request(id, id, "emma", "en", storage::video_mode::from_last_selfie, false);
+                co_await bot->request_video(id, id, "emma", "en", storage::video_mode::from_last_selfie);
             }
             const bool all_submitted = co_await eventually(
                 [&] {

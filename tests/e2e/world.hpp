@@ -1,11 +1,9 @@
 // The whole bot wired to in-process simulators and a fresh database, for end-to-end tests.
 #pragma once
 
+#include "app/wiring.hpp"
 #include "engine/time.hpp"
-#include "net/http_client.hpp"
 #include "pipelines/bot.hpp"
-#include "pipelines/providers/gemini_omni.hpp"
-#include "pipelines/providers/openai_videos.hpp"
 #include "sim/suite.hpp"
 #include "storage/users.hpp"
 #include "tests/net/net_test_support.hpp"
@@ -28,7 +26,9 @@ enum class video_backend { none, openai, omni };
 
 namespace tg = net::telegram;
 
-// The whole bot wired to in-process simulators and a fresh database.
+// The whole bot, wired by app/wiring exactly as companion-bot wires it, against in-process
+// simulators and a fresh database. `db` is a second connection the test inspects the database
+// through (as an operator's sqlite3 would); it is opened before the bot when a test prepares rows.
 struct world {
     boost::asio::io_context ioc{1};
     engine::executor ex = ioc.get_executor();
@@ -39,28 +39,24 @@ struct world {
         *pipelines::persona_catalog::load(COMPANION_DATA_DIR "/personas.json");
     pipelines::locale_catalog locales = *pipelines::locale_catalog::load(COMPANION_DATA_DIR "/locales");
     std::unique_ptr<sim::suite> sims;
-    std::unique_ptr<net::http_client> http;
-    std::unique_ptr<tg::client> telegram;
-    std::unique_ptr<net::openai::chat_client> llm;
-    std::unique_ptr<net::gemini::image_client> images;
     std::unique_ptr<storage::database> db;
     std::unique_ptr<storage::media_store> media;
-    std::unique_ptr<pipelines::bot> bot;
+    std::unique_ptr<app::bot_app> app;
+    pipelines::bot* bot = nullptr;
     std::unique_ptr<engine::task_group> running;
-    std::unique_ptr<pipelines::video_provider> video;
     pipelines::bot_config cfg;
     bool rate_limits = false;
     video_backend backend = video_backend::none;
     sim::suite_config sim_cfg{};
 
     world() {
-        cfg.poll_timeout = 1s;
+        cfg.intake.poll_timeout = 1s;
         cfg.sending.per_chat = {50.0, 20.0}; // tests care about behaviour, not Telegram's pace
         cfg.sending.global = {500.0, 100.0};
         cfg.sending.base_backoff = 20ms;
-        cfg.selfies_per_minute = 1000; // the abuse tests set the real limits
-        cfg.actions_per_minute = 10000;
-        cfg.chat_turns_per_minute = 10000;
+        cfg.limits.selfies_per_minute = 1000; // the abuse tests set the real limits
+        cfg.limits.actions_per_minute = 10000;
+        cfg.limits.chat_turns_per_minute = 10000;
         cfg.drain_grace = 1s;
         cfg.video.poll_interval = 50ms;
         cfg.video.progress_every = 100ms;
@@ -84,57 +80,56 @@ struct world {
         BOOST_TEST_REQUIRE(sims->start().has_value());
     }
 
-    void start_bot() {
-        http = std::make_unique<net::http_client>(ex, net::client_config{.name = "e2e"});
-        tg::client_config tc;
-        tc.base_url = sims->telegram().base_url();
-        tc.token = sim::suite::token();
-        tc.poll_timeout = cfg.poll_timeout;
-        tc.request_timeouts.response_header = 10s;
-        telegram = std::make_unique<tg::client>(*http, tc);
-        net::openai::chat_config lc;
-        lc.base_url = sims->openai().base_url();
-        lc.api_key = "sk-e2e-secret-key-0001";
-        llm = std::make_unique<net::openai::chat_client>(*http, lc);
-        net::gemini::image_config ic;
-        ic.base_url = sims->gemini().base_url();
-        ic.api_key = "gemini-e2e-secret-0002";
-        images = std::make_unique<net::gemini::image_client>(*http, ic);
+    /// The app configuration companion-bot would read, pointed at the simulators.
+    app::config app_config() const {
+        app::config c;
+        c.telegram.token = sim::suite::token();
+        c.telegram.api_base_url = sims->telegram().base_url();
+        c.telegram.poll_timeout = std::chrono::duration_cast<std::chrono::seconds>(cfg.intake.poll_timeout);
+        c.openai.base_url = sims->openai().base_url();
+        c.openai.api_key = "sk-e2e-secret-key-0001";
+        c.gemini.base_url = sims->gemini().base_url();
+        c.gemini.api_key = "gemini-e2e-secret-0002";
+        if (backend == video_backend::openai) {
+            c.video.provider = app::video_provider_kind::openai_videos;
+            c.video.base_url = sims->openai().base_url();
+            c.video.api_key = "sk-video-e2e-secret-0003";
+            c.video.model = "sora-2";
+        } else if (backend == video_backend::omni) {
+            c.video.provider = app::video_provider_kind::gemini_omni;
+            c.video.allowed_seconds = {3, 4, 5, 6, 7, 8, 9, 10};
+        }
+        c.storage.data_dir = dir.path.string();
+        c.storage.database = "bot.db";
+        return c;
+    }
+
+    void open_db() {
         if (!db) {
             db = std::make_unique<storage::database>(storage::database_config{.path = dir.path / "bot.db"});
             media = std::make_unique<storage::media_store>(dir.path / "media");
         }
-        if (backend == video_backend::openai) {
-            pipelines::openai_videos_settings vs;
-            vs.base_url = sims->openai().base_url();
-            vs.api_key = "sk-video-e2e-secret-0003";
-            vs.model = "sora-2";
-            video = pipelines::make_openai_videos_provider(*http, vs);
-        } else if (backend == video_backend::omni) {
-            pipelines::gemini_omni_settings os;
-            os.base_url = sims->gemini().base_url();
-            os.api_key = "gemini-e2e-secret-0002";
-            video = pipelines::make_gemini_omni_provider(*http, os);
-        }
-        bot = std::make_unique<pipelines::bot>(ex,
-                                               pipelines::bot_services{*telegram,
-                                                                       *llm,
-                                                                       *images,
-                                                                       *db,
-                                                                       *media,
-                                                                       personas,
-                                                                       locales,
-                                                                       offload,
-                                                                       video.get()},
-                                               cfg);
+    }
+
+    void start_bot() {
+        open_db();
+        app = std::make_unique<app::bot_app>(ex,
+                                             app_config(),
+                                             cfg,
+                                             personas,
+                                             locales,
+                                             offload,
+                                             app::wiring_options{.http_name = "e2e"});
+        bot = &app->bot();
         running = std::make_unique<engine::task_group>(ex, engine::task_group::config{.name = "e2e"});
-        (void)running->spawn(bot->run());
+        BOOST_TEST_REQUIRE(running->spawn(bot->run()));
     }
 
     awaitable<void> stop_bot() {
         running->cancel();
         co_await running->join();
-        bot.reset();
+        bot = nullptr;
+        app.reset();
     }
 
     awaitable<void> start() {

@@ -10,6 +10,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <string>
@@ -47,7 +49,14 @@ struct log_capture {
         engine::log().set_capture([this](engine::log_level, std::string_view l) { lines.emplace_back(l); },
                                   true);
     }
-    ~log_capture() { engine::log().set_capture(nullptr); }
+    ~log_capture() {
+        engine::log().set_capture(nullptr);
+        if (std::getenv("COMPANION_TEST_LOGS") != nullptr) {
+            for (const auto& l : lines) {
+                std::fprintf(stderr, "%s\n", l.c_str());
+            }
+        }
+    }
     log_capture(const log_capture&) = delete;
     log_capture& operator=(const log_capture&) = delete;
     bool contains(std::string_view s) const {

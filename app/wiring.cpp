@@ -1,0 +1,187 @@
+// The composition root.
+#include "app/wiring.hpp"
+
+#include "engine/log.hpp"
+#include "pipelines/providers/gemini_omni.hpp"
+#include "pipelines/providers/openai_videos.hpp"
+#include "pipelines/providers/vertex_veo.hpp"
+
+#include <filesystem>
+#include <utility>
+
+namespace companion::app {
+
+namespace {
+
+net::client_config http_config(const config& cfg, engine::offload_pool& offload, std::string name) {
+    net::client_config c;
+    c.tls.ca_file = cfg.http.ca_file;
+    c.proxy = net::proxy_config::from_environment();
+    c.offload = &offload;
+    c.name = std::move(name);
+    return c;
+}
+
+net::telegram::client_config telegram_config(const config& cfg) {
+    net::telegram::client_config c;
+    c.base_url = cfg.telegram.api_base_url;
+    c.token = cfg.telegram.token;
+    c.poll_timeout = cfg.telegram.poll_timeout;
+    return c;
+}
+
+net::openai::chat_config llm_config(const config& cfg) {
+    net::openai::chat_config c;
+    c.base_url = cfg.openai.base_url;
+    c.api_key = cfg.openai.api_key;
+    c.model = cfg.openai.model;
+    c.limit_field = cfg.openai.limit_field == token_field::max_tokens
+                        ? net::openai::token_limit_field::max_tokens
+                        : net::openai::token_limit_field::max_completion_tokens;
+    c.max_output_tokens = cfg.openai.max_tokens;
+    c.temperature = cfg.openai.temperature;
+    c.response_timeout = cfg.openai.timeout;
+    return c;
+}
+
+net::gemini::image_config image_config(const config& cfg) {
+    net::gemini::image_config c;
+    c.base_url = cfg.gemini.base_url;
+    c.api_key = cfg.gemini.api_key;
+    c.model = cfg.gemini.image_model;
+    return c;
+}
+
+std::pair<int, int> video_size(const std::string& size) {
+    const auto x = size.find('x');
+    return {std::stoi(size.substr(0, x)), std::stoi(size.substr(x + 1))};
+}
+
+} // namespace
+
+pipelines::bot_config make_bot_config(const config& cfg) {
+    pipelines::bot_config b;
+    b.admins = cfg.bot.admins;
+    b.selfies_per_day = cfg.limits.selfies_per_day;
+    b.chat.history_turns = static_cast<std::size_t>(cfg.bot.history_turns);
+    b.chat.summary_every = cfg.bot.summary_every;
+    b.limits.chat_turns_per_minute = cfg.limits.chat_turns_per_minute;
+    b.limits.selfies_per_minute = cfg.limits.selfies_per_minute;
+    b.intake.poll_timeout = cfg.telegram.poll_timeout;
+    if (!cfg.telegram.send_pacing) {
+        // Benchmarks against a simulator that does not enforce Telegram's limits: no pacing.
+        b.sending.per_chat = {1e9, 1e9};
+        b.sending.global = {1e9, 1e9};
+    }
+    auto& v = b.video;
+    v.requested_seconds = cfg.video.requested_seconds;
+    v.poll_interval = cfg.video.poll_interval;
+    v.poll_timeout = cfg.video.poll_timeout;
+    v.flirty_probability = cfg.video.flirty_probability;
+    v.videos_per_day = cfg.limits.videos_per_day;
+    v.daily_spend_cap_cents = cfg.limits.daily_spend_cap_cents;
+    v.debug = cfg.video.debug_info == debug_info_mode::off   ? pipelines::debug_info::off
+              : cfg.video.debug_info == debug_info_mode::all ? pipelines::debug_info::all
+                                                             : pipelines::debug_info::admins;
+    v.admins = cfg.bot.admins;
+    return b;
+}
+
+std::unique_ptr<pipelines::video_provider>
+make_video_provider(const config& cfg, net::http_client& http, engine::offload_pool& offload) {
+    const auto [width, height] = video_size(cfg.video.size);
+    switch (cfg.video.provider) {
+    case video_provider_kind::openai_videos: {
+        pipelines::openai_videos_settings s;
+        s.base_url = cfg.video.base_url.empty() ? cfg.openai.base_url : cfg.video.base_url;
+        s.api_key = cfg.video.api_key;
+        s.model = cfg.video.model.empty() ? "sora-2" : cfg.video.model;
+        s.allowed_seconds = cfg.video.allowed_seconds;
+        s.width = width;
+        s.height = height;
+        s.price_cents_per_second = cfg.video.price_cents_per_second;
+        s.reports_progress = cfg.video.reports_progress;
+        return pipelines::make_openai_videos_provider(http, s);
+    }
+    case video_provider_kind::gemini_omni: {
+        pipelines::gemini_omni_settings s;
+        s.base_url = cfg.video.base_url.empty() ? cfg.gemini.base_url : cfg.video.base_url;
+        s.api_key = cfg.video.api_key.empty() ? cfg.gemini.api_key : cfg.video.api_key;
+        if (!cfg.video.model.empty()) {
+            s.model = cfg.video.model;
+        }
+        s.allowed_seconds = cfg.video.allowed_seconds;
+        s.width = width;
+        s.height = height;
+        s.price_cents_per_second = cfg.video.price_cents_per_second;
+        return pipelines::make_gemini_omni_provider(http, s);
+    }
+    case video_provider_kind::vertex_veo: {
+        pipelines::vertex_veo_settings s;
+        s.project = cfg.video.vertex_project;
+        s.location = cfg.video.vertex_location;
+        if (!cfg.video.model.empty()) {
+            s.model = cfg.video.model;
+        }
+        s.base_url = cfg.video.base_url;
+        s.credentials_file = cfg.video.credentials_file;
+        s.allowed_seconds = cfg.video.allowed_seconds;
+        s.width = width;
+        s.height = height;
+        s.price_cents_per_second = cfg.video.price_cents_per_second;
+        s.offload = &offload;
+        return pipelines::make_vertex_veo_provider(http, s);
+    }
+    case video_provider_kind::none:
+        break;
+    }
+    return nullptr;
+}
+
+bot_app::bot_app(engine::executor ex,
+                 const config& cfg,
+                 pipelines::bot_config bot_cfg,
+                 const pipelines::persona_catalog& personas,
+                 const pipelines::locale_catalog& locales,
+                 engine::offload_pool& offload,
+                 wiring_options options)
+    : http_(ex, http_config(cfg, offload, options.http_name)),
+      telegram_(http_, telegram_config(cfg)),
+      llm_(http_, llm_config(cfg)),
+      images_(http_, image_config(cfg)),
+      telegram_port_(pipelines::adapt(telegram_)),
+      llm_port_(pipelines::adapt(llm_)),
+      images_port_(pipelines::adapt(images_)),
+      video_(make_video_provider(cfg, http_, offload)),
+      own_random_(static_cast<std::uint64_t>(engine::system_time().now().time_since_epoch().count())) {
+    for (const auto* secret :
+         {&cfg.telegram.token, &cfg.openai.api_key, &cfg.gemini.api_key, &cfg.video.api_key}) {
+        engine::secrets().add_secret(*secret);
+    }
+    const std::filesystem::path data_dir = cfg.storage.data_dir;
+    std::filesystem::create_directories(data_dir);
+    db_ = std::make_unique<storage::database>(storage::database_config{
+        .path = data_dir / cfg.storage.database,
+        .synchronous = cfg.storage.synchronous_full ? storage::synchronous_mode::full
+                                                    : storage::synchronous_mode::normal});
+    media_ = std::make_unique<storage::media_store>(data_dir / "media");
+    auto& time = options.time != nullptr ? *options.time : engine::system_time();
+    auto& random = options.random != nullptr ? *options.random : own_random_;
+    bot_ = std::make_unique<pipelines::bot>(ex,
+                                            pipelines::bot_services{*telegram_port_,
+                                                                    *llm_port_,
+                                                                    *images_port_,
+                                                                    *db_,
+                                                                    *media_,
+                                                                    personas,
+                                                                    locales,
+                                                                    offload,
+                                                                    time,
+                                                                    random,
+                                                                    video_.get()},
+                                            std::move(bot_cfg));
+}
+
+bot_app::~bot_app() = default;
+
+} // namespace companion::app

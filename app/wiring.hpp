@@ -1,0 +1,72 @@
+// The composition root: from the configuration to a running bot, built once here for
+// companion-bot, the end-to-end tests and the benchmarks, so the tests exercise the real wiring.
+// The only place where app's configuration becomes the layers' own configs.
+#pragma once
+
+#include "app/config.hpp"
+#include "engine/offload.hpp"
+#include "engine/random.hpp"
+#include "engine/time_source.hpp"
+#include "net/gemini/image.hpp"
+#include "net/http_client.hpp"
+#include "net/openai/chat.hpp"
+#include "net/telegram/client.hpp"
+#include "pipelines/bot.hpp"
+#include "storage/database.hpp"
+#include "storage/media_store.hpp"
+
+#include <memory>
+
+namespace companion::app {
+
+/// The bot's config from the app's (limits, intervals, video, admins).
+pipelines::bot_config make_bot_config(const config& cfg);
+
+/// The configured video provider on `http`, or nullptr when none is configured.
+std::unique_ptr<pipelines::video_provider>
+make_video_provider(const config& cfg, net::http_client& http, engine::offload_pool& offload);
+
+struct wiring_options {
+    engine::time_source* time = nullptr;     ///< nullptr: the system's time
+    engine::random_source* random = nullptr; ///< nullptr: a generator seeded from the time
+    std::string http_name = "bot";           ///< the HTTP client's metrics label
+};
+
+/// Everything the bot runs on, in the order it must be built and torn down: the HTTP client,
+/// the API clients and their ports, the video provider, the database and the media folder, the
+/// bot. Throws std::exception with a readable message when the database or the media folder
+/// cannot be opened.
+class bot_app {
+public:
+    bot_app(engine::executor ex,
+            const config& cfg,
+            pipelines::bot_config bot_cfg,
+            const pipelines::persona_catalog& personas,
+            const pipelines::locale_catalog& locales,
+            engine::offload_pool& offload,
+            wiring_options options = {});
+    ~bot_app();
+    bot_app(const bot_app&) = delete;
+    bot_app& operator=(const bot_app&) = delete;
+
+    pipelines::bot& bot() noexcept { return *bot_; }
+    storage::database& db() noexcept { return *db_; }
+    storage::media_store& media() noexcept { return *media_; }
+    net::http_client& http() noexcept { return http_; }
+
+private:
+    net::http_client http_;
+    net::telegram::client telegram_;
+    net::openai::chat_client llm_;
+    net::gemini::image_client images_;
+    std::unique_ptr<pipelines::telegram_api> telegram_port_;
+    std::unique_ptr<pipelines::chat_model> llm_port_;
+    std::unique_ptr<pipelines::image_model> images_port_;
+    std::unique_ptr<pipelines::video_provider> video_;
+    std::unique_ptr<storage::database> db_;
+    std::unique_ptr<storage::media_store> media_;
+    engine::xorshift_random own_random_;
+    std::unique_ptr<pipelines::bot> bot_;
+};
+
+} // namespace companion::app

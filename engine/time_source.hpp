@@ -1,0 +1,78 @@
+// Where a service reads the time and sleeps (style.md rule 9): the steady time that deadlines,
+// back-off and rate limits run on, the wall time that is stored (unix milliseconds), and a sleep
+// on that same steady time. Services take a `time_source&`, so a test drives them on virtual
+// time of its own (`manual_time`) while production passes `system_time()`; no global clock is
+// frozen, and two tests (or a test and the real loop) never share one.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "engine/clock.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+
+namespace companion::engine {
+
+/// A wall-clock instant with millisecond resolution (what the storage layer keeps).
+using wall_time = std::chrono::sys_time<std::chrono::milliseconds>;
+
+class time_source {
+public:
+    virtual ~time_source() = default;
+
+    /// Steady time: never jumps, the base of every wait and rate.
+    virtual time_point now() const noexcept = 0;
+    /// Wall time, for what is stored and shown ("created at", daily quotas).
+    virtual wall_time wall() const noexcept = 0;
+    /// Resumes at `t` (at once when it has passed). Throws system_error(operation_aborted) when
+    /// cancelled (any cancellation type).
+    virtual awaitable<void> sleep_until(time_point t) = 0;
+
+    awaitable<void> sleep(duration d) { return sleep_until(now() + d); }
+};
+
+/// The process's real time: the engine clock and the system clock, sleeping on engine timers.
+time_source& system_time() noexcept;
+
+/// Virtual time for tests and simulations: nothing moves until `advance()`. Sleepers wake in
+/// time order (ties in the order they went to sleep), each at its own instant, so what a woken
+/// task does next (sleep again, take a token) is seen at the right time.
+class manual_time final : public time_source {
+public:
+    /// `wall_start` is the wall time at the start (a fixed date keeps tests repeatable).
+    explicit manual_time(wall_time wall_start = wall_time{std::chrono::milliseconds{1'764'547'200'000}});
+    manual_time(const manual_time&) = delete;
+    manual_time& operator=(const manual_time&) = delete;
+    ~manual_time() override;
+
+    time_point now() const noexcept override { return now_; }
+    wall_time wall() const noexcept override;
+    awaitable<void> sleep_until(time_point t) override;
+
+    /// Moves time forward to `t`, waking every sleeper due by then. `settle` runs after each
+    /// wake-up (a test drains its io_context there); without it the woken tasks run later, when
+    /// the loop next runs, but still see `now()` at their own instant only if settled.
+    void advance_to(time_point t, const std::function<void()>& settle = {});
+    void advance(duration d, const std::function<void()>& settle = {}) { advance_to(now_ + d, settle); }
+
+    /// How many tasks sleep now, and when the first of them wakes.
+    std::size_t sleepers() const noexcept { return sleepers_.size(); }
+    std::optional<time_point> next_wake() const noexcept;
+
+private:
+    struct sleeper;
+
+    time_point start_;
+    time_point now_;
+    wall_time wall_start_;
+    std::multimap<time_point, sleeper*> sleepers_;
+};
+
+/// Runs `op`, cancelling it at `deadline` on `time`; throws system_error(errc::timeout) when the
+/// deadline won (nothing of `op` outlives the call). Cancellation of the caller reaches `op`.
+awaitable<void> with_deadline(awaitable<void> op, time_point deadline, time_source& time);
+
+} // namespace companion::engine

@@ -1,0 +1,103 @@
+// Update intake (design.md §3-§4): long polling through the typed getUpdates into the durable
+// inbox, then one keyed serial queue per chat. A batch and the offset that confirms it commit in
+// one transaction; each update is handled under one overall deadline, then marked processed and
+// removed from the inbox together, so a crash replays at most what was not finished and the
+// processed log makes a replay a no-op. A chat whose queue is full holds the intake back (an
+// awaitable push): the rest stays with Telegram, which keeps updates for a day.
+//
+// Faults: a transient poll failure is retried with back-off (the server's delay honoured, a 409
+// conflict at least 5 s apart) and counted; a refused token is fatal: poll() throws
+// intake_error so the process ends non-zero instead of staying alive and deaf.
+#pragma once
+
+#include "engine/keyed_serial.hpp"
+#include "engine/retry.hpp"
+#include "pipelines/services.hpp"
+#include "storage/updates.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace companion::pipelines {
+
+/// What the intake hands each update to.
+class update_handler {
+public:
+    virtual ~update_handler() = default;
+    virtual engine::awaitable<void> handle(const tg::update& u) = 0;
+    /// `u`'s handling threw or ran past its deadline: tell the user something went wrong.
+    virtual engine::awaitable<void> handle_failure(const tg::update& u) = 0;
+};
+
+struct intake_config {
+    std::chrono::seconds poll_timeout{25};
+    engine::duration poll_backoff_max = std::chrono::seconds(30);
+    std::size_t per_chat_queue = 32;
+    std::size_t total_queue = 20'000;
+    /// One update's handling, sends and model calls included, at most this long.
+    engine::duration update_deadline = std::chrono::minutes(10);
+};
+
+struct intake_stats {
+    std::uint64_t updates_received = 0;
+    std::uint64_t updates_processed = 0;
+    std::uint64_t updates_replayed = 0; ///< skipped: already processed
+    std::uint64_t updates_malformed = 0;
+    std::uint64_t updates_deferred = 0; ///< waited for room in a full queue
+    std::uint64_t handler_failures = 0;
+    std::uint64_t polls = 0;
+    std::uint64_t poll_errors = 0;
+};
+
+/// The poll loop cannot go on (the token is refused).
+class intake_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The poll loop's verdict on a failed getUpdates, sans-I/O: fatal (the token is refused or
+/// malformed) fails; a flood waits its retry_after; a conflict (another consumer, a webhook)
+/// waits at least `conflict_wait`; everything else backs off.
+engine::retry_verdict classify_poll_failure(const tg::error& e, engine::duration conflict_wait);
+
+class intake {
+public:
+    /// `svc` and `handler` must outlive the intake.
+    intake(engine::executor ex, bot_services& svc, update_handler& handler, intake_config cfg);
+
+    /// Queues what a previous run left in the inbox, in order.
+    engine::awaitable<void> replay();
+    /// Long-polls until cancelled (returns) or the token is refused (throws intake_error).
+    engine::awaitable<void> poll();
+    /// Stops taking updates and gives the queued ones `grace` before cancelling them (they stay
+    /// in the inbox and run again on the next start).
+    engine::awaitable<void> drain(engine::duration grace) { return queue_.shutdown(grace); }
+
+    /// True while the poll loop works and its last poll succeeded (the /healthz check).
+    bool polling() const noexcept { return polling_; }
+    engine::time_point last_poll() const noexcept { return last_poll_; }
+    const intake_stats& stats() const noexcept { return stats_; }
+    std::size_t active_chats() const noexcept { return queue_.active_keys(); }
+    std::size_t queued_updates() const noexcept { return queue_.queued(); }
+    std::size_t deferred_updates() const noexcept { return waiting_ ? 1U : 0U; }
+
+private:
+    engine::awaitable<void> accept(storage::inbox_entry entry, std::optional<tg::update> parsed);
+    engine::awaitable<void> process(storage::inbox_entry entry, std::optional<tg::update> parsed);
+
+    bot_services& svc_;
+    update_handler& handler_;
+    intake_config cfg_;
+    engine::keyed_serial<std::int64_t> queue_;
+    storage::update_log log_;
+    storage::update_inbox inbox_;
+    intake_stats stats_;
+    bool polling_ = false;
+    bool waiting_ = false;
+    engine::time_point last_poll_{};
+};
+
+} // namespace companion::pipelines

@@ -1,0 +1,63 @@
+// The small interfaces the pipelines use in front of the outside world (as video_provider is for
+// video backends): the Telegram calls the bot makes, the chat model and the image model. The net
+// clients are adapted to them in pipelines/ports.cpp; tests put in-memory fakes behind them
+// (tests/common), so a pipeline's decisions run without sockets and on virtual time.
+//
+// Results and errors are the net clients' own typed results: a port adds no policy.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "net/gemini/image.hpp"
+#include "net/openai/chat.hpp"
+#include "net/telegram/client.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace companion::pipelines {
+
+namespace tg = net::telegram;
+
+/// The Bot API methods the bot uses.
+class telegram_api {
+public:
+    virtual ~telegram_api() = default;
+    virtual engine::awaitable<tg::result<tg::user>> get_me() = 0;
+    /// A long poll; its own deadline is the poll timeout plus a margin (the client's config).
+    virtual engine::awaitable<tg::result<tg::update_batch>> get_updates(tg::get_updates_params params) = 0;
+    virtual engine::awaitable<tg::result<void>> delete_webhook(tg::drop_pending drop) = 0;
+    virtual engine::awaitable<tg::result<void>> set_my_commands(std::vector<tg::command_description> commands,
+                                                                std::string language_code) = 0;
+    virtual engine::awaitable<tg::result<tg::message>> send_message(tg::send_message_params params) = 0;
+    virtual engine::awaitable<tg::result<tg::edit_outcome>>
+    edit_message_text(tg::edit_message_text_params params) = 0;
+    virtual engine::awaitable<tg::result<tg::message>> send_photo(tg::send_photo_params params) = 0;
+    virtual engine::awaitable<tg::result<tg::message>> send_video(tg::send_video_params params) = 0;
+    virtual engine::awaitable<tg::result<void>> send_chat_action(std::int64_t chat_id,
+                                                                 tg::chat_action action) = 0;
+    virtual engine::awaitable<tg::result<void>> answer_callback_query(tg::answer_callback_params params) = 0;
+};
+
+/// An OpenAI-compatible chat model: the persona's voice, the photo and video prompts, memory.
+class chat_model {
+public:
+    virtual ~chat_model() = default;
+    virtual engine::awaitable<net::openai::result<net::openai::chat_completion>>
+    complete(net::openai::chat_request request) = 0;
+};
+
+/// The selfie image model.
+class image_model {
+public:
+    virtual ~image_model() = default;
+    virtual engine::awaitable<net::gemini::result<net::gemini::image_result>>
+    generate(net::gemini::image_request request) = 0;
+};
+
+/// The net clients behind the ports. Each adapter refers to its client, which must outlive it.
+std::unique_ptr<telegram_api> adapt(tg::client& client);
+std::unique_ptr<chat_model> adapt(net::openai::chat_client& client);
+std::unique_ptr<image_model> adapt(net::gemini::image_client& client);
+
+} // namespace companion::pipelines

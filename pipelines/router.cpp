@@ -1,0 +1,176 @@
+// Updates to intents.
+#include "pipelines/router.hpp"
+
+namespace companion::pipelines {
+
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+    using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+command command_named(std::string_view name) {
+    if (name == "start") {
+        return command::start;
+    }
+    if (name == "persona") {
+        return command::persona;
+    }
+    if (name == "language") {
+        return command::language;
+    }
+    if (name == "help") {
+        return command::help;
+    }
+    if (name == "selfie") {
+        return command::selfie;
+    }
+    if (name == "video") {
+        return command::video;
+    }
+    if (name == "forget" || name == "delete") {
+        return command::forget;
+    }
+    if (name == "status" || name == "stats") {
+        return command::status;
+    }
+    return command::unknown;
+}
+
+std::string_view kind_of(const tg::message& m) {
+    if (!m.photo.empty()) {
+        return "photo";
+    }
+    if (m.video) {
+        return "video";
+    }
+    return "other";
+}
+
+route on_message(const tg::message& m, const locale_catalog& locales) {
+    if (m.chat.type != "private" || !m.from || m.from->is_bot) {
+        return {intent::ignore{"not a private chat with a person"}};
+    }
+    sender_info from{m.from->id, m.chat.id, m.from->first_name, m.from->language_code, std::nullopt};
+    if (auto cmd = tg::extract_command(m)) {
+        return {intent::run_command{command_named(cmd->name)}, std::move(from), gate::action};
+    }
+    if (m.text.empty()) {
+        return {intent::unsupported{kind_of(m)}, std::move(from), gate::action};
+    }
+    const auto label =
+        locales.match_label(m.text, {"btn.selfie", "btn.video", "btn.persona", "btn.language"});
+    if (!label) {
+        return {intent::chat_text{m.text}, std::move(from), gate::chat};
+    }
+    const command what = *label == "btn.selfie"    ? command::selfie
+                         : *label == "btn.video"   ? command::video
+                         : *label == "btn.persona" ? command::persona
+                                                   : command::language;
+    return {intent::run_command{what}, std::move(from), gate::action};
+}
+
+route on_callback(const tg::callback_query& q) {
+    sender_info from{q.from.id,
+                     q.message ? q.message->chat.id : q.from.id,
+                     q.from.first_name,
+                     q.from.language_code,
+                     q.id};
+    const std::string_view data = q.data;
+    routed_intent what = intent::stale_button{};
+    if (data.starts_with("p:") && data.size() > 2) {
+        what = intent::pick_persona{std::string(data.substr(2))};
+    } else if (data.starts_with("lang:") && is_supported_language(data.substr(5))) {
+        what = intent::pick_language{std::string(data.substr(5))};
+    } else if (data == "adult:yes") {
+        what = intent::confirm_adult{};
+    } else if (data == "vid:last") {
+        what = intent::choose_video{storage::video_mode::from_last_selfie};
+    } else if (data == "vid:new") {
+        what = intent::choose_video{storage::video_mode::new_video};
+    }
+    return {std::move(what), std::move(from), gate::action};
+}
+
+} // namespace
+
+route route_update(const tg::update& u, const locale_catalog& locales) {
+    switch (u.what) {
+    case tg::update::kind::message:
+        if (u.message) {
+            return on_message(*u.message, locales);
+        }
+        break;
+    case tg::update::kind::callback_query:
+        if (u.callback_query) {
+            return on_callback(*u.callback_query);
+        }
+        break;
+    case tg::update::kind::my_chat_member:
+        if (u.my_chat_member && u.my_chat_member->chat.type == "private") {
+            const auto chat = u.my_chat_member->chat.id;
+            return {intent::block_changed{u.my_chat_member->new_status == "kicked"},
+                    {chat, chat, u.my_chat_member->from.first_name, {}, std::nullopt}};
+        }
+        return {intent::ignore{"a group membership change"}};
+    case tg::update::kind::edited_message:
+        return {intent::ignore{"an edited message"}};
+    case tg::update::kind::other:
+        break;
+    }
+    return {intent::ignore{"a kind of update the bot does not handle"}};
+}
+
+std::string_view to_string(command c) noexcept {
+    switch (c) {
+    case command::start:
+        return "start";
+    case command::persona:
+        return "persona";
+    case command::language:
+        return "language";
+    case command::help:
+        return "help";
+    case command::selfie:
+        return "selfie";
+    case command::video:
+        return "video";
+    case command::forget:
+        return "forget";
+    case command::status:
+        return "status";
+    case command::unknown:
+        return "unknown";
+    }
+    return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, command c) {
+    return os << to_string(c);
+}
+
+std::ostream& operator<<(std::ostream& os, gate g) {
+    return os << (g == gate::action ? "action" : g == gate::chat ? "chat" : "none");
+}
+
+std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
+    std::visit(overloaded{
+                   [&](const intent::ignore& v) { os << "ignore (" << v.why << ")"; },
+                   [&](const intent::block_changed& v) { os << (v.blocked ? "blocked" : "unblocked"); },
+                   [&](const intent::run_command& v) { os << "command " << v.what; },
+                   [&](const intent::chat_text& v) { os << "chat \"" << v.text << "\""; },
+                   [&](const intent::unsupported& v) { os << "unsupported " << v.kind; },
+                   [&](const intent::pick_persona& v) { os << "persona " << v.persona_id; },
+                   [&](const intent::pick_language& v) { os << "language " << v.lang; },
+                   [&](const intent::confirm_adult&) { os << "adult confirmed"; },
+                   [&](const intent::choose_video& v) { os << "video " << storage::to_string(v.mode); },
+                   [&](const intent::stale_button&) { os << "stale button"; },
+               },
+               i);
+    return os;
+}
+
+} // namespace companion::pipelines

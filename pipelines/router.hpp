@@ -1,0 +1,96 @@
+// The router, sans-I/O: an update in, what the user asked for out (an intent), with who asked and
+// which per-user limit guards it. It reads commands, the reply-keyboard labels in all three
+// languages and the inline buttons' data; it touches no database and sends nothing, so every
+// input (including forged or stale buttons) is table-tested.
+#pragma once
+
+#include "net/telegram/types.hpp"
+#include "pipelines/locale.hpp"
+#include "storage/video_jobs.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace companion::pipelines {
+
+namespace tg = net::telegram;
+
+enum class command { start, persona, language, help, selfie, video, forget, status, unknown };
+
+namespace intent {
+/// Nothing to do (a group, another bot, an edited message, a kind the bot does not handle).
+struct ignore {
+    std::string_view why;
+};
+/// The user blocked (`blocked`) or unblocked the bot.
+struct block_changed {
+    bool blocked = false;
+};
+/// A command, or a reply-keyboard label that stands for one.
+struct run_command {
+    pipelines::command what = pipelines::command::unknown;
+};
+/// Free text for the persona.
+struct chat_text {
+    std::string text;
+};
+/// A message the bot cannot read (a photo, a sticker, a voice note...): `kind` names it.
+struct unsupported {
+    std::string_view kind;
+};
+struct pick_persona {
+    std::string persona_id;
+};
+struct pick_language {
+    std::string lang;
+};
+struct confirm_adult {};
+struct choose_video {
+    storage::video_mode mode = storage::video_mode::new_video;
+};
+/// A button this version does not know (an older version's data, a forged query).
+struct stale_button {};
+} // namespace intent
+
+using routed_intent = std::variant<intent::ignore,
+                                   intent::block_changed,
+                                   intent::run_command,
+                                   intent::chat_text,
+                                   intent::unsupported,
+                                   intent::pick_persona,
+                                   intent::pick_language,
+                                   intent::confirm_adult,
+                                   intent::choose_video,
+                                   intent::stale_button>;
+
+/// Which per-user limit an intent passes first.
+enum class gate { none, action, chat };
+
+/// Who asked, where, and with which button press.
+struct sender_info {
+    std::int64_t user_id = 0;
+    std::int64_t chat_id = 0;
+    std::string first_name{};
+    std::string language_code{};              ///< Telegram's tag; the user's stored language wins once known
+    std::optional<std::string> callback_id{}; ///< set for a button press: answer it
+};
+
+struct route {
+    routed_intent what;
+    sender_info from{};
+    gate limit = gate::none;
+};
+
+/// The intent of `u`. Private chats only; a bot's messages and edits are ignored.
+route route_update(const tg::update& u, const locale_catalog& locales);
+
+std::string_view to_string(command c) noexcept;
+std::ostream& operator<<(std::ostream& os, command c);
+std::ostream& operator<<(std::ostream& os, const routed_intent& i);
+std::ostream& operator<<(std::ostream& os, gate g);
+
+} // namespace companion::pipelines

@@ -1,0 +1,43 @@
+// The selfie pipeline (design.md §1): the LLM writes the photo prompt, the image model renders it
+// (one retry with the plain template after a refusal), the picture is fitted to Telegram's photo
+// limits and stored off the loop, recorded, and sent. Both the /selfie command and "new video"
+// jobs use it; quotas and rate limits are the caller's.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "pipelines/sender.hpp"
+#include "pipelines/services.hpp"
+#include "storage/generated_content.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace companion::pipelines {
+
+class selfie_pipeline {
+public:
+    /// `svc` and `out` must outlive the pipeline.
+    selfie_pipeline(bot_services& svc, sender& out);
+
+    /// Makes, stores and sends a new selfie of `p`. nullopt when it could not be made; the user
+    /// has been told why (refused, or the camera "is not working"), unless they blocked the bot.
+    engine::awaitable<std::optional<selfie_ref>>
+    make(std::int64_t user_id, std::int64_t chat_id, const persona& p, std::string lang);
+
+    std::uint64_t made() const noexcept { return made_; }
+
+private:
+    engine::awaitable<void> tell(std::int64_t chat_id, const std::string& lang, std::string_view key);
+
+    bot_services& svc_;
+    sender& out_;
+    storage::generated_content_repository content_;
+    std::uint64_t made_ = 0;
+};
+
+/// The part of the day in Istanbul and Moscow (UTC+3) for a photo's light: "late night",
+/// "morning", "afternoon" or "evening".
+std::string moment_of_day(engine::wall_time now);
+
+} // namespace companion::pipelines

@@ -1,0 +1,102 @@
+// The sender's decisions, sans-I/O (design.md §4 "Sending"): what a failed Telegram call means
+// for the message (wait out a flood, try again, or give up and why), and when 429s for several
+// chats at once mean the bot as a whole is over its limit. The sender (pipelines/sender) only
+// carries these verdicts out.
+#pragma once
+
+#include "engine/clock.hpp"
+#include "engine/rate_limit.hpp"
+#include "engine/retry.hpp"
+#include "net/telegram/error.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace companion::pipelines {
+
+namespace tg = net::telegram;
+
+struct sender_config {
+    engine::token_bucket_config per_chat{1.0, 3.0}; ///< ~1 message/s per chat, short bursts
+    engine::token_bucket_config global{30.0, 30.0}; ///< ~30 messages/s overall
+    int max_attempts = 5; ///< attempts that failed for real (an honoured flood wait is not one)
+    engine::duration base_backoff = std::chrono::milliseconds(500);
+    engine::duration max_backoff = std::chrono::seconds(30);
+    engine::duration max_flood_wait = std::chrono::minutes(10); ///< a longer retry_after gives up
+    /// 429s for this many different chats within `global_flood_window` mean the bot as a whole is
+    /// over its limit: everything pauses, not just those chats.
+    std::size_t global_flood_chats = 3;
+    engine::duration global_flood_window = std::chrono::seconds(1);
+};
+
+/// Why a message did not reach the user. Callers react differently: a user who blocked the bot
+/// is not sent an apology; a message Telegram rejects is not worth a second try.
+enum class send_failure_reason {
+    blocked,        ///< 403: the user blocked the bot (or left, or was deactivated)
+    rejected,       ///< 400 and other 4xx: the request itself is wrong
+    too_large,      ///< 413: the upload is over Telegram's limits
+    flood_too_long, ///< 429 with a retry_after above max_flood_wait
+    unavailable,    ///< transport, 5xx or malformed answers, after every attempt
+    unauthorized,   ///< 401: the token is refused; nothing can be sent
+    empty,          ///< nothing to send (an empty text)
+};
+
+std::string_view to_string(send_failure_reason r) noexcept;
+std::ostream& operator<<(std::ostream& os, send_failure_reason r);
+
+struct send_failure {
+    send_failure_reason reason = send_failure_reason::unavailable;
+    std::string detail{}; ///< the last error, redacted, for the log
+};
+
+std::ostream& operator<<(std::ostream& os, const send_failure& f);
+
+/// Classifies one failed call: retry (with the server's delay for a flood), or fail.
+class send_policy {
+public:
+    explicit send_policy(const sender_config& cfg) : cfg_(cfg) {}
+
+    /// The verdict for `e`. A flood is retried after exactly its retry_after (one second when
+    /// Telegram names none) unless that is above max_flood_wait; transport faults (an answer
+    /// lost after the write included: one repeat per lost answer is the accepted duplicate),
+    /// 5xx and malformed answers are retried with back-off; everything else fails.
+    engine::retry_verdict classify(const tg::error& e) const;
+
+    /// Why a send that ended with `e` failed for good.
+    static send_failure_reason reason(const tg::error& e) noexcept;
+
+    /// The retry loop's policy: attempts and back-off from the config.
+    engine::retry_policy retry() const noexcept {
+        return {.max_attempts = cfg_.max_attempts,
+                .base_delay = cfg_.base_backoff,
+                .max_delay = cfg_.max_backoff,
+                .max_server_delay = cfg_.max_flood_wait};
+    }
+
+private:
+    sender_config cfg_;
+};
+
+/// Tells a global flood from per-chat ones: `note(chat, now)` records a 429 and returns true when
+/// `chats` different chats were told to wait within `window` (then the history starts afresh).
+class flood_detector {
+public:
+    flood_detector(std::size_t chats, engine::duration window) : chats_(chats), window_(window) {}
+
+    bool note(std::int64_t chat, engine::time_point now);
+    /// How many different chats are in the window (after the last note).
+    std::size_t chats_in_window() const noexcept;
+
+private:
+    std::size_t chats_;
+    engine::duration window_;
+    std::deque<std::pair<engine::time_point, std::int64_t>> recent_;
+};
+
+} // namespace companion::pipelines

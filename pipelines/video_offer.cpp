@@ -1,0 +1,97 @@
+// Offering videos and admitting requests.
+#include "pipelines/video_offer.hpp"
+
+#include "engine/log.hpp"
+#include "pipelines/prompts.hpp"
+#include "storage/error.hpp"
+
+namespace companion::pipelines {
+
+video_offer::video_offer(bot_services& svc, sender& out, video_jobs* jobs)
+    : svc_(svc), out_(out), jobs_(jobs), repo_(svc.db), content_(svc.db), quotas_(svc.db) {}
+
+std::optional<std::string> video_offer::busy_text(std::int64_t user_id, std::string_view lang) {
+    if (auto in_flight = repo_.in_flight_for(user_id)) {
+        const auto elapsed =
+            std::chrono::duration_cast<std::chrono::seconds>(svc_.time.wall() - in_flight->created);
+        return svc_.locales.text(lang, "video.in_progress", {{"elapsed", elapsed_text(elapsed)}});
+    }
+    return std::nullopt;
+}
+
+engine::awaitable<void>
+video_offer::say(std::int64_t chat_id, std::string text, std::optional<boost::json::value> markup) {
+    auto sent = co_await out_.text(chat_id, std::move(text), std::move(markup));
+    if (!sent) {
+        engine::log().info("video.offer_not_sent",
+                           {{"chat", chat_id}, {"reason", to_string(sent.error().reason)}});
+    }
+}
+
+engine::awaitable<void> video_offer::offer(const user_context& c) {
+    const auto& l = svc_.locales;
+    tg::inline_keyboard kb;
+    kb.button(l.text(c.lang, "video.from_last"), "vid:last")
+        .row()
+        .button(l.text(c.lang, "video.new"), "vid:new");
+    std::optional<boost::json::value> markup;
+    if (auto built = kb.build()) {
+        markup = *built;
+    }
+    co_await say(c.chat_id, l.text(c.lang, "video.choose"), std::move(markup));
+    if (!c.user.adult_confirmed) {
+        tg::inline_keyboard adult;
+        adult.button(l.text(c.lang, "adult.yes"), "adult:yes");
+        std::optional<boost::json::value> adult_markup;
+        if (auto built = adult.build()) {
+            adult_markup = *built;
+        }
+        co_await say(c.chat_id, l.text(c.lang, "adult.ask"), std::move(adult_markup));
+    }
+}
+
+engine::awaitable<void> video_offer::request(const user_context& c, storage::video_mode mode) {
+    const auto& l = svc_.locales;
+    if (mode == storage::video_mode::from_last_selfie && !content_.last_selfie(c.user_id, c.p->id)) {
+        co_await say(c.chat_id, l.text(c.lang, "video.no_selfie"));
+        co_return;
+    }
+    const auto now = svc_.time.wall();
+    const auto today = storage::utc_day(now);
+    const auto& cfg = jobs_->config();
+    if (!quotas_.try_consume(c.user_id, storage::quota_kind::video, today, cfg.videos_per_day)) {
+        co_await say(c.chat_id, l.text(c.lang, "quota.videos"));
+        co_return;
+    }
+    storage::new_video_job job;
+    job.user_id = c.user_id;
+    job.chat_id = c.chat_id;
+    job.persona_id = c.p->id;
+    job.provider = jobs_->provider_info().name;
+    job.mode = mode;
+    job.flirty = choose_flirty(cfg.flirty_probability, c.user.adult_confirmed, svc_.random.uniform());
+    job.created = now;
+    auto id = repo_.create(job);
+    if (!id) {
+        // One in flight already (a racing request won, or the press came before the busy check
+        // could see it): the schema kept one; this one is not charged.
+        quotas_.refund(c.user_id, storage::quota_kind::video, today);
+        auto busy = busy_text(c.user_id, c.lang);
+        co_await say(c.chat_id, busy.value_or(l.text(c.lang, "error.generic")));
+        co_return;
+    }
+    jobs_->count_request();
+    // The progress message: the seed's "generating" line, edited in place from now on.
+    auto sent = co_await out_.text(c.chat_id, l.text(c.lang, "video.generating"));
+    if (sent) {
+        if (auto r = repo_.set_progress_message(*id, sent->message_id, svc_.time.wall()); !r) {
+            engine::log().warn("video.progress_message_not_stored",
+                               {{"job", *id}, {"error", r.error().message()}});
+        }
+    }
+    if (!jobs_->start(*id, c.lang)) {
+        engine::log().info("video.start_deferred", {{"job", *id}}); // stopping: resumes at the next start
+    }
+}
+
+} // namespace companion::pipelines

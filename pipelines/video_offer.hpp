@@ -1,0 +1,50 @@
+// The video offer and its admission (design.md §4 "Limits"): the two modes and the one-time 18+
+// question; a chosen mode is admitted only with a selfie to animate (from the last selfie), within
+// the daily quota, and when the user has no video in flight. "One job in flight" is read in one
+// place (busy_text) and enforced by the schema's unique index when two requests race.
+#pragma once
+
+#include "engine/asio.hpp"
+#include "pipelines/sender.hpp"
+#include "pipelines/services.hpp"
+#include "pipelines/video_jobs.hpp"
+#include "storage/generated_content.hpp"
+#include "storage/quotas.hpp"
+#include "storage/video_jobs.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace companion::pipelines {
+
+class video_offer {
+public:
+    /// `jobs` may be null: videos are not configured. The others must outlive the offer.
+    video_offer(bot_services& svc, sender& out, video_jobs* jobs);
+
+    bool available() const noexcept { return jobs_ != nullptr; }
+
+    /// The localized "still being made (elapsed)" line when `user_id` has a video in flight.
+    std::optional<std::string> busy_text(std::int64_t user_id, std::string_view lang);
+
+    /// The mode buttons, then the 18+ question for a user who has not confirmed it.
+    engine::awaitable<void> offer(const user_context& c);
+
+    /// Admits `mode` for the user and starts the job; every refusal is a localized message.
+    engine::awaitable<void> request(const user_context& c, storage::video_mode mode);
+
+private:
+    engine::awaitable<void>
+    say(std::int64_t chat_id, std::string text, std::optional<boost::json::value> markup = {});
+
+    bot_services& svc_;
+    sender& out_;
+    video_jobs* jobs_;
+    storage::video_job_repository repo_;
+    storage::generated_content_repository content_;
+    storage::quota_repository quotas_;
+};
+
+} // namespace companion::pipelines

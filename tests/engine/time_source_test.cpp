@@ -1,0 +1,171 @@
+// Tests of engine/time_source: virtual time that wakes sleepers in order, cancellation of a
+// sleeper, deadlines raced on a time source, and the real source's basic contract.
+#include "engine/error.hpp"
+#include "engine/time_source.hpp"
+#include "tests/engine/test_support.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace companion;
+using namespace companion::engine;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct manual_loop {
+    boost::asio::io_context ioc{1};
+    manual_time time;
+
+    void settle() { test::drain(ioc); }
+    void advance(duration d) {
+        time.advance(d, [this] { settle(); });
+    }
+};
+
+awaitable<void> sleeper(manual_time& t, duration d, std::vector<std::string>& log, std::string name) {
+    co_await t.sleep(d);
+    log.push_back(
+        name + "@" +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(t.now().time_since_epoch() - 1h).count()));
+}
+
+// A caller that accepts total cancellation, as the children of a task group do.
+awaitable<void> accepting_total(awaitable<void> op) {
+    co_await boost::asio::this_coro::reset_cancellation_state(boost::asio::enable_total_cancellation());
+    co_await std::move(op);
+}
+
+awaitable<void> work(manual_time& t, duration d, bool& finished) {
+    co_await t.sleep(d);
+    finished = true;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(time_source_suite)
+
+BOOST_FIXTURE_TEST_CASE(sleepers_wake_in_time_order_each_at_its_own_instant, manual_loop) {
+    std::vector<std::string> log;
+    auto a = test::spawn(ioc, sleeper(time, 300ms, log, "a"));
+    auto b = test::spawn(ioc, sleeper(time, 100ms, log, "b"));
+    auto c = test::spawn(ioc, sleeper(time, 200ms, log, "c"));
+    settle();
+    BOOST_TEST(time.sleepers() == 3U);
+    advance(250ms);
+    BOOST_TEST((log == std::vector<std::string>{"b@100", "c@200"}));
+    BOOST_TEST(time.sleepers() == 1U);
+    advance(1s);
+    BOOST_TEST((log == std::vector<std::string>{"b@100", "c@200", "a@300"}));
+    BOOST_TEST(a->done);
+}
+
+BOOST_FIXTURE_TEST_CASE(nothing_wakes_before_time_is_advanced, manual_loop) {
+    std::vector<std::string> log;
+    auto a = test::spawn(ioc, sleeper(time, 1ms, log, "a"));
+    settle();
+    settle();
+    BOOST_TEST(!a->done);
+    BOOST_TEST((time.next_wake() == std::optional<time_point>(time.now() + 1ms)));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cancelled_sleeper_leaves_the_schedule_with_operation_aborted, manual_loop) {
+    std::vector<std::string> log;
+    boost::asio::cancellation_signal cancel;
+    bool threw = false;
+    boost::asio::co_spawn(ioc,
+                          sleeper(time, 1s, log, "a"),
+                          boost::asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+                              threw = test::code_of(e) == boost::asio::error::operation_aborted;
+                          }));
+    settle();
+    BOOST_TEST(time.sleepers() == 1U);
+    cancel.emit(boost::asio::cancellation_type::terminal); // a co_spawned coroutine filters out total
+    settle();
+    BOOST_TEST(threw);
+    BOOST_TEST(time.sleepers() == 0U);
+    advance(2s);
+    BOOST_TEST(log.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(wall_time_moves_with_the_steady_time, manual_loop) {
+    const auto start = time.wall();
+    advance(1500ms);
+    BOOST_TEST((time.wall() - start == 1500ms));
+}
+
+BOOST_FIXTURE_TEST_CASE(deadline_on_a_time_source_lets_a_quick_operation_finish, manual_loop) {
+    bool finished = false;
+    auto r = test::spawn(ioc, with_deadline(work(time, 10ms, finished), time.now() + 1s, time));
+    advance(20ms);
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST(!r->error);
+    BOOST_TEST(finished);
+    BOOST_TEST(time.sleepers() == 0U); // the deadline's own sleep is gone with it
+}
+
+BOOST_FIXTURE_TEST_CASE(deadline_on_a_time_source_cancels_a_slow_operation_with_a_timeout, manual_loop) {
+    bool finished = false;
+    auto r = test::spawn(ioc, with_deadline(work(time, 10s, finished), time.now() + 1s, time));
+    advance(2s);
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST(test::code_of(r->error) == make_error_code(errc::timeout));
+    BOOST_TEST(!finished);
+    BOOST_TEST(time.sleepers() == 0U);
+}
+
+BOOST_FIXTURE_TEST_CASE(deadline_ends_when_its_operation_ends_after_a_total_cancellation_was_ignored,
+                        manual_loop) {
+    bool finished = false;
+    boost::asio::cancellation_signal cancel;
+    bool done = false;
+    boost::asio::co_spawn(
+        ioc,
+        with_deadline(work(time, 10ms, finished), time.now() + 1s, time),
+        boost::asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr) { done = true; }));
+    advance(5ms);
+    cancel.emit(boost::asio::cancellation_type::total);
+    advance(20ms);
+    BOOST_TEST(finished);
+    BOOST_TEST(done);
+    BOOST_TEST(time.sleepers() == 0U);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_total_cancellation_of_the_caller_reaches_the_guarded_operation, manual_loop) {
+    bool finished = false;
+    boost::asio::cancellation_signal cancel;
+    std::exception_ptr error;
+    bool done = false;
+    boost::asio::co_spawn(ioc,
+                          accepting_total(with_deadline(work(time, 10s, finished), time.now() + 1min, time)),
+                          boost::asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+                              done = true;
+                              error = e;
+                          }));
+    advance(5ms);
+    cancel.emit(boost::asio::cancellation_type::total);
+    settle();
+    BOOST_TEST(done); // at once: neither the work nor the deadline's sleep held the caller
+    BOOST_TEST(!finished);
+    BOOST_TEST(test::code_of(error) == boost::asio::error::operation_aborted);
+    BOOST_TEST(time.sleepers() == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(the_system_time_source_reads_the_engine_clock_and_the_system_clock) {
+    auto& t = system_time();
+    const auto before = clock::now();
+    BOOST_TEST((t.now() >= before));
+    const auto wall =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    BOOST_TEST(std::chrono::abs(t.wall() - wall) < 1s);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
