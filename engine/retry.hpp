@@ -30,6 +30,7 @@ struct retry_policy {
     duration base_delay = 250ms;       ///< back-off before the second attempt (before jitter)
     duration max_delay = 30s;          ///< cap of the exponential back-off
     duration max_server_delay = 10min; ///< a server asking for longer ends the retries
+    int max_server_waits = 16;         ///< server delays honoured in a row before giving up
     bool jitter = true;                ///< full jitter: uniform in [0, back-off]
 };
 
@@ -94,8 +95,8 @@ private:
 
 /// Runs `op()` (returning awaitable<R>) until `classify(const R&)` says done or fail, or the
 /// schedule gives up; returns the last R. Sleeps between attempts on `time`. An honoured server
-/// delay does not use up an attempt (at most `policy.max_attempts` server delays in a row are
-/// honoured, so a server that always says "later" still ends the loop).
+/// delay does not use up an attempt (at most `policy.max_server_waits` in a row are honoured, so
+/// a server that always says "later" still ends the loop).
 template <class Op, class Classify>
 auto retry(retry_policy policy, Op op, Classify classify, time_source& time, std::uint64_t seed = 0)
     -> awaitable<typename std::invoke_result_t<Op&>::value_type> {
@@ -114,7 +115,7 @@ auto retry(retry_policy policy, Op op, Classify classify, time_source& time, std
         std::optional<duration> delay;
         if (v.server_delay) {
             // Asked for by the server: honoured without counting, within the policy's limit.
-            if (++server_waits > policy.max_attempts || *v.server_delay > policy.max_server_delay) {
+            if (++server_waits > policy.max_server_waits || *v.server_delay > policy.max_server_delay) {
                 co_return r;
             }
             delay = std::max(*v.server_delay, duration::zero());

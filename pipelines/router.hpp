@@ -93,4 +93,8 @@ std::ostream& operator<<(std::ostream& os, command c);
 std::ostream& operator<<(std::ostream& os, const routed_intent& i);
 std::ostream& operator<<(std::ostream& os, gate g);
 
+namespace intent {
+using pipelines::operator<<; // found by argument-dependent lookup from the alternatives' namespace
+}
+
 } // namespace companion::pipelines

@@ -187,6 +187,15 @@ std::ostream& operator<<(std::ostream& os, const video_job_event& e);
 std::ostream& operator<<(std::ostream& os, const video_job_action& a);
 std::ostream& operator<<(std::ostream& os, const job_progress& p);
 
+// Found by argument-dependent lookup from the alternatives' namespaces (test frameworks print
+// events and actions with an unqualified <<).
+namespace job_event {
+using pipelines::operator<<;
+}
+namespace job_action {
+using pipelines::operator<<;
+}
+
 /// The gaps between polls of a running job: the interval plus up to `jitter` of it, so thousands
 /// of jobs started together do not poll together; after an error at least the interval, and the
 /// provider's delay when it names one.

@@ -1,0 +1,227 @@
+// In-memory fakes behind the pipelines' ports (pipelines/ports.hpp), for unit tests on virtual
+// time: they record every call, fail on cue with the real clients' typed errors, and a long poll
+// waits on the test's time source like Telegram holds one.
+#pragma once
+
+#include "engine/time_source.hpp"
+#include "pipelines/ports.hpp"
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace companion::test {
+
+namespace tg = net::telegram;
+
+/// A Telegram error of `kind` as the client classifies it.
+inline tg::error telegram_error(tg::error_kind kind,
+                                std::optional<std::chrono::seconds> retry_after = std::nullopt,
+                                bool request_sent = false) {
+    tg::error e;
+    e.kind = kind;
+    e.method = "test";
+    e.description = std::string(tg::to_string(kind));
+    e.retry_after = retry_after;
+    if (kind == tg::error_kind::transport) {
+        e.transport = net::make_failure(net::errc::connection_reset, "reset", request_sent);
+    }
+    return e;
+}
+
+struct telegram_call {
+    std::string method;
+    std::int64_t chat_id = 0;
+    std::string text{};
+    engine::time_point at{};
+};
+
+class fake_telegram final : public pipelines::telegram_api {
+public:
+    explicit fake_telegram(engine::time_source& time) : time_(time) {}
+
+    /// Every call, failed ones too, in order.
+    std::vector<telegram_call> calls;
+    /// getUpdates answers, in order; with none left, a long poll returns empty after its timeout.
+    std::deque<tg::result<tg::update_batch>> batches;
+    /// The offset each getUpdates carried.
+    std::vector<std::optional<std::int64_t>> offsets;
+
+    /// The next `times` calls of `method` fail with `e`.
+    void fail(const std::string& method, const tg::error& e, int times = 1) {
+        for (int i = 0; i < times; ++i) {
+            failures_[method].push_back(e);
+        }
+    }
+
+    std::size_t count(std::string_view method) const {
+        std::size_t n = 0;
+        for (const auto& c : calls) {
+            n += c.method == method ? 1U : 0U;
+        }
+        return n;
+    }
+
+    /// The texts that reached `chat_id` (successful sendMessage calls only).
+    std::vector<std::string> texts_to(std::int64_t chat_id) const {
+        std::vector<std::string> out;
+        for (const auto& [chat, text] : delivered_) {
+            if (chat == chat_id) {
+                out.push_back(text);
+            }
+        }
+        return out;
+    }
+
+    engine::awaitable<tg::result<tg::user>> get_me() override {
+        record("getMe", 0, {});
+        tg::user me;
+        me.id = 7000000001;
+        me.is_bot = true;
+        me.username = "companion_bot";
+        co_return me;
+    }
+
+    engine::awaitable<tg::result<tg::update_batch>> get_updates(tg::get_updates_params p) override {
+        record("getUpdates", 0, {});
+        offsets.push_back(p.offset);
+        if (auto e = failure("getUpdates")) {
+            co_return *e;
+        }
+        if (batches.empty()) {
+            co_await time_.sleep(p.timeout.value_or(std::chrono::seconds(25)));
+            co_return tg::update_batch{};
+        }
+        auto next = std::move(batches.front());
+        batches.pop_front();
+        co_return next;
+    }
+
+    engine::awaitable<tg::result<void>> delete_webhook(tg::drop_pending) override {
+        co_return plain("deleteWebhook");
+    }
+    engine::awaitable<tg::result<void>> set_my_commands(std::vector<tg::command_description>,
+                                                        std::string) override {
+        co_return plain("setMyCommands");
+    }
+    engine::awaitable<tg::result<tg::message>> send_message(tg::send_message_params p) override {
+        co_return send("sendMessage", p.chat_id, p.text);
+    }
+    engine::awaitable<tg::result<tg::edit_outcome>>
+    edit_message_text(tg::edit_message_text_params p) override {
+        record("editMessageText", p.chat_id, p.text);
+        if (auto e = failure("editMessageText")) {
+            co_return *e;
+        }
+        co_return tg::edit_outcome{};
+    }
+    engine::awaitable<tg::result<tg::message>> send_photo(tg::send_photo_params p) override {
+        auto m = send("sendPhoto", p.chat_id, p.caption);
+        if (m) {
+            m->photo.push_back({"photo-" + std::to_string(m->message_id), "u", 720, 1280, 1000});
+        }
+        co_return m;
+    }
+    engine::awaitable<tg::result<tg::message>> send_video(tg::send_video_params p) override {
+        auto m = send("sendVideo", p.chat_id, p.caption);
+        if (m) {
+            m->video =
+                tg::video{"video-" + std::to_string(m->message_id), "u", 720, 1280, 4, "video/mp4", {}, 1000};
+        }
+        co_return m;
+    }
+    engine::awaitable<tg::result<void>> send_chat_action(std::int64_t chat_id, tg::chat_action) override {
+        record("sendChatAction", chat_id, {});
+        co_return plain_failure("sendChatAction");
+    }
+    engine::awaitable<tg::result<void>> answer_callback_query(tg::answer_callback_params p) override {
+        record("answerCallbackQuery", 0, p.text);
+        co_return plain_failure("answerCallbackQuery");
+    }
+
+private:
+    void record(std::string method, std::int64_t chat, std::string text) {
+        calls.push_back({std::move(method), chat, std::move(text), time_.now()});
+    }
+    std::optional<tg::error> failure(const std::string& method) {
+        auto it = failures_.find(method);
+        if (it == failures_.end() || it->second.empty()) {
+            return std::nullopt;
+        }
+        auto e = it->second.front();
+        it->second.pop_front();
+        return e;
+    }
+    tg::result<void> plain(std::string method) {
+        record(method, 0, {});
+        return plain_failure(method);
+    }
+    tg::result<void> plain_failure(const std::string& method) {
+        if (auto e = failure(method)) {
+            return *e;
+        }
+        return {};
+    }
+    tg::result<tg::message> send(std::string method, std::int64_t chat_id, std::string text) {
+        record(method, chat_id, text);
+        if (auto e = failure(method)) {
+            return *e;
+        }
+        tg::message m;
+        m.message_id = next_id_++;
+        m.chat.id = chat_id;
+        m.chat.type = "private";
+        m.text = text;
+        delivered_.emplace_back(chat_id, std::move(text));
+        return m;
+    }
+
+    engine::time_source& time_;
+    std::map<std::string, std::deque<tg::error>, std::less<>> failures_;
+    std::vector<std::pair<std::int64_t, std::string>> delivered_;
+    std::int64_t next_id_ = 1;
+};
+
+/// A chat model that answers from a script (or echoes the last user message).
+class fake_chat_model final : public pipelines::chat_model {
+public:
+    std::deque<net::openai::result<net::openai::chat_completion>> answers;
+    std::vector<net::openai::chat_request> requests;
+
+    engine::awaitable<net::openai::result<net::openai::chat_completion>>
+    complete(net::openai::chat_request request) override {
+        requests.push_back(request);
+        if (!answers.empty()) {
+            auto a = std::move(answers.front());
+            answers.pop_front();
+            co_return a;
+        }
+        net::openai::chat_completion c;
+        c.content = "echo: " + (request.messages.empty() ? std::string() : request.messages.back().content);
+        c.finish = net::openai::finish_reason::stop;
+        co_return c;
+    }
+};
+
+/// An image model that draws nothing: each request gets the next scripted result (no image by
+/// default).
+class fake_image_model final : public pipelines::image_model {
+public:
+    std::deque<net::gemini::result<net::gemini::image_result>> answers;
+    std::vector<net::gemini::image_request> requests;
+
+    engine::awaitable<net::gemini::result<net::gemini::image_result>>
+    generate(net::gemini::image_request request) override {
+        requests.push_back(request);
+        if (!answers.empty()) {
+            auto a = std::move(answers.front());
+            answers.pop_front();
+            co_return a;
+        }
+        co_return net::gemini::image_result{};
+    }
+};
+
+} // namespace companion::test

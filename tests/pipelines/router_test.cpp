@@ -1,0 +1,148 @@
+// Tests of pipelines/router: updates as Telegram sends them (parsed from JSON) to intents, in all
+// three languages, with the limit that guards each; forged and stale buttons, groups, bots and
+// edits included.
+#include "pipelines/router.hpp"
+#include "tests/common/print.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace companion;
+using namespace companion::pipelines;
+
+namespace {
+
+const locale_catalog& locales() {
+    static const auto catalog = *locale_catalog::load(COMPANION_DATA_DIR "/locales");
+    return catalog;
+}
+
+std::string
+message(const std::string& text, const std::string& chat_type = "private", bool from_bot = false) {
+    std::string entities;
+    if (!text.empty() && text[0] == '/') {
+        const auto end = text.find(' ');
+        entities = R"(,"entities":[{"type":"bot_command","offset":0,"length":)" +
+                   std::to_string(end == std::string::npos ? text.size() : end) + "}]";
+    }
+    return R"({"update_id":10,"message":{"message_id":5,"date":1700000000,"from":{"id":42,"is_bot":)" +
+           std::string(from_bot ? "true" : "false") +
+           R"(,"first_name":"Ayşe","language_code":"tr"},"chat":{"id":)" +
+           (chat_type == "private" ? "42" : "-100") + R"(,"type":")" + chat_type + R"("},"text":)" +
+           boost::json::serialize(boost::json::value(text)) + entities + "}}";
+}
+
+std::string press(const std::string& data) {
+    return R"({"update_id":11,"callback_query":{"id":"cb1","from":{"id":42,"is_bot":false,"first_name":"Ayşe"},)"
+           R"("chat_instance":"x","data":")" +
+           data + R"(","message":{"message_id":6,"date":1700000000,"chat":{"id":42,"type":"private"}}}})";
+}
+
+const std::string photo =
+    R"({"update_id":12,"message":{"message_id":7,"date":1700000000,"from":{"id":42,"is_bot":false,"first_name":"A"},)"
+    R"("chat":{"id":42,"type":"private"},"photo":[{"file_id":"p","file_unique_id":"u","width":90,"height":90}]}})";
+const std::string blocked =
+    R"({"update_id":13,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42,"is_bot":false,)"
+    R"("first_name":"A"},"date":1700000000,"old_chat_member":{"status":"member","user":{"id":1,"is_bot":true,)"
+    R"("first_name":"bot"}},"new_chat_member":{"status":"kicked","user":{"id":1,"is_bot":true,"first_name":"bot"}}}})";
+const std::string edited =
+    R"({"update_id":14,"edited_message":{"message_id":5,"date":1700000000,"edit_date":1700000001,)"
+    R"("from":{"id":42,"is_bot":false,"first_name":"A"},"chat":{"id":42,"type":"private"},"text":"hi"}})";
+
+struct route_case {
+    std::string name;
+    std::string update;
+    std::string intent; ///< the intent as operator<< prints it
+    gate limit;
+};
+
+std::ostream& operator<<(std::ostream& os, const route_case& c) {
+    return os << c.name;
+}
+
+const std::vector<route_case> cases{
+    {"free text is a chat turn", message("Bugün nasılsın?"), "chat \"Bugün nasılsın?\"", gate::chat},
+    {"/start", message("/start"), "command start", gate::action},
+    {"/persona", message("/persona"), "command persona", gate::action},
+    {"/selfie", message("/selfie"), "command selfie", gate::action},
+    {"/video", message("/video"), "command video", gate::action},
+    {"/language", message("/language"), "command language", gate::action},
+    {"/help", message("/help"), "command help", gate::action},
+    {"/forget", message("/forget"), "command forget", gate::action},
+    {"/delete is /forget", message("/delete"), "command forget", gate::action},
+    {"/stats is /status", message("/stats"), "command status", gate::action},
+    {"an unknown command", message("/dance"), "command unknown", gate::action},
+    {"the Turkish selfie label", message("📸 Selfie"), "command selfie", gate::action},
+    {"the Turkish video label", message("🎬 Video gönder"), "command video", gate::action},
+    {"the Turkish persona label", message("👩 Karakter"), "command persona", gate::action},
+    {"the Turkish language label", message("🌐 Dil"), "command language", gate::action},
+    {"the Russian selfie label", message("📸 Селфи"), "command selfie", gate::action},
+    {"the Russian video label", message("🎬 Отправь видео"), "command video", gate::action},
+    {"the Russian persona label", message("👩 Персонаж"), "command persona", gate::action},
+    {"the Russian language label", message("🌐 Язык"), "command language", gate::action},
+    {"the English video label", message("🎬 Send a video"), "command video", gate::action},
+    {"the English persona label", message("👩 Persona"), "command persona", gate::action},
+    {"the English language label", message("🌐 Language"), "command language", gate::action},
+    {"a label with extra words is chat",
+     message("🎬 Send a video please"),
+     "chat \"🎬 Send a video please\"",
+     gate::chat},
+    {"a photo is unsupported", photo, "unsupported photo", gate::action},
+    {"a group message is ignored",
+     message("hi", "group"),
+     "ignore (not a private chat with a person)",
+     gate::none},
+    {"another bot is ignored",
+     message("hi", "private", true),
+     "ignore (not a private chat with a person)",
+     gate::none},
+    {"an edit is ignored", edited, "ignore (an edited message)", gate::none},
+    {"blocking the bot", blocked, "blocked", gate::none},
+    {"a persona button", press("p:elif"), "persona elif", gate::action},
+    {"a language button", press("lang:ru"), "language ru", gate::action},
+    {"a language this bot does not speak", press("lang:de"), "stale button", gate::action},
+    {"the 18+ button", press("adult:yes"), "adult confirmed", gate::action},
+    {"video from the last selfie", press("vid:last"), "video from_last_selfie", gate::action},
+    {"a new video", press("vid:new"), "video new", gate::action},
+    {"an empty persona id", press("p:"), "stale button", gate::action},
+    {"a forged button", press("rm -rf"), "stale button", gate::action},
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(router_suite)
+
+BOOST_DATA_TEST_CASE(updates_route_to_their_intent, boost::unit_test::data::make(cases), c) {
+    const auto parsed = net::telegram::parse_update(boost::json::parse(c.update));
+    BOOST_TEST_REQUIRE(parsed.has_value());
+    const auto r = route_update(*parsed, locales());
+    std::ostringstream printed;
+    printed << r.what;
+    BOOST_TEST(printed.str() == c.intent);
+    BOOST_TEST(r.limit == c.limit);
+}
+
+BOOST_AUTO_TEST_CASE(a_button_press_carries_its_callback_id_and_chat) {
+    const auto r =
+        route_update(*net::telegram::parse_update(boost::json::parse(press("vid:new"))), locales());
+    BOOST_TEST(r.from.callback_id == std::optional<std::string>("cb1"));
+    BOOST_TEST(r.from.chat_id == 42);
+    BOOST_TEST(r.from.user_id == 42);
+}
+
+BOOST_AUTO_TEST_CASE(a_message_carries_the_senders_language_tag) {
+    const auto r =
+        route_update(*net::telegram::parse_update(boost::json::parse(message("merhaba"))), locales());
+    BOOST_TEST(r.from.language_code == "tr");
+    BOOST_TEST(r.from.first_name == "Ayşe");
+    BOOST_TEST(!r.from.callback_id.has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

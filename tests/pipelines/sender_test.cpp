@@ -1,0 +1,230 @@
+// Tests of pipelines/send_policy and pipelines/sender on virtual time, against a fake Telegram:
+// what each failure means (a table), a 429 waited out exactly and never counted as a failed
+// attempt, a blocked user reported and never retried, pacing per chat, a global flood pausing
+// everything, long texts split with the keyboard on the last part.
+#include "pipelines/sender.hpp"
+#include "tests/common/fakes.hpp"
+#include "tests/common/loop.hpp"
+#include "tests/common/print.hpp"
+
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+using namespace companion;
+using namespace companion::pipelines;
+using namespace std::chrono_literals;
+using test::telegram_error;
+namespace tg = net::telegram;
+
+namespace {
+
+struct policy_case {
+    std::string name;
+    tg::error error;
+    engine::retry_action action;
+    std::optional<engine::duration> server_delay;
+    send_failure_reason reason;
+};
+
+std::ostream& operator<<(std::ostream& os, const policy_case& c) {
+    return os << c.name;
+}
+
+const std::vector<policy_case> policy_cases{
+    {"a flood waits its retry_after",
+     telegram_error(tg::error_kind::flood, 3s),
+     engine::retry_action::retry,
+     3s,
+     send_failure_reason::flood_too_long},
+    {"a flood without retry_after waits a second",
+     telegram_error(tg::error_kind::flood),
+     engine::retry_action::retry,
+     1s,
+     send_failure_reason::flood_too_long},
+    {"a flood longer than the limit gives up",
+     telegram_error(tg::error_kind::flood, 3600s),
+     engine::retry_action::fail,
+     std::nullopt,
+     send_failure_reason::flood_too_long},
+    {"a lost answer is repeated",
+     telegram_error(tg::error_kind::transport, std::nullopt, true),
+     engine::retry_action::retry,
+     std::nullopt,
+     send_failure_reason::unavailable},
+    {"a 5xx is retried",
+     telegram_error(tg::error_kind::server),
+     engine::retry_action::retry,
+     std::nullopt,
+     send_failure_reason::unavailable},
+    {"a malformed answer is retried",
+     telegram_error(tg::error_kind::malformed_response),
+     engine::retry_action::retry,
+     std::nullopt,
+     send_failure_reason::unavailable},
+    {"a blocked user is not retried",
+     telegram_error(tg::error_kind::forbidden),
+     engine::retry_action::fail,
+     std::nullopt,
+     send_failure_reason::blocked},
+    {"a bad request is not retried",
+     telegram_error(tg::error_kind::bad_request),
+     engine::retry_action::fail,
+     std::nullopt,
+     send_failure_reason::rejected},
+    {"a refused token is not retried",
+     telegram_error(tg::error_kind::unauthorized),
+     engine::retry_action::fail,
+     std::nullopt,
+     send_failure_reason::unauthorized},
+    {"a file over the limit is not retried",
+     telegram_error(tg::error_kind::too_large),
+     engine::retry_action::fail,
+     std::nullopt,
+     send_failure_reason::too_large},
+};
+
+struct sender_world : test::virtual_loop {
+    test::fake_telegram telegram{time};
+    sender_config cfg = [] {
+        sender_config c;
+        c.per_chat = {1.0, 1.0};
+        c.global = {30.0, 30.0};
+        c.max_attempts = 3;
+        c.base_backoff = 100ms;
+        return c;
+    }();
+    sender out{telegram, time, cfg};
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(sender_suite)
+
+BOOST_DATA_TEST_CASE(each_failure_has_its_verdict, boost::unit_test::data::make(policy_cases), c) {
+    const send_policy policy(sender_config{});
+    const auto v = policy.classify(c.error);
+    BOOST_TEST((v.action == c.action));
+    BOOST_TEST((v.server_delay == c.server_delay));
+    BOOST_TEST(send_policy::reason(c.error) == c.reason);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_flood_is_waited_out_exactly_and_is_not_a_failed_attempt, sender_world) {
+    // More 429s than attempts: each honoured wait is free, so the message still goes out.
+    telegram.fail("sendMessage", telegram_error(tg::error_kind::flood, 2s), 4);
+    auto r = spawn(out.text(42, "hello"));
+    advance(9s);
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST(r->value->has_value());
+    BOOST_TEST(telegram.count("sendMessage") == 5U);
+    BOOST_TEST((telegram.calls.back().at - telegram.calls.front().at == 8s));
+    BOOST_TEST(out.stats().flood_waits == 4U);
+    BOOST_TEST(out.stats().failed == 0U);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_blocked_user_is_reported_once_and_never_retried, sender_world) {
+    std::vector<std::int64_t> blocked;
+    out.on_blocked([&](std::int64_t chat) { blocked.push_back(chat); });
+    telegram.fail("sendMessage", telegram_error(tg::error_kind::forbidden));
+    auto r = spawn(out.text(42, "hello"));
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST_REQUIRE(!r->value->has_value());
+    BOOST_TEST(r->value->error().reason == send_failure_reason::blocked);
+    BOOST_TEST(telegram.count("sendMessage") == 1U);
+    BOOST_TEST((blocked == std::vector<std::int64_t>{42}));
+}
+
+BOOST_FIXTURE_TEST_CASE(transient_failures_are_retried_until_the_attempts_run_out, sender_world) {
+    telegram.fail("sendMessage", telegram_error(tg::error_kind::server), 3);
+    auto r = spawn(out.text(42, "hello"));
+    advance(5s);
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST(r->value->error().reason == send_failure_reason::unavailable);
+    BOOST_TEST(telegram.count("sendMessage") == 3U);
+    BOOST_TEST(out.stats().failed == 1U);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_lost_answer_is_repeated_once_per_loss, sender_world) {
+    telegram.fail("sendMessage", telegram_error(tg::error_kind::transport, std::nullopt, true));
+    auto r = spawn(out.text(42, "hello"));
+    advance(2s);
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST(r->value->has_value());
+    BOOST_TEST(telegram.count("sendMessage") == 2U);
+    BOOST_TEST(out.stats().unknown_outcome_retries == 1U);
+}
+
+BOOST_FIXTURE_TEST_CASE(one_chat_is_paced_at_its_rate, sender_world) {
+    auto a = spawn(out.text(42, "one"));
+    auto b = spawn(out.text(42, "two"));
+    auto other = spawn(out.text(43, "elsewhere"));
+    BOOST_TEST(a->done);
+    BOOST_TEST(other->done); // another chat does not wait for this one
+    BOOST_TEST(!b->done);
+    advance(999ms);
+    BOOST_TEST(!b->done);
+    advance(1ms);
+    BOOST_TEST(b->done);
+}
+
+BOOST_FIXTURE_TEST_CASE(floods_for_many_chats_pause_everything, sender_world) {
+    std::vector<std::pair<std::int64_t, engine::duration>> floods;
+    out.on_flood([&](std::int64_t chat, engine::duration d) { floods.emplace_back(chat, d); });
+    telegram.fail("sendMessage", telegram_error(tg::error_kind::flood, 5s), 3);
+    auto a = spawn(out.text(1, "a"));
+    auto b = spawn(out.text(2, "b"));
+    auto c = spawn(out.text(3, "c"));
+    BOOST_TEST(out.stats().global_pauses == 1U);
+    BOOST_TEST((floods.back() == std::pair<std::int64_t, engine::duration>{0, 5s}));
+    // A fourth chat, never told to wait itself, waits out the global pause too.
+    auto d = spawn(out.text(4, "d"));
+    BOOST_TEST(!d->done);
+    advance(5s);
+    BOOST_TEST((a->done && b->done && c->done && d->done));
+    BOOST_TEST(out.pause_remaining(4) == engine::duration::zero());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_long_text_is_split_with_the_keyboard_on_the_last_part, sender_world) {
+    const std::string text(5000, 'a');
+    auto r = spawn(out.text(42, text, boost::json::value{{"inline_keyboard", boost::json::array{}}}));
+    advance(2s);
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST(r->value->has_value());
+    const auto parts = telegram.texts_to(42);
+    BOOST_TEST_REQUIRE(parts.size() == 2U);
+    BOOST_TEST(parts[0].size() + parts[1].size() == 5000U);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_chat_action_is_skipped_while_the_chat_must_wait, sender_world) {
+    out.pause(42, 10s);
+    auto r = spawn(out.action(42, tg::chat_action::typing));
+    BOOST_TEST(r->done);
+    BOOST_TEST(telegram.count("sendChatAction") == 0U);
+    advance(10s);
+    auto again = spawn(out.action(42, tg::chat_action::typing));
+    BOOST_TEST(telegram.count("sendChatAction") == 1U);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_empty_text_is_not_sent, sender_world) {
+    auto r = spawn(out.text(42, ""));
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST(r->value->error().reason == send_failure_reason::empty);
+    BOOST_TEST(telegram.calls.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_flood_detector_counts_different_chats_within_its_window) {
+    flood_detector d(3, 1s);
+    const engine::time_point t{std::chrono::hours(1)};
+    BOOST_TEST(!d.note(1, t));
+    BOOST_TEST(!d.note(1, t + 100ms)); // the same chat twice is one chat
+    BOOST_TEST(!d.note(2, t + 200ms));
+    BOOST_TEST(!d.note(3, t + 1150ms));    // chat 1 left the window
+    BOOST_TEST(d.note(4, t + 1180ms));     // 2, 3 and 4 within one second
+    BOOST_TEST(d.chats_in_window() == 0U); // a global pause starts the count afresh
+}
+
+BOOST_AUTO_TEST_SUITE_END()
