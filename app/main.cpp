@@ -20,6 +20,7 @@
 #include "sim/suite.hpp"
 #include "storage/database.hpp"
 #include "storage/error.hpp"
+#include "storage/maintenance.hpp"
 #include "storage/media_store.hpp"
 
 #include <CLI/CLI.hpp>
@@ -275,6 +276,14 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     }
     (void)work.spawn(bot.run());
     (void)work.spawn(storage::checkpoint_loop(*db, rt.offload()));
+    // Retention keeps the processed-update log and the media folder bounded (design.md §4).
+    if (!work.spawn(storage::maintenance_loop(*db,
+                                              *media,
+                                              rt.offload(),
+                                              {.update_log_retention = cfg.storage.update_log_retention,
+                                               .media_retention = cfg.storage.media_retention}))) {
+        engine::log().error("storage.maintenance_not_started");
+    }
     (void)work.spawn(
         engine::run_loop_lag_probe(engine::metrics().make_histogram("loop_lag_seconds",
                                                                     "How late a 1 ms timer fires.",
