@@ -13,6 +13,7 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 namespace companion::app {
@@ -174,6 +175,9 @@ struct field {
 /// Whether an empty list is a valid value.
 enum class empty_list { allowed, refused };
 
+/// Whether a value from the environment may be printed.
+enum class secrecy { secret, plain };
+
 /// The rows of one section: `rows(t, "video", &config::video).duration("poll_interval", ...)`.
 template <class S>
 class rows {
@@ -213,31 +217,25 @@ public:
         return *this;
     }
 
-    /// A secret: from `env` only, never printed (design.md §5).
-    rows& secret(std::string_view name,
-                 std::string S::*m,
-                 std::string_view env,
-                 std::string_view doc,
-                 problem (*rule)(const std::string&) = nullptr) {
-        from_environment(name, m, env, doc, rule);
-        key& k = table_.keys.back();
-        k.info.secret = true;
-        k.print = [at = field<S, std::string>{section_, m}](const config& c) -> std::optional<std::string> {
-            return at(c).empty() ? "\"\"" : "\"[REDACTED]\"";
-        };
-        return *this;
-    }
-
-    /// A value that comes from `env` only (a credentials path: where the ecosystem puts it).
+    /// A value that comes from `env` only: a secret (design.md §5: never in the file, never
+    /// printed), or a credentials path (where the ecosystem puts it).
     rows& from_environment(std::string_view name,
                            std::string S::*m,
                            std::string_view env,
+                           secrecy kind,
                            std::string_view doc,
                            problem (*rule)(const std::string&) = nullptr) {
         text(name, m, doc, env, rule);
         key& k = table_.keys.back();
         k.read = nullptr;
         k.info.file = false;
+        if (kind == secrecy::secret) {
+            k.info.secret = true;
+            k.print =
+                [at = field<S, std::string>{section_, m}](const config& c) -> std::optional<std::string> {
+                return at(c).empty() ? "\"\"" : "\"[REDACTED]\"";
+            };
+        }
         return *this;
     }
 
@@ -312,46 +310,44 @@ public:
         return *this;
     }
 
-    rows& number(std::string_view name, double S::*m, double lo, double hi, std::string_view doc) {
-        const field<S, double> at{section_, m};
+    /// A number. A std::optional member is absent unless set, and shown commented out as `example`.
+    template <class T>
+    rows& number(std::string_view name,
+                 T S::*m,
+                 double lo,
+                 double hi,
+                 std::string_view doc,
+                 std::string_view example = {}) {
+        const field<S, T> at{section_, m};
         key& k = add(name, doc);
         k.read = [at, lo, hi](const toml::node& n, config& c) -> problem {
-            auto v = read_number(n, lo, hi);
-            if (!v) {
-                return v.error();
+            double v = 0;
+            if (const auto f = n.value_exact<double>()) {
+                v = *f;
+            } else if (const auto i = n.value_exact<std::int64_t>()) {
+                v = static_cast<double>(*i);
+            } else {
+                return "expected a number";
             }
-            at(c) = *v;
+            // Written so that nan fails too.
+            if (!(v >= lo && v <= hi)) {
+                return between(number_text(lo), number_text(hi));
+            }
+            at(c) = v;
             return std::nullopt;
         };
-        k.print = [at](const config& c) -> std::optional<std::string> { return number_text(at(c)); };
-        return *this;
-    }
-
-    /// A number that is absent unless set; `example` shows it commented out.
-    rows& optional_number(std::string_view name,
-                          std::optional<double> S::*m,
-                          double lo,
-                          double hi,
-                          std::string_view example,
-                          std::string_view doc) {
-        const field<S, std::optional<double>> at{section_, m};
-        key& k = add(name, doc);
-        k.info.optional = true;
-        k.example = example;
-        k.read = [at, lo, hi](const toml::node& n, config& c) -> problem {
-            auto v = read_number(n, lo, hi);
-            if (!v) {
-                return v.error();
-            }
-            at(c) = *v;
-            return std::nullopt;
-        };
-        k.print = [at](const config& c) -> std::optional<std::string> {
-            if (!at(c)) {
-                return std::nullopt;
-            }
-            return number_text(*at(c));
-        };
+        if constexpr (std::is_same_v<T, std::optional<double>>) {
+            k.info.optional = true;
+            k.example = example;
+            k.print = [at](const config& c) -> std::optional<std::string> {
+                if (!at(c)) {
+                    return std::nullopt;
+                }
+                return number_text(*at(c));
+            };
+        } else {
+            k.print = [at](const config& c) -> std::optional<std::string> { return number_text(at(c)); };
+        }
         return *this;
     }
 
@@ -463,22 +459,6 @@ private:
         return table_.keys.back();
     }
 
-    static boost::system::result<double, std::string> read_number(const toml::node& n, double lo, double hi) {
-        double v = 0;
-        if (const auto f = n.value_exact<double>()) {
-            v = *f;
-        } else if (const auto i = n.value_exact<std::int64_t>()) {
-            v = static_cast<double>(*i);
-        } else {
-            return std::string("expected a number");
-        }
-        // Written so that nan fails too.
-        if (!(v >= lo && v <= hi)) {
-            return between(number_text(lo), number_text(hi));
-        }
-        return v;
-    }
-
     table& table_;
     std::string name_;
     S config::*section_;
@@ -489,11 +469,12 @@ private:
 table make_table() {
     table t;
     rows(t, "telegram", &config::telegram)
-        .secret("token",
-                &telegram_settings::token,
-                "TELEGRAM_BOT_TOKEN",
-                "the bot's token from @BotFather; unset: the built-in simulation",
-                bot_token)
+        .from_environment("token",
+                          &telegram_settings::token,
+                          "TELEGRAM_BOT_TOKEN",
+                          secrecy::secret,
+                          "the bot's token from @BotFather; unset: the built-in simulation",
+                          bot_token)
         .text("api_base_url",
               &telegram_settings::api_base_url,
               "the Bot API server",
@@ -509,7 +490,11 @@ table make_table() {
               "Telegram's limits: 1 message/s per chat, 30/s overall (false: benchmarks only)");
 
     rows(t, "openai", &config::openai, "chat and prompt writing: any OpenAI-compatible server")
-        .secret("api_key", &openai_settings::api_key, "OPENAI_API_KEY", "the chat server's key")
+        .from_environment("api_key",
+                          &openai_settings::api_key,
+                          "OPENAI_API_KEY",
+                          secrecy::secret,
+                          "the chat server's key")
         .text("base_url", &openai_settings::base_url, "the chat server", "OPENAI_BASE_URL", http_url)
         .text("model", &openai_settings::model, "the chat model")
         .choice("token_field",
@@ -518,28 +503,34 @@ table make_table() {
                  {"max_tokens", token_field::max_tokens}},
                 "\"max_tokens\" for Ollama and older servers")
         .integer("max_tokens", &openai_settings::max_tokens, 16, 100'000, "output limit of one reply")
-        .optional_number("temperature",
-                         &openai_settings::temperature,
-                         0.0,
-                         2.0,
-                         "0.9",
-                         "omitted by default (reasoning models reject it)")
+        .number("temperature",
+                &openai_settings::temperature,
+                0.0,
+                2.0,
+                "omitted by default (reasoning models reject it)",
+                "0.9")
         .duration("timeout", &openai_settings::timeout, 1s, 10min, "deadline of one reply");
 
     rows(t, "gemini", &config::gemini, "selfie images")
-        .secret("api_key", &gemini_settings::api_key, "GEMINI_API_KEY", "the Gemini API key")
+        .from_environment("api_key",
+                          &gemini_settings::api_key,
+                          "GEMINI_API_KEY",
+                          secrecy::secret,
+                          "the Gemini API key")
         .text("base_url", &gemini_settings::base_url, "the Gemini API", "GEMINI_BASE_URL", http_url)
         .text("image_model", &gemini_settings::image_model, "the image model")
         .duration("timeout", &gemini_settings::timeout, 1s, 10min, "deadline of one image");
 
     rows(t, "video", &config::video)
-        .secret("api_key",
-                &video_settings::api_key,
-                "VIDEO_API_KEY",
-                "the video provider's key; Gemini Omni falls back to GEMINI_API_KEY")
+        .from_environment("api_key",
+                          &video_settings::api_key,
+                          "VIDEO_API_KEY",
+                          secrecy::secret,
+                          "the video provider's key; Gemini Omni falls back to GEMINI_API_KEY")
         .from_environment("credentials_file",
                           &video_settings::credentials_file,
                           "GOOGLE_APPLICATION_CREDENTIALS",
+                          secrecy::plain,
                           "service-account key file of vertex-veo")
         .choice("provider",
                 &video_settings::provider,
