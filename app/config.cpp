@@ -1,184 +1,805 @@
-// TOML parsing (toml++), environment overrides, validation and redacted printing.
+// The configuration table and what it drives: reading (TOML, then the environment), the
+// unknown-key check, validation and --print-config. A key is one row of make_table(); nothing
+// else lists the keys.
 #include "app/config.hpp"
 
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
-#include <sstream>
+#include <type_traits>
+#include <utility>
 
 namespace companion::app {
 namespace {
 
-using error_line = std::string;
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+/// What is wrong with one value: the text that follows "<key>: " in the error line.
+using problem = std::optional<std::string>;
+
+/// A row of the table, its type erased: each builder of `rows` fills the functions for its type.
+struct key {
+    key_info info;
+    std::string section;
+    std::string name;                                               ///< within its section
+    std::function<problem(const toml::node&, config&)> read;        ///< empty: environment only
+    std::function<problem(std::string_view, config&)> read_env;     ///< empty: no variable
+    std::function<problem(const config&)> check;                    ///< a rule on the final value
+    std::function<std::optional<std::string>(const config&)> print; ///< TOML; nullopt: an unset optional
+    std::string example;                                            ///< an optional key's illustration
+    std::function<std::string(const config&)> note;                 ///< a derived fact shown under it
+};
+
+struct section_info {
+    std::string name;
+    std::string doc;
+};
+
+struct table {
+    std::vector<section_info> sections;
+    std::vector<key> keys;
+
+    const key* find(std::string_view path) const {
+        const auto it =
+            std::find_if(keys.begin(), keys.end(), [&](const key& k) { return k.info.path == path; });
+        return it == keys.end() ? nullptr : &*it;
+    }
+};
+
+// ---- value texts -------------------------------------------------------------------------------
 
 std::string quote(std::string_view s) {
     std::string out = "\"";
-    for (char c : s) {
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
         if (c == '"' || c == '\\') {
             out.push_back('\\');
+            out.push_back(ch);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7F) {
+            // Any other control character would end or corrupt the TOML line.
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04X", static_cast<unsigned>(c));
+            out += escaped;
+        } else {
+            out.push_back(ch);
         }
-        out.push_back(c);
     }
     out.push_back('"');
     return out;
 }
 
-// Reads typed values from the parsed table and records the first error with its key.
-class reader {
+/// The largest unit that states `d` exactly: "30d", "10m", "250ms".
+std::string duration_text(milliseconds d) {
+    if (d.count() == 0) {
+        return "0s";
+    }
+    static constexpr std::pair<std::int64_t, const char*> units[] = {{86'400'000, "d"},
+                                                                     {3'600'000, "h"},
+                                                                     {60'000, "m"},
+                                                                     {1000, "s"}};
+    for (const auto& [ms, unit] : units) {
+        if (d.count() % ms == 0) {
+            return std::to_string(d.count() / ms) + unit;
+        }
+    }
+    return std::to_string(d.count()) + "ms";
+}
+
+/// The shortest text that reads back as `v`, as a TOML float.
+std::string number_text(double v) {
+    char buf[64];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    std::string s = ec == std::errc{} ? std::string(buf, end) : std::to_string(v);
+    if (s.find_first_of(".eEn") == std::string::npos) {
+        s += ".0";
+    }
+    return s;
+}
+
+template <class Int>
+std::string list_text(const std::vector<Int>& values) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        s += (i != 0 ? ", " : "") + std::to_string(values[i]);
+    }
+    return s + "]";
+}
+
+std::string between(const std::string& lo, const std::string& hi) {
+    return "must be between " + lo + " and " + hi;
+}
+
+template <class T>
+std::string one_of(const std::vector<std::pair<std::string, T>>& names) {
+    std::string s = "must be one of ";
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        s += (i != 0 ? ", " : "") + quote(names[i].first);
+    }
+    return s;
+}
+
+// ---- rules on final values ---------------------------------------------------------------------
+
+problem http_url(const std::string& url) {
+    if (url.starts_with("http://") || url.starts_with("https://")) {
+        return std::nullopt;
+    }
+    return "must start with http:// or https://";
+}
+
+problem http_url_or_empty(const std::string& url) {
+    return url.empty() ? std::nullopt : http_url(url);
+}
+
+problem bot_token(const std::string& token) {
+    const auto colon = token.find(':');
+    if (token.empty() || (colon != std::string::npos && colon != 0 && colon + 1 != token.size())) {
+        return std::nullopt;
+    }
+    return "not a bot token (expected <digits>:<secret>)";
+}
+
+problem video_size(const std::string& size) {
+    const auto x = size.find('x');
+    if (x == std::string::npos || x == 0 || x + 1 == size.size() ||
+        size.find_first_not_of("0123456789x") != std::string::npos ||
+        size.find('x', x + 1) != std::string::npos) {
+        return "expected WIDTHxHEIGHT, e.g. \"720x1280\"";
+    }
+    return std::nullopt;
+}
+
+// ---- the builders ------------------------------------------------------------------------------
+
+/// A member of one section of `config`: reads and writes `c.*section.*member`.
+template <class S, class T>
+struct field {
+    S config::*section;
+    T S::*member;
+    T& operator()(config& c) const { return c.*section.*member; }
+    const T& operator()(const config& c) const { return c.*section.*member; }
+};
+
+/// Whether an empty list is a valid value.
+enum class empty_list { allowed, refused };
+
+/// Whether a value from the environment may be printed.
+enum class secrecy { secret, plain };
+
+/// The rows of one section: `rows(t, "video", &config::video).duration("poll_interval", ...)`.
+template <class S>
+class rows {
 public:
-    explicit reader(const toml::table& root) : root_(root) {}
-
-    std::optional<error_line> error;
-
-    void string(std::string_view key, std::string& out) {
-        auto node = root_.at_path(key);
-        if (!node) {
-            return;
-        }
-        if (auto v = node.value<std::string>()) {
-            out = *v;
-        } else {
-            fail(key, "expected a string");
-        }
+    rows(table& t, std::string name, S config::*section, std::string doc = {})
+        : table_(t), name_(std::move(name)), section_(section) {
+        table_.sections.push_back({name_, std::move(doc)});
     }
 
-    template <class Int>
-    void integer(std::string_view key, Int& out, long long lo, long long hi) {
-        auto node = root_.at_path(key);
-        if (!node) {
-            return;
-        }
-        // Type first: toml++ converts a float node to an integer without a range check (undefined
-        // for 1e24, found by fuzzing).
-        const auto v = node.is_integer() ? node.value<std::int64_t>() : std::nullopt;
-        if (!v) {
-            fail(key, "expected an integer");
-            return;
-        }
-        if (*v < lo || *v > hi) {
-            fail(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-            return;
-        }
-        out = static_cast<Int>(*v);
-    }
-
-    void number(std::string_view key, double& out, double lo, double hi) {
-        auto node = root_.at_path(key);
-        if (!node) {
-            return;
-        }
-        auto v = node.value<double>();
-        if (!v || !(node.is_floating_point() || node.is_integer())) {
-            fail(key, "expected a number");
-            return;
-        }
-        if (*v < lo || *v > hi) {
-            fail(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-            return;
-        }
-        out = *v;
-    }
-
-    void boolean(std::string_view key, bool& out) {
-        auto node = root_.at_path(key);
-        if (!node) {
-            return;
-        }
-        if (auto v = node.value<bool>(); v && node.is_boolean()) {
-            out = *v;
-        } else {
-            fail(key, "expected true or false");
-        }
-    }
-
-    template <class Duration>
-    void duration(std::string_view key,
-                  Duration& out,
-                  std::chrono::milliseconds lo,
-                  std::chrono::milliseconds hi) {
-        auto node = root_.at_path(key);
-        if (!node) {
-            return;
-        }
-        std::optional<std::chrono::milliseconds> d;
-        if (auto s = node.value<std::string>(); s && node.is_string()) {
-            d = parse_duration(*s);
-        } else if (node.is_integer()) {
-            // Seconds; a count whose milliseconds do not fit is an error (fuzzing found both the
-            // float-to-integer conversion and this overflow).
-            constexpr std::int64_t max_seconds = std::numeric_limits<std::int64_t>::max() / 1000;
-            if (const auto i = node.value<std::int64_t>(); i && *i >= -max_seconds && *i <= max_seconds) {
-                d = std::chrono::seconds(*i);
-            }
-        }
-        if (!d) {
-            fail(key, "expected a duration like \"5s\", \"500ms\" or \"10m\"");
-            return;
-        }
-        if (*d < lo || *d > hi) {
-            fail(key, "is out of range");
-            return;
-        }
-        out = std::chrono::duration_cast<Duration>(*d);
-    }
-
-    template <class Int>
-    void int_array(std::string_view key, std::vector<Int>& out) {
-        auto node = root_.at_path(key);
-        if (!node) {
-            return;
-        }
-        const auto* arr = node.as_array();
-        if (arr == nullptr) {
-            fail(key, "expected an array of integers");
-            return;
-        }
-        std::vector<Int> values;
-        for (const auto& item : *arr) {
-            const auto v = item.is_integer() ? item.value<std::int64_t>() : std::nullopt;
+    /// A string; `env` overrides the file, `rule` checks the final value.
+    rows& text(std::string_view name,
+               std::string S::*m,
+               std::string_view doc,
+               std::string_view env = {},
+               problem (*rule)(const std::string&) = nullptr) {
+        const field<S, std::string> at{section_, m};
+        key& k = add(name, doc);
+        k.read = [at](const toml::node& n, config& c) -> problem {
+            auto v = n.value_exact<std::string>();
             if (!v) {
-                fail(key, "expected an array of integers");
-                return;
+                return "expected a string";
             }
-            values.push_back(static_cast<Int>(*v));
+            at(c) = std::move(*v);
+            return std::nullopt;
+        };
+        if (!env.empty()) {
+            k.info.env = env;
+            k.read_env = [at](std::string_view v, config& c) -> problem {
+                at(c) = std::string(v);
+                return std::nullopt;
+            };
         }
-        out = std::move(values);
+        if (rule != nullptr) {
+            k.check = [at, rule](const config& c) { return rule(at(c)); };
+        }
+        k.print = [at](const config& c) -> std::optional<std::string> { return quote(at(c)); };
+        return *this;
     }
 
-    void fail(std::string_view key, std::string_view what) {
-        if (!error) {
-            error = std::string(key) + ": " + std::string(what);
+    /// A value that comes from `env` only: a secret (design.md §5: never in the file, never
+    /// printed), or a credentials path (where the ecosystem puts it).
+    rows& from_environment(std::string_view name,
+                           std::string S::*m,
+                           std::string_view env,
+                           secrecy kind,
+                           std::string_view doc,
+                           problem (*rule)(const std::string&) = nullptr) {
+        text(name, m, doc, env, rule);
+        key& k = table_.keys.back();
+        k.read = nullptr;
+        k.info.file = false;
+        if (kind == secrecy::secret) {
+            k.info.secret = true;
+            k.print =
+                [at = field<S, std::string>{section_, m}](const config& c) -> std::optional<std::string> {
+                return at(c).empty() ? "\"\"" : "\"[REDACTED]\"";
+            };
         }
+        return *this;
+    }
+
+    rows& flag(std::string_view name, bool S::*m, std::string_view doc) {
+        const field<S, bool> at{section_, m};
+        key& k = add(name, doc);
+        k.read = [at](const toml::node& n, config& c) -> problem {
+            const auto v = n.value_exact<bool>();
+            if (!v) {
+                return "expected true or false";
+            }
+            at(c) = *v;
+            return std::nullopt;
+        };
+        k.print = [at](const config& c) -> std::optional<std::string> { return at(c) ? "true" : "false"; };
+        return *this;
+    }
+
+    template <class Int>
+    rows& integer(std::string_view name, Int S::*m, std::int64_t lo, std::int64_t hi, std::string_view doc) {
+        const field<S, Int> at{section_, m};
+        key& k = add(name, doc);
+        k.read = [at, lo, hi](const toml::node& n, config& c) -> problem {
+            // Exact type: toml++ would convert a float to an integer without a range check
+            // (undefined for 1e24, found by fuzzing).
+            const auto v = n.value_exact<std::int64_t>();
+            if (!v) {
+                return "expected an integer";
+            }
+            if (*v < lo || *v > hi) {
+                return between(std::to_string(lo), std::to_string(hi));
+            }
+            at(c) = static_cast<Int>(*v);
+            return std::nullopt;
+        };
+        k.print = [at](const config& c) -> std::optional<std::string> { return std::to_string(at(c)); };
+        return *this;
+    }
+
+    template <class Int>
+    rows& integers(std::string_view name,
+                   std::vector<Int> S::*m,
+                   std::int64_t lo,
+                   std::int64_t hi,
+                   empty_list empty,
+                   std::string_view doc) {
+        const field<S, std::vector<Int>> at{section_, m};
+        key& k = add(name, doc);
+        k.read = [at, lo, hi, empty](const toml::node& n, config& c) -> problem {
+            const auto* arr = n.as_array();
+            if (arr == nullptr) {
+                return "expected an array of integers";
+            }
+            std::vector<Int> values;
+            for (const auto& item : *arr) {
+                const auto v = item.value_exact<std::int64_t>();
+                if (!v) {
+                    return "expected an array of integers";
+                }
+                if (*v < lo || *v > hi) {
+                    return "every value " + between(std::to_string(lo), std::to_string(hi));
+                }
+                values.push_back(static_cast<Int>(*v));
+            }
+            if (values.empty() && empty == empty_list::refused) {
+                return "must list at least one value";
+            }
+            at(c) = std::move(values);
+            return std::nullopt;
+        };
+        k.print = [at](const config& c) -> std::optional<std::string> { return list_text(at(c)); };
+        return *this;
+    }
+
+    /// A number. A std::optional member is absent unless set, and shown commented out as `example`.
+    template <class T>
+    rows& number(std::string_view name,
+                 T S::*m,
+                 double lo,
+                 double hi,
+                 std::string_view doc,
+                 std::string_view example = {}) {
+        const field<S, T> at{section_, m};
+        key& k = add(name, doc);
+        k.read = [at, lo, hi](const toml::node& n, config& c) -> problem {
+            double v = 0;
+            if (const auto f = n.value_exact<double>()) {
+                v = *f;
+            } else if (const auto i = n.value_exact<std::int64_t>()) {
+                v = static_cast<double>(*i);
+            } else {
+                return "expected a number";
+            }
+            // Written so that nan fails too.
+            if (!(v >= lo && v <= hi)) {
+                return between(number_text(lo), number_text(hi));
+            }
+            at(c) = v;
+            return std::nullopt;
+        };
+        if constexpr (std::is_same_v<T, std::optional<double>>) {
+            k.info.optional = true;
+            k.example = example;
+            k.print = [at](const config& c) -> std::optional<std::string> {
+                if (!at(c)) {
+                    return std::nullopt;
+                }
+                return number_text(*at(c));
+            };
+        } else {
+            k.print = [at](const config& c) -> std::optional<std::string> { return number_text(at(c)); };
+        }
+        return *this;
+    }
+
+    /// A duration: "500ms", "5s", "10m", "2h", "30d", or an integer of seconds.
+    template <class Rep, class Period>
+    rows& duration(std::string_view name,
+                   std::chrono::duration<Rep, Period> S::*m,
+                   milliseconds lo,
+                   milliseconds hi,
+                   std::string_view doc) {
+        using D = std::chrono::duration<Rep, Period>;
+        const field<S, D> at{section_, m};
+        key& k = add(name, doc);
+        k.read = [at, lo, hi](const toml::node& n, config& c) -> problem {
+            std::optional<milliseconds> d;
+            if (const auto s = n.value_exact<std::string>()) {
+                d = parse_duration(*s);
+            } else if (const auto i = n.value_exact<std::int64_t>()) {
+                // A count whose milliseconds do not fit is an error (fuzzing found the overflow).
+                constexpr std::int64_t max_seconds = std::numeric_limits<std::int64_t>::max() / 1000;
+                if (*i >= -max_seconds && *i <= max_seconds) {
+                    d = std::chrono::seconds(*i);
+                }
+            }
+            if (!d) {
+                return "expected a duration like \"5s\", \"500ms\" or \"10m\"";
+            }
+            if (*d < lo || *d > hi) {
+                return between(duration_text(lo), duration_text(hi));
+            }
+            const auto value = std::chrono::duration_cast<D>(*d);
+            if (value != *d) {
+                // Truncating "90m" to 1h would run with a value nobody wrote.
+                return "must be a multiple of " + duration_text(D{1});
+            }
+            at(c) = value;
+            return std::nullopt;
+        };
+        k.print = [at](const config& c) -> std::optional<std::string> {
+            return quote(duration_text(std::chrono::duration_cast<milliseconds>(at(c))));
+        };
+        return *this;
+    }
+
+    /// One of `names`, each standing for a value of the member's type.
+    template <class T>
+    rows& choice(std::string_view name,
+                 T S::*m,
+                 std::vector<std::pair<std::string, T>> names,
+                 std::string_view doc,
+                 std::string_view env = {}) {
+        const field<S, T> at{section_, m};
+        key& k = add(name, doc);
+        auto set = [at, names](std::string_view text, config& c) -> problem {
+            for (const auto& [n, value] : names) {
+                if (n == text) {
+                    at(c) = value;
+                    return std::nullopt;
+                }
+            }
+            return one_of(names);
+        };
+        k.read = [set, names](const toml::node& n, config& c) -> problem {
+            const auto v = n.value_exact<std::string>();
+            return v ? set(*v, c) : problem(one_of(names));
+        };
+        if (!env.empty()) {
+            k.info.env = env;
+            k.read_env = set;
+        }
+        k.print = [at, names](const config& c) -> std::optional<std::string> {
+            for (const auto& [n, value] : names) {
+                if (value == at(c)) {
+                    return quote(n);
+                }
+            }
+            return std::nullopt;
+        };
+        return *this;
+    }
+
+    /// A string that must be one of `allowed`.
+    rows& one_of_texts(std::string_view name,
+                       std::string S::*m,
+                       const std::vector<std::string>& allowed,
+                       std::string_view doc,
+                       std::string_view env = {}) {
+        std::vector<std::pair<std::string, std::string>> names;
+        for (const auto& a : allowed) {
+            names.emplace_back(a, a);
+        }
+        return choice(name, m, std::move(names), doc, env);
+    }
+
+    /// A derived fact printed on its own comment line under the last key.
+    rows& note(std::function<std::string(const config&)> f) {
+        table_.keys.back().note = std::move(f);
+        return *this;
     }
 
 private:
-    const toml::table& root_;
+    key& add(std::string_view name, std::string_view doc) {
+        key k;
+        k.section = name_;
+        k.name = name;
+        k.info.path = name_ + "." + std::string(name);
+        k.info.doc = doc;
+        table_.keys.push_back(std::move(k));
+        return table_.keys.back();
+    }
+
+    table& table_;
+    std::string name_;
+    S config::*section_;
 };
 
-std::string env_or(const env_lookup& env, const char* name, const std::string& fallback) {
-    auto it = env.find(name);
-    return it != env.end() && !it->second.empty() ? it->second : fallback;
+// ---- the table ---------------------------------------------------------------------------------
+
+table make_table() {
+    table t;
+    rows(t, "telegram", &config::telegram)
+        .from_environment("token",
+                          &telegram_settings::token,
+                          "TELEGRAM_BOT_TOKEN",
+                          secrecy::secret,
+                          "the bot's token from @BotFather; unset: the built-in simulation",
+                          bot_token)
+        .text("api_base_url",
+              &telegram_settings::api_base_url,
+              "the Bot API server",
+              "TELEGRAM_API_BASE_URL",
+              http_url)
+        .duration("poll_timeout",
+                  &telegram_settings::poll_timeout,
+                  1s,
+                  50s,
+                  "getUpdates long-poll timeout (1-50 s)")
+        .flag("send_pacing",
+              &telegram_settings::send_pacing,
+              "Telegram's limits: 1 message/s per chat, 30/s overall (false: benchmarks only)");
+
+    rows(t, "openai", &config::openai, "chat and prompt writing: any OpenAI-compatible server")
+        .from_environment("api_key",
+                          &openai_settings::api_key,
+                          "OPENAI_API_KEY",
+                          secrecy::secret,
+                          "the chat server's key")
+        .text("base_url", &openai_settings::base_url, "the chat server", "OPENAI_BASE_URL", http_url)
+        .text("model", &openai_settings::model, "the chat model")
+        .choice("token_field",
+                &openai_settings::limit_field,
+                {{"max_completion_tokens", token_field::max_completion_tokens},
+                 {"max_tokens", token_field::max_tokens}},
+                "\"max_tokens\" for Ollama and older servers")
+        .integer("max_tokens", &openai_settings::max_tokens, 16, 100'000, "output limit of one reply")
+        .number("temperature",
+                &openai_settings::temperature,
+                0.0,
+                2.0,
+                "omitted by default (reasoning models reject it)",
+                "0.9")
+        .duration("timeout", &openai_settings::timeout, 1s, 10min, "deadline of one reply");
+
+    rows(t, "gemini", &config::gemini, "selfie images")
+        .from_environment("api_key",
+                          &gemini_settings::api_key,
+                          "GEMINI_API_KEY",
+                          secrecy::secret,
+                          "the Gemini API key")
+        .text("base_url", &gemini_settings::base_url, "the Gemini API", "GEMINI_BASE_URL", http_url)
+        .text("image_model", &gemini_settings::image_model, "the image model")
+        .duration("timeout", &gemini_settings::timeout, 1s, 10min, "deadline of one image");
+
+    rows(t, "video", &config::video)
+        .from_environment("api_key",
+                          &video_settings::api_key,
+                          "VIDEO_API_KEY",
+                          secrecy::secret,
+                          "the video provider's key; Gemini Omni falls back to GEMINI_API_KEY")
+        .from_environment("credentials_file",
+                          &video_settings::credentials_file,
+                          "GOOGLE_APPLICATION_CREDENTIALS",
+                          secrecy::plain,
+                          "service-account key file of vertex-veo")
+        .choice("provider",
+                &video_settings::provider,
+                {{"none", video_provider_kind::none},
+                 {"openai", video_provider_kind::openai_videos},
+                 {"gemini-omni", video_provider_kind::gemini_omni},
+                 {"vertex-veo", video_provider_kind::vertex_veo}},
+                "\"none\" | \"openai\" (videos protocol gateway) | \"gemini-omni\" | \"vertex-veo\"")
+        .text("base_url",
+              &video_settings::base_url,
+              "the provider's base URL",
+              "VIDEO_BASE_URL",
+              http_url_or_empty)
+        .text("model",
+              &video_settings::model,
+              "the provider's model id, e.g. \"sora-2\" or \"gemini-omni-1.1-flash\"")
+        .integers("allowed_seconds",
+                  &video_settings::allowed_seconds,
+                  1,
+                  60,
+                  empty_list::refused,
+                  "what the provider accepts")
+        .text("size", &video_settings::size, "WIDTHxHEIGHT (9:16, 720p)", {}, video_size)
+        .integer("requested_seconds",
+                 &video_settings::requested_seconds,
+                 1,
+                 60,
+                 "the seed's 5 s; mapped to the nearest allowed length, ties to the shorter")
+        .note([](const config& c) {
+            return "effective: " +
+                   std::to_string(
+                       nearest_allowed_seconds(c.video.requested_seconds, c.video.allowed_seconds)) +
+                   " s";
+        })
+        .integer("price_cents_per_second",
+                 &video_settings::price_cents_per_second,
+                 0,
+                 10'000,
+                 "for the daily spend cap")
+        .flag("reports_progress",
+              &video_settings::reports_progress,
+              "false for Omni and Veo: progress shows stage and elapsed time only")
+        .duration("poll_interval",
+                  &video_settings::poll_interval,
+                  500ms,
+                  5min,
+                  "how often a video in the works is polled")
+        .duration("poll_timeout",
+                  &video_settings::poll_timeout,
+                  10s,
+                  24h,
+                  "a video not ready by then has failed")
+        .number("flirty_probability",
+                &video_settings::flirty_probability,
+                0.0,
+                1.0,
+                "only for users who confirmed 18+")
+        .choice("debug_info",
+                &video_settings::debug_info,
+                {{"off", debug_info_mode::off},
+                 {"admins", debug_info_mode::admins},
+                 {"all", debug_info_mode::all}},
+                "\"off\" | \"admins\" | \"all\": the seed's prompt debug message")
+        .text("vertex_project", &video_settings::vertex_project, "Google Cloud project of vertex-veo")
+        .text("vertex_location", &video_settings::vertex_location, "Google Cloud region of vertex-veo");
+
+    rows(t, "limits", &config::limits)
+        .integer("selfies_per_day", &limits_settings::selfies_per_day, 0, 100'000, "per user")
+        .integer("videos_per_day", &limits_settings::videos_per_day, 0, 100'000, "per user")
+        .integer("daily_spend_cap_cents",
+                 &limits_settings::daily_spend_cap_cents,
+                 0,
+                 100'000'000,
+                 "all providers together")
+        .integer("chat_turns_per_minute",
+                 &limits_settings::chat_turns_per_minute,
+                 1,
+                 10'000,
+                 "per user; faster writers get a localized \"a little slower\"")
+        .integer("selfies_per_minute",
+                 &limits_settings::selfies_per_minute,
+                 1,
+                 1000,
+                 "per user, on top of the daily quota");
+
+    rows(t, "storage", &config::storage)
+        .text("data_dir", &storage_settings::data_dir, "database and media", "COMPANION_DATA_DIR")
+        .text("database", &storage_settings::database, "relative to data_dir")
+        .choice("synchronous",
+                &storage_settings::synchronous_full,
+                {{"normal", false}, {"full", true}},
+                "\"full\" for power-loss durability")
+        .duration("media_retention",
+                  &storage_settings::media_retention,
+                  1h,
+                  std::chrono::days{3650},
+                  "older selfies and videos are deleted, file and row")
+        .duration("update_log_retention",
+                  &storage_settings::update_log_retention,
+                  std::chrono::days{1},
+                  std::chrono::days{3650},
+                  "how long processed update ids are kept (Telegram resends for up to 24 h)");
+
+    rows(t, "bot", &config::bot)
+        .text("personas", &bot_settings::personas, "the persona catalog")
+        .text("locales", &bot_settings::locales, "the folder of locale catalogs")
+        .integers("admins",
+                  &bot_settings::admins,
+                  1,
+                  std::numeric_limits<std::int64_t>::max(),
+                  empty_list::allowed,
+                  "Telegram user ids allowed /status and /stats")
+        .integer("history_turns", &bot_settings::history_turns, 0, 200, "recent turns the LLM sees")
+        .integer("summary_every",
+                 &bot_settings::summary_every,
+                 1,
+                 1000,
+                 "turns between rolling-summary refreshes");
+
+    rows(t, "admin", &config::admin, "/metrics and /healthz on loopback")
+        .text("listen", &admin_settings::listen, "the address to listen on")
+        .integer("port", &admin_settings::port, 0, 65535, "0: off");
+
+    rows(t, "log", &config::log)
+        .one_of_texts("level",
+                      &log_settings::level,
+                      {"trace", "debug", "info", "warn", "error", "critical", "off"},
+                      "trace | debug | info | warn | error | critical | off",
+                      "COMPANION_LOG_LEVEL")
+        .one_of_texts("format", &log_settings::format, {"text", "json"}, "\"text\" | \"json\" (JSON lines)");
+
+    rows(t, "http", &config::http)
+        .text("ca_file", &http_settings::ca_file, "extra CA bundle; empty: the system trust store");
+    return t;
 }
 
-bool valid_url(const std::string& url) {
-    return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+const table& the_table() {
+    static const table t = make_table();
+    return t;
 }
 
-std::string secret(const std::string& s) {
-    return s.empty() ? std::string("\"\"") : std::string("\"[REDACTED]\"");
-}
+// ---- reading -----------------------------------------------------------------------------------
 
-std::string seconds_text(std::chrono::milliseconds d) {
-    if (d.count() % 1000 != 0) {
-        return quote(std::to_string(d.count()) + "ms");
+/// Edit distance, for "did you mean" on a mistyped key.
+std::size_t distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
     }
-    return quote(std::to_string(d.count() / 1000) + "s");
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0U : 1U)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+/// " (did you mean X?)" for the candidate nearest to `typo`, or nothing when none is close.
+std::string suggestion(std::string_view typo, const std::vector<std::string>& candidates, bool brackets) {
+    const std::string* best = nullptr;
+    std::size_t best_distance = 3; // a closer match than two edits, or a prefix
+    for (const auto& c : candidates) {
+        const std::size_t d = (typo.size() >= 3 && c.starts_with(typo)) ? 1 : distance(typo, c);
+        if (d < best_distance) {
+            best = &c;
+            best_distance = d;
+        }
+    }
+    if (best == nullptr) {
+        return {};
+    }
+    return " (did you mean " + (brackets ? "[" + *best + "]" : *best) + "?)";
+}
+
+/// Unknown sections and keys are errors: a typo must not silently keep a default.
+problem unknown_keys(const toml::table& root, const table& t) {
+    std::vector<std::string> sections;
+    for (const auto& s : t.sections) {
+        sections.push_back(s.name);
+    }
+    for (const auto& [section_key, node] : root) {
+        const std::string section(section_key.str());
+        if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
+            if (!node.is_table()) {
+                return section + ": unknown key (keys go under a [section])";
+            }
+            return "[" + section + "]: unknown section" + suggestion(section, sections, true);
+        }
+        const auto* keys = node.as_table();
+        if (keys == nullptr) {
+            return section + ": expected a table [" + section + "]";
+        }
+        for (const auto& [name_key, value] : *keys) {
+            const std::string path = section + "." + std::string(name_key.str());
+            const key* k = t.find(path);
+            if (k == nullptr) {
+                std::vector<std::string> names;
+                for (const auto& other : t.keys) {
+                    if (other.section == section && other.read) {
+                        names.push_back(other.name);
+                    }
+                }
+                return path + ": unknown key" + suggestion(name_key.str(), names, false);
+            }
+            if (!k->read) {
+                return path + ": unknown key; " + (k->info.secret ? "secrets come" : "it comes") +
+                       " from the environment (" + k->info.env + "), not the file";
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+/// How an error names the key: by where its value came from.
+std::string label(const key& k, bool from_env) {
+    if (!k.read) {
+        return k.info.env;
+    }
+    return from_env ? k.info.path + " (from " + k.info.env + ")" : k.info.path;
+}
+
+/// Rules that relate two keys.
+problem across_keys(const config& cfg) {
+    if (cfg.video.poll_timeout <= cfg.video.poll_interval) {
+        return "video.poll_timeout: must be longer than video.poll_interval";
+    }
+    if (cfg.live() && cfg.video.provider == video_provider_kind::vertex_veo &&
+        (cfg.video.credentials_file.empty() || cfg.video.vertex_project.empty())) {
+        return "video.provider: \"vertex-veo\" needs GOOGLE_APPLICATION_CREDENTIALS and video.vertex_project";
+    }
+    return std::nullopt;
+}
+
+// ---- printing ----------------------------------------------------------------------------------
+
+/// `text`, then `# comment` at column 32 (as the example file aligns them).
+std::string with_comment(std::string text, const std::string& comment) {
+    if (!comment.empty()) {
+        constexpr std::size_t column = 32;
+        text.append(text.size() < column ? column - text.size() : 2, ' ');
+        text += "# " + comment;
+    }
+    return text + "\n";
+}
+
+std::string key_lines(const key& k, const config& c) {
+    const auto value = k.print(c);
+    std::string comment = k.info.doc;
+    if (!k.info.env.empty()) {
+        comment += " (" + k.info.env + (k.read ? ")" : " only)");
+    }
+    // A key the file cannot set, or an unset optional one, is shown commented out.
+    std::string line;
+    if (!k.read) {
+        line = "# " + k.name + " = " + value.value_or("");
+    } else if (!value) {
+        line = "# " + k.name + " = " + k.example;
+    } else {
+        line = k.name + " = " + *value;
+    }
+    std::string out = with_comment(std::move(line), comment);
+    if (k.note) {
+        out += "# " + k.note(c) + "\n";
+    }
+    return out;
 }
 
 } // namespace
@@ -195,9 +816,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
         return std::nullopt;
     }
     long long n = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, n);
-    (void)ptr;
-    if (ec != std::errc{}) {
+    if (std::from_chars(text.data(), text.data() + i, n).ec != std::errc{}) {
         return std::nullopt;
     }
     const auto unit = text.substr(i);
@@ -235,21 +854,30 @@ int nearest_allowed_seconds(int requested, const std::vector<int>& allowed) {
     return best;
 }
 
+const std::vector<key_info>& config_keys() {
+    static const std::vector<key_info> infos = [] {
+        std::vector<key_info> out;
+        for (const key& k : the_table().keys) {
+            out.push_back(k.info);
+        }
+        return out;
+    }();
+    return infos;
+}
+
+std::optional<std::string> config_value(const config& cfg, std::string_view path) {
+    const key* k = the_table().find(path);
+    return k != nullptr ? k->print(cfg) : std::nullopt;
+}
+
 env_lookup process_environment() {
     env_lookup env;
-    for (const char* name : {"TELEGRAM_BOT_TOKEN",
-                             "OPENAI_API_KEY",
-                             "GEMINI_API_KEY",
-                             "VIDEO_API_KEY",
-                             "GOOGLE_APPLICATION_CREDENTIALS",
-                             "TELEGRAM_API_BASE_URL",
-                             "OPENAI_BASE_URL",
-                             "GEMINI_BASE_URL",
-                             "VIDEO_BASE_URL",
-                             "COMPANION_LOG_LEVEL",
-                             "COMPANION_DATA_DIR"}) {
-        if (const char* v = std::getenv(name)) {
-            env[name] = v;
+    for (const key& k : the_table().keys) {
+        if (k.info.env.empty()) {
+            continue;
+        }
+        if (const char* v = std::getenv(k.info.env.c_str())) {
+            env[k.info.env] = v;
         }
     }
     return env;
@@ -265,215 +893,45 @@ parse_config(std::string_view toml_text, const env_lookup& env, std::string_view
         return std::string(source) + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) +
                ": " + std::string(e.description());
     }
-
-    // Unknown sections and keys are errors: a typo must not silently keep a default.
-    static const std::map<std::string, std::vector<std::string>> known{
-        {"telegram", {"api_base_url", "poll_timeout", "send_pacing"}},
-        {"openai", {"base_url", "model", "token_field", "max_tokens", "temperature", "timeout"}},
-        {"gemini", {"base_url", "image_model", "timeout"}},
-        {"video",
-         {"provider",
-          "base_url",
-          "model",
-          "allowed_seconds",
-          "size",
-          "requested_seconds",
-          "price_cents_per_second",
-          "reports_progress",
-          "poll_interval",
-          "poll_timeout",
-          "flirty_probability",
-          "debug_info",
-          "vertex_project",
-          "vertex_location"}},
-        {"limits",
-         {"selfies_per_day",
-          "videos_per_day",
-          "daily_spend_cap_cents",
-          "chat_turns_per_minute",
-          "selfies_per_minute"}},
-        {"storage", {"data_dir", "database", "synchronous", "media_retention"}},
-        {"bot", {"personas", "locales", "admins", "history_turns", "summary_every"}},
-        {"admin", {"listen", "port"}},
-        {"log", {"level", "format"}},
-        {"http", {"ca_file"}},
-    };
-    for (const auto& [section, node] : root) {
-        const std::string name(section.str());
-        auto it = known.find(name);
-        if (it == known.end()) {
-            return "[" + name + "]: unknown section";
-        }
-        const auto* table = node.as_table();
-        if (table == nullptr) {
-            return name + ": expected a table [" + name + "]";
-        }
-        for (const auto& [key, value] : *table) {
-            (void)value;
-            if (std::find(it->second.begin(), it->second.end(), std::string(key.str())) == it->second.end()) {
-                return name + "." + std::string(key.str()) + ": unknown key";
-            }
-            if (name == "telegram" && key.str() == "token") {
-                return "telegram.token: secrets come from the environment (TELEGRAM_BOT_TOKEN), not the file";
-            }
-        }
+    const table& t = the_table();
+    if (auto unknown = unknown_keys(root, t)) {
+        return std::move(*unknown);
     }
 
     config cfg;
-    reader r(root);
-    r.string("telegram.api_base_url", cfg.telegram.api_base_url);
-    r.duration("telegram.poll_timeout", cfg.telegram.poll_timeout, 1s, 50s);
-    r.boolean("telegram.send_pacing", cfg.telegram.send_pacing);
-
-    r.string("openai.base_url", cfg.openai.base_url);
-    r.string("openai.model", cfg.openai.model);
-    std::string field = "max_completion_tokens";
-    r.string("openai.token_field", field);
-    if (field == "max_tokens") {
-        cfg.openai.limit_field = token_field::max_tokens;
-    } else if (field != "max_completion_tokens") {
-        r.fail("openai.token_field", "must be \"max_completion_tokens\" or \"max_tokens\"");
-    }
-    r.integer("openai.max_tokens", cfg.openai.max_tokens, 16, 100000);
-    if (root.at_path("openai.temperature")) {
-        double t = 1.0;
-        r.number("openai.temperature", t, 0.0, 2.0);
-        cfg.openai.temperature = t;
-    }
-    r.duration("openai.timeout", cfg.openai.timeout, 1s, 10min);
-
-    r.string("gemini.base_url", cfg.gemini.base_url);
-    r.string("gemini.image_model", cfg.gemini.image_model);
-    r.duration("gemini.timeout", cfg.gemini.timeout, 1s, 10min);
-
-    std::string provider = "none";
-    r.string("video.provider", provider);
-    if (provider == "none") {
-        cfg.video.provider = video_provider_kind::none;
-    } else if (provider == "openai") {
-        cfg.video.provider = video_provider_kind::openai_videos;
-    } else if (provider == "gemini-omni") {
-        cfg.video.provider = video_provider_kind::gemini_omni;
-    } else if (provider == "vertex-veo") {
-        cfg.video.provider = video_provider_kind::vertex_veo;
-    } else {
-        r.fail("video.provider", "must be one of \"none\", \"openai\", \"gemini-omni\", \"vertex-veo\"");
-    }
-    r.string("video.base_url", cfg.video.base_url);
-    r.string("video.model", cfg.video.model);
-    r.int_array("video.allowed_seconds", cfg.video.allowed_seconds);
-    r.string("video.size", cfg.video.size);
-    r.integer("video.requested_seconds", cfg.video.requested_seconds, 1, 60);
-    r.integer("video.price_cents_per_second", cfg.video.price_cents_per_second, 0, 10000);
-    r.boolean("video.reports_progress", cfg.video.reports_progress);
-    r.duration("video.poll_interval", cfg.video.poll_interval, 500ms, 5min);
-    r.duration("video.poll_timeout", cfg.video.poll_timeout, 10s, 24h);
-    r.number("video.flirty_probability", cfg.video.flirty_probability, 0.0, 1.0);
-    std::string debug = "admins";
-    r.string("video.debug_info", debug);
-    if (debug == "off") {
-        cfg.video.debug_info = debug_info_mode::off;
-    } else if (debug == "all") {
-        cfg.video.debug_info = debug_info_mode::all;
-    } else if (debug != "admins") {
-        r.fail("video.debug_info", "must be \"off\", \"admins\" or \"all\"");
-    }
-    r.string("video.vertex_project", cfg.video.vertex_project);
-    r.string("video.vertex_location", cfg.video.vertex_location);
-
-    r.integer("limits.selfies_per_day", cfg.limits.selfies_per_day, 0, 100000);
-    r.integer("limits.videos_per_day", cfg.limits.videos_per_day, 0, 100000);
-    r.integer("limits.daily_spend_cap_cents", cfg.limits.daily_spend_cap_cents, 0, 100000000);
-    r.integer("limits.chat_turns_per_minute", cfg.limits.chat_turns_per_minute, 1, 10000);
-    r.integer("limits.selfies_per_minute", cfg.limits.selfies_per_minute, 1, 1000);
-
-    r.string("storage.data_dir", cfg.storage.data_dir);
-    r.string("storage.database", cfg.storage.database);
-    std::string sync = "normal";
-    r.string("storage.synchronous", sync);
-    if (sync == "full") {
-        cfg.storage.synchronous_full = true;
-    } else if (sync != "normal") {
-        r.fail("storage.synchronous", "must be \"normal\" or \"full\"");
-    }
-    r.duration("storage.media_retention", cfg.storage.media_retention, 1h, std::chrono::hours(24 * 3650));
-
-    r.string("bot.personas", cfg.bot.personas);
-    r.string("bot.locales", cfg.bot.locales);
-    r.int_array("bot.admins", cfg.bot.admins);
-    r.integer("bot.history_turns", cfg.bot.history_turns, 0, 200);
-    r.integer("bot.summary_every", cfg.bot.summary_every, 1, 1000);
-
-    r.string("admin.listen", cfg.admin.listen);
-    r.integer("admin.port", cfg.admin.port, 0, 65535);
-    r.string("log.level", cfg.log.level);
-    r.string("log.format", cfg.log.format);
-    r.string("http.ca_file", cfg.http.ca_file);
-    if (r.error) {
-        return *r.error;
-    }
-
-    // The environment overrides the file.
-    cfg.telegram.token = env_or(env, "TELEGRAM_BOT_TOKEN", "");
-    cfg.telegram.api_base_url = env_or(env, "TELEGRAM_API_BASE_URL", cfg.telegram.api_base_url);
-    cfg.openai.api_key = env_or(env, "OPENAI_API_KEY", "");
-    cfg.openai.base_url = env_or(env, "OPENAI_BASE_URL", cfg.openai.base_url);
-    cfg.gemini.api_key = env_or(env, "GEMINI_API_KEY", "");
-    cfg.gemini.base_url = env_or(env, "GEMINI_BASE_URL", cfg.gemini.base_url);
-    cfg.video.api_key = env_or(env, "VIDEO_API_KEY", "");
-    cfg.video.base_url = env_or(env, "VIDEO_BASE_URL", cfg.video.base_url);
-    cfg.video.credentials_file = env_or(env, "GOOGLE_APPLICATION_CREDENTIALS", "");
-    cfg.log.level = env_or(env, "COMPANION_LOG_LEVEL", cfg.log.level);
-    cfg.storage.data_dir = env_or(env, "COMPANION_DATA_DIR", cfg.storage.data_dir);
-
-    // Cross-field checks.
-    const std::pair<const char*, const std::string*> urls[] = {
-        {"telegram.api_base_url (TELEGRAM_API_BASE_URL)", &cfg.telegram.api_base_url},
-        {"openai.base_url (OPENAI_BASE_URL)", &cfg.openai.base_url},
-        {"gemini.base_url (GEMINI_BASE_URL)", &cfg.gemini.base_url},
-    };
-    for (const auto& [name, url] : urls) {
-        if (!valid_url(*url)) {
-            return std::string(name) + ": must start with http:// or https://";
+    for (const key& k : t.keys) {
+        const auto node = k.read ? root.at_path(k.info.path) : toml::node_view<toml::node>{};
+        if (!node) {
+            continue;
+        }
+        if (auto wrong = k.read(*node.node(), cfg)) {
+            return k.info.path + ": " + *wrong;
         }
     }
-    if (!cfg.video.base_url.empty() && !valid_url(cfg.video.base_url)) {
-        return "video.base_url (VIDEO_BASE_URL): must start with http:// or https://";
+    // The environment overrides the file; an empty variable counts as unset.
+    std::vector<bool> from_env(t.keys.size(), false);
+    for (std::size_t i = 0; i < t.keys.size(); ++i) {
+        const key& k = t.keys[i];
+        const auto it = k.read_env ? env.find(k.info.env) : env.end();
+        if (it == env.end() || it->second.empty()) {
+            continue;
+        }
+        if (auto wrong = k.read_env(it->second, cfg)) {
+            return label(k, true) + ": " + *wrong;
+        }
+        from_env[i] = true;
     }
-    if (!cfg.telegram.token.empty()) {
-        const auto colon = cfg.telegram.token.find(':');
-        if (colon == std::string::npos || colon == 0 || colon + 1 == cfg.telegram.token.size()) {
-            return "TELEGRAM_BOT_TOKEN: not a bot token (expected <digits>:<secret>)";
+    for (std::size_t i = 0; i < t.keys.size(); ++i) {
+        const key& k = t.keys[i];
+        if (!k.check) {
+            continue;
+        }
+        if (auto wrong = k.check(cfg)) {
+            return label(k, from_env[i]) + ": " + *wrong;
         }
     }
-    if (cfg.video.allowed_seconds.empty()) {
-        return "video.allowed_seconds: must list at least one length";
-    }
-    for (int s : cfg.video.allowed_seconds) {
-        if (s < 1 || s > 60) {
-            return "video.allowed_seconds: lengths must be 1-60 seconds";
-        }
-    }
-    const auto x = cfg.video.size.find('x');
-    if (x == std::string::npos || x == 0 || x + 1 == cfg.video.size.size() ||
-        cfg.video.size.find_first_not_of("0123456789x") != std::string::npos) {
-        return "video.size: expected WIDTHxHEIGHT, e.g. \"720x1280\"";
-    }
-    if (cfg.video.poll_timeout <= cfg.video.poll_interval) {
-        return "video.poll_timeout: must be longer than video.poll_interval";
-    }
-    if (cfg.log.format != "text" && cfg.log.format != "json") {
-        return "log.format: must be \"text\" or \"json\"";
-    }
-    static const std::vector<std::string>
-        levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
-    if (std::find(levels.begin(), levels.end(), cfg.log.level) == levels.end()) {
-        return "log.level (COMPANION_LOG_LEVEL): must be one of trace, debug, info, warn, error, critical, "
-               "off";
-    }
-    if (cfg.live() && cfg.video.provider == video_provider_kind::vertex_veo &&
-        (cfg.video.credentials_file.empty() || cfg.video.vertex_project.empty())) {
-        return "video.provider: \"vertex-veo\" needs GOOGLE_APPLICATION_CREDENTIALS and video.vertex_project";
+    if (auto wrong = across_keys(cfg)) {
+        return std::move(*wrong);
     }
     return cfg;
 }
@@ -488,67 +946,21 @@ boost::system::result<config, std::string> load_config(const std::string& path, 
 }
 
 std::string print_config(const config& c) {
-    std::ostringstream o;
-    auto ints = [](const auto& v) {
-        std::string s = "[";
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            s += (i ? ", " : "") + std::to_string(v[i]);
+    const table& t = the_table();
+    std::string out =
+        "# effective configuration (" + std::string(c.live() ? "live" : "simulation") + " mode)\n";
+    for (const auto& s : t.sections) {
+        if (&s != &t.sections.front()) {
+            out += "\n";
         }
-        return s + "]";
-    };
-    const char* provider = c.video.provider == video_provider_kind::none            ? "none"
-                           : c.video.provider == video_provider_kind::openai_videos ? "openai"
-                           : c.video.provider == video_provider_kind::gemini_omni   ? "gemini-omni"
-                                                                                    : "vertex-veo";
-    const char* debug = c.video.debug_info == debug_info_mode::off      ? "off"
-                        : c.video.debug_info == debug_info_mode::admins ? "admins"
-                                                                        : "all";
-    o << "# effective configuration (" << (c.live() ? "live" : "simulation") << " mode)\n";
-    o << "[telegram]\n# token from TELEGRAM_BOT_TOKEN: " << secret(c.telegram.token) << "\n";
-    o << "api_base_url = " << quote(c.telegram.api_base_url) << "\npoll_timeout = "
-      << seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(c.telegram.poll_timeout))
-      << "\nsend_pacing = " << (c.telegram.send_pacing ? "true" : "false") << "\n\n";
-    o << "[openai]\n# api key from OPENAI_API_KEY: " << secret(c.openai.api_key) << "\n";
-    o << "base_url = " << quote(c.openai.base_url) << "\nmodel = " << quote(c.openai.model)
-      << "\ntoken_field = "
-      << quote(c.openai.limit_field == token_field::max_tokens ? "max_tokens" : "max_completion_tokens")
-      << "\nmax_tokens = " << c.openai.max_tokens << "\n";
-    if (c.openai.temperature) {
-        o << "temperature = " << *c.openai.temperature << "\n";
+        out += with_comment("[" + s.name + "]", s.doc);
+        for (const key& k : t.keys) {
+            if (k.section == s.name) {
+                out += key_lines(k, c);
+            }
+        }
     }
-    o << "timeout = " << seconds_text(c.openai.timeout) << "\n\n";
-    o << "[gemini]\n# api key from GEMINI_API_KEY: " << secret(c.gemini.api_key) << "\n";
-    o << "base_url = " << quote(c.gemini.base_url) << "\nimage_model = " << quote(c.gemini.image_model)
-      << "\ntimeout = " << seconds_text(c.gemini.timeout) << "\n\n";
-    o << "[video]\n# api key from VIDEO_API_KEY: " << secret(c.video.api_key)
-      << "\n# credentials from GOOGLE_APPLICATION_CREDENTIALS: " << quote(c.video.credentials_file) << "\n";
-    o << "provider = " << quote(provider) << "\nbase_url = " << quote(c.video.base_url)
-      << "\nmodel = " << quote(c.video.model) << "\nallowed_seconds = " << ints(c.video.allowed_seconds)
-      << "\nsize = " << quote(c.video.size) << "\nrequested_seconds = " << c.video.requested_seconds
-      << "  # effective: " << nearest_allowed_seconds(c.video.requested_seconds, c.video.allowed_seconds)
-      << "\nprice_cents_per_second = " << c.video.price_cents_per_second
-      << "\nreports_progress = " << (c.video.reports_progress ? "true" : "false")
-      << "\npoll_interval = " << seconds_text(c.video.poll_interval)
-      << "\npoll_timeout = " << seconds_text(c.video.poll_timeout)
-      << "\nflirty_probability = " << c.video.flirty_probability << "\ndebug_info = " << quote(debug)
-      << "\nvertex_project = " << quote(c.video.vertex_project)
-      << "\nvertex_location = " << quote(c.video.vertex_location) << "\n\n";
-    o << "[limits]\nselfies_per_day = " << c.limits.selfies_per_day
-      << "\nvideos_per_day = " << c.limits.videos_per_day
-      << "\ndaily_spend_cap_cents = " << c.limits.daily_spend_cap_cents
-      << "\nchat_turns_per_minute = " << c.limits.chat_turns_per_minute
-      << "\nselfies_per_minute = " << c.limits.selfies_per_minute << "\n\n";
-    o << "[storage]\ndata_dir = " << quote(c.storage.data_dir) << "\ndatabase = " << quote(c.storage.database)
-      << "\nsynchronous = " << quote(c.storage.synchronous_full ? "full" : "normal")
-      << "\nmedia_retention = " << quote(std::to_string(c.storage.media_retention.count() / 24) + "d")
-      << "\n\n";
-    o << "[bot]\npersonas = " << quote(c.bot.personas) << "\nlocales = " << quote(c.bot.locales)
-      << "\nadmins = " << ints(c.bot.admins) << "\nhistory_turns = " << c.bot.history_turns
-      << "\nsummary_every = " << c.bot.summary_every << "\n\n";
-    o << "[admin]\nlisten = " << quote(c.admin.listen) << "\nport = " << c.admin.port << "\n\n";
-    o << "[log]\nlevel = " << quote(c.log.level) << "\nformat = " << quote(c.log.format) << "\n\n";
-    o << "[http]\nca_file = " << quote(c.http.ca_file) << "\n";
-    return o.str();
+    return out;
 }
 
 } // namespace companion::app

@@ -1,6 +1,8 @@
 // The bot's configuration: a TOML file with documented defaults (app/companion.example.toml),
 // overridden by environment variables for secrets, base URLs and the proxy (design.md §5).
-// Invalid configuration is one clear error line naming the key, before anything starts.
+// One table of keys (config.cpp) drives reading, the unknown-key check, validation and
+// --print-config, so a key is declared once. Invalid configuration is one clear error line
+// naming the key, before anything starts.
 #pragma once
 
 #include <boost/system/result.hpp>
@@ -10,11 +12,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace companion::app {
-
-using namespace std::chrono_literals;
 
 enum class video_provider_kind { none, openai_videos, gemini_omni, vertex_veo };
 enum class debug_info_mode { off, admins, all };
@@ -23,7 +24,7 @@ enum class token_field { max_completion_tokens, max_tokens };
 struct telegram_settings {
     std::string token;                                     ///< TELEGRAM_BOT_TOKEN (secret)
     std::string api_base_url = "https://api.telegram.org"; ///< TELEGRAM_API_BASE_URL
-    std::chrono::seconds poll_timeout = 25s;
+    std::chrono::seconds poll_timeout{25};
     /// Paces sends at Telegram's documented limits (1/s per chat, 30/s overall). Off only for
     /// benchmarks against a simulator that does not enforce them.
     bool send_pacing = true;
@@ -36,14 +37,14 @@ struct openai_settings {
     token_field limit_field = token_field::max_completion_tokens;
     int max_tokens = 400;
     std::optional<double> temperature{}; ///< omitted unless set (reasoning models)
-    std::chrono::milliseconds timeout = 60s;
+    std::chrono::milliseconds timeout = std::chrono::seconds{60};
 };
 
 struct gemini_settings {
     std::string api_key;                                                ///< GEMINI_API_KEY (secret)
     std::string base_url = "https://generativelanguage.googleapis.com"; ///< GEMINI_BASE_URL
     std::string image_model = "gemini-3.1-flash-image";
-    std::chrono::milliseconds timeout = 90s;
+    std::chrono::milliseconds timeout = std::chrono::seconds{90};
 };
 
 struct video_settings {
@@ -56,8 +57,8 @@ struct video_settings {
     int requested_seconds = 5; ///< the seed's 5 s, mapped to the nearest allowed length
     int price_cents_per_second = 10;
     bool reports_progress = true;
-    std::chrono::milliseconds poll_interval = 5s;
-    std::chrono::milliseconds poll_timeout = 10min;
+    std::chrono::milliseconds poll_interval = std::chrono::seconds{5};
+    std::chrono::milliseconds poll_timeout = std::chrono::minutes{10};
     double flirty_probability = 0.5;
     debug_info_mode debug_info = debug_info_mode::admins;
     std::string credentials_file; ///< GOOGLE_APPLICATION_CREDENTIALS (Vertex)
@@ -77,7 +78,10 @@ struct storage_settings {
     std::string data_dir = "data/run";
     std::string database = "companion.db"; ///< relative to data_dir
     bool synchronous_full = false;
-    std::chrono::hours media_retention = std::chrono::hours(24 * 30);
+    std::chrono::hours media_retention = std::chrono::days{30};
+    /// How long processed update ids are remembered. Longer than the 24 h Telegram keeps an
+    /// unconfirmed update, so a replay is always recognised.
+    std::chrono::hours update_log_retention = std::chrono::days{3};
 };
 
 struct bot_settings {
@@ -120,8 +124,25 @@ struct config {
 
 /// Environment lookup (injected for tests).
 using env_lookup = std::map<std::string, std::string>;
-/// The process environment's variables this program reads.
+/// The process environment's variables this program reads (every `env` of config_keys()).
 env_lookup process_environment();
+
+/// One row of the configuration table, for tests and documentation.
+struct key_info {
+    std::string path;      ///< "video.poll_interval": section, dot, key
+    std::string env;       ///< the environment variable that overrides it, or empty
+    std::string doc;       ///< one line, printed beside the key by --print-config
+    bool file = true;      ///< false: read only from `env` (a secret, or a credentials path)
+    bool secret = false;   ///< printed as "[REDACTED]", never its value
+    bool optional = false; ///< no default: absent until set (shown commented out)
+};
+
+/// Every key, in the order --print-config prints them.
+const std::vector<key_info>& config_keys();
+
+/// The value of the key at `path` in `cfg` as TOML text ("\"5s\"", "[4, 8, 12]"), secrets redacted;
+/// nullopt for an unset optional key or an unknown path.
+std::optional<std::string> config_value(const config& cfg, std::string_view path);
 
 /// Parses TOML text (may be empty: all defaults), then applies `env`. Error: one line naming the
 /// key and the problem, e.g. "video.poll_interval: expected a duration like \"5s\"".
@@ -131,7 +152,8 @@ parse_config(std::string_view toml_text, const env_lookup& env, std::string_view
 /// Reads `path` (a missing file is an error) and parses it.
 boost::system::result<config, std::string> load_config(const std::string& path, const env_lookup& env);
 
-/// The effective configuration as TOML, secrets shown as "[REDACTED]" (or "" when unset).
+/// The effective configuration as TOML, each key with its doc as a comment; secrets shown as
+/// "[REDACTED]" (or "" when unset). The text reads back as the same configuration.
 std::string print_config(const config& cfg);
 
 /// Parses "250ms", "5s", "10m", "2h", "30d" or a bare number of seconds.

@@ -13,6 +13,7 @@
 #include "pipelines/bot.hpp"
 #include "sim/suite.hpp"
 #include "storage/database.hpp"
+#include "storage/maintenance.hpp"
 
 #include <CLI/CLI.hpp>
 #include <malloc.h>
@@ -154,12 +155,19 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
                                {{"url", "http://" + cfg.admin.listen + ":" + std::to_string(*port)}});
         }
     }
-    const bool started = work.spawn(run_bot(bot, rt, result)) &&
-                         work.spawn(storage::checkpoint_loop(wired->db(), rt.offload())) &&
-                         work.spawn(engine::run_loop_lag_probe(
-                             engine::metrics().make_histogram("loop_lag_seconds",
-                                                              "How late a 1 ms timer fires.",
-                                                              engine::latency_buckets_seconds())));
+    // Retention keeps the processed-update log and the media folder bounded (design.md §4).
+    const bool started =
+        work.spawn(run_bot(bot, rt, result)) &&
+        work.spawn(storage::checkpoint_loop(wired->db(), rt.offload())) &&
+        work.spawn(storage::maintenance_loop(wired->db(),
+                                             wired->media(),
+                                             rt.offload(),
+                                             {.update_log_retention = cfg.storage.update_log_retention,
+                                              .media_retention = cfg.storage.media_retention})) &&
+        work.spawn(
+            engine::run_loop_lag_probe(engine::metrics().make_histogram("loop_lag_seconds",
+                                                                        "How late a 1 ms timer fires.",
+                                                                        engine::latency_buckets_seconds())));
     if (!started) {
         // Only a group already stopping refuses a child: the runtime is on its way down.
         engine::log().error("bot.start_refused", {});

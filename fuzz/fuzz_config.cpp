@@ -1,5 +1,6 @@
 // Fuzzes the TOML configuration parser (with an environment that overrides a few keys) and the
-// printer of the result, which must redact every secret it was given.
+// printer of the result, which must redact every secret it was given and read back as the same
+// configuration.
 #include "app/config.hpp"
 
 #include "fuzz/common.hpp"
@@ -23,6 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& [name, secret] : env)
             if (text.find(secret) == std::string_view::npos && printed.find(secret) != std::string::npos)
                 std::abort(); // a secret from the environment reached --print-config
+        // The printout is a configuration file that reads back as the same configuration.
+        auto reread = app::parse_config(printed, env, "printed");
+        if (!reread || app::print_config(*reread) != printed)
+            std::abort();
     }
     (void)app::parse_duration(text);
     return 0;

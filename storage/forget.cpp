@@ -2,6 +2,7 @@
 #include "storage/forget.hpp"
 
 #include "storage/error.hpp"
+#include "storage/statement.hpp"
 
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
@@ -9,9 +10,10 @@
 namespace companion::storage {
 namespace {
 
-constexpr const char* kept_content =
-    "SELECT image_content_id FROM video_jobs WHERE user_id = ?1 AND image_content_id IS NOT NULL "
-    "AND state NOT IN ('delivered', 'failed', 'refused', 'submit_unknown')";
+const std::string kept_content =
+    std::string("SELECT image_content_id FROM video_jobs WHERE user_id = ?1 AND image_content_id IS NOT NULL "
+                "AND state NOT IN ") +
+    detail::terminal_job_states;
 
 std::int64_t run(SQLite::Database& db, const std::string& sql, std::int64_t user_id) {
     SQLite::Statement s(db, sql);
@@ -29,8 +31,7 @@ forget_result forget_user(database& db, std::int64_t user_id) {
             {
                 SQLite::Statement paths(
                     conn,
-                    std::string("SELECT media_path FROM generated_content WHERE user_id = ?1 "
-                                "AND id NOT IN (") +
+                    "SELECT media_path FROM generated_content WHERE user_id = ?1 AND id NOT IN (" +
                         kept_content + ")");
                 paths.bind(1, user_id);
                 while (paths.executeStep()) {
@@ -40,13 +41,13 @@ forget_result forget_user(database& db, std::int64_t user_id) {
             r.turns = run(conn, "DELETE FROM conversation_turns WHERE user_id = ?1", user_id);
             r.summaries = run(conn, "DELETE FROM conversation_summaries WHERE user_id = ?1", user_id);
             r.jobs = run(conn,
-                         "DELETE FROM video_jobs WHERE user_id = ?1 AND state IN "
-                         "('delivered', 'failed', 'refused', 'submit_unknown')",
+                         std::string("DELETE FROM video_jobs WHERE user_id = ?1 AND state IN ") +
+                             detail::terminal_job_states,
                          user_id);
-            r.content = run(conn,
-                            std::string("DELETE FROM generated_content WHERE user_id = ?1 AND id NOT IN (") +
-                                kept_content + ")",
-                            user_id);
+            r.content =
+                run(conn,
+                    "DELETE FROM generated_content WHERE user_id = ?1 AND id NOT IN (" + kept_content + ")",
+                    user_id);
             return r;
         } catch (const SQLite::Exception& e) {
             rethrow(e, "forget_user");

@@ -61,7 +61,14 @@ generated_content_repository::generated_content_repository(database& db) try
       set_file_id_(db.connection(), "UPDATE generated_content SET telegram_file_id = ?2 WHERE id = ?1"),
       by_path_(db.connection(), select_where("media_path = ?1 ORDER BY id")),
       old_paths_(db.connection(), "SELECT media_path FROM generated_content WHERE created_at < ?1"),
-      delete_old_(db.connection(), "DELETE FROM generated_content WHERE created_at < ?1") {
+      // LIMIT -1 is no limit.
+      delete_old_(
+          db.connection(),
+          std::string("DELETE FROM generated_content WHERE id IN (SELECT id FROM generated_content "
+                      "WHERE created_at < ?1 AND user_id NOT IN (SELECT user_id FROM video_jobs WHERE "
+                      "state NOT IN ") +
+              detail::terminal_job_states + ") ORDER BY created_at LIMIT ?2)"),
+      names_file_(db.connection(), "SELECT 1 FROM generated_content WHERE media_path = ?1 LIMIT 1") {
 } catch (const SQLite::Exception& e) {
     rethrow(e, "prepare generated_content statements");
 }
@@ -139,25 +146,33 @@ boost::system::result<void> generated_content_repository::set_telegram_file_id(s
     rethrow(e, "generated_content.set_telegram_file_id");
 }
 
-std::vector<std::string> generated_content_repository::prune_older_than(timestamp cutoff) {
-    return db_.in_transaction([&] {
-        std::vector<std::string> paths;
-        try {
-            {
-                statement_scope scope(old_paths_);
-                detail::bind_time(old_paths_, 1, cutoff);
-                while (old_paths_.executeStep()) {
-                    paths.push_back(old_paths_.getColumn(0).getString());
-                }
-            }
-            statement_scope scope(delete_old_);
-            detail::bind_time(delete_old_, 1, cutoff);
-            delete_old_.exec();
-        } catch (const SQLite::Exception& e) {
-            rethrow(e, "generated_content.prune_older_than");
-        }
-        return paths;
-    });
+std::int64_t generated_content_repository::prune_older_than(timestamp cutoff, std::int64_t limit) try {
+    statement_scope scope(delete_old_);
+    detail::bind_time(delete_old_, 1, cutoff);
+    delete_old_.bind(2, limit);
+    return delete_old_.exec();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "generated_content.prune_older_than");
+}
+
+std::vector<std::string> generated_content_repository::paths_older_than(timestamp cutoff) try {
+    statement_scope scope(old_paths_);
+    detail::bind_time(old_paths_, 1, cutoff);
+    std::vector<std::string> paths;
+    while (old_paths_.executeStep()) {
+        paths.push_back(old_paths_.getColumn(0).getString());
+    }
+    return paths;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "generated_content.paths_older_than");
+}
+
+bool generated_content_repository::names_file(std::string_view path) try {
+    statement_scope scope(names_file_);
+    detail::bind_text(names_file_, 1, path);
+    return names_file_.executeStep();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "generated_content.names_file");
 }
 
 } // namespace companion::storage

@@ -64,9 +64,18 @@ public:
     /// Remembers Telegram's file_id after an upload; errc::not_found for an unknown id.
     boost::system::result<void> set_telegram_file_id(std::int64_t id, std::string_view file_id);
 
-    /// Deletes the rows created before `cutoff` and returns their media paths, for the caller to
-    /// delete after the commit (a crash in between leaves orphan files, never dangling rows).
-    std::vector<std::string> prune_older_than(timestamp cutoff);
+    /// Deletes at most `limit` rows created before `cutoff`, oldest first, and returns how many.
+    /// The rows of a user whose video job is in flight stay, however old: the job animates one of
+    /// them or is about to pick the newest selfie, and its delivery finds earlier attempts by path.
+    /// Files are not touched: storage::run_maintenance deletes, after the commit, the old files no
+    /// row names (a crash in between leaves orphan files, never a row naming a deleted file).
+    [[nodiscard]] std::int64_t prune_older_than(timestamp cutoff, std::int64_t limit = -1);
+
+    /// The media paths of rows created before `cutoff` (after a prune: the rows it kept).
+    std::vector<std::string> paths_older_than(timestamp cutoff);
+
+    /// Whether any row names the file at `path` (spelled as the media store wrote it).
+    bool names_file(std::string_view path);
 
 private:
     database& db_;
@@ -77,6 +86,7 @@ private:
     SQLite::Statement by_path_;
     SQLite::Statement old_paths_;
     SQLite::Statement delete_old_;
+    SQLite::Statement names_file_;
 };
 
 } // namespace companion::storage

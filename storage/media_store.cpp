@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -41,6 +42,11 @@ std::string sanitize(std::string_view stem) {
         }
     }
     return out.empty() ? "media" : out;
+}
+
+/// When `st` was last written, in the storage layer's time.
+timestamp written_at(const struct stat& st) noexcept {
+    return from_unix_ms(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000);
 }
 
 bool write_all(int fd, std::string_view bytes) {
@@ -136,6 +142,48 @@ boost::system::error_code media_store::remove(const std::filesystem::path& path)
         return make_error_code(from_errno(err));
     }
     return {};
+}
+
+boost::system::result<std::vector<std::filesystem::path>>
+media_store::written_before(timestamp cutoff) const {
+    std::error_code ec;
+    std::filesystem::directory_iterator it(directory_, ec);
+    std::vector<std::filesystem::path> out;
+    for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        struct stat st {};
+        // lstat: a symlink someone put here is not ours to follow; a file gone meanwhile is skipped.
+        if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode) && written_at(st) < cutoff) {
+            out.push_back(it->path());
+        }
+    }
+    if (ec) {
+        engine::log().warn("storage.media_list_failed",
+                           {{"path", directory_.string()}, {"error", ec.message()}});
+        return make_error_code(errc::io);
+    }
+    return out;
+}
+
+boost::system::result<bool> media_store::remove_if_written_before(const std::filesystem::path& path,
+                                                                  timestamp cutoff) const {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) {
+            return true;
+        }
+        const int err = errno;
+        engine::log().warn("storage.media_remove_failed",
+                           {{"path", path.string()}, {"error", std::strerror(err)}});
+        // result<bool> from a bare error_code would be ambiguous (bool converts from it).
+        return {boost::system::in_place_error, make_error_code(from_errno(err))};
+    }
+    if (written_at(st) >= cutoff) {
+        return false;
+    }
+    if (auto ec = remove(path)) {
+        return {boost::system::in_place_error, ec};
+    }
+    return true;
 }
 
 } // namespace companion::storage

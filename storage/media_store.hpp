@@ -6,6 +6,8 @@
 // The store holds no mutable state, so calls from several pool threads are safe.
 #pragma once
 
+#include "storage/time.hpp"
+
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
@@ -13,6 +15,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace companion::storage {
 
@@ -37,6 +40,16 @@ public:
 
     /// Deletes a file; one that is already gone is not an error.
     boost::system::error_code remove(const std::filesystem::path& path) const;
+
+    /// The regular files directly in the directory last written before `cutoff`, temporaries
+    /// included (a crash leaves them behind). errc::io when the directory cannot be read.
+    boost::system::result<std::vector<std::filesystem::path>> written_before(timestamp cutoff) const;
+
+    /// Deletes `path` unless it was written at or after `cutoff`: a file rewritten since it was
+    /// chosen (the same bytes stored again) stays. Returns whether it is gone (a file already
+    /// gone counts as gone).
+    boost::system::result<bool> remove_if_written_before(const std::filesystem::path& path,
+                                                         timestamp cutoff) const;
 
 private:
     std::filesystem::path directory_;

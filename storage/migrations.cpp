@@ -148,13 +148,22 @@ ALTER TABLE video_jobs ADD COLUMN notice TEXT;
 CREATE INDEX video_jobs_pending_notice ON video_jobs (id) WHERE notice IS NOT NULL;
 )sql";
 
-constexpr std::array<migration, 6> all{{
+// Pruning by retention looks files up by path (is another row still naming the file?) and deletes
+// content rows that video jobs refer to (ON DELETE SET NULL looks the jobs up by image): both were
+// full-table scans per row. The path index also serves a delivery's lookup of its earlier attempts.
+constexpr std::string_view v7_retention_indexes = R"sql(
+CREATE INDEX generated_content_by_media_path ON generated_content (media_path);
+CREATE INDEX video_jobs_by_image ON video_jobs (image_content_id);
+)sql";
+
+constexpr std::array<migration, 7> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
     {"update inbox", v4_inbox},
     {"flood waits", v5_flood_waits},
     {"video job notices", v6_job_notices},
+    {"retention indexes", v7_retention_indexes},
 }};
 
 } // namespace

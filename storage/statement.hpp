@@ -14,6 +14,10 @@
 
 namespace companion::storage::detail {
 
+/// The terminal video-job states as an SQL list, for "state NOT IN" (a job in flight). Spelled as
+/// the partial indexes of migration 3 spell it, so SQLite can use them.
+inline constexpr const char* terminal_job_states = "('delivered', 'failed', 'refused', 'submit_unknown')";
+
 /// Resets a cached statement on entry and exit. The exit reset matters: a SELECT left mid-rows
 /// keeps a read snapshot open, which stalls the WAL checkpoint indefinitely.
 class statement_scope {

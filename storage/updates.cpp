@@ -15,7 +15,10 @@ update_log::update_log(database& db) try
             "INSERT INTO processed_updates (update_id, processed_at) VALUES (?1, ?2) "
             "ON CONFLICT (update_id) DO NOTHING"),
       is_processed_(db.connection(), "SELECT 1 FROM processed_updates WHERE update_id = ?1"),
-      prune_(db.connection(), "DELETE FROM processed_updates WHERE processed_at < ?1"),
+      // LIMIT -1 is no limit.
+      prune_(db.connection(),
+             "DELETE FROM processed_updates WHERE update_id IN (SELECT update_id FROM processed_updates "
+             "WHERE processed_at < ?1 ORDER BY processed_at LIMIT ?2)"),
       get_offset_(db.connection(), "SELECT next_offset FROM telegram_offset WHERE id = 1"),
       set_offset_(db.connection(),
                   "INSERT INTO telegram_offset (id, next_offset) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE "
@@ -41,9 +44,10 @@ bool update_log::is_processed(std::int64_t update_id) try {
     rethrow(e, "updates.is_processed");
 }
 
-std::int64_t update_log::prune(timestamp cutoff) try {
+std::int64_t update_log::prune(timestamp cutoff, std::int64_t limit) try {
     statement_scope scope(prune_);
     detail::bind_time(prune_, 1, cutoff);
+    prune_.bind(2, limit);
     return prune_.exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.prune");

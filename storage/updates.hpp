@@ -22,8 +22,9 @@ public:
     /// Records `update_id` as processed; false when it already was (a replay).
     bool mark_processed(std::int64_t update_id, timestamp now);
     bool is_processed(std::int64_t update_id);
-    /// Forgets updates processed before `cutoff` (they are far behind the offset); returns how many.
-    std::int64_t prune(timestamp cutoff);
+    /// Forgets at most `limit` updates processed before `cutoff`, oldest first (they are far
+    /// behind the offset); returns how many. A limit keeps one delete short on the loop thread.
+    [[nodiscard]] std::int64_t prune(timestamp cutoff, std::int64_t limit = -1);
 
     /// The offset for the next getUpdates, if one was stored.
     std::optional<std::int64_t> offset();

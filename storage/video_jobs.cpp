@@ -102,8 +102,6 @@ constexpr const char* job_columns =
     "video_prompt, image_content_id, image_path, attempts, next_poll_at, progress_message_id, error, "
     "created_at, updated_at, notice";
 
-constexpr const char* terminal_list = "('delivered', 'failed', 'refused', 'submit_unknown')";
-
 std::string select_jobs(const std::string& where) {
     return std::string("SELECT ") + job_columns + " FROM video_jobs WHERE " + where;
 }
@@ -169,18 +167,20 @@ video_job_repository::video_job_repository(database& db) try
       set_progress_(db.connection(),
                     "UPDATE video_jobs SET progress_message_id = ?2, updated_at = ?3 WHERE id = ?1"),
       unfinished_(db.connection(),
-                  select_jobs(std::string("state NOT IN ") + terminal_list + " ORDER BY id")),
-      in_flight_for_(db.connection(),
-                     select_jobs(std::string("user_id = ?1 AND state NOT IN ") + terminal_list)),
+                  select_jobs(std::string("state NOT IN ") + detail::terminal_job_states + " ORDER BY id")),
+      in_flight_for_(
+          db.connection(),
+          select_jobs(std::string("user_id = ?1 AND state NOT IN ") + detail::terminal_job_states)),
       count_in_flight_(db.connection(),
-                       std::string("SELECT count(*) FROM video_jobs WHERE state NOT IN ") + terminal_list),
+                       std::string("SELECT count(*) FROM video_jobs WHERE state NOT IN ") +
+                           detail::terminal_job_states),
       submitting_(db.connection(), select_jobs("state = 'submitting' ORDER BY id")),
       mark_unknown_(db.connection(),
                     "UPDATE video_jobs SET state = 'submit_unknown', updated_at = ?1, notice = 'video.lost', "
                     "error = COALESCE(error, 'process stopped while submitting') WHERE state = 'submitting'"),
-      pending_notices_(
-          db.connection(),
-          select_jobs(std::string("notice IS NOT NULL AND state IN ") + terminal_list + " ORDER BY id")),
+      pending_notices_(db.connection(),
+                       select_jobs(std::string("notice IS NOT NULL AND state IN ") +
+                                   detail::terminal_job_states + " ORDER BY id")),
       clear_notice_(db.connection(), "UPDATE video_jobs SET notice = NULL WHERE id = ?1") {
 } catch (const SQLite::Exception& e) {
     rethrow(e, "prepare video_jobs statements");

@@ -1,9 +1,15 @@
-// Tests of app/config: the example file equals the defaults, the environment overrides the file,
-// every kind of mistake is one line naming the key, and printing redacts secrets.
+// Tests of app/config: the example file lists every key of the table with its default, the printer
+// and the table agree (the printout reads back as the same configuration), the environment
+// overrides the file, every kind of mistake is one line naming the key, and secrets stay redacted.
 #include "app/config.hpp"
 
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <iterator>
+#include <ostream>
+#include <sstream>
 #include <string>
 
 using namespace companion::app;
@@ -15,6 +21,133 @@ std::string error_of(std::string_view toml, const env_lookup& env = {}) {
     auto r = parse_config(toml, env);
     return r ? std::string{} : r.error();
 }
+
+/// A key's value as printed, "(unset)" for an unset optional key (BOOST_TEST prints strings).
+std::string value_of(const config& cfg, const std::string& path) {
+    return config_value(cfg, path).value_or("(unset)");
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// The line that shows the key at `path` in a TOML text laid out as the example is: within its
+/// [section], the line that starts "key = " (set) or "# key = " (commented out). Empty if none.
+std::string line_of(const std::string& text, const std::string& path) {
+    const auto dot = path.find('.');
+    const std::string section = "[" + path.substr(0, dot) + "]";
+    const std::string name = path.substr(dot + 1) + " = ";
+    std::istringstream in(text);
+    std::string current;
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("[")) {
+            current = line.substr(0, line.find(']') + 1);
+        } else if (current == section && (line.starts_with(name) || line.starts_with("# " + name))) {
+            return line;
+        }
+    }
+    return {};
+}
+
+/// Every key of the table set to a value other than its default (secrets and the credentials
+/// path through the environment).
+constexpr std::string_view every_key_changed = R"toml(
+[telegram]
+api_base_url = "https://tg.example/bot"
+poll_timeout = "30s"
+send_pacing = false
+[openai]
+base_url = "http://127.0.0.1:8082/v1"
+model = "llama-3"
+token_field = "max_tokens"
+max_tokens = 512
+temperature = 0.7
+timeout = "45s"
+[gemini]
+base_url = "http://127.0.0.1:8083"
+image_model = "imagen-x"
+timeout = "2m"
+[video]
+provider = "gemini-omni"
+base_url = "http://127.0.0.1:8084"
+model = "omni \"quoted\" \\ path\ttab"
+allowed_seconds = [3, 5, 10]
+size = "1080x1920"
+requested_seconds = 6
+price_cents_per_second = 12
+reports_progress = false
+poll_interval = "1500ms"
+poll_timeout = "20m"
+flirty_probability = 0.25
+debug_info = "all"
+vertex_project = "project-1"
+vertex_location = "europe-west4"
+[limits]
+selfies_per_day = 7
+videos_per_day = 1
+daily_spend_cap_cents = 500
+chat_turns_per_minute = 10
+selfies_per_minute = 2
+[storage]
+data_dir = "/var/lib/companion"
+database = "bot.db"
+synchronous = "full"
+media_retention = "36h"
+update_log_retention = "7d"
+[bot]
+personas = "personas.json"
+locales = "locales"
+admins = [42, 4242]
+history_turns = 20
+summary_every = 4
+[admin]
+listen = "0.0.0.0"
+port = 9100
+[log]
+level = "debug"
+format = "json"
+[http]
+ca_file = "/etc/companion/ca.pem"
+)toml";
+
+const env_lookup every_secret{{"TELEGRAM_BOT_TOKEN", "123456:tg-secret-token"},
+                              {"OPENAI_API_KEY", "sk-openai-secret"},
+                              {"GEMINI_API_KEY", "gemini-secret"},
+                              {"VIDEO_API_KEY", "video-secret"},
+                              {"GOOGLE_APPLICATION_CREDENTIALS", "/etc/companion/vertex.json"}};
+
+/// A configuration mistake and the start of the one-line error it must give.
+struct mistake {
+    std::string toml;
+    env_lookup env;
+    std::string error_starts_with;
+};
+
+std::ostream& operator<<(std::ostream& os, const mistake& m) {
+    return os << "{" << m.toml << "} -> " << m.error_starts_with;
+}
+
+const mistake mistakes[] = {
+    {"[vidoe]\n", {}, "[vidoe]: unknown section (did you mean [video]?)"},
+    {"[video]\nflirty = 1\n", {}, "video.flirty: unknown key (did you mean flirty_probability?)"},
+    {"poll_timeout = 5\n", {}, "poll_timeout: unknown key (keys go under a [section])"},
+    {"[telegram]\ntoken = \"1:x\"\n",
+     {},
+     "telegram.token: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN)"},
+    {"[video]\ncredentials_file = \"a.json\"\n",
+     {},
+     "video.credentials_file: unknown key; it comes from the environment (GOOGLE_APPLICATION_CREDENTIALS)"},
+    {"[video]\npoll_interval = \"10m\"\n", {}, "video.poll_interval: must be between 500ms and 5m"},
+    {"[storage]\nmedia_retention = \"90m\"\n", {}, "storage.media_retention: must be a multiple of 1h"},
+    {"[storage]\nupdate_log_retention = \"12h\"\n", {}, "storage.update_log_retention: must be between 1d"},
+    {"[video]\nflirty_probability = nan\n", {}, "video.flirty_probability: must be between 0.0 and 1.0"},
+    {"[bot]\nadmins = [42, 0]\n", {}, "bot.admins: every value must be between 1 and"},
+    {"[storage]\nsynchronous = \"off\"\n", {}, "storage.synchronous: must be one of \"normal\", \"full\""},
+    {"", {{"COMPANION_LOG_LEVEL", "loud"}}, "log.level (from COMPANION_LOG_LEVEL): must be one of \"trace\""},
+    {"", {{"OPENAI_BASE_URL", "ftp://x"}}, "openai.base_url (from OPENAI_BASE_URL): must start with http://"},
+    {"[video]\nbase_url = \"example.com\"\n", {}, "video.base_url: must start with http://"},
+};
 
 } // namespace
 
@@ -76,6 +209,69 @@ BOOST_AUTO_TEST_CASE(mistakes_are_one_line_naming_the_key) {
     for (const auto& e : {error_of("[video]\nprovider = 3\n"), syntax}) {
         BOOST_TEST(e.find('\n') == std::string::npos);
     }
+}
+
+BOOST_AUTO_TEST_CASE(example_file_shows_every_key_of_the_table_with_its_default_and_doc) {
+    const std::string example = read_text(COMPANION_SOURCE_DIR "/app/companion.example.toml");
+    BOOST_TEST_REQUIRE(!example.empty());
+    auto defaults = parse_config("", {});
+    BOOST_TEST_REQUIRE(defaults.has_value());
+    const std::string printed = print_config(*defaults);
+    for (const auto& key : config_keys()) {
+        BOOST_TEST_CONTEXT(key.path) {
+            const std::string expected = line_of(printed, key.path);
+            BOOST_TEST_REQUIRE(!expected.empty());
+            // The same line: the default value, the doc, and where the environment overrides it.
+            BOOST_TEST(line_of(example, key.path) == expected);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(printed_configuration_reads_back_as_the_same_for_every_key) {
+    auto changed = parse_config(every_key_changed, every_secret);
+    BOOST_TEST_REQUIRE(changed.has_value(), (changed ? "" : changed.error()));
+    auto defaults = parse_config("", {});
+    BOOST_TEST_REQUIRE(defaults.has_value());
+    const std::string printed = print_config(*changed);
+    auto reread = parse_config(printed, every_secret, "printed");
+    BOOST_TEST_REQUIRE(reread.has_value(), (reread ? "" : reread.error()));
+    for (const auto& key : config_keys()) {
+        BOOST_TEST_CONTEXT(key.path) {
+            // Every key is exercised: a key added to the table must be added above too.
+            BOOST_TEST(value_of(*changed, key.path) != value_of(*defaults, key.path));
+            BOOST_TEST(!line_of(printed, key.path).empty());
+            BOOST_TEST(value_of(*reread, key.path) == value_of(*changed, key.path));
+        }
+    }
+    BOOST_TEST(!config_value(*changed, "video.no_such_key").has_value());
+    for (const auto& [name, value] : every_secret) {
+        const bool is_path = name == "GOOGLE_APPLICATION_CREDENTIALS";
+        BOOST_TEST((printed.find(value) != std::string::npos) == is_path, name);
+    }
+    BOOST_TEST(printed.find("# effective: 5 s") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(secrets_come_only_from_the_environment) {
+    int secrets = 0;
+    for (const auto& key : config_keys()) {
+        BOOST_TEST_CONTEXT(key.path) {
+            BOOST_TEST(!key.doc.empty());
+            if (key.secret) {
+                ++secrets;
+                BOOST_TEST(!key.file);
+                BOOST_TEST(!key.env.empty());
+            }
+        }
+    }
+    BOOST_TEST(secrets == 4);
+}
+
+BOOST_DATA_TEST_CASE(each_mistake_is_one_line_that_names_its_key_and_the_fix,
+                     boost::unit_test::data::make(mistakes),
+                     m) {
+    const std::string error = error_of(m.toml, m.env);
+    BOOST_TEST(error.starts_with(m.error_starts_with), error);
+    BOOST_TEST(error.find('\n') == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(durations_parse_in_every_unit) {

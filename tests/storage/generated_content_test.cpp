@@ -64,16 +64,35 @@ BOOST_FIXTURE_TEST_CASE(telegram_file_id_is_set_after_upload, database_fixture) 
     BOOST_TEST(repo.set_telegram_file_id(id + 100, "x").error() == make_error_code(errc::not_found));
 }
 
-BOOST_FIXTURE_TEST_CASE(prune_deletes_old_rows_and_returns_their_paths, database_fixture) {
+BOOST_FIXTURE_TEST_CASE(prune_deletes_old_rows_oldest_first_up_to_the_limit, database_fixture) {
     add_user(1);
     generated_content_repository repo(*db);
-    const auto old_id = repo.insert(selfie(1, "aylin", "old", t0));
+    const auto oldest = repo.insert(selfie(1, "aylin", "oldest", t0));
+    const auto old_id = repo.insert(selfie(1, "aylin", "old", t0 + 1h));
     const auto new_id = repo.insert(selfie(1, "aylin", "new", t0 + 48h));
-    const auto paths = repo.prune_older_than(t0 + 24h);
-    BOOST_TEST_REQUIRE(paths.size() == 1U);
-    BOOST_TEST(paths[0] == selfie(1, "aylin", "old", t0).media_path);
+    BOOST_TEST(repo.prune_older_than(t0 + 24h, 1) == 1);
+    BOOST_TEST(!repo.get(oldest).has_value());
+    BOOST_TEST(repo.get(old_id).has_value());
+    BOOST_TEST(repo.paths_older_than(t0 + 24h) ==
+               std::vector<std::string>{selfie(1, "aylin", "old", t0 + 1h).media_path});
+    BOOST_TEST(repo.prune_older_than(t0 + 24h) == 1);
     BOOST_TEST(!repo.get(old_id).has_value());
     BOOST_TEST(repo.get(new_id).has_value());
+    BOOST_TEST(repo.paths_older_than(t0 + 24h).empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_file_is_named_while_any_row_names_it, database_fixture) {
+    add_user(1);
+    generated_content_repository repo(*db);
+    auto first = selfie(1, "aylin", "first", t0);
+    auto again = selfie(1, "aylin", "same bytes again", t0 + 48h);
+    again.media_path = first.media_path; // a store names files by their bytes
+    repo.insert(first);
+    repo.insert(again);
+    BOOST_TEST(repo.prune_older_than(t0 + 24h) == 1);
+    BOOST_TEST(repo.names_file(first.media_path));
+    BOOST_TEST(repo.prune_older_than(t0 + 72h) == 1);
+    BOOST_TEST(!repo.names_file(first.media_path));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

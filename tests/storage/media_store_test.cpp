@@ -1,5 +1,4 @@
 // Tests of the media store: whole files under their final names, checksums, no temporaries left.
-#include "storage/generated_content.hpp"
 #include "storage/media_store.hpp"
 #include "tests/storage/test_support.hpp"
 
@@ -64,22 +63,25 @@ BOOST_FIXTURE_TEST_CASE(unwritable_directory_is_a_typed_error, temp_dir) {
     BOOST_TEST(stored.error() == make_error_code(errc::io));
 }
 
-BOOST_FIXTURE_TEST_CASE(retention_prunes_rows_then_their_files, database_fixture) {
-    add_user(1);
+BOOST_FIXTURE_TEST_CASE(only_files_written_before_the_cutoff_are_listed_and_removed, temp_dir) {
     media_store store(path / "media");
-    generated_content_repository content(*db);
     const auto old_file = store.write("old", "png", "old bytes").value();
     const auto new_file = store.write("new", "png", "new bytes").value();
-    content.insert({.user_id = 1, .media_path = old_file.path.string(), .created = t0});
-    content.insert({.user_id = 1, .media_path = new_file.path.string(), .created = t0 + 72h});
+    set_written_at(old_file.path, t0);
+    set_written_at(new_file.path, t0 + 48h);
+    std::filesystem::create_directory(path / "media" / "not-a-file");
+    set_written_at(path / "media" / "not-a-file", t0);
 
-    // Rows first (committed), then files: a crash in between leaves an orphan file, never a row
-    // that points at nothing.
-    for (const auto& p : content.prune_older_than(t0 + 24h)) {
-        BOOST_TEST(!store.remove(p));
-    }
+    const auto listed = store.written_before(t0 + 24h);
+    BOOST_TEST_REQUIRE(listed.has_value());
+    BOOST_TEST(*listed == std::vector<std::filesystem::path>{old_file.path});
+    // The new file is kept: written at or after the cutoff.
+    BOOST_TEST(store.remove_if_written_before(new_file.path, t0 + 24h).value() == false);
+    BOOST_TEST(store.remove_if_written_before(old_file.path, t0 + 24h).value() == true);
     BOOST_TEST(!std::filesystem::exists(old_file.path));
     BOOST_TEST(std::filesystem::exists(new_file.path));
+    // Already gone counts as gone.
+    BOOST_TEST(store.remove_if_written_before(old_file.path, t0 + 24h).value() == true);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,6 +35,14 @@ using namespace std::chrono_literals;
 
 /// 2026-11-24T21:30:00Z: tests never read the clock.
 inline const timestamp t0 = from_unix_ms(1'795'555'800'000);
+
+/// Sets when a file was last written: tests age files instead of waiting.
+inline void set_written_at(const std::filesystem::path& file, timestamp t) {
+    const std::int64_t ms = to_unix_ms(t);
+    const timespec at{.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1'000'000};
+    const timespec times[2] = {at, at};
+    BOOST_TEST_REQUIRE(::utimensat(AT_FDCWD, file.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
+}
 
 /// A fresh directory under /tmp, removed with everything in it when the fixture ends.
 struct temp_dir {

@@ -37,6 +37,20 @@ BOOST_FIXTURE_TEST_CASE(prune_forgets_updates_older_than_the_cutoff, database_fi
     BOOST_TEST(log.is_processed(3));
 }
 
+BOOST_FIXTURE_TEST_CASE(prune_with_a_limit_forgets_the_oldest_first, database_fixture) {
+    update_log log(*db);
+    // Ids and times in different orders: the oldest by time goes first.
+    log.mark_processed(7, t0 + 1h);
+    log.mark_processed(9, t0);
+    log.mark_processed(8, t0 + 2h);
+    BOOST_TEST(log.prune(t0 + 3h, 2) == 2);
+    BOOST_TEST(!log.is_processed(9));
+    BOOST_TEST(!log.is_processed(7));
+    BOOST_TEST(log.is_processed(8));
+    BOOST_TEST(log.prune(t0 + 3h, 2) == 1);
+    BOOST_TEST(log.prune(t0 + 3h, 2) == 0);
+}
+
 BOOST_FIXTURE_TEST_CASE(effects_mark_and_offset_commit_together, database_fixture) {
     update_log log(*db);
     db->in_transaction([&] {
