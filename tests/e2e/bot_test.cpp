@@ -113,17 +113,19 @@ BOOST_FIXTURE_TEST_CASE(a_replayed_update_has_no_second_effect, world) {
         BOOST_TEST_REQUIRE(help.has_value());
         // Telegram delivers the same update again (as after a crash before the offset was
         // confirmed): the processed log makes it a no-op.
+        const auto sent_before = t.sent_to(user).size();
         t.inject_raw_update(raw);
-        auto again = co_await next(user, text, 1500ms);
-        BOOST_TEST(!again.has_value());
-        BOOST_TEST(bot->stats().updates_replayed >= 1U);
+        BOOST_TEST_REQUIRE(co_await eventually([&] { return bot->stats().updates_replayed >= 1U; }, 10s));
+        BOOST_TEST(t.sent_to(user).size() == sent_before);
 
         // A restart over the same database replays nothing either.
         co_await stop_bot();
         start_bot();
         t.inject_raw_update(raw);
-        auto after_restart = co_await next(user, text, 1500ms);
-        BOOST_TEST(!after_restart.has_value());
+        // Its id is below the confirmed offset, so Telegram drops it: once the bot has polled, it
+        // would have been answered.
+        BOOST_TEST_REQUIRE(co_await eventually([&] { return bot->stats().polls >= 1U; }, 10s));
+        BOOST_TEST(t.sent_to(user).size() == sent_before);
         co_await finish();
     }());
 }
@@ -176,16 +178,17 @@ BOOST_FIXTURE_TEST_CASE(a_429_on_one_chat_does_not_delay_another, world) {
         sims->telegram().faults.add(
             {.match = "sendMessage", .kind = sim::fault_kind::rate_limited, .count = 1, .delay = 2s});
         t.user_sends_text(slow, "hello?");
-        co_await engine::sleep(200ms);
-        const auto started = std::chrono::steady_clock::now();
+        // The slow chat's reply met its 429 and waits it out...
+        BOOST_TEST_REQUIRE(co_await eventually([&] { return bot->delivery().flood_waits == 1U; }, 10s));
+        const auto told_to_wait = engine::clock::now();
+        // ...while the other chat is answered meanwhile, before the slow one.
         t.user_sends_text(fast, "hi!");
         auto fast_reply = co_await next(fast, text);
-        const auto fast_took = std::chrono::steady_clock::now() - started;
         BOOST_TEST_REQUIRE(fast_reply.has_value());
-        BOOST_TEST((fast_took < 1500ms));
         auto slow_reply = co_await next(slow, text, 10s);
         BOOST_TEST_REQUIRE(slow_reply.has_value());
-        BOOST_TEST((std::chrono::steady_clock::now() - started >= 1500ms)); // it waited out retry_after
+        BOOST_TEST((fast_reply->at < slow_reply->at));
+        BOOST_TEST((slow_reply->at - told_to_wait >= 1500ms)); // it waited out most of retry_after
         BOOST_TEST(bot->delivery().flood_waits == 1U);
         co_await finish();
     }());

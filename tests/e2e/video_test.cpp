@@ -281,7 +281,9 @@ BOOST_FIXTURE_TEST_CASE(a_job_left_submitting_ends_submit_unknown_with_an_apolog
         BOOST_TEST_REQUIRE(apology.has_value());
         BOOST_TEST(apology->text == locales.text("ru", "video.lost"));
         BOOST_TEST((jobs.get(id)->state == job_state::submit_unknown));
-        co_await engine::sleep(300ms);
+        // Resumed and polling: whatever the start would have submitted, it would have by now.
+        BOOST_TEST_REQUIRE(
+            co_await eventually([&] { return bot->stats().polls >= 1U && bot->video_jobs_running() == 0U; }));
         BOOST_TEST(sims->openai().video_creates().empty());
         co_await finish();
     }());
@@ -312,7 +314,9 @@ BOOST_FIXTURE_TEST_CASE(a_job_that_ended_before_its_message_went_out_tells_the_u
         co_await stop_bot();
         const auto before = sims->telegram().sent_to(user).size();
         start_bot();
-        co_await engine::sleep(500ms);
+        // Started and polling: a notice still owed would have been sent before the first poll.
+        BOOST_TEST_REQUIRE(
+            co_await eventually([&] { return bot->stats().polls >= 1U && bot->video_jobs_running() == 0U; }));
         BOOST_TEST(sims->telegram().sent_to(user).size() == before);
         BOOST_TEST((jobs.get(id)->state == job_state::refused));
         co_await finish();

@@ -184,6 +184,12 @@ inline awaitable<bool> eventually(std::function<bool()> pred, engine::duration t
     co_return true;
 }
 
+/// Waits until the bot has finished `n` updates since it started (a positive signal to wait on
+/// before checking that something did not happen, instead of sleeping and hoping).
+inline awaitable<bool> processed(world& w, std::uint64_t n, engine::duration timeout = 20s) {
+    co_return co_await eventually([&] { return w.bot->stats().updates_processed >= n; }, timeout);
+}
+
 inline bool text(const item& i) {
     return i.what == item::kind::text;
 }
