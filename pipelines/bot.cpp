@@ -3,7 +3,6 @@
 
 #include "engine/log.hpp"
 #include "pipelines/admin_report.hpp"
-#include "storage/forget.hpp"
 
 #include <algorithm>
 
@@ -20,13 +19,6 @@ struct overloaded : Ts... {
 template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;
 
-std::optional<json::value> built(const tg::inline_keyboard& kb) {
-    if (auto v = kb.build()) {
-        return *v;
-    }
-    return std::nullopt;
-}
-
 } // namespace
 
 bot::bot(engine::executor ex, bot_services services, bot_config cfg)
@@ -37,6 +29,7 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
       limits_(cfg_.limits, svc_.time.now()),
       chat_(svc_, sender_, cfg_.chat),
       selfies_(svc_, sender_),
+      profile_(svc_, sender_),
       videos_(svc_.videos != nullptr ? std::make_unique<video_jobs>(ex,
                                                                     svc_,
                                                                     sender_,
@@ -52,8 +45,7 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
       users_(svc_.db),
       quotas_(svc_.db),
       floods_(svc_.db) {
-    sender_.on_blocked(
-        [this](std::int64_t chat) { note_result("blocked", chat, users_.set_blocked_bot(chat, true)); });
+    sender_.on_blocked([this](std::int64_t chat) { profile_.set_blocked(chat, true); });
     // Telegram's retry_after outlives a crash: stored now, waited out again after a restart.
     sender_.on_flood([this](std::int64_t chat, engine::duration wait) {
         try {
@@ -85,31 +77,8 @@ bot_stats bot::stats() const noexcept {
     return s;
 }
 
-void bot::note_result(const char* what, std::int64_t user_id, const boost::system::result<void>& r) const {
-    if (!r) {
-        // The user's choice is not stored: the next update reads the old value; nothing else breaks.
-        engine::log().warn("bot.user_not_updated",
-                           {{"what", what}, {"user", user_id}, {"error", r.error().message()}});
-    }
-}
-
 bool bot::is_admin(std::int64_t user_id) const {
     return std::find(cfg_.admins.begin(), cfg_.admins.end(), user_id) != cfg_.admins.end();
-}
-
-json::value bot::main_keyboard(std::string_view lang) const {
-    const auto& l = svc_.locales;
-    auto kb = tg::reply_keyboard()
-                  .button(l.text(lang, "btn.selfie"))
-                  .button(l.text(lang, "btn.video"))
-                  .row()
-                  .button(l.text(lang, "btn.persona"))
-                  .button(l.text(lang, "btn.language"))
-                  .is_persistent()
-                  .resize_keyboard()
-                  .input_field_placeholder(l.text(lang, "input.placeholder"))
-                  .build();
-    return kb ? *kb : json::value{};
 }
 
 engine::awaitable<bool> bot::prepare() {
@@ -183,7 +152,7 @@ engine::awaitable<void> bot::handle(const tg::update& u) {
         co_return;
     }
     if (const auto* block = std::get_if<intent::block_changed>(&r.what)) {
-        note_result("blocked", r.from.user_id, users_.set_blocked_bot(r.from.user_id, block->blocked));
+        profile_.set_blocked(r.from.user_id, block->blocked);
         co_return;
     }
     const user_context c = context_of(r.from);
@@ -225,12 +194,12 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
         engine::log().debug("bot.unsupported_message", {{"user", c.user_id}, {"kind", other->kind}});
         co_await notice(c, l.text(c.lang, "chat.unsupported"));
     } else if (const auto* p = std::get_if<intent::pick_persona>(&r.what)) {
-        co_await pick_persona(c, callback, p->persona_id);
+        co_await profile_.pick_persona(c, callback, p->persona_id);
     } else if (const auto* lang = std::get_if<intent::pick_language>(&r.what)) {
-        co_await pick_language(c, callback, lang->lang);
+        co_await profile_.pick_language(c, callback, lang->lang);
     } else if (std::holds_alternative<intent::confirm_adult>(r.what)) {
         co_await sender_.answer(callback, l.text(c.lang, "adult.confirmed"));
-        note_result("adult", c.user_id, users_.set_adult_confirmed(c.user_id, true));
+        profile_.confirm_adult(c);
     } else if (const auto* v = std::get_if<intent::choose_video>(&r.what)) {
         co_await choose_video(c, callback, v->mode);
     } else {
@@ -243,13 +212,13 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
     switch (what) {
     case command::start:
     case command::persona:
-        co_await choose_persona(c);
+        co_await profile_.choose_persona(c);
         break;
     case command::language:
-        co_await choose_language(c);
+        co_await profile_.choose_language(c);
         break;
     case command::help:
-        co_await say(c, l.text(c.lang, "help"), main_keyboard(c.lang));
+        co_await say(c, l.text(c.lang, "help"), profile_.main_keyboard(c.lang));
         break;
     case command::selfie:
         co_await selfie(c);
@@ -258,7 +227,7 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
         co_await offer_video(c);
         break;
     case command::forget:
-        co_await forget(c);
+        co_await profile_.forget(c);
         break;
     case command::status:
         if (c.user.is_admin) {
@@ -338,71 +307,8 @@ engine::awaitable<void> bot::request_video(std::int64_t user_id,
     }
 }
 
-engine::awaitable<void> bot::choose_persona(const user_context& c) {
-    tg::inline_keyboard kb;
-    for (const auto& p : svc_.personas.all()) {
-        kb.button(svc_.locales.text(c.lang,
-                                    "persona.button",
-                                    {{"name", p.name}, {"age", std::to_string(p.age)}, {"city", p.city}}),
-                  "p:" + p.id)
-            .row();
-    }
-    std::string text = svc_.locales.text(c.lang, "start.choose_persona", {{"first_name", c.first_name}});
-    co_await say(c, std::move(text), built(kb));
-}
-
-engine::awaitable<void> bot::choose_language(const user_context& c) {
-    tg::inline_keyboard kb;
-    for (auto lang : supported_languages()) {
-        kb.button(svc_.locales.language_name(lang), "lang:" + std::string(lang));
-    }
-    co_await say(c, svc_.locales.text(c.lang, "language.choose"), built(kb));
-}
-
-engine::awaitable<void>
-bot::pick_persona(const user_context& c, const std::string& callback_id, const std::string& id) {
-    const auto& l = svc_.locales;
-    const persona* p = svc_.personas.find(id);
-    if (p == nullptr) {
-        co_await sender_.answer(callback_id, l.text(c.lang, "button.expired"));
-        co_return;
-    }
-    co_await sender_.answer(callback_id);
-    note_result("persona", c.user_id, users_.set_persona(c.user_id, p->id));
-    std::string chosen = l.text(c.lang, "persona.chosen", {{"name", p->name}});
-    co_await say(c, std::move(chosen), main_keyboard(c.lang));
-    if (auto greeting = p->greeting.find(c.lang); greeting != p->greeting.end()) {
-        co_await say(c, greeting->second);
-    }
-}
-
-engine::awaitable<void>
-bot::pick_language(const user_context& c, const std::string& callback_id, const std::string& lang) {
-    co_await sender_.answer(callback_id);
-    note_result("language", c.user_id, users_.set_language(c.user_id, lang));
-    co_await say(c, svc_.locales.text(lang, "language.set"), main_keyboard(lang));
-}
-
-engine::awaitable<void> bot::forget(const user_context& c) {
-    auto result = storage::forget_user(svc_.db, c.user_id);
-    for (const auto& path : result.media_paths) {
-        if (auto ec = svc_.media.remove(path)) {
-            // The rows are gone; a file left behind is pruned with the media retention.
-            engine::log().warn("bot.forget_file_left", {{"user", c.user_id}, {"error", ec.message()}});
-        }
-    }
-    engine::log().info("bot.forgot_user",
-                       {{"user", c.user_id}, {"turns", result.turns}, {"media", result.media_paths.size()}});
-    co_await say(c, svc_.locales.text(c.lang, "forget.done"));
-}
-
 engine::awaitable<void> bot::say(const user_context& c, std::string text, std::optional<json::value> markup) {
-    auto sent = co_await sender_.text(c.chat_id, std::move(text), std::move(markup));
-    if (!sent) {
-        // Why is logged by the sender; a blocked user is marked. The flow goes on.
-        engine::log().debug("bot.reply_not_sent",
-                            {{"user", c.user_id}, {"reason", to_string(sent.error().reason)}});
-    }
+    return profile_.say(c, std::move(text), std::move(markup));
 }
 
 bool bot::allow(limit which, std::int64_t user_id) {

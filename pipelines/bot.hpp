@@ -7,6 +7,7 @@
 
 #include "pipelines/chat.hpp"
 #include "pipelines/intake.hpp"
+#include "pipelines/profile.hpp"
 #include "pipelines/router.hpp"
 #include "pipelines/selfie.hpp"
 #include "pipelines/sender.hpp"
@@ -91,22 +92,13 @@ private:
     choose_video(const user_context& c, const std::string& callback_id, storage::video_mode mode);
     engine::awaitable<void> selfie(const user_context& c);
     engine::awaitable<void> offer_video(const user_context& c);
-    engine::awaitable<void> choose_persona(const user_context& c);
-    engine::awaitable<void> choose_language(const user_context& c);
-    engine::awaitable<void> forget(const user_context& c);
-    engine::awaitable<void>
-    pick_persona(const user_context& c, const std::string& callback_id, const std::string& id);
-    engine::awaitable<void>
-    pick_language(const user_context& c, const std::string& callback_id, const std::string& lang);
-    /// Sends `text` (and markup); a failure is logged with `what`, the flow goes on.
+    /// Sends `text` (and markup); a failure is logged, the flow goes on.
     engine::awaitable<void>
     say(const user_context& c, std::string text, std::optional<boost::json::value> markup = {});
     /// Sends `text` unless this user got a notice within notice_every.
     engine::awaitable<void> notice(const user_context& c, std::string text);
     bool allow(limit which, std::int64_t user_id);
-    boost::json::value main_keyboard(std::string_view lang) const;
     bool is_admin(std::int64_t user_id) const;
-    void note_result(const char* what, std::int64_t user_id, const boost::system::result<void>& r) const;
 
     engine::executor ex_;
     bot_services svc_;
@@ -115,6 +107,7 @@ private:
     user_limits limits_;
     chat_pipeline chat_;
     selfie_pipeline selfies_;
+    profile profile_;
     std::unique_ptr<video_jobs> videos_;
     video_offer offer_;
     intake intake_;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 
 namespace companion::pipelines {
@@ -112,6 +114,20 @@ boost::system::result<image_bytes, std::string> fit_frame(std::string_view bytes
     } catch (const vips::VError& e) {
         return fail(std::string("image: ") + e.what());
     }
+}
+
+boost::system::result<image_bytes, std::string>
+load_first_frame(const std::string& path, bool exact, int width, int height) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return {boost::system::in_place_error, "the first frame is missing"};
+    }
+    std::string frame((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (exact) {
+        return fit_frame(frame, width, height);
+    }
+    const bool jpeg = frame.size() > 3 && frame[0] == '\xFF' && frame[1] == '\xD8';
+    return image_bytes{std::move(frame), jpeg ? "image/jpeg" : "image/png"};
 }
 
 } // namespace companion::pipelines

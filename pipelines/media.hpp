@@ -36,4 +36,10 @@ fit_photo(std::string_view bytes, std::string_view mime, const photo_limits& lim
 /// part (libvips' attention crop), encoded as JPEG: the first frame of an image-to-video job.
 boost::system::result<image_bytes, std::string> fit_frame(std::string_view bytes, int width, int height);
 
+/// Reads a stored selfie at `path` as a video's first frame: fitted to `width`x`height` when the
+/// provider demands an exact size (`exact`), else as it is (PNG or JPEG by its signature).
+/// File I/O and image work: call it on the offload pool. Error: a readable reason.
+boost::system::result<image_bytes, std::string>
+load_first_frame(const std::string& path, bool exact, int width, int height);
+
 } // namespace companion::pipelines

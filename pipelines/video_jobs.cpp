@@ -7,41 +7,10 @@
 #include "pipelines/prompt_writer.hpp"
 #include "pipelines/prompts.hpp"
 
-#include <fstream>
-#include <iterator>
-
 namespace companion::pipelines {
 
 using storage::job_state;
 using namespace std::chrono_literals;
-
-namespace {
-
-struct frame_bytes {
-    std::string bytes;
-    std::string mime;
-};
-
-// Reads and fits a first frame (on the offload pool): the file, or why it cannot be used.
-boost::system::result<frame_bytes, std::string>
-load_frame(const std::string& path, bool exact, int w, int h) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return {boost::system::in_place_error, "the first frame is missing"};
-    }
-    std::string frame((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (exact) {
-        auto fitted = fit_frame(frame, w, h);
-        if (!fitted) {
-            return {boost::system::in_place_error, fitted.error()};
-        }
-        return frame_bytes{std::move(fitted->bytes), fitted->mime};
-    }
-    const bool jpeg = frame.size() > 3 && frame[0] == '\xFF' && frame[1] == '\xD8';
-    return frame_bytes{std::move(frame), jpeg ? "image/jpeg" : "image/png"};
-}
-
-} // namespace
 
 // What one job's run keeps between steps: its machine, its row as last read, the progress
 // throttle and, while it is being submitted, the first frame.
@@ -52,7 +21,7 @@ struct video_jobs::job_run {
     progress_throttle progress;
     storage::video_job job{};
     std::string lang;
-    frame_bytes frame{};
+    image_bytes frame{};
 };
 
 video_jobs::video_jobs(engine::executor ex,
@@ -299,7 +268,7 @@ engine::awaitable<video_job_event> video_jobs::transition(job_run& jr, const job
 engine::awaitable<video_job_event> video_jobs::prepare_frame(job_run& jr, std::string path) {
     const auto& info = provider_.info();
     auto load = [path = std::move(path), exact = info.exact_size_frame, w = info.width, h = info.height] {
-        return load_frame(path, exact, w, h);
+        return load_first_frame(path, exact, w, h);
     };
     auto frame = co_await svc_.offload.run(std::move(load));
     if (!frame) {

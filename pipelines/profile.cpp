@@ -1,0 +1,123 @@
+// The persona and language menus, the main keyboard, and /forget.
+#include "pipelines/profile.hpp"
+
+#include "engine/log.hpp"
+#include "storage/forget.hpp"
+
+namespace companion::pipelines {
+
+namespace json = boost::json;
+
+namespace {
+
+std::optional<json::value> built(const tg::inline_keyboard& kb) {
+    if (auto v = kb.build()) {
+        return *v;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+profile::profile(bot_services& svc, sender& out) : svc_(svc), out_(out), users_(svc.db) {}
+
+void profile::note(const char* what, std::int64_t user_id, const boost::system::result<void>& r) const {
+    if (!r) {
+        // The user's choice is not stored: the next update reads the old value; nothing else breaks.
+        engine::log().warn("bot.user_not_updated",
+                           {{"what", what}, {"user", user_id}, {"error", r.error().message()}});
+    }
+}
+
+void profile::confirm_adult(const user_context& c) {
+    note("adult", c.user_id, users_.set_adult_confirmed(c.user_id, true));
+}
+
+void profile::set_blocked(std::int64_t user_id, bool blocked) {
+    note("blocked", user_id, users_.set_blocked_bot(user_id, blocked));
+}
+
+engine::awaitable<void>
+profile::say(const user_context& c, std::string text, std::optional<json::value> markup) {
+    auto sent = co_await out_.text(c.chat_id, std::move(text), std::move(markup));
+    if (!sent) {
+        // Why is logged by the sender; a blocked user is marked. The flow goes on.
+        engine::log().debug("bot.reply_not_sent",
+                            {{"user", c.user_id}, {"reason", to_string(sent.error().reason)}});
+    }
+}
+
+json::value profile::main_keyboard(std::string_view lang) const {
+    const auto& l = svc_.locales;
+    auto kb = tg::reply_keyboard()
+                  .button(l.text(lang, "btn.selfie"))
+                  .button(l.text(lang, "btn.video"))
+                  .row()
+                  .button(l.text(lang, "btn.persona"))
+                  .button(l.text(lang, "btn.language"))
+                  .is_persistent()
+                  .resize_keyboard()
+                  .input_field_placeholder(l.text(lang, "input.placeholder"))
+                  .build();
+    return kb ? *kb : json::value{};
+}
+
+engine::awaitable<void> profile::choose_persona(const user_context& c) {
+    tg::inline_keyboard kb;
+    for (const auto& p : svc_.personas.all()) {
+        kb.button(svc_.locales.text(c.lang,
+                                    "persona.button",
+                                    {{"name", p.name}, {"age", std::to_string(p.age)}, {"city", p.city}}),
+                  "p:" + p.id)
+            .row();
+    }
+    std::string text = svc_.locales.text(c.lang, "start.choose_persona", {{"first_name", c.first_name}});
+    co_await say(c, std::move(text), built(kb));
+}
+
+engine::awaitable<void> profile::choose_language(const user_context& c) {
+    tg::inline_keyboard kb;
+    for (auto lang : supported_languages()) {
+        kb.button(svc_.locales.language_name(lang), "lang:" + std::string(lang));
+    }
+    co_await say(c, svc_.locales.text(c.lang, "language.choose"), built(kb));
+}
+
+engine::awaitable<void>
+profile::pick_persona(const user_context& c, const std::string& callback_id, const std::string& id) {
+    const auto& l = svc_.locales;
+    const persona* p = svc_.personas.find(id);
+    if (p == nullptr) {
+        co_await out_.answer(callback_id, l.text(c.lang, "button.expired"));
+        co_return;
+    }
+    co_await out_.answer(callback_id);
+    note("persona", c.user_id, users_.set_persona(c.user_id, p->id));
+    std::string chosen = l.text(c.lang, "persona.chosen", {{"name", p->name}});
+    co_await say(c, std::move(chosen), main_keyboard(c.lang));
+    if (auto greeting = p->greeting.find(c.lang); greeting != p->greeting.end()) {
+        co_await say(c, greeting->second);
+    }
+}
+
+engine::awaitable<void>
+profile::pick_language(const user_context& c, const std::string& callback_id, const std::string& lang) {
+    co_await out_.answer(callback_id);
+    note("language", c.user_id, users_.set_language(c.user_id, lang));
+    co_await say(c, svc_.locales.text(lang, "language.set"), main_keyboard(lang));
+}
+
+engine::awaitable<void> profile::forget(const user_context& c) {
+    auto result = storage::forget_user(svc_.db, c.user_id);
+    for (const auto& path : result.media_paths) {
+        if (auto ec = svc_.media.remove(path)) {
+            // The rows are gone; a file left behind is pruned with the media retention.
+            engine::log().warn("profile.forget_file_left", {{"user", c.user_id}, {"error", ec.message()}});
+        }
+    }
+    engine::log().info("bot.forgot_user",
+                       {{"user", c.user_id}, {"turns", result.turns}, {"media", result.media_paths.size()}});
+    co_await say(c, svc_.locales.text(c.lang, "forget.done"));
+}
+
+} // namespace companion::pipelines
