@@ -10,17 +10,6 @@ namespace companion::pipelines {
 
 namespace json = boost::json;
 
-namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
-
-} // namespace
-
 bot::bot(engine::executor ex, bot_services services, bot_config cfg)
     : ex_(ex),
       svc_(services),

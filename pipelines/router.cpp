@@ -1,16 +1,11 @@
 // Updates to intents.
 #include "pipelines/router.hpp"
 
+#include "pipelines/detail/overloaded.hpp"
+
 namespace companion::pipelines {
 
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 command command_named(std::string_view name) {
     if (name == "start") {
@@ -157,7 +152,7 @@ std::ostream& operator<<(std::ostream& os, gate g) {
 }
 
 std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
-    std::visit(overloaded{
+    std::visit(detail::overloaded{
                    [&](const intent::ignore& v) { os << "ignore (" << v.why << ")"; },
                    [&](const intent::block_changed& v) { os << (v.blocked ? "blocked" : "unblocked"); },
                    [&](const intent::run_command& v) { os << "command " << v.what; },

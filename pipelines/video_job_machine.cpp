@@ -1,6 +1,8 @@
 // The video job's decisions.
 #include "pipelines/video_job_machine.hpp"
 
+#include "pipelines/detail/overloaded.hpp"
+
 #include <algorithm>
 
 namespace companion::pipelines {
@@ -9,13 +11,6 @@ using storage::job_state;
 using namespace std::chrono_literals;
 
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 bool retryable(video_error_kind k) noexcept {
     return k == video_error_kind::transient || k == video_error_kind::rate_limited;
@@ -80,7 +75,7 @@ video_job_machine::video_job_machine(const video_machine_config& cfg, engine::ra
 video_job_step
 video_job_machine::on(const storage::video_job& job, const video_job_event& event, engine::wall_time now) {
     return std::visit(
-        overloaded{
+        detail::overloaded{
             [&](const job_event::entered& e) -> video_job_step {
                 if (!e.persona_known) {
                     return {finish(job_state::failed, "video.failed", "persona no longer exists")};
@@ -306,7 +301,7 @@ std::ostream& operator<<(std::ostream& os, const job_progress& p) {
 
 std::ostream& operator<<(std::ostream& os, const video_job_event& e) {
     std::visit(
-        overloaded{
+        detail::overloaded{
             [&](const job_event::entered& v) { os << "entered" << (v.persona_known ? "" : " (no persona)"); },
             [&](const job_event::stored& v) { os << "stored " << (v.ok ? "ok" : "refused"); },
             [&](const job_event::last_selfie_found& v) {
@@ -350,7 +345,7 @@ std::ostream& operator<<(std::ostream& os, const video_job_event& e) {
 
 std::ostream& operator<<(std::ostream& os, const video_job_action& a) {
     std::visit(
-        overloaded{
+        detail::overloaded{
             [&](const job_action::transition& v) {
                 os << "transition to " << v.to;
                 if (v.refund_spend_cents != 0) {

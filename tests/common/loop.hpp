@@ -75,26 +75,37 @@ struct virtual_loop {
     }
 
     template <class T>
-    std::shared_ptr<task_outcome<T>> spawn(engine::awaitable<T> task) {
-        auto out = std::make_shared<task_outcome<T>>();
-        if constexpr (std::is_void_v<T>) {
-            boost::asio::co_spawn(ioc, std::move(task), [out](std::exception_ptr e) {
-                out->done = true;
-                out->error = e;
-            });
-        } else {
-            boost::asio::co_spawn(ioc, std::move(task), [out](std::exception_ptr e, T v) {
-                out->done = true;
-                out->error = e;
-                if (!e) {
-                    out->value.emplace(std::move(v));
-                }
-            });
-        }
-        settle();
-        return out;
-    }
+    std::shared_ptr<task_outcome<T>> spawn(engine::awaitable<T> task);
 };
+
+/// Spawns `task` on `ioc` and records how it ends (it runs when the loop next runs).
+template <class T>
+std::shared_ptr<task_outcome<T>> spawn(boost::asio::io_context& ioc, engine::awaitable<T> task) {
+    auto out = std::make_shared<task_outcome<T>>();
+    if constexpr (std::is_void_v<T>) {
+        boost::asio::co_spawn(ioc, std::move(task), [out](std::exception_ptr e) {
+            out->done = true;
+            out->error = e;
+        });
+    } else {
+        boost::asio::co_spawn(ioc, std::move(task), [out](std::exception_ptr e, T v) {
+            out->done = true;
+            out->error = e;
+            if (!e) {
+                out->value.emplace(std::move(v));
+            }
+        });
+    }
+    return out;
+}
+
+/// Spawns `task` and runs what is ready at once.
+template <class T>
+std::shared_ptr<task_outcome<T>> virtual_loop::spawn(engine::awaitable<T> task) {
+    auto out = test::spawn(ioc, std::move(task));
+    settle();
+    return out;
+}
 
 /// The error_code inside a system_error exception_ptr (or an empty code).
 inline boost::system::error_code error_of(const std::exception_ptr& e) {

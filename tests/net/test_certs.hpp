@@ -2,6 +2,8 @@
 // chosen subjectAltName and validity window, written as PEM files into a temporary directory.
 #pragma once
 
+#include "tests/common/temp_dir.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -118,23 +120,5 @@ inline void write_key(const std::filesystem::path& path, EVP_PKEY* key) {
     PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
     std::fclose(f);
 }
-
-/// A temporary directory removed at destruction.
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "companion-test-XXXXXX").string();
-        if (mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
 
 } // namespace companion::test

@@ -7,6 +7,7 @@
 #include "storage/error.hpp"
 #include "storage/time.hpp"
 #include "storage/users.hpp"
+#include "tests/common/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -45,24 +46,11 @@ inline void set_written_at(const std::filesystem::path& file, timestamp t) {
 }
 
 /// A fresh directory under /tmp, removed with everything in it when the fixture ends.
-struct temp_dir {
-    std::filesystem::path path;
-
+struct temp_dir : companion::test::temp_dir {
     temp_dir() {
-        static std::atomic<int> counter{0};
-        path = std::filesystem::temp_directory_path() /
-               ("companion-storage-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
         // Migrations log at info; the suite's output stays readable at warn.
         engine::log().configure({.level = engine::log_level::warn});
     }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
 
     std::filesystem::path db_path() const { return path / "bot.db"; }
 };

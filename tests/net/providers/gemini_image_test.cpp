@@ -16,34 +16,13 @@ using namespace std::chrono_literals;
 using net::gemini::error_kind;
 using net::gemini::image_outcome;
 
-struct image_fixture {
-    asio::io_context ioc{1};
-    sim::gemini_simulator sim;
-    net::http_client http{ioc.get_executor(), {}};
+struct image_fixture : test::sim_fixture<sim::gemini_simulator> {
     net::gemini::image_config cfg;
 
-    explicit image_fixture(sim::gemini_sim_config sc = {}) : sim(ioc.get_executor(), std::move(sc)) {
-        BOOST_REQUIRE(sim.start());
+    explicit image_fixture(sim::gemini_sim_config sc = {}) : sim_fixture(std::move(sc)) {
         cfg.base_url = sim.base_url();
         cfg.api_key = "AIzaSy-test-image-key-0001";
         cfg.response_timeout = 5s;
-    }
-
-    template <class F>
-    void run(F&& body) {
-        test::run_loop(ioc, [&]() -> engine::awaitable<void> {
-            std::exception_ptr e;
-            try {
-                co_await body();
-            } catch (...) {
-                e = std::current_exception();
-            }
-            co_await sim.stop();
-            http.close_idle();
-            if (e) {
-                std::rethrow_exception(e);
-            }
-        });
     }
 
     engine::awaitable<net::gemini::result<net::gemini::image_result>> generate(std::string prompt,

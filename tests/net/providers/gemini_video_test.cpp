@@ -27,16 +27,12 @@ sim::gemini_sim_config fast_sim() {
     return c;
 }
 
-struct video_fixture {
-    asio::io_context ioc{1};
-    sim::gemini_simulator sim;
-    net::http_client http{ioc.get_executor(), {}};
+struct video_fixture : test::sim_fixture<sim::gemini_simulator> {
     std::optional<net::gemini::omni_client> omni;
     std::optional<net::gemini::veo_client> veo;
     test::temp_dir dir;
 
-    video_fixture() : sim(ioc.get_executor(), fast_sim()) {
-        BOOST_REQUIRE(sim.start());
+    video_fixture() : sim_fixture(fast_sim()) {
         omni.emplace(
             http,
             net::gemini::omni_config{.base_url = sim.base_url(), .api_key = "AIzaSy-omni-test-key-77"});
@@ -49,23 +45,6 @@ struct video_fixture {
         c.api_key = "AIzaSy-veo-test-key-7788";
         c.model = std::move(model);
         return c;
-    }
-
-    template <class F>
-    void run(F&& body) {
-        test::run_loop(ioc, [&]() -> engine::awaitable<void> {
-            std::exception_ptr e;
-            try {
-                co_await body();
-            } catch (...) {
-                e = std::current_exception();
-            }
-            co_await sim.stop();
-            http.close_idle();
-            if (e) {
-                std::rethrow_exception(e);
-            }
-        });
     }
 
     engine::awaitable<net::gemini::result<net::gemini::omni_interaction>> omni_create(std::string prompt,

@@ -15,38 +15,17 @@ using namespace std::chrono_literals;
 using net::openai::error_kind;
 using net::openai::finish_reason;
 
-struct chat_fixture {
-    asio::io_context ioc{1};
-    sim::openai_simulator sim;
-    net::http_client http{ioc.get_executor(), {}};
+struct chat_fixture : test::sim_fixture<sim::openai_simulator> {
     std::optional<net::openai::chat_client> client;
 
     explicit chat_fixture(sim::openai_sim_config sc = {}, net::openai::chat_config cc = {})
-        : sim(ioc.get_executor(), std::move(sc)) {
-        BOOST_REQUIRE(sim.start());
+        : sim_fixture(std::move(sc)) {
         cc.base_url = sim.base_url();
         if (cc.api_key.empty()) {
             cc.api_key = "sk-test-chat-key-123456";
         }
         cc.response_timeout = 5s;
         client.emplace(http, std::move(cc));
-    }
-
-    template <class F>
-    void run(F&& body) {
-        test::run_loop(ioc, [&]() -> engine::awaitable<void> {
-            std::exception_ptr e;
-            try {
-                co_await body();
-            } catch (...) {
-                e = std::current_exception();
-            }
-            co_await sim.stop();
-            http.close_idle();
-            if (e) {
-                std::rethrow_exception(e);
-            }
-        });
     }
 
     engine::awaitable<net::openai::result<net::openai::chat_completion>> ask(std::string system,

@@ -26,38 +26,17 @@ sim::openai_sim_config fast_sim(bool redirect = false) {
     return c;
 }
 
-struct videos_fixture {
-    asio::io_context ioc{1};
-    sim::openai_simulator sim;
-    net::http_client http{ioc.get_executor(), {}};
+struct videos_fixture : test::sim_fixture<sim::openai_simulator> {
     std::optional<net::openai::videos_client> client;
     test::temp_dir dir;
 
-    explicit videos_fixture(sim::openai_sim_config sc = fast_sim()) : sim(ioc.get_executor(), std::move(sc)) {
-        BOOST_REQUIRE(sim.start());
+    explicit videos_fixture(sim::openai_sim_config sc = fast_sim()) : sim_fixture(std::move(sc)) {
         net::openai::videos_config vc;
         vc.base_url = sim.base_url();
         vc.api_key = "sk-test-video-key-424242";
         vc.allowed_sizes.push_back("1024x1792"); // the client allows it; this gateway does not
         vc.response_timeout = 5s;
         client.emplace(http, std::move(vc));
-    }
-
-    template <class F>
-    void run(F&& body) {
-        test::run_loop(ioc, [&]() -> engine::awaitable<void> {
-            std::exception_ptr e;
-            try {
-                co_await body();
-            } catch (...) {
-                e = std::current_exception();
-            }
-            co_await sim.stop();
-            http.close_idle();
-            if (e) {
-                std::rethrow_exception(e);
-            }
-        });
     }
 
     engine::awaitable<net::openai::result<net::openai::video_job>>

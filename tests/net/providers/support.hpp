@@ -4,7 +4,9 @@
 
 #include "engine/asio.hpp"
 #include "engine/time.hpp"
+#include "net/http_client.hpp"
 #include "sim/fault.hpp"
+#include "tests/common/temp_dir.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -79,20 +81,35 @@ inline sim::fault fault_of(sim::fault_kind kind,
     return f;
 }
 
-/// A fresh directory under the system temp dir, removed at scope exit.
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::random_device rd;
-        path = std::filesystem::temp_directory_path() / ("companion-providers-" + std::to_string(rd()));
-        std::filesystem::create_directories(path);
+/// A client test's world: a loop, one simulator of type `Sim` started on loopback, and an HTTP
+/// client; run() drives a test coroutine, then stops the simulator and closes idle connections.
+template <class Sim>
+struct sim_fixture {
+    asio::io_context ioc{1};
+    Sim sim;
+    net::http_client http{ioc.get_executor(), {}};
+
+    template <class Config>
+    explicit sim_fixture(Config sim_config) : sim(ioc.get_executor(), std::move(sim_config)) {
+        BOOST_REQUIRE(sim.start());
     }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
+
+    template <class F>
+    void run(F&& body) {
+        run_loop(ioc, [&]() -> engine::awaitable<void> {
+            std::exception_ptr e;
+            try {
+                co_await body();
+            } catch (...) {
+                e = std::current_exception();
+            }
+            co_await sim.stop();
+            http.close_idle();
+            if (e) {
+                std::rethrow_exception(e);
+            }
+        });
     }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
 };
 
 } // namespace companion::test

@@ -10,6 +10,7 @@
 #include "sim/media/mp4.hpp"
 #include "sim/media/png.hpp"
 #include "sim/suite.hpp"
+#include "tests/common/temp_dir.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -61,22 +62,6 @@ inline std::string read_file(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
-
-/// A fresh directory under the system temp dir, removed at scope exit.
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::random_device rd;
-        path = std::filesystem::temp_directory_path() / ("companion-video-providers-" + std::to_string(rd()));
-        std::filesystem::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-};
 
 struct suite_fixture {
     asio::io_context ioc{1};
