@@ -4,12 +4,12 @@
 #include "sim/telegram/simulator.hpp"
 
 #include "engine/log.hpp"
+#include "engine/task_group.hpp"
 #include "engine/time.hpp"
 #include "net/multipart.hpp"
 #include "sim/media/mp4.hpp"
 #include "sim/media/png.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -139,8 +139,6 @@ struct telegram_simulator::call {
 
 namespace {
 
-using asio::experimental::awaitable_operators::operator||;
-
 net::server_response api_ok(const json::value& result) {
     json::object o;
     o["ok"] = true;
@@ -245,13 +243,6 @@ const std::map<std::string, std::string>& method_names() {
 
 bool allowed_by_default(std::string_view kind) {
     return kind != "chat_member" && kind != "message_reaction" && kind != "message_reaction_count";
-}
-
-// Races the event against the deadline; false when the deadline came first.
-engine::awaitable<bool> wait_signal(engine::event& ev, engine::time_point deadline) {
-    auto race = ev.wait() || engine::sleep_until(deadline);
-    auto which = co_await std::move(race);
-    co_return which.index() == 0;
 }
 
 // Validates a reply_markup parameter the way Telegram does; returns its JSON text ("" when
@@ -391,7 +382,8 @@ std::ostream& operator<<(std::ostream& os, sent_item::kind k) {
 }
 
 telegram_simulator::telegram_simulator(engine::executor ex, telegram_simulator_config cfg)
-    : ex_(ex), cfg_(std::move(cfg)), rng_(std::random_device{}()) {
+    : ex_(ex), cfg_(std::move(cfg)), pollers_gone_(ex), rng_(std::random_device{}()) {
+    pollers_gone_.set();
     // Update ids start at a random large base, as after a long silence on Telegram's side, so
     // nothing can assume they start small or at a fixed value.
     next_update_id_ = 100'000'000 + static_cast<std::int64_t>(rng_() % 800'000'000ULL);
@@ -418,10 +410,25 @@ net::result<std::uint16_t> telegram_simulator::start() {
 }
 
 engine::awaitable<void> telegram_simulator::stop() {
+    co_await engine::shielded(stop_serving());
+}
+
+engine::awaitable<void> telegram_simulator::stop_serving() {
     stopping_ = true;
-    // Held long polls answer now (with what they have), so the server's connections can end.
+    // Held long polls answer now, with what they have, and before the server cancels its handlers:
+    // a handler cancelled first could no longer write its answer, and the client would see its
+    // connection cut instead of an empty result.
     for (auto& p : pollers_) {
         p->wake.set();
+    }
+    if (!pollers_.empty()) {
+        engine::timer limit(ex_, 1s);
+        limit.async_wait([this](boost::system::error_code ec) {
+            if (!ec) {
+                pollers_gone_.set(); // a poll that does not end is cancelled by the server's stop
+            }
+        });
+        co_await pollers_gone_.wait();
     }
     co_await server_->stop(1s);
 }
@@ -694,11 +701,11 @@ telegram_simulator::wait_for(std::int64_t chat_id,
                              engine::duration timeout,
                              std::size_t from_index) {
     const auto deadline = engine::clock::now() + timeout;
-    engine::event ev(ex_);
+    detail::wakeup ev(ex_);
     auto it = sent_waiters_.insert(sent_waiters_.end(), &ev);
     struct unregister {
-        std::list<engine::event*>& list;
-        std::list<engine::event*>::iterator it;
+        std::list<detail::wakeup*>& list;
+        std::list<detail::wakeup*>::iterator it;
         ~unregister() { list.erase(it); }
     } guard{sent_waiters_, it};
     for (;;) {
@@ -713,8 +720,8 @@ telegram_simulator::wait_for(std::int64_t chat_id,
             co_return std::nullopt;
         }
         ev.reset();
-        const bool woke = co_await wait_signal(ev, deadline);
-        (void)woke; // either way, scan once more before giving up
+        // Woken or not, the list is scanned once more before giving up.
+        [[maybe_unused]] const bool woke = co_await ev.wait_until(deadline);
     }
 }
 
@@ -967,12 +974,16 @@ engine::awaitable<net::server_response> telegram_simulator::get_updates(call& c)
     }
     auto me = std::make_shared<poller>(ex_);
     pollers_.push_back(me);
+    pollers_gone_.reset();
     struct unregister {
         telegram_simulator& sim;
         std::list<std::shared_ptr<poller>>::iterator it;
         ~unregister() {
             sim.pollers_.erase(it);
             sim.counters_.current_pollers = sim.pollers_.size();
+            if (sim.pollers_.empty()) {
+                sim.pollers_gone_.set();
+            }
         }
     } guard{*this, std::prev(pollers_.end())};
     counters_.current_pollers = pollers_.size();
@@ -1014,8 +1025,8 @@ engine::awaitable<net::server_response> telegram_simulator::get_updates(call& c)
             co_return net::json_response(200, R"({"ok":true,"result":[)" + batch + "]}");
         }
         me->wake.reset();
-        const bool woke = co_await wait_signal(me->wake, deadline);
-        (void)woke; // a timeout answers with whatever is there (usually nothing)
+        // At the deadline the loop answers with whatever is there (usually nothing).
+        [[maybe_unused]] const bool woke = co_await me->wake.wait_until(deadline);
     }
 }
 

@@ -19,6 +19,7 @@
 #include "engine/rate_limit.hpp"
 #include "engine/sync.hpp"
 #include "net/http_server.hpp"
+#include "sim/detail/wakeup.hpp"
 #include "sim/fault.hpp"
 
 #include <boost/json/value.hpp>
@@ -106,7 +107,9 @@ public:
 
     /// Binds and serves; returns the port.
     net::result<std::uint16_t> start();
-    /// Ends held long polls (they see the cancellation) and stops the server.
+    /// Answers held long polls with what they have (an empty result), then stops the server. Runs
+    /// to its end even when the caller is cancelled (engine::shielded), so nothing the server's
+    /// handlers use is destroyed before they have ended.
     engine::awaitable<void> stop();
     /// "http://127.0.0.1:PORT": the client's base_url (and file_base_url + "/file").
     std::string base_url() const;
@@ -158,11 +161,12 @@ private:
         std::string json; ///< the Update object's text
     };
     struct poller {
-        engine::event wake;
+        detail::wakeup wake;
         bool kicked = false;
         explicit poller(engine::executor ex) : wake(std::move(ex)) {}
     };
 
+    engine::awaitable<void> stop_serving();
     engine::awaitable<net::server_response> handle_api(net::server_request& req);
     engine::awaitable<net::server_response> handle_file(net::server_request& req);
     engine::awaitable<net::server_response> handle_control(net::server_request& req);
@@ -201,7 +205,8 @@ private:
     std::deque<pending_update> pending_;
     std::vector<std::string> allowed_updates_; ///< sticky; empty: the default set
     std::list<std::shared_ptr<poller>> pollers_;
-    std::list<engine::event*> sent_waiters_;
+    std::list<detail::wakeup*> sent_waiters_;
+    engine::event pollers_gone_; ///< set whenever no getUpdates is held
     std::optional<engine::token_bucket> global_bucket_;
     std::string webhook_url_;
     std::int64_t next_update_id_ = 0;
