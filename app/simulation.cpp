@@ -135,6 +135,13 @@ public:
                     std::fprintf(out_, "   (button answer: %s)\n", i.text.c_str());
                 }
                 break;
+            default: // what the bot does not do yet (documents, reactions, drafts, ...): named by kind
+                std::fprintf(out_,
+                             "%s: [%s] %s\n",
+                             who.c_str(),
+                             std::string(sim::to_string(i.what)).c_str(),
+                             i.text.c_str());
+                break;
             }
         }
         std::fflush(out_);

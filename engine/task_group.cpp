@@ -8,7 +8,10 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <atomic>
@@ -104,18 +107,62 @@ struct task_group::state {
     bool cancelled = false;
 };
 
+// The rest of a shutdown, after total cancellation: `grace` for the children to unwind, then
+// terminal cancellation, then the wait for the last of them. Runs shielded: nothing cuts it short.
+awaitable<void> task_group::drain(std::shared_ptr<state> s, duration grace) {
+    timer t(co_await asio::this_coro::executor, grace);
+    while (s->live != 0) {
+        auto [order, join_ec, timer_ec] =
+            co_await asio::experimental::make_parallel_group(s->joiners.async_wait(asio::deferred),
+                                                             t.async_wait(asio::deferred))
+                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+        if (order[0] == 1 && !timer_ec) {
+            break; // the grace period is over
+        }
+        (void)join_ec; // a notification or the loop's end: the loop condition decides
+    }
+    if (s->live != 0) {
+        log().warn("task_group.grace_expired", {{"group", s->cfg.name}, {"children", s->live}});
+        s->emit(asio::cancellation_type::terminal);
+        while (s->live != 0) {
+            co_await s->joiners.async_wait(use_awaitable);
+        }
+    }
+}
+
 task_group::task_group(executor ex) : task_group(std::move(ex), config{}) {}
 
 task_group::task_group(executor ex, config cfg)
     : state_(std::make_shared<state>(std::move(ex), std::move(cfg))) {}
 
 task_group::~task_group() {
-    if (state_->live != 0) {
-        log().error("task_group.destroyed_with_children",
-                    {{"group", state_->cfg.name}, {"children", state_->live}});
-        state_->cancelled = true;
-        state_->emit(asio::cancellation_type::terminal);
+    auto& st = *state_;
+    if (st.live == 0) {
+        return;
     }
+    log().error("task_group.destroyed_with_children", {{"group", st.cfg.name}, {"children", st.live}});
+    // Outside the loop (a test's end, after run() returned) the children can still be ended
+    // here: terminal cancellation, then the loop's ready work until the last one is gone.
+    const auto* loop = st.ex.target<asio::io_context::executor_type>();
+    if (loop != nullptr && !loop->running_in_this_thread()) {
+        asio::io_context& ioc = asio::query(*loop, asio::execution::context);
+        st.cancelled = true;
+        st.emit(asio::cancellation_type::terminal);
+        while (st.live != 0) {
+            ioc.restart();
+            if (ioc.poll() == 0) {
+                break; // nothing left that could end them
+            }
+        }
+        if (st.live == 0) {
+            return;
+        }
+    }
+    // On the loop (an owner that went away without joining) or with children that nothing can
+    // end: one of them would resume into whatever the owner destroys next. Stop here, loudly,
+    // rather than let it use freed memory later and far away.
+    log().error("task_group.children_outlive_group", {{"group", st.cfg.name}, {"children", st.live}});
+    std::terminate();
 }
 
 bool task_group::spawn(awaitable<void> child) {
@@ -149,28 +196,9 @@ void task_group::cancel(asio::cancellation_type type) {
 }
 
 awaitable<void> task_group::shutdown(duration grace) {
-    auto s = state_;
     cancel(asio::cancellation_type::total);
-    if (s->live != 0) {
-        timer t(co_await asio::this_coro::executor, grace);
-        while (s->live != 0) {
-            auto [order, join_ec, timer_ec] =
-                co_await asio::experimental::make_parallel_group(s->joiners.async_wait(asio::deferred),
-                                                                 t.async_wait(asio::deferred))
-                    .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-            (void)join_ec;
-            (void)timer_ec;
-            if (order[0] == 1) {
-                break;
-            }
-        }
-        if (s->live != 0) {
-            log().warn("task_group.grace_expired", {{"group", s->cfg.name}, {"children", s->live}});
-            s->emit(asio::cancellation_type::terminal);
-            while (s->live != 0) {
-                co_await s->joiners.async_wait(use_awaitable);
-            }
-        }
+    if (state_->live != 0) {
+        co_await shielded(drain(state_, grace));
     }
 }
 

@@ -6,16 +6,23 @@
 //   exception cancels its siblings and is rethrown by `join`; with `contain` it is logged and
 //   counted, and the other children go on.
 // - `shutdown(grace)` is the graceful stop: total cancellation, up to `grace` for the children to
-//   unwind, then terminal cancellation, then join.
+//   unwind, then terminal cancellation, then join. It always ends with the group empty: cancelling
+//   its caller does not cut it short (the caller goes on to destroy what the children use).
 // - Every child's exception is logged with the group's name and passed to the error callback, so
-//   none is lost. A group must be empty when destroyed; if it is not, the destructor logs an error
-//   and sends terminal cancellation (the children's bookkeeping stays valid until they finish).
+//   none is lost.
+// - No child outlives its group: the owner must join it (or shut it down) before destroying it.
+//   A group destroyed with children logs `task_group.destroyed_with_children`; off the loop thread
+//   (a test's end, after the loop returned) it then ends them itself (terminal cancellation and
+//   the loop's ready work); on the loop thread, or when nothing can end them, it ends the process
+//   (std::terminate), in every build: a child resuming after its owner is gone would be a use
+//   after free, found much later and far away.
 #pragma once
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
 #include "engine/detail/wait_queue.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
 
@@ -23,7 +30,9 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 
 namespace companion::engine {
 
@@ -54,7 +63,9 @@ public:
     /// Sends `type` cancellation to every running child; later spawns are refused.
     void cancel(asio::cancellation_type type = asio::cancellation_type::total);
 
-    /// Total cancellation, up to `grace` to unwind, then terminal cancellation and join.
+    /// Total cancellation, up to `grace` to unwind, then terminal cancellation and join. Runs to
+    /// the end whatever happens to the caller (see `shielded`): a child that ignores terminal
+    /// cancellation too keeps it waiting, which is a bug in that child, never a use after free.
     awaitable<void> shutdown(duration grace);
 
     std::size_t size() const noexcept;
@@ -69,7 +80,48 @@ public:
 
 private:
     struct state;
+    static awaitable<void> drain(std::shared_ptr<state> s, duration grace);
     std::shared_ptr<state> state_;
 };
+
+/// Runs `op` to its end in a coroutine of its own that no cancellation reaches, and waits for it
+/// without being cancellable: for stop sequences whose end the caller relies on (an owner destroys
+/// what its children use once its stop returned). A cancellation of the caller while `op` runs is
+/// not lost: the caller's next `co_await` sees it (operation_aborted), after `op` ended. (A caller
+/// already cancelled throws at its `co_await shielded(...)`, before `op` starts: shield the whole
+/// stop sequence, not each step.)
+template <class T>
+awaitable<T> shielded(awaitable<T> op) {
+    auto ex = co_await asio::this_coro::executor;
+    // Asio checks a coroutine's cancellation at each co_await; the check is off while `op` runs,
+    // so that a cancellation arriving meanwhile cannot end the wait for it.
+    const bool was_throwing = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    std::exception_ptr error;
+    std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;
+    try {
+        if constexpr (std::is_void_v<T>) {
+            co_await asio::co_spawn(ex,
+                                    std::move(op),
+                                    asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable));
+            value.emplace(true);
+        } else {
+            T result = co_await asio::co_spawn(
+                ex,
+                std::move(op),
+                asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable));
+            value.emplace(std::move(result));
+        }
+    } catch (...) {
+        error = std::current_exception();
+    }
+    co_await asio::this_coro::throw_if_cancelled(was_throwing);
+    if (error) {
+        std::rethrow_exception(error);
+    }
+    if constexpr (!std::is_void_v<T>) {
+        co_return std::move(*value);
+    }
+}
 
 } // namespace companion::engine

@@ -136,4 +136,24 @@ engine::awaitable<bool> apply_wire_fault(const fault& f, net::server_response& r
     }
 }
 
+engine::awaitable<std::optional<net::server_response>>
+begin_request(fault_injector& faults,
+              std::string_view method,
+              std::optional<fault>& planned,
+              net::server_response& response,
+              const std::optional<net::server_response>& denied,
+              engine::duration latency) {
+    planned = faults.take(method);
+    if (planned) {
+        const bool done = co_await apply_wire_fault(*planned, response);
+        if (done) {
+            co_return std::move(response);
+        }
+    }
+    if (latency.count() > 0) {
+        co_await engine::sleep(latency);
+    }
+    co_return denied;
+}
+
 } // namespace companion::sim

@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
         "Gemini image, Omni and Veo, on loopback. Point a bot or an SDK at the printed base URLs.\n"
         "Faults: POST /_sim/faults on any simulator, e.g. "
         "{\"match\":\"sendMessage\",\"kind\":\"rate_limited\",\n"
-        "\"delay_ms\":3000}. Scripted Telegram users: /_sim/users, /_sim/text, /_sim/press, /_sim/sent.",
+        "\"delay_ms\":3000}. Scripted Telegram users: /_sim/users, /_sim/text, /_sim/send, /_sim/press,\n"
+        "/_sim/sent, ... (README: \"The simulators as doubles for other bots\").",
         "companion-sim"};
     sim::suite_config cfg;
     int log_quiet = 0;
@@ -69,6 +70,13 @@ int main(int argc, char** argv) {
             return true;
         },
         "delay before every chat completion");
+    cli.add_option(
+        "--llm-stream-chunk-ms",
+        [&](const std::vector<std::string>& v) {
+            cfg.openai.stream_chunk_delay = std::chrono::milliseconds(std::stoll(v.at(0)));
+            return true;
+        },
+        "pause between the parts of a streamed chat completion (\"stream\": true)");
     cli.add_option(
         "--video-queue-ms",
         [&](const std::vector<std::string>& v) {

@@ -1,6 +1,8 @@
 // Starting and stopping the three simulators together.
 #include "sim/suite.hpp"
 
+#include "engine/task_group.hpp"
+
 namespace companion::sim {
 
 suite::suite(engine::executor ex, suite_config cfg) {
@@ -31,6 +33,12 @@ net::result<void> suite::start() {
 }
 
 engine::awaitable<void> suite::stop() {
+    // One shielded sequence: a cancellation of the caller during the first stop must not skip the
+    // others (their servers' handlers would outlive the simulators).
+    co_await engine::shielded(stop_all());
+}
+
+engine::awaitable<void> suite::stop_all() {
     co_await telegram_->stop();
     co_await openai_->stop();
     co_await gemini_->stop();

@@ -32,6 +32,7 @@ public:
 
     /// Starts every simulator. Error: the first that could not listen, with the reason.
     net::result<void> start();
+    /// Stops every simulator; runs to its end even when the caller is cancelled.
     engine::awaitable<void> stop();
 
     telegram_simulator& telegram() noexcept { return *telegram_; }
@@ -42,6 +43,8 @@ public:
     static std::string token();
 
 private:
+    engine::awaitable<void> stop_all();
+
     std::unique_ptr<telegram_simulator> telegram_;
     std::unique_ptr<openai_simulator> openai_;
     std::unique_ptr<gemini_simulator> gemini_;

@@ -253,19 +253,11 @@ engine::awaitable<net::server_response> gemini_simulator::handle_models(net::ser
     const bool is_operation = rest.find("/operations/") != std::string::npos;
     std::string fault_name = is_operation ? "operations.get" : method;
     net::server_response r;
-    std::optional<fault> f = faults.take(fault_name);
-    if (f) {
-        const bool done = co_await apply_wire_fault(*f, r);
-        if (done) {
-            co_return r;
-        }
-    }
-    if (cfg_.latency.count() > 0) {
-        co_await engine::sleep(cfg_.latency);
-    }
-    auto denied = vertex ? check_bearer(req) : check_key(req);
-    if (denied) {
-        co_return std::move(*denied);
+    std::optional<fault> f;
+    const auto denied = vertex ? check_bearer(req) : check_key(req);
+    auto early = co_await begin_request(faults, fault_name, f, r, denied, cfg_.latency);
+    if (early) {
+        co_return std::move(*early);
     }
     if (f && f->kind == fault_kind::rate_limited) {
         auto out = rate_limited(std::chrono::duration_cast<std::chrono::milliseconds>(f->delay), false);

@@ -96,15 +96,12 @@ const std::string& gemini_simulator::video_bytes(const std::string& file_id) {
 engine::awaitable<net::server_response> gemini_simulator::handle_interactions(net::server_request& req) {
     const bool create = req.msg.method() == net::http::verb::post && req.path() == "/v1beta/interactions";
     net::server_response r;
-    std::optional<fault> f = faults.take(create ? "interactions.create" : "interactions.get");
-    if (f) {
-        const bool done = co_await apply_wire_fault(*f, r);
-        if (done) {
-            co_return r;
-        }
-    }
-    if (auto denied = check_key(req)) {
-        co_return std::move(*denied);
+    std::optional<fault> f;
+    const auto denied = check_key(req);
+    auto early =
+        co_await begin_request(faults, create ? "interactions.create" : "interactions.get", f, r, denied);
+    if (early) {
+        co_return std::move(*early);
     }
     net::server_response out;
     if (f && f->kind == fault_kind::rate_limited) {
@@ -437,15 +434,11 @@ net::server_response gemini_simulator::operation(std::string_view name, bool ver
 
 engine::awaitable<net::server_response> gemini_simulator::handle_files(net::server_request& req) {
     net::server_response r;
-    std::optional<fault> f = faults.take("files.download");
-    if (f) {
-        const bool done = co_await apply_wire_fault(*f, r);
-        if (done) {
-            co_return r;
-        }
-    }
-    if (auto denied = check_key(req)) {
-        co_return std::move(*denied);
+    std::optional<fault> f;
+    const auto denied = check_key(req);
+    auto early = co_await begin_request(faults, "files.download", f, r, denied);
+    if (early) {
+        co_return std::move(*early);
     }
     if (f && f->kind == fault_kind::server_error) {
         co_return error_response(f->status != 0 ? f->status : 500,

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <vector>
 
 namespace companion::sim {
 namespace {
@@ -132,6 +134,86 @@ void render_chat_fault(const fault& f, net::server_response& r) {
     }
 }
 
+// The pieces a streamed answer is cut into: a few words each, cut only at spaces (so no UTF-8
+// character is split), the spaces kept.
+std::vector<std::string> stream_pieces(std::string_view text) {
+    std::vector<std::string> pieces;
+    std::string piece;
+    int words = 0;
+    for (char c : text) {
+        piece.push_back(c);
+        if (c == ' ' && ++words == 3) {
+            pieces.push_back(std::move(piece));
+            piece.clear();
+            words = 0;
+        }
+    }
+    if (!piece.empty()) {
+        pieces.push_back(std::move(piece));
+    }
+    return pieces;
+}
+
+struct streamed_answer {
+    std::string id;
+    std::string model;
+    std::int64_t created = 0;
+    boost::json::value content; ///< string or null
+    boost::json::value refusal; ///< string or null
+    std::string finish;
+    std::optional<boost::json::object> usage{}; ///< sent as a last chunk when asked for
+    bool error_after_first_piece = false;
+};
+
+// The answer as OpenAI streams it (server-sent events of chat.completion.chunk objects): the
+// role first, the content (or refusal) in pieces, the finish_reason, the usage chunk, "[DONE]".
+std::string render_stream(const streamed_answer& a) {
+    std::string out;
+    const auto event = [&](boost::json::object delta, boost::json::value finish) {
+        boost::json::object chunk{
+            {"id", a.id},
+            {"object", "chat.completion.chunk"},
+            {"created", a.created},
+            {"model", a.model},
+            {"system_fingerprint", "fp_sim"},
+            {"choices",
+             boost::json::array{boost::json::object{{"index", 0},
+                                                    {"delta", std::move(delta)},
+                                                    {"logprobs", nullptr},
+                                                    {"finish_reason", std::move(finish)}}}}};
+        out += "data: " + boost::json::serialize(chunk) + "\n\n";
+    };
+    event(boost::json::object{{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr);
+    const bool refused = a.refusal.is_string();
+    const auto& text = refused ? a.refusal : a.content;
+    if (text.is_string()) {
+        for (auto& piece : stream_pieces(text.get_string())) {
+            event(boost::json::object{{refused ? "refusal" : "content", piece}}, nullptr);
+            if (a.error_after_first_piece) {
+                out += "data: " +
+                       openai_error("The server had an error while processing your request.",
+                                    "server_error",
+                                    {}) +
+                       "\n\n";
+                return out;
+            }
+        }
+    }
+    event(boost::json::object{}, boost::json::value(a.finish));
+    if (a.usage) {
+        boost::json::object chunk{{"id", a.id},
+                                  {"object", "chat.completion.chunk"},
+                                  {"created", a.created},
+                                  {"model", a.model},
+                                  {"system_fingerprint", "fp_sim"},
+                                  {"choices", boost::json::array{}},
+                                  {"usage", *a.usage}};
+        out += "data: " + boost::json::serialize(chunk) + "\n\n";
+    }
+    out += "data: [DONE]\n\n";
+    return out;
+}
+
 } // namespace
 
 openai_simulator::openai_simulator(engine::executor ex, openai_sim_config cfg)
@@ -141,6 +223,10 @@ openai_simulator::openai_simulator(engine::executor ex, openai_sim_config cfg)
         return handle_chat(req);
     });
     server_.route_prefix("/v1/videos", [this](net::server_request& req) { return handle_videos(req); });
+    server_.route(net::http::verb::get, "/v1/models", [this](net::server_request& req) {
+        return handle_models(req);
+    });
+    server_.route_prefix("/v1/models/", [this](net::server_request& req) { return handle_models(req); });
     server_.route_prefix("/_cdn/", [this](net::server_request& req) { return handle_cdn(req); });
 }
 
@@ -180,24 +266,18 @@ std::optional<net::server_response> openai_simulator::check_key(const net::serve
 
 engine::awaitable<net::server_response> openai_simulator::handle_chat(net::server_request& req) {
     net::server_response r;
-    std::optional<fault> f = faults.take("chat.completions");
-    if (f) {
-        const bool done = co_await apply_wire_fault(*f, r);
-        if (done) {
-            co_return r;
-        }
-    }
-    if (cfg_.latency.count() > 0) {
-        co_await engine::sleep(cfg_.latency);
-    }
-    if (auto denied = check_key(req)) {
-        co_return std::move(*denied);
+    std::optional<fault> f;
+    const auto denied = check_key(req);
+    auto early = co_await begin_request(faults, "chat.completions", f, r, denied, cfg_.latency);
+    if (early) {
+        co_return std::move(*early);
     }
     ++chat_requests_;
     last_chat_body_ = req.msg.body();
-    if (f && (f->kind == fault_kind::rate_limited || f->kind == fault_kind::server_error ||
-              (f->kind == fault_kind::custom && f->detail != "malformed_content" &&
-               f->detail != "length_empty" && f->detail != "content_filter"))) {
+    if (f &&
+        (f->kind == fault_kind::rate_limited || f->kind == fault_kind::server_error ||
+         (f->kind == fault_kind::custom && f->detail != "malformed_content" && f->detail != "length_empty" &&
+          f->detail != "content_filter" && f->detail != "stream_error"))) {
         render_chat_fault(*f, r);
         co_return r;
     }
@@ -309,6 +389,35 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
     const auto completion_tokens = openai::count_tokens(text);
     prompt_tokens_ += prompt_tokens;
     completion_tokens_ += completion_tokens;
+    const boost::json::object usage{{"prompt_tokens", prompt_tokens},
+                                    {"completion_tokens", completion_tokens},
+                                    {"total_tokens", prompt_tokens + completion_tokens}};
+    if (const auto* stream = body.if_contains("stream");
+        stream != nullptr && stream->is_bool() && stream->get_bool()) {
+        streamed_answer a{.id = "chatcmpl-sim" + std::to_string(chat_requests_),
+                          .model = model_id,
+                          .created = unix_now(),
+                          .content = content,
+                          .refusal = refusal,
+                          .finish = finish,
+                          .error_after_first_piece = f && f->detail == "stream_error"};
+        if (const auto* options = body.if_contains("stream_options");
+            options != nullptr && options->is_object()) {
+            if (const auto* include = options->as_object().if_contains("include_usage");
+                include != nullptr && include->is_bool() && include->get_bool()) {
+                a.usage = usage;
+            }
+        }
+        r.msg.result(200);
+        r.msg.set(net::http::field::content_type, "text/event-stream; charset=utf-8");
+        r.msg.set(net::http::field::cache_control, "no-cache");
+        r.msg.set("x-request-id", "req_sim" + std::to_string(chat_requests_));
+        r.msg.body() = render_stream(a);
+        if (cfg_.stream_chunk_delay.count() > 0 && r.fault.what == net::response_fault::kind::none) {
+            r.fault = {.what = net::response_fault::kind::slow_body, .delay = cfg_.stream_chunk_delay};
+        }
+        co_return r;
+    }
     boost::json::object reply{
         {"id", "chatcmpl-sim" + std::to_string(chat_requests_)},
         {"object", "chat.completion"},
@@ -323,14 +432,56 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
                                                   {"annotations", boost::json::array{}}}},
                                                 {"logprobs", nullptr},
                                                 {"finish_reason", finish}}}},
-        {"usage",
-         {{"prompt_tokens", prompt_tokens},
-          {"completion_tokens", completion_tokens},
-          {"total_tokens", prompt_tokens + completion_tokens}}},
+        {"usage", usage},
         {"system_fingerprint", "fp_sim"},
     };
     set_json(r, 200, boost::json::serialize(reply));
     r.msg.set("x-request-id", "req_sim" + std::to_string(chat_requests_));
+    co_return r;
+}
+
+engine::awaitable<net::server_response> openai_simulator::handle_models(net::server_request& req) {
+    net::server_response r;
+    std::optional<fault> f;
+    const auto denied = check_key(req);
+    auto early = co_await begin_request(faults, "models", f, r, denied);
+    if (early) {
+        co_return std::move(*early);
+    }
+    // Any chat model is accepted when none is configured: the list then shows the defaults a
+    // client is likely to ask for.
+    std::vector<std::string> ids = cfg_.chat_models.empty()
+                                       ? std::vector<std::string>{"gpt-4o-mini", "gpt-4.1-mini", "gpt-5-mini"}
+                                       : cfg_.chat_models;
+    ids.insert(ids.end(), cfg_.video_models.begin(), cfg_.video_models.end());
+    const auto model = [](const std::string& id) {
+        return boost::json::object{{"id", id},
+                                   {"object", "model"},
+                                   {"created", 1686935002},
+                                   {"owned_by", "system"}};
+    };
+    const std::string_view path = req.path();
+    if (path == "/v1/models") {
+        boost::json::array data;
+        for (const auto& id : ids) {
+            data.push_back(model(id));
+        }
+        set_json(r,
+                 200,
+                 boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}}));
+        co_return r;
+    }
+    const std::string id(path.substr(std::string_view("/v1/models/").size()));
+    const bool known = std::find(ids.begin(), ids.end(), id) != ids.end() || cfg_.chat_models.empty();
+    if (!known || id.empty()) {
+        set_json(r,
+                 404,
+                 openai_error("The model `" + id + "` does not exist or you do not have access to it.",
+                              "invalid_request_error",
+                              "model_not_found"));
+        co_return r;
+    }
+    set_json(r, 200, boost::json::serialize(model(id)));
     co_return r;
 }
 

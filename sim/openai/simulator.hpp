@@ -3,8 +3,13 @@
 // exact-size check of input_reference, failed jobs, content with an optional redirect, expiry)
 // on a loopback HTTP server, faithful enough for the bot's clients and for the `openai` SDK.
 //
+// Chat completions stream when asked (`"stream": true`): server-sent events of
+// chat.completion.chunk objects, a usage chunk with `stream_options.include_usage`, then
+// "data: [DONE]". `GET /v1/models` and `GET /v1/models/{id}` list the configured models.
+//
 // Fault methods for `faults` (match strings): "chat.completions", "videos.create",
-// "videos.retrieve", "videos.content". Custom details on chat: "malformed_content",
+// "videos.retrieve", "videos.content", "models". Custom details on chat: "malformed_content",
+// "stream_error" (a streamed answer stops after its first piece with an error event),
 // "length_empty", "content_filter", "insufficient_quota", "context_length", "model_not_found",
 // "openrouter" (numeric code, status from the fault, default 402), "openrouter_in_200",
 // "vllm" (unwrapped error body, default status 400). On videos.create: "moderation_blocked"
@@ -32,6 +37,8 @@ struct openai_sim_config {
     engine::duration latency = 0ms;            ///< added before every chat answer
     std::vector<std::string> chat_models{};    ///< empty: any model; else others get 404 model_not_found
     std::size_t context_limit_chars = 400'000; ///< longer conversations get context_length_exceeded
+    /// Between the parts of a streamed answer (the body goes out in eight parts this far apart).
+    engine::duration stream_chunk_delay = 0ms;
 
     std::vector<std::string> video_models{"sora-2", "sora-2-pro"}; ///< empty: any
     std::vector<std::string> allowed_seconds{"4", "8", "12"};      ///< compared as strings
@@ -90,6 +97,7 @@ private:
     };
 
     engine::awaitable<net::server_response> handle_chat(net::server_request& req);
+    engine::awaitable<net::server_response> handle_models(net::server_request& req);
     engine::awaitable<net::server_response> handle_videos(net::server_request& req);
     engine::awaitable<net::server_response> handle_cdn(net::server_request& req);
     net::server_response create_video(net::server_request& req);

@@ -88,15 +88,11 @@ engine::awaitable<net::server_response> openai_simulator::handle_videos(net::ser
         fault_method = "videos.retrieve";
     }
     net::server_response r;
-    std::optional<fault> f = faults.take(fault_method);
-    if (f) {
-        const bool done = co_await apply_wire_fault(*f, r);
-        if (done) {
-            co_return r;
-        }
-    }
-    if (auto denied = check_key(req)) {
-        co_return std::move(*denied);
+    std::optional<fault> f;
+    const auto denied = check_key(req);
+    auto early = co_await begin_request(faults, fault_method, f, r, denied);
+    if (early) {
+        co_return std::move(*early);
     }
     if (f && f->kind == fault_kind::rate_limited) {
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(f->delay).count();

@@ -1,15 +1,21 @@
 // A Telegram Bot API simulator on loopback, faithful to the wire contract
-// (contracts/telegram-bot-api.md, README §D): /bot<token>/<method> with query, form, JSON and
-// multipart parameters; the {ok,result} envelope with HTTP status = error_code; long-poll
-// getUpdates (hold until an update or the timeout, confirmation by a later offset, 409 for the
-// older of two pollers and while a webhook is set); sends with the contract's limits, file ids
-// issued for uploads and reusable, 400 "message is not modified", 403 for users who blocked the
-// bot, 429 with retry_after from per-chat and global token buckets, 401 for a wrong token.
+// (contracts/telegram-bot-api.md, README §D) so that unmodified bot frameworks run against it:
+// /bot<token>/<method> with query, form, JSON and multipart parameters; the {ok,result} envelope
+// with HTTP status = error_code; long-poll getUpdates (hold until an update or the timeout,
+// confirmation by a later offset, 409 for the older of two pollers and while a webhook is set);
+// `parse_mode` HTML / MarkdownV2 / Markdown parsed into entities; sends with the contract's limits
+// and Telegram's error texts; file ids issued for uploads and reusable only for their type; real
+// per-size photo files and thumbnails; 403 for users who blocked the bot; 429 with retry_after from
+// per-chat and global token buckets; 401 for a wrong token; the bot's id from the token.
+// The implemented methods are listed by `implemented_methods()` (and in the README).
 //
 // Tests and the simulation mode drive it as Telegram's users would, in-process or over HTTP under
-// /_sim/...: create users, send texts (with a bot_command entity for "/..."), press inline
-// buttons, block the bot, read what the bot sent, wait for it, inject raw (even malformed)
-// updates. Fault knobs (`faults`) apply per API method.
+// /_sim/...: create users and groups, send every kind of message, edit, react, press inline
+// buttons, query inline, pay, block the bot, join and leave groups, read what the bot sent, wait
+// for it, inject raw (even malformed) updates. Fault knobs (`faults`) apply per API method.
+//
+// Files: simulator.cpp (world state), request.cpp (decoding and dispatch), methods_*.cpp (the Bot
+// API), users.cpp (scripted users), control.cpp (the /_sim endpoints), entities.cpp (parse modes).
 //
 // Use from the loop thread only. Lifetime: call stop() before destroying it.
 #pragma once
@@ -19,13 +25,14 @@
 #include "engine/rate_limit.hpp"
 #include "engine/sync.hpp"
 #include "net/http_server.hpp"
+#include "sim/detail/wakeup.hpp"
 #include "sim/fault.hpp"
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <list>
 #include <map>
@@ -33,19 +40,25 @@
 #include <optional>
 #include <ostream>
 #include <random>
+#include <span>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 namespace companion::sim {
 
 using namespace std::chrono_literals;
 
+enum class file_kind; // sim/telegram/detail/state.hpp
+
 struct telegram_simulator_config {
     std::string address = "127.0.0.1";
     std::uint16_t port = 0; ///< 0: ephemeral
     /// The accepted token; empty accepts any well-formed one (<digits>:<35+ of [A-Za-z0-9_-]>).
     std::string token{};
-    std::int64_t bot_id = 7000000001;
+    /// 0: the numeric prefix of the token in use, as on Telegram (7000000001 until a call came).
+    std::int64_t bot_id = 0;
     std::string bot_first_name = "Companion";
     std::string bot_username = "companion_bot";
     engine::token_bucket_config per_chat_rate{.rate_per_second = 1.0, .burst = 3.0};
@@ -60,17 +73,35 @@ struct telegram_simulator_config {
 
 /// One thing the bot did in a chat, in order.
 struct sent_item {
-    enum class kind { text, photo, video, edit, action, callback_answer };
+    enum class kind {
+        text,
+        photo,
+        video,
+        edit, ///< editMessageText / Caption / ReplyMarkup / Media: `text` is the new text or caption
+        action,
+        callback_answer,
+        document,
+        audio,
+        voice,
+        animation,
+        deletion,      ///< deleteMessage(s): `message_id` is the deleted message
+        reaction,      ///< setMessageReaction: `text` is the reaction list as JSON
+        draft,         ///< sendMessageDraft: `text` is the draft, `message_id` the draft_id
+        inline_answer, ///< answerInlineQuery: `text` is the results as JSON
+        invoice,       ///< sendInvoice: `text` is the title
+    };
 
     kind what = kind::text;
     std::int64_t chat_id = 0;
     std::int64_t message_id = 0;     ///< the sent or edited message (0 for actions and answers)
     std::string text{};              ///< text, caption, the action name, or the answer's text
     std::string reply_markup{};      ///< JSON text as the bot sent it, or empty
-    std::string file_id{};           ///< photo (largest size) or video
-    std::string callback_query_id{}; ///< for callback answers
+    std::string file_id{};           ///< photo (largest size), video, document, audio, voice, animation
+    std::string callback_query_id{}; ///< for callback and inline answers
     bool show_alert = false;
     engine::time_point at{};
+    std::string entities{};       ///< the message's entities as JSON text (parse_mode applied), or empty
+    std::string media_group_id{}; ///< sendMediaGroup
 };
 
 std::string_view to_string(sent_item::kind k) noexcept;
@@ -81,6 +112,47 @@ struct telegram_sim_user {
     std::string first_name = "User";
     std::string language_code = "en";
     std::string username{};
+    std::string last_name{};
+};
+
+/// Something a scripted user sends: every kind of message a bot meets.
+struct user_message {
+    enum class kind {
+        text,
+        photo,
+        video,
+        voice,
+        video_note,
+        audio,
+        document,
+        animation,
+        sticker,
+        location,
+        contact,
+        dice,
+        poll
+    };
+
+    kind what = kind::text;
+    /// text, or caption (media), emoji (sticker, dice), question (poll), phone number (contact)
+    std::string text{};
+    std::int64_t chat_id = 0;           ///< a group the user is in; 0: the private chat
+    std::int64_t reply_to = 0;          ///< the message it replies to; 0: none
+    std::string file_name{};            ///< document, audio
+    double latitude = 41.0082;          ///< location
+    double longitude = 28.9784;         ///< location
+    std::vector<std::string> options{}; ///< poll options (two when empty)
+};
+std::string_view to_string(user_message::kind k) noexcept;
+std::ostream& operator<<(std::ostream& os, user_message::kind k);
+/// Parses the snake_case names above; nullopt when unknown.
+std::optional<user_message::kind> user_message_kind_from(std::string_view name);
+
+/// How inject_raw_update treats the text.
+struct raw_update_options {
+    /// Replace the update's `update_id` with a fresh one (as Telegram numbers updates); false keeps
+    /// the text's own id (an id below the consumer's offset is confirmed at the next poll).
+    bool assign_id = true;
 };
 
 struct telegram_sim_counters {
@@ -88,7 +160,9 @@ struct telegram_sim_counters {
     std::uint64_t get_updates_calls = 0;
     std::uint64_t rate_limited = 0; ///< 429s issued by the buckets or faults
     std::uint64_t conflicts = 0;    ///< 409s issued
-    /// Calls for a chat that came before the retry_after of a 429 for that chat had passed.
+    /// Repeats of a refused request (same method, same chat) sent before the refusal's
+    /// retry_after had elapsed, counted from the refusal; calls already in flight when the 429 was
+    /// sent, and other methods or chats, are not counted.
     std::uint64_t retry_after_violations = 0;
     /// "reset" faults with detail "after_effect": the call took effect, its answer was lost.
     std::uint64_t resets_after_effect = 0;
@@ -106,25 +180,65 @@ public:
 
     /// Binds and serves; returns the port.
     net::result<std::uint16_t> start();
-    /// Ends held long polls (they see the cancellation) and stops the server.
+    /// Answers held long polls with what they have (an empty result), then stops the server. Runs
+    /// to its end even when the caller is cancelled (engine::shielded), so nothing the server's
+    /// handlers use is destroyed before they have ended.
     engine::awaitable<void> stop();
     /// "http://127.0.0.1:PORT": the client's base_url (and file_base_url + "/file").
     std::string base_url() const;
     const telegram_simulator_config& config() const noexcept { return cfg_; }
+    /// The Bot API methods served (canonical names, sorted).
+    static std::span<const std::string_view> implemented_methods() noexcept;
 
     // --- scripted users -------------------------------------------------------------------
     /// Registers a user (its private chat has the same id). Returns the id.
     std::int64_t add_user(telegram_sim_user u);
-    /// The user writes `text`; a leading "/word" gets a bot_command entity. Returns the update_id.
+    /// Creates a group (a supergroup, as Telegram makes every new group today) with the bot and
+    /// `members` in it. Returns its chat id (negative).
+    std::int64_t add_group(std::string title, const std::vector<std::int64_t>& members);
+    /// The user writes `text`; Telegram's entities (a leading "/command", @mentions, URLs...)
+    /// are detected. Returns the update_id.
     std::int64_t user_sends_text(std::int64_t user_id, std::string text);
-    /// The user presses an inline button of bot message `message_id`. Returns the
-    /// callback_query id (answer it with answerCallbackQuery).
+    /// The user sends any kind of message. Returns the update_id.
+    std::int64_t user_sends(std::int64_t user_id, user_message m);
+    /// The message id of the user's last message in `chat_id` (0: private chat), 0 if none.
+    std::int64_t last_user_message(std::int64_t user_id, std::int64_t chat_id = 0) const;
+    /// The user edits their earlier text (or caption): an edited_message update.
+    std::int64_t user_edits_message(std::int64_t user_id,
+                                    std::int64_t message_id,
+                                    std::string text,
+                                    std::int64_t chat_id = 0);
+    /// The user sets their reactions on a message (empty: removes them): a message_reaction update
+    /// (delivered only if the bot asked for it in allowed_updates, as on Telegram).
+    std::int64_t user_reacts(std::int64_t user_id,
+                             std::int64_t message_id,
+                             std::vector<std::string> emoji,
+                             std::int64_t chat_id = 0);
+    /// The user presses an inline button of bot message `message_id` (any message: an unknown one
+    /// arrives as an InaccessibleMessage). Returns the callback_query id (answer it with
+    /// answerCallbackQuery).
     std::string user_presses_button(std::int64_t user_id, std::int64_t message_id, std::string callback_data);
+    std::string user_presses_button(std::int64_t user_id,
+                                    std::int64_t chat_id,
+                                    std::int64_t message_id,
+                                    std::string callback_data);
+    /// The user types an inline query "@bot query". Returns its id (answer with answerInlineQuery).
+    std::string user_queries_inline(std::int64_t user_id, std::string query);
     /// The user blocks (or unblocks) the bot: a my_chat_member update, and 403 for sends to them.
     void user_blocks_bot(std::int64_t user_id, bool blocked = true);
-    /// Queues an update written by hand: "$ID" in `text` is replaced by the assigned update_id.
-    /// The text is served verbatim inside the result array, so it may be malformed on purpose.
-    std::int64_t inject_raw_update(std::string text);
+    /// The user joins or leaves a group: a message with new_chat_members / left_chat_member and
+    /// a chat_member update (delivered when asked for).
+    void user_joins_group(std::int64_t user_id, std::int64_t group_id);
+    void user_leaves_group(std::int64_t user_id, std::int64_t group_id);
+    /// The user pays the bot's invoice message `invoice_message_id` (in Telegram Stars): a
+    /// pre_checkout_query; once the bot answers it with ok, a successful_payment message follows.
+    /// Returns the pre_checkout_query id.
+    std::string user_pays(std::int64_t user_id, std::int64_t invoice_message_id);
+    /// Queues an update written by hand. JSON text is re-numbered (see raw_update_options) and its
+    /// callback, inline and pre-checkout query ids are registered, so the bot's answers are
+    /// recorded; any "$ID" in the text is replaced by the assigned update_id. Text that is not JSON
+    /// is served verbatim inside the result array (malformed on purpose).
+    std::int64_t inject_raw_update(std::string text, raw_update_options options = {});
 
     /// Everything the bot did in `chat_id`, in order.
     std::vector<sent_item> sent_to(std::int64_t chat_id) const;
@@ -138,7 +252,8 @@ public:
     const telegram_sim_counters& counters() const noexcept { return counters_; }
     /// Updates not yet confirmed by an offset.
     std::size_t pending_updates() const noexcept { return pending_.size(); }
-    /// The commands set by setMyCommands for `language_code` ("" = default), as JSON text.
+    /// The commands set by setMyCommands for the default scope and `language_code` ("" = all
+    /// languages), as JSON text.
     std::string commands(const std::string& language_code) const;
     bool webhook_set() const noexcept { return !webhook_url_.empty(); }
     /// Bytes of an uploaded file, by file_id (nullptr when unknown).
@@ -147,47 +262,143 @@ public:
     /// Planned faults, matched by API method name ("sendMessage", "getUpdates", ...).
     fault_injector faults;
 
+    // Internal types, defined in sim/telegram/detail/state.hpp.
     struct stored_file;
+    struct stored_message;
     struct chat_state;
     struct call;
+    struct pending_update;
 
 private:
-    struct pending_update {
-        std::int64_t id = 0;
-        std::string kind; ///< "message", "callback_query", ... ("" for raw injections)
-        std::string json; ///< the Update object's text
-    };
     struct poller {
-        engine::event wake;
+        detail::wakeup wake;
         bool kicked = false;
         explicit poller(engine::executor ex) : wake(std::move(ex)) {}
     };
+    using response = net::server_response;
 
-    engine::awaitable<net::server_response> handle_api(net::server_request& req);
-    engine::awaitable<net::server_response> handle_file(net::server_request& req);
-    engine::awaitable<net::server_response> handle_control(net::server_request& req);
-    engine::awaitable<net::server_response> dispatch(call& c);
-
-    engine::awaitable<net::server_response> get_updates(call& c);
-    net::server_response send_message(call& c);
-    net::server_response edit_message_text(call& c);
-    net::server_response send_media(call& c, bool video);
-    net::server_response send_chat_action(call& c);
-    net::server_response answer_callback_query(call& c);
-    net::server_response set_my_commands(call& c);
-    net::server_response get_file(call& c);
-    net::server_response set_webhook(call& c, bool remove);
-
+    // simulator.cpp: the world
+    engine::awaitable<void> stop_serving();
     std::int64_t enqueue(std::string kind, std::function<std::string(std::int64_t)> render);
+    std::int64_t enqueue_update(std::string kind, const std::string& body_json);
     void record(sent_item item);
     chat_state* find_chat(std::int64_t chat_id);
+    const chat_state* find_chat(std::int64_t chat_id) const;
+    chat_state& user_chat(std::int64_t user_id, std::int64_t chat_id);
     bool token_ok(std::string_view token) const;
-    std::optional<net::server_response> check_rate(std::int64_t chat_id);
-    /// A 429 for `chat_id`, remembered so that an early retry counts as a violation.
-    net::server_response flood_for(std::int64_t chat_id, std::chrono::seconds retry_after);
-    void check_flood_respected(const std::string& method, std::optional<std::int64_t> chat_id);
+    std::int64_t bot_id() const noexcept;
+    std::optional<response> check_rate(const call& c, std::int64_t chat_id);
+    /// A 429 for the call, remembered so that an early repeat counts as a violation.
+    response flood_for(const call& c, std::optional<std::int64_t> chat_id, std::chrono::seconds retry_after);
+    void check_flood_respected(const call& c, std::optional<std::int64_t> chat_id);
     boost::json::object bot_json() const;
     boost::json::object chat_json(std::int64_t chat_id) const;
+    boost::json::object user_json(std::int64_t user_id) const;
+    /// Stores a new message in `chat` (its id is the chat's next) and returns it.
+    stored_message&
+    add_message(chat_state& chat, boost::json::object msg, std::string content, std::int64_t from_user);
+    /// The message `message_id` of `chat`, or nullptr.
+    stored_message* find_message(chat_state& chat, std::int64_t message_id);
+    /// A message from a user to the bot, with the reply_to_message it names.
+    boost::json::object user_message_json(chat_state& chat, std::int64_t user_id, std::int64_t reply_to);
+
+    // request.cpp: decoding and dispatch
+    engine::awaitable<response> handle_api(net::server_request& req);
+    engine::awaitable<response> dispatch(call& c);
+
+    // methods_updates.cpp: updates, webhook, identity, commands, chats, queries, payments
+    engine::awaitable<response> get_updates(call& c);
+    /// The commands' key of the call's scope (a canonical JSON text), or the error.
+    std::variant<std::string, response> command_scope(const call& c);
+    response get_me(call& c);
+    response set_webhook(call& c, bool remove);
+    response get_webhook_info(call& c);
+    response set_my_commands(call& c);
+    response get_my_commands(call& c);
+    response delete_my_commands(call& c);
+    response get_chat(call& c);
+    response get_chat_member(call& c);
+    response answer_callback_query(call& c);
+    response answer_inline_query(call& c);
+    response send_chat_action(call& c);
+    response send_invoice(call& c);
+    response answer_pre_checkout_query(call& c);
+    response refund_star_payment(call& c);
+
+    // methods_messages.cpp: what every send and edit shares
+    /// The chat named by `key` that the bot can write to, or Telegram's error.
+    std::variant<chat_state*, response> chat_for_send(const call& c, std::string_view key);
+    /// The reply_to_message for reply_parameters / reply_to_message_id (null: none), or the error.
+    std::variant<boost::json::value, response> reply_for(chat_state& chat, const call& c);
+    struct outgoing;
+    /// The checks every send makes (chat, text or caption, markup, reply), in Telegram's order.
+    std::variant<outgoing, response> prepare_send(const call& c, bool caption);
+    /// Stores the bot's message, records what the bot did, and returns the message.
+    stored_message& post(chat_state& chat,
+                         boost::json::object msg,
+                         std::string content,
+                         sent_item item,
+                         const std::string& markup_text);
+    response deliver(chat_state& chat,
+                     boost::json::object msg,
+                     std::string content,
+                     sent_item item,
+                     const std::string& markup_text);
+    /// The bot's message an edit names (sets `chat`), or the error.
+    std::variant<stored_message*, response> editable_message(call& c, chat_state*& chat);
+    /// Applies an edit ("message is not modified" when nothing changes) and records it.
+    response apply_edit(call& c,
+                        chat_state& chat,
+                        stored_message& message,
+                        boost::json::object updated,
+                        const std::string& markup_text,
+                        std::string recorded_text);
+
+    // methods_messages.cpp: text messages, edits, deletion, forwarding, reactions, drafts
+    response send_message(call& c);
+    response send_message_draft(call& c);
+    response edit_text(call& c, bool caption);
+    response edit_message_reply_markup(call& c);
+    response delete_message(call& c);
+    response delete_messages(call& c);
+    response forward_or_copy(call& c, bool copy);
+    response set_message_reaction(call& c);
+
+    // methods_media.cpp: files
+    struct input_media;
+    std::shared_ptr<stored_file> store_file(std::shared_ptr<stored_file> f, std::uint64_t group);
+    std::shared_ptr<stored_file> make_thumbnail(std::int64_t width, std::int64_t height, std::uint64_t seed);
+    /// A photo's sizes: smaller PNG copies (Telegram's ladder) and the original, largest last.
+    std::vector<std::shared_ptr<stored_file>>
+    store_photo(std::shared_ptr<const std::string> bytes, std::int64_t width, std::int64_t height);
+    struct upload_info {
+        std::string file_name{};
+        std::string content_type{};
+        std::int64_t width = 0;
+        std::int64_t height = 0;
+        std::int64_t duration = 0;
+        std::string thumbnail{}; ///< the client's own thumbnail, or empty
+    };
+    /// Any other file: its MIME type (from the bytes when the client sent none), its size and
+    /// length from the MP4, a thumbnail for what moves.
+    std::shared_ptr<stored_file>
+    store_upload(file_kind kind, std::shared_ptr<const std::string> bytes, upload_info info);
+    /// The file a send names (upload, attach://, file_id or URL): the photo's sizes or one file.
+    std::variant<std::vector<std::shared_ptr<stored_file>>, response>
+    take_file(const call& c, file_kind kind, std::string_view field, std::string_view reference);
+    std::variant<input_media, response> read_input_media(const call& c, const boost::json::value& v);
+    void put_media(boost::json::object& msg,
+                   std::string_view field,
+                   const std::vector<std::shared_ptr<stored_file>>& sizes) const;
+    static sent_item::kind sent_kind(file_kind k) noexcept;
+    response send_media(call& c, std::string_view field);
+    response send_media_group(call& c);
+    response edit_message_media(call& c);
+    response get_file(call& c);
+    engine::awaitable<response> handle_file(net::server_request& req);
+
+    // control.cpp: /_sim
+    engine::awaitable<response> handle_control(net::server_request& req);
 
     engine::executor ex_;
     telegram_simulator_config cfg_;
@@ -195,21 +406,43 @@ private:
     std::map<std::int64_t, std::unique_ptr<chat_state>> chats_;
     std::map<std::string, std::shared_ptr<stored_file>> files_;
     std::map<std::string, std::shared_ptr<stored_file>> files_by_path_;
-    std::map<std::string, std::int64_t> callbacks_;                  ///< open callback query id -> chat id
-    std::map<std::string, std::string> commands_;                    ///< language_code -> JSON text
+    struct open_query {
+        std::int64_t chat_id = 0;
+        std::int64_t user_id = 0;
+        std::string kind; ///< "callback_query", "inline_query", "pre_checkout_query"
+        std::int64_t invoice_message_id = 0;
+    };
+    std::map<std::string, open_query> queries_;   ///< unanswered query id -> where it came from
+    std::map<std::string, std::string> commands_; ///< scope key + "|" + language -> JSON text
+    struct charge {
+        std::int64_t user_id = 0;
+        std::int64_t amount = 0;
+        std::string payload;
+        bool refunded = false;
+    };
+    std::map<std::string, charge> charges_; ///< telegram_payment_charge_id -> the payment
     std::map<std::uint64_t, std::vector<std::string>> photo_groups_; ///< the sizes of one photo
-    std::deque<pending_update> pending_;
-    std::vector<std::string> allowed_updates_; ///< sticky; empty: the default set
+    std::list<pending_update> pending_;                              ///< sorted by update id
+    std::vector<std::string> allowed_updates_;                       ///< sticky; empty: the default set
     std::list<std::shared_ptr<poller>> pollers_;
-    std::list<engine::event*> sent_waiters_;
+    std::list<detail::wakeup*> sent_waiters_;
+    engine::event pollers_gone_; ///< set whenever no getUpdates is held
     std::optional<engine::token_bucket> global_bucket_;
     std::string webhook_url_;
     std::int64_t next_update_id_ = 0;
     std::int64_t next_user_id_ = 100000001;
+    std::int64_t next_group_id_ = 1001000000001;
     std::uint64_t next_file_ = 1;
-    std::uint64_t next_callback_ = 1;
+    std::uint64_t next_query_ = 1;
+    std::uint64_t next_media_group_ = 1;
+    std::int64_t token_bot_id_ = 0; ///< from the token of the last API call
     telegram_sim_counters counters_;
-    std::map<std::int64_t, engine::time_point> flood_until_; ///< per chat: no call before this
+    struct refusal {
+        engine::time_point until;    ///< the refusal's time plus its retry_after
+        std::string connection;      ///< that carried the 429
+        std::size_t fingerprint = 0; ///< of the refused request
+    };
+    std::map<std::pair<std::string, std::int64_t>, std::vector<refusal>> refusals_; ///< (method, chat)
     std::mt19937_64 rng_;
     bool stopping_ = false;
 };
