@@ -64,6 +64,17 @@ engine::awaitable<void> run_bot(pipelines::bot& bot, engine::runtime& rt, outcom
     }
 }
 
+engine::awaitable<void>
+stop_everything(engine::task_group& work, app::admin_server* admin, sim::suite* sims) {
+    co_await work.shutdown(5s);
+    if (admin != nullptr) {
+        co_await admin->stop();
+    }
+    if (sims != nullptr) {
+        co_await sims->stop();
+    }
+}
+
 engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt, outcome& result) {
     auto ex = rt.get_executor();
     // Read before anything starts, so a wrong path ends here with nothing to unwind.
@@ -199,13 +210,8 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     }
     co_await companion::asio::this_coro::reset_cancellation_state(
         companion::asio::enable_terminal_cancellation());
-    co_await work.shutdown(5s);
-    if (admin) {
-        co_await admin->stop();
-    }
-    if (sims) {
-        co_await sims->stop();
-    }
+    // The stop runs to its end whatever cancels us meanwhile: what it stops is destroyed next.
+    co_await engine::shielded(stop_everything(work, admin.get(), sims.get()));
     if (script_error) {
         result.exit_code = 1;
     }

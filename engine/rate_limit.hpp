@@ -181,6 +181,26 @@ private:
     std::size_t next_prune_at_ = cfg_.prune_threshold;
 };
 
+namespace detail {
+
+/// Sleeps `wait` on `time`; when cancelled, runs `give_back` (the reservation is returned) and
+/// throws system_error(operation_aborted).
+template <class GiveBack>
+awaitable<void> wait_or_give_back(time_source& time, duration wait, GiveBack give_back) {
+    bool ok = false;
+    try {
+        co_await time.sleep(wait);
+        ok = true;
+    } catch (...) {
+    }
+    if (!ok) {
+        give_back();
+        throw boost::system::system_error(asio::error::operation_aborted);
+    }
+}
+
+} // namespace detail
+
 /// Awaitable wrapper of token_bucket; waits on `time`.
 class rate_limiter {
 public:
@@ -191,18 +211,10 @@ public:
     /// giving the token back.
     awaitable<void> acquire() {
         const duration wait = bucket_.reserve(time_.now());
-        if (wait <= duration::zero()) {
-            co_return;
-        }
-        bool ok = false;
-        try {
-            co_await time_.sleep(wait);
-            ok = true;
-        } catch (...) {
-        }
-        if (!ok) {
-            bucket_.refund();
-            throw boost::system::system_error(asio::error::operation_aborted);
+        if (wait > duration::zero()) {
+            // g++ 12 destroys a closure passed as a prvalue to a coroutine twice: pass a named one.
+            auto give_back = [this] { bucket_.refund(); };
+            co_await detail::wait_or_give_back(time_, wait, std::move(give_back));
         }
     }
 
@@ -232,16 +244,8 @@ public:
             if (wait <= duration::zero()) {
                 co_return;
             }
-            bool ok = false;
-            try {
-                co_await time_.sleep(wait);
-                ok = true;
-            } catch (...) {
-            }
-            if (!ok) {
-                buckets_.refund(key);
-                throw boost::system::system_error(asio::error::operation_aborted);
-            }
+            auto give_back = [this, &key] { buckets_.refund(key); };
+            co_await detail::wait_or_give_back(time_, wait, std::move(give_back));
             wait = buckets_.pause_remaining(key, time_.now());
         }
     }

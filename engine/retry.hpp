@@ -23,15 +23,14 @@
 
 namespace companion::engine {
 
-using namespace std::chrono_literals;
-
 struct retry_policy {
-    int max_attempts = 4;              ///< attempts in all, the first included
-    duration base_delay = 250ms;       ///< back-off before the second attempt (before jitter)
-    duration max_delay = 30s;          ///< cap of the exponential back-off
-    duration max_server_delay = 10min; ///< a server asking for longer ends the retries
-    int max_server_waits = 16;         ///< server delays honoured in a row before giving up
-    bool jitter = true;                ///< full jitter: uniform in [0, back-off]
+    int max_attempts = 4; ///< attempts in all, the first included
+    duration base_delay =
+        std::chrono::milliseconds(250);            ///< back-off before the second attempt (before jitter)
+    duration max_delay = std::chrono::seconds(30); ///< cap of the exponential back-off
+    duration max_server_delay = std::chrono::minutes(10); ///< a server asking for longer ends the retries
+    int max_server_waits = 16; ///< server delays honoured in a row before giving up
+    bool jitter = true;        ///< full jitter: uniform in [0, back-off]
 };
 
 enum class retry_action { done, retry, fail };

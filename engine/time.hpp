@@ -25,6 +25,7 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace companion::engine {
 
@@ -34,10 +35,25 @@ awaitable<void> sleep_until(time_point t);
 
 namespace detail {
 
+// The guarded operation accepts any cancellation, as its caller does: co_spawn's default filter
+// would drop a total cancellation, and a parallel group forwards its parent's cancellation only
+// once, so an operation that ignored it would hold the caller until it ended by itself. Its value
+// comes back as an optional (the group needs a default-constructible result).
 template <class T>
 awaitable<std::optional<T>> as_optional(awaitable<T> op) {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     T value = co_await std::move(op);
     co_return std::optional<T>(std::move(value));
+}
+
+inline awaitable<std::monostate> as_unit(awaitable<void> op) {
+    co_await std::move(op);
+    co_return std::monostate{};
+}
+
+inline awaitable<void> accepting_total(awaitable<void> op) {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    co_await std::move(op);
 }
 
 } // namespace detail
@@ -46,28 +62,18 @@ awaitable<std::optional<T>> as_optional(awaitable<T> op) {
 /// won. If `op` finished despite the cancellation, its result is returned.
 template <class T>
 awaitable<T> with_deadline(awaitable<T> op, time_point deadline) {
-    auto ex = co_await asio::this_coro::executor;
-    timer t(ex, deadline);
     if constexpr (std::is_void_v<T>) {
-        auto [order, op_error, timer_ec] = co_await asio::experimental::make_parallel_group(
-                                               asio::co_spawn(ex, std::move(op), asio::deferred),
-                                               t.async_wait(asio::deferred))
-                                               .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-        (void)timer_ec;
-        if (order[0] == 1 && op_error) {
-            throw_error(errc::timeout, "deadline exceeded");
-        }
-        if (op_error) {
-            std::rethrow_exception(op_error);
-        }
+        co_await with_deadline(detail::as_unit(std::move(op)), deadline);
     } else {
+        auto ex = co_await asio::this_coro::executor;
+        timer t(ex, deadline);
         auto [order, op_error, value, timer_ec] =
             co_await asio::experimental::make_parallel_group(
                 asio::co_spawn(ex, detail::as_optional(std::move(op)), asio::deferred),
                 t.async_wait(asio::deferred))
                 .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-        (void)timer_ec;
-        if (order[0] == 1 && op_error) {
+        // The timer ending first by itself (not cancelled with the caller) is the deadline.
+        if (order[0] == 1 && !timer_ec && op_error) {
             throw_error(errc::timeout, "deadline exceeded");
         }
         if (op_error) {

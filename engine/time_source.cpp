@@ -108,18 +108,13 @@ awaitable<void> expire_at(time_source& time, time_point at) {
     co_await time.sleep_until(at);
 }
 
-awaitable<void> accepting_total(awaitable<void> op) {
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    co_await std::move(op);
-}
-
 } // namespace
 
 awaitable<void> with_deadline(awaitable<void> op, time_point deadline, time_source& time) {
     auto ex = co_await asio::this_coro::executor;
     auto [order, op_error, timer_error] =
         co_await asio::experimental::make_parallel_group(
-            asio::co_spawn(ex, accepting_total(std::move(op)), asio::deferred),
+            asio::co_spawn(ex, detail::accepting_total(std::move(op)), asio::deferred),
             asio::co_spawn(ex, expire_at(time, deadline), asio::deferred))
             .async_wait(asio::experimental::wait_for_one(), use_awaitable);
     if (order[0] == 1 && !timer_error) {

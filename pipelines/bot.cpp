@@ -107,14 +107,20 @@ engine::awaitable<void> bot::run() {
     }
     // Stop taking updates; give the ones in flight a moment, then cancel them (they stay in the
     // inbox and run again on the next start).
+    // The whole stop runs to its end (shielded): the bot's owner destroys what the queues and jobs
+    // use as soon as run() returns.
     co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
-    co_await intake_.drain(cfg_.drain_grace);
-    if (videos_) {
-        co_await videos_->shutdown(cfg_.drain_grace);
-    }
+    co_await engine::shielded(stop());
     engine::log().info("bot.stopped", {{"processed", intake_.stats().updates_processed}});
     if (error && !engine::is_cancellation(error)) {
         std::rethrow_exception(error);
+    }
+}
+
+engine::awaitable<void> bot::stop() {
+    co_await intake_.drain(cfg_.drain_grace);
+    if (videos_) {
+        co_await videos_->shutdown(cfg_.drain_grace);
     }
 }
 
@@ -137,7 +143,9 @@ user_context bot::context_of(const sender_info& from) {
 engine::awaitable<void> bot::handle(const tg::update& u) {
     const route r = route_update(u, svc_.locales);
     if (const auto* ignored = std::get_if<intent::ignore>(&r.what)) {
-        engine::log().debug("bot.update_ignored", {{"update", u.update_id}, {"why", ignored->why}});
+        engine::log().debug(
+            "bot.update_ignored",
+            {{"update", u.update_id}, {"kind", tg::to_string(u.what)}, {"why", ignored->why}});
         co_return;
     }
     if (const auto* block = std::get_if<intent::block_changed>(&r.what)) {
@@ -159,7 +167,10 @@ engine::awaitable<void> bot::handle(const tg::update& u) {
 
 engine::awaitable<void> bot::handle_failure(const tg::update& u) {
     if (const auto chat = u.chat_id()) {
-        auto sent = co_await sender_.text(*chat, svc_.locales.text("en", "error.generic"));
+        // In the user's language when the bot knows them (a private chat's id is the user's).
+        const auto known = users_.get(*chat);
+        std::string sorry = svc_.locales.text(known ? known->language : "en", "error.generic");
+        auto sent = co_await sender_.text(*chat, std::move(sorry));
         if (!sent) {
             engine::log().info("bot.failure_not_told", {{"chat", *chat}});
         }

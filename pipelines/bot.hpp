@@ -85,6 +85,8 @@ public:
     video_jobs* videos() noexcept { return videos_.get(); }
 
 private:
+    /// Drains the chat queues, then stops the video jobs, each within drain_grace.
+    engine::awaitable<void> stop();
     user_context context_of(const sender_info& from);
     engine::awaitable<void> dispatch(const user_context& c, const route& r);
     engine::awaitable<void> run_command(const user_context& c, command what);

@@ -179,7 +179,21 @@ engine::awaitable<void> intake::process(storage::inbox_entry entry, std::optiona
             engine::log().error(
                 "bot.handler_failed",
                 {{"update", id}, {"chat", entry.chat_id}, {"error", engine::describe(failure)}});
-            co_await handler_.handle_failure(*parsed);
+            std::exception_ptr telling;
+            try {
+                co_await handler_.handle_failure(*parsed);
+            } catch (...) {
+                telling = std::current_exception();
+            }
+            if (engine::is_cancellation(telling)) {
+                std::rethrow_exception(telling);
+            }
+            if (telling) {
+                // The apology itself failed (the database, say): the update is still confirmed
+                // below, or a poisoned update would replay forever.
+                engine::log().error("bot.failure_not_reported",
+                                    {{"update", id}, {"error", engine::describe(telling)}});
+            }
         }
     }
     // Marked processed even after a failure: a poisoned update must not replay forever.

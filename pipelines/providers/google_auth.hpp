@@ -19,8 +19,6 @@ class semaphore;
 
 namespace companion::pipelines::providers {
 
-using namespace std::chrono_literals;
-
 inline constexpr std::string_view cloud_platform_scope = "https://www.googleapis.com/auth/cloud-platform";
 
 /// The fields of a service-account key file (GOOGLE_APPLICATION_CREDENTIALS) that matter here.
@@ -43,18 +41,19 @@ std::optional<std::string> decode_base64url(std::string_view text);
 /// `b64url(header).b64url(claims).b64url(signature)` with header {alg RS256, typ JWT, kid} and
 /// claims {iss, scope, aud, iat, exp = iat + lifetime (at most an hour)}. Errors (auth): the key
 /// does not load or cannot sign.
-video_result<std::string> make_service_account_jwt(const service_account& account,
-                                                   std::string_view scope,
-                                                   std::string_view audience,
-                                                   std::chrono::system_clock::time_point now,
-                                                   std::chrono::seconds lifetime = 3600s);
+video_result<std::string>
+make_service_account_jwt(const service_account& account,
+                         std::string_view scope,
+                         std::string_view audience,
+                         std::chrono::system_clock::time_point now,
+                         std::chrono::seconds lifetime = std::chrono::seconds(3600));
 
 struct service_account_token_config {
     service_account account{};
     std::string token_uri{}; ///< empty: the account's token_uri (tests point it at a fake)
     std::string scope = std::string(cloud_platform_scope);
-    std::chrono::seconds refresh_margin = 300s; ///< refresh this long before expiry
-    std::chrono::milliseconds timeout = 20s;    ///< per exchange
+    std::chrono::seconds refresh_margin = std::chrono::seconds(300); ///< refresh this long before expiry
+    std::chrono::milliseconds timeout = std::chrono::seconds(20);    ///< per exchange
 };
 
 /// One cached access token for every caller. Use from the loop thread only; `http` must outlive

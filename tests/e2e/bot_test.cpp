@@ -11,6 +11,8 @@
 
 #include <numeric>
 #include <string>
+#include <tuple>
+#include <vector>
 
 using namespace companion;
 using namespace std::chrono_literals;
@@ -310,6 +312,26 @@ BOOST_FIXTURE_TEST_CASE(the_token_and_keys_never_appear_in_logs, world) {
         BOOST_TEST(l.find("sk-e2e-secret-key-0001") == std::string::npos);
         BOOST_TEST(l.find("gemini-e2e-secret-0002") == std::string::npos);
     }
+}
+
+BOOST_FIXTURE_TEST_CASE(a_message_the_bot_cannot_read_gets_a_short_line_in_the_users_language, world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        co_await start();
+        auto& t = sims->telegram();
+        using kind = sim::user_message::kind;
+        const std::vector<std::tuple<std::string, std::string, kind>> cases{{"tr", "elif", kind::sticker},
+                                                                            {"ru", "masha", kind::voice},
+                                                                            {"en", "emma", kind::photo}};
+        for (const auto& [lang, persona, what] : cases) {
+            const auto user = t.add_user({.first_name = "Reader", .language_code = lang});
+            co_await onboard(*this, user, persona);
+            t.user_sends(user, {.what = what, .text = what == kind::sticker ? "😘" : ""});
+            auto line = co_await next(user, text);
+            BOOST_TEST_REQUIRE(line.has_value());
+            BOOST_TEST(line->text == locales.text(lang, "chat.unsupported"));
+        }
+        co_await finish();
+    }());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -184,6 +184,39 @@ inline bool free_of_secrets(const std::string& text, const std::vector<std::stri
 }
 
 /// An integer from the environment (the long forms of the tests), else `fallback`.
+/// Adds `n` English-speaking users named `prefix`0, `prefix`1, ..., each sending /start at once,
+/// then picks Emma for each from the persona menu (waiting up to `wait` per user); with `greeted`
+/// it also waits for each greeting. Returns them in order.
+inline engine::awaitable<std::vector<std::int64_t>> onboard_users(sim::telegram_simulator& t,
+                                                                  int n,
+                                                                  std::string prefix,
+                                                                  engine::duration wait,
+                                                                  bool greeted = false) {
+    using item = sim::sent_item;
+    std::vector<std::int64_t> users;
+    for (int i = 0; i < n; ++i) {
+        const auto u = t.add_user({.first_name = prefix + std::to_string(i), .language_code = "en"});
+        users.push_back(u);
+        t.user_sends_text(u, "/start");
+    }
+    for (auto u : users) {
+        auto menu = co_await t.wait_for(
+            u,
+            [](const item& x) { return x.reply_markup.find("p:") != std::string::npos; },
+            wait);
+        BOOST_TEST_REQUIRE(menu.has_value());
+        t.user_presses_button(u, menu->message_id, "p:emma");
+    }
+    for (std::size_t i = 0; greeted && i < users.size(); ++i) {
+        auto greeting = co_await t.wait_for(
+            users[i],
+            [](const item& x) { return x.what == item::kind::text && x.reply_markup.empty(); },
+            wait);
+        BOOST_TEST_REQUIRE(greeting.has_value());
+    }
+    co_return users;
+}
+
 inline int env_int(const char* name, int fallback) {
     const char* v = std::getenv(name);
     return v != nullptr ? std::atoi(v) : fallback;

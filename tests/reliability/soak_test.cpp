@@ -98,20 +98,7 @@ BOOST_FIXTURE_TEST_CASE(mixed_traffic_for_a_long_time_keeps_memory_fds_tasks_and
             auto& t = sims.telegram();
             net::http_client http(ex, net::client_config{.name = "soak"});
             bot.start();
-            std::vector<std::int64_t> users;
-            for (int i = 0; i < users_n; ++i) {
-                const auto u = t.add_user({.first_name = "K" + std::to_string(i), .language_code = "en"});
-                users.push_back(u);
-                t.user_sends_text(u, "/start");
-            }
-            for (auto u : users) {
-                auto menu = co_await t.wait_for(
-                    u,
-                    [](const item& x) { return x.reply_markup.find("p:") != std::string::npos; },
-                    60s);
-                BOOST_TEST_REQUIRE(menu.has_value());
-                t.user_presses_button(u, menu->message_id, "p:emma");
-            }
+            const auto users = co_await test::onboard_users(t, users_n, "K", 60s);
             const auto start = engine::clock::now();
             const auto end = start + std::chrono::seconds(seconds);
             bool stop = false;

@@ -116,26 +116,7 @@ BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders
             auto& t = sims.telegram();
             bot.start();
             // Onboarding, undisturbed.
-            for (int i = 0; i < chats_n; ++i) {
-                const auto u = t.add_user({.first_name = "S" + std::to_string(i), .language_code = "en"});
-                users.push_back(u);
-                t.user_sends_text(u, "/start");
-            }
-            for (auto u : users) {
-                auto menu = co_await t.wait_for(
-                    u,
-                    [](const item& x) { return x.reply_markup.find("p:") != std::string::npos; },
-                    120s);
-                BOOST_TEST_REQUIRE(menu.has_value());
-                t.user_presses_button(u, menu->message_id, "p:emma");
-            }
-            for (auto u : users) {
-                auto greeting = co_await t.wait_for(
-                    u,
-                    [](const item& x) { return x.what == item::kind::text && x.reply_markup.empty(); },
-                    120s);
-                BOOST_TEST_REQUIRE(greeting.has_value());
-            }
+            users = co_await test::onboard_users(t, chats_n, "S", 120s, true);
             for (auto u : users) {
                 storm_start[u] = t.sent_to(u).size();
             }
