@@ -288,11 +288,11 @@ std::string logger::format(log_level level, std::string_view event, log_fields f
     std::string line;
     line.reserve(128);
     if (format_ == log_format::json) {
-        line += "{\"ts\":\"";
+        line += R"({"ts":")";
         append_timestamp(line);
-        line += "\",\"level\":\"";
+        line += R"(","level":")";
         line += to_string(level);
-        line += "\",\"event\":";
+        line += R"(","event":)";
         append_json_string(line, event);
         for (const auto& f : fields) {
             line.push_back(',');

@@ -120,10 +120,8 @@ engine::awaitable<void> intake::poll() {
 
 engine::awaitable<void> intake::accept(storage::inbox_entry entry, std::optional<tg::update> parsed) {
     const auto chat = entry.chat_id;
-    if (auto ec = queue_.submit(chat, process(entry, parsed)); !ec) {
-        co_return;
-    } else if (ec != engine::make_error_code(engine::errc::queue_full)) {
-        co_return; // stopping: the update stays in the inbox for the next start
+    if (queue_.submit(chat, process(entry, parsed)) != engine::make_error_code(engine::errc::queue_full)) {
+        co_return; // queued; or stopping, and the update stays in the inbox for the next start
     }
     // The chat floods faster than it is served (or every queue is full): wait for room, in order.
     ++stats_.updates_deferred;

@@ -79,7 +79,7 @@ locale_catalog::parse(const std::map<std::string, std::string>& json) {
         const auto& o = root.as_object();
         const auto* declared = o.if_contains("language");
         if (declared == nullptr || !declared->is_string() || declared->as_string() != lang) {
-            return where + ": \"language\" must be \"" + std::string(lang) + "\"";
+            return where + R"(: "language" must be ")" + std::string(lang) + "\"";
         }
         const auto* name = o.if_contains("language_name");
         cat.names_[std::string(lang)] =

@@ -14,7 +14,7 @@ namespace oa = net::openai;
 engine::awaitable<std::string> write_selfie_prompt(chat_model& llm, const persona& p, std::string moment) {
     oa::chat_request req;
     req.messages.push_back(
-        {oa::role::user, selfie_prompt_instruction(p, moment) + " Answer as JSON: {\"prompt\": \"...\"}."});
+        {oa::role::user, selfie_prompt_instruction(p, moment) + R"( Answer as JSON: {"prompt": "..."}.)"});
     oa::json_schema_format format;
     format.name = "photo_prompt";
     format.strict = true;

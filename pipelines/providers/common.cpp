@@ -45,7 +45,7 @@ std::string sha256_hex(std::string_view bytes) {
     EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr);
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
-    out.reserve(2 * len);
+    out.reserve(2 * static_cast<std::size_t>(len));
     for (unsigned i = 0; i < len; ++i) {
         out += digits[md[i] >> 4];
         out += digits[md[i] & 0x0f];
