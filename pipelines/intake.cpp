@@ -108,8 +108,16 @@ engine::awaitable<void> intake::poll() {
                 log_.set_offset(*next);
             }
         });
+        const bool confirms = next && (!offset || *next > *offset);
         if (next) {
             offset = std::max(offset.value_or(0), *next);
+        }
+        if (!confirms && (!batch.updates.empty() || !batch.malformed.empty())) {
+            // Updates below the offset again: a compliant server never sends them, and polling at
+            // once would spin; wait a little, as after a failed poll.
+            ++stats_.poll_errors;
+            engine::log().warn("bot.poll_confirms_nothing", {{"updates", batch.updates.size()}});
+            co_await svc_.time.sleep(1s);
         }
         for (auto& [entry, u] : fresh) {
             entry.payload.clear(); // parsed already; the inbox row keeps the text

@@ -249,6 +249,19 @@ BOOST_FIXTURE_TEST_CASE(transient_poll_failures_are_retried_and_counted, intake_
     stop();
 }
 
+BOOST_FIXTURE_TEST_CASE(an_answer_that_confirms_nothing_does_not_make_the_loop_spin, intake_world) {
+    telegram.batches.push_back(batch({text_update(10, 1, "a")}));
+    for (int i = 0; i < 100; ++i) {
+        telegram.batches.push_back(batch({text_update(10, 1, "a")})); // below the offset, again and again
+    }
+    start();
+    advance(3s);
+    BOOST_TEST((handler.handled == std::vector<std::int64_t>{10}));
+    BOOST_TEST(telegram.count("getUpdates") <= 5U); // one a second, not a hundred at once
+    BOOST_TEST(in->stats().poll_errors >= 2U);
+    stop();
+}
+
 BOOST_FIXTURE_TEST_CASE(what_the_inbox_holds_is_handled_first_after_a_restart, intake_world) {
     storage::update_inbox inbox(db);
     const auto u = text_update(10, 1, "left over");
