@@ -1,9 +1,10 @@
-// What the video backends share: writing a video held in memory (inline base64 results) to its
-// destination crash-safely with its SHA-256, and the words that mark a provider's answer as a
-// content-policy refusal.
+// What the video backends share: their clients' API errors onto the video interface's kinds,
+// writing a video held in memory (inline base64 results) to its destination crash-safely with its
+// SHA-256, and the words that mark a provider's answer as a content-policy refusal.
 #pragma once
 
 #include "engine/asio.hpp"
+#include "net/api_error.hpp"
 #include "pipelines/video_provider.hpp"
 
 #include <filesystem>
@@ -15,6 +16,17 @@ class offload_pool;
 }
 
 namespace companion::pipelines::providers {
+
+/// The stage of a job a provider call belongs to: what an error means depends on it.
+enum class call_stage { submit, poll, download };
+
+/// A client's error onto the video interface's kinds. A create whose answer was lost may have
+/// made a billed job: a transport failure after the write, an unreadable 2xx, or a 502/504 (a
+/// gateway or front end that timed out on its upstream) on submit is unknown_outcome. A 4xx whose
+/// code or text mentions safety or policy is refused. not_found is model_gone on submit, failed
+/// on poll and expired on download (so is a 404/410 download). The message names the HTTP status
+/// and the provider's status word or code; it is redacted like the client's error.
+video_error to_video_error(const net::api_error& e, call_stage at);
 
 /// Lowercase hex SHA-256 (OpenSSL EVP).
 std::string sha256_hex(std::string_view bytes);

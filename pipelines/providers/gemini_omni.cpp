@@ -5,7 +5,6 @@
 
 #include "net/gemini/omni.hpp"
 #include "pipelines/providers/common.hpp"
-#include "pipelines/providers/gemini_errors.hpp"
 
 #include <utility>
 

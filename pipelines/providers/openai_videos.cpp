@@ -10,75 +10,9 @@ namespace companion::pipelines {
 namespace {
 
 namespace oa = net::openai;
+using providers::call_stage;
 using providers::mentions_refusal;
-
-enum class stage { submit, poll, download };
-
-std::string describe(const oa::error& e) {
-    std::string out = e.message;
-    if (!e.code.empty() && out.find(e.code) == std::string::npos) {
-        out = e.code + ": " + out;
-    }
-    if (e.status != 0) {
-        out = "HTTP " + std::to_string(e.status) + " " + out;
-    }
-    return out;
-}
-
-/// The client's error kinds onto the interface's, by the stage that failed (a create whose
-/// answer was lost may have made a billed job; a poll or download can always be repeated).
-video_error to_video_error(const oa::error& e, stage at) {
-    video_error out;
-    out.message = describe(e);
-    switch (e.kind) {
-    case oa::error_kind::rate_limited:
-        out.kind = video_error_kind::rate_limited;
-        out.retry_after = e.retry_after;
-        break;
-    case oa::error_kind::quota_exhausted:
-        out.kind = video_error_kind::quota;
-        break;
-    case oa::error_kind::auth:
-        out.kind = video_error_kind::auth;
-        break;
-    case oa::error_kind::bad_request:
-    case oa::error_kind::context_length:
-        if (mentions_refusal(e.code) || mentions_refusal(e.message)) {
-            out.kind = video_error_kind::refused;
-        } else if (at == stage::download && (e.status == 404 || e.status == 410)) {
-            out.kind = video_error_kind::expired;
-        } else {
-            out.kind = video_error_kind::bad_request;
-        }
-        break;
-    case oa::error_kind::not_found:
-        out.kind = at == stage::submit     ? video_error_kind::model_gone
-                   : at == stage::download ? video_error_kind::expired
-                                           : video_error_kind::failed;
-        break;
-    case oa::error_kind::server:
-        if (at == stage::download && e.status == 410) {
-            out.kind = video_error_kind::expired;
-        } else if (at == stage::submit && (e.status == 502 || e.status == 504)) {
-            // A gateway that timed out waiting for its upstream: the job may exist.
-            out.kind = video_error_kind::unknown_outcome;
-        } else {
-            out.kind = video_error_kind::transient;
-            out.retry_after = e.retry_after;
-        }
-        break;
-    case oa::error_kind::transport:
-        out.kind = at == stage::submit && e.transport && e.transport->request_sent
-                       ? video_error_kind::unknown_outcome
-                       : video_error_kind::transient;
-        break;
-    case oa::error_kind::malformed_response:
-        // A 2xx to a create that cannot be read still made a job.
-        out.kind = at == stage::submit ? video_error_kind::unknown_outcome : video_error_kind::transient;
-        break;
-    }
-    return out;
-}
+using providers::to_video_error;
 
 class openai_videos_provider final : public video_provider {
 public:
@@ -112,7 +46,7 @@ public:
         }
         auto created = co_await client_.create(std::move(req));
         if (!created) {
-            co_return to_video_error(created.error(), stage::submit);
+            co_return to_video_error(created.error(), call_stage::submit);
         }
         co_return std::move(created->id);
     }
@@ -120,7 +54,7 @@ public:
     engine::awaitable<video_result<video_poll>> poll(std::string job_id) override {
         auto job = co_await client_.retrieve(std::move(job_id));
         if (!job) {
-            co_return to_video_error(job.error(), stage::poll);
+            co_return to_video_error(job.error(), call_stage::poll);
         }
         video_poll out;
         out.progress = job->progress;
@@ -154,7 +88,7 @@ public:
         }
         auto got = co_await client_.download(std::move(job_id), std::move(destination));
         if (!got) {
-            co_return to_video_error(got.error(), stage::download);
+            co_return to_video_error(got.error(), call_stage::download);
         }
         video_file out;
         out.path = std::move(got->path);

@@ -4,7 +4,6 @@
 
 #include "net/gemini/veo.hpp"
 #include "pipelines/providers/common.hpp"
-#include "pipelines/providers/gemini_errors.hpp"
 #include "pipelines/providers/google_auth.hpp"
 
 #include <utility>
@@ -191,8 +190,8 @@ private:
         co_return client_;
     }
 
-    bool retry_with_fresh_token(const g::error& e) {
-        if (e.kind != g::error_kind::auth || e.status != 401 || !tokens_) {
+    bool retry_with_fresh_token(const net::api_error& e) {
+        if (e.kind != net::api_error_kind::unauthorized || e.status != 401 || !tokens_) {
             return false;
         }
         tokens_->invalidate();
