@@ -113,6 +113,26 @@ video_error to_video_error(const net::api_error& e, call_stage at) {
     return out;
 }
 
+video_poll::state failed_state(std::string_view reason) {
+    return mentions_refusal(reason) ? video_poll::state::refused : video_poll::state::failed;
+}
+
+void make_parent_folder(const std::filesystem::path& destination) {
+    if (destination.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(destination.parent_path(), ec);
+    }
+}
+
+video_file to_video_file(net::download_result got, std::string mime) {
+    video_file out;
+    out.path = std::move(got.path);
+    out.bytes = static_cast<std::int64_t>(got.bytes);
+    out.sha256 = std::move(got.sha256_hex);
+    out.mime = std::move(mime);
+    return out;
+}
+
 std::string sha256_hex(std::string_view bytes) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int len = 0;

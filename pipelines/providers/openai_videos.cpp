@@ -11,19 +11,14 @@ namespace {
 
 namespace oa = net::openai;
 using providers::call_stage;
-using providers::mentions_refusal;
 using providers::to_video_error;
 
 class openai_videos_provider final : public video_provider {
 public:
     openai_videos_provider(net::http_client& http, openai_videos_settings s)
-        : client_(http, client_config(s)), size_(std::to_string(s.width) + "x" + std::to_string(s.height)) {
-        info_.name = s.name;
-        info_.model = s.model;
-        info_.allowed_seconds = s.allowed_seconds;
-        info_.width = s.width;
-        info_.height = s.height;
-        info_.price_cents_per_second = s.price_cents_per_second;
+        : client_(http, client_config(s)),
+          size_(std::to_string(s.width) + "x" + std::to_string(s.height)),
+          info_(providers::info_from(s)) {
         info_.reports_progress = s.reports_progress;
         info_.exact_size_frame = true; // input_reference must be exactly `size` pixels
     }
@@ -71,9 +66,8 @@ public:
             break;
         case oa::video_status::failed: {
             const auto err = job->error.value_or(oa::video_job_error{});
-            const bool refused = mentions_refusal(err.code) || mentions_refusal(err.message);
-            out.status = refused ? video_poll::state::refused : video_poll::state::failed;
             out.error = err.code.empty() ? err.message : err.code + ": " + err.message;
+            out.status = providers::failed_state(out.error);
             break;
         }
         }
@@ -82,22 +76,15 @@ public:
 
     engine::awaitable<video_result<video_file>> download(std::string job_id,
                                                          std::filesystem::path destination) override {
-        if (destination.has_parent_path()) {
-            std::error_code ec;
-            std::filesystem::create_directories(destination.parent_path(), ec);
-        }
+        providers::make_parent_folder(destination);
         auto got = co_await client_.download(std::move(job_id), std::move(destination));
         if (!got) {
             co_return to_video_error(got.error(), call_stage::download);
         }
-        video_file out;
-        out.path = std::move(got->path);
-        out.bytes = static_cast<std::int64_t>(got->bytes);
-        out.sha256 = std::move(got->sha256_hex);
-        if (got->content_type.starts_with("video/")) {
-            out.mime = got->content_type.substr(0, got->content_type.find(';'));
-        }
-        co_return out;
+        std::string mime = got->content_type.starts_with("video/")
+                               ? got->content_type.substr(0, got->content_type.find(';'))
+                               : std::string("video/mp4");
+        co_return providers::to_video_file(std::move(*got), std::move(mime));
     }
 
 private:

@@ -71,12 +71,7 @@ public:
         base_.allowed_seconds = s.allowed_seconds;
         negative_prompt_ = s.negative_prompt;
 
-        info_.name = s.name;
-        info_.model = s.model;
-        info_.allowed_seconds = s.allowed_seconds;
-        info_.width = s.width;
-        info_.height = s.height;
-        info_.price_cents_per_second = s.price_cents_per_second;
+        info_ = providers::info_from(s);
         info_.reports_progress = false;
         info_.exact_size_frame = false;
     }
@@ -130,7 +125,7 @@ public:
             break;
         case g::veo_state::failed:
             out.error = failure_of(*op);
-            out.status = mentions_refusal(out.error) ? video_poll::state::refused : video_poll::state::failed;
+            out.status = providers::failed_state(out.error);
             break;
         }
         co_return out;
