@@ -85,15 +85,6 @@ call_timeouts(engine::duration connect, engine::duration response_header, engine
     return t;
 }
 
-request api_request(http::verb method, std::string url, phase_timeouts timeouts, std::size_t body_limit) {
-    request r;
-    r.method = method;
-    r.url = std::move(url);
-    r.timeouts = timeouts;
-    r.body_limit = body_limit;
-    return r;
-}
-
 std::optional<double> parse_non_negative(std::string_view text) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
         text.remove_prefix(1);

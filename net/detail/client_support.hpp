@@ -39,9 +39,20 @@ std::string client_base_url(std::string base_url, std::string_view api_key);
 phase_timeouts
 call_timeouts(engine::duration connect, engine::duration response_header, engine::duration body);
 
-/// What every API call's request carries: `method`, `url`, the call's deadlines and the response
-/// body limit (0: the http_client's default). Authorization and content headers are the client's.
-request api_request(http::verb method, std::string url, phase_timeouts timeouts, std::size_t body_limit = 0);
+/// What every call of a client carries, from its configuration: `method`, `url`, the deadlines
+/// (connect_timeout, response_timeout, body_timeout) and the response body limit (body_limit, when
+/// the configuration has one). Authorization and content headers are the client's.
+template <class Config>
+request api_request(http::verb method, std::string url, const Config& cfg) {
+    request r;
+    r.method = method;
+    r.url = std::move(url);
+    r.timeouts = call_timeouts(cfg.connect_timeout, cfg.response_timeout, cfg.body_timeout);
+    if constexpr (requires { cfg.body_limit; }) {
+        r.body_limit = cfg.body_limit;
+    }
+    return r;
+}
 
 /// Whether `value` is one of `allowed`; an empty list allows everything (the configuration left
 /// the choice to the provider).

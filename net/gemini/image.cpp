@@ -155,11 +155,10 @@ image_client::image_client(net::http_client& http, image_config cfg) : http_(htt
 }
 
 engine::awaitable<result<image_result>> image_client::generate(image_request req) {
-    auto r = detail::api_request(
-        http::verb::post,
-        cfg_.base_url + "/" + cfg_.api_version + "/models/" + cfg_.model + ":generateContent",
-        detail::call_timeouts(cfg_.connect_timeout, cfg_.response_timeout, cfg_.body_timeout),
-        cfg_.body_limit);
+    auto r = detail::api_request(http::verb::post,
+                                 cfg_.base_url + "/" + cfg_.api_version + "/models/" + cfg_.model +
+                                     ":generateContent",
+                                 cfg_);
     r.headers.set(http::field::content_type, "application/json");
     r.headers.set("x-goog-api-key", cfg_.api_key);
     r.body = build_image_body(cfg_, req);

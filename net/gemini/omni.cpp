@@ -163,11 +163,7 @@ omni_client::omni_client(net::http_client& http, omni_config cfg) : http_(http),
 }
 
 net::request omni_client::make_request(http::verb method, std::string url) const {
-    auto r = detail::api_request(
-        method,
-        std::move(url),
-        detail::call_timeouts(cfg_.connect_timeout, cfg_.response_timeout, cfg_.body_timeout),
-        cfg_.body_limit);
+    auto r = detail::api_request(method, std::move(url), cfg_);
     r.headers.set("x-goog-api-key", cfg_.api_key);
     r.headers.set(http::field::content_type, "application/json");
     return r;

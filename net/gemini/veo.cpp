@@ -162,11 +162,7 @@ veo_client::veo_client(net::http_client& http, veo_config cfg) : http_(http), cf
 }
 
 net::request veo_client::make_request(http::verb method, std::string url) const {
-    auto r = detail::api_request(
-        method,
-        std::move(url),
-        detail::call_timeouts(cfg_.connect_timeout, cfg_.response_timeout, cfg_.body_timeout),
-        cfg_.body_limit);
+    auto r = detail::api_request(method, std::move(url), cfg_);
     if (cfg_.flavour == veo_flavour::vertex) {
         r.headers.set(http::field::authorization, cfg_.authorization);
     } else {

@@ -172,11 +172,7 @@ chat_client::chat_client(net::http_client& http, chat_config cfg) : http_(http),
 }
 
 engine::awaitable<result<chat_completion>> chat_client::complete(chat_request req) {
-    auto r = detail::api_request(
-        http::verb::post,
-        cfg_.base_url + "/chat/completions",
-        detail::call_timeouts(cfg_.connect_timeout, cfg_.response_timeout, cfg_.body_timeout),
-        cfg_.body_limit);
+    auto r = detail::api_request(http::verb::post, cfg_.base_url + "/chat/completions", cfg_);
     r.headers.set(http::field::content_type, "application/json");
     r.headers.set(http::field::accept, "application/json");
     if (!cfg_.api_key.empty()) {

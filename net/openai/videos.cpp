@@ -133,10 +133,7 @@ videos_client::videos_client(net::http_client& http, videos_config cfg) : http_(
 }
 
 net::request videos_client::make_request(http::verb method, std::string url) const {
-    auto r = detail::api_request(
-        method,
-        std::move(url),
-        detail::call_timeouts(cfg_.connect_timeout, cfg_.response_timeout, cfg_.body_timeout));
+    auto r = detail::api_request(method, std::move(url), cfg_);
     if (!cfg_.api_key.empty()) {
         r.headers.set(http::field::authorization,
                       cfg_.auth == authorization_style::bearer ? "Bearer " + cfg_.api_key : cfg_.api_key);
