@@ -1,6 +1,7 @@
 // Crash-safe writing of in-memory videos and refusal wording shared by the video backends.
 #include "pipelines/providers/common.hpp"
 
+#include "engine/log.hpp"
 #include "engine/offload.hpp"
 
 #include <fcntl.h>
@@ -48,7 +49,7 @@ std::string describe(const net::api_error& e) {
     if (e.status != 0) {
         out = "HTTP " + std::to_string(e.status) + " " + out;
     }
-    return out;
+    return engine::secrets().redact(out); // the detail is redacted already, the code and status word not
 }
 
 bool expired_status(unsigned status) {
