@@ -33,16 +33,15 @@ class offload_pool;
 namespace companion::net {
 
 namespace http = boost::beast::http;
-using namespace std::chrono_literals;
-
 /// One deadline per phase of an exchange.
 struct phase_timeouts {
-    engine::duration resolve = 10s;
-    engine::duration connect = 10s;
-    engine::duration tls_handshake = 10s;
-    engine::duration write = 30s;
-    engine::duration response_header = 60s; ///< a long poll's must exceed its poll timeout
-    engine::duration body = 120s;
+    engine::duration resolve = std::chrono::seconds(10);
+    engine::duration connect = std::chrono::seconds(10);
+    engine::duration tls_handshake = std::chrono::seconds(10);
+    engine::duration write = std::chrono::seconds(30);
+    /// A long poll's must exceed its poll timeout
+    engine::duration response_header = std::chrono::seconds(60);
+    engine::duration body = std::chrono::seconds(120);
 };
 
 /// An outbound proxy for HTTP CONNECT tunnels.
@@ -64,7 +63,7 @@ struct tls_config {
 
 struct client_config {
     std::size_t max_connections_per_origin = 16;
-    engine::duration idle_timeout = 30s; ///< pooled connections idle longer are closed
+    engine::duration idle_timeout = std::chrono::seconds(30); ///< pooled connections idle longer are closed
     phase_timeouts timeouts{};
     std::size_t body_limit = 16 * 1024 * 1024; ///< default per request; Beast's 8 MB is no law
     std::size_t header_limit = 64 * 1024;

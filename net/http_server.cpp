@@ -22,6 +22,7 @@ namespace companion::net {
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+using namespace std::chrono_literals;
 
 namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(engine::use_awaitable);

@@ -27,8 +27,6 @@
 namespace companion::net {
 
 namespace http = boost::beast::http;
-using namespace std::chrono_literals;
-
 struct server_request {
     http::request<http::string_body> msg;
     asio::ip::tcp::endpoint remote;
@@ -51,7 +49,7 @@ struct response_fault {
         raw,            ///< send `raw_bytes` instead of the response, then close
     };
     kind what = kind::none;
-    engine::duration delay = 100ms;
+    engine::duration delay = std::chrono::milliseconds(100);
     std::string raw_bytes{};
 };
 
@@ -73,9 +71,10 @@ struct server_config {
     std::uint16_t port = 0; ///< 0: an ephemeral port
     std::size_t header_limit = 16 * 1024;
     std::size_t body_limit = 64 * 1024 * 1024;
-    engine::duration idle_timeout = 60s;    ///< waiting for (the header of) the next request
-    engine::duration request_timeout = 60s; ///< reading a request body
-    engine::duration write_timeout = 60s;
+    /// Waiting for (the header of) the next request
+    engine::duration idle_timeout = std::chrono::seconds(60);
+    engine::duration request_timeout = std::chrono::seconds(60); ///< reading a request body
+    engine::duration write_timeout = std::chrono::seconds(60);
     std::string name = "http_server";
     std::shared_ptr<asio::ssl::context> tls{}; ///< serve HTTPS when set
 };
@@ -100,7 +99,7 @@ public:
 
     /// Stops accepting, cancels in-flight handlers (total, then terminal after `grace`), closes
     /// connections, and waits until every connection task has ended.
-    engine::awaitable<void> stop(engine::duration grace = 2s);
+    engine::awaitable<void> stop(engine::duration grace = std::chrono::seconds(2));
 
     std::uint16_t port() const noexcept;
     /// "http://127.0.0.1:port" (https when TLS is on).

@@ -27,7 +27,7 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
     auto r = co_await svc_.llm.complete(std::move(req));
     if (!r || !r->content || r->content->empty()) {
         if (!r) {
-            engine::log().warn("chat.llm_failed", {{"user", c.user_id}, {"error", r.error().message}});
+            engine::log().warn("chat.llm_failed", {{"user", c.user_id}, {"error", r.error().message()}});
         } else {
             engine::log().warn("chat.llm_empty",
                                {{"user", c.user_id}, {"finish", std::string(oa::to_string(r->finish))}});

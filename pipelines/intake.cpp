@@ -15,7 +15,7 @@ engine::retry_verdict classify_poll_failure(const tg::error& e, engine::duration
     case tg::error_kind::unauthorized:
     case tg::error_kind::not_found: // a malformed token: the method URL does not exist
         return engine::retry_verdict::fail();
-    case tg::error_kind::flood:
+    case tg::error_kind::rate_limited:
         return engine::retry_verdict::again(e.retry_after.value_or(1s));
     case tg::error_kind::conflict:
         return engine::retry_verdict::again(conflict_wait);

@@ -25,7 +25,7 @@ engine::awaitable<std::string> write_selfie_prompt(chat_model& llm, const person
     req.format = std::move(format);
     auto written = co_await llm.complete(std::move(req));
     if (!written) {
-        engine::log().warn("selfie.prompt_llm_failed", {{"error", written.error().message}});
+        engine::log().warn("selfie.prompt_llm_failed", {{"error", written.error().message()}});
     } else if (written->content) {
         boost::system::error_code ec;
         auto v = json::parse(*written->content, ec);
@@ -59,7 +59,7 @@ engine::awaitable<std::string> write_video_prompt(chat_model& llm,
     }
     auto r = co_await llm.complete(std::move(req));
     if (!r) {
-        engine::log().warn("video.prompt_llm_failed", {{"error", r.error().message}});
+        engine::log().warn("video.prompt_llm_failed", {{"error", r.error().message()}});
     } else if (r->content) {
         if (auto vp = parse_video_prompt(*r->content)) {
             if (auto problem = validate_video_prompt(*vp); !problem) {

@@ -53,7 +53,7 @@ selfie_pipeline::make(std::int64_t user_id, std::int64_t chat_id, const persona&
         req.prompt = prompt;
         auto r = co_await svc_.images.generate(std::move(req));
         if (!r) {
-            engine::log().warn("selfie.image_failed", {{"user", user_id}, {"error", r.error().message}});
+            engine::log().warn("selfie.image_failed", {{"user", user_id}, {"error", r.error().message()}});
             break;
         }
         if (r->outcome == gm::image_outcome::image && r->image) {

@@ -36,7 +36,7 @@ std::ostream& operator<<(std::ostream& os, const send_failure& f) {
 
 engine::retry_verdict send_policy::classify(const tg::error& e) const {
     switch (e.kind) {
-    case tg::error_kind::flood: {
+    case tg::error_kind::rate_limited: {
         const engine::duration wait = e.retry_after.value_or(std::chrono::seconds(1));
         if (wait > cfg_.max_flood_wait) {
             return engine::retry_verdict::fail();
@@ -58,7 +58,7 @@ send_failure_reason send_policy::reason(const tg::error& e) noexcept {
         return send_failure_reason::blocked;
     case tg::error_kind::unauthorized:
         return send_failure_reason::unauthorized;
-    case tg::error_kind::flood:
+    case tg::error_kind::rate_limited:
         return send_failure_reason::flood_too_long;
     case tg::error_kind::too_large:
         return send_failure_reason::too_large;

@@ -162,7 +162,7 @@ engine::awaitable<void> sender::action(std::int64_t chat_id, tg::chat_action act
         co_return;
     }
     // A hint that did not arrive costs nothing; a flood it met is honoured like any other.
-    if (r.error().kind == tg::error_kind::flood && r.error().retry_after) {
+    if (r.error().kind == tg::error_kind::rate_limited && r.error().retry_after) {
         limiter_.pause(chat_id, *r.error().retry_after);
         if (on_flood_) {
             on_flood_(chat_id, *r.error().retry_after);

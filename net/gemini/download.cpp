@@ -1,6 +1,7 @@
 // Keyed file downloads for the Google video clients.
 #include "net/gemini/download.hpp"
 
+#include "net/detail/client_support.hpp"
 #include "net/url.hpp"
 
 namespace companion::net::gemini {
@@ -10,10 +11,7 @@ download_file(net::http_client& http, const file_download& how, std::string uri,
     auto target = net::parse_url(uri);
     auto base = net::parse_url(how.base_url);
     if (!target || !base || target->where.host != base->where.host) {
-        error e;
-        e.kind = error_kind::bad_request;
-        e.message = "video uri is not on the configured API host";
-        co_return e;
+        co_return net::invalid_request("gemini", {}, "video uri is not on the configured API host");
     }
     if (uri.find("alt=media") == std::string::npos) {
         uri += (uri.find('?') == std::string::npos ? "?" : "&");
@@ -24,12 +22,7 @@ download_file(net::http_client& http, const file_download& how, std::string uri,
     d.headers.set("x-goog-api-key", how.api_key);
     d.path = std::move(path);
     d.max_bytes = how.max_bytes;
-    net::phase_timeouts t;
-    t.connect = how.connect_timeout;
-    t.tls_handshake = how.connect_timeout;
-    t.response_header = how.response_timeout;
-    t.body = how.body_timeout;
-    d.timeouts = t;
+    d.timeouts = detail::call_timeouts(how.connect_timeout, how.response_timeout, how.body_timeout);
     auto got = co_await http.download(std::move(d));
     if (!got) {
         co_return from_failure(got.error());

@@ -21,6 +21,17 @@ struct file_download {
     std::size_t max_bytes = 256 * 1024 * 1024;
 };
 
+/// The download settings of a client configuration (omni_config, veo_config).
+template <class Config>
+file_download file_download_for(const Config& cfg) {
+    return {.base_url = cfg.base_url,
+            .api_key = cfg.api_key,
+            .connect_timeout = cfg.connect_timeout,
+            .response_timeout = cfg.response_timeout,
+            .body_timeout = cfg.download_timeout,
+            .max_bytes = cfg.max_download_bytes};
+}
+
 /// Errors: bad_request when `uri` is on another host (it would receive the key), the API's error
 /// body on a non-2xx answer, transport otherwise.
 engine::awaitable<result<net::download_result>>

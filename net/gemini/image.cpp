@@ -1,7 +1,7 @@
 // Gemini image generation: request body, outcome classification, and the exchange.
 #include "net/gemini/image.hpp"
 
-#include "engine/log.hpp"
+#include "net/detail/client_support.hpp"
 #include "net/gemini/base64.hpp"
 
 #include <boost/json/parse.hpp>
@@ -21,13 +21,6 @@ bool one_of(std::string_view v, std::initializer_list<std::string_view> set) {
         }
     }
     return false;
-}
-
-std::string trim_slash(std::string s) {
-    while (!s.empty() && s.back() == '/') {
-        s.pop_back();
-    }
-    return s;
 }
 
 } // namespace
@@ -158,26 +151,17 @@ result<image_result> parse_image_response(unsigned status, std::string_view body
 }
 
 image_client::image_client(net::http_client& http, image_config cfg) : http_(http), cfg_(std::move(cfg)) {
-    cfg_.base_url = trim_slash(std::move(cfg_.base_url));
-    if (!cfg_.api_key.empty()) {
-        engine::secrets().add_secret(cfg_.api_key);
-    }
+    cfg_.base_url = detail::client_base_url(std::move(cfg_.base_url), cfg_.api_key);
 }
 
 engine::awaitable<result<image_result>> image_client::generate(image_request req) {
-    net::request r;
-    r.method = http::verb::post;
-    r.url = cfg_.base_url + "/" + cfg_.api_version + "/models/" + cfg_.model + ":generateContent";
+    auto r = detail::api_request(http::verb::post,
+                                 cfg_.base_url + "/" + cfg_.api_version + "/models/" + cfg_.model +
+                                     ":generateContent",
+                                 cfg_);
     r.headers.set(http::field::content_type, "application/json");
     r.headers.set("x-goog-api-key", cfg_.api_key);
     r.body = build_image_body(cfg_, req);
-    net::phase_timeouts t;
-    t.connect = cfg_.connect_timeout;
-    t.tls_handshake = cfg_.connect_timeout;
-    t.response_header = cfg_.response_timeout;
-    t.body = cfg_.body_timeout;
-    r.timeouts = t;
-    r.body_limit = cfg_.body_limit;
     auto sent = co_await http_.send(std::move(r));
     if (!sent) {
         co_return from_failure(sent.error());

@@ -15,8 +15,6 @@
 
 namespace companion::net::gemini {
 
-using namespace std::chrono_literals;
-
 struct image_config {
     std::string base_url = "https://generativelanguage.googleapis.com"; ///< GEMINI_BASE_URL
     std::string api_version = "v1beta";
@@ -24,9 +22,10 @@ struct image_config {
     std::string model = "gemini-3.1-flash-image";
     std::string aspect_ratio = "9:16";
     std::string image_size{}; ///< "1K", "2K", "4K"; empty: the model's default (2.5 takes none)
-    std::chrono::milliseconds connect_timeout = 10s;
-    std::chrono::milliseconds response_timeout = 120s; ///< image models think before they draw
-    std::chrono::milliseconds body_timeout = 60s;
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+    /// Image models think before they draw
+    std::chrono::milliseconds response_timeout = std::chrono::seconds(120);
+    std::chrono::milliseconds body_timeout = std::chrono::seconds(60);
     std::size_t body_limit = 64 * 1024 * 1024; ///< a 4K PNG as base64 JSON is tens of MB
 };
 

@@ -2,6 +2,7 @@
 #include "net/gemini/omni.hpp"
 
 #include "engine/log.hpp"
+#include "net/detail/client_support.hpp"
 #include "net/gemini/base64.hpp"
 #include "net/gemini/download.hpp"
 #include "net/url.hpp"
@@ -15,36 +16,13 @@
 namespace companion::net::gemini {
 namespace {
 
-std::string text_of(const boost::json::value* v) {
-    if (v == nullptr || v->is_null()) {
-        return {};
-    }
-    if (v->is_string()) {
-        return std::string(v->as_string());
-    }
-    if (v->is_int64()) {
-        return std::to_string(v->as_int64());
-    }
-    if (v->is_uint64()) {
-        return std::to_string(v->as_uint64());
-    }
-    return {};
-}
-
 bool has(std::string_view text, std::string_view word) {
     return text.find(word) != std::string_view::npos;
 }
 
-std::string trim_slash(std::string s) {
-    while (!s.empty() && s.back() == '/') {
-        s.pop_back();
-    }
-    return s;
-}
-
 omni_job_error error_of(const boost::json::object& o) {
-    return {.code = text_of(o.if_contains("code")),
-            .message = engine::secrets().redact(text_of(o.if_contains("message")))};
+    return {.code = detail::json_text(o.if_contains("code")),
+            .message = engine::secrets().redact(detail::json_text(o.if_contains("message")))};
 }
 
 } // namespace
@@ -103,8 +81,8 @@ result<omni_interaction> parse_interaction(unsigned status, std::string_view bod
     }
     const auto& o = v.as_object();
     omni_interaction out;
-    out.id = text_of(o.if_contains("id"));
-    out.raw_status = text_of(o.if_contains("status"));
+    out.id = detail::json_text(o.if_contains("id"));
+    out.raw_status = detail::json_text(o.if_contains("status"));
     if (out.id.empty() || out.raw_status.empty()) {
         return malformed(status, "interaction without id or status");
     }
@@ -112,7 +90,7 @@ result<omni_interaction> parse_interaction(unsigned status, std::string_view bod
     if (const auto* steps = o.if_contains("steps"); steps && steps->is_array()) {
         for (const auto& s : steps->as_array()) {
             const auto* so = s.if_object();
-            if (so == nullptr || text_of(so->if_contains("type")) != "model_output") {
+            if (so == nullptr || detail::json_text(so->if_contains("type")) != "model_output") {
                 continue;
             }
             if (const auto* e = so->if_contains("error"); e && e->is_object()) {
@@ -127,18 +105,18 @@ result<omni_interaction> parse_interaction(unsigned status, std::string_view bod
                 if (bo == nullptr) {
                     continue;
                 }
-                const std::string type = text_of(bo->if_contains("type"));
+                const std::string type = detail::json_text(bo->if_contains("type"));
                 if (type == "text") {
-                    out.text += text_of(bo->if_contains("text"));
+                    out.text += detail::json_text(bo->if_contains("text"));
                 } else if (type == "video") {
                     omni_video video;
-                    if (auto mime = text_of(bo->if_contains("mime_type")); !mime.empty()) {
+                    if (auto mime = detail::json_text(bo->if_contains("mime_type")); !mime.empty()) {
                         video.mime_type = mime;
                     }
-                    if (auto uri = text_of(bo->if_contains("uri")); !uri.empty()) {
+                    if (auto uri = detail::json_text(bo->if_contains("uri")); !uri.empty()) {
                         video.uri = uri;
                     }
-                    if (auto data = text_of(bo->if_contains("data")); !data.empty()) {
+                    if (auto data = detail::json_text(bo->if_contains("data")); !data.empty()) {
                         auto bytes = decode_base64(data);
                         if (!bytes) {
                             return malformed(status, "video data is not base64");
@@ -181,25 +159,13 @@ result<omni_interaction> parse_interaction(unsigned status, std::string_view bod
 }
 
 omni_client::omni_client(net::http_client& http, omni_config cfg) : http_(http), cfg_(std::move(cfg)) {
-    cfg_.base_url = trim_slash(std::move(cfg_.base_url));
-    if (!cfg_.api_key.empty()) {
-        engine::secrets().add_secret(cfg_.api_key);
-    }
+    cfg_.base_url = detail::client_base_url(std::move(cfg_.base_url), cfg_.api_key);
 }
 
 net::request omni_client::make_request(http::verb method, std::string url) const {
-    net::request r;
-    r.method = method;
-    r.url = std::move(url);
+    auto r = detail::api_request(method, std::move(url), cfg_);
     r.headers.set("x-goog-api-key", cfg_.api_key);
     r.headers.set(http::field::content_type, "application/json");
-    net::phase_timeouts t;
-    t.connect = cfg_.connect_timeout;
-    t.tls_handshake = cfg_.connect_timeout;
-    t.response_header = cfg_.response_timeout;
-    t.body = cfg_.body_timeout;
-    r.timeouts = t;
-    r.body_limit = cfg_.body_limit;
     return r;
 }
 
@@ -226,12 +192,7 @@ engine::awaitable<result<omni_interaction>> omni_client::poll(std::string id) {
 
 engine::awaitable<result<net::download_result>> omni_client::download(std::string uri,
                                                                       std::filesystem::path path) {
-    const file_download how{.base_url = cfg_.base_url,
-                            .api_key = cfg_.api_key,
-                            .connect_timeout = cfg_.connect_timeout,
-                            .response_timeout = cfg_.response_timeout,
-                            .body_timeout = cfg_.download_timeout,
-                            .max_bytes = cfg_.max_download_bytes};
+    const auto how = file_download_for(cfg_);
     auto got = co_await download_file(http_, how, std::move(uri), std::move(path));
     co_return got;
 }

@@ -25,10 +25,11 @@ struct omni_config {
     std::string aspect_ratio = "9:16";
     std::string resolution = "720p";
     std::string delivery = "uri"; ///< "uri" or "inline"
-    std::chrono::milliseconds connect_timeout = 10s;
-    std::chrono::milliseconds response_timeout = 60s;
-    std::chrono::milliseconds body_timeout = 60s; ///< polls may carry MBs of inline base64
-    std::chrono::milliseconds download_timeout = 300s;
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+    std::chrono::milliseconds response_timeout = std::chrono::seconds(60);
+    /// Polls may carry MBs of inline base64
+    std::chrono::milliseconds body_timeout = std::chrono::seconds(60);
+    std::chrono::milliseconds download_timeout = std::chrono::seconds(300);
     std::size_t body_limit = 128 * 1024 * 1024;
     std::size_t max_download_bytes = 256 * 1024 * 1024;
 };

@@ -2,6 +2,7 @@
 #include "net/gemini/veo.hpp"
 
 #include "engine/log.hpp"
+#include "net/detail/client_support.hpp"
 #include "net/gemini/base64.hpp"
 #include "net/gemini/download.hpp"
 
@@ -13,20 +14,6 @@
 #include <ostream>
 
 namespace companion::net::gemini {
-namespace {
-
-std::string text_of(const boost::json::value* v) {
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::string trim_slash(std::string s) {
-    while (!s.empty() && s.back() == '/') {
-        s.pop_back();
-    }
-    return s;
-}
-
-} // namespace
 
 std::string_view to_string(veo_state s) noexcept {
     switch (s) {
@@ -78,7 +65,7 @@ result<veo_operation> parse_operation(unsigned status, std::string_view body) {
     }
     const auto& o = v.as_object();
     veo_operation out;
-    out.name = text_of(o.if_contains("name"));
+    out.name = detail::json_text(o.if_contains("name"));
     if (out.name.empty()) {
         return malformed(status, "operation without a name");
     }
@@ -91,7 +78,8 @@ result<veo_operation> parse_operation(unsigned status, std::string_view body) {
         if (const auto* c = e->as_object().if_contains("code"); c && (c->is_int64() || c->is_uint64())) {
             out.error_code = c->to_number<std::int64_t>();
         }
-        out.error_message = engine::secrets().redact(text_of(e->as_object().if_contains("message")));
+        out.error_message =
+            engine::secrets().redact(detail::json_text(e->as_object().if_contains("message")));
         return out;
     }
     const auto* resp = o.if_contains("response");
@@ -120,13 +108,13 @@ result<veo_operation> parse_operation(unsigned status, std::string_view body) {
                 continue;
             }
             veo_sample sample;
-            if (auto uri = text_of(video->as_object().if_contains("uri")); !uri.empty()) {
+            if (auto uri = detail::json_text(video->as_object().if_contains("uri")); !uri.empty()) {
                 sample.uri = uri;
             }
-            if (auto enc = text_of(video->as_object().if_contains("encodedVideo")); !enc.empty()) {
+            if (auto enc = detail::json_text(video->as_object().if_contains("encodedVideo")); !enc.empty()) {
                 sample.bytes = decode_base64(enc);
             }
-            if (auto mime = text_of(video->as_object().if_contains("encoding")); !mime.empty()) {
+            if (auto mime = detail::json_text(video->as_object().if_contains("encoding")); !mime.empty()) {
                 sample.mime_type = mime;
             }
             if (sample.uri || sample.bytes) {
@@ -141,16 +129,16 @@ result<veo_operation> parse_operation(unsigned status, std::string_view body) {
             }
             const auto& vo = vid.as_object();
             veo_sample sample;
-            if (auto b64 = text_of(vo.if_contains("bytesBase64Encoded")); !b64.empty()) {
+            if (auto b64 = detail::json_text(vo.if_contains("bytesBase64Encoded")); !b64.empty()) {
                 sample.bytes = decode_base64(b64);
                 if (!sample.bytes) {
                     return malformed(status, "video bytes are not base64");
                 }
             }
-            if (auto gcs = text_of(vo.if_contains("gcsUri")); !gcs.empty()) {
+            if (auto gcs = detail::json_text(vo.if_contains("gcsUri")); !gcs.empty()) {
                 sample.uri = gcs;
             }
-            if (auto mime = text_of(vo.if_contains("mimeType")); !mime.empty()) {
+            if (auto mime = detail::json_text(vo.if_contains("mimeType")); !mime.empty()) {
                 sample.mime_type = mime;
             }
             if (sample.uri || sample.bytes) {
@@ -167,32 +155,20 @@ result<veo_operation> parse_operation(unsigned status, std::string_view body) {
 }
 
 veo_client::veo_client(net::http_client& http, veo_config cfg) : http_(http), cfg_(std::move(cfg)) {
-    cfg_.base_url = trim_slash(std::move(cfg_.base_url));
-    if (!cfg_.api_key.empty()) {
-        engine::secrets().add_secret(cfg_.api_key);
-    }
+    cfg_.base_url = detail::client_base_url(std::move(cfg_.base_url), cfg_.api_key);
     if (cfg_.authorization.size() > 7) {
         engine::secrets().add_secret(cfg_.authorization.substr(cfg_.authorization.find(' ') + 1));
     }
 }
 
 net::request veo_client::make_request(http::verb method, std::string url) const {
-    net::request r;
-    r.method = method;
-    r.url = std::move(url);
+    auto r = detail::api_request(method, std::move(url), cfg_);
     if (cfg_.flavour == veo_flavour::vertex) {
         r.headers.set(http::field::authorization, cfg_.authorization);
     } else {
         r.headers.set("x-goog-api-key", cfg_.api_key);
     }
     r.headers.set(http::field::content_type, "application/json");
-    net::phase_timeouts t;
-    t.connect = cfg_.connect_timeout;
-    t.tls_handshake = cfg_.connect_timeout;
-    t.response_header = cfg_.response_timeout;
-    t.body = cfg_.body_timeout;
-    r.timeouts = t;
-    r.body_limit = cfg_.body_limit;
     return r;
 }
 
@@ -204,14 +180,11 @@ std::string veo_client::model_url(std::string_view method) const {
 
 engine::awaitable<result<std::string>> veo_client::create(veo_create_request req) {
     const int seconds = static_cast<int>(req.duration.count());
-    if (!cfg_.allowed_seconds.empty() &&
-        std::find(cfg_.allowed_seconds.begin(), cfg_.allowed_seconds.end(), seconds) ==
-            cfg_.allowed_seconds.end()) {
-        error e;
-        e.kind = error_kind::bad_request;
-        e.message =
-            "durationSeconds " + std::to_string(seconds) + " is not allowed by this provider's configuration";
-        co_return e;
+    if (!detail::allowed(cfg_.allowed_seconds, seconds)) {
+        co_return net::invalid_request("gemini",
+                                       {},
+                                       "durationSeconds " + std::to_string(seconds) +
+                                           " is not allowed by this provider's configuration");
     }
     auto r = make_request(http::verb::post, model_url("predictLongRunning"));
     r.body = build_veo_body(cfg_, req);
@@ -245,12 +218,7 @@ engine::awaitable<result<veo_operation>> veo_client::poll(std::string operation_
 
 engine::awaitable<result<net::download_result>> veo_client::download(std::string uri,
                                                                      std::filesystem::path path) {
-    const file_download how{.base_url = cfg_.base_url,
-                            .api_key = cfg_.api_key,
-                            .connect_timeout = cfg_.connect_timeout,
-                            .response_timeout = cfg_.response_timeout,
-                            .body_timeout = cfg_.download_timeout,
-                            .max_bytes = cfg_.max_download_bytes};
+    const auto how = file_download_for(cfg_);
     auto got = co_await download_file(http_, how, std::move(uri), std::move(path));
     co_return got;
 }

@@ -36,10 +36,11 @@ struct veo_config {
     std::string resolution = "720p";
     std::string person_generation = "allow_adult"; ///< the only value image-to-video accepts
     std::vector<int> allowed_seconds{4, 6, 8};
-    std::chrono::milliseconds connect_timeout = 10s;
-    std::chrono::milliseconds response_timeout = 60s;
-    std::chrono::milliseconds body_timeout = 120s; ///< Vertex polls carry the video inline
-    std::chrono::milliseconds download_timeout = 300s;
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+    std::chrono::milliseconds response_timeout = std::chrono::seconds(60);
+    /// Vertex polls carry the video inline
+    std::chrono::milliseconds body_timeout = std::chrono::seconds(120);
+    std::chrono::milliseconds download_timeout = std::chrono::seconds(300);
     std::size_t body_limit = 128 * 1024 * 1024;
     std::size_t max_download_bytes = 256 * 1024 * 1024;
 };

@@ -2,6 +2,7 @@
 #include "net/openai/chat.hpp"
 
 #include "engine/log.hpp"
+#include "net/detail/client_support.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -24,13 +25,6 @@ std::string_view role_name(role r) {
     return "user";
 }
 
-std::string trim_slash(std::string s) {
-    while (!s.empty() && s.back() == '/') {
-        s.pop_back();
-    }
-    return s;
-}
-
 // Some compatible servers answer `content` as an array of parts; their text is the content.
 std::optional<std::string> content_text(const boost::json::value* v) {
     if (v == nullptr || v->is_null()) {
@@ -51,28 +45,6 @@ std::optional<std::string> content_text(const boost::json::value* v) {
         return out;
     }
     return std::nullopt;
-}
-
-std::int64_t int_field(const boost::json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr) {
-        return 0;
-    }
-    if (v->is_int64()) {
-        return v->as_int64();
-    }
-    if (v->is_uint64()) {
-        return static_cast<std::int64_t>(v->as_uint64());
-    }
-    if (v->is_double()) {
-        return static_cast<std::int64_t>(v->as_double());
-    }
-    return 0;
-}
-
-std::string header(const boost::beast::http::fields& h, std::string_view name) {
-    auto it = h.find(name);
-    return it == h.end() ? std::string() : std::string(it->value());
 }
 
 } // namespace
@@ -163,7 +135,7 @@ parse_chat_response(unsigned status, std::string_view body, const boost::beast::
     }
     const auto& choice = choices->as_array().front().as_object();
     chat_completion out;
-    out.request_id = header(headers, "x-request-id");
+    out.request_id = detail::header_value(headers, "x-request-id");
     if (const auto* id = o.if_contains("id"); id && id->is_string()) {
         out.id = std::string(id->as_string());
     }
@@ -186,26 +158,21 @@ parse_chat_response(unsigned status, std::string_view body, const boost::beast::
     if (const auto* u = o.if_contains("usage"); u && u->is_object()) {
         const auto& uo = u->as_object();
         token_usage t;
-        t.prompt_tokens = int_field(uo, "prompt_tokens");
-        t.completion_tokens = int_field(uo, "completion_tokens");
-        t.total_tokens = uo.contains("total_tokens") ? int_field(uo, "total_tokens")
-                                                     : t.prompt_tokens + t.completion_tokens;
+        t.prompt_tokens = detail::json_int(uo.if_contains("prompt_tokens")).value_or(0);
+        t.completion_tokens = detail::json_int(uo.if_contains("completion_tokens")).value_or(0);
+        t.total_tokens =
+            detail::json_int(uo.if_contains("total_tokens")).value_or(t.prompt_tokens + t.completion_tokens);
         out.usage = t;
     }
     return out;
 }
 
 chat_client::chat_client(net::http_client& http, chat_config cfg) : http_(http), cfg_(std::move(cfg)) {
-    cfg_.base_url = trim_slash(std::move(cfg_.base_url));
-    if (!cfg_.api_key.empty()) {
-        engine::secrets().add_secret(cfg_.api_key);
-    }
+    cfg_.base_url = detail::client_base_url(std::move(cfg_.base_url), cfg_.api_key);
 }
 
 engine::awaitable<result<chat_completion>> chat_client::complete(chat_request req) {
-    net::request r;
-    r.method = http::verb::post;
-    r.url = cfg_.base_url + "/chat/completions";
+    auto r = detail::api_request(http::verb::post, cfg_.base_url + "/chat/completions", cfg_);
     r.headers.set(http::field::content_type, "application/json");
     r.headers.set(http::field::accept, "application/json");
     if (!cfg_.api_key.empty()) {
@@ -215,13 +182,6 @@ engine::awaitable<result<chat_completion>> chat_client::complete(chat_request re
         r.headers.set(name, value);
     }
     r.body = build_chat_body(cfg_, req);
-    net::phase_timeouts t;
-    t.connect = cfg_.connect_timeout;
-    t.tls_handshake = cfg_.connect_timeout;
-    t.response_header = cfg_.response_timeout;
-    t.body = cfg_.body_timeout;
-    r.timeouts = t;
-    r.body_limit = cfg_.body_limit;
     auto sent = co_await http_.send(std::move(r));
     if (!sent) {
         co_return from_failure(sent.error());

@@ -19,8 +19,6 @@
 
 namespace companion::net::openai {
 
-using namespace std::chrono_literals;
-
 /// Which request field caps the output: OpenAI's current one, or the deprecated one that Ollama
 /// and older compatible servers still read (reasoning models reject it).
 enum class token_limit_field { max_completion_tokens, max_tokens };
@@ -32,9 +30,10 @@ struct chat_config {
     token_limit_field limit_field = token_limit_field::max_completion_tokens;
     std::optional<std::int64_t> max_output_tokens = 1000; ///< nullopt: send no cap
     std::optional<double> temperature{}; ///< omitted by default: reasoning models reject non-defaults
-    std::chrono::milliseconds connect_timeout = 10s;
-    std::chrono::milliseconds response_timeout = 120s; ///< until the response header; LLMs think slowly
-    std::chrono::milliseconds body_timeout = 30s;
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+    /// Until the response header; LLMs think slowly
+    std::chrono::milliseconds response_timeout = std::chrono::seconds(120);
+    std::chrono::milliseconds body_timeout = std::chrono::seconds(30);
     std::size_t body_limit = 4 * 1024 * 1024;
     std::vector<std::pair<std::string, std::string>> extra_headers{}; ///< OpenRouter's HTTP-Referer, X-Title
 };

@@ -2,6 +2,7 @@
 #include "net/openai/videos.hpp"
 
 #include "engine/log.hpp"
+#include "net/detail/client_support.hpp"
 #include "net/multipart.hpp"
 #include "net/url.hpp"
 
@@ -18,50 +19,6 @@ namespace {
 
 bool has(std::string_view text, std::string_view word) {
     return text.find(word) != std::string_view::npos;
-}
-
-std::optional<std::int64_t> int_of(const boost::json::value* v) {
-    if (v == nullptr) {
-        return std::nullopt;
-    }
-    if (v->is_int64()) {
-        return v->as_int64();
-    }
-    if (v->is_uint64()) {
-        return static_cast<std::int64_t>(v->as_uint64());
-    }
-    if (v->is_double()) {
-        return static_cast<std::int64_t>(std::llround(v->as_double()));
-    }
-    if (v->is_string()) {
-        char* end = nullptr;
-        const std::string s(v->as_string());
-        const double d = std::strtod(s.c_str(), &end);
-        if (end != s.c_str() && *end == '\0') {
-            return static_cast<std::int64_t>(std::llround(d));
-        }
-    }
-    return std::nullopt;
-}
-
-std::string text_of(const boost::json::value* v) {
-    if (v == nullptr || v->is_null()) {
-        return {};
-    }
-    if (v->is_string()) {
-        return std::string(v->as_string());
-    }
-    if (auto n = int_of(v)) {
-        return std::to_string(*n);
-    }
-    return {};
-}
-
-std::string trim_slash(std::string s) {
-    while (!s.empty() && s.back() == '/') {
-        s.pop_back();
-    }
-    return s;
 }
 
 std::string lower(std::string_view s) {
@@ -139,30 +96,30 @@ parse_video_job(unsigned status, std::string_view body, const boost::beast::http
         return parse_error(status >= 400 ? status : 502, body, headers); // an error inside a 200
     }
     video_job j;
-    j.id = text_of(o.if_contains("id"));
+    j.id = detail::json_text(o.if_contains("id"));
     if (j.id.empty()) {
-        j.id = text_of(o.if_contains("task_id")); // some gateways
+        j.id = detail::json_text(o.if_contains("task_id")); // some gateways
     }
-    j.raw_status = text_of(o.if_contains("status"));
+    j.raw_status = detail::json_text(o.if_contains("status"));
     if (j.id.empty() || j.raw_status.empty()) {
         return malformed(status, "video object without id or status", headers);
     }
     j.status = normalize_video_status(j.raw_status);
     if (const auto* p = o.if_contains("progress"); p && !p->is_null()) {
-        if (auto n = int_of(p)) {
+        if (auto n = detail::json_int(p)) {
             j.progress = static_cast<int>(std::clamp<std::int64_t>(*n, 0, 100));
         }
     }
-    j.model = text_of(o.if_contains("model"));
-    j.seconds = text_of(o.if_contains("seconds"));
-    j.size = text_of(o.if_contains("size"));
-    j.created_at = int_of(o.if_contains("created_at"));
-    j.completed_at = int_of(o.if_contains("completed_at"));
-    j.expires_at = int_of(o.if_contains("expires_at"));
+    j.model = detail::json_text(o.if_contains("model"));
+    j.seconds = detail::json_text(o.if_contains("seconds"));
+    j.size = detail::json_text(o.if_contains("size"));
+    j.created_at = detail::json_int(o.if_contains("created_at"));
+    j.completed_at = detail::json_int(o.if_contains("completed_at"));
+    j.expires_at = detail::json_int(o.if_contains("expires_at"));
     if (const auto* e = o.if_contains("error"); e && e->is_object()) {
         video_job_error err;
-        err.code = text_of(e->as_object().if_contains("code"));
-        err.message = engine::secrets().redact(text_of(e->as_object().if_contains("message")));
+        err.code = detail::json_text(e->as_object().if_contains("code"));
+        err.message = engine::secrets().redact(detail::json_text(e->as_object().if_contains("message")));
         j.error = std::move(err);
     }
     if (j.status == video_status::failed && !j.error) {
@@ -172,47 +129,32 @@ parse_video_job(unsigned status, std::string_view body, const boost::beast::http
 }
 
 videos_client::videos_client(net::http_client& http, videos_config cfg) : http_(http), cfg_(std::move(cfg)) {
-    cfg_.base_url = trim_slash(std::move(cfg_.base_url));
-    if (!cfg_.api_key.empty()) {
-        engine::secrets().add_secret(cfg_.api_key);
-    }
+    cfg_.base_url = detail::client_base_url(std::move(cfg_.base_url), cfg_.api_key);
 }
 
 net::request videos_client::make_request(http::verb method, std::string url) const {
-    net::request r;
-    r.method = method;
-    r.url = std::move(url);
+    auto r = detail::api_request(method, std::move(url), cfg_);
     if (!cfg_.api_key.empty()) {
         r.headers.set(http::field::authorization,
                       cfg_.auth == authorization_style::bearer ? "Bearer " + cfg_.api_key : cfg_.api_key);
     }
     r.headers.set(http::field::accept, "application/json");
-    net::phase_timeouts t;
-    t.connect = cfg_.connect_timeout;
-    t.tls_handshake = cfg_.connect_timeout;
-    t.response_header = cfg_.response_timeout;
-    t.body = cfg_.body_timeout;
-    r.timeouts = t;
     return r;
 }
 
 engine::awaitable<result<video_job>> videos_client::create(create_video_request req) {
     const int seconds = static_cast<int>(req.seconds.count());
-    if (!cfg_.allowed_seconds.empty() &&
-        std::find(cfg_.allowed_seconds.begin(), cfg_.allowed_seconds.end(), seconds) ==
-            cfg_.allowed_seconds.end()) {
-        error e;
-        e.kind = error_kind::bad_request;
-        e.message = "seconds " + std::to_string(seconds) + " is not allowed by this provider's configuration";
-        co_return e;
+    if (!detail::allowed(cfg_.allowed_seconds, seconds)) {
+        co_return net::invalid_request("openai",
+                                       {},
+                                       "seconds " + std::to_string(seconds) +
+                                           " is not allowed by this provider's configuration");
     }
-    if (!cfg_.allowed_sizes.empty() &&
-        std::find(cfg_.allowed_sizes.begin(), cfg_.allowed_sizes.end(), req.size) ==
-            cfg_.allowed_sizes.end()) {
-        error e;
-        e.kind = error_kind::bad_request;
-        e.message = "size " + req.size + " is not allowed by this provider's configuration";
-        co_return e;
+    if (!detail::allowed(cfg_.allowed_sizes, req.size)) {
+        co_return net::invalid_request("openai",
+                                       {},
+                                       "size " + req.size +
+                                           " is not allowed by this provider's configuration");
     }
     net::multipart_form form;
     form.field("model", req.model.empty() ? cfg_.model : req.model);

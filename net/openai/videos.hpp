@@ -18,8 +18,6 @@
 
 namespace companion::net::openai {
 
-using namespace std::chrono_literals;
-
 /// How the key is presented: `Bearer <key>` (OpenAI, most gateways) or the bare key (old APIYI).
 enum class authorization_style { bearer, bare };
 
@@ -30,10 +28,11 @@ struct videos_config {
     std::string model = "sora-2";
     std::vector<int> allowed_seconds{4, 8, 12};                     ///< what this gateway's model takes
     std::vector<std::string> allowed_sizes{"720x1280", "1280x720"}; ///< "WxH"
-    std::chrono::milliseconds connect_timeout = 10s;
-    std::chrono::milliseconds response_timeout = 60s; ///< create uploads an image; polls are quick
-    std::chrono::milliseconds body_timeout = 30s;
-    std::chrono::milliseconds download_timeout = 300s; ///< the whole MP4 body
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+    /// Create uploads an image; polls are quick
+    std::chrono::milliseconds response_timeout = std::chrono::seconds(60);
+    std::chrono::milliseconds body_timeout = std::chrono::seconds(30);
+    std::chrono::milliseconds download_timeout = std::chrono::seconds(300); ///< the whole MP4 body
     std::size_t max_download_bytes = 256 * 1024 * 1024;
 };
 

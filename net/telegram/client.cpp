@@ -54,29 +54,41 @@ std::string form_value(const json::value& v) {
 }
 
 error transport_error(std::string_view method, net::failure f, std::string_view token) {
-    error e;
-    e.kind = error_kind::transport;
-    e.method = std::string(method);
     // net redacts its details already; scrub our own token explicitly as well, since a Beast
     // message could echo the request target.
     if (!token.empty()) {
         for (auto pos = f.detail.find(token); pos != std::string::npos; pos = f.detail.find(token, pos)) {
             f.detail.replace(pos, token.size(), engine::redactor::mask);
         }
-        f.body.clear();
     }
-    engine::secrets().redact_in_place(f.detail);
-    e.transport = std::move(f);
-    return e;
+    return net::transport_error("telegram", method, std::move(f));
 }
 
-error malformed(std::string_view method, unsigned status, std::string what) {
-    error e;
-    e.kind = error_kind::malformed_response;
-    e.method = std::string(method);
-    e.status = status;
-    e.description = std::move(what);
-    return e;
+error malformed(std::string_view method, unsigned status, std::string_view what) {
+    return net::malformed_response("telegram", method, status, what);
+}
+
+// A call's `result` read by one of types.hpp's parsers; one that does not parse is a malformed
+// answer of `method`.
+template <class T>
+result<T>
+read_result(std::string_view method, result<json::value> r, checked<T> (*parse)(const json::value&)) {
+    if (!r) {
+        return r.error();
+    }
+    auto parsed = parse(*r);
+    if (!parsed) {
+        return malformed(method, 200, parsed.error().what);
+    }
+    return std::move(*parsed);
+}
+
+// A call whose `result` (true) tells nothing more than success.
+result<void> done(const result<json::value>& r) {
+    if (!r) {
+        return r.error();
+    }
+    return {};
 }
 
 } // namespace
@@ -207,14 +219,7 @@ engine::awaitable<result<json::value>> client::call(std::string method, json::ob
 engine::awaitable<result<user>> client::get_me() {
     json::object no_params; // bound first: g++ 12 mishandles braced temporaries in co_await operands
     auto r = co_await call("getMe", std::move(no_params));
-    if (!r) {
-        co_return r.error();
-    }
-    auto u = parse_user(*r);
-    if (!u) {
-        co_return malformed("getMe", 200, u.error().what);
-    }
-    co_return std::move(*u);
+    co_return read_result("getMe", std::move(r), parse_user);
 }
 
 engine::awaitable<result<update_batch>> client::get_updates(get_updates_params params) {
@@ -256,10 +261,7 @@ engine::awaitable<result<void>> client::delete_webhook(drop_pending drop) {
     json::object o;
     o["drop_pending_updates"] = drop == drop_pending::yes;
     auto r = co_await call("deleteWebhook", std::move(o));
-    if (!r) {
-        co_return r.error();
-    }
-    co_return result<void>{};
+    co_return done(r);
 }
 
 engine::awaitable<result<void>> client::set_webhook(std::string url, std::string secret_token) {
@@ -269,10 +271,7 @@ engine::awaitable<result<void>> client::set_webhook(std::string url, std::string
         o["secret_token"] = secret_token;
     }
     auto r = co_await call("setWebhook", std::move(o));
-    if (!r) {
-        co_return r.error();
-    }
-    co_return result<void>{};
+    co_return done(r);
 }
 
 engine::awaitable<result<message>> client::send_message(send_message_params params) {
@@ -284,14 +283,7 @@ engine::awaitable<result<message>> client::send_message(send_message_params para
         o["reply_parameters"] = json::object{{"message_id", *params.reply_to}};
     }
     auto r = co_await call("sendMessage", std::move(o));
-    if (!r) {
-        co_return r.error();
-    }
-    auto m = parse_message(*r);
-    if (!m) {
-        co_return malformed("sendMessage", 200, m.error().what);
-    }
-    co_return std::move(*m);
+    co_return read_result("sendMessage", std::move(r), parse_message);
 }
 
 engine::awaitable<result<edit_outcome>> client::edit_message_text(edit_message_text_params params) {
@@ -326,14 +318,7 @@ engine::awaitable<result<message>> client::send_media(std::string method,
     if (file.from == input_file::source::file_id) {
         fields[field] = file.file_id;
         auto r = co_await call(method, std::move(fields));
-        if (!r) {
-            co_return r.error();
-        }
-        auto m = parse_message(*r);
-        if (!m) {
-            co_return malformed(method, 200, m.error().what);
-        }
-        co_return std::move(*m);
+        co_return read_result(method, std::move(r), parse_message);
     }
 
     net::multipart_form form;
@@ -355,14 +340,7 @@ engine::awaitable<result<message>> client::send_media(std::string method,
     req.body = form.take_body();
     req.replayable = net::replay::unsafe;
     auto r = co_await exchange(method, std::move(req), call_kind::upload);
-    if (!r) {
-        co_return r.error();
-    }
-    auto m = parse_message(*r);
-    if (!m) {
-        co_return malformed(method, 200, m.error().what);
-    }
-    co_return std::move(*m);
+    co_return read_result(method, std::move(r), parse_message);
 }
 
 engine::awaitable<result<message>> client::send_photo(send_photo_params params) {
@@ -400,10 +378,7 @@ engine::awaitable<result<void>> client::send_chat_action(std::int64_t chat_id, c
     o["chat_id"] = chat_id;
     o["action"] = to_string(action);
     auto r = co_await call("sendChatAction", std::move(o));
-    if (!r) {
-        co_return r.error();
-    }
-    co_return result<void>{};
+    co_return done(r);
 }
 
 engine::awaitable<result<void>> client::answer_callback_query(answer_callback_params params) {
@@ -416,10 +391,7 @@ engine::awaitable<result<void>> client::answer_callback_query(answer_callback_pa
         o["show_alert"] = true;
     }
     auto r = co_await call("answerCallbackQuery", std::move(o));
-    if (!r) {
-        co_return r.error();
-    }
-    co_return result<void>{};
+    co_return done(r);
 }
 
 engine::awaitable<result<void>> client::set_my_commands(std::vector<command_description> commands,
@@ -434,24 +406,14 @@ engine::awaitable<result<void>> client::set_my_commands(std::vector<command_desc
         o["language_code"] = language_code;
     }
     auto r = co_await call("setMyCommands", std::move(o));
-    if (!r) {
-        co_return r.error();
-    }
-    co_return result<void>{};
+    co_return done(r);
 }
 
 engine::awaitable<result<file_info>> client::get_file(std::string file_id) {
     json::object o;
     o["file_id"] = file_id;
     auto r = co_await call("getFile", std::move(o));
-    if (!r) {
-        co_return r.error();
-    }
-    auto f = parse_file(*r);
-    if (!f) {
-        co_return malformed("getFile", 200, f.error().what);
-    }
-    co_return std::move(*f);
+    co_return read_result("getFile", std::move(r), parse_file);
 }
 
 engine::awaitable<result<net::download_result>>

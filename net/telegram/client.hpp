@@ -28,19 +28,22 @@
 
 namespace companion::net::telegram {
 
-using namespace std::chrono_literals;
-
 struct client_config {
     std::string base_url = "https://api.telegram.org"; ///< methods: <base_url>/bot<token>/<method>
     std::string file_base_url{};                       ///< downloads; empty: <base_url>/file
     std::string token{};
-    std::chrono::seconds poll_timeout = 25s; ///< getUpdates `timeout` (0 would busy-loop)
+    /// getUpdates' `timeout` (0 would busy-loop).
+    std::chrono::seconds poll_timeout = std::chrono::seconds(25);
     /// getUpdates waits poll_timeout + poll_margin for the response header.
-    engine::duration poll_margin = 15s;
+    engine::duration poll_margin = std::chrono::seconds(15);
     /// Ordinary method calls.
-    net::phase_timeouts request_timeouts{.write = 30s, .response_header = 30s, .body = 30s};
+    net::phase_timeouts request_timeouts{.write = std::chrono::seconds(30),
+                                         .response_header = std::chrono::seconds(30),
+                                         .body = std::chrono::seconds(30)};
     /// Uploads (sendPhoto/sendVideo with a file): up to 50 MB on a slow uplink.
-    net::phase_timeouts upload_timeouts{.write = 300s, .response_header = 60s, .body = 30s};
+    net::phase_timeouts upload_timeouts{.write = std::chrono::seconds(300),
+                                        .response_header = std::chrono::seconds(60),
+                                        .body = std::chrono::seconds(30)};
     std::size_t response_body_limit = 4 * 1024 * 1024; ///< a 100-update batch is far smaller
 };
 

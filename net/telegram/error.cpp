@@ -1,25 +1,16 @@
-// Classification of Telegram failures by HTTP status and description prefix, and their
-// token-free texts.
+// Classification of Telegram failures by HTTP status and description prefix.
 #include "net/telegram/error.hpp"
 
 #include "engine/log.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <boost/system/system_error.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 namespace companion::net::telegram {
 namespace {
-
-class telegram_category_impl final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "companion.telegram"; }
-    std::string message(int ev) const override { return std::string(to_string(static_cast<error_kind>(ev))); }
-};
 
 bool starts_with(std::string_view text, std::string_view prefix) noexcept {
     return text.substr(0, prefix.size()) == prefix;
@@ -29,15 +20,13 @@ bool starts_with(std::string_view text, std::string_view prefix) noexcept {
 constexpr std::size_t max_description = 300;
 
 std::string scrub(std::string_view text, std::string_view token) {
-    std::string out(text.substr(0, max_description));
+    std::string out(text.substr(0, 2 * max_description));
     if (!token.empty()) {
         for (auto pos = out.find(token); pos != std::string::npos; pos = out.find(token, pos)) {
             out.replace(pos, token.size(), engine::redactor::mask);
         }
     }
-    engine::secrets().redact_in_place(out);
-    engine::redact_token_shapes(out);
-    return out;
+    return net::redacted_text(out, max_description);
 }
 
 // "Too Many Requests: retry after 35" when `parameters` is missing (older gateways).
@@ -81,7 +70,7 @@ error_kind kind_of(unsigned status, std::string_view description) {
     case 413:
         return error_kind::too_large;
     case 429:
-        return error_kind::flood;
+        return error_kind::rate_limited;
     default:
         break;
     }
@@ -96,77 +85,8 @@ error_kind kind_of(unsigned status, std::string_view description) {
 
 } // namespace
 
-std::string_view to_string(error_kind kind) noexcept {
-    switch (kind) {
-    case error_kind::transport:
-        return "transport";
-    case error_kind::unauthorized:
-        return "unauthorized";
-    case error_kind::forbidden:
-        return "forbidden";
-    case error_kind::not_found:
-        return "not_found";
-    case error_kind::conflict:
-        return "conflict";
-    case error_kind::flood:
-        return "flood";
-    case error_kind::bad_request:
-        return "bad_request";
-    case error_kind::not_modified:
-        return "not_modified";
-    case error_kind::query_too_old:
-        return "query_too_old";
-    case error_kind::message_to_edit_not_found:
-        return "message_to_edit_not_found";
-    case error_kind::too_large:
-        return "too_large";
-    case error_kind::server:
-        return "server";
-    case error_kind::malformed_response:
-        return "malformed_response";
-    }
-    return "unknown";
-}
-
-std::ostream& operator<<(std::ostream& os, error_kind kind) {
-    return os << to_string(kind);
-}
-
-const boost::system::error_category& telegram_category() noexcept {
-    static const telegram_category_impl instance;
-    return instance;
-}
-
-bool error::blocked() const noexcept {
-    return kind == error_kind::forbidden && description.find("blocked by the user") != std::string::npos;
-}
-
-std::string error::message() const {
-    std::string m = "telegram " + method + ": " + std::string(to_string(kind));
-    if (status != 0) {
-        m += " (" + std::to_string(status) + ")";
-    }
-    if (transport) {
-        m += ": " + transport->message();
-        if (transport->request_sent) {
-            m += " [outcome unknown]";
-        }
-    } else if (!description.empty()) {
-        m += ": " + description;
-    }
-    if (retry_after) {
-        m += " [retry after " + std::to_string(retry_after->count()) + "s]";
-    }
-    // Everything above is already scrubbed; this is the belt to those braces.
-    return engine::secrets().redact(m);
-}
-
-std::ostream& operator<<(std::ostream& os, const error& e) {
-    return os << e.message();
-}
-
-void throw_exception_from_error(const error& e, const boost::source_location&) {
-    throw boost::system::system_error(make_error_code(e.kind), e.message());
+bool blocked(const error& e) noexcept {
+    return e.kind == error_kind::forbidden && e.detail.find("blocked by the user") != std::string::npos;
 }
 
 error classify_failure(std::string_view method,
@@ -174,6 +94,7 @@ error classify_failure(std::string_view method,
                        std::string_view body,
                        std::string_view token) {
     error e;
+    e.api = "telegram";
     e.method = std::string(method);
     e.status = status;
 
@@ -185,11 +106,11 @@ error classify_failure(std::string_view method,
         if (ok != nullptr && ok->is_bool() && ok->get_bool()) {
             // A success envelope with a failure status: trust neither.
             e.kind = error_kind::malformed_response;
-            e.description = "success envelope with HTTP status " + std::to_string(status);
+            e.detail = "success envelope with HTTP status " + std::to_string(status);
             return e;
         }
         if (const auto* d = envelope->if_contains("description"); d != nullptr && d->is_string()) {
-            e.description = scrub(d->get_string(), token);
+            e.detail = scrub(d->get_string(), token);
         }
         // HTTP status equals error_code; a 200 with ok:false (some proxies) uses error_code.
         if (const auto* code = envelope->if_contains("error_code"); code != nullptr && code->is_int64()) {
@@ -209,13 +130,13 @@ error classify_failure(std::string_view method,
         }
     } else {
         // Not JSON: a proxy's HTML 502 or garbage. Keep a short, scrubbed excerpt for the log.
-        e.description = scrub(body.substr(0, 120), token);
+        e.detail = scrub(body.substr(0, 120), token);
     }
     // Without an envelope the status alone decides (a front proxy's HTML 502 is still a 5xx);
     // a non-error status without a success envelope is malformed.
-    e.kind = kind_of(e.status, e.description);
-    if (e.kind == error_kind::flood && !e.retry_after) {
-        e.retry_after = retry_after_from_description(e.description).value_or(std::chrono::seconds(1));
+    e.kind = kind_of(e.status, e.detail);
+    if (e.kind == error_kind::rate_limited && !e.retry_after) {
+        e.retry_after = retry_after_from_description(e.detail).value_or(std::chrono::seconds(1));
     }
     return e;
 }

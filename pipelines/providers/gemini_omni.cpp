@@ -5,7 +5,6 @@
 
 #include "net/gemini/omni.hpp"
 #include "pipelines/providers/common.hpp"
-#include "pipelines/providers/gemini_errors.hpp"
 
 #include <utility>
 
@@ -27,13 +26,10 @@ std::string reason_of(const g::omni_interaction& i) {
 class gemini_omni_provider final : public video_provider {
 public:
     gemini_omni_provider(net::http_client& http, gemini_omni_settings s)
-        : client_(http, client_config(s)), first_frame_tag_(s.first_frame_tag), offload_(s.offload) {
-        info_.name = s.name;
-        info_.model = s.model;
-        info_.allowed_seconds = s.allowed_seconds;
-        info_.width = s.width;
-        info_.height = s.height;
-        info_.price_cents_per_second = s.price_cents_per_second;
+        : client_(http, client_config(s)),
+          first_frame_tag_(s.first_frame_tag),
+          offload_(s.offload),
+          info_(providers::info_from(s)) {
         info_.reports_progress = false;
         info_.exact_size_frame = false; // any 9:16 image: the model frames it
     }
@@ -78,7 +74,7 @@ public:
             break;
         case g::omni_state::failed: {
             out.error = reason_of(*polled);
-            out.status = mentions_refusal(out.error) ? video_poll::state::refused : video_poll::state::failed;
+            out.status = providers::failed_state(out.error);
             break;
         }
         }
@@ -103,20 +99,12 @@ public:
                                                                       offload_);
             co_return written;
         }
-        if (destination.has_parent_path()) {
-            std::error_code ec;
-            std::filesystem::create_directories(destination.parent_path(), ec);
-        }
+        providers::make_parent_folder(destination);
         auto got = co_await client_.download(std::move(*video.uri), std::move(destination));
         if (!got) {
             co_return to_video_error(got.error(), call_stage::download);
         }
-        video_file out;
-        out.path = std::move(got->path);
-        out.bytes = static_cast<std::int64_t>(got->bytes);
-        out.sha256 = std::move(got->sha256_hex);
-        out.mime = video.mime_type;
-        co_return out;
+        co_return providers::to_video_file(std::move(*got), std::move(video.mime_type));
     }
 
 private:

@@ -10,86 +10,15 @@ namespace companion::pipelines {
 namespace {
 
 namespace oa = net::openai;
-using providers::mentions_refusal;
-
-enum class stage { submit, poll, download };
-
-std::string describe(const oa::error& e) {
-    std::string out = e.message;
-    if (!e.code.empty() && out.find(e.code) == std::string::npos) {
-        out = e.code + ": " + out;
-    }
-    if (e.status != 0) {
-        out = "HTTP " + std::to_string(e.status) + " " + out;
-    }
-    return out;
-}
-
-/// The client's error kinds onto the interface's, by the stage that failed (a create whose
-/// answer was lost may have made a billed job; a poll or download can always be repeated).
-video_error to_video_error(const oa::error& e, stage at) {
-    video_error out;
-    out.message = describe(e);
-    switch (e.kind) {
-    case oa::error_kind::rate_limited:
-        out.kind = video_error_kind::rate_limited;
-        out.retry_after = e.retry_after;
-        break;
-    case oa::error_kind::quota_exhausted:
-        out.kind = video_error_kind::quota;
-        break;
-    case oa::error_kind::auth:
-        out.kind = video_error_kind::auth;
-        break;
-    case oa::error_kind::bad_request:
-    case oa::error_kind::context_length:
-        if (mentions_refusal(e.code) || mentions_refusal(e.message)) {
-            out.kind = video_error_kind::refused;
-        } else if (at == stage::download && (e.status == 404 || e.status == 410)) {
-            out.kind = video_error_kind::expired;
-        } else {
-            out.kind = video_error_kind::bad_request;
-        }
-        break;
-    case oa::error_kind::not_found:
-        out.kind = at == stage::submit     ? video_error_kind::model_gone
-                   : at == stage::download ? video_error_kind::expired
-                                           : video_error_kind::failed;
-        break;
-    case oa::error_kind::server:
-        if (at == stage::download && e.status == 410) {
-            out.kind = video_error_kind::expired;
-        } else if (at == stage::submit && (e.status == 502 || e.status == 504)) {
-            // A gateway that timed out waiting for its upstream: the job may exist.
-            out.kind = video_error_kind::unknown_outcome;
-        } else {
-            out.kind = video_error_kind::transient;
-            out.retry_after = e.retry_after;
-        }
-        break;
-    case oa::error_kind::transport:
-        out.kind = at == stage::submit && e.transport && e.transport->request_sent
-                       ? video_error_kind::unknown_outcome
-                       : video_error_kind::transient;
-        break;
-    case oa::error_kind::malformed_response:
-        // A 2xx to a create that cannot be read still made a job.
-        out.kind = at == stage::submit ? video_error_kind::unknown_outcome : video_error_kind::transient;
-        break;
-    }
-    return out;
-}
+using providers::call_stage;
+using providers::to_video_error;
 
 class openai_videos_provider final : public video_provider {
 public:
     openai_videos_provider(net::http_client& http, openai_videos_settings s)
-        : client_(http, client_config(s)), size_(std::to_string(s.width) + "x" + std::to_string(s.height)) {
-        info_.name = s.name;
-        info_.model = s.model;
-        info_.allowed_seconds = s.allowed_seconds;
-        info_.width = s.width;
-        info_.height = s.height;
-        info_.price_cents_per_second = s.price_cents_per_second;
+        : client_(http, client_config(s)),
+          size_(std::to_string(s.width) + "x" + std::to_string(s.height)),
+          info_(providers::info_from(s)) {
         info_.reports_progress = s.reports_progress;
         info_.exact_size_frame = true; // input_reference must be exactly `size` pixels
     }
@@ -112,7 +41,7 @@ public:
         }
         auto created = co_await client_.create(std::move(req));
         if (!created) {
-            co_return to_video_error(created.error(), stage::submit);
+            co_return to_video_error(created.error(), call_stage::submit);
         }
         co_return std::move(created->id);
     }
@@ -120,7 +49,7 @@ public:
     engine::awaitable<video_result<video_poll>> poll(std::string job_id) override {
         auto job = co_await client_.retrieve(std::move(job_id));
         if (!job) {
-            co_return to_video_error(job.error(), stage::poll);
+            co_return to_video_error(job.error(), call_stage::poll);
         }
         video_poll out;
         out.progress = job->progress;
@@ -137,9 +66,8 @@ public:
             break;
         case oa::video_status::failed: {
             const auto err = job->error.value_or(oa::video_job_error{});
-            const bool refused = mentions_refusal(err.code) || mentions_refusal(err.message);
-            out.status = refused ? video_poll::state::refused : video_poll::state::failed;
             out.error = err.code.empty() ? err.message : err.code + ": " + err.message;
+            out.status = providers::failed_state(out.error);
             break;
         }
         }
@@ -148,22 +76,15 @@ public:
 
     engine::awaitable<video_result<video_file>> download(std::string job_id,
                                                          std::filesystem::path destination) override {
-        if (destination.has_parent_path()) {
-            std::error_code ec;
-            std::filesystem::create_directories(destination.parent_path(), ec);
-        }
+        providers::make_parent_folder(destination);
         auto got = co_await client_.download(std::move(job_id), std::move(destination));
         if (!got) {
-            co_return to_video_error(got.error(), stage::download);
+            co_return to_video_error(got.error(), call_stage::download);
         }
-        video_file out;
-        out.path = std::move(got->path);
-        out.bytes = static_cast<std::int64_t>(got->bytes);
-        out.sha256 = std::move(got->sha256_hex);
-        if (got->content_type.starts_with("video/")) {
-            out.mime = got->content_type.substr(0, got->content_type.find(';'));
-        }
-        co_return out;
+        std::string mime = got->content_type.starts_with("video/")
+                               ? got->content_type.substr(0, got->content_type.find(';'))
+                               : std::string("video/mp4");
+        co_return providers::to_video_file(std::move(*got), std::move(mime));
     }
 
 private:

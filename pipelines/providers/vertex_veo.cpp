@@ -4,7 +4,6 @@
 
 #include "net/gemini/veo.hpp"
 #include "pipelines/providers/common.hpp"
-#include "pipelines/providers/gemini_errors.hpp"
 #include "pipelines/providers/google_auth.hpp"
 
 #include <utility>
@@ -72,12 +71,7 @@ public:
         base_.allowed_seconds = s.allowed_seconds;
         negative_prompt_ = s.negative_prompt;
 
-        info_.name = s.name;
-        info_.model = s.model;
-        info_.allowed_seconds = s.allowed_seconds;
-        info_.width = s.width;
-        info_.height = s.height;
-        info_.price_cents_per_second = s.price_cents_per_second;
+        info_ = providers::info_from(s);
         info_.reports_progress = false;
         info_.exact_size_frame = false;
     }
@@ -131,7 +125,7 @@ public:
             break;
         case g::veo_state::failed:
             out.error = failure_of(*op);
-            out.status = mentions_refusal(out.error) ? video_poll::state::refused : video_poll::state::failed;
+            out.status = providers::failed_state(out.error);
             break;
         }
         co_return out;
@@ -191,8 +185,8 @@ private:
         co_return client_;
     }
 
-    bool retry_with_fresh_token(const g::error& e) {
-        if (e.kind != g::error_kind::auth || e.status != 401 || !tokens_) {
+    bool retry_with_fresh_token(const net::api_error& e) {
+        if (e.kind != net::api_error_kind::unauthorized || e.status != 401 || !tokens_) {
             return false;
         }
         tokens_->invalidate();

@@ -23,7 +23,7 @@ inline tg::error telegram_error(tg::error_kind kind,
     tg::error e;
     e.kind = kind;
     e.method = "test";
-    e.description = std::string(tg::to_string(kind));
+    e.detail = std::string(net::to_string(kind));
     e.retry_after = retry_after;
     if (kind == tg::error_kind::transport) {
         e.transport = net::make_failure(net::errc::connection_reset, "reset", request_sent);

@@ -126,7 +126,7 @@ const std::vector<verdict_case> verdicts{
      engine::retry_action::fail,
      {}},
     {"a flood waits its retry_after",
-     telegram_error(tg::error_kind::flood, 7s),
+     telegram_error(tg::error_kind::rate_limited, 7s),
      engine::retry_action::retry,
      7s},
     {"a conflict waits at least five seconds",

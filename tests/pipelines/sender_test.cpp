@@ -37,17 +37,17 @@ std::ostream& operator<<(std::ostream& os, const policy_case& c) {
 
 const std::vector<policy_case> policy_cases{
     {"a flood waits its retry_after",
-     telegram_error(tg::error_kind::flood, 3s),
+     telegram_error(tg::error_kind::rate_limited, 3s),
      engine::retry_action::retry,
      3s,
      send_failure_reason::flood_too_long},
     {"a flood without retry_after waits a second",
-     telegram_error(tg::error_kind::flood),
+     telegram_error(tg::error_kind::rate_limited),
      engine::retry_action::retry,
      1s,
      send_failure_reason::flood_too_long},
     {"a flood longer than the limit gives up",
-     telegram_error(tg::error_kind::flood, 3600s),
+     telegram_error(tg::error_kind::rate_limited, 3600s),
      engine::retry_action::fail,
      std::nullopt,
      send_failure_reason::flood_too_long},
@@ -115,7 +115,7 @@ BOOST_DATA_TEST_CASE(each_failure_has_its_verdict, boost::unit_test::data::make(
 
 BOOST_FIXTURE_TEST_CASE(a_flood_is_waited_out_exactly_and_is_not_a_failed_attempt, sender_world) {
     // More 429s than attempts: each honoured wait is free, so the message still goes out.
-    telegram.fail("sendMessage", telegram_error(tg::error_kind::flood, 2s), 4);
+    telegram.fail("sendMessage", telegram_error(tg::error_kind::rate_limited, 2s), 4);
     auto r = spawn(out.text(42, "hello"));
     advance(9s);
     BOOST_TEST_REQUIRE(r->done);
@@ -174,7 +174,7 @@ BOOST_FIXTURE_TEST_CASE(one_chat_is_paced_at_its_rate, sender_world) {
 BOOST_FIXTURE_TEST_CASE(floods_for_many_chats_pause_everything, sender_world) {
     std::vector<std::pair<std::int64_t, engine::duration>> floods;
     out.on_flood([&](std::int64_t chat, engine::duration d) { floods.emplace_back(chat, d); });
-    telegram.fail("sendMessage", telegram_error(tg::error_kind::flood, 5s), 3);
+    telegram.fail("sendMessage", telegram_error(tg::error_kind::rate_limited, 5s), 3);
     auto a = spawn(out.text(1, "a"));
     auto b = spawn(out.text(2, "b"));
     auto c = spawn(out.text(3, "c"));

@@ -13,7 +13,7 @@ namespace companion {
 namespace {
 
 using namespace std::chrono_literals;
-using net::gemini::error_kind;
+using error_kind = net::api_error_kind;
 using net::gemini::image_outcome;
 
 struct image_fixture : test::sim_fixture<sim::gemini_simulator> {
@@ -46,7 +46,7 @@ struct image_fixture : test::sim_fixture<sim::gemini_simulator> {
         co_return *r;
     }
 
-    engine::awaitable<net::gemini::error> error_with(sim::fault f) {
+    engine::awaitable<net::api_error> error_with(sim::fault f) {
         sim.faults.add(std::move(f));
         auto r = co_await generate("a selfie in a cafe");
         BOOST_REQUIRE(r.has_error());
@@ -127,7 +127,7 @@ BOOST_FIXTURE_TEST_CASE(errors_carry_kinds_and_retry_delays, image_fixture) {
         auto retired = co_await generate("x", "gemini-3.1-flash-image-preview");
         BOOST_REQUIRE(retired.has_error());
         BOOST_TEST(retired.error().kind == error_kind::model_gone);
-        BOOST_TEST(retired.error().message.find("no longer available") != std::string::npos);
+        BOOST_TEST(retired.error().detail.find("no longer available") != std::string::npos);
         auto unknown = co_await generate("x", "gemini-9-image");
         BOOST_TEST(unknown.error().kind == error_kind::not_found);
 
@@ -154,9 +154,9 @@ BOOST_FIXTURE_TEST_CASE(a_wrong_key_is_an_auth_error_without_the_key_in_it, keye
     run([this]() -> engine::awaitable<void> {
         auto r = co_await generate("x");
         BOOST_REQUIRE(r.has_error());
-        BOOST_TEST(r.error().kind == error_kind::auth);
+        BOOST_TEST(r.error().kind == error_kind::unauthorized);
         BOOST_TEST(r.error().reason == "API_KEY_INVALID");
-        BOOST_TEST(r.error().message.find(cfg.api_key) == std::string::npos);
+        BOOST_TEST(r.error().detail.find(cfg.api_key) == std::string::npos);
         BOOST_CHECK_THROW(r.value(), boost::system::system_error);
     });
 }
@@ -240,7 +240,7 @@ BOOST_AUTO_TEST_CASE(parses_the_contract_error_samples) {
         400,
         R"({"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT",
           "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}})");
-    BOOST_TEST(key.kind == error_kind::auth);
+    BOOST_TEST(key.kind == error_kind::unauthorized);
     auto gone = net::gemini::parse_error(
         404,
         R"({"error":{"code":404,"message":"This model models/gemini-2.5-flash-image is no longer available. Please update your code to use models/gemini-3.1-flash-image.","status":"NOT_FOUND"}})");

@@ -14,7 +14,7 @@ namespace companion {
 namespace {
 
 using namespace std::chrono_literals;
-using net::gemini::error_kind;
+using error_kind = net::api_error_kind;
 using net::gemini::omni_state;
 using net::gemini::veo_state;
 
@@ -176,7 +176,7 @@ BOOST_FIXTURE_TEST_CASE(omni_errors_are_typed, video_fixture) {
         auto safety = co_await omni_create("x");
         BOOST_TEST(safety.error().kind == error_kind::bad_request);
         BOOST_TEST(safety.error().code == "invalid_request");
-        BOOST_TEST(safety.error().message.find("safety") != std::string::npos);
+        BOOST_TEST(safety.error().detail.find("safety") != std::string::npos);
 
         sim.faults.add(test::fault_of(sim::fault_kind::rate_limited, "interactions.create", "", 20s));
         auto limited = co_await omni_create("x");
@@ -270,7 +270,7 @@ BOOST_FIXTURE_TEST_CASE(vertex_flavour_polls_with_fetch_predict_operation_and_ge
         net::gemini::veo_client wrong(http, cfg);
         auto denied = co_await veo_create(wrong, "x");
         BOOST_REQUIRE(denied.has_error());
-        BOOST_TEST(denied.error().kind == error_kind::auth);
+        BOOST_TEST(denied.error().kind == error_kind::unauthorized);
         BOOST_TEST(denied.error().status == 401U);
     });
 }

@@ -12,7 +12,7 @@ namespace companion {
 namespace {
 
 using namespace std::chrono_literals;
-using net::openai::error_kind;
+using error_kind = net::api_error_kind;
 using net::openai::finish_reason;
 
 struct chat_fixture : test::sim_fixture<sim::openai_simulator> {
@@ -37,7 +37,7 @@ struct chat_fixture : test::sim_fixture<sim::openai_simulator> {
         co_return r;
     }
 
-    engine::awaitable<net::openai::error> ask_with_fault(sim::fault f) {
+    engine::awaitable<net::api_error> ask_with_fault(sim::fault f) {
         sim.faults.add(std::move(f));
         auto r = co_await ask("You are Aylin.", "hi");
         BOOST_REQUIRE(r.has_error());
@@ -210,7 +210,7 @@ BOOST_FIXTURE_TEST_CASE(error_shapes_map_to_kinds, chat_fixture) {
         auto vllm = co_await ask_with_fault(test::fault_of(sim::fault_kind::custom, "", "vllm"));
         BOOST_TEST(vllm.kind == error_kind::bad_request);
         BOOST_TEST(vllm.type == "BadRequestError");
-        BOOST_TEST(vllm.message.find("max_tokens") != std::string::npos);
+        BOOST_TEST(vllm.detail.find("max_tokens") != std::string::npos);
 
         auto overloaded =
             co_await ask_with_fault(test::fault_of(sim::fault_kind::server_error, "", "", 0ms, 503));
@@ -229,14 +229,14 @@ BOOST_FIXTURE_TEST_CASE(wire_faults_are_transport_or_malformed, chat_fixture) {
         BOOST_TEST(reset.retryable());
 
         auto mid = co_await ask_with_fault(test::fault_of(sim::fault_kind::reset_mid_body));
-        BOOST_TEST(mid.kind == error_kind::transport, mid.message);
+        BOOST_TEST(mid.kind == error_kind::transport, mid.message());
 
         auto garbled = co_await ask_with_fault(test::fault_of(sim::fault_kind::malformed_json));
-        BOOST_TEST(garbled.kind == error_kind::malformed_response, garbled.message);
+        BOOST_TEST(garbled.kind == error_kind::malformed_response, garbled.message());
 
         sim.faults.add(test::fault_of(sim::fault_kind::slow_body, "", "", 5ms));
         auto slow = co_await ask("You are Aylin.", "hi");
-        BOOST_TEST(slow.has_value(), (slow ? std::string() : slow.error().message));
+        BOOST_TEST(slow.has_value(), (slow ? std::string() : slow.error().message()));
 
         sim.faults.add(test::fault_of(sim::fault_kind::latency, "", "", 50ms));
         const auto t0 = std::chrono::steady_clock::now();
@@ -258,9 +258,9 @@ BOOST_FIXTURE_TEST_CASE(wrong_key_and_unknown_model_are_configuration_errors, ke
     run([this]() -> engine::awaitable<void> {
         auto r = co_await ask("You are Aylin.", "hi");
         BOOST_REQUIRE(r.has_error());
-        BOOST_TEST(r.error().kind == error_kind::auth);
+        BOOST_TEST(r.error().kind == error_kind::unauthorized);
         BOOST_TEST(r.error().status == 401U);
-        BOOST_TEST(r.error().message.find("sk-the-wrong-key-999") == std::string::npos);
+        BOOST_TEST(r.error().detail.find("sk-the-wrong-key-999") == std::string::npos);
         BOOST_TEST(!r.error().retryable());
         BOOST_CHECK_THROW(r.value(), boost::system::system_error);
     });
@@ -339,13 +339,13 @@ BOOST_AUTO_TEST_CASE(parses_the_contract_error_samples) {
 
     auto html = net::openai::parse_error(502, "<html>Bad Gateway</html>", {});
     BOOST_TEST(html.kind == error_kind::server);
-    BOOST_TEST(html.message.find("Bad Gateway") != std::string::npos);
+    BOOST_TEST(html.detail.find("Bad Gateway") != std::string::npos);
 
     auto key = net::openai::parse_error(
         401,
         R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})",
         {});
-    BOOST_TEST(key.kind == error_kind::auth);
+    BOOST_TEST(key.kind == error_kind::unauthorized);
 }
 
 BOOST_AUTO_TEST_CASE(retry_hints_come_from_headers_in_the_sdks_order) {

@@ -14,7 +14,7 @@ namespace companion {
 namespace {
 
 using namespace std::chrono_literals;
-using net::openai::error_kind;
+using error_kind = net::api_error_kind;
 using net::openai::video_status;
 
 sim::openai_sim_config fast_sim(bool redirect = false) {
@@ -132,7 +132,7 @@ BOOST_FIXTURE_TEST_CASE(invalid_creates_are_bad_requests, videos_fixture) {
         auto mismatch = co_await create("m", png_reference(768, 1376));
         BOOST_REQUIRE(mismatch.has_error());
         BOOST_TEST(mismatch.error().kind == error_kind::bad_request);
-        BOOST_TEST(mismatch.error().message == "Inpaint image must match the requested width and height");
+        BOOST_TEST(mismatch.error().detail == "Inpaint image must match the requested width and height");
 
         auto five = co_await create("five seconds", std::nullopt, 5);
         BOOST_REQUIRE(five.has_error());
