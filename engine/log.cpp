@@ -146,43 +146,16 @@ spdlog::level::level_enum to_spdlog(log_level level) noexcept {
 } // namespace
 
 bool parse_log_level(std::string_view text, log_level& out) noexcept {
-    static constexpr std::array<std::pair<std::string_view, log_level>, 8> words{{
-        {"trace", log_level::trace},
-        {"debug", log_level::debug},
-        {"info", log_level::info},
-        {"warn", log_level::warn},
-        {"warning", log_level::warn},
-        {"error", log_level::error},
-        {"critical", log_level::critical},
-        {"off", log_level::off},
-    }};
-    for (const auto& [word, level] : words) {
-        if (word == text) {
-            out = level;
-            return true;
-        }
+    // "warning" is accepted too: spdlog and most operators spell it so.
+    const auto level = text == "warning" ? log_level::warn : engine::enum_from_name<log_level>(text);
+    if (level) {
+        out = *level;
     }
-    return false;
+    return level.has_value();
 }
 
 std::string_view to_string(log_level level) noexcept {
-    switch (level) {
-    case log_level::trace:
-        return "trace";
-    case log_level::debug:
-        return "debug";
-    case log_level::info:
-        return "info";
-    case log_level::warn:
-        return "warn";
-    case log_level::error:
-        return "error";
-    case log_level::critical:
-        return "critical";
-    case log_level::off:
-        return "off";
-    }
-    return "info";
+    return engine::enum_name(level, "info");
 }
 
 void redactor::add_secret(std::string_view secret) {

@@ -11,6 +11,8 @@
 // URLs. Thread-safe (the offload pool may log).
 #pragma once
 
+#include "engine/enum_text.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -24,6 +26,7 @@
 namespace companion::engine {
 
 enum class log_level { trace, debug, info, warn, error, critical, off };
+BOOST_DESCRIBE_ENUM(log_level, trace, debug, info, warn, error, critical, off)
 enum class log_format { text, json };
 
 /// Parses "trace|debug|info|warn|error|critical|off"; returns false on an unknown word.

@@ -41,41 +41,7 @@ api_error make_api_error(api_error_kind kind,
 } // namespace
 
 std::string_view to_string(api_error_kind kind) noexcept {
-    switch (kind) {
-    case api_error_kind::transport:
-        return "transport";
-    case api_error_kind::unauthorized:
-        return "unauthorized";
-    case api_error_kind::forbidden:
-        return "forbidden";
-    case api_error_kind::not_found:
-        return "not_found";
-    case api_error_kind::conflict:
-        return "conflict";
-    case api_error_kind::rate_limited:
-        return "rate_limited";
-    case api_error_kind::quota_exhausted:
-        return "quota_exhausted";
-    case api_error_kind::bad_request:
-        return "bad_request";
-    case api_error_kind::too_large:
-        return "too_large";
-    case api_error_kind::context_length:
-        return "context_length";
-    case api_error_kind::model_gone:
-        return "model_gone";
-    case api_error_kind::not_modified:
-        return "not_modified";
-    case api_error_kind::query_too_old:
-        return "query_too_old";
-    case api_error_kind::message_to_edit_not_found:
-        return "message_to_edit_not_found";
-    case api_error_kind::server:
-        return "server";
-    case api_error_kind::malformed_response:
-        return "malformed_response";
-    }
-    return "unknown";
+    return engine::enum_name(kind);
 }
 
 std::ostream& operator<<(std::ostream& os, api_error_kind kind) {

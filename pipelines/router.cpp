@@ -120,27 +120,7 @@ route route_update(const tg::update& u, const locale_catalog& locales) {
 }
 
 std::string_view to_string(command c) noexcept {
-    switch (c) {
-    case command::start:
-        return "start";
-    case command::persona:
-        return "persona";
-    case command::language:
-        return "language";
-    case command::help:
-        return "help";
-    case command::selfie:
-        return "selfie";
-    case command::video:
-        return "video";
-    case command::forget:
-        return "forget";
-    case command::status:
-        return "status";
-    case command::unknown:
-        return "unknown";
-    }
-    return "unknown";
+    return engine::enum_name(c);
 }
 
 std::ostream& operator<<(std::ostream& os, command c) {

@@ -4,6 +4,7 @@
 // input (including forged or stale buttons) is table-tested.
 #pragma once
 
+#include "engine/enum_text.hpp"
 #include "net/telegram/types.hpp"
 #include "pipelines/locale.hpp"
 #include "storage/video_jobs.hpp"
@@ -20,6 +21,7 @@ namespace companion::pipelines {
 namespace tg = net::telegram;
 
 enum class command { start, persona, language, help, selfie, video, forget, status, unknown };
+BOOST_DESCRIBE_ENUM(command, start, persona, language, help, selfie, video, forget, status, unknown)
 
 namespace intent {
 /// Nothing to do (a group, another bot, an edited message, a kind the bot does not handle).

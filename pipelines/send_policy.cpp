@@ -7,23 +7,7 @@
 namespace companion::pipelines {
 
 std::string_view to_string(send_failure_reason r) noexcept {
-    switch (r) {
-    case send_failure_reason::blocked:
-        return "blocked";
-    case send_failure_reason::rejected:
-        return "rejected";
-    case send_failure_reason::too_large:
-        return "too_large";
-    case send_failure_reason::flood_too_long:
-        return "flood_too_long";
-    case send_failure_reason::unavailable:
-        return "unavailable";
-    case send_failure_reason::unauthorized:
-        return "unauthorized";
-    case send_failure_reason::empty:
-        return "empty";
-    }
-    return "unknown";
+    return engine::enum_name(r);
 }
 
 std::ostream& operator<<(std::ostream& os, send_failure_reason r) {

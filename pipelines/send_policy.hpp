@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/clock.hpp"
+#include "engine/enum_text.hpp"
 #include "engine/rate_limit.hpp"
 #include "engine/retry.hpp"
 #include "net/telegram/error.hpp"
@@ -46,6 +47,14 @@ enum class send_failure_reason {
     unauthorized,   ///< 401: the token is refused; nothing can be sent
     empty,          ///< nothing to send (an empty text)
 };
+BOOST_DESCRIBE_ENUM(send_failure_reason,
+                    blocked,
+                    rejected,
+                    too_large,
+                    flood_too_long,
+                    unavailable,
+                    unauthorized,
+                    empty)
 
 std::string_view to_string(send_failure_reason r) noexcept;
 std::ostream& operator<<(std::ostream& os, send_failure_reason r);

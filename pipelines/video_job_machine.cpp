@@ -28,15 +28,7 @@ finish(job_state terminal, std::string notice, std::string error, std::int64_t r
 } // namespace
 
 std::string_view to_string(delivery d) noexcept {
-    switch (d) {
-    case delivery::sent:
-        return "sent";
-    case delivery::failed:
-        return "failed";
-    case delivery::uncertain:
-        return "uncertain";
-    }
-    return "unknown";
+    return engine::enum_name(d);
 }
 
 engine::duration poll_schedule::next(engine::random_source& random) const {

@@ -16,6 +16,7 @@
 // - a delivery that stayed uncertain after its repeats ends `video.lost`, never a silent success.
 #pragma once
 
+#include "engine/enum_text.hpp"
 #include "engine/random.hpp"
 #include "engine/retry.hpp"
 #include "engine/time_source.hpp"
@@ -45,6 +46,7 @@ struct video_machine_config {
 };
 
 enum class delivery { sent, failed, uncertain };
+BOOST_DESCRIBE_ENUM(delivery, sent, failed, uncertain)
 std::string_view to_string(delivery d) noexcept;
 
 /// What the last action gave.

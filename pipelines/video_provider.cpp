@@ -11,29 +11,7 @@
 namespace companion::pipelines {
 
 std::string_view to_string(video_error_kind kind) noexcept {
-    switch (kind) {
-    case video_error_kind::refused:
-        return "refused";
-    case video_error_kind::model_gone:
-        return "model_gone";
-    case video_error_kind::rate_limited:
-        return "rate_limited";
-    case video_error_kind::transient:
-        return "transient";
-    case video_error_kind::unknown_outcome:
-        return "unknown_outcome";
-    case video_error_kind::bad_request:
-        return "bad_request";
-    case video_error_kind::auth:
-        return "auth";
-    case video_error_kind::quota:
-        return "quota";
-    case video_error_kind::expired:
-        return "expired";
-    case video_error_kind::failed:
-        return "failed";
-    }
-    return "unknown";
+    return engine::enum_name(kind);
 }
 
 std::ostream& operator<<(std::ostream& os, video_error_kind kind) {
@@ -49,19 +27,7 @@ std::ostream& operator<<(std::ostream& os, const video_error& e) {
 }
 
 std::string_view to_string(video_poll::state s) noexcept {
-    switch (s) {
-    case video_poll::state::queued:
-        return "queued";
-    case video_poll::state::running:
-        return "running";
-    case video_poll::state::completed:
-        return "completed";
-    case video_poll::state::failed:
-        return "failed";
-    case video_poll::state::refused:
-        return "refused";
-    }
-    return "unknown";
+    return engine::enum_name(s);
 }
 
 std::ostream& operator<<(std::ostream& os, video_poll::state s) {

@@ -6,6 +6,7 @@
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
+#include "engine/enum_text.hpp"
 
 #include <boost/system/result.hpp>
 
@@ -49,6 +50,17 @@ enum class video_error_kind {
     expired,         ///< the result is gone (download too late)
     failed,          ///< the job ended failed for another reason
 };
+BOOST_DESCRIBE_ENUM(video_error_kind,
+                    refused,
+                    model_gone,
+                    rate_limited,
+                    transient,
+                    unknown_outcome,
+                    bad_request,
+                    auth,
+                    quota,
+                    expired,
+                    failed)
 
 struct video_error {
     video_error_kind kind = video_error_kind::failed;
@@ -74,6 +86,7 @@ struct video_submit {
 
 struct video_poll {
     enum class state { queued, running, completed, failed, refused };
+    BOOST_DESCRIBE_NESTED_ENUM(state, queued, running, completed, failed, refused)
     state status = state::queued;
     std::optional<int> progress{}; ///< 0-100 when the provider reports it
     std::string error{};           ///< for failed / refused: the provider's (redacted) reason

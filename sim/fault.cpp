@@ -10,39 +10,17 @@
 #include <utility>
 
 namespace companion::sim {
-namespace {
-
-constexpr std::array<std::pair<std::string_view, fault_kind>, 9> kind_names{{
-    {"latency", fault_kind::latency},
-    {"rate_limited", fault_kind::rate_limited},
-    {"server_error", fault_kind::server_error},
-    {"reset", fault_kind::reset},
-    {"reset_mid_body", fault_kind::reset_mid_body},
-    {"slow_body", fault_kind::slow_body},
-    {"malformed_json", fault_kind::malformed_json},
-    {"refusal", fault_kind::refusal},
-    {"custom", fault_kind::custom},
-}};
-
-} // namespace
 
 bool parse_fault_kind(std::string_view text, fault_kind& out) {
-    for (const auto& [name, kind] : kind_names) {
-        if (name == text) {
-            out = kind;
-            return true;
-        }
+    const auto kind = engine::enum_from_name<fault_kind>(text);
+    if (kind) {
+        out = *kind;
     }
-    return false;
+    return kind.has_value();
 }
 
-std::string_view to_string(fault_kind kind) {
-    for (const auto& [name, k] : kind_names) {
-        if (k == kind) {
-            return name;
-        }
-    }
-    return "unknown";
+std::string_view to_string(fault_kind kind) noexcept {
+    return engine::enum_name(kind);
 }
 
 void fault_injector::add(fault f) {

@@ -5,6 +5,7 @@
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
+#include "engine/enum_text.hpp"
 #include "net/http_server.hpp"
 
 #include <chrono>
@@ -29,10 +30,20 @@ enum class fault_kind {
     refusal,        ///< the service's content-policy refusal (blocked prompt, failed job, ...)
     custom,         ///< service-specific; `detail` names it (e.g. "model_gone", "conflict")
 };
+BOOST_DESCRIBE_ENUM(fault_kind,
+                    latency,
+                    rate_limited,
+                    server_error,
+                    reset,
+                    reset_mid_body,
+                    slow_body,
+                    malformed_json,
+                    refusal,
+                    custom)
 
 /// Parses the snake_case names above; false when unknown.
 bool parse_fault_kind(std::string_view text, fault_kind& out);
-std::string_view to_string(fault_kind kind);
+std::string_view to_string(fault_kind kind) noexcept;
 
 struct fault {
     std::string match; ///< API method or path fragment; empty matches everything

@@ -13,7 +13,7 @@ namespace companion::storage {
 using detail::statement_scope;
 
 std::string_view to_string(speaker s) noexcept {
-    return s == speaker::user ? "user" : "assistant";
+    return engine::enum_name(s);
 }
 
 conversation_repository::conversation_repository(database& db) try

@@ -2,6 +2,7 @@
 // summary the LLM sees in place of older turns (design.md §1, Memory).
 #pragma once
 
+#include "engine/enum_text.hpp"
 #include "storage/database.hpp"
 #include "storage/time.hpp"
 
@@ -17,6 +18,7 @@
 namespace companion::storage {
 
 enum class speaker { user, assistant };
+BOOST_DESCRIBE_ENUM(speaker, user, assistant)
 
 std::string_view to_string(speaker s) noexcept;
 

@@ -11,7 +11,7 @@ namespace companion::storage {
 using detail::statement_scope;
 
 std::string_view to_string(content_kind k) noexcept {
-    return k == content_kind::selfie ? "selfie" : "video";
+    return engine::enum_name(k);
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // file_id, so a re-send never re-uploads).
 #pragma once
 
+#include "engine/enum_text.hpp"
 #include "storage/database.hpp"
 #include "storage/time.hpp"
 
@@ -20,6 +21,7 @@
 namespace companion::storage {
 
 enum class content_kind { selfie, video };
+BOOST_DESCRIBE_ENUM(content_kind, selfie, video)
 
 std::string_view to_string(content_kind k) noexcept;
 

@@ -11,7 +11,7 @@ namespace companion::storage {
 using detail::statement_scope;
 
 std::string_view to_string(quota_kind k) noexcept {
-    return k == quota_kind::selfie ? "selfie" : "video";
+    return engine::enum_name(k);
 }
 
 quota_repository::quota_repository(database& db) try

@@ -2,6 +2,7 @@
 // spend in cents, each checked and incremented by one statement so no check can be passed twice.
 #pragma once
 
+#include "engine/enum_text.hpp"
 #include "storage/database.hpp"
 #include "storage/time.hpp"
 
@@ -13,6 +14,7 @@
 namespace companion::storage {
 
 enum class quota_kind { selfie, video };
+BOOST_DESCRIBE_ENUM(quota_kind, selfie, video)
 
 std::string_view to_string(quota_kind k) noexcept;
 

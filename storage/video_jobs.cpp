@@ -14,38 +14,11 @@ namespace companion::storage {
 using detail::statement_scope;
 
 std::string_view to_string(job_state s) noexcept {
-    switch (s) {
-    case job_state::requested:
-        return "requested";
-    case job_state::prompting:
-        return "prompting";
-    case job_state::rendering_image:
-        return "rendering_image";
-    case job_state::submitting:
-        return "submitting";
-    case job_state::submitted:
-        return "submitted";
-    case job_state::downloading:
-        return "downloading";
-    case job_state::delivered:
-        return "delivered";
-    case job_state::failed:
-        return "failed";
-    case job_state::refused:
-        return "refused";
-    case job_state::submit_unknown:
-        return "submit_unknown";
-    }
-    return "unknown";
+    return engine::enum_name(s);
 }
 
 std::optional<job_state> parse_job_state(std::string_view text) noexcept {
-    for (job_state s : all_job_states) {
-        if (to_string(s) == text) {
-            return s;
-        }
-    }
-    return std::nullopt;
+    return engine::enum_from_name<job_state>(text);
 }
 
 std::ostream& operator<<(std::ostream& os, job_state s) {

@@ -12,6 +12,7 @@
 // Terminal: delivered, failed, refused, submit_unknown.
 #pragma once
 
+#include "engine/enum_text.hpp"
 #include "storage/database.hpp"
 #include "storage/time.hpp"
 
@@ -40,6 +41,17 @@ enum class job_state {
     refused,
     submit_unknown,
 };
+BOOST_DESCRIBE_ENUM(job_state,
+                    requested,
+                    prompting,
+                    rendering_image,
+                    submitting,
+                    submitted,
+                    downloading,
+                    delivered,
+                    failed,
+                    refused,
+                    submit_unknown)
 
 inline constexpr job_state all_job_states[] = {
     job_state::requested,

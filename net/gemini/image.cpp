@@ -26,19 +26,7 @@ bool one_of(std::string_view v, std::initializer_list<std::string_view> set) {
 } // namespace
 
 std::string_view to_string(image_outcome o) noexcept {
-    switch (o) {
-    case image_outcome::image:
-        return "image";
-    case image_outcome::prompt_blocked:
-        return "prompt_blocked";
-    case image_outcome::output_blocked:
-        return "output_blocked";
-    case image_outcome::no_image:
-        return "no_image";
-    case image_outcome::recitation:
-        return "recitation";
-    }
-    return "unknown";
+    return engine::enum_name(o);
 }
 
 std::ostream& operator<<(std::ostream& os, image_outcome o) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/enum_text.hpp"
 #include "net/gemini/error.hpp"
 #include "net/http_client.hpp"
 
@@ -46,6 +47,7 @@ enum class image_outcome {
     no_image,       ///< NO_IMAGE, IMAGE_OTHER, OTHER, text-only: retry once as is
     recitation,     ///< RECITATION, IMAGE_RECITATION: too close to a source
 };
+BOOST_DESCRIBE_ENUM(image_outcome, image, prompt_blocked, output_blocked, no_image, recitation)
 std::string_view to_string(image_outcome o) noexcept;
 std::ostream& operator<<(std::ostream& os, image_outcome o);
 

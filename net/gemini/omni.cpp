@@ -28,17 +28,7 @@ omni_job_error error_of(const boost::json::object& o) {
 } // namespace
 
 std::string_view to_string(omni_state s) noexcept {
-    switch (s) {
-    case omni_state::running:
-        return "running";
-    case omni_state::completed:
-        return "completed";
-    case omni_state::blocked:
-        return "blocked";
-    case omni_state::failed:
-        return "failed";
-    }
-    return "unknown";
+    return engine::enum_name(s);
 }
 
 std::ostream& operator<<(std::ostream& os, omni_state s) {

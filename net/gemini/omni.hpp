@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/enum_text.hpp"
 #include "net/gemini/error.hpp"
 #include "net/gemini/image.hpp"
 #include "net/http_client.hpp"
@@ -46,6 +47,7 @@ enum class omni_state {
     blocked,   ///< completed without a video: refused
     failed,    ///< failed, cancelled, incomplete, budget_exceeded, ...: `error` says why
 };
+BOOST_DESCRIBE_ENUM(omni_state, running, completed, blocked, failed)
 std::string_view to_string(omni_state s) noexcept;
 std::ostream& operator<<(std::ostream& os, omni_state s);
 

@@ -16,17 +16,7 @@
 namespace companion::net::gemini {
 
 std::string_view to_string(veo_state s) noexcept {
-    switch (s) {
-    case veo_state::running:
-        return "running";
-    case veo_state::video:
-        return "video";
-    case veo_state::filtered:
-        return "filtered";
-    case veo_state::failed:
-        return "failed";
-    }
-    return "unknown";
+    return engine::enum_name(s);
 }
 
 std::ostream& operator<<(std::ostream& os, veo_state s) {

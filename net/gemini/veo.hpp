@@ -6,6 +6,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/enum_text.hpp"
 #include "net/gemini/error.hpp"
 #include "net/gemini/image.hpp"
 #include "net/http_client.hpp"
@@ -58,6 +59,7 @@ enum class veo_state {
     filtered, ///< safety block: rai_filtered_reasons says why (not billed)
     failed,   ///< `error` (a google.rpc.Status code, normally gRPC's)
 };
+BOOST_DESCRIBE_ENUM(veo_state, running, video, filtered, failed)
 std::string_view to_string(veo_state s) noexcept;
 std::ostream& operator<<(std::ostream& os, veo_state s);
 

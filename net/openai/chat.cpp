@@ -50,19 +50,7 @@ std::optional<std::string> content_text(const boost::json::value* v) {
 } // namespace
 
 std::string_view to_string(finish_reason f) noexcept {
-    switch (f) {
-    case finish_reason::stop:
-        return "stop";
-    case finish_reason::length:
-        return "length";
-    case finish_reason::content_filter:
-        return "content_filter";
-    case finish_reason::tool_calls:
-        return "tool_calls";
-    case finish_reason::other:
-        return "other";
-    }
-    return "other";
+    return engine::enum_name(f);
 }
 
 std::ostream& operator<<(std::ostream& os, finish_reason f) {
@@ -70,19 +58,11 @@ std::ostream& operator<<(std::ostream& os, finish_reason f) {
 }
 
 finish_reason parse_finish_reason(std::string_view text) noexcept {
-    if (text == "stop") {
-        return finish_reason::stop;
-    }
-    if (text == "length") {
-        return finish_reason::length;
-    }
-    if (text == "content_filter") {
-        return finish_reason::content_filter;
-    }
-    if (text == "tool_calls" || text == "function_call") {
+    if (text == "function_call") { // the pre-tools spelling
         return finish_reason::tool_calls;
     }
-    return finish_reason::other; // eos, abort, null and whatever compatible servers invent
+    // eos, abort, null and whatever compatible servers invent
+    return engine::enum_from_name<finish_reason>(text).value_or(finish_reason::other);
 }
 
 std::string build_chat_body(const chat_config& cfg, const chat_request& req) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/enum_text.hpp"
 #include "net/http_client.hpp"
 #include "net/openai/error.hpp"
 
@@ -61,6 +62,7 @@ struct chat_request {
 };
 
 enum class finish_reason { stop, length, content_filter, tool_calls, other };
+BOOST_DESCRIBE_ENUM(finish_reason, stop, length, content_filter, tool_calls, other)
 std::string_view to_string(finish_reason f) noexcept;
 std::ostream& operator<<(std::ostream& os, finish_reason f);
 finish_reason parse_finish_reason(std::string_view text) noexcept;

@@ -32,17 +32,7 @@ std::string lower(std::string_view s) {
 } // namespace
 
 std::string_view to_string(video_status s) noexcept {
-    switch (s) {
-    case video_status::queued:
-        return "queued";
-    case video_status::in_progress:
-        return "in_progress";
-    case video_status::completed:
-        return "completed";
-    case video_status::failed:
-        return "failed";
-    }
-    return "unknown";
+    return engine::enum_name(s);
 }
 
 std::ostream& operator<<(std::ostream& os, video_status s) {

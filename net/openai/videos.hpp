@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/enum_text.hpp"
 #include "net/http_client.hpp"
 #include "net/openai/error.hpp"
 
@@ -37,6 +38,7 @@ struct videos_config {
 };
 
 enum class video_status { queued, in_progress, completed, failed };
+BOOST_DESCRIBE_ENUM(video_status, queued, in_progress, completed, failed)
 std::string_view to_string(video_status s) noexcept;
 std::ostream& operator<<(std::ostream& os, video_status s);
 

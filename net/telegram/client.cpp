@@ -94,19 +94,7 @@ result<void> done(const result<json::value>& r) {
 } // namespace
 
 std::string_view to_string(chat_action a) noexcept {
-    switch (a) {
-    case chat_action::typing:
-        return "typing";
-    case chat_action::upload_photo:
-        return "upload_photo";
-    case chat_action::upload_video:
-        return "upload_video";
-    case chat_action::record_video:
-        return "record_video";
-    case chat_action::upload_document:
-        return "upload_document";
-    }
-    return "typing";
+    return engine::enum_name(a);
 }
 
 input_file input_file::by_id(std::string id) {

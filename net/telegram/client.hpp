@@ -13,6 +13,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/enum_text.hpp"
 #include "net/http_client.hpp"
 #include "net/telegram/error.hpp"
 #include "net/telegram/types.hpp"
@@ -121,6 +122,7 @@ struct send_video_params {
 };
 
 enum class chat_action { typing, upload_photo, upload_video, record_video, upload_document };
+BOOST_DESCRIBE_ENUM(chat_action, typing, upload_photo, upload_video, record_video, upload_document)
 std::string_view to_string(chat_action a) noexcept;
 
 struct answer_callback_params {

@@ -422,19 +422,7 @@ std::optional<std::int64_t> update::chat_id() const noexcept {
 }
 
 std::string_view to_string(update::kind k) noexcept {
-    switch (k) {
-    case update::kind::message:
-        return "message";
-    case update::kind::edited_message:
-        return "edited_message";
-    case update::kind::callback_query:
-        return "callback_query";
-    case update::kind::my_chat_member:
-        return "my_chat_member";
-    case update::kind::other:
-        return "other";
-    }
-    return "other";
+    return engine::enum_name(k);
 }
 
 std::ostream& operator<<(std::ostream& os, update::kind k) {

@@ -5,6 +5,8 @@
 // UTF-16 code units, and keyboard builders that enforce the contract's byte limits.
 #pragma once
 
+#include "engine/enum_text.hpp"
+
 #include <boost/assert/source_location.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
@@ -110,6 +112,7 @@ struct my_chat_member {
 
 struct update {
     enum class kind { message, edited_message, callback_query, my_chat_member, other };
+    BOOST_DESCRIBE_NESTED_ENUM(kind, message, edited_message, callback_query, my_chat_member, other)
 
     std::int64_t update_id = 0;
     kind what = kind::other; ///< `other`: a type this bot does not handle (still confirm it)

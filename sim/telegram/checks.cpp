@@ -14,27 +14,7 @@
 namespace companion::sim {
 
 std::string_view to_string(file_kind k) noexcept {
-    switch (k) {
-    case file_kind::photo:
-        return "photo";
-    case file_kind::video:
-        return "video";
-    case file_kind::document:
-        return "document";
-    case file_kind::audio:
-        return "audio";
-    case file_kind::voice:
-        return "voice";
-    case file_kind::animation:
-        return "animation";
-    case file_kind::video_note:
-        return "video_note";
-    case file_kind::sticker:
-        return "sticker";
-    case file_kind::thumbnail:
-        return "thumbnail";
-    }
-    return "document";
+    return engine::enum_name(k);
 }
 
 namespace telegram_detail {

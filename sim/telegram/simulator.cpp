@@ -21,39 +21,7 @@ namespace companion::sim {
 using namespace telegram_detail;
 
 std::string_view to_string(sent_item::kind k) noexcept {
-    switch (k) {
-    case sent_item::kind::text:
-        return "text";
-    case sent_item::kind::photo:
-        return "photo";
-    case sent_item::kind::video:
-        return "video";
-    case sent_item::kind::edit:
-        return "edit";
-    case sent_item::kind::action:
-        return "action";
-    case sent_item::kind::callback_answer:
-        return "callback_answer";
-    case sent_item::kind::document:
-        return "document";
-    case sent_item::kind::audio:
-        return "audio";
-    case sent_item::kind::voice:
-        return "voice";
-    case sent_item::kind::animation:
-        return "animation";
-    case sent_item::kind::deletion:
-        return "deletion";
-    case sent_item::kind::reaction:
-        return "reaction";
-    case sent_item::kind::draft:
-        return "draft";
-    case sent_item::kind::inline_answer:
-        return "inline_answer";
-    case sent_item::kind::invoice:
-        return "invoice";
-    }
-    return "text";
+    return engine::enum_name(k);
 }
 
 std::ostream& operator<<(std::ostream& os, sent_item::kind k) {

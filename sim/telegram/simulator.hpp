@@ -22,6 +22,7 @@
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
+#include "engine/enum_text.hpp"
 #include "engine/rate_limit.hpp"
 #include "engine/sync.hpp"
 #include "net/http_server.hpp"
@@ -90,6 +91,22 @@ struct sent_item {
         inline_answer, ///< answerInlineQuery: `text` is the results as JSON
         invoice,       ///< sendInvoice: `text` is the title
     };
+    BOOST_DESCRIBE_NESTED_ENUM(kind,
+                               text,
+                               photo,
+                               video,
+                               edit,
+                               action,
+                               callback_answer,
+                               document,
+                               audio,
+                               voice,
+                               animation,
+                               deletion,
+                               reaction,
+                               draft,
+                               inline_answer,
+                               invoice)
 
     kind what = kind::text;
     std::int64_t chat_id = 0;

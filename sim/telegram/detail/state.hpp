@@ -4,6 +4,7 @@
 // Telegram's answers and error texts.
 #pragma once
 
+#include "engine/enum_text.hpp"
 #include "net/multipart.hpp"
 #include "sim/telegram/simulator.hpp"
 
@@ -28,6 +29,16 @@ namespace json = boost::json;
 /// What a file is to Telegram: a file_id is good only for its own kind (a video id sent as a
 /// photo is "type of file mismatch").
 enum class file_kind { photo, video, document, audio, voice, animation, video_note, sticker, thumbnail };
+BOOST_DESCRIBE_ENUM(file_kind,
+                    photo,
+                    video,
+                    document,
+                    audio,
+                    voice,
+                    animation,
+                    video_note,
+                    sticker,
+                    thumbnail)
 std::string_view to_string(file_kind k) noexcept;
 
 struct telegram_simulator::stored_file {
