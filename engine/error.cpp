@@ -1,40 +1,22 @@
 // Messages of the engine's error category.
 #include "engine/error.hpp"
 
+#include "engine/error_category.hpp"
+
 #include <boost/asio/error.hpp>
 
 #include <string>
 
 namespace companion::engine {
-namespace {
-
-class engine_category_impl final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "companion.engine"; }
-
-    std::string message(int ev) const override {
-        switch (static_cast<errc>(ev)) {
-        case errc::timeout:
-            return "deadline exceeded";
-        case errc::cancelled:
-            return "operation cancelled";
-        case errc::queue_full:
-            return "queue is full";
-        case errc::closed:
-            return "channel or queue is closed";
-        case errc::shutting_down:
-            return "runtime is shutting down";
-        case errc::task_failed:
-            return "a child task failed";
-        }
-        return "unknown engine error";
-    }
-};
-
-} // namespace
 
 const boost::system::error_category& engine_category() noexcept {
-    static const engine_category_impl instance;
+    // One message per errc, in the order of its BOOST_DESCRIBE_ENUM.
+    // clang-format off
+    static const engine::table_category<errc> instance("companion.engine", {
+        "deadline exceeded", "operation cancelled", "queue is full", "channel or queue is closed",
+        "runtime is shutting down", "a child task failed"
+    }, "unknown engine error");
+    // clang-format on
     return instance;
 }
 

@@ -2,6 +2,8 @@
 // closed channels) as boost::system::error_code values.
 #pragma once
 
+#include "engine/enum_text.hpp"
+
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -19,6 +21,7 @@ enum class errc {
     shutting_down, ///< the runtime is stopping and accepts no new work
     task_failed,   ///< a child task of a group ended with an exception
 };
+BOOST_DESCRIBE_ENUM(errc, timeout, cancelled, queue_full, closed, shutting_down, task_failed)
 
 const boost::system::error_category& engine_category() noexcept;
 

@@ -2,6 +2,7 @@
 // classifier shares.
 #include "net/api_error.hpp"
 
+#include "engine/error_category.hpp"
 #include "engine/log.hpp"
 
 #include <boost/system/system_error.hpp>
@@ -10,14 +11,6 @@
 
 namespace companion::net {
 namespace {
-
-class api_category_impl final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "companion.api"; }
-    std::string message(int ev) const override {
-        return std::string(to_string(static_cast<api_error_kind>(ev)));
-    }
-};
 
 std::string wait_text(std::chrono::milliseconds wait) {
     return wait.count() % 1000 == 0 ? std::to_string(wait.count() / 1000) + "s"
@@ -49,7 +42,7 @@ std::ostream& operator<<(std::ostream& os, api_error_kind kind) {
 }
 
 const boost::system::error_category& api_category() noexcept {
-    static const api_category_impl instance;
+    static const engine::named_category<api_error_kind> instance("companion.api");
     return instance;
 }
 

@@ -42,23 +42,11 @@ enum class api_error_kind {
     server,                    ///< 5xx (OpenAI also 408/409, Google 408): transient
     malformed_response,        ///< an answer that is not what the protocol promises
 };
-BOOST_DESCRIBE_ENUM(api_error_kind,
-                    transport,
-                    unauthorized,
-                    forbidden,
-                    not_found,
-                    conflict,
-                    rate_limited,
-                    quota_exhausted,
-                    bad_request,
-                    too_large,
-                    context_length,
-                    model_gone,
-                    not_modified,
-                    query_too_old,
-                    message_to_edit_not_found,
-                    server,
-                    malformed_response)
+// clang-format off
+BOOST_DESCRIBE_ENUM(api_error_kind, transport, unauthorized, forbidden, not_found, conflict, rate_limited,
+                    quota_exhausted, bad_request, too_large, context_length, model_gone, not_modified,
+                    query_too_old, message_to_edit_not_found, server, malformed_response)
+// clang-format on
 
 std::string_view to_string(api_error_kind kind) noexcept;
 std::ostream& operator<<(std::ostream& os, api_error_kind kind);

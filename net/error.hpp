@@ -2,6 +2,8 @@
 // "companion.net" category, plus a diagnostic text that never holds a secret.
 #pragma once
 
+#include "engine/enum_text.hpp"
+
 #include <boost/assert/source_location.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
@@ -36,6 +38,13 @@ enum class errc {
     cancelled,             ///< the caller cancelled the operation
     malformed_body,        ///< a request or response body could not be parsed (multipart, form, JSON)
 };
+// clang-format off
+BOOST_DESCRIBE_ENUM(errc, bad_url, resolve_failed, resolve_timeout, connect_refused, connect_failed,
+                    connect_timeout, proxy_failed, tls_handshake_timeout, tls_verify_failed, tls_failed,
+                    write_timeout, response_timeout, body_timeout, connection_reset, header_too_large,
+                    body_too_large, bad_response, http_status, too_many_redirects, file_error, cancelled,
+                    malformed_body)
+// clang-format on
 
 const boost::system::error_category& net_category() noexcept;
 

@@ -47,14 +47,10 @@ enum class send_failure_reason {
     unauthorized,   ///< 401: the token is refused; nothing can be sent
     empty,          ///< nothing to send (an empty text)
 };
-BOOST_DESCRIBE_ENUM(send_failure_reason,
-                    blocked,
-                    rejected,
-                    too_large,
-                    flood_too_long,
-                    unavailable,
-                    unauthorized,
-                    empty)
+// clang-format off
+BOOST_DESCRIBE_ENUM(send_failure_reason, blocked, rejected, too_large, flood_too_long, unavailable,
+                    unauthorized, empty)
+// clang-format on
 
 std::string_view to_string(send_failure_reason r) noexcept;
 std::ostream& operator<<(std::ostream& os, send_failure_reason r);

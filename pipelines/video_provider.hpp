@@ -50,17 +50,10 @@ enum class video_error_kind {
     expired,         ///< the result is gone (download too late)
     failed,          ///< the job ended failed for another reason
 };
-BOOST_DESCRIBE_ENUM(video_error_kind,
-                    refused,
-                    model_gone,
-                    rate_limited,
-                    transient,
-                    unknown_outcome,
-                    bad_request,
-                    auth,
-                    quota,
-                    expired,
-                    failed)
+// clang-format off
+BOOST_DESCRIBE_ENUM(video_error_kind, refused, model_gone, rate_limited, transient, unknown_outcome,
+                    bad_request, auth, quota, expired, failed)
+// clang-format on
 
 struct video_error {
     video_error_kind kind = video_error_kind::failed;

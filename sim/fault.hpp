@@ -30,16 +30,10 @@ enum class fault_kind {
     refusal,        ///< the service's content-policy refusal (blocked prompt, failed job, ...)
     custom,         ///< service-specific; `detail` names it (e.g. "model_gone", "conflict")
 };
-BOOST_DESCRIBE_ENUM(fault_kind,
-                    latency,
-                    rate_limited,
-                    server_error,
-                    reset,
-                    reset_mid_body,
-                    slow_body,
-                    malformed_json,
-                    refusal,
-                    custom)
+// clang-format off
+BOOST_DESCRIBE_ENUM(fault_kind, latency, rate_limited, server_error, reset, reset_mid_body, slow_body,
+                    malformed_json, refusal, custom)
+// clang-format on
 
 /// Parses the snake_case names above; false when unknown.
 bool parse_fault_kind(std::string_view text, fault_kind& out);

@@ -1,53 +1,26 @@
 // Messages of the storage error category and the mapping from SQLite's result codes.
 #include "storage/error.hpp"
 
+#include "engine/error_category.hpp"
+
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
 
 #include <string>
 
 namespace companion::storage {
-namespace {
-
-class storage_category_impl final : public boost::system::error_category {
-public:
-    const char* name() const noexcept override { return "companion.storage"; }
-
-    std::string message(int ev) const override {
-        switch (static_cast<errc>(ev)) {
-        case errc::corrupt:
-            return "database file is corrupt or not a database";
-        case errc::cannot_open:
-            return "database file cannot be opened";
-        case errc::locked:
-            return "database is locked by another connection";
-        case errc::schema_too_new:
-            return "database schema is newer than this binary supports";
-        case errc::migration_failed:
-            return "schema migration failed and was rolled back";
-        case errc::illegal_transition:
-            return "illegal video job state transition";
-        case errc::wrong_state:
-            return "row was not in the expected state";
-        case errc::not_found:
-            return "not found";
-        case errc::job_in_flight:
-            return "the user already has a video job in flight";
-        case errc::disk_full:
-            return "disk is full";
-        case errc::constraint:
-            return "constraint violated";
-        case errc::io:
-            return "storage I/O error";
-        }
-        return "unknown storage error";
-    }
-};
-
-} // namespace
 
 const boost::system::error_category& storage_category() noexcept {
-    static const storage_category_impl instance;
+    // One message per errc, in the order of its BOOST_DESCRIBE_ENUM.
+    // clang-format off
+    static const engine::table_category<errc> instance("companion.storage", {
+        "database file is corrupt or not a database", "database file cannot be opened",
+        "database is locked by another connection", "database schema is newer than this binary supports",
+        "schema migration failed and was rolled back", "illegal video job state transition",
+        "row was not in the expected state", "not found", "the user already has a video job in flight",
+        "disk is full", "constraint violated", "storage I/O error"
+    }, "unknown storage error");
+    // clang-format on
     return instance;
 }
 

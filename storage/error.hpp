@@ -3,6 +3,8 @@
 // exception that carries one of them with a diagnostic text.
 #pragma once
 
+#include "engine/enum_text.hpp"
+
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -31,6 +33,10 @@ enum class errc {
     constraint,         ///< a uniqueness, check or foreign-key constraint failed
     io,                 ///< any other failure of SQLite or the file system
 };
+// clang-format off
+BOOST_DESCRIBE_ENUM(errc, corrupt, cannot_open, locked, schema_too_new, migration_failed, illegal_transition,
+                    wrong_state, not_found, job_in_flight, disk_full, constraint, io)
+// clang-format on
 
 const boost::system::error_category& storage_category() noexcept;
 

@@ -41,17 +41,10 @@ enum class job_state {
     refused,
     submit_unknown,
 };
-BOOST_DESCRIBE_ENUM(job_state,
-                    requested,
-                    prompting,
-                    rendering_image,
-                    submitting,
-                    submitted,
-                    downloading,
-                    delivered,
-                    failed,
-                    refused,
-                    submit_unknown)
+// clang-format off
+BOOST_DESCRIBE_ENUM(job_state, requested, prompting, rendering_image, submitting, submitted, downloading,
+                    delivered, failed, refused, submit_unknown)
+// clang-format on
 
 inline constexpr job_state all_job_states[] = {
     job_state::requested,

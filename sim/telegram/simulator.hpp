@@ -91,22 +91,10 @@ struct sent_item {
         inline_answer, ///< answerInlineQuery: `text` is the results as JSON
         invoice,       ///< sendInvoice: `text` is the title
     };
-    BOOST_DESCRIBE_NESTED_ENUM(kind,
-                               text,
-                               photo,
-                               video,
-                               edit,
-                               action,
-                               callback_answer,
-                               document,
-                               audio,
-                               voice,
-                               animation,
-                               deletion,
-                               reaction,
-                               draft,
-                               inline_answer,
-                               invoice)
+    // clang-format off
+    BOOST_DESCRIBE_NESTED_ENUM(kind, text, photo, video, edit, action, callback_answer, document, audio,
+                               voice, animation, deletion, reaction, draft, inline_answer, invoice)
+    // clang-format on
 
     kind what = kind::text;
     std::int64_t chat_id = 0;

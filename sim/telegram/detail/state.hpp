@@ -29,16 +29,10 @@ namespace json = boost::json;
 /// What a file is to Telegram: a file_id is good only for its own kind (a video id sent as a
 /// photo is "type of file mismatch").
 enum class file_kind { photo, video, document, audio, voice, animation, video_note, sticker, thumbnail };
-BOOST_DESCRIBE_ENUM(file_kind,
-                    photo,
-                    video,
-                    document,
-                    audio,
-                    voice,
-                    animation,
-                    video_note,
-                    sticker,
+// clang-format off
+BOOST_DESCRIBE_ENUM(file_kind, photo, video, document, audio, voice, animation, video_note, sticker,
                     thumbnail)
+// clang-format on
 std::string_view to_string(file_kind k) noexcept;
 
 struct telegram_simulator::stored_file {
