@@ -22,12 +22,7 @@
 #include <filesystem>
 #include <memory>
 
-namespace engine = companion::engine;
-namespace net = companion::net;
-namespace app = companion::app;
-namespace pipelines = companion::pipelines;
-namespace storage = companion::storage;
-namespace sim = companion::sim;
+using namespace companion; // engine::, net::, ... name the layers
 using namespace std::chrono_literals;
 
 namespace {

@@ -4,6 +4,7 @@
 //
 //   bench_chat_turn [json-path] [users] [turns-per-user]
 #include "app/wiring.hpp"
+#include "bench/common/measure.hpp"
 #include "engine/log.hpp"
 #include "engine/task_group.hpp"
 #include "engine/time.hpp"
@@ -23,21 +24,10 @@
 #include <thread>
 
 namespace asio = boost::asio;
-namespace engine = companion::engine;
-namespace net = companion::net;
-namespace pipelines = companion::pipelines;
-namespace storage = companion::storage;
-namespace sim = companion::sim;
-namespace app = companion::app;
+using namespace companion; // engine::, net::, ... name the layers
 using namespace std::chrono_literals;
 
 namespace {
-
-double thread_cpu(clockid_t clock) {
-    timespec ts{};
-    clock_gettime(clock, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 struct run_state {
     std::atomic<bool> done{false};
@@ -72,7 +62,7 @@ engine::awaitable<void> drive(sim::suite& sims, clockid_t bot_clock, int users, 
             10s);
     }
     co_await engine::sleep(200ms);
-    st.cpu_start = thread_cpu(bot_clock);
+    st.cpu_start = bench::cpu_seconds(bot_clock);
     const auto t0 = std::chrono::steady_clock::now();
     for (int t = 0; t < turns; ++t) {
         std::vector<std::size_t> before;
@@ -95,7 +85,7 @@ engine::awaitable<void> drive(sim::suite& sims, clockid_t bot_clock, int users, 
     }
     st.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     co_await engine::sleep(100ms);
-    st.cpu_end = thread_cpu(bot_clock);
+    st.cpu_end = bench::cpu_seconds(bot_clock);
     st.done = true;
 }
 

@@ -17,6 +17,7 @@
 // the chat driver): the bot's loop thread and its offload thread. With 0 jobs the run gives the
 // chat latency without polling.
 #include "app/wiring.hpp"
+#include "bench/common/measure.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/task_group.hpp"
@@ -46,32 +47,13 @@
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-namespace engine = companion::engine;
-namespace net = companion::net;
-namespace pipelines = companion::pipelines;
-namespace storage = companion::storage;
-namespace sim = companion::sim;
-namespace app = companion::app;
+using namespace companion; // engine::, net::, ... name the layers
 using namespace std::chrono_literals;
 
 namespace {
 
-double cpu_seconds(clockid_t clock) {
-    timespec ts{};
-    clock_gettime(clock, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-long rss_kb() {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) {
-            return std::stol(line.substr(6));
-        }
-    }
-    return 0;
-}
+using bench::cpu_seconds;
+using bench::rss_kb;
 
 struct options {
     std::string json_path = "bench_video_jobs.json";

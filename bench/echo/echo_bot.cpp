@@ -16,9 +16,8 @@
 #include <cstdlib>
 #include <string>
 
-namespace engine = companion::engine;
-namespace net = companion::net;
-namespace telegram = companion::net::telegram;
+using namespace companion; // engine::, net::, ... name the layers
+namespace telegram = net::telegram;
 using namespace std::chrono_literals;
 
 namespace {

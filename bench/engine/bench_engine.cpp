@@ -28,7 +28,7 @@
 #include <vector>
 
 namespace asio = boost::asio;
-namespace engine = companion::engine;
+using namespace companion; // engine::, net::, ... name the layers
 using namespace std::chrono_literals;
 using namespace boost::asio::experimental::awaitable_operators;
 

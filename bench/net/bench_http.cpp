@@ -1,6 +1,7 @@
 // HTTP client figures against a loopback server running on its own thread: requests per second
 // and client CPU microseconds per request (keep-alive), and heap bytes per idle pooled connection.
 // Prints a table and writes JSON (argv[1], default bench_http.json).
+#include "bench/common/measure.hpp"
 #include "engine/task_group.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
@@ -18,17 +19,10 @@
 #include <thread>
 
 namespace asio = boost::asio;
-namespace engine = companion::engine;
-namespace net = companion::net;
+using namespace companion; // engine::, net::, ... name the layers
 using namespace std::chrono_literals;
 
 namespace {
-
-double thread_cpu_seconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 struct figures {
     double requests_per_second = 0;
@@ -58,14 +52,14 @@ figures run_load(const std::string& url, int connections, int total) {
     }
     ioc.run();
     ioc.restart();
-    const double cpu0 = thread_cpu_seconds();
+    const double cpu0 = bench::cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < connections; ++i) {
         (void)g.spawn(worker(client, url, total / connections));
     }
     ioc.run();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double cpu = thread_cpu_seconds() - cpu0;
+    const double cpu = bench::cpu_seconds() - cpu0;
     return {static_cast<double>(total) / wall, cpu * 1e6 / static_cast<double>(total)};
 }
 
