@@ -3,6 +3,7 @@
 // its model list.
 #include "net/http_client.hpp"
 #include "sim/openai/simulator.hpp"
+#include "tests/common/sim_fixture.hpp"
 #include "tests/net/net_test_support.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -24,14 +25,8 @@ namespace json = boost::json;
 
 namespace {
 
-struct openai_world {
-    boost::asio::io_context ioc{1};
-    sim::openai_simulator sim;
-    net::http_client http{ioc.get_executor(), net::client_config{.name = "openai_test"}};
-
-    explicit openai_world(sim::openai_sim_config cfg = {}) : sim(ioc.get_executor(), std::move(cfg)) {
-        BOOST_REQUIRE(sim.start());
-    }
+struct openai_world : sim_fixture<sim::openai_simulator> {
+    explicit openai_world(sim::openai_sim_config cfg = {}) : sim_fixture(std::move(cfg), "openai_test") {}
 
     awaitable<net::response> send(net::http::verb method, std::string path, std::string body = {}) {
         net::request req;
@@ -44,21 +39,6 @@ struct openai_world {
         auto r = co_await http.send(std::move(req));
         BOOST_TEST_REQUIRE(r.has_value());
         co_return std::move(*r);
-    }
-
-    void run(std::function<awaitable<void>()> body) { run_test(ioc, wrap(std::move(body))); }
-
-    awaitable<void> wrap(std::function<awaitable<void>()> body) {
-        std::exception_ptr error;
-        try {
-            co_await body();
-        } catch (...) {
-            error = std::current_exception();
-        }
-        co_await sim.stop();
-        if (error) {
-            std::rethrow_exception(error);
-        }
     }
 };
 

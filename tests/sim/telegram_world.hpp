@@ -8,6 +8,7 @@
 #include "sim/media/mp4.hpp"
 #include "sim/media/png.hpp"
 #include "sim/telegram/simulator.hpp"
+#include "tests/common/sim_fixture.hpp"
 #include "tests/net/net_test_support.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -30,17 +31,12 @@ struct api_reply {
     json::value body;
 };
 
-struct telegram_world {
-    boost::asio::io_context ioc{1};
-    sim::telegram_simulator sim;
-    net::http_client http{ioc.get_executor(), net::client_config{.name = "sim_test"}};
+struct telegram_world : sim_fixture<sim::telegram_simulator> {
     std::map<std::string, std::string> names; ///< placeholder -> its value
 
     explicit telegram_world(sim::telegram_simulator_config cfg = {.enforce_rate_limits = false,
                                                                   .max_poll_hold = 200ms})
-        : sim(ioc.get_executor(), std::move(cfg)) {
-        BOOST_REQUIRE(sim.start());
-    }
+        : sim_fixture(std::move(cfg), "sim_test") {}
 
     std::string api(std::string_view method, std::string_view token = world_token) const {
         return sim.base_url() + "/bot" + std::string(token) + "/" + std::string(method);
@@ -177,20 +173,13 @@ struct telegram_world {
     }
 
     /// Runs `body` after populate(), then stops the simulator.
-    void run(std::function<engine::awaitable<void>()> body) { run_test(ioc, wrap(std::move(body))); }
-
-    engine::awaitable<void> wrap(std::function<engine::awaitable<void>()> body) {
-        std::exception_ptr error;
-        try {
+    template <class F>
+    void run(F&& body) {
+        auto populated = [&]() -> engine::awaitable<void> {
             co_await populate();
             co_await body();
-        } catch (...) {
-            error = std::current_exception();
-        }
-        co_await sim.stop();
-        if (error) {
-            std::rethrow_exception(error);
-        }
+        };
+        sim_fixture::run(populated);
     }
 };
 

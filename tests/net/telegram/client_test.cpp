@@ -38,11 +38,6 @@ tg::send_message_params text_to(std::int64_t chat, std::string text) {
     return tg::send_message_params{.chat_id = chat, .text = std::move(text)};
 }
 
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(telegram_client)

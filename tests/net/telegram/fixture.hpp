@@ -1,11 +1,11 @@
-// A loopback fixture for the Telegram tests: a simulator on an ephemeral port, an HTTP client and
-// the typed Telegram client pointed at the simulator, and a runner that stops the simulator when
-// the test coroutine ends (even when it throws).
+// A loopback fixture for the Telegram tests: the simulator fixture (tests/common/sim_fixture.hpp)
+// and the typed Telegram client pointed at the simulator.
 #pragma once
 
 #include "net/http_client.hpp"
 #include "net/telegram/client.hpp"
 #include "sim/telegram/simulator.hpp"
+#include "tests/common/sim_fixture.hpp"
 #include "tests/net/net_test_support.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -23,17 +23,12 @@ using namespace std::chrono_literals;
 /// A token of the real shape (digits, colon, 35 characters).
 inline const std::string test_token = "123456789:AAHfake-token_for_tests_0123456789abcdef";
 
-struct telegram_fixture {
-    boost::asio::io_context ioc{1};
-    sim::telegram_simulator sim;
-    net::http_client http{ioc.get_executor(), net::client_config{.name = "telegram_test"}};
+struct telegram_fixture : sim_fixture<sim::telegram_simulator> {
     std::optional<tg::client> bot;
 
     explicit telegram_fixture(sim::telegram_simulator_config cfg = default_sim_config(),
                               std::string token = test_token)
-        : sim(ioc.get_executor(), std::move(cfg)) {
-        auto port = sim.start();
-        BOOST_REQUIRE(port);
+        : sim_fixture(std::move(cfg), "telegram_test") {
         bot.emplace(http, client_config_for(std::move(token)));
     }
 
@@ -43,23 +38,6 @@ struct telegram_fixture {
 
     tg::client_config client_config_for(std::string token) const {
         return tg::client_config{.base_url = sim.base_url(), .token = std::move(token), .poll_timeout = 1s};
-    }
-
-    /// Runs `body` (a coroutine lambda: it lives in the wrapper's frame until the body is done,
-    /// so its captures stay valid), then stops the simulator.
-    void run(std::function<engine::awaitable<void>()> body) { run_test(ioc, wrap(std::move(body))); }
-
-    engine::awaitable<void> wrap(std::function<engine::awaitable<void>()> body) {
-        std::exception_ptr error;
-        try {
-            co_await body();
-        } catch (...) {
-            error = std::current_exception();
-        }
-        co_await sim.stop();
-        if (error) {
-            std::rethrow_exception(error);
-        }
     }
 };
 

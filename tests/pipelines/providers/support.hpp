@@ -10,6 +10,7 @@
 #include "sim/media/mp4.hpp"
 #include "sim/media/png.hpp"
 #include "sim/suite.hpp"
+#include "tests/common/sim_fixture.hpp"
 #include "tests/common/temp_dir.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -42,66 +43,12 @@ inline sim::suite_config fast_suite() {
     return c;
 }
 
-/// A planned simulator fault (sim::fault has members without initializers).
-inline sim::fault fault_of(sim::fault_kind kind,
-                           std::string match,
-                           std::string detail = {},
-                           engine::duration delay = 0ms,
-                           unsigned status = 0) {
-    sim::fault f;
-    f.match = std::move(match);
-    f.kind = kind;
-    f.count = 1;
-    f.delay = delay;
-    f.status = status;
-    f.detail = std::move(detail);
-    return f;
-}
-
-inline std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-struct suite_fixture {
-    asio::io_context ioc{1};
-    sim::suite sims;
-    net::http_client http{ioc.get_executor(), {}};
+/// The whole simulator suite (`sims`, the same object as `sim`) and a temp folder for downloads.
+struct suite_fixture : sim_fixture<sim::suite> {
+    sim::suite& sims = sim;
     temp_dir dir;
 
-    explicit suite_fixture(sim::suite_config cfg = fast_suite()) : sims(ioc.get_executor(), std::move(cfg)) {
-        BOOST_REQUIRE(sims.start());
-    }
-
-    /// Runs `body()` on the loop until it and the simulators' shutdown are done; rethrows.
-    template <class F>
-    void run(F&& body) {
-        std::exception_ptr failure;
-        bool finished = false;
-        auto wrapped = [&]() -> engine::awaitable<void> {
-            std::exception_ptr e;
-            try {
-                co_await body();
-            } catch (...) {
-                e = std::current_exception();
-            }
-            co_await sims.stop();
-            http.close_idle();
-            if (e) {
-                std::rethrow_exception(e);
-            }
-        };
-        asio::co_spawn(ioc, wrapped(), [&](std::exception_ptr e) {
-            failure = e;
-            finished = true;
-        });
-        ioc.run();
-        ioc.restart();
-        if (failure) {
-            std::rethrow_exception(failure);
-        }
-        BOOST_REQUIRE(finished);
-    }
+    explicit suite_fixture(sim::suite_config cfg = fast_suite()) : sim_fixture(std::move(cfg)) {}
 };
 
 /// Polls until the job leaves queued/running (10 ms apart, at most 2 s).
