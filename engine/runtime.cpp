@@ -11,19 +11,13 @@
 
 namespace companion::engine {
 
-runtime::runtime(runtime_config cfg)
-    : owned_(std::make_unique<asio::io_context>(1)),
-      ioc_(owned_.get()),
-      cfg_(cfg),
-      offload_(cfg.offload_threads),
-      tasks_(std::make_unique<task_group>(ioc_->get_executor(),
-                                          task_group::config{.name = "root", .policy = cfg.policy})),
-      stop_requested_(ioc_->get_executor()),
-      stopping_(ioc_->get_executor()),
-      stopped_(ioc_->get_executor()) {}
+runtime::runtime(runtime_config cfg) : runtime(std::make_unique<asio::io_context>(1), nullptr, cfg) {}
 
-runtime::runtime(asio::io_context& host, runtime_config cfg)
-    : ioc_(&host),
+runtime::runtime(asio::io_context& host, runtime_config cfg) : runtime(nullptr, &host, cfg) {}
+
+runtime::runtime(std::unique_ptr<asio::io_context> owned, asio::io_context* host, runtime_config cfg)
+    : owned_(std::move(owned)),
+      ioc_(host != nullptr ? host : owned_.get()),
       cfg_(cfg),
       offload_(cfg.offload_threads),
       tasks_(std::make_unique<task_group>(ioc_->get_executor(),

@@ -66,6 +66,9 @@ public:
     void start();
 
 private:
+    /// Runs on `host` when given, else on the loop it owns (`owned`).
+    runtime(std::unique_ptr<asio::io_context> owned, asio::io_context* host, runtime_config cfg);
+
     awaitable<void> supervise();
     void arm_signals();
     void wait_signal();

@@ -17,6 +17,7 @@
 
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/noncopyable.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -114,12 +115,10 @@ struct download_result {
     int redirects = 0;
 };
 
-class http_client {
+class http_client : boost::noncopyable {
 public:
     http_client(engine::executor ex, client_config cfg);
     ~http_client();
-    http_client(const http_client&) = delete;
-    http_client& operator=(const http_client&) = delete;
 
     /// Sends one request and reads the whole response. Retries once on a fresh connection when a
     /// pooled connection turns out stale and the request is replayable.

@@ -14,6 +14,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/noncopyable.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -79,12 +80,10 @@ struct server_config {
     std::shared_ptr<asio::ssl::context> tls{}; ///< serve HTTPS when set
 };
 
-class http_server {
+class http_server : boost::noncopyable {
 public:
     http_server(engine::executor ex, server_config cfg);
     ~http_server();
-    http_server(const http_server&) = delete;
-    http_server& operator=(const http_server&) = delete;
 
     /// Exact method and path.
     void route(http::verb method, std::string path, request_handler handler);

@@ -7,6 +7,8 @@
 #include "sim/openai/simulator.hpp"
 #include "sim/telegram/simulator.hpp"
 
+#include <boost/noncopyable.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,12 +25,10 @@ struct suite_config {
     gemini_sim_config gemini{};
 };
 
-class suite {
+class suite : boost::noncopyable {
 public:
     suite(engine::executor ex, suite_config cfg);
     ~suite();
-    suite(const suite&) = delete;
-    suite& operator=(const suite&) = delete;
 
     /// Starts every simulator. Error: the first that could not listen, with the reason.
     net::result<void> start();

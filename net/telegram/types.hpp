@@ -6,6 +6,7 @@
 #pragma once
 
 #include "engine/enum_text.hpp"
+#include "net/utf16.hpp"
 
 #include <boost/assert/source_location.hpp>
 #include <boost/json/value.hpp>
@@ -166,11 +167,8 @@ struct file_info {
 };
 checked<file_info> parse_file(const boost::json::value& v);
 
-/// Byte offset in `utf8` of the UTF-16 code unit `units`; nullopt when past the end or inside a
-/// surrogate pair (4-byte UTF-8 characters count as two UTF-16 units).
-std::optional<std::size_t> utf16_to_byte_offset(std::string_view utf8, std::int64_t units) noexcept;
-/// The number of UTF-16 code units of `utf8`.
-std::int64_t utf16_length(std::string_view utf8) noexcept;
+using net::utf16_length;         // net/utf16.hpp
+using net::utf16_to_byte_offset; // net/utf16.hpp
 /// The text an entity covers, or nullopt when its offsets do not fit the text.
 std::optional<std::string_view> entity_text(std::string_view text, const message_entity& e) noexcept;
 

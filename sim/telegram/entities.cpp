@@ -3,6 +3,8 @@
 // of the text written so far, error positions in bytes of the input (as Telegram reports them).
 #include "sim/telegram/entities.hpp"
 
+#include "net/utf16.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -11,22 +13,6 @@
 
 namespace companion::sim::telegram {
 namespace {
-
-std::size_t utf8_sequence_length(unsigned char lead) noexcept {
-    if (lead < 0x80) {
-        return 1;
-    }
-    if ((lead & 0xE0) == 0xC0) {
-        return 2;
-    }
-    if ((lead & 0xF0) == 0xE0) {
-        return 3;
-    }
-    if ((lead & 0xF8) == 0xF0) {
-        return 4;
-    }
-    return 1;
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -85,7 +71,10 @@ struct builder {
 
 // Copies one UTF-8 character of `in` at `i` into `b`; returns the next index.
 std::size_t copy_char(std::string_view in, std::size_t i, builder& b) {
-    const auto n = std::min(utf8_sequence_length(static_cast<unsigned char>(in[i])), in.size() - i);
+    // An invalid byte is copied alone.
+    const auto n =
+        std::min(std::max<std::size_t>(net::utf8_sequence_length(static_cast<unsigned char>(in[i])), 1),
+                 in.size() - i);
     b.add(in.substr(i, n));
     return i + n;
 }
@@ -695,16 +684,6 @@ parse_result parse_formatted(std::string_view markup, parse_mode mode) {
         return parse_markdown(markup);
     }
     return parse_html(markup);
-}
-
-std::int64_t utf16_length(std::string_view s) noexcept {
-    std::int64_t units = 0;
-    for (std::size_t i = 0; i < s.size();) {
-        const auto n = utf8_sequence_length(static_cast<unsigned char>(s[i]));
-        units += n == 4 ? 2 : 1;
-        i += n;
-    }
-    return units;
 }
 
 std::vector<message_entity> detect_entities(std::string_view text) {

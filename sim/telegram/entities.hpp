@@ -13,6 +13,8 @@
 //   "Unmatched end tag at byte offset 9, expected \"</i>\", found \"</b>\""        (HTML)
 #pragma once
 
+#include "net/utf16.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -58,7 +60,7 @@ struct parse_result {
 parse_result parse_formatted(std::string_view markup, parse_mode mode);
 
 /// Length in UTF-16 code units (Telegram's unit for text limits and entity offsets).
-std::int64_t utf16_length(std::string_view utf8) noexcept;
+using net::utf16_length; // net/utf16.hpp
 
 /// The entities Telegram itself finds in plain text: bot commands, @mentions, #hashtags, $CASHTAGS,
 /// URLs and e-mail addresses (a subset of its detection: the forms bots and tests meet).

@@ -31,6 +31,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <boost/noncopyable.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -176,12 +177,10 @@ struct telegram_sim_counters {
     std::map<std::int64_t, std::uint64_t> sends_per_chat; ///< messages, media and edits accepted
 };
 
-class telegram_simulator {
+class telegram_simulator : boost::noncopyable {
 public:
     telegram_simulator(engine::executor ex, telegram_simulator_config cfg);
     ~telegram_simulator();
-    telegram_simulator(const telegram_simulator&) = delete;
-    telegram_simulator& operator=(const telegram_simulator&) = delete;
 
     /// Binds and serves; returns the port.
     net::result<std::uint16_t> start();
