@@ -8,6 +8,7 @@
 #include <boost/mp11/algorithm.hpp>
 
 #include <optional>
+#include <ostream>
 #include <string_view>
 #include <type_traits>
 
@@ -38,6 +39,19 @@ constexpr std::optional<E> enum_from_name(std::string_view name) noexcept {
         }
     });
     return out;
+}
+
+/// The name, for every described enum. A layer's namespace brings it (and the printer below) in
+/// with `using engine::to_string; using engine::operator<<;`, so argument-dependent lookup finds
+/// them for its enums; an enum whose text differs from its names keeps its own overload.
+template <described_enum E>
+constexpr std::string_view to_string(E value) noexcept {
+    return enum_name(value);
+}
+
+template <described_enum E>
+std::ostream& operator<<(std::ostream& os, E value) {
+    return os << enum_name(value);
 }
 
 } // namespace companion::engine

@@ -33,14 +33,6 @@ api_error make_api_error(api_error_kind kind,
 
 } // namespace
 
-std::string_view to_string(api_error_kind kind) noexcept {
-    return engine::enum_name(kind);
-}
-
-std::ostream& operator<<(std::ostream& os, api_error_kind kind) {
-    return os << to_string(kind);
-}
-
 const boost::system::error_category& api_category() noexcept {
     static const engine::named_category<api_error_kind> instance("companion.api");
     return instance;

@@ -47,9 +47,8 @@ BOOST_DESCRIBE_ENUM(api_error_kind, transport, unauthorized, forbidden, not_foun
                     quota_exhausted, bad_request, too_large, context_length, model_gone, not_modified,
                     query_too_old, message_to_edit_not_found, server, malformed_response)
 // clang-format on
-
-std::string_view to_string(api_error_kind kind) noexcept;
-std::ostream& operator<<(std::ostream& os, api_error_kind kind);
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 /// The "companion.api" category; its messages are the kinds' names.
 const boost::system::error_category& api_category() noexcept;

@@ -119,14 +119,6 @@ route route_update(const tg::update& u, const locale_catalog& locales) {
     return {intent::ignore{"a kind of update the bot does not handle"}};
 }
 
-std::string_view to_string(command c) noexcept {
-    return engine::enum_name(c);
-}
-
-std::ostream& operator<<(std::ostream& os, command c) {
-    return os << to_string(c);
-}
-
 std::ostream& operator<<(std::ostream& os, gate g) {
     return os << (g == gate::action ? "action" : g == gate::chat ? "chat" : "none");
 }

@@ -22,6 +22,8 @@ namespace tg = net::telegram;
 
 enum class command { start, persona, language, help, selfie, video, forget, status, unknown };
 BOOST_DESCRIBE_ENUM(command, start, persona, language, help, selfie, video, forget, status, unknown)
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 namespace intent {
 /// Nothing to do (a group, another bot, an edited message, a kind the bot does not handle).
@@ -90,8 +92,6 @@ struct route {
 /// The intent of `u`. Private chats only; a bot's messages and edits are ignored.
 route route_update(const tg::update& u, const locale_catalog& locales);
 
-std::string_view to_string(command c) noexcept;
-std::ostream& operator<<(std::ostream& os, command c);
 std::ostream& operator<<(std::ostream& os, const routed_intent& i);
 std::ostream& operator<<(std::ostream& os, gate g);
 

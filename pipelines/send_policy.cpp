@@ -6,14 +6,6 @@
 
 namespace companion::pipelines {
 
-std::string_view to_string(send_failure_reason r) noexcept {
-    return engine::enum_name(r);
-}
-
-std::ostream& operator<<(std::ostream& os, send_failure_reason r) {
-    return os << to_string(r);
-}
-
 std::ostream& operator<<(std::ostream& os, const send_failure& f) {
     return os << f.reason << (f.detail.empty() ? "" : ": ") << f.detail;
 }

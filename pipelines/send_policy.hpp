@@ -51,9 +51,8 @@ enum class send_failure_reason {
 BOOST_DESCRIBE_ENUM(send_failure_reason, blocked, rejected, too_large, flood_too_long, unavailable,
                     unauthorized, empty)
 // clang-format on
-
-std::string_view to_string(send_failure_reason r) noexcept;
-std::ostream& operator<<(std::ostream& os, send_failure_reason r);
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 struct send_failure {
     send_failure_reason reason = send_failure_reason::unavailable;

@@ -27,10 +27,6 @@ finish(job_state terminal, std::string notice, std::string error, std::int64_t r
 
 } // namespace
 
-std::string_view to_string(delivery d) noexcept {
-    return engine::enum_name(d);
-}
-
 engine::duration poll_schedule::next(engine::random_source& random) const {
     const auto spread = std::chrono::duration<double>(interval_) * jitter_ * random.uniform();
     return interval_ + std::chrono::duration_cast<engine::duration>(spread);

@@ -47,7 +47,8 @@ struct video_machine_config {
 
 enum class delivery { sent, failed, uncertain };
 BOOST_DESCRIBE_ENUM(delivery, sent, failed, uncertain)
-std::string_view to_string(delivery d) noexcept;
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 /// What the last action gave.
 namespace job_event {

@@ -10,28 +10,12 @@
 
 namespace companion::pipelines {
 
-std::string_view to_string(video_error_kind kind) noexcept {
-    return engine::enum_name(kind);
-}
-
-std::ostream& operator<<(std::ostream& os, video_error_kind kind) {
-    return os << to_string(kind);
-}
-
 std::ostream& operator<<(std::ostream& os, const video_error& e) {
     os << e.kind << ": " << e.message;
     if (e.retry_after) {
         os << " (retry after " << e.retry_after->count() << " ms)";
     }
     return os;
-}
-
-std::string_view to_string(video_poll::state s) noexcept {
-    return engine::enum_name(s);
-}
-
-std::ostream& operator<<(std::ostream& os, video_poll::state s) {
-    return os << to_string(s);
 }
 
 void throw_exception_from_error(const video_error& e, const boost::source_location& loc) {

@@ -54,6 +54,8 @@ enum class video_error_kind {
 BOOST_DESCRIBE_ENUM(video_error_kind, refused, model_gone, rate_limited, transient, unknown_outcome,
                     bad_request, auth, quota, expired, failed)
 // clang-format on
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 struct video_error {
     video_error_kind kind = video_error_kind::failed;
@@ -64,8 +66,6 @@ struct video_error {
 template <class T>
 using video_result = boost::system::result<T, video_error>;
 
-std::string_view to_string(video_error_kind kind) noexcept;
-std::ostream& operator<<(std::ostream& os, video_error_kind kind);
 std::ostream& operator<<(std::ostream& os, const video_error& e);
 
 [[noreturn]] void throw_exception_from_error(const video_error& e, const boost::source_location& loc);
@@ -84,9 +84,6 @@ struct video_poll {
     std::optional<int> progress{}; ///< 0-100 when the provider reports it
     std::string error{};           ///< for failed / refused: the provider's (redacted) reason
 };
-
-std::string_view to_string(video_poll::state s) noexcept;
-std::ostream& operator<<(std::ostream& os, video_poll::state s);
 
 struct video_file {
     std::filesystem::path path;

@@ -19,10 +19,6 @@ bool parse_fault_kind(std::string_view text, fault_kind& out) {
     return kind.has_value();
 }
 
-std::string_view to_string(fault_kind kind) noexcept {
-    return engine::enum_name(kind);
-}
-
 void fault_injector::add(fault f) {
     faults_.push_back(std::move(f));
 }

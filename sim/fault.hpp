@@ -34,10 +34,11 @@ enum class fault_kind {
 BOOST_DESCRIBE_ENUM(fault_kind, latency, rate_limited, server_error, reset, reset_mid_body, slow_body,
                     malformed_json, refusal, custom)
 // clang-format on
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 /// Parses the snake_case names above; false when unknown.
 bool parse_fault_kind(std::string_view text, fault_kind& out);
-std::string_view to_string(fault_kind kind) noexcept;
 
 struct fault {
     std::string match; ///< API method or path fragment; empty matches everything

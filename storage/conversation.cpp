@@ -12,10 +12,6 @@ namespace companion::storage {
 
 using detail::statement_scope;
 
-std::string_view to_string(speaker s) noexcept {
-    return engine::enum_name(s);
-}
-
 conversation_repository::conversation_repository(database& db) try
     : db_(db),
       append_(db.connection(),

@@ -19,8 +19,8 @@ namespace companion::storage {
 
 enum class speaker { user, assistant };
 BOOST_DESCRIBE_ENUM(speaker, user, assistant)
-
-std::string_view to_string(speaker s) noexcept;
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 struct turn {
     std::int64_t id = 0; ///< increases with time: the order of the conversation

@@ -10,10 +10,6 @@ namespace companion::storage {
 
 using detail::statement_scope;
 
-std::string_view to_string(content_kind k) noexcept {
-    return engine::enum_name(k);
-}
-
 namespace {
 
 constexpr const char* columns =

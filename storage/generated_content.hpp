@@ -22,8 +22,8 @@ namespace companion::storage {
 
 enum class content_kind { selfie, video };
 BOOST_DESCRIBE_ENUM(content_kind, selfie, video)
-
-std::string_view to_string(content_kind k) noexcept;
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 struct new_content {
     std::int64_t user_id = 0;

@@ -10,10 +10,6 @@ namespace companion::storage {
 
 using detail::statement_scope;
 
-std::string_view to_string(quota_kind k) noexcept {
-    return engine::enum_name(k);
-}
-
 quota_repository::quota_repository(database& db) try
     // The upsert's WHERE makes check and increment one step: at the limit, nothing changes.
     : consume_(db.connection(),

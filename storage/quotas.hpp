@@ -15,8 +15,8 @@ namespace companion::storage {
 
 enum class quota_kind { selfie, video };
 BOOST_DESCRIBE_ENUM(quota_kind, selfie, video)
-
-std::string_view to_string(quota_kind k) noexcept;
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 class quota_repository {
 public:

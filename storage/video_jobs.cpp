@@ -13,16 +13,8 @@ namespace companion::storage {
 
 using detail::statement_scope;
 
-std::string_view to_string(job_state s) noexcept {
-    return engine::enum_name(s);
-}
-
 std::optional<job_state> parse_job_state(std::string_view text) noexcept {
     return engine::enum_from_name<job_state>(text);
-}
-
-std::ostream& operator<<(std::ostream& os, job_state s) {
-    return os << to_string(s);
 }
 
 bool is_terminal(job_state s) noexcept {

@@ -45,6 +45,8 @@ enum class job_state {
 BOOST_DESCRIBE_ENUM(job_state, requested, prompting, rendering_image, submitting, submitted, downloading,
                     delivered, failed, refused, submit_unknown)
 // clang-format on
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 inline constexpr job_state all_job_states[] = {
     job_state::requested,
@@ -59,9 +61,7 @@ inline constexpr job_state all_job_states[] = {
     job_state::submit_unknown,
 };
 
-std::string_view to_string(job_state s) noexcept;
 std::optional<job_state> parse_job_state(std::string_view text) noexcept;
-std::ostream& operator<<(std::ostream& os, job_state s);
 
 bool is_terminal(job_state s) noexcept;
 

@@ -25,14 +25,6 @@ bool one_of(std::string_view v, std::initializer_list<std::string_view> set) {
 
 } // namespace
 
-std::string_view to_string(image_outcome o) noexcept {
-    return engine::enum_name(o);
-}
-
-std::ostream& operator<<(std::ostream& os, image_outcome o) {
-    return os << to_string(o);
-}
-
 std::string build_image_body(const image_config& cfg, const image_request& req) {
     boost::json::array parts;
     parts.push_back(boost::json::object{{"text", req.prompt}});

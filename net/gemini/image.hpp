@@ -48,8 +48,8 @@ enum class image_outcome {
     recitation,     ///< RECITATION, IMAGE_RECITATION: too close to a source
 };
 BOOST_DESCRIBE_ENUM(image_outcome, image, prompt_blocked, output_blocked, no_image, recitation)
-std::string_view to_string(image_outcome o) noexcept;
-std::ostream& operator<<(std::ostream& os, image_outcome o);
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 struct image_result {
     image_outcome outcome = image_outcome::no_image;

@@ -27,14 +27,6 @@ omni_job_error error_of(const boost::json::object& o) {
 
 } // namespace
 
-std::string_view to_string(omni_state s) noexcept {
-    return engine::enum_name(s);
-}
-
-std::ostream& operator<<(std::ostream& os, omni_state s) {
-    return os << to_string(s);
-}
-
 std::string build_omni_body(const omni_config& cfg, const omni_create_request& req) {
     boost::json::array input;
     if (req.first_frame) {

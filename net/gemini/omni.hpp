@@ -48,8 +48,8 @@ enum class omni_state {
     failed,    ///< failed, cancelled, incomplete, budget_exceeded, ...: `error` says why
 };
 BOOST_DESCRIBE_ENUM(omni_state, running, completed, blocked, failed)
-std::string_view to_string(omni_state s) noexcept;
-std::ostream& operator<<(std::ostream& os, omni_state s);
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 struct omni_video {
     std::string mime_type = "video/mp4";

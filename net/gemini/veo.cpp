@@ -15,14 +15,6 @@
 
 namespace companion::net::gemini {
 
-std::string_view to_string(veo_state s) noexcept {
-    return engine::enum_name(s);
-}
-
-std::ostream& operator<<(std::ostream& os, veo_state s) {
-    return os << to_string(s);
-}
-
 std::string build_veo_body(const veo_config& cfg, const veo_create_request& req) {
     boost::json::object instance{{"prompt", req.prompt}};
     if (req.first_frame) {

@@ -60,8 +60,8 @@ enum class veo_state {
     failed,   ///< `error` (a google.rpc.Status code, normally gRPC's)
 };
 BOOST_DESCRIBE_ENUM(veo_state, running, video, filtered, failed)
-std::string_view to_string(veo_state s) noexcept;
-std::ostream& operator<<(std::ostream& os, veo_state s);
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 struct veo_sample {
     std::optional<std::string> uri{};   ///< Gemini API: download with `download`

@@ -49,14 +49,6 @@ std::optional<std::string> content_text(const boost::json::value* v) {
 
 } // namespace
 
-std::string_view to_string(finish_reason f) noexcept {
-    return engine::enum_name(f);
-}
-
-std::ostream& operator<<(std::ostream& os, finish_reason f) {
-    return os << to_string(f);
-}
-
 finish_reason parse_finish_reason(std::string_view text) noexcept {
     if (text == "function_call") { // the pre-tools spelling
         return finish_reason::tool_calls;

@@ -63,8 +63,8 @@ struct chat_request {
 
 enum class finish_reason { stop, length, content_filter, tool_calls, other };
 BOOST_DESCRIBE_ENUM(finish_reason, stop, length, content_filter, tool_calls, other)
-std::string_view to_string(finish_reason f) noexcept;
-std::ostream& operator<<(std::ostream& os, finish_reason f);
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 finish_reason parse_finish_reason(std::string_view text) noexcept;
 
 struct token_usage {

@@ -31,14 +31,6 @@ std::string lower(std::string_view s) {
 
 } // namespace
 
-std::string_view to_string(video_status s) noexcept {
-    return engine::enum_name(s);
-}
-
-std::ostream& operator<<(std::ostream& os, video_status s) {
-    return os << to_string(s);
-}
-
 video_status normalize_video_status(std::string_view word) noexcept {
     std::string w;
     for (char c : word) {

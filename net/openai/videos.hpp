@@ -39,8 +39,8 @@ struct videos_config {
 
 enum class video_status { queued, in_progress, completed, failed };
 BOOST_DESCRIBE_ENUM(video_status, queued, in_progress, completed, failed)
-std::string_view to_string(video_status s) noexcept;
-std::ostream& operator<<(std::ostream& os, video_status s);
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 /// Gateway status words onto the four states: submitted/processing/pending are in progress,
 /// succeeded is completed, error/cancelled/expired are failed; an unknown word is failed when it

@@ -93,10 +93,6 @@ result<void> done(const result<json::value>& r) {
 
 } // namespace
 
-std::string_view to_string(chat_action a) noexcept {
-    return engine::enum_name(a);
-}
-
 input_file input_file::by_id(std::string id) {
     input_file f;
     f.from = source::file_id;

@@ -123,7 +123,8 @@ struct send_video_params {
 
 enum class chat_action { typing, upload_photo, upload_video, record_video, upload_document };
 BOOST_DESCRIBE_ENUM(chat_action, typing, upload_photo, upload_video, record_video, upload_document)
-std::string_view to_string(chat_action a) noexcept;
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 struct answer_callback_params {
     std::string callback_query_id{};

@@ -403,14 +403,6 @@ std::optional<std::int64_t> update::chat_id() const noexcept {
     return std::nullopt;
 }
 
-std::string_view to_string(update::kind k) noexcept {
-    return engine::enum_name(k);
-}
-
-std::ostream& operator<<(std::ostream& os, update::kind k) {
-    return os << to_string(k);
-}
-
 std::optional<std::string_view> entity_text(std::string_view text, const message_entity& e) noexcept {
     const auto begin = utf16_to_byte_offset(text, e.offset);
     if (!begin) {

@@ -21,6 +21,9 @@
 
 namespace companion::net::telegram {
 
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
+
 /// Why outside input (an update) or caller input (a keyboard) was rejected.
 struct invalid_input {
     std::string what{};
@@ -127,9 +130,6 @@ struct update {
     /// The chat the update belongs to (for per-chat ordering), if any.
     std::optional<std::int64_t> chat_id() const noexcept;
 };
-
-std::string_view to_string(update::kind k) noexcept;
-std::ostream& operator<<(std::ostream& os, update::kind k);
 
 /// An update that could not be parsed. `update_id` is set whenever it was readable, so the
 /// caller can still advance its offset past the update.

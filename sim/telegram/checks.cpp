@@ -13,10 +13,6 @@
 
 namespace companion::sim {
 
-std::string_view to_string(file_kind k) noexcept {
-    return engine::enum_name(k);
-}
-
 namespace telegram_detail {
 namespace {
 

@@ -20,14 +20,6 @@ namespace companion::sim {
 
 using namespace telegram_detail;
 
-std::string_view to_string(sent_item::kind k) noexcept {
-    return engine::enum_name(k);
-}
-
-std::ostream& operator<<(std::ostream& os, sent_item::kind k) {
-    return os << to_string(k);
-}
-
 telegram_simulator::telegram_simulator(engine::executor ex, telegram_simulator_config cfg)
     : ex_(ex), cfg_(std::move(cfg)), pollers_gone_(ex), rng_(std::random_device{}()) {
     pollers_gone_.set();

@@ -50,6 +50,9 @@
 
 namespace companion::sim {
 
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
+
 using namespace std::chrono_literals;
 
 enum class file_kind; // sim/telegram/detail/state.hpp
@@ -109,9 +112,6 @@ struct sent_item {
     std::string entities{};       ///< the message's entities as JSON text (parse_mode applied), or empty
     std::string media_group_id{}; ///< sendMediaGroup
 };
-
-std::string_view to_string(sent_item::kind k) noexcept;
-std::ostream& operator<<(std::ostream& os, sent_item::kind k);
 
 struct telegram_sim_user {
     std::int64_t id = 0; ///< 0: assign one

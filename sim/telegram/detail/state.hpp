@@ -33,7 +33,8 @@ enum class file_kind { photo, video, document, audio, voice, animation, video_no
 BOOST_DESCRIBE_ENUM(file_kind, photo, video, document, audio, voice, animation, video_note, sticker,
                     thumbnail)
 // clang-format on
-std::string_view to_string(file_kind k) noexcept;
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
 
 struct telegram_simulator::stored_file {
     std::string file_id;
