@@ -6,6 +6,7 @@
 #include "net/multipart.hpp"
 #include "net/url.hpp"
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -21,21 +22,10 @@ bool has(std::string_view text, std::string_view word) {
     return text.find(word) != std::string_view::npos;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
 } // namespace
 
 video_status normalize_video_status(std::string_view word) noexcept {
-    std::string w;
-    for (char c : word) {
-        w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    const std::string w = boost::algorithm::to_lower_copy(std::string(word));
     if (w == "queued") {
         return video_status::queued;
     }
@@ -105,7 +95,8 @@ parse_video_job(unsigned status, std::string_view body, const boost::beast::http
         j.error = std::move(err);
     }
     if (j.status == video_status::failed && !j.error) {
-        j.error = video_job_error{.code = lower(j.raw_status), .message = {}};
+        j.error = video_job_error{.code = boost::algorithm::to_lower_copy(std::string(j.raw_status)),
+                                  .message = {}};
     }
     return j;
 }

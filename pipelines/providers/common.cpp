@@ -4,6 +4,8 @@
 #include "engine/log.hpp"
 #include "engine/offload.hpp"
 
+#include <boost/algorithm/string/case_conv.hpp>
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -199,10 +201,7 @@ engine::awaitable<video_result<video_file>> write_video_file_async(std::filesyst
 }
 
 bool mentions_refusal(std::string_view text) {
-    std::string lower(text.size(), '\0');
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
-    }
+    const std::string lower = boost::algorithm::to_lower_copy(std::string(text));
     for (const std::string_view word :
          {"moderation", "safety", "policy", "policies", "blocked", "content_filter"}) {
         if (lower.find(word) != std::string::npos) {

@@ -3,19 +3,13 @@
 
 #include "sim/media/picture.hpp"
 
+#include <boost/algorithm/string/case_conv.hpp>
+
 #include <array>
 #include <cctype>
 
 namespace companion::sim::openai {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
 
 bool has(std::string_view text, std::string_view word) {
     return text.find(word) != std::string_view::npos;
@@ -51,7 +45,7 @@ std::string snippet(std::string_view text, std::size_t max) {
 }
 
 std::string text_for(std::string_view key, std::string_view context) {
-    const std::string k = lower(key);
+    const std::string k = boost::algorithm::to_lower_copy(std::string(key));
     const std::string ctx = snippet(context, 160);
     if (k == "style") {
         return "Warm cinematic realism with natural skin tones and soft film grain. Intimate, candid "
@@ -131,7 +125,7 @@ value_for(std::string_view key, const boost::json::object& schema, std::string_v
 } // namespace
 
 reply_language detect_language(std::string_view system_prompt, std::string_view last_user) {
-    const std::string s = lower(system_prompt);
+    const std::string s = boost::algorithm::to_lower_copy(std::string(system_prompt));
     if (has(s, "turkish") ||
         has(s,
             "t\xc3\xbcrk\xc3\xa7"

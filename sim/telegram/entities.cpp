@@ -5,6 +5,8 @@
 
 #include "net/utf16.hpp"
 
+#include <boost/algorithm/string/case_conv.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -13,14 +15,6 @@
 
 namespace companion::sim::telegram {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
 
 void append_utf8(std::string& out, std::uint32_t cp) {
     if (cp < 0x80) {
@@ -191,7 +185,8 @@ parse_result parse_html(std::string_view in) {
             while (j < in.size() && (std::isalnum(static_cast<unsigned char>(in[j])) != 0 || in[j] == '-')) {
                 ++j;
             }
-            const std::string name = lower(in.substr(i + 2, j - i - 2));
+            const std::string name =
+                boost::algorithm::to_lower_copy(std::string(in.substr(i + 2, j - i - 2)));
             while (j < in.size() && std::isspace(static_cast<unsigned char>(in[j])) != 0) {
                 ++j;
             }
@@ -218,7 +213,7 @@ parse_result parse_html(std::string_view in) {
         while (j < in.size() && (std::isalnum(static_cast<unsigned char>(in[j])) != 0 || in[j] == '-')) {
             ++j;
         }
-        const std::string name = lower(in.substr(i + 1, j - i - 1));
+        const std::string name = boost::algorithm::to_lower_copy(std::string(in.substr(i + 1, j - i - 1)));
         if (std::find(supported.begin(), supported.end(), name) == supported.end()) {
             return fail("Unsupported start tag \"" + name + "\"" + at_byte(tag_begin));
         }
@@ -239,7 +234,9 @@ parse_result parse_html(std::string_view in) {
                    std::isspace(static_cast<unsigned char>(in[j])) == 0) {
                 ++j;
             }
-            html_attribute attribute{lower(in.substr(name_begin, j - name_begin)), {}};
+            html_attribute attribute{
+                boost::algorithm::to_lower_copy(std::string(in.substr(name_begin, j - name_begin))),
+                {}};
             if (attribute.name.empty()) {
                 return fail("Empty attribute name in the tag \"" + name + "\"" + at_byte(tag_begin));
             }
@@ -628,7 +625,7 @@ bool is_word_char(char c) {
 } // namespace
 
 std::optional<parse_mode> parse_mode_from(std::string_view name) {
-    const auto n = lower(name);
+    const auto n = boost::algorithm::to_lower_copy(std::string(name));
     if (n == "html") {
         return parse_mode::html;
     }

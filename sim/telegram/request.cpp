@@ -5,6 +5,7 @@
 #include "net/multipart.hpp"
 #include "sim/telegram/detail/state.hpp"
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -155,14 +156,6 @@ std::int64_t unix_now() {
         .count();
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
 std::string random_suffix(std::mt19937_64& rng, std::size_t n) {
     static constexpr std::string_view alphabet =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -223,7 +216,7 @@ const std::map<std::string, std::string_view>& method_names() {
     static const std::map<std::string, std::string_view> names = [] {
         std::map<std::string, std::string_view> m;
         for (auto n : method_list) {
-            m.emplace(lower(n), n);
+            m.emplace(boost::algorithm::to_lower_copy(std::string(n)), n);
         }
         return m;
     }();
@@ -256,7 +249,8 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
     if (!token_ok(token)) {
         co_return api_error(401, "Unauthorized");
     }
-    const auto names = method_names().find(lower(rest.substr(slash + 1)));
+    const auto names =
+        method_names().find(boost::algorithm::to_lower_copy(std::string(rest.substr(slash + 1))));
     if (names == method_names().end()) {
         co_return api_error(404, "Not Found");
     }
@@ -273,7 +267,7 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
             c.params[k] = v;
         }
     }
-    const std::string content_type = lower(req.header("Content-Type"));
+    const std::string content_type = boost::algorithm::to_lower_copy(std::string(req.header("Content-Type")));
     const std::string& body = req.msg.body();
     if (content_type.starts_with("application/json") && !body.empty()) {
         boost::system::error_code ec;
