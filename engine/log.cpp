@@ -123,24 +123,17 @@ void append_timestamp(std::string& out) {
     out += buf.data();
 }
 
+// log_level names spdlog's levels in spdlog's order, so the conversion is a cast.
+static_assert(static_cast<int>(log_level::trace) == SPDLOG_LEVEL_TRACE &&
+              static_cast<int>(log_level::debug) == SPDLOG_LEVEL_DEBUG &&
+              static_cast<int>(log_level::info) == SPDLOG_LEVEL_INFO &&
+              static_cast<int>(log_level::warn) == SPDLOG_LEVEL_WARN &&
+              static_cast<int>(log_level::error) == SPDLOG_LEVEL_ERROR &&
+              static_cast<int>(log_level::critical) == SPDLOG_LEVEL_CRITICAL &&
+              static_cast<int>(log_level::off) == SPDLOG_LEVEL_OFF);
+
 spdlog::level::level_enum to_spdlog(log_level level) noexcept {
-    switch (level) {
-    case log_level::trace:
-        return spdlog::level::trace;
-    case log_level::debug:
-        return spdlog::level::debug;
-    case log_level::info:
-        return spdlog::level::info;
-    case log_level::warn:
-        return spdlog::level::warn;
-    case log_level::error:
-        return spdlog::level::err;
-    case log_level::critical:
-        return spdlog::level::critical;
-    case log_level::off:
-        return spdlog::level::off;
-    }
-    return spdlog::level::info;
+    return static_cast<spdlog::level::level_enum>(level);
 }
 
 } // namespace

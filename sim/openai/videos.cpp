@@ -27,6 +27,13 @@ video_error(std::string_view message, std::string_view type, std::optional<std::
     return boost::json::serialize(boost::json::object{{"error", std::move(e)}});
 }
 
+net::server_response video_not_found(std::string_view id) {
+    return net::json_response(404,
+                              video_error("Video with id '" + std::string(id) + "' not found.",
+                                          "invalid_request_error",
+                                          "not_found"));
+}
+
 net::server_response bad_request(std::string_view message,
                                  std::optional<std::string_view> code = std::nullopt) {
     return net::json_response(400, video_error(message, "invalid_request_error", code));
@@ -327,10 +334,7 @@ std::string openai_simulator::job_json(const job& j) const {
 net::server_response openai_simulator::retrieve_video(std::string_view id) {
     auto it = jobs_.find(id);
     if (it == jobs_.end()) {
-        return net::json_response(404,
-                                  video_error("Video with id '" + std::string(id) + "' not found.",
-                                              "invalid_request_error",
-                                              "not_found"));
+        return video_not_found(id);
     }
     return net::json_response(200, job_json(it->second));
 }
@@ -338,10 +342,7 @@ net::server_response openai_simulator::retrieve_video(std::string_view id) {
 net::server_response openai_simulator::video_content(std::string_view id, net::server_request& req) {
     auto it = jobs_.find(id);
     if (it == jobs_.end()) {
-        return net::json_response(404,
-                                  video_error("Video with id '" + std::string(id) + "' not found.",
-                                              "invalid_request_error",
-                                              "not_found"));
+        return video_not_found(id);
     }
     job& j = it->second;
     const auto elapsed = since(j.started);
