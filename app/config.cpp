@@ -163,6 +163,11 @@ problem video_size(const std::string& size) {
 
 // ---- the builders ------------------------------------------------------------------------------
 
+template <class T>
+constexpr bool is_optional = false;
+template <class T>
+constexpr bool is_optional<std::optional<T>> = true;
+
 /// A member of one section of `config`: reads and writes `c.*section.*member`.
 template <class S, class T>
 struct field {
@@ -271,7 +276,14 @@ public:
             at(c) = static_cast<Int>(*v);
             return std::nullopt;
         };
-        k.print = [at](const config& c) -> std::optional<std::string> { return std::to_string(at(c)); };
+        if constexpr (is_optional<Int>) {
+            // Absent (no limit sent) unless set; the example file shows the default.
+            k.print = [at](const config& c) -> std::optional<std::string> {
+                return at(c) ? std::optional(std::to_string(*at(c))) : std::nullopt;
+            };
+        } else {
+            k.print = [at](const config& c) -> std::optional<std::string> { return std::to_string(at(c)); };
+        }
         return *this;
     }
 
@@ -491,35 +503,43 @@ table make_table() {
 
     rows(t, "openai", &config::openai, "chat and prompt writing: any OpenAI-compatible server")
         .from_environment("api_key",
-                          &openai_settings::api_key,
+                          &net::openai::chat_config::api_key,
                           "OPENAI_API_KEY",
                           secrecy::secret,
                           "the chat server's key")
-        .text("base_url", &openai_settings::base_url, "the chat server", "OPENAI_BASE_URL", http_url)
-        .text("model", &openai_settings::model, "the chat model")
+        .text("base_url", &net::openai::chat_config::base_url, "the chat server", "OPENAI_BASE_URL", http_url)
+        .text("model", &net::openai::chat_config::model, "the chat model")
         .choice("token_field",
-                &openai_settings::limit_field,
-                {{"max_completion_tokens", token_field::max_completion_tokens},
-                 {"max_tokens", token_field::max_tokens}},
+                &net::openai::chat_config::limit_field,
+                {{"max_completion_tokens", net::openai::token_limit_field::max_completion_tokens},
+                 {"max_tokens", net::openai::token_limit_field::max_tokens}},
                 "\"max_tokens\" for Ollama and older servers")
-        .integer("max_tokens", &openai_settings::max_tokens, 16, 100'000, "output limit of one reply")
+        .integer("max_tokens",
+                 &net::openai::chat_config::max_output_tokens,
+                 16,
+                 100'000,
+                 "output limit of one reply")
         .number("temperature",
-                &openai_settings::temperature,
+                &net::openai::chat_config::temperature,
                 0.0,
                 2.0,
                 "omitted by default (reasoning models reject it)",
                 "0.9")
-        .duration("timeout", &openai_settings::timeout, 1s, 10min, "deadline of one reply");
+        .duration("timeout", &net::openai::chat_config::response_timeout, 1s, 10min, "deadline of one reply");
 
     rows(t, "gemini", &config::gemini, "selfie images")
         .from_environment("api_key",
-                          &gemini_settings::api_key,
+                          &net::gemini::image_config::api_key,
                           "GEMINI_API_KEY",
                           secrecy::secret,
                           "the Gemini API key")
-        .text("base_url", &gemini_settings::base_url, "the Gemini API", "GEMINI_BASE_URL", http_url)
-        .text("image_model", &gemini_settings::image_model, "the image model")
-        .duration("timeout", &gemini_settings::timeout, 1s, 10min, "deadline of one image");
+        .text("base_url", &net::gemini::image_config::base_url, "the Gemini API", "GEMINI_BASE_URL", http_url)
+        .text("image_model", &net::gemini::image_config::model, "the image model")
+        .duration("timeout",
+                  &net::gemini::image_config::response_timeout,
+                  1s,
+                  10min,
+                  "deadline of one image");
 
     rows(t, "video", &config::video)
         .from_environment("api_key",

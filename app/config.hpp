@@ -5,6 +5,9 @@
 // naming the key, before anything starts.
 #pragma once
 
+#include "net/gemini/image.hpp"
+#include "net/openai/chat.hpp"
+
 #include <boost/system/result.hpp>
 
 #include <chrono>
@@ -19,7 +22,6 @@ namespace companion::app {
 
 enum class video_provider_kind { none, openai_videos, gemini_omni, vertex_veo };
 enum class debug_info_mode { off, admins, all };
-enum class token_field { max_completion_tokens, max_tokens };
 
 struct telegram_settings {
     std::string token;                                     ///< TELEGRAM_BOT_TOKEN (secret)
@@ -28,23 +30,6 @@ struct telegram_settings {
     /// Paces sends at Telegram's documented limits (1/s per chat, 30/s overall). Off only for
     /// benchmarks against a simulator that does not enforce them.
     bool send_pacing = true;
-};
-
-struct openai_settings {
-    std::string api_key;                                ///< OPENAI_API_KEY (secret)
-    std::string base_url = "https://api.openai.com/v1"; ///< OPENAI_BASE_URL
-    std::string model = "gpt-5-mini";
-    token_field limit_field = token_field::max_completion_tokens;
-    int max_tokens = 400;
-    std::optional<double> temperature{}; ///< omitted unless set (reasoning models)
-    std::chrono::milliseconds timeout = std::chrono::seconds{60};
-};
-
-struct gemini_settings {
-    std::string api_key;                                                ///< GEMINI_API_KEY (secret)
-    std::string base_url = "https://generativelanguage.googleapis.com"; ///< GEMINI_BASE_URL
-    std::string image_model = "gemini-3.1-flash-image";
-    std::chrono::milliseconds timeout = std::chrono::seconds{90};
 };
 
 struct video_settings {
@@ -108,8 +93,10 @@ struct http_settings {
 
 struct config {
     telegram_settings telegram;
-    openai_settings openai;
-    gemini_settings gemini;
+    /// The chat client's own configuration (OPENAI_API_KEY, OPENAI_BASE_URL); 400 output tokens.
+    net::openai::chat_config openai{.max_output_tokens = 400, .response_timeout = std::chrono::seconds{60}};
+    /// The selfie image client's own configuration (GEMINI_API_KEY, GEMINI_BASE_URL).
+    net::gemini::image_config gemini{.response_timeout = std::chrono::seconds{90}};
     video_settings video;
     limits_settings limits;
     storage_settings storage;

@@ -30,28 +30,6 @@ net::telegram::client_config telegram_config(const config& cfg) {
     return c;
 }
 
-net::openai::chat_config llm_config(const config& cfg) {
-    net::openai::chat_config c;
-    c.base_url = cfg.openai.base_url;
-    c.api_key = cfg.openai.api_key;
-    c.model = cfg.openai.model;
-    c.limit_field = cfg.openai.limit_field == token_field::max_tokens
-                        ? net::openai::token_limit_field::max_tokens
-                        : net::openai::token_limit_field::max_completion_tokens;
-    c.max_output_tokens = cfg.openai.max_tokens;
-    c.temperature = cfg.openai.temperature;
-    c.response_timeout = cfg.openai.timeout;
-    return c;
-}
-
-net::gemini::image_config image_config(const config& cfg) {
-    net::gemini::image_config c;
-    c.base_url = cfg.gemini.base_url;
-    c.api_key = cfg.gemini.api_key;
-    c.model = cfg.gemini.image_model;
-    return c;
-}
-
 std::pair<int, int> video_size(const std::string& size) {
     const auto x = size.find('x');
     return {std::stoi(size.substr(0, x)), std::stoi(size.substr(x + 1))};
@@ -147,8 +125,8 @@ bot_app::bot_app(engine::executor ex,
                  wiring_options options)
     : http_(ex, http_config(cfg, offload, options.http_name)),
       telegram_(http_, telegram_config(cfg)),
-      llm_(http_, llm_config(cfg)),
-      images_(http_, image_config(cfg)),
+      llm_(http_, cfg.openai),
+      images_(http_, cfg.gemini),
       telegram_port_(pipelines::adapt(telegram_)),
       llm_port_(pipelines::adapt(llm_)),
       images_port_(pipelines::adapt(images_)),
