@@ -70,13 +70,13 @@ struct maintenance_fixture : database_fixture {
         return id;
     }
 
-    /// One pass at `now`, run to its end (its file work on the pool; no timers involved).
-    maintenance_report pass() {
+    /// One pass at `at`, run to its end (its file work on the pool; no timers involved).
+    maintenance_report pass(timestamp at = now) {
         asio::io_context io(1);
         maintenance_report report;
         std::exception_ptr failure;
         asio::co_spawn(io,
-                       run_maintenance(*db, media, pool, config, now),
+                       run_maintenance(*db, media, pool, config, at),
                        [&](std::exception_ptr e, maintenance_report r) {
                            failure = e;
                            report = r;
@@ -279,6 +279,51 @@ BOOST_FIXTURE_TEST_CASE(the_loop_prunes_soon_after_start_then_every_interval_unt
     group.cancel();
     BOOST_TEST(run_until([&] { return group.size() == 0; }));
     BOOST_TEST(group.failures() == 0U);
+}
+
+// The soak figure for retention, on virtual days: a bot that keeps taking updates and making
+// selfies holds a bounded update log and media folder, one retention's worth and a day.
+BOOST_FIXTURE_TEST_CASE(the_update_log_and_the_media_folder_stay_bounded_day_after_day, maintenance_fixture) {
+    constexpr int days = 12;
+    constexpr int updates_per_day = 240;
+    constexpr int selfies_per_day = 6;
+    config = {.update_log_retention = 72h, .media_retention = 48h};
+    add_user(1);
+    const auto rows = [&] {
+        SQLite::Statement count(db->connection(), "SELECT COUNT(*) FROM processed_updates");
+        BOOST_REQUIRE(count.executeStep());
+        return count.getColumn(0).getInt64();
+    };
+    const auto files = [&] {
+        const auto entries = std::filesystem::directory_iterator(media.directory());
+        return std::distance(std::filesystem::begin(entries), std::filesystem::end(entries));
+    };
+    std::int64_t update_id = 1;
+    std::int64_t most_rows = 0;
+    std::ptrdiff_t most_files = 0;
+    const timestamp start = t0 + std::chrono::days{1};
+    for (int day = 0; day < days; ++day) {
+        const timestamp morning = start + std::chrono::days{day};
+        for (int i = 0; i < updates_per_day; ++i) {
+            BOOST_TEST_REQUIRE(updates.mark_processed(update_id++, morning + i * (24h / updates_per_day)));
+        }
+        for (int i = 0; i < selfies_per_day; ++i) {
+            const auto made = morning + i * (24h / selfies_per_day);
+            selfie(1, made, "selfie " + std::to_string(day) + "/" + std::to_string(i));
+        }
+        pass(morning + 24h); // the nightly pass
+        most_rows = std::max(most_rows, rows());
+        most_files = std::max(most_files, files());
+    }
+    BOOST_TEST_MESSAGE("after " << days << " days: " << rows() << " update ids (most " << most_rows << "), "
+                                << files() << " media files (most " << most_files << ")");
+    // Kept: what is not older than the retention at the pass, i.e. that many days and one more id
+    // or file exactly on the boundary; never a day's worth beyond.
+    BOOST_TEST(most_rows <= 3 * updates_per_day + 1);
+    BOOST_TEST(rows() >= 3 * updates_per_day);
+    BOOST_TEST(most_files <= 2 * selfies_per_day + 1);
+    BOOST_TEST(files() >= 2 * selfies_per_day);
+    BOOST_TEST(update_id - 1 == days * updates_per_day); // and every id was accepted when new
 }
 
 BOOST_AUTO_TEST_SUITE_END()
