@@ -2,6 +2,7 @@
 // one exchange per request with a deadline per phase, and streaming downloads.
 #include "net/http_client.hpp"
 
+#include "engine/atomic_file.hpp"
 #include "engine/detail/wait_queue.hpp"
 #include "engine/log.hpp"
 #include "engine/offload.hpp"
@@ -23,17 +24,13 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <unordered_map>
 
 namespace companion::net {
@@ -678,85 +675,73 @@ engine::awaitable<result<response>> http_client::send(request req) {
 
 namespace {
 
-// Writes a download to "<path>.part-<random>", then fsync and rename.
-class part_file {
+// A download's file: streamed through the engine's one crash-safe writer (engine/atomic_file.hpp:
+// a temporary beside the destination, fsync, rename, folder fsync), with its SHA-256 computed on
+// the way. Chunks gather in memory and are written a mebibyte at a time, so the disk writes (and
+// the commit's fsyncs) can run on the offload pool instead of the loop.
+class download_file {
 public:
-    explicit part_file(const std::filesystem::path& final_path) : final_(final_path) {
-        thread_local std::mt19937_64 rng{std::random_device{}()};
-        temp_ = final_path;
-        temp_ += ".part-" + std::to_string(rng() % 1000000000ULL);
-        fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        ctx_ = EVP_MD_CTX_new();
-        EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
-    }
-    ~part_file() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        if (!committed_) {
-            std::error_code ignored;
-            std::filesystem::remove(temp_, ignored);
-        }
-        EVP_MD_CTX_free(ctx_);
-    }
-    part_file(const part_file&) = delete;
-    part_file& operator=(const part_file&) = delete;
+    static constexpr std::size_t flush_bytes = 1024 * 1024;
 
-    bool ok() const noexcept { return fd_ >= 0; }
-
-    bool write(const char* data, std::size_t n) {
-        EVP_DigestUpdate(ctx_, data, n);
-        while (n > 0) {
-            const auto w = ::write(fd_, data, n);
-            if (w < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                return false;
-            }
-            data += w;
-            n -= static_cast<std::size_t>(w);
+    explicit download_file(engine::atomic_file file) : file_(std::move(file)), ctx_(EVP_MD_CTX_new()) {
+        if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+            EVP_MD_CTX_free(ctx_);
+            throw std::runtime_error("EVP sha256 init failed");
         }
-        return true;
+        pending_.reserve(flush_bytes);
+    }
+    ~download_file() { EVP_MD_CTX_free(ctx_); }
+    download_file(const download_file&) = delete;
+    download_file& operator=(const download_file&) = delete;
+
+    void append(const char* data, std::size_t n) {
+        if (EVP_DigestUpdate(ctx_, data, n) != 1) {
+            throw std::runtime_error("EVP sha256 update failed");
+        }
+        pending_.append(data, n);
     }
 
-    int fd() const noexcept { return fd_; }
+    bool flush_due() const noexcept { return pending_.size() >= flush_bytes; }
+
+    /// Writes what has gathered. Blocks on the disk.
+    engine::file_result<void> flush() {
+        auto written = file_.write(pending_);
+        pending_.clear();
+        return written;
+    }
+
+    /// Writes the rest, then fsync, rename and folder fsync. Blocks on the disk.
+    engine::file_result<void> finish() {
+        if (auto flushed = flush(); !flushed) {
+            return flushed;
+        }
+        return file_.commit();
+    }
 
     std::string digest_hex() {
         std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
         unsigned int len = 0;
-        EVP_DigestFinal_ex(ctx_, md.data(), &len);
+        if (EVP_DigestFinal_ex(ctx_, md.data(), &len) != 1) {
+            throw std::runtime_error("EVP sha256 final failed");
+        }
         return hex(md.data(), len);
     }
 
-    bool commit() {
-        if (::close(fd_) != 0) {
-            fd_ = -1;
-            return false;
-        }
-        fd_ = -1;
-        std::error_code ec;
-        std::filesystem::rename(temp_, final_, ec);
-        if (ec) {
-            return false;
-        }
-        committed_ = true;
-        const auto dir = final_.has_parent_path() ? final_.parent_path() : std::filesystem::path(".");
-        const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            ::fsync(dfd);
-            ::close(dfd);
-        }
-        return true;
-    }
-
 private:
-    std::filesystem::path final_;
-    std::filesystem::path temp_;
-    int fd_ = -1;
-    EVP_MD_CTX* ctx_ = nullptr;
-    bool committed_ = false;
+    engine::atomic_file file_;
+    EVP_MD_CTX* ctx_;
+    std::string pending_;
 };
+
+/// Runs blocking file work on `pool` when there is one (else inline) and returns its result.
+template <class F>
+engine::awaitable<std::invoke_result_t<F&>> run_blocking(engine::offload_pool* pool, F work) {
+    if (pool == nullptr) {
+        co_return work();
+    }
+    auto out = co_await pool->run(std::move(work));
+    co_return out;
+}
 
 bool is_redirect(unsigned status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -856,16 +841,17 @@ engine::awaitable<result<download_result>> http_client::download(download_reques
         std::string location = std::string(parser.get()[http::field::location]);
         out.content_type = std::string(parser.get()[http::field::content_type]);
 
-        std::optional<part_file> file;
+        std::optional<download_file> file;
         if (success) {
-            std::error_code mk;
             if (req.path.has_parent_path()) {
+                std::error_code mk; // a folder that cannot be made fails the create just below
                 std::filesystem::create_directories(req.path.parent_path(), mk);
             }
-            file.emplace(req.path);
-            if (!file->ok()) {
-                co_return fail(errc::file_error, "cannot create " + req.path.filename().string());
+            auto created = engine::atomic_file::create(req.path);
+            if (!created) {
+                co_return fail(errc::file_error, created.error().message());
             }
+            file.emplace(std::move(*created));
         }
         std::string error_body;
         std::array<char, 64 * 1024> chunk{};
@@ -896,8 +882,13 @@ engine::awaitable<result<download_result>> http_client::download(download_reques
             const std::size_t n = chunk.size() - parser.get().body().size;
             received += n;
             if (file) {
-                if (!file->write(chunk.data(), n)) {
-                    co_return fail(errc::file_error, std::string("write failed: ") + std::strerror(errno));
+                file->append(chunk.data(), n);
+                if (file->flush_due()) {
+                    auto flush = [&f = *file] { return f.flush(); };
+                    auto flushed = co_await run_blocking(d.cfg.offload, std::move(flush));
+                    if (!flushed) {
+                        co_return fail(errc::file_error, flushed.error().message());
+                    }
                 }
             } else if (error_body.size() < 4096) {
                 error_body.append(chunk.data(), std::min<std::size_t>(n, 4096 - error_body.size()));
@@ -942,18 +933,14 @@ engine::awaitable<result<download_result>> http_client::download(download_reques
             d.count_error(p, f);
             co_return f;
         }
-        // fsync off the loop when an offload pool is available: it can take milliseconds.
-        const int fd = file->fd();
-        bool synced = true;
-        if (d.cfg.offload != nullptr) {
-            synced = co_await d.cfg.offload->run([fd] { return ::fsync(fd) == 0; });
-        } else {
-            synced = ::fsync(fd) == 0;
+        // The last writes, fsync, rename and folder fsync off the loop when an offload pool is
+        // set: an fsync can take a second.
+        auto finish = [&f = *file] { return f.finish(); };
+        auto finished = co_await run_blocking(d.cfg.offload, std::move(finish));
+        if (!finished) {
+            co_return make_failure(errc::file_error, finished.error().message(), true);
         }
         out.sha256_hex = file->digest_hex();
-        if (!synced || !file->commit()) {
-            co_return make_failure(errc::file_error, "cannot persist " + req.path.filename().string(), true);
-        }
         out.path = req.path;
         out.bytes = received;
         co_return out;

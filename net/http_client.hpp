@@ -72,7 +72,7 @@ struct client_config {
     std::optional<proxy_config> proxy{};
     std::string user_agent = "companion/0.1";
     std::string name = "http";               ///< metrics label
-    engine::offload_pool* offload = nullptr; ///< fsync of downloads off the loop, when set
+    engine::offload_pool* offload = nullptr; ///< downloads' disk writes and fsyncs off the loop, when set
 };
 
 /// Whether a request may be sent again after a failure whose outcome is unknown.

@@ -1,16 +1,15 @@
-// Crash-safe media writes: temp file, fsync, rename, directory fsync.
+// Media files: names, checksums and pruning; the crash-safe write itself is engine::atomic_file.
 #include "storage/media_store.hpp"
 
+#include "engine/atomic_file.hpp"
 #include "engine/log.hpp"
 #include "storage/error.hpp"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -18,8 +17,6 @@
 
 namespace companion::storage {
 namespace {
-
-std::atomic<std::uint64_t> temp_counter{0};
 
 errc from_errno(int err) noexcept {
     return (err == ENOSPC || err == EDQUOT) ? errc::disk_full : errc::io;
@@ -49,18 +46,19 @@ timestamp written_at(const struct stat& st) noexcept {
     return from_unix_ms(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000);
 }
 
-bool write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
+boost::system::result<stored_media>
+write_whole(const std::filesystem::path& path, std::string_view bytes, std::string digest) {
+    if (auto written = engine::write_file_atomically(path, bytes); !written) {
+        const auto& e = written.error();
+        engine::log().warn("storage.media_write_failed",
+                           {{"step", e.step}, {"path", e.path.string()}, {"error", e.code.message()}});
+        return make_error_code(e.disk_full() ? errc::disk_full : errc::io);
     }
-    return true;
+    stored_media out;
+    out.path = path;
+    out.size_bytes = static_cast<std::int64_t>(bytes.size());
+    out.sha256 = std::move(digest);
+    return out;
 }
 
 } // namespace
@@ -90,48 +88,23 @@ media_store::media_store(std::filesystem::path directory) : directory_(std::move
     }
 }
 
+boost::system::result<stored_media> write_media_file(const std::filesystem::path& path,
+                                                     std::string_view bytes) {
+    if (path.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(path.parent_path(), ec);
+        if (ec) {
+            return fail(ec.value(), "create folder", path.parent_path());
+        }
+    }
+    return write_whole(path, bytes, sha256_hex(bytes));
+}
+
 boost::system::result<stored_media>
 media_store::write(std::string_view stem, std::string_view extension, std::string_view bytes) const {
-    stored_media out;
-    out.sha256 = sha256_hex(bytes);
-    out.size_bytes = static_cast<std::int64_t>(bytes.size());
-    const std::string name = sanitize(stem) + "-" + out.sha256.substr(0, 16) + "." + sanitize(extension);
-    out.path = directory_ / name;
-    const std::filesystem::path temp = directory_ / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(++temp_counter));
-
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return fail(errno, "open", temp);
-    }
-    if (!write_all(fd, bytes) || ::fsync(fd) != 0) {
-        const int err = errno;
-        ::close(fd);
-        ::unlink(temp.c_str());
-        return fail(err, "write", temp);
-    }
-    if (::close(fd) != 0) {
-        const int err = errno;
-        ::unlink(temp.c_str());
-        return fail(err, "close", temp);
-    }
-    if (::rename(temp.c_str(), out.path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(temp.c_str());
-        return fail(err, "rename", out.path);
-    }
-    // The rename is durable only once the directory entry is on disk.
-    const int dir = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) {
-        return fail(errno, "open directory", directory_);
-    }
-    const int synced = ::fsync(dir);
-    const int err = errno;
-    ::close(dir);
-    if (synced != 0) {
-        return fail(err, "fsync directory", directory_);
-    }
-    return out;
+    std::string digest = sha256_hex(bytes);
+    const std::string name = sanitize(stem) + "-" + digest.substr(0, 16) + "." + sanitize(extension);
+    return write_whole(directory_ / name, bytes, std::move(digest));
 }
 
 boost::system::error_code media_store::remove(const std::filesystem::path& path) const {

@@ -2,6 +2,11 @@
 // name, fsynced, renamed, and the directory fsynced, so a file either exists whole under its
 // final name or not at all (design.md §4). Rows about them live in generated_content.
 //
+// This is the media writer every layer above storage uses (the store's named writes, and
+// `write_media_file` for a path a provider was given); both are built on the engine's one
+// crash-safe writer, engine/atomic_file.hpp (which also carries net's streamed downloads, as net
+// may not use storage).
+//
 // Every call blocks on the disk (fsync): run it on the engine's offload pool, never on the loop.
 // The store holds no mutable state, so calls from several pool threads are safe.
 #pragma once
@@ -57,5 +62,11 @@ private:
 
 /// Lowercase hex SHA-256 of `bytes`.
 std::string sha256_hex(std::string_view bytes);
+
+/// Writes `bytes` crash-safely to `path` (its folder is created when missing), replacing a file
+/// already there whole. Errors: errc::disk_full (ENOSPC, EDQUOT) or errc::io, with the step and
+/// the errno text logged; no temporary file is left behind. Blocks on the disk: offload it.
+boost::system::result<stored_media> write_media_file(const std::filesystem::path& path,
+                                                     std::string_view bytes);
 
 } // namespace companion::storage

@@ -1,44 +1,15 @@
-// Crash-safe writing of in-memory videos and refusal wording shared by the video backends.
+// Error mapping, in-memory videos written through storage's media writer, and refusal wording
+// shared by the video backends.
 #include "pipelines/providers/common.hpp"
 
 #include "engine/log.hpp"
 #include "engine/offload.hpp"
+#include "storage/media_store.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
 
-#include <fcntl.h>
-#include <openssl/evp.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <array>
-#include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <random>
-
 namespace companion::pipelines::providers {
 namespace {
-
-video_error write_failure(std::string_view what, const std::filesystem::path& path, int err) {
-    return {.kind = video_error_kind::transient,
-            .message = std::string(what) + " " + path.string() + ": " + std::strerror(err),
-            .retry_after = std::nullopt};
-}
-
-bool write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
 
 // "HTTP 400 INVALID_ARGUMENT: <text>": Google's status word, else the provider's code, unless the
 // text already names it.
@@ -136,52 +107,20 @@ video_file to_video_file(net::download_result got, std::string mime) {
     return out;
 }
 
-std::string sha256_hex(std::string_view bytes) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * static_cast<std::size_t>(len));
-    for (unsigned i = 0; i < len; ++i) {
-        out += digits[md[i] >> 4];
-        out += digits[md[i] & 0x0f];
-    }
-    return out;
-}
-
 video_result<video_file>
 write_video_file(const std::filesystem::path& destination, std::string_view bytes, std::string mime) {
-    std::error_code ec;
-    const auto dir = destination.has_parent_path() ? destination.parent_path() : std::filesystem::path(".");
-    std::filesystem::create_directories(dir, ec);
-    std::random_device rd;
-    auto temp = destination;
-    temp += ".part-" + std::to_string(rd());
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return write_failure("cannot create", temp, errno);
-    }
-    if (!write_all(fd, bytes) || ::fsync(fd) != 0) {
-        const int err = errno;
-        ::close(fd);
-        ::unlink(temp.c_str());
-        return write_failure("cannot write", temp, err);
-    }
-    if (::close(fd) != 0 || ::rename(temp.c_str(), destination.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(temp.c_str());
-        return write_failure("cannot finish", destination, err);
-    }
-    // The rename is durable only once the directory entry is.
-    if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
+    auto stored = storage::write_media_file(destination, bytes);
+    if (!stored) {
+        // storage logged the step and the errno text; a full disk or an I/O error may pass.
+        return video_error{.kind = video_error_kind::transient,
+                           .message = "cannot write " + destination.filename().string() + ": " +
+                                      stored.error().message(),
+                           .retry_after = std::nullopt};
     }
     video_file out;
-    out.path = destination;
-    out.bytes = static_cast<std::int64_t>(bytes.size());
-    out.sha256 = sha256_hex(bytes);
+    out.path = std::move(stored->path);
+    out.bytes = stored->size_bytes;
+    out.sha256 = std::move(stored->sha256);
     out.mime = mime.empty() ? std::string("video/mp4") : std::move(mime);
     return out;
 }

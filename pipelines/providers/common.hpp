@@ -53,13 +53,10 @@ void make_parent_folder(const std::filesystem::path& destination);
 /// A finished download as the interface's file, of type `mime`.
 video_file to_video_file(net::download_result got, std::string mime);
 
-/// Lowercase hex SHA-256 (OpenSSL EVP).
-std::string sha256_hex(std::string_view bytes);
-
-/// Writes `bytes` to `<destination>.part-<random>`, fsyncs it, renames it to `destination` and
-/// fsyncs the directory, so the file exists whole or not at all. Blocks on the disk: the async
-/// form runs it on `offload` when given (else inline). Errors: transient (disk full, I/O), with
-/// the reason; no temporary file is left behind.
+/// Writes `bytes` to `destination` through storage's crash-safe media writer
+/// (storage::write_media_file), so the file exists whole or not at all, with its SHA-256. Blocks
+/// on the disk: the async form runs it on `offload` when given (else inline). Errors: transient
+/// (disk full, I/O), the reason logged by storage; no temporary file is left behind.
 video_result<video_file>
 write_video_file(const std::filesystem::path& destination, std::string_view bytes, std::string mime);
 engine::awaitable<video_result<video_file>> write_video_file_async(std::filesystem::path destination,

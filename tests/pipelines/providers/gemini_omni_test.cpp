@@ -2,6 +2,7 @@
 // failures, a retired model, rate limits, a lost create answer, and one create per submit.
 #include "pipelines/providers/common.hpp"
 #include "pipelines/providers/gemini_omni.hpp"
+#include "storage/media_store.hpp"
 #include "tests/pipelines/providers/support.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -86,7 +87,7 @@ BOOST_FIXTURE_TEST_CASE(inline_data_is_written_atomically_with_its_sha256, omni_
         auto file = co_await inline_provider->download(*id, path);
         BOOST_REQUIRE(file.has_value());
         test::check_mp4(*file, 720, 1280, 5.0);
-        BOOST_TEST(file->sha256 == pipelines::providers::sha256_hex(test::read_file(path)));
+        BOOST_TEST(file->sha256 == storage::sha256_hex(test::read_file(path)));
         BOOST_TEST(sims.gemini().storage_requests() == 0U);
         std::size_t entries = 0;
         for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path)) {
