@@ -1,19 +1,18 @@
 // A client test's world over real loopback sockets: a loop, one simulator (or the suite of them)
 // started on an ephemeral port, an HTTP client, and run(), which drives a test coroutine, then
 // stops the simulator and closes idle connections whatever the body did, and rethrows what it
-// threw. Also the small helpers those tests share: planned faults, file reads and digests.
+// threw. Also planned faults, and (tests/common/files.hpp) file reads and digests.
 #pragma once
 
 #include "engine/asio.hpp"
 #include "engine/time.hpp"
 #include "net/http_client.hpp"
 #include "sim/fault.hpp"
+#include "tests/common/files.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
-
-#include <openssl/evp.h>
 
 #include <cstdio>
 #include <exception>
@@ -89,24 +88,6 @@ inline sim::fault fault_of(sim::fault_kind kind,
     f.status = status;
     f.detail = std::move(detail);
     return f;
-}
-
-inline std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-inline std::string sha256_hex(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-    std::string out;
-    char buf[3];
-    for (unsigned i = 0; i < n; ++i) {
-        std::snprintf(buf, sizeof buf, "%02x", md[i]);
-        out += buf;
-    }
-    return out;
 }
 
 } // namespace companion::test

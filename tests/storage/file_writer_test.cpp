@@ -4,6 +4,7 @@
 #include "engine/atomic_file.hpp"
 #include "storage/error.hpp"
 #include "storage/media_store.hpp"
+#include "tests/common/files.hpp"
 #include "tests/common/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -18,10 +19,7 @@
 namespace companion::storage::test {
 namespace {
 
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using companion::test::read_file;
 
 std::size_t entries(const std::filesystem::path& dir) {
     return static_cast<std::size_t>(

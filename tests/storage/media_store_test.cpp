@@ -1,19 +1,13 @@
 // Tests of the media store: whole files under their final names, checksums, no temporaries left.
 #include "storage/media_store.hpp"
+#include "tests/common/files.hpp"
 #include "tests/storage/test_support.hpp"
 
 #include <fstream>
 #include <iterator>
 
 namespace companion::storage::test {
-namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-} // namespace
+using companion::test::read_file;
 
 BOOST_AUTO_TEST_SUITE(storage_media_store)
 
