@@ -9,6 +9,8 @@
 #include <array>
 #include <utility>
 
+using namespace std::chrono_literals;
+
 namespace companion::sim {
 
 bool parse_fault_kind(std::string_view text, fault_kind& out) {

@@ -17,8 +17,6 @@
 
 namespace companion::sim {
 
-using namespace std::chrono_literals;
-
 enum class fault_kind {
     latency,        ///< answer normally after `delay`
     rate_limited,   ///< the service's own 429 shape, with `delay` as the retry hint
@@ -43,10 +41,10 @@ bool parse_fault_kind(std::string_view text, fault_kind& out);
 struct fault {
     std::string match; ///< API method or path fragment; empty matches everything
     fault_kind kind = fault_kind::server_error;
-    int count = 1;                ///< matching requests to affect; -1: until cleared
-    engine::duration delay = 0ms; ///< latency, retry hint or slow-body pacing
-    unsigned status = 0;          ///< for server_error (default 500) and custom
-    std::string detail{};         ///< service-specific selector or text
+    int count = 1;                                         ///< matching requests to affect; -1: until cleared
+    engine::duration delay = std::chrono::milliseconds{0}; ///< latency, retry hint or slow-body pacing
+    unsigned status = 0;                                   ///< for server_error (default 500) and custom
+    std::string detail{};                                  ///< service-specific selector or text
 };
 
 class fault_injector {

@@ -17,6 +17,8 @@
 #include <cctype>
 #include <cstdio>
 
+using namespace std::chrono_literals;
+
 namespace companion::sim {
 namespace gemini_detail {
 

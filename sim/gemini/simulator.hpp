@@ -32,7 +32,7 @@ namespace companion::sim {
 struct gemini_sim_config {
     std::string api_key{};      ///< empty: any non-empty key; else others get 400 API_KEY_INVALID
     std::string vertex_token{}; ///< empty: any bearer token on Vertex paths; else others get 401
-    engine::duration latency = 0ms;
+    engine::duration latency = std::chrono::milliseconds{0};
     std::vector<std::string> image_models{"gemini-3.1-flash-image",
                                           "gemini-3.1-flash-lite-image",
                                           "gemini-3-pro-image",
@@ -52,10 +52,10 @@ struct gemini_sim_config {
                                             "veo-3.0-generate-001",
                                             "veo-3.0-fast-generate-001"};
     std::string block_marker = "[[block]]"; ///< a prompt containing it is refused (all three APIs)
-    engine::duration queue_time = 200ms;    ///< Omni: queued
-    engine::duration render_time = 3s;      ///< Omni in_progress / Veo running
-    int veo_polls_before_done = 2;          ///< Veo answers without `done` at least this often
-    bool download_redirect = true;          ///< files:download answers 302 to /_storage/ on redirect_host
+    engine::duration queue_time = std::chrono::milliseconds{200}; ///< Omni: queued
+    engine::duration render_time = std::chrono::seconds{3};       ///< Omni in_progress / Veo running
+    int veo_polls_before_done = 2; ///< Veo answers without `done` at least this often
+    bool download_redirect = true; ///< files:download answers 302 to /_storage/ on redirect_host
     std::string redirect_host = "localhost";
     bool omni_inline_on_poll = false; ///< GET returns inline `data` even for uri delivery (the docs warn)
     std::uint32_t video_fps = 24;     ///< tests lower it to make files smaller

@@ -13,6 +13,8 @@
 #include <optional>
 #include <vector>
 
+using namespace std::chrono_literals;
+
 namespace companion::sim {
 namespace {
 

@@ -33,20 +33,20 @@
 namespace companion::sim {
 
 struct openai_sim_config {
-    std::string api_key{};                     ///< empty: any key is accepted; else 401 for others
-    engine::duration latency = 0ms;            ///< added before every chat answer
+    std::string api_key{}; ///< empty: any key is accepted; else 401 for others
+    engine::duration latency = std::chrono::milliseconds{0}; ///< added before every chat answer
     std::vector<std::string> chat_models{};    ///< empty: any model; else others get 404 model_not_found
     std::size_t context_limit_chars = 400'000; ///< longer conversations get context_length_exceeded
     /// Between the parts of a streamed answer (the body goes out in eight parts this far apart).
-    engine::duration stream_chunk_delay = 0ms;
+    engine::duration stream_chunk_delay = std::chrono::milliseconds{0};
 
     std::vector<std::string> video_models{"sora-2", "sora-2-pro"}; ///< empty: any
     std::vector<std::string> allowed_seconds{"4", "8", "12"};      ///< compared as strings
     std::vector<std::string> allowed_sizes{"720x1280", "1280x720"};
-    engine::duration queue_time = 200ms;       ///< queued, progress 0
-    engine::duration render_time = 3s;         ///< in_progress, progress ramps 1..99
-    engine::duration expiry = 3600s;           ///< content is gone this long after completion
-    bool content_redirect = false;             ///< /content answers 302 to a second path (a "CDN")
+    engine::duration queue_time = std::chrono::milliseconds{200}; ///< queued, progress 0
+    engine::duration render_time = std::chrono::seconds{3};       ///< in_progress, progress ramps 1..99
+    engine::duration expiry = std::chrono::seconds{3600}; ///< content is gone this long after completion
+    bool content_redirect = false;                        ///< /content answers 302 to a second path (a "CDN")
     std::string redirect_host = "localhost";   ///< host of that path: differs from 127.0.0.1 on purpose
     std::uint32_t video_fps = 24;              ///< tests lower it to make files smaller
     std::string refusal_marker = "[[refuse]]"; ///< a prompt containing it ends failed (moderation)

@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <utility>
 
+using namespace std::chrono_literals;
+
 namespace companion::sim {
 
 using namespace telegram_detail;

@@ -53,8 +53,6 @@ namespace companion::sim {
 using engine::operator<<; // to_string and printing of the described enums
 using engine::to_string;
 
-using namespace std::chrono_literals;
-
 enum class file_kind; // sim/telegram/detail/state.hpp
 
 struct telegram_simulator_config {
@@ -70,7 +68,7 @@ struct telegram_simulator_config {
     engine::token_bucket_config global_rate{.rate_per_second = 30.0, .burst = 30.0};
     bool enforce_rate_limits = true;
     /// The longest a getUpdates is held, whatever its `timeout` (tests shorten it).
-    engine::duration max_poll_hold = 50s;
+    engine::duration max_poll_hold = std::chrono::seconds{50};
     std::size_t max_photo_bytes = 10 * 1024 * 1024;
     std::size_t max_upload_bytes = 50 * 1024 * 1024;
     std::string name = "telegram_sim";

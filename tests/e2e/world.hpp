@@ -18,7 +18,6 @@
 
 namespace companion::test {
 
-using namespace std::chrono_literals;
 using engine::awaitable;
 using item = sim::sent_item;
 
@@ -50,25 +49,25 @@ struct world {
     sim::suite_config sim_cfg{};
 
     world() {
-        cfg.intake.poll_timeout = 1s;
+        cfg.intake.poll_timeout = std::chrono::seconds{1};
         cfg.sending.per_chat = {50.0, 20.0}; // tests care about behaviour, not Telegram's pace
         cfg.sending.global = {500.0, 100.0};
-        cfg.sending.base_backoff = 20ms;
+        cfg.sending.base_backoff = std::chrono::milliseconds{20};
         cfg.limits.selfies_per_minute = 1000; // the abuse tests set the real limits
         cfg.limits.actions_per_minute = 10000;
         cfg.limits.chat_turns_per_minute = 10000;
-        cfg.drain_grace = 1s;
-        cfg.video.poll_interval = 50ms;
-        cfg.video.progress_every = 100ms;
-        cfg.video.action_every = 100ms;
+        cfg.drain_grace = std::chrono::seconds{1};
+        cfg.video.poll_interval = std::chrono::milliseconds{50};
+        cfg.video.progress_every = std::chrono::milliseconds{100};
+        cfg.video.action_every = std::chrono::milliseconds{100};
         cfg.video.flirty_probability = 0.0;
         cfg.video.videos_per_day = 100;
         cfg.video.daily_spend_cap_cents = 1000000;
-        sim_cfg.openai.queue_time = 20ms;
-        sim_cfg.openai.render_time = 150ms;
+        sim_cfg.openai.queue_time = std::chrono::milliseconds{20};
+        sim_cfg.openai.render_time = std::chrono::milliseconds{150};
         sim_cfg.openai.video_fps = 4;
-        sim_cfg.gemini.queue_time = 20ms;
-        sim_cfg.gemini.render_time = 150ms;
+        sim_cfg.gemini.queue_time = std::chrono::milliseconds{20};
+        sim_cfg.gemini.render_time = std::chrono::milliseconds{150};
         sim_cfg.gemini.video_fps = 4;
     }
 
@@ -145,8 +144,9 @@ struct world {
     }
 
     // Waits for the next bot output in `chat` after what the test has seen so far.
-    awaitable<std::optional<item>>
-    next(std::int64_t chat, std::function<bool(const item&)> pred, engine::duration timeout = 10s) {
+    awaitable<std::optional<item>> next(std::int64_t chat,
+                                        std::function<bool(const item&)> pred,
+                                        engine::duration timeout = std::chrono::seconds{10}) {
         auto& seen = seen_[chat];
         auto r = co_await sims->telegram().wait_for(chat, std::move(pred), timeout, seen);
         seen = sims->telegram().sent_to(chat).size();
@@ -173,20 +173,22 @@ struct world {
 };
 
 // The bot stores what follows a send after Telegram answers: give it a moment.
-inline awaitable<bool> eventually(std::function<bool()> pred, engine::duration timeout = 3s) {
+inline awaitable<bool> eventually(std::function<bool()> pred,
+                                  engine::duration timeout = std::chrono::seconds{3}) {
     const auto until = engine::clock::now() + timeout;
     while (!pred()) {
         if (engine::clock::now() > until) {
             co_return false;
         }
-        co_await engine::sleep(10ms);
+        co_await engine::sleep(std::chrono::milliseconds{10});
     }
     co_return true;
 }
 
 /// Waits until the bot has finished `n` updates since it started (a positive signal to wait on
 /// before checking that something did not happen, instead of sleeping and hoping).
-inline awaitable<bool> processed(world& w, std::uint64_t n, engine::duration timeout = 20s) {
+inline awaitable<bool>
+processed(world& w, std::uint64_t n, engine::duration timeout = std::chrono::seconds{20}) {
     co_return co_await eventually([&] { return w.bot->stats().updates_processed >= n; }, timeout);
 }
 

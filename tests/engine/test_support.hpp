@@ -16,8 +16,6 @@
 
 namespace companion::test {
 
-using namespace std::chrono_literals;
-
 /// Runs ready handlers until the loop has nothing ready for a few turns in a row.
 inline std::size_t drain(boost::asio::io_context& ioc) {
     return settle_loop(ioc);
@@ -32,7 +30,7 @@ struct virtual_time {
 
     /// Moves virtual time forward by `d` in steps, draining the loop after each step so timers
     /// fire in order.
-    void advance(engine::duration d, engine::duration step = 1ms) {
+    void advance(engine::duration d, engine::duration step = std::chrono::milliseconds{1}) {
         drain(ioc);
         for (engine::duration done{0}; done < d; done += step) {
             engine::clock::advance(std::min(step, d - done));

@@ -11,6 +11,8 @@
 
 #include <ostream>
 
+using namespace std::chrono_literals;
+
 using namespace companion;
 using namespace companion::test;
 using engine::awaitable;

@@ -22,7 +22,6 @@
 namespace companion::test {
 
 namespace json = boost::json;
-using namespace std::chrono_literals;
 
 inline const std::string world_token = "123456789:AAHfake-token_for_tests_0123456789abcdef";
 
@@ -34,8 +33,9 @@ struct api_reply {
 struct telegram_world : sim_fixture<sim::telegram_simulator> {
     std::map<std::string, std::string> names; ///< placeholder -> its value
 
-    explicit telegram_world(sim::telegram_simulator_config cfg = {.enforce_rate_limits = false,
-                                                                  .max_poll_hold = 200ms})
+    explicit telegram_world(
+        sim::telegram_simulator_config cfg = {.enforce_rate_limits = false,
+                                              .max_poll_hold = std::chrono::milliseconds{200}})
         : sim_fixture(std::move(cfg), "sim_test") {}
 
     std::string api(std::string_view method, std::string_view token = world_token) const {

@@ -3,6 +3,8 @@
 #include "storage/conversation.hpp"
 #include "tests/storage/test_support.hpp"
 
+using namespace std::chrono_literals;
+
 namespace companion::storage::test {
 
 BOOST_AUTO_TEST_SUITE(storage_conversation)

@@ -17,6 +17,8 @@
 #include <fstream>
 #include <stdexcept>
 
+using namespace std::chrono_literals;
+
 namespace companion::storage::test {
 namespace {
 

@@ -2,6 +2,8 @@
 #include "storage/generated_content.hpp"
 #include "tests/storage/test_support.hpp"
 
+using namespace std::chrono_literals;
+
 namespace companion::storage::test {
 namespace {
 

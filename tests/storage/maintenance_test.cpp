@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+using namespace std::chrono_literals;
+
 namespace companion::storage::test {
 namespace {
 

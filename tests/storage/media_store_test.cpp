@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 
+using namespace std::chrono_literals;
+
 namespace companion::storage::test {
 using companion::test::read_file;
 

@@ -32,8 +32,6 @@ inline std::ostream& operator<<(std::ostream& os, errc e) {
 
 namespace companion::storage::test {
 
-using namespace std::chrono_literals;
-
 /// 2026-11-24T21:30:00Z: tests never read the clock.
 inline const timestamp t0 = from_unix_ms(1'795'555'800'000);
 

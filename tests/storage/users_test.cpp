@@ -2,6 +2,8 @@
 #include "storage/users.hpp"
 #include "tests/storage/test_support.hpp"
 
+using namespace std::chrono_literals;
+
 namespace companion::storage::test {
 
 BOOST_AUTO_TEST_SUITE(storage_users)

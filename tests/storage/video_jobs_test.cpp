@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+using namespace std::chrono_literals;
+
 namespace companion::storage::test {
 namespace {
 

@@ -7,8 +7,4 @@
 
 #include <chrono>
 
-namespace companion::test {
-
-using namespace std::chrono_literals;
-
-} // namespace companion::test
+namespace companion::test {} // namespace companion::test

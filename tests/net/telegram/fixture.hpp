@@ -18,7 +18,6 @@
 namespace companion::test {
 
 namespace tg = net::telegram;
-using namespace std::chrono_literals;
 
 /// A token of the real shape (digits, colon, 35 characters).
 inline const std::string test_token = "123456789:AAHfake-token_for_tests_0123456789abcdef";
@@ -33,19 +32,21 @@ struct telegram_fixture : sim_fixture<sim::telegram_simulator> {
     }
 
     static sim::telegram_simulator_config default_sim_config() {
-        return sim::telegram_simulator_config{.max_poll_hold = 200ms};
+        return sim::telegram_simulator_config{.max_poll_hold = std::chrono::milliseconds{200}};
     }
 
     tg::client_config client_config_for(std::string token) const {
-        return tg::client_config{.base_url = sim.base_url(), .token = std::move(token), .poll_timeout = 1s};
+        return tg::client_config{.base_url = sim.base_url(),
+                                 .token = std::move(token),
+                                 .poll_timeout = std::chrono::seconds{1}};
     }
 };
 
 /// The same without flood control, for tests that send more than a chat's burst.
 struct unthrottled_fixture : telegram_fixture {
     unthrottled_fixture()
-        : telegram_fixture(
-              sim::telegram_simulator_config{.enforce_rate_limits = false, .max_poll_hold = 200ms}) {}
+        : telegram_fixture(sim::telegram_simulator_config{.enforce_rate_limits = false,
+                                                          .max_poll_hold = std::chrono::milliseconds{200}}) {}
 };
 
 /// Milliseconds since `start` on the engine clock.

@@ -28,15 +28,13 @@
 
 namespace companion::test {
 
-using namespace std::chrono_literals;
-
 inline sim::suite_config fast_suite() {
     sim::suite_config c;
-    c.openai.queue_time = 20ms;
-    c.openai.render_time = 40ms;
+    c.openai.queue_time = std::chrono::milliseconds{20};
+    c.openai.render_time = std::chrono::milliseconds{40};
     c.openai.video_fps = 4;
-    c.gemini.queue_time = 20ms;
-    c.gemini.render_time = 40ms;
+    c.gemini.queue_time = std::chrono::milliseconds{20};
+    c.gemini.render_time = std::chrono::milliseconds{40};
     c.gemini.video_fps = 4;
     c.gemini.veo_polls_before_done = 1;
     c.gemini.vertex_token = "ya29.sim-vertex-token";
@@ -60,7 +58,7 @@ wait_for(pipelines::video_provider& p, std::string job_id) {
                    r->status != pipelines::video_poll::state::running)) {
             co_return r;
         }
-        co_await engine::sleep(10ms);
+        co_await engine::sleep(std::chrono::milliseconds{10});
     }
     co_return pipelines::video_error{.kind = pipelines::video_error_kind::failed,
                                      .message = "never finished",
