@@ -1,8 +1,8 @@
 // SQL of /forget. Rare, so its statements are prepared per call rather than cached.
 #include "storage/forget.hpp"
 
+#include "storage/detail/statement.hpp"
 #include "storage/error.hpp"
-#include "storage/statement.hpp"
 
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>

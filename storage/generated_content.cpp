@@ -1,8 +1,8 @@
 // SQL of the generated_content repository.
 #include "storage/generated_content.hpp"
 
+#include "storage/detail/statement.hpp"
 #include "storage/error.hpp"
-#include "storage/statement.hpp"
 
 #include <SQLiteCpp/Exception.h>
 

@@ -1,8 +1,8 @@
 // SQL of the update log.
 #include "storage/updates.hpp"
 
+#include "storage/detail/statement.hpp"
 #include "storage/error.hpp"
-#include "storage/statement.hpp"
 
 #include <SQLiteCpp/Exception.h>
 

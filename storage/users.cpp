@@ -1,8 +1,8 @@
 // SQL of the users repository.
 #include "storage/users.hpp"
 
+#include "storage/detail/statement.hpp"
 #include "storage/error.hpp"
-#include "storage/statement.hpp"
 
 #include <SQLiteCpp/Exception.h>
 

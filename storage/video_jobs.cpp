@@ -1,8 +1,8 @@
 // The video-job transition table and the SQL of the video_jobs repository.
 #include "storage/video_jobs.hpp"
 
+#include "storage/detail/statement.hpp"
 #include "storage/error.hpp"
-#include "storage/statement.hpp"
 
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>

@@ -1,5 +1,5 @@
 // Keyed file downloads for the Google video clients.
-#include "net/gemini/download.hpp"
+#include "net/gemini/detail/download.hpp"
 
 #include "net/detail/client_support.hpp"
 #include "net/url.hpp"

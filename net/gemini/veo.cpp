@@ -4,7 +4,7 @@
 #include "engine/log.hpp"
 #include "net/detail/client_support.hpp"
 #include "net/gemini/base64.hpp"
-#include "net/gemini/download.hpp"
+#include "net/gemini/detail/download.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

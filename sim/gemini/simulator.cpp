@@ -4,7 +4,7 @@
 
 #include "engine/time.hpp"
 #include "net/gemini/base64.hpp"
-#include "sim/gemini/detail.hpp"
+#include "sim/gemini/detail/requests.hpp"
 #include "sim/media/picture.hpp"
 #include "sim/media/png.hpp"
 

@@ -2,7 +2,7 @@
 // the file download with its redirect hop.
 #include "engine/time.hpp"
 #include "net/gemini/base64.hpp"
-#include "sim/gemini/detail.hpp"
+#include "sim/gemini/detail/requests.hpp"
 #include "sim/gemini/simulator.hpp"
 #include "sim/media/mp4.hpp"
 #include "sim/media/picture.hpp"

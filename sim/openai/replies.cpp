@@ -1,5 +1,5 @@
 // Deterministic persona replies and schema-shaped JSON for the OpenAI simulator.
-#include "sim/openai/replies.hpp"
+#include "sim/openai/detail/replies.hpp"
 
 #include "sim/media/picture.hpp"
 

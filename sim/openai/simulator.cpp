@@ -2,7 +2,7 @@
 #include "sim/openai/simulator.hpp"
 
 #include "engine/time.hpp"
-#include "sim/openai/replies.hpp"
+#include "sim/openai/detail/replies.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
