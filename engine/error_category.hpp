@@ -13,6 +13,21 @@
 
 namespace companion::engine {
 
+/// Where the enumerator whose value is `ev` stands in E's BOOST_DESCRIBE_ENUM list (`fallback`
+/// for a value E does not have): the index into a table kept in that order.
+template <described_enum E>
+constexpr std::size_t described_index(int ev, std::size_t fallback) noexcept {
+    std::size_t out = fallback;
+    std::size_t i = 0;
+    boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto d) {
+        if (static_cast<int>(d.value) == ev) {
+            out = i;
+        }
+        ++i;
+    });
+    return out;
+}
+
 /// A category whose messages are given in the order the enum's BOOST_DESCRIBE_ENUM lists its
 /// enumerators (one message each, checked at compile time).
 template <described_enum E>
@@ -27,15 +42,8 @@ public:
     const char* name() const noexcept override { return name_; }
 
     std::string message(int ev) const override {
-        const char* out = fallback_;
-        std::size_t i = 0;
-        boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto d) {
-            if (static_cast<int>(d.value) == ev) {
-                out = table_[i];
-            }
-            ++i;
-        });
-        return out;
+        const std::size_t i = described_index<E>(ev, size);
+        return i < size ? table_[i] : fallback_;
     }
 
 private:

@@ -1,6 +1,9 @@
 // Line formatting (text or JSON), redaction and the spdlog sink behind engine::logger.
 #include "engine/log.hpp"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 #include <spdlog/logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -19,23 +22,6 @@ bool is_token_char(char c) noexcept {
 
 bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
-}
-
-std::string url_encode(std::string_view s) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (is_token_char(c) || c == '.' || c == '~') {
-            out.push_back(c);
-        } else {
-            out.push_back('%');
-            out.push_back(hex[u >> 4]);
-            out.push_back(hex[u & 0x0F]);
-        }
-    }
-    return out;
 }
 
 void replace_all(std::string& text, std::string_view needle, std::string_view with) {
@@ -109,6 +95,25 @@ void append_number(std::string& out, const log_field& f) {
     out.append(buf.data(), static_cast<std::size_t>(std::max(n, 0)));
 }
 
+// A field's value: a string JSON-quoted (in a text line only when it needs quotes), a boolean as
+// a word, a number as digits.
+void append_value(std::string& out, const log_field& f, bool json) {
+    switch (f.type()) {
+    case log_field::kind::string:
+        if (json || needs_quotes(f.str())) {
+            append_json_string(out, f.str());
+        } else {
+            out += f.str();
+        }
+        break;
+    case log_field::kind::boolean:
+        out += f.u() != 0 ? "true" : "false";
+        break;
+    default:
+        append_number(out, f);
+    }
+}
+
 void append_timestamp(std::string& out) {
     const auto now = std::chrono::system_clock::now();
     const auto secs = std::chrono::system_clock::to_time_t(now);
@@ -156,7 +161,8 @@ void redactor::add_secret(std::string_view secret) {
         return;
     }
     std::lock_guard lock(mutex_);
-    for (std::string form : {std::string(secret), url_encode(secret)}) {
+    for (std::string form :
+         {std::string(secret), boost::urls::encode(secret, boost::urls::unreserved_chars)}) {
         if (std::find(secrets_.begin(), secrets_.end(), form) == secrets_.end()) {
             secrets_.push_back(std::move(form));
         }
@@ -264,16 +270,7 @@ std::string logger::format(log_level level, std::string_view event, log_fields f
             line.push_back(',');
             append_json_string(line, f.key());
             line.push_back(':');
-            switch (f.type()) {
-            case log_field::kind::string:
-                append_json_string(line, f.str());
-                break;
-            case log_field::kind::boolean:
-                line += f.u() != 0 ? "true" : "false";
-                break;
-            default:
-                append_number(line, f);
-            }
+            append_value(line, f, true);
         }
         line.push_back('}');
     } else {
@@ -289,20 +286,7 @@ std::string logger::format(log_level level, std::string_view event, log_fields f
             line.push_back(' ');
             line += f.key();
             line.push_back('=');
-            switch (f.type()) {
-            case log_field::kind::string:
-                if (needs_quotes(f.str())) {
-                    append_json_string(line, f.str());
-                } else {
-                    line += f.str();
-                }
-                break;
-            case log_field::kind::boolean:
-                line += f.u() != 0 ? "true" : "false";
-                break;
-            default:
-                append_number(line, f);
-            }
+            append_value(line, f, false);
         }
     }
     secrets().redact_in_place(line);

@@ -14,14 +14,10 @@ namespace http = boost::beast::http;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view body = companion::fuzz::as_text(data, size);
-    http::fields none;
-    http::fields retry;
-    retry.set(http::field::retry_after, "2");
-    retry.set("x-ratelimit-reset-requests", "1m2.5s");
-    for (unsigned status : companion::fuzz::statuses) {
-        (void)openai::parse_chat_response(status, body, none);
-        (void)openai::parse_chat_response(status, body, retry);
-    }
+    companion::fuzz::under_every_status({{"retry-after", "2"}, {"x-ratelimit-reset-requests", "1m2.5s"}},
+                                        [&](unsigned status, const http::fields& headers) {
+                                            (void)openai::parse_chat_response(status, body, headers);
+                                        });
     (void)openai::parse_finish_reason(body);
     (void)openai::parse_go_duration(body);
     // The retry hints come from headers: the first line of the input as each of them.

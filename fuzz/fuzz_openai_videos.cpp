@@ -11,12 +11,9 @@ namespace http = boost::beast::http;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view body = companion::fuzz::as_text(data, size);
-    http::fields none;
-    http::fields retry;
-    retry.set(http::field::retry_after, "3");
-    for (unsigned status : companion::fuzz::statuses) {
-        (void)openai::parse_video_job(status, body, none);
-        (void)openai::parse_video_job(status, body, retry);
-    }
+    companion::fuzz::under_every_status({{"retry-after", "3"}},
+                                        [&](unsigned status, const http::fields& headers) {
+                                            (void)openai::parse_video_job(status, body, headers);
+                                        });
     return 0;
 }

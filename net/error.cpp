@@ -6,6 +6,8 @@
 
 #include <boost/system/system_error.hpp>
 
+#include <array>
+
 namespace companion::net {
 
 const boost::system::error_category& net_category() noexcept {
@@ -22,6 +24,23 @@ const boost::system::error_category& net_category() noexcept {
     }, "unknown net error");
     // clang-format on
     return instance;
+}
+
+std::string_view kind_label(const boost::system::error_code& ec) noexcept {
+    using kinds = std::array<std::string_view, engine::table_category<errc>::size>;
+    // One label per errc, in the order of its BOOST_DESCRIBE_ENUM.
+    // clang-format off
+    static constexpr kinds labels = {
+        "protocol", "resolve", "resolve", "refused", "connect", "connect", "proxy", "tls", "tls_verify", "tls",
+        "timeout", "timeout", "timeout", "reset", "too_large", "too_large", "protocol", "protocol", "protocol",
+        "protocol", "cancelled", "protocol"
+    };
+    // clang-format on
+    if (ec.category() != net_category()) {
+        return "other";
+    }
+    const std::size_t i = engine::described_index<errc>(ec.value(), labels.size());
+    return i < labels.size() ? labels[i] : "protocol";
 }
 
 std::string failure::message() const {

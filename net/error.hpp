@@ -52,6 +52,10 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), net_category()};
 }
 
+/// A short label that groups net codes for metrics and logs ("resolve", "tls_verify",
+/// "timeout", ...); "other" for a code of another category.
+std::string_view kind_label(const boost::system::error_code& ec) noexcept;
+
 /// A failed exchange: the typed code, a redacted diagnostic, and for HTTP-level failures the
 /// status and the (truncated) body. `request_sent` tells whether the request may have reached
 /// the server (a reset after the write: the outcome is unknown).

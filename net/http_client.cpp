@@ -7,6 +7,7 @@
 #include "engine/log.hpp"
 #include "engine/offload.hpp"
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -59,52 +60,6 @@ std::string hex(const unsigned char* data, std::size_t n) {
         out.push_back(digits[data[i] & 0x0F]);
     }
     return out;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c + 32);
-        }
-    }
-    return out;
-}
-
-std::string_view kind_name(const error_code& ec) {
-    if (ec.category() != net_category()) {
-        return "other";
-    }
-    switch (static_cast<errc>(ec.value())) {
-    case errc::resolve_failed:
-    case errc::resolve_timeout:
-        return "resolve";
-    case errc::connect_refused:
-        return "refused";
-    case errc::connect_failed:
-    case errc::connect_timeout:
-        return "connect";
-    case errc::proxy_failed:
-        return "proxy";
-    case errc::tls_handshake_timeout:
-    case errc::tls_failed:
-        return "tls";
-    case errc::tls_verify_failed:
-        return "tls_verify";
-    case errc::write_timeout:
-    case errc::response_timeout:
-    case errc::body_timeout:
-        return "timeout";
-    case errc::connection_reset:
-        return "reset";
-    case errc::body_too_large:
-    case errc::header_too_large:
-        return "too_large";
-    case errc::cancelled:
-        return "cancelled";
-    default:
-        return "protocol";
-    }
 }
 
 // A pooled connection: a TCP stream, or a TLS stream over one.
@@ -218,7 +173,7 @@ std::optional<proxy_config> proxy_config::from_environment() {
                 item.remove_suffix(1);
             }
             if (!item.empty()) {
-                p.no_proxy.push_back(lower(item));
+                p.no_proxy.push_back(boost::algorithm::to_lower_copy(std::string(item)));
             }
         }
     }
@@ -226,7 +181,7 @@ std::optional<proxy_config> proxy_config::from_environment() {
 }
 
 bool proxy_config::bypass(std::string_view target_host) const {
-    const std::string h = lower(target_host);
+    const std::string h = boost::algorithm::to_lower_copy(std::string(target_host));
     for (const auto& entry : no_proxy) {
         if (entry == "*") {
             return true;
@@ -283,7 +238,7 @@ struct http_client::impl {
                           "Failed requests, by client, origin and kind.",
                           {{"client", p.client_name},
                            {"origin", p.origin_key},
-                           {"kind", std::string(kind_name(f.code))}})
+                           {"kind", std::string(kind_label(f.code))}})
             .inc();
     }
 

@@ -1,7 +1,9 @@
 // URL parsing with Boost.URL.
 #include "net/url.hpp"
 
+#include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url_view.hpp>
 
 namespace companion::net {
@@ -57,22 +59,7 @@ result<url_parts> parse_url(std::string_view url) {
 }
 
 std::string url_encode(std::string_view s) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(s.size() * 3);
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                c == '-' || c == '_' || c == '.' || c == '~';
-        if (unreserved) {
-            out.push_back(c);
-        } else {
-            out.push_back('%');
-            out.push_back(hex[u >> 4]);
-            out.push_back(hex[u & 0x0F]);
-        }
-    }
-    return out;
+    return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
 
 } // namespace companion::net

@@ -150,8 +150,7 @@ gemini_output_size(std::string_view model, std::string_view aspect_ratio, std::s
 }
 
 gemini_simulator::gemini_simulator(engine::executor ex, gemini_sim_config cfg)
-    : ex_(ex), cfg_(std::move(cfg)), server_(ex, cfg_.server) {
-    faults.expose(server_);
+    : provider_service(ex, cfg.server), cfg_(std::move(cfg)) {
     auto models = [this](net::server_request& req) { return handle_models(req); };
     server_.route_prefix("/v1beta/models/", models);
     server_.route_prefix("/v1/models/", models);
@@ -163,23 +162,8 @@ gemini_simulator::gemini_simulator(engine::executor ex, gemini_sim_config cfg)
     server_.route_prefix("/_storage/", [this](net::server_request& req) { return handle_storage(req); });
 }
 
-net::result<std::uint16_t> gemini_simulator::start() {
-    return server_.start();
-}
-
-engine::awaitable<void> gemini_simulator::stop() {
-    co_await server_.stop(200ms);
-}
-
 std::string gemini_simulator::base_url() const {
     return server_.base_url();
-}
-
-std::size_t gemini_simulator::creates_with(std::string_view marker) const {
-    return static_cast<std::size_t>(
-        std::count_if(creates_.begin(), creates_.end(), [&](const video_create& c) {
-            return c.prompt.find(marker) != std::string::npos;
-        }));
 }
 
 std::optional<net::server_response> gemini_simulator::check_key(const net::server_request& req) const {
@@ -238,6 +222,22 @@ gemini_simulator::check_model(std::string_view model, const std::vector<std::str
             "models/" + std::string(model) +
                 " is not found for API version v1beta, or is not supported for this method.");
     }
+    return std::nullopt;
+}
+
+std::optional<net::server_response> gemini_simulator::check_request(std::string_view model,
+                                                                    const std::vector<std::string>& known,
+                                                                    const net::server_request& req,
+                                                                    boost::json::object& body) const {
+    if (auto bad = check_model(model, known)) {
+        return bad;
+    }
+    boost::system::error_code ec;
+    auto v = boost::json::parse(req.msg.body(), ec);
+    if (ec || !v.is_object()) {
+        return error_response(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
+    }
+    body = std::move(v.as_object());
     return std::nullopt;
 }
 
@@ -310,15 +310,10 @@ engine::awaitable<net::server_response> gemini_simulator::handle_models(net::ser
 
 net::server_response
 gemini_simulator::generate_image(std::string_view model, const net::server_request& req, const fault* f) {
-    if (auto bad = check_model(model, cfg_.image_models)) {
+    boost::json::object body;
+    if (auto bad = check_request(model, cfg_.image_models, req, body)) {
         return std::move(*bad);
     }
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(req.msg.body(), ec);
-    if (ec || !v.is_object()) {
-        return error_response(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
-    }
-    const auto& body = v.as_object();
     std::string prompt;
     if (const auto* contents = body.if_contains("contents"); contents && contents->is_array()) {
         for (const auto& c : contents->as_array()) {

@@ -17,7 +17,9 @@
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
 #include "net/http_server.hpp"
-#include "sim/fault.hpp"
+#include "sim/provider_service.hpp"
+
+#include <boost/json/object.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -62,32 +64,26 @@ struct gemini_sim_config {
     net::server_config server{.name = "gemini_sim"};
 };
 
-class gemini_simulator {
+/// One accepted Omni interaction or Veo operation.
+struct gemini_video_create {
+    std::string api; ///< "omni" or "veo"
+    std::string id;  ///< interaction id or operation name
+    std::string model{};
+    std::string prompt{};
+    std::uint32_t width = 0;
+    std::uint32_t height = 0;
+    int seconds = 0;
+    bool with_image = false;
+};
+
+class gemini_simulator final : public provider_service<gemini_video_create> {
 public:
     gemini_simulator(engine::executor ex, gemini_sim_config cfg);
-    gemini_simulator(const gemini_simulator&) = delete;
-    gemini_simulator& operator=(const gemini_simulator&) = delete;
-
-    net::result<std::uint16_t> start();
-    engine::awaitable<void> stop();
     /// "http://127.0.0.1:port" (GEMINI_BASE_URL; the API version is the client's).
     std::string base_url() const;
 
-    fault_injector faults;
-
-    struct video_create {
-        std::string api; ///< "omni" or "veo"
-        std::string id;  ///< interaction id or operation name
-        std::string model{};
-        std::string prompt{};
-        std::uint32_t width = 0;
-        std::uint32_t height = 0;
-        int seconds = 0;
-        bool with_image = false;
-    };
+    using video_create = gemini_video_create;
     const std::vector<std::string>& image_prompts() const noexcept { return image_prompts_; }
-    const std::vector<video_create>& video_creates() const noexcept { return creates_; }
-    std::size_t creates_with(std::string_view marker) const;
     std::size_t storage_requests() const noexcept { return storage_requests_; }
     std::size_t storage_requests_with_key() const noexcept { return storage_with_key_; }
     std::size_t operation_polls() const noexcept { return operation_polls_; }
@@ -128,15 +124,18 @@ private:
     std::optional<net::server_response> check_bearer(const net::server_request& req) const;
     std::optional<net::server_response> check_model(std::string_view model,
                                                     const std::vector<std::string>& known) const;
+    /// check_model, then the request's body as a JSON object into `body` (a malformed body gets
+    /// Google's 400 INVALID_ARGUMENT).
+    std::optional<net::server_response> check_request(std::string_view model,
+                                                      const std::vector<std::string>& known,
+                                                      const net::server_request& req,
+                                                      boost::json::object& body) const;
     const std::string& video_bytes(const std::string& file_id);
     std::string file_uri(const std::string& file_id) const;
     std::string new_file(const video_create& c);
 
-    engine::executor ex_;
     gemini_sim_config cfg_;
-    net::http_server server_;
     std::vector<std::string> image_prompts_{};
-    std::vector<video_create> creates_{};
     std::map<std::string, video_job, std::less<>> jobs_{}; ///< interactions and operations by id/name
     std::map<std::string, stored_video, std::less<>> files_{};
     std::size_t next_id_ = 1;

@@ -285,15 +285,10 @@ net::server_response gemini_simulator::predict(std::string_view model,
                                                bool vertex,
                                                const net::server_request& req,
                                                const fault* f) {
-    if (auto bad = check_model(model, cfg_.veo_models)) {
+    boost::json::object body;
+    if (auto bad = check_request(model, cfg_.veo_models, req, body)) {
         return std::move(*bad);
     }
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(req.msg.body(), ec);
-    if (ec || !v.is_object()) {
-        return error_response(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
-    }
-    const auto& body = v.as_object();
     const auto* instances = field(body, "instances");
     if (instances == nullptr || !instances->is_array() || instances->as_array().empty() ||
         !instances->as_array().front().is_object()) {

@@ -219,8 +219,7 @@ std::string render_stream(const streamed_answer& a) {
 } // namespace
 
 openai_simulator::openai_simulator(engine::executor ex, openai_sim_config cfg)
-    : ex_(ex), cfg_(std::move(cfg)), server_(ex, cfg_.server) {
-    faults.expose(server_);
+    : provider_service(ex, cfg.server), cfg_(std::move(cfg)) {
     server_.route(net::http::verb::post, "/v1/chat/completions", [this](net::server_request& req) {
         return handle_chat(req);
     });
@@ -232,23 +231,8 @@ openai_simulator::openai_simulator(engine::executor ex, openai_sim_config cfg)
     server_.route_prefix("/_cdn/", [this](net::server_request& req) { return handle_cdn(req); });
 }
 
-net::result<std::uint16_t> openai_simulator::start() {
-    return server_.start();
-}
-
-engine::awaitable<void> openai_simulator::stop() {
-    co_await server_.stop(200ms);
-}
-
 std::string openai_simulator::base_url() const {
     return server_.base_url() + "/v1";
-}
-
-std::size_t openai_simulator::creates_with(std::string_view marker) const {
-    return static_cast<std::size_t>(
-        std::count_if(creates_.begin(), creates_.end(), [&](const video_create& c) {
-            return c.prompt.find(marker) != std::string::npos;
-        }));
 }
 
 std::optional<net::server_response> openai_simulator::check_key(const net::server_request& req) const {

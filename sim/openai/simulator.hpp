@@ -20,7 +20,7 @@
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
 #include "net/http_server.hpp"
-#include "sim/fault.hpp"
+#include "sim/provider_service.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -53,18 +53,21 @@ struct openai_sim_config {
     net::server_config server{.name = "openai_sim"};
 };
 
-class openai_simulator {
+/// One accepted `POST /v1/videos`.
+struct openai_video_create {
+    std::string id{};
+    std::string prompt{};
+    std::string model{};
+    std::string seconds{};
+    std::string size{};
+    std::string reference_mime{}; ///< empty without input_reference
+};
+
+class openai_simulator final : public provider_service<openai_video_create> {
 public:
     openai_simulator(engine::executor ex, openai_sim_config cfg);
-    openai_simulator(const openai_simulator&) = delete;
-    openai_simulator& operator=(const openai_simulator&) = delete;
-
-    net::result<std::uint16_t> start();
-    engine::awaitable<void> stop();
     /// "http://127.0.0.1:port/v1": what OPENAI_BASE_URL / VIDEO_BASE_URL point at.
     std::string base_url() const;
-
-    fault_injector faults;
 
     // What the clients did (tests assert on it).
     std::size_t chat_requests() const noexcept { return chat_requests_; }
@@ -72,18 +75,7 @@ public:
     std::int64_t prompt_tokens_total() const noexcept { return prompt_tokens_; }
     std::int64_t completion_tokens_total() const noexcept { return completion_tokens_; }
 
-    struct video_create {
-        std::string id{};
-        std::string prompt{};
-        std::string model{};
-        std::string seconds{};
-        std::string size{};
-        std::string reference_mime{}; ///< empty without input_reference
-    };
-    /// Every accepted create, in order (a job submitted twice shows up twice).
-    const std::vector<video_create>& video_creates() const noexcept { return creates_; }
-    /// Accepted creates whose prompt contains `marker`.
-    std::size_t creates_with(std::string_view marker) const;
+    using video_create = openai_video_create;
     std::size_t cdn_requests() const noexcept { return cdn_requests_; }
     std::size_t cdn_requests_with_authorization() const noexcept { return cdn_with_auth_; }
 
@@ -106,15 +98,12 @@ private:
     std::optional<net::server_response> check_key(const net::server_request& req) const;
     std::string job_json(const job& j) const;
 
-    engine::executor ex_{};
     openai_sim_config cfg_;
-    net::http_server server_;
     std::size_t chat_requests_ = 0;
     std::string last_chat_body_{};
     std::int64_t prompt_tokens_ = 0;
     std::int64_t completion_tokens_ = 0;
     std::map<std::string, job, std::less<>> jobs_{};
-    std::vector<video_create> creates_{};
     std::size_t next_id_ = 1;
     std::size_t cdn_requests_ = 0;
     std::size_t cdn_with_auth_ = 0;

@@ -1,0 +1,54 @@
+// What the provider simulators (OpenAI, Gemini) share: a loopback HTTP server with a fault
+// injector exposed on it, its start and graceful stop, and the record of every video job the
+// clients created (tests count creates to prove a job was never paid for twice).
+#pragma once
+
+#include "engine/asio.hpp"
+#include "net/http_server.hpp"
+#include "sim/fault.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace companion::sim {
+
+/// `Create` is the simulator's record of one accepted create; it has a `prompt`.
+template <class Create>
+class provider_service {
+public:
+    provider_service(const provider_service&) = delete;
+    provider_service& operator=(const provider_service&) = delete;
+
+    net::result<std::uint16_t> start() { return server_.start(); }
+    engine::awaitable<void> stop() { co_await server_.stop(std::chrono::milliseconds{200}); }
+
+    fault_injector faults;
+
+    /// Every accepted create, in order (a job submitted twice shows up twice).
+    const std::vector<Create>& video_creates() const noexcept { return creates_; }
+    /// Accepted creates whose prompt contains `marker`.
+    std::size_t creates_with(std::string_view marker) const {
+        return static_cast<std::size_t>(std::count_if(creates_.begin(), creates_.end(), [&](const Create& c) {
+            return c.prompt.find(marker) != std::string::npos;
+        }));
+    }
+
+protected:
+    provider_service(engine::executor ex, net::server_config server)
+        : ex_(ex), server_(ex, std::move(server)) {
+        faults.expose(server_);
+    }
+    ~provider_service() = default;
+
+    engine::executor ex_;
+    net::http_server server_;
+    std::vector<Create> creates_{};
+};
+
+} // namespace companion::sim
