@@ -19,6 +19,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <unistd.h>
 
@@ -29,6 +32,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -279,42 +283,33 @@ void print_and_write(const std::vector<commit_figure>& commits,
                     f.max_us);
     }
 
-    std::FILE* out = std::fopen(json_path.c_str(), "w");
-    if (out == nullptr) {
+    boost::json::array commit_rows;
+    for (const auto& f : commits) {
+        commit_rows.push_back(boost::json::object{{"path", f.name},
+                                                  {"synchronous", f.synchronous},
+                                                  {"commits", f.commits},
+                                                  {"commits_per_s", f.per_second()},
+                                                  {"us_per_commit", f.us_per_commit()}});
+    }
+    boost::json::array lag_rows;
+    for (const auto& f : lags) {
+        lag_rows.push_back(boost::json::object{{"case", f.name},
+                                               {"checkpoint_ms", f.checkpoint_ms},
+                                               {"frames", f.frames},
+                                               {"samples", f.samples},
+                                               {"p50_us", f.p50_us},
+                                               {"p99_us", f.p99_us},
+                                               {"max_us", f.max_us}});
+    }
+    const boost::json::object doc{{"bench", "bench_storage"},
+                                  {"commits", std::move(commit_rows)},
+                                  {"loop_lag", std::move(lag_rows)}};
+    std::ofstream out(json_path);
+    out << boost::json::serialize(doc) << '\n';
+    if (!out.flush()) {
         std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
         std::exit(1);
     }
-    std::fprintf(out, "{\n  \"bench\": \"bench_storage\",\n  \"commits\": [\n");
-    for (std::size_t i = 0; i < commits.size(); ++i) {
-        const auto& f = commits[i];
-        std::fprintf(
-            out,
-            "    {\"path\": \"%s\", \"synchronous\": \"%s\", \"commits\": %ld, \"commits_per_s\": %.1f, "
-            "\"us_per_commit\": %.2f}%s\n",
-            f.name.c_str(),
-            f.synchronous.c_str(),
-            f.commits,
-            f.per_second(),
-            f.us_per_commit(),
-            i + 1 < commits.size() ? "," : "");
-    }
-    std::fprintf(out, "  ],\n  \"loop_lag\": [\n");
-    for (std::size_t i = 0; i < lags.size(); ++i) {
-        const auto& f = lags[i];
-        std::fprintf(out,
-                     "    {\"case\": \"%s\", \"checkpoint_ms\": %.3f, \"frames\": %d, \"samples\": %ld, "
-                     "\"p50_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f}%s\n",
-                     f.name.c_str(),
-                     f.checkpoint_ms,
-                     f.frames,
-                     f.samples,
-                     f.p50_us,
-                     f.p99_us,
-                     f.max_us,
-                     i + 1 < lags.size() ? "," : "");
-    }
-    std::fprintf(out, "  ]\n}\n");
-    std::fclose(out);
     std::printf("\nwrote %s\n", json_path.c_str());
 }
 

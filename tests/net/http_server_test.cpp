@@ -18,7 +18,6 @@ using namespace companion;
 using namespace companion::net;
 using namespace std::chrono_literals;
 using engine::awaitable;
-using tcp = boost::asio::ip::tcp;
 
 namespace {
 
@@ -31,7 +30,7 @@ struct fixture {
 // Sends raw bytes on a fresh connection and returns everything read until the server closes.
 awaitable<std::string> raw_exchange(std::uint16_t port, std::string bytes, engine::duration wait_close) {
     auto ex = co_await boost::asio::this_coro::executor;
-    tcp::socket sock(ex);
+    boost::asio::ip::tcp::socket sock(ex);
     co_await sock.async_connect({boost::asio::ip::make_address("127.0.0.1"), port}, engine::use_awaitable);
     co_await boost::asio::async_write(sock, boost::asio::buffer(bytes), engine::use_awaitable);
     std::string out;

@@ -53,25 +53,32 @@ inline void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
     X509_EXTENSION_free(ext);
 }
 
-/// A self-signed CA.
-inline key_and_cert make_ca(const std::string& name) {
-    key_and_cert ca;
-    ca.key = make_ec_key();
-    ca.cert = X509_new();
-    X509_set_version(ca.cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(ca.cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(ca.cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(ca.cert), 3600L * 24 * 30);
-    X509_set_pubkey(ca.cert, ca.key);
-    X509_NAME* n = X509_get_subject_name(ca.cert);
-    X509_NAME_add_entry_by_txt(n,
+/// A fresh key and an unsigned certificate for it: subject CN `common_name`, valid from
+/// now+not_before to now+not_after (seconds). The caller sets the issuer, extensions and signs.
+inline key_and_cert
+new_certificate(const std::string& common_name, long serial, long not_before, long not_after) {
+    key_and_cert out;
+    out.key = make_ec_key();
+    out.cert = X509_new();
+    X509_set_version(out.cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(out.cert), serial);
+    X509_gmtime_adj(X509_getm_notBefore(out.cert), not_before);
+    X509_gmtime_adj(X509_getm_notAfter(out.cert), not_after);
+    X509_set_pubkey(out.cert, out.key);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(out.cert),
                                "CN",
                                MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>(name.c_str()),
+                               reinterpret_cast<const unsigned char*>(common_name.c_str()),
                                -1,
                                -1,
                                0);
-    X509_set_issuer_name(ca.cert, n);
+    return out;
+}
+
+/// A self-signed CA, valid from an hour ago for 30 days.
+inline key_and_cert make_ca(const std::string& name) {
+    key_and_cert ca = new_certificate(name, 1, -3600, 3600L * 24 * 30);
+    X509_set_issuer_name(ca.cert, X509_get_subject_name(ca.cert));
     add_ext(ca.cert, ca.cert, NID_basic_constraints, "critical,CA:TRUE");
     add_ext(ca.cert, ca.cert, NID_key_usage, "critical,keyCertSign,cRLSign");
     add_ext(ca.cert, ca.cert, NID_subject_key_identifier, "hash");
@@ -84,22 +91,7 @@ inline key_and_cert make_ca(const std::string& name) {
 inline key_and_cert
 make_leaf(const key_and_cert& ca, const std::string& dns_name, long not_before, long not_after) {
     static long serial = 100;
-    key_and_cert leaf;
-    leaf.key = make_ec_key();
-    leaf.cert = X509_new();
-    X509_set_version(leaf.cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(leaf.cert), ++serial);
-    X509_gmtime_adj(X509_getm_notBefore(leaf.cert), not_before);
-    X509_gmtime_adj(X509_getm_notAfter(leaf.cert), not_after);
-    X509_set_pubkey(leaf.cert, leaf.key);
-    X509_NAME* n = X509_get_subject_name(leaf.cert);
-    X509_NAME_add_entry_by_txt(n,
-                               "CN",
-                               MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>(dns_name.c_str()),
-                               -1,
-                               -1,
-                               0);
+    key_and_cert leaf = new_certificate(dns_name, ++serial, not_before, not_after);
     X509_set_issuer_name(leaf.cert, X509_get_subject_name(ca.cert));
     const std::string san = "DNS:" + dns_name;
     add_ext(leaf.cert, ca.cert, NID_subject_alt_name, san.c_str());

@@ -21,7 +21,6 @@
 
 using namespace companion;
 using namespace companion::net;
-using namespace std::chrono_literals;
 using engine::awaitable;
 using tcp = boost::asio::ip::tcp;
 

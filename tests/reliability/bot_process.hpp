@@ -183,7 +183,6 @@ inline bool free_of_secrets(const std::string& text, const std::vector<std::stri
     return true;
 }
 
-/// An integer from the environment (the long forms of the tests), else `fallback`.
 /// Adds `n` English-speaking users named `prefix`0, `prefix`1, ..., each sending /start at once,
 /// then picks Emma for each from the persona menu (waiting up to `wait` per user); with `greeted`
 /// it also waits for each greeting. Returns them in order.
@@ -217,6 +216,22 @@ inline engine::awaitable<std::vector<std::int64_t>> onboard_users(sim::telegram_
     co_return users;
 }
 
+/// The simulators for a bot-process test: the bot's token, Telegram's flood control when
+/// `rate_limits`, and OpenAI videos queued for `queue` then rendered for `render` at 4 fps (small
+/// files).
+inline sim::suite_config process_sims(bool rate_limits,
+                                      engine::duration render = std::chrono::seconds{3},
+                                      engine::duration queue = std::chrono::milliseconds{200}) {
+    sim::suite_config sc;
+    sc.telegram.token = sim::suite::token();
+    sc.telegram.enforce_rate_limits = rate_limits;
+    sc.openai.render_time = render;
+    sc.openai.queue_time = queue;
+    sc.openai.video_fps = 4;
+    return sc;
+}
+
+/// An integer from the environment (the long forms of the tests), else `fallback`.
 inline int env_int(const char* name, int fallback) {
     const char* v = std::getenv(name);
     return v != nullptr ? std::atoi(v) : fallback;

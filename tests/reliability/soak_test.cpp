@@ -24,7 +24,6 @@
 using namespace companion;
 using namespace std::chrono_literals;
 using engine::awaitable;
-using item = sim::sent_item;
 using test::bot_process;
 
 namespace {
@@ -66,13 +65,7 @@ BOOST_FIXTURE_TEST_CASE(mixed_traffic_for_a_long_time_keeps_memory_fds_tasks_and
     const char* csv_path = std::getenv("SOAK_CSV");
     const auto admin_port = static_cast<std::uint16_t>(20000 + ::getpid() % 20000);
 
-    sim::suite_config sc;
-    sc.telegram.token = sim::suite::token();
-    sc.telegram.enforce_rate_limits = true;
-    sc.openai.render_time = 3s;
-    sc.openai.queue_time = 200ms;
-    sc.openai.video_fps = 4;
-    sim::suite sims(ex, sc);
+    sim::suite sims(ex, test::process_sims(true, 3s, 200ms));
     BOOST_TEST_REQUIRE(sims.start().has_value());
     test::write_bot_config(
         dir.path,
@@ -127,7 +120,9 @@ BOOST_FIXTURE_TEST_CASE(mixed_traffic_for_a_long_time_keeps_memory_fds_tasks_and
                         const auto seen = tg.sent_to(u).size();
                         auto offer = co_await tg.wait_for(
                             u,
-                            [](const item& x) { return x.reply_markup.find("vid:") != std::string::npos; },
+                            [](const sim::sent_item& x) {
+                                return x.reply_markup.find("vid:") != std::string::npos;
+                            },
                             5s,
                             seen);
                         if (offer) {

@@ -86,10 +86,7 @@ BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders
     const int per_chat = std::max(2, updates_n / chats_n);
     const int selfie_at = per_chat / 2; // one selfie in every chat, mid-storm
 
-    sim::suite_config sc;
-    sc.telegram.token = sim::suite::token();
-    sc.telegram.enforce_rate_limits = true; // the bot must pace itself, or get 429s
-    sim::suite sims(ex, sc);
+    sim::suite sims(ex, test::process_sims(true)); // the bot must pace itself, or get 429s
     BOOST_TEST_REQUIRE(sims.start().has_value());
     test::write_bot_config(
         dir.path,

@@ -55,19 +55,6 @@ bool terminal_message(const item& i, const std::vector<std::string>& endings) {
     return false;
 }
 
-/// A new English-speaking user who has started the bot and picked Emma. Returns the user's id.
-awaitable<std::int64_t> user_with_persona(sim::telegram_simulator& t, std::string first_name) {
-    const auto u = t.add_user({.first_name = std::move(first_name), .language_code = "en"});
-    t.user_sends_text(u, "/start");
-    auto menu = co_await t.wait_for(
-        u,
-        [](const item& x) { return x.reply_markup.find("p:") != std::string::npos; },
-        30s);
-    BOOST_TEST_REQUIRE(menu.has_value());
-    t.user_presses_button(u, menu->message_id, "p:emma");
-    co_return u;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(crash_suite)
@@ -76,13 +63,7 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
     const int users_n = test::env_int("CRASH_USERS", 20);
     const int kills = test::env_int("CRASH_KILLS", 30);
     const int rounds = test::env_int("CRASH_ROUNDS", 1);
-    sim::suite_config sc;
-    sc.telegram.token = sim::suite::token();
-    sc.telegram.enforce_rate_limits = false;
-    sc.openai.render_time = 1500ms;
-    sc.openai.queue_time = 100ms;
-    sc.openai.video_fps = 4;
-    sim::suite sims(ex, sc);
+    sim::suite sims(ex, test::process_sims(false, 1500ms, 100ms));
     BOOST_TEST_REQUIRE(sims.start().has_value());
 
     test::write_bot_config(dir.path, video_sections);
@@ -103,10 +84,8 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
             auto& t = sims.telegram();
             bot.start();
             // Every user picks a persona and takes a selfie while the bot runs undisturbed.
-            for (int i = 0; i < users_n; ++i) {
-                std::string name = "U" + std::to_string(i);
-                const auto u = co_await user_with_persona(t, std::move(name));
-                users.push_back(u);
+            users = co_await test::onboard_users(t, users_n, "U", 30s);
+            for (auto u : users) {
                 t.user_sends_text(u, "/selfie");
             }
             for (auto u : users) {
@@ -251,13 +230,8 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
 BOOST_FIXTURE_TEST_CASE(sigterm_under_load_exits_within_the_grace_period_and_resumes_everything,
                         test::process_world) {
     const int users_n = 10;
-    sim::suite_config sc;
-    sc.telegram.token = sim::suite::token();
-    sc.telegram.enforce_rate_limits = false;
-    sc.openai.render_time = 20s; // every job is still rendering when SIGTERM comes
-    sc.openai.queue_time = 100ms;
-    sc.openai.video_fps = 4;
-    sc.openai.latency = 300ms; // and chat turns are in flight too
+    auto sc = test::process_sims(false, 20s, 100ms); // every job is still rendering when SIGTERM comes
+    sc.openai.latency = 300ms;                       // and chat turns are in flight too
     sim::suite sims(ex, sc);
     BOOST_TEST_REQUIRE(sims.start().has_value());
     // A long poll, as in production: shutdown must not wait for it.
@@ -280,10 +254,8 @@ BOOST_FIXTURE_TEST_CASE(sigterm_under_load_exits_within_the_grace_period_and_res
         [&]() -> awaitable<void> {
             auto& t = sims.telegram();
             bot.start();
-            for (int i = 0; i < users_n; ++i) {
-                std::string name = "T" + std::to_string(i);
-                const auto u = co_await user_with_persona(t, std::move(name));
-                users.push_back(u);
+            users = co_await test::onboard_users(t, users_n, "T", 30s);
+            for (auto u : users) {
                 t.user_sends_text(u, "/video");
                 auto offer = co_await t.wait_for(
                     u,

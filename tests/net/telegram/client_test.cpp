@@ -24,9 +24,6 @@ using boost::asio::experimental::awaitable_operators::operator&&;
 using engine::awaitable;
 namespace json = boost::json;
 
-// Parameter structs are built into named locals before each co_await: g++ 12 destroys a braced
-// temporary in a co_await operand twice (seen as a crash in ~optional<json::value>).
-
 namespace {
 
 awaitable<void> after(engine::duration d, std::function<void()> action) {

@@ -1,5 +1,8 @@
 // A loopback fixture for the Telegram tests: the simulator fixture (tests/common/sim_fixture.hpp)
 // and the typed Telegram client pointed at the simulator.
+//
+// The tests build parameter structs into named locals before each co_await: g++ 12 destroys a
+// braced temporary in a co_await operand twice (seen as a crash in ~optional<json::value>).
 #pragma once
 
 #include "net/http_client.hpp"

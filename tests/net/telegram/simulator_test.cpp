@@ -16,16 +16,12 @@ using namespace companion::test;
 using namespace std::chrono_literals;
 using boost::asio::experimental::awaitable_operators::operator&&;
 using engine::awaitable;
-namespace json = boost::json;
-
-// Parameter structs are built into named locals before each co_await: g++ 12 destroys a braced
-// temporary in a co_await operand twice (seen as a crash in ~optional<json::value>).
 
 namespace {
 
 struct wire_reply {
     unsigned status = 0;
-    json::value body;
+    boost::json::value body;
 };
 
 // One raw request; the body must be JSON (every API answer is).
@@ -44,7 +40,7 @@ awaitable<wire_reply> exchange(net::http_client& http,
     auto r = co_await http.send(std::move(req));
     BOOST_TEST_REQUIRE(r.has_value());
     boost::system::error_code ec;
-    auto v = json::parse(r->body, ec);
+    auto v = boost::json::parse(r->body, ec);
     BOOST_REQUIRE_MESSAGE(!ec, "not JSON: " << r->body);
     co_return wire_reply{r->status, std::move(v)};
 }
