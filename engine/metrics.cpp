@@ -156,22 +156,27 @@ metrics_registry::series& metrics_registry::find_or_add(std::string_view name,
     return s;
 }
 
+namespace {
+
+// The series' metric, made on first use with `args` (later calls return the same one).
+template <class Metric, class... Args>
+Metric& made(std::unique_ptr<Metric>& slot, Args&&... args) {
+    if (!slot) {
+        slot = std::make_unique<Metric>(std::forward<Args>(args)...);
+    }
+    return *slot;
+}
+
+} // namespace
+
 counter& metrics_registry::make_counter(std::string_view name, std::string_view help, metric_labels labels) {
     std::lock_guard lock(mutex_);
-    auto& s = find_or_add(name, help, kind::counter, labels);
-    if (!s.c) {
-        s.c = std::make_unique<counter>();
-    }
-    return *s.c;
+    return made(find_or_add(name, help, kind::counter, labels).c);
 }
 
 gauge& metrics_registry::make_gauge(std::string_view name, std::string_view help, metric_labels labels) {
     std::lock_guard lock(mutex_);
-    auto& s = find_or_add(name, help, kind::gauge, labels);
-    if (!s.g) {
-        s.g = std::make_unique<gauge>();
-    }
-    return *s.g;
+    return made(find_or_add(name, help, kind::gauge, labels).g);
 }
 
 histogram& metrics_registry::make_histogram(std::string_view name,
@@ -179,11 +184,7 @@ histogram& metrics_registry::make_histogram(std::string_view name,
                                             std::vector<double> bounds,
                                             metric_labels labels) {
     std::lock_guard lock(mutex_);
-    auto& s = find_or_add(name, help, kind::histogram, labels);
-    if (!s.h) {
-        s.h = std::make_unique<histogram>(std::move(bounds));
-    }
-    return *s.h;
+    return made(find_or_add(name, help, kind::histogram, labels).h, std::move(bounds));
 }
 
 std::string metrics_registry::expose() const {

@@ -71,18 +71,6 @@ net::server_response model_gone(std::string_view model, std::string_view replace
                               std::string(replacement) + " instead.");
 }
 
-void set_json(net::server_response& r, unsigned status, std::string body) {
-    r.msg.result(status);
-    r.msg.set(net::http::field::content_type, "application/json");
-    r.msg.body() = std::move(body);
-}
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 } // namespace gemini_detail
 
 using namespace gemini_detail;

@@ -28,9 +28,4 @@ net::server_response rate_limited(std::chrono::milliseconds delay, bool per_day)
 /// The retired-model 404 Google sends, naming a replacement.
 net::server_response model_gone(std::string_view model, std::string_view replacement);
 
-/// Status and body into `r`, keeping its wire fault.
-void set_json(net::server_response& r, unsigned status, std::string body);
-
-std::int64_t unix_now();
-
 } // namespace companion::sim::gemini_detail
