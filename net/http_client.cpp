@@ -283,21 +283,14 @@ struct http_client::impl {
     // Returns an idle connection, or nullptr with a slot reserved for a new one. Waits in FIFO
     // order when the origin is at its limit. Throws on cancellation.
     engine::awaitable<std::unique_ptr<connection>> acquire(pool& p, bool fresh) {
-        if (p.waiters.empty() && p.handoffs == 0) {
-            if (!fresh) {
-                if (auto c = take_idle(p)) {
-                    co_return c;
-                }
-            }
-            if (p.open < cfg.max_connections_per_origin) {
-                ++p.open;
-                p.size.set(static_cast<double>(p.open));
-                co_return nullptr;
-            }
-        }
+        // Others already wait (or hold a hand-off): queue behind them.
+        bool queued = !p.waiters.empty() || p.handoffs != 0;
         for (;;) {
-            co_await p.waiters.async_wait(engine::use_awaitable);
-            --p.handoffs;
+            if (queued) {
+                co_await p.waiters.async_wait(engine::use_awaitable);
+                --p.handoffs;
+            }
+            queued = true;
             if (!fresh) {
                 if (auto c = take_idle(p)) {
                     co_return c;
@@ -309,6 +302,27 @@ struct http_client::impl {
                 co_return nullptr;
             }
         }
+    }
+
+    // A connection to `o` from its pool: an idle one (unless `fresh`) or a new one. A failed
+    // connect gives the slot back and is counted.
+    engine::awaitable<result<std::unique_ptr<connection>>>
+    checkout(pool& p, const origin& o, const phase_timeouts& t, bool fresh) {
+        std::unique_ptr<connection> c;
+        try {
+            c = co_await acquire(p, fresh);
+        } catch (const boost::system::system_error&) {
+            co_return make_failure(errc::cancelled, "cancelled while waiting for a connection");
+        }
+        if (c) {
+            co_return std::move(c);
+        }
+        auto made = co_await connect(o, t);
+        if (!made) {
+            release(p, nullptr);
+            count_error(p, made.error());
+        }
+        co_return made;
     }
 
     // Gives a connection back (kept alive) or its slot (nullptr: closed).
@@ -590,21 +604,11 @@ engine::awaitable<result<response>> http_client::send(request req) {
     const auto started = clock::now();
 
     for (int attempt = 0;; ++attempt) {
-        std::unique_ptr<connection> c;
-        try {
-            c = co_await d.acquire(p, attempt > 0);
-        } catch (const boost::system::system_error&) {
-            co_return make_failure(errc::cancelled, "cancelled while waiting for a connection");
+        auto checked_out = co_await d.checkout(p, parts->where, t, attempt > 0);
+        if (!checked_out) {
+            co_return checked_out.error();
         }
-        if (!c) {
-            auto made = co_await d.connect(parts->where, t);
-            if (!made) {
-                d.release(p, nullptr);
-                d.count_error(p, made.error());
-                co_return made.error();
-            }
-            c = std::move(*made);
-        }
+        std::unique_ptr<connection> c = std::move(*checked_out);
         auto out = co_await d.exchange_on(*c, req, *parts, t);
         ++c->uses;
         if (out.r) {
@@ -727,21 +731,11 @@ engine::awaitable<result<download_result>> http_client::download(download_reques
         }
         pool& p = d.pool_for(parts->where);
         p.requests.inc();
-        std::unique_ptr<connection> c;
-        try {
-            c = co_await d.acquire(p, false);
-        } catch (const boost::system::system_error&) {
-            co_return make_failure(errc::cancelled, "cancelled while waiting for a connection");
+        auto checked_out = co_await d.checkout(p, parts->where, t, false);
+        if (!checked_out) {
+            co_return checked_out.error();
         }
-        if (!c) {
-            auto made = co_await d.connect(parts->where, t);
-            if (!made) {
-                d.release(p, nullptr);
-                d.count_error(p, made.error());
-                co_return made.error();
-            }
-            c = std::move(*made);
-        }
+        std::unique_ptr<connection> c = std::move(*checked_out);
         // Downloads read with a buffer body, so they use their own exchange.
         http::request<http::empty_body> msg{http::verb::get, parts->target, 11};
         for (const auto& field : headers) {
