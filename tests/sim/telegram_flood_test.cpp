@@ -1,9 +1,10 @@
 // The retry_after oracle: a violation is a repeat of a refused request (its method and chat)
 // before its retry_after elapsed, counted from the refusal. Other methods, other chats, and
-// requests that were already in flight when the 429 went out are not violations. Time is the
-// engine's frozen clock, moved by hand.
+// requests that were already in flight when the 429 went out are not violations. Time is a
+// manual_time the simulator is given, moved by hand.
 #include "engine/task_group.hpp"
 #include "engine/time.hpp"
+#include "engine/time_source.hpp"
 #include "tests/sim/telegram_world.hpp"
 
 #include <boost/test/data/monomorphic.hpp>
@@ -19,12 +20,17 @@ using engine::awaitable;
 
 namespace {
 
-struct frozen_clock {
-    frozen_clock() { engine::clock::freeze(); }
-    ~frozen_clock() { engine::clock::unfreeze(); }
+// The time goes first: the simulator keeps a pointer to it.
+struct manual_clock {
+    engine::manual_time time;
 };
 
-struct flood_world : frozen_clock, telegram_world {};
+struct flood_world : manual_clock, telegram_world {
+    flood_world()
+        : telegram_world({.enforce_rate_limits = false,
+                          .max_poll_hold = std::chrono::milliseconds{200},
+                          .time = &time}) {}
+};
 
 enum class connection { same, other };
 
@@ -87,7 +93,7 @@ BOOST_DATA_TEST_CASE_F(flood_world,
         auto first = co_await call("sendMessage", expand(std::string(refused)));
         BOOST_TEST_REQUIRE(first.status == 429U);
         BOOST_TEST(first.body.at("parameters").at("retry_after").as_int64() == 3);
-        engine::clock::advance(c.after);
+        time.advance(c.after);
         net::request req;
         req.method = net::http::verb::post;
         req.url = api(c.method);
@@ -104,9 +110,10 @@ BOOST_DATA_TEST_CASE_F(flood_world,
 
 namespace {
 
-// A compliant client: sends, and on a 429 waits exactly retry_after (on the frozen clock) before
+// A compliant client: sends, and on a 429 waits exactly retry_after (on the simulator's time) before
 // sending the same request again. `waiting` counts the clients asleep in such a wait.
-awaitable<void> send_honouring_retry_after(net::http_client& http,
+awaitable<void> send_honouring_retry_after(engine::time_source& time,
+                                           net::http_client& http,
                                            std::string url,
                                            std::string body,
                                            int& waiting,
@@ -126,16 +133,17 @@ awaitable<void> send_honouring_retry_after(net::http_client& http,
         }
         const auto wait = json::parse(r->body).at("parameters").at("retry_after").as_int64();
         ++waiting;
-        co_await engine::sleep(std::chrono::seconds(wait));
+        co_await time.sleep(std::chrono::seconds(wait));
         --waiting;
     }
 }
 
-// Moves the frozen clock a second at a time, only while every unfinished client sleeps.
-awaitable<void> tick_while_all_wait(const int& waiting, const int& finished, int clients) {
+// Moves the time a second at a time, only while every unfinished client sleeps.
+awaitable<void>
+tick_while_all_wait(engine::manual_time& time, const int& waiting, const int& finished, int clients) {
     while (finished < clients) {
         if (waiting > 0 && waiting == clients - finished) {
-            engine::clock::advance(1s);
+            time.advance(1s);
         }
         co_await engine::yield();
     }
@@ -144,14 +152,14 @@ awaitable<void> tick_while_all_wait(const int& waiting, const int& finished, int
 } // namespace
 
 BOOST_FIXTURE_TEST_CASE(a_client_honouring_every_retry_after_has_no_violation_even_with_requests_in_flight,
-                        frozen_clock) {
+                        manual_clock) {
     // Five messages to one chat at the same instant, each on its own connection (a pool), against a
     // burst of 3: two are refused while the others are in flight, and each waits its own
     // retry_after. (The oracle used to count the second refused one as an early repeat.)
     boost::asio::io_context ioc{1};
     sim::telegram_simulator strict(
         ioc.get_executor(),
-        {.per_chat_rate = {.rate_per_second = 1.0, .burst = 3.0}, .max_poll_hold = 200ms});
+        {.per_chat_rate = {.rate_per_second = 1.0, .burst = 3.0}, .max_poll_hold = 200ms, .time = &time});
     BOOST_REQUIRE(strict.start());
     const auto user = strict.add_user({});
     constexpr int clients = 5;
@@ -165,6 +173,7 @@ BOOST_FIXTURE_TEST_CASE(a_client_honouring_every_retry_after_has_no_violation_ev
     run_test(ioc, [&]() -> awaitable<void> {
         for (int i = 0; i < clients; ++i) {
             const bool started = senders.spawn(send_honouring_retry_after(
+                time,
                 *pool[static_cast<std::size_t>(i)],
                 strict.base_url() + "/bot" + world_token + "/sendMessage",
                 R"({"chat_id":)" + std::to_string(user) + R"(,"text":"m)" + std::to_string(i) + R"("})",
@@ -172,7 +181,7 @@ BOOST_FIXTURE_TEST_CASE(a_client_honouring_every_retry_after_has_no_violation_ev
                 finished));
             BOOST_TEST_REQUIRE(started);
         }
-        co_await tick_while_all_wait(waiting, finished, clients);
+        co_await tick_while_all_wait(time, waiting, finished, clients);
         co_await senders.join();
         co_await strict.stop();
     }());
