@@ -10,7 +10,9 @@
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
 
+#include <functional>
 #include <ostream>
+#include <string>
 
 using namespace std::chrono_literals;
 
@@ -189,6 +191,75 @@ BOOST_FIXTURE_TEST_CASE(a_client_honouring_every_retry_after_has_no_violation_ev
     BOOST_TEST(strict.counters().rate_limited >= 2U); // the case really had refusals in flight
     BOOST_TEST(strict.counters().retry_after_violations == 0U);
     BOOST_TEST(strict.sent_to(user).size() == static_cast<std::size_t>(clients));
+}
+
+namespace {
+
+// One getUpdates; its answer's result count goes to `results` (-1 until it came).
+awaitable<void> poll_once(net::http_client& http, std::string url, std::string body, int& results) {
+    net::request req;
+    req.method = net::http::verb::post;
+    req.url = std::move(url);
+    req.headers.set(net::http::field::content_type, "application/json");
+    req.body = std::move(body);
+    auto r = co_await http.send(std::move(req));
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST(r->status == 200U);
+    results = static_cast<int>(json::parse(r->body).at("result").as_array().size());
+}
+
+// Lets the loop run (the poll's request travels over loopback) until `done()`, a bounded number
+// of turns: virtual time does not move meanwhile.
+awaitable<bool> turns_until(const std::function<bool()>& done) {
+    for (int turn = 0; turn < 100'000 && !done(); ++turn) {
+        co_await engine::yield();
+    }
+    co_return done();
+}
+
+} // namespace
+
+// A held getUpdates on a manual time is answered at its virtual deadline, at once when an update
+// comes, and by stop(); real time passing does not end it.
+BOOST_FIXTURE_TEST_CASE(a_held_poll_on_manual_time_ends_at_its_virtual_deadline_an_update_or_stop,
+                        manual_clock) {
+    boost::asio::io_context ioc{1};
+    sim::telegram_simulator held(ioc.get_executor(), {.max_poll_hold = 50s, .time = &time});
+    BOOST_REQUIRE(held.start());
+    const auto user = held.add_user({});
+    net::http_client http(ioc.get_executor(), net::client_config{});
+    const std::string url = held.base_url() + "/bot" + world_token + "/getUpdates";
+    engine::task_group polls(ioc.get_executor(), engine::task_group::config{.name = "polls"});
+    run_test(ioc, [&]() -> awaitable<void> {
+        int results = -1;
+        const auto answered = [&results] { return results >= 0; };
+        const auto held_one = [&held] { return held.counters().current_pollers == 1U; };
+
+        BOOST_TEST_REQUIRE(polls.spawn(poll_once(http, url, R"({"timeout":30})", results)));
+        BOOST_TEST_REQUIRE(co_await turns_until(held_one));
+        time.advance(29s);
+        BOOST_TEST(!co_await turns_until(answered)); // held: 1 s of virtual time is left
+        time.advance(1s);
+        BOOST_TEST_REQUIRE(co_await turns_until(answered));
+        BOOST_TEST(results == 0);
+
+        results = -1;
+        BOOST_TEST_REQUIRE(polls.spawn(poll_once(http, url, R"({"timeout":30})", results)));
+        BOOST_TEST_REQUIRE(co_await turns_until(held_one));
+        const auto update = held.user_sends_text(user, "hello");
+        BOOST_TEST_REQUIRE(co_await turns_until(answered));
+        BOOST_TEST(results == 1);
+
+        results = -1;
+        const std::string confirmed = R"({"timeout":30,"offset":)" + std::to_string(update + 1) + "}";
+        BOOST_TEST_REQUIRE(polls.spawn(poll_once(http, url, confirmed, results)));
+        BOOST_TEST_REQUIRE(co_await turns_until(held_one));
+        co_await held.stop();
+        BOOST_TEST_REQUIRE(co_await turns_until(answered));
+        BOOST_TEST(results == 0);
+        co_await polls.join();
+    }());
+    BOOST_TEST(time.sleepers() == 0U); // no held poll left a sleeper behind
 }
 
 BOOST_AUTO_TEST_SUITE_END()
