@@ -16,6 +16,7 @@
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
+#include "engine/time_source.hpp"
 #include "net/http_server.hpp"
 #include "sim/fault.hpp"
 
@@ -59,7 +60,10 @@ struct gemini_sim_config {
     std::string redirect_host = "localhost";
     bool omni_inline_on_poll = false; ///< GET returns inline `data` even for uri delivery (the docs warn)
     std::uint32_t video_fps = 24;     ///< tests lower it to make files smaller
-    net::server_config server{.name = "gemini_sim"};
+    net::server_config server{.name = "gemini_sim"}; /// The time video jobs progress on and latency is slept
+                                                     /// on; nullptr is the process's real time.
+    /// A test passes its manual_time; it must outlive the simulator.
+    engine::time_source* time = nullptr;
 };
 
 class gemini_simulator {
@@ -134,6 +138,10 @@ private:
 
     engine::executor ex_;
     gemini_sim_config cfg_;
+    /// The configured time source, or the real one.
+    engine::time_source& time() const noexcept {
+        return cfg_.time != nullptr ? *cfg_.time : engine::system_time();
+    }
     net::http_server server_;
     std::vector<std::string> image_prompts_{};
     std::vector<video_create> creates_{};

@@ -270,7 +270,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, "chat.completions", f, r, denied, cfg_.latency);
+    auto early = co_await begin_request(faults, "chat.completions", f, r, denied, cfg_.latency, time());
     if (early) {
         co_return std::move(*early);
     }
@@ -446,7 +446,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_models(net::ser
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, "models", f, r, denied);
+    auto early = co_await begin_request(faults, "models", f, r, denied, {}, time());
     if (early) {
         co_return std::move(*early);
     }

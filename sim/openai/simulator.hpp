@@ -19,6 +19,7 @@
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
+#include "engine/time_source.hpp"
 #include "net/http_server.hpp"
 #include "sim/fault.hpp"
 
@@ -47,10 +48,13 @@ struct openai_sim_config {
     engine::duration render_time = std::chrono::seconds{3};       ///< in_progress, progress ramps 1..99
     engine::duration expiry = std::chrono::seconds{3600}; ///< content is gone this long after completion
     bool content_redirect = false;                        ///< /content answers 302 to a second path (a "CDN")
-    std::string redirect_host = "localhost";   ///< host of that path: differs from 127.0.0.1 on purpose
-    std::uint32_t video_fps = 24;              ///< tests lower it to make files smaller
-    std::string refusal_marker = "[[refuse]]"; ///< a prompt containing it ends failed (moderation)
-    net::server_config server{.name = "openai_sim"};
+    std::string redirect_host = "localhost";         ///< host of that path: differs from 127.0.0.1 on purpose
+    std::uint32_t video_fps = 24;                    ///< tests lower it to make files smaller
+    std::string refusal_marker = "[[refuse]]";       ///< a prompt containing it ends failed (moderation)
+    net::server_config server{.name = "openai_sim"}; /// The time video jobs progress on and latency is slept
+                                                     /// on; nullptr is the process's real time.
+    /// A test passes its manual_time; it must outlive the simulator.
+    engine::time_source* time = nullptr;
 };
 
 class openai_simulator {
@@ -108,6 +112,10 @@ private:
 
     engine::executor ex_{};
     openai_sim_config cfg_;
+    /// The configured time source, or the real one.
+    engine::time_source& time() const noexcept {
+        return cfg_.time != nullptr ? *cfg_.time : engine::system_time();
+    }
     net::http_server server_;
     std::size_t chat_requests_ = 0;
     std::string last_chat_body_{};
