@@ -15,6 +15,7 @@
 #include "engine/error.hpp"
 #include "engine/log.hpp"
 #include "engine/task_group.hpp"
+#include "engine/time_source.hpp"
 
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
@@ -69,8 +70,10 @@ public:
     awaitable<void> join() { return workers_.join(); }
     /// Cancels the running items; queued items are dropped; later submits are refused.
     void cancel(asio::cancellation_type type = asio::cancellation_type::total) { workers_.cancel(type); }
-    /// Graceful stop of the workers (see task_group::shutdown).
-    awaitable<void> shutdown(duration grace) { return workers_.shutdown(grace); }
+    /// Graceful stop of the workers (see task_group::shutdown); the grace period runs on `time`.
+    awaitable<void> shutdown(duration grace, time_source& time = system_time()) {
+        return workers_.shutdown(grace, time);
+    }
 
     /// Keys with queued or running work.
     std::size_t active_keys() const noexcept { return state_->keys.size(); }

@@ -225,15 +225,12 @@ metrics_registry& metrics() {
     return instance;
 }
 
-awaitable<void> run_loop_lag_probe(histogram& lag, loop_lag_config cfg) {
-    auto ex = co_await asio::this_coro::executor;
-    timer t(ex);
+awaitable<void> run_loop_lag_probe(histogram& lag, loop_lag_config cfg, time_source& time) {
     for (;;) {
-        co_await sleep(cfg.interval);
-        const auto armed = clock::now();
-        t.expires_at(armed + cfg.probe);
-        co_await t.async_wait(use_awaitable);
-        const auto late = clock::now() - armed - cfg.probe;
+        co_await time.sleep(cfg.interval);
+        const auto armed = time.now();
+        co_await time.sleep_until(armed + cfg.probe);
+        const auto late = time.now() - armed - cfg.probe;
         lag.observe(std::max(0.0, std::chrono::duration<double>(late).count()));
     }
 }

@@ -9,6 +9,7 @@
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
+#include "engine/time_source.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -103,11 +104,13 @@ private:
 metrics_registry& metrics();
 
 /// Measures loop lag: every `interval` it arms a `probe` timer and records how late it fires
-/// (seconds) into `lag`. Run it as a child of a task group; cancellation stops it.
+/// (seconds) into `lag`. Run it as a child of a task group; cancellation stops it. It waits on
+/// `time`, which must outlive it.
 struct loop_lag_config {
     duration interval = std::chrono::milliseconds(100);
     duration probe = std::chrono::milliseconds(1);
 };
-awaitable<void> run_loop_lag_probe(histogram& lag, loop_lag_config cfg = {});
+awaitable<void>
+run_loop_lag_probe(histogram& lag, loop_lag_config cfg = {}, time_source& time = system_time());
 
 } // namespace companion::engine

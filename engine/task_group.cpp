@@ -109,17 +109,18 @@ struct task_group::state {
 
 // The rest of a shutdown, after total cancellation: `grace` for the children to unwind, then
 // terminal cancellation, then the wait for the last of them. Runs shielded: nothing cuts it short.
-awaitable<void> task_group::drain(std::shared_ptr<state> s, duration grace) {
-    timer t(co_await asio::this_coro::executor, grace);
+awaitable<void> task_group::drain(std::shared_ptr<state> s, time_point deadline, time_source& time) {
+    auto ex = co_await asio::this_coro::executor;
     while (s->live != 0) {
-        auto [order, join_ec, timer_ec] =
-            co_await asio::experimental::make_parallel_group(s->joiners.async_wait(asio::deferred),
-                                                             t.async_wait(asio::deferred))
+        // A notification or the loop's end alike: the loop condition decides.
+        [[maybe_unused]] auto [order, join_ec, timer_error] =
+            co_await asio::experimental::make_parallel_group(
+                s->joiners.async_wait(asio::deferred),
+                asio::co_spawn(ex, detail::expire_at(time, deadline), asio::deferred))
                 .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-        if (order[0] == 1 && !timer_ec) {
+        if (order[0] == 1 && !timer_error) {
             break; // the grace period is over
         }
-        (void)join_ec; // a notification or the loop's end: the loop condition decides
     }
     if (s->live != 0) {
         log().warn("task_group.grace_expired", {{"group", s->cfg.name}, {"children", s->live}});
@@ -195,10 +196,10 @@ void task_group::cancel(asio::cancellation_type type) {
     state_->emit(type);
 }
 
-awaitable<void> task_group::shutdown(duration grace) {
+awaitable<void> task_group::shutdown(duration grace, time_source& time) {
     cancel(asio::cancellation_type::total);
     if (state_->live != 0) {
-        co_await shielded(drain(state_, grace));
+        co_await shielded(drain(state_, time.now() + grace, time));
     }
 }
 

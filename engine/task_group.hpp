@@ -21,6 +21,7 @@
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
 #include "engine/detail/wait_queue.hpp"
+#include "engine/time_source.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -66,7 +67,8 @@ public:
     /// Total cancellation, up to `grace` to unwind, then terminal cancellation and join. Runs to
     /// the end whatever happens to the caller (see `shielded`): a child that ignores terminal
     /// cancellation too keeps it waiting, which is a bug in that child, never a use after free.
-    awaitable<void> shutdown(duration grace);
+    /// The grace period runs on `time`, which must outlive the await.
+    awaitable<void> shutdown(duration grace, time_source& time = system_time());
 
     std::size_t size() const noexcept;
     /// Children alive in every task group of the process (a leak shows as growth over time).
@@ -80,7 +82,7 @@ public:
 
 private:
     struct state;
-    static awaitable<void> drain(std::shared_ptr<state> s, duration grace);
+    static awaitable<void> drain(std::shared_ptr<state> s, time_point deadline, time_source& time);
     std::shared_ptr<state> state_;
 };
 

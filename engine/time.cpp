@@ -1,4 +1,4 @@
-// Sleeping on the engine clock.
+// Sleeping on the engine clock, and the deadline arm of a race on a time source.
 #include "engine/time.hpp"
 
 #include <boost/system/system_error.hpp>
@@ -14,6 +14,18 @@ awaitable<void> sleep_until(time_point tp) {
     timer t(co_await asio::this_coro::executor, tp);
     co_await t.async_wait(use_awaitable);
 }
+
+namespace detail {
+
+// Both arms of a deadline race accept any cancellation, as the caller does: co_spawn's default
+// filter would drop a total cancellation, and a parallel group forwards its parent's cancellation
+// only once, so an arm that ignored it would hold the group (and the caller) until the deadline.
+awaitable<void> expire_at(time_source& time, time_point at) {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    co_await time.sleep_until(at);
+}
+
+} // namespace detail
 
 bool is_timeout(const std::exception_ptr& e) noexcept {
     if (!e) {

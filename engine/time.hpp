@@ -1,10 +1,11 @@
-// Sleeping and deadlines on the engine clock.
+// Sleeping and deadlines on the engine clock or on a time source.
 //
-// `with_timeout(op, d)` runs `op` and, if it has not finished after `d`, cancels it through its
+// `with_timeout(op, d[, time])` runs `op` and, if it has not finished after `d`, cancels it through its
 // cancellation slot (terminal cancellation), waits for it to unwind, and throws
 // system_error(engine::errc::timeout). Nothing outlives the call. Deadlines nest: an outer
 // deadline that expires first cancels the inner operation too, so the earliest deadline wins.
-// Cancellation of the caller propagates into `op`. (Boost 1.81 has no asio::cancel_after.)
+// Cancellation of the caller propagates into `op`. (Boost 1.81 has no asio::cancel_after.) The
+// deadline runs on `time` (a test's manual_time); without one, on `system_time()`.
 //
 // `abandon_on_cancel(op)` passes any cancellation of the caller, total included, to `op` as
 // terminal cancellation: for an operation that is safe to drop at any point but whose layers
@@ -15,6 +16,7 @@
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
 #include "engine/error.hpp"
+#include "engine/time_source.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -56,36 +58,72 @@ inline awaitable<void> accepting_total(awaitable<void> op) {
     co_await std::move(op);
 }
 
+/// Sleeps on `time` until `at`, accepting any cancellation (the other arm of a deadline race).
+awaitable<void> expire_at(time_source& time, time_point at);
+
+/// Runs a non-void `op`, cancelling it at `deadline` on `time`; throws
+/// system_error(errc::timeout) when the deadline won and `op` failed. If `op` finished despite the
+/// cancellation, its result is returned.
+template <class T>
+awaitable<T> race_deadline(awaitable<T> op, time_point deadline, time_source& time) {
+    auto ex = co_await asio::this_coro::executor;
+    auto [order, op_error, value, timer_error] =
+        co_await asio::experimental::make_parallel_group(
+            asio::co_spawn(ex, as_optional(std::move(op)), asio::deferred),
+            asio::co_spawn(ex, expire_at(time, deadline), asio::deferred))
+            .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+    // The deadline ending first by itself (not cancelled with the caller) is the timeout.
+    if (order[0] == 1 && !timer_error && op_error) {
+        throw_error(errc::timeout, "deadline exceeded");
+    }
+    if (op_error) {
+        std::rethrow_exception(op_error);
+    }
+    co_return std::move(*value);
+}
+
+inline awaitable<void> race_deadline_void(awaitable<void> op, time_point deadline, time_source& time) {
+    co_await race_deadline(as_unit(std::move(op)), deadline, time);
+}
+
 } // namespace detail
 
-/// Runs `op`, cancelling it at `deadline`; throws system_error(errc::timeout) when the deadline
-/// won. If `op` finished despite the cancellation, its result is returned.
+/// Runs `op`, cancelling it at `deadline` on `time`; throws system_error(errc::timeout) when the
+/// deadline won. If `op` finished despite the cancellation, its result is returned. `time` must
+/// outlive the await. (The form for awaitable<void> with a time source is declared in
+/// engine/time_source.hpp: it reports a timeout whenever the deadline came first.)
+template <class T>
+requires(!std::is_void_v<T>) awaitable<T> with_deadline(awaitable<T> op,
+                                                        time_point deadline,
+                                                        time_source& time) {
+    return detail::race_deadline(std::move(op), deadline, time);
+}
+
+/// The same on the process's real time. An awaitable<void> that finished despite the deadline's
+/// cancellation is not a timeout here.
 template <class T>
 awaitable<T> with_deadline(awaitable<T> op, time_point deadline) {
     if constexpr (std::is_void_v<T>) {
-        co_await with_deadline(detail::as_unit(std::move(op)), deadline);
+        return detail::race_deadline_void(std::move(op), deadline, system_time());
     } else {
-        auto ex = co_await asio::this_coro::executor;
-        timer t(ex, deadline);
-        auto [order, op_error, value, timer_ec] =
-            co_await asio::experimental::make_parallel_group(
-                asio::co_spawn(ex, detail::as_optional(std::move(op)), asio::deferred),
-                t.async_wait(asio::deferred))
-                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-        // The timer ending first by itself (not cancelled with the caller) is the deadline.
-        if (order[0] == 1 && !timer_ec && op_error) {
-            throw_error(errc::timeout, "deadline exceeded");
-        }
-        if (op_error) {
-            std::rethrow_exception(op_error);
-        }
-        co_return std::move(*value);
+        return detail::race_deadline(std::move(op), deadline, system_time());
+    }
+}
+
+/// `with_deadline(op, time.now() + d)` on `time`; like the two-argument forms, an awaitable<void>
+/// that finished despite the deadline's cancellation is not a timeout.
+template <class T>
+awaitable<T> with_timeout(awaitable<T> op, duration d, time_source& time) {
+    if constexpr (std::is_void_v<T>) {
+        return detail::race_deadline_void(std::move(op), time.now() + d, time);
+    } else {
+        return detail::race_deadline(std::move(op), time.now() + d, time);
     }
 }
 
 template <class T>
 awaitable<T> with_timeout(awaitable<T> op, duration d) {
-    return with_deadline(std::move(op), clock::now() + d);
+    return with_timeout(std::move(op), d, system_time());
 }
 
 template <class T>

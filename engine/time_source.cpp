@@ -98,24 +98,12 @@ std::optional<time_point> manual_time::next_wake() const noexcept {
     return sleepers_.begin()->first;
 }
 
-namespace {
-
-// Both arms of the race accept any cancellation, as the caller does: co_spawn's default filter
-// would drop a total cancellation, and a parallel group forwards its parent's cancellation only
-// once, so an arm that ignored it would hold the group (and the caller) until the deadline.
-awaitable<void> expire_at(time_source& time, time_point at) {
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    co_await time.sleep_until(at);
-}
-
-} // namespace
-
 awaitable<void> with_deadline(awaitable<void> op, time_point deadline, time_source& time) {
     auto ex = co_await asio::this_coro::executor;
     auto [order, op_error, timer_error] =
         co_await asio::experimental::make_parallel_group(
             asio::co_spawn(ex, detail::accepting_total(std::move(op)), asio::deferred),
-            asio::co_spawn(ex, expire_at(time, deadline), asio::deferred))
+            asio::co_spawn(ex, detail::expire_at(time, deadline), asio::deferred))
             .async_wait(asio::experimental::wait_for_one(), use_awaitable);
     if (order[0] == 1 && !timer_error) {
         throw_error(errc::timeout, "deadline exceeded");

@@ -88,11 +88,12 @@ void fault_injector::expose(net::http_server& server) {
                  });
 }
 
-engine::awaitable<bool> apply_wire_fault(const fault& f, net::server_response& response) {
+engine::awaitable<bool>
+apply_wire_fault(const fault& f, net::server_response& response, engine::time_source& time) {
     using kind = net::response_fault::kind;
     switch (f.kind) {
     case fault_kind::latency:
-        co_await engine::sleep(f.delay);
+        co_await time.sleep(f.delay);
         co_return false; // the service answers normally afterwards
     case fault_kind::reset:
         response.fault.what = kind::reset;
@@ -118,16 +119,17 @@ begin_request(fault_injector& faults,
               std::optional<fault>& planned,
               net::server_response& response,
               const std::optional<net::server_response>& denied,
-              engine::duration latency) {
+              engine::duration latency,
+              engine::time_source& time) {
     planned = faults.take(method);
     if (planned) {
-        const bool done = co_await apply_wire_fault(*planned, response);
+        const bool done = co_await apply_wire_fault(*planned, response, time);
         if (done) {
             co_return std::move(response);
         }
     }
     if (latency.count() > 0) {
-        co_await engine::sleep(latency);
+        co_await time.sleep(latency);
     }
     co_return denied;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/time_source.hpp"
 #include "net/http_server.hpp"
 #include "sim/fault.hpp"
 
@@ -40,13 +41,18 @@ public:
     }
 
 protected:
-    provider_service(engine::executor ex, net::server_config server)
-        : ex_(ex), server_(ex, std::move(server)) {
+    /// `time` null: the process's real time.
+    provider_service(engine::executor ex, net::server_config server, engine::time_source* time)
+        : ex_(ex), time_(time != nullptr ? *time : engine::system_time()), server_(ex, std::move(server)) {
         faults.expose(server_);
     }
     ~provider_service() = default;
 
+    /// What jobs progress on and latency sleeps on.
+    engine::time_source& time() const noexcept { return time_; }
+
     engine::executor ex_;
+    engine::time_source& time_;
     net::http_server server_;
     std::vector<Create> creates_{};
 };

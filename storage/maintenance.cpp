@@ -139,18 +139,22 @@ engine::awaitable<maintenance_report> run_maintenance(database& db,
     co_return report;
 }
 
-engine::awaitable<void>
-maintenance_loop(database& db, media_store& media, engine::offload_pool& pool, maintenance_config config) {
+engine::awaitable<void> maintenance_loop(database& db,
+                                         media_store& media,
+                                         engine::offload_pool& pool,
+                                         maintenance_config config,
+                                         engine::time_source& time) {
     auto& m = engine::metrics();
     constexpr std::string_view help = "Rows and files deleted by retention.";
     auto& updates_metric = m.make_counter("storage_pruned_total", help, {{"what", "update_ids"}});
     auto& rows_metric = m.make_counter("storage_pruned_total", help, {{"what", "media_rows"}});
     auto& files_metric = m.make_counter("storage_pruned_total", help, {{"what", "media_files"}});
 
-    co_await engine::sleep(config.first_pass_after);
+    co_await time.sleep(config.first_pass_after);
     for (;;) {
         try {
-            const auto r = co_await run_maintenance(db, media, pool, config, config.now());
+            const timestamp now = config.now ? config.now() : time.wall();
+            const auto r = co_await run_maintenance(db, media, pool, config, now);
             updates_metric.inc(static_cast<std::uint64_t>(r.updates_pruned));
             rows_metric.inc(static_cast<std::uint64_t>(r.rows_pruned));
             files_metric.inc(static_cast<std::uint64_t>(r.files_removed));
@@ -165,7 +169,7 @@ maintenance_loop(database& db, media_store& media, engine::offload_pool& pool, m
             // try again at the next one.
             engine::log().warn("storage.maintenance_failed", {{"error", e.what()}});
         }
-        co_await engine::sleep(config.every);
+        co_await time.sleep(config.every);
     }
 }
 

@@ -8,6 +8,7 @@
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
 #include "engine/offload.hpp"
+#include "engine/time_source.hpp"
 #include "storage/database.hpp"
 #include "storage/media_store.hpp"
 #include "storage/time.hpp"
@@ -32,10 +33,9 @@ struct maintenance_config {
     /// Rows deleted per transaction; the loop thread is yielded between batches, so a large
     /// backlog (the first pass on an old database) never holds the loop for long.
     std::int64_t batch_rows = 500;
-    /// The wall clock that row and file times are compared with (tests pass their own).
-    std::function<timestamp()> now = [] {
-        return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    };
+    /// The wall clock that row and file times are compared with; when empty, the loop's time
+    /// source's wall time.
+    std::function<timestamp()> now{};
 };
 
 /// What one pass did.
@@ -63,10 +63,12 @@ engine::awaitable<maintenance_report> run_maintenance(database& db,
 
 /// Runs run_maintenance() on `config`'s schedule until cancelled (then throws
 /// operation_aborted). A failed pass is logged and the next one runs as planned; each pass is
-/// logged and counted in the metrics (storage_pruned_total).
+/// logged and counted in the metrics (storage_pruned_total). The schedule runs on `time`, which
+/// must outlive the loop.
 engine::awaitable<void> maintenance_loop(database& db,
                                          media_store& media,
                                          engine::offload_pool& pool,
-                                         maintenance_config config = {});
+                                         maintenance_config config = {},
+                                         engine::time_source& time = engine::system_time());
 
 } // namespace companion::storage

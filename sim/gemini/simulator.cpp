@@ -138,7 +138,7 @@ gemini_output_size(std::string_view model, std::string_view aspect_ratio, std::s
 }
 
 gemini_simulator::gemini_simulator(engine::executor ex, gemini_sim_config cfg)
-    : provider_service(ex, cfg.server), cfg_(std::move(cfg)) {
+    : provider_service(ex, cfg.server, cfg.time), cfg_(std::move(cfg)) {
     auto models = [this](net::server_request& req) { return handle_models(req); };
     server_.route_prefix("/v1beta/models/", models);
     server_.route_prefix("/v1/models/", models);
@@ -245,7 +245,7 @@ engine::awaitable<net::server_response> gemini_simulator::handle_models(net::ser
     net::server_response r;
     std::optional<fault> f;
     const auto denied = vertex ? check_bearer(req) : check_key(req);
-    auto early = co_await begin_request(faults, fault_name, f, r, denied, cfg_.latency);
+    auto early = co_await begin_request(faults, fault_name, f, r, denied, cfg_.latency, time());
     if (early) {
         co_return std::move(*early);
     }

@@ -16,6 +16,7 @@
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
+#include "engine/time_source.hpp"
 #include "net/http_server.hpp"
 #include "sim/provider_service.hpp"
 
@@ -62,6 +63,9 @@ struct gemini_sim_config {
     bool omni_inline_on_poll = false; ///< GET returns inline `data` even for uri delivery (the docs warn)
     std::uint32_t video_fps = 24;     ///< tests lower it to make files smaller
     net::server_config server{.name = "gemini_sim"};
+    /// The time video jobs progress on and latency is slept on; nullptr is the process's real
+    /// time. A test passes its manual_time; it must outlive the simulator.
+    engine::time_source* time = nullptr;
 };
 
 /// One accepted Omni interaction or Veo operation.

@@ -98,8 +98,13 @@ engine::awaitable<net::server_response> gemini_simulator::handle_interactions(ne
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early =
-        co_await begin_request(faults, create ? "interactions.create" : "interactions.get", f, r, denied);
+    auto early = co_await begin_request(faults,
+                                        create ? "interactions.create" : "interactions.get",
+                                        f,
+                                        r,
+                                        denied,
+                                        {},
+                                        time());
     if (early) {
         co_return std::move(*early);
     }
@@ -202,7 +207,7 @@ net::server_response gemini_simulator::create_interaction(const net::server_requ
     c.id = "v1_sim" + std::to_string(next_id_++);
     video_job j;
     j.create = c;
-    j.started = engine::clock::now();
+    j.started = time().now();
     j.inline_delivery = delivery == "inline" || (f && f->detail == "inline");
     if ((f && f->kind == fault_kind::refusal) ||
         (!cfg_.block_marker.empty() && c.prompt.find(cfg_.block_marker) != std::string::npos)) {
@@ -230,7 +235,7 @@ net::server_response gemini_simulator::get_interaction(std::string_view id) {
         return error_response(400, "INVALID_ARGUMENT", "Invalid interaction name: " + std::string(id));
     }
     const video_job& j = it->second;
-    const auto elapsed = engine::clock::now() - j.started;
+    const auto elapsed = time().now() - j.started;
     boost::json::object o{{"id", j.create.id}, {"object", "interaction"}, {"model", j.create.model}};
     if (elapsed < cfg_.queue_time) {
         o["status"] = "queued";
@@ -361,7 +366,7 @@ net::server_response gemini_simulator::predict(std::string_view model,
     c.id = prefix + "/operations/simop" + std::to_string(next_id_++);
     video_job j;
     j.create = c;
-    j.started = engine::clock::now();
+    j.started = time().now();
     j.vertex = vertex;
     if ((f && f->kind == fault_kind::refusal) ||
         (!cfg_.block_marker.empty() && c.prompt.find(cfg_.block_marker) != std::string::npos)) {
@@ -388,7 +393,7 @@ net::server_response gemini_simulator::operation(std::string_view name, bool ver
     ++j.polls;
     boost::json::object o{{"name", j.create.id}};
     const bool finished = j.end != video_end::never && j.polls > cfg_.veo_polls_before_done &&
-                          engine::clock::now() - j.started >= cfg_.render_time;
+                          time().now() - j.started >= cfg_.render_time;
     if (!finished) {
         return net::json_response(200, boost::json::serialize(o)); // proto3 omits done: false
     }
@@ -431,7 +436,7 @@ engine::awaitable<net::server_response> gemini_simulator::handle_files(net::serv
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, "files.download", f, r, denied);
+    auto early = co_await begin_request(faults, "files.download", f, r, denied, {}, time());
     if (early) {
         co_return std::move(*early);
     }

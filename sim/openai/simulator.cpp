@@ -219,7 +219,7 @@ std::string render_stream(const streamed_answer& a) {
 } // namespace
 
 openai_simulator::openai_simulator(engine::executor ex, openai_sim_config cfg)
-    : provider_service(ex, cfg.server), cfg_(std::move(cfg)) {
+    : provider_service(ex, cfg.server, cfg.time), cfg_(std::move(cfg)) {
     server_.route(net::http::verb::post, "/v1/chat/completions", [this](net::server_request& req) {
         return handle_chat(req);
     });
@@ -254,7 +254,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, "chat.completions", f, r, denied, cfg_.latency);
+    auto early = co_await begin_request(faults, "chat.completions", f, r, denied, cfg_.latency, time());
     if (early) {
         co_return std::move(*early);
     }
@@ -430,7 +430,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_models(net::ser
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, "models", f, r, denied);
+    auto early = co_await begin_request(faults, "models", f, r, denied, {}, time());
     if (early) {
         co_return std::move(*early);
     }

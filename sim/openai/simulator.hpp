@@ -19,6 +19,7 @@
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
+#include "engine/time_source.hpp"
 #include "net/http_server.hpp"
 #include "sim/provider_service.hpp"
 
@@ -51,6 +52,9 @@ struct openai_sim_config {
     std::uint32_t video_fps = 24;              ///< tests lower it to make files smaller
     std::string refusal_marker = "[[refuse]]"; ///< a prompt containing it ends failed (moderation)
     net::server_config server{.name = "openai_sim"};
+    /// The time video jobs progress on and latency is slept on; nullptr is the process's real
+    /// time. A test passes its manual_time; it must outlive the simulator.
+    engine::time_source* time = nullptr;
 };
 
 /// One accepted `POST /v1/videos`.

@@ -76,8 +76,8 @@ std::optional<std::string> decode_data_url(std::string_view url, std::string& mi
     return out;
 }
 
-engine::duration since(engine::time_point t) {
-    return engine::clock::now() - t;
+engine::duration since(const engine::time_source& time, engine::time_point t) {
+    return time.now() - t;
 }
 
 } // namespace
@@ -97,7 +97,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_videos(net::ser
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, fault_method, f, r, denied);
+    auto early = co_await begin_request(faults, fault_method, f, r, denied, {}, time());
     if (early) {
         co_return std::move(*early);
     }
@@ -280,7 +280,7 @@ net::server_response openai_simulator::create_video(net::server_request& req) {
     c.id = "video_sim" + std::to_string(next_id_++) + hex;
     job j;
     j.create = c;
-    j.started = engine::clock::now();
+    j.started = time().now();
     j.created_at =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
@@ -292,7 +292,7 @@ net::server_response openai_simulator::create_video(net::server_request& req) {
 }
 
 std::string openai_simulator::job_json(const job& j) const {
-    const auto elapsed = since(j.started);
+    const auto elapsed = since(time(), j.started);
     boost::json::object o{
         {"id", j.create.id},
         {"object", "video"},
@@ -345,7 +345,7 @@ net::server_response openai_simulator::video_content(std::string_view id, net::s
         return video_not_found(id);
     }
     job& j = it->second;
-    const auto elapsed = since(j.started);
+    const auto elapsed = since(time(), j.started);
     const auto render_end = cfg_.queue_time + cfg_.render_time;
     if (elapsed < render_end || j.refused) {
         return bad_request(j.refused ? "Video generation failed; there is no content to download."

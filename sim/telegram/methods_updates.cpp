@@ -69,7 +69,7 @@ engine::awaitable<net::server_response> telegram_simulator::get_updates(call& c)
         p->kicked = true;
         p->wake.set();
     }
-    auto me = std::make_shared<poller>(ex_);
+    auto me = std::make_shared<poller>(ex_, cfg_.time);
     pollers_.push_back(me);
     pollers_gone_.reset();
     struct unregister {
@@ -87,7 +87,7 @@ engine::awaitable<net::server_response> telegram_simulator::get_updates(call& c)
     counters_.max_concurrent_pollers = std::max(counters_.max_concurrent_pollers, pollers_.size());
 
     const auto hold = std::min<engine::duration>(timeout, cfg_.max_poll_hold);
-    const auto deadline = engine::clock::now() + hold;
+    const auto deadline = time().now() + hold;
     const auto allowed = [this](const pending_update& u) {
         if (u.kind.empty()) {
             return true;
@@ -118,7 +118,7 @@ engine::awaitable<net::server_response> telegram_simulator::get_updates(call& c)
             batch += u.json;
             ++n;
         }
-        if (n > 0 || stopping_ || engine::clock::now() >= deadline) {
+        if (n > 0 || stopping_ || time().now() >= deadline) {
             co_return net::json_response(200, R"({"ok":true,"result":[)" + batch + "]}");
         }
         me->wake.reset();

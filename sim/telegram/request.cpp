@@ -261,7 +261,7 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
     call c;
     c.method = std::string(names->second);
     c.connection = req.remote.address().to_string() + ":" + std::to_string(req.remote.port());
-    c.arrived = engine::clock::now();
+    c.arrived = time().now();
     if (auto q = net::parse_form(req.query())) {
         for (auto& [k, v] : *q) {
             c.params[k] = v;
@@ -345,7 +345,7 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
             }
             [[fallthrough]];
         default: {
-            const bool done = co_await apply_wire_fault(*f, planned);
+            const bool done = co_await apply_wire_fault(*f, planned, time());
             if (done) {
                 co_return planned;
             }
@@ -428,7 +428,7 @@ net::server_response telegram_simulator::flood_for(const call& c,
                                                    std::chrono::seconds retry_after) {
     const auto n = std::max<std::int64_t>(1, retry_after.count());
     auto& list = refusals_[{c.method, chat_id.value_or(0)}];
-    const auto now = engine::clock::now();
+    const auto now = time().now();
     std::erase_if(list, [&](const refusal& r) { return r.until <= now; });
     list.push_back({now + std::chrono::seconds(n), c.connection, c.fingerprint()});
     return flood(std::chrono::seconds(n));

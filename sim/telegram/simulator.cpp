@@ -28,7 +28,7 @@ telegram_simulator::telegram_simulator(engine::executor ex, telegram_simulator_c
     // Update ids start at a random large base, as after a long silence on Telegram's side, so
     // nothing can assume they start small or at a fixed value.
     next_update_id_ = 100'000'000 + static_cast<std::int64_t>(rng_() % 800'000'000ULL);
-    global_bucket_.emplace(cfg_.global_rate, engine::clock::now());
+    global_bucket_.emplace(cfg_.global_rate, time().now());
     server_ = std::make_unique<net::http_server>(
         ex_,
         net::server_config{.address = cfg_.address,
@@ -240,7 +240,7 @@ std::optional<net::server_response> telegram_simulator::check_rate(const call& c
         return std::nullopt;
     }
     auto* chat = find_chat(chat_id);
-    const auto now = engine::clock::now();
+    const auto now = time().now();
     const auto wait_for_token = [](engine::token_bucket& b, engine::time_point t) {
         const double missing = 1.0 - b.available(t);
         return std::chrono::seconds(
@@ -281,7 +281,7 @@ std::int64_t telegram_simulator::enqueue_update(std::string kind, const std::str
 }
 
 void telegram_simulator::record(sent_item item) {
-    item.at = engine::clock::now();
+    item.at = time().now();
     auto* chat = find_chat(item.chat_id);
     if (chat == nullptr) {
         return;
@@ -317,8 +317,8 @@ telegram_simulator::wait_for(std::int64_t chat_id,
                              std::function<bool(const sent_item&)> pred,
                              engine::duration timeout,
                              std::size_t from_index) {
-    const auto deadline = engine::clock::now() + timeout;
-    detail::wakeup ev(ex_);
+    const auto deadline = time().now() + timeout;
+    detail::wakeup ev(ex_, cfg_.time);
     auto it = sent_waiters_.insert(sent_waiters_.end(), &ev);
     struct unregister {
         std::list<detail::wakeup*>& list;
@@ -333,7 +333,7 @@ telegram_simulator::wait_for(std::int64_t chat_id,
                 }
             }
         }
-        if (engine::clock::now() >= deadline) {
+        if (time().now() >= deadline) {
             co_return std::nullopt;
         }
         ev.reset();

@@ -25,6 +25,7 @@
 #include "engine/enum_text.hpp"
 #include "engine/rate_limit.hpp"
 #include "engine/sync.hpp"
+#include "engine/time_source.hpp"
 #include "net/http_server.hpp"
 #include "sim/detail/wakeup.hpp"
 #include "sim/fault.hpp"
@@ -72,6 +73,10 @@ struct telegram_simulator_config {
     std::size_t max_photo_bytes = 10 * 1024 * 1024;
     std::size_t max_upload_bytes = 50 * 1024 * 1024;
     std::string name = "telegram_sim";
+    /// The time rate limits, flood refusals, held polls and waits run on; nullptr is the process's
+    /// real time (`engine::system_time()`). A test passes its manual_time; it must outlive the
+    /// simulator.
+    engine::time_source* time = nullptr;
 };
 
 /// One thing the bot did in a chat, in order.
@@ -275,8 +280,12 @@ private:
     struct poller {
         detail::wakeup wake;
         bool kicked = false;
-        explicit poller(engine::executor ex) : wake(std::move(ex)) {}
+        poller(engine::executor ex, engine::time_source* time) : wake(std::move(ex), time) {}
     };
+    /// The configured time source, or the real one.
+    engine::time_source& time() const noexcept {
+        return cfg_.time != nullptr ? *cfg_.time : engine::system_time();
+    }
     using response = net::server_response;
 
     // simulator.cpp: the world

@@ -2,6 +2,7 @@
 #include "engine/log.hpp"
 #include "engine/task_group.hpp"
 #include "engine/time.hpp"
+#include "engine/time_source.hpp"
 #include "tests/engine/test_support.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -26,21 +27,21 @@ using companion::test::virtual_time;
 
 namespace {
 
-awaitable<void> sleeper(duration d, int& finished) {
-    co_await sleep(d);
+awaitable<void> sleeper(time_source& time, duration d, int& finished) {
+    co_await time.sleep(d);
     ++finished;
 }
 
-awaitable<void> thrower(duration d) {
-    co_await sleep(d);
+awaitable<void> thrower(time_source& time, duration d) {
+    co_await time.sleep(d);
     throw std::runtime_error("child exploded");
 }
 
 // Ignores total cancellation (it resets its state to terminal-only), as a careful child that
 // finishes its current unit of work would.
-awaitable<void> stubborn(duration d, int& finished) {
+awaitable<void> stubborn(time_source& time, duration d, int& finished) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
-    co_await sleep(d);
+    co_await time.sleep(d);
     ++finished;
 }
 
@@ -78,15 +79,15 @@ BOOST_AUTO_TEST_SUITE(task_group_suite)
 BOOST_FIXTURE_TEST_CASE(join_waits_for_every_child, group_fixture) {
     task_group g(ioc.get_executor());
     int finished = 0;
-    BOOST_TEST(g.spawn(sleeper(1s, finished)));
-    BOOST_TEST(g.spawn(sleeper(3s, finished)));
+    BOOST_TEST(g.spawn(sleeper(time, 1s, finished)));
+    BOOST_TEST(g.spawn(sleeper(time, 3s, finished)));
     bool joined = false;
     std::exception_ptr error;
     test::spawn(ioc, join_then_mark(g, joined, error));
-    advance(2s, 100ms);
+    advance(2s);
     BOOST_TEST(finished == 1);
     BOOST_TEST(!joined);
-    advance(2s, 100ms);
+    advance(2s);
     BOOST_TEST(finished == 2);
     BOOST_TEST(joined);
     BOOST_TEST(!error);
@@ -107,9 +108,9 @@ BOOST_FIXTURE_TEST_CASE(contained_child_error_is_logged_and_reported_and_sibling
                                         }
                                     }});
     int finished = 0;
-    BOOST_TEST(g.spawn(thrower(1s)));
-    BOOST_TEST(g.spawn(sleeper(2s, finished)));
-    advance(3s, 100ms);
+    BOOST_TEST(g.spawn(thrower(time, 1s)));
+    BOOST_TEST(g.spawn(sleeper(time, 2s, finished)));
+    advance(3s);
     BOOST_TEST(finished == 1);
     BOOST_TEST(g.failures() == 1U);
     BOOST_TEST(reported == (std::vector<std::string>{"child exploded"}));
@@ -119,24 +120,24 @@ BOOST_FIXTURE_TEST_CASE(contained_child_error_is_logged_and_reported_and_sibling
 BOOST_FIXTURE_TEST_CASE(fail_group_cancels_siblings_and_join_rethrows, group_fixture) {
     task_group g(ioc.get_executor(), task_group::config{.name = "job", .policy = on_child_error::fail_group});
     int finished = 0;
-    BOOST_TEST(g.spawn(thrower(1s)));
-    BOOST_TEST(g.spawn(sleeper(100s, finished)));
+    BOOST_TEST(g.spawn(thrower(time, 1s)));
+    BOOST_TEST(g.spawn(sleeper(time, 100s, finished)));
     bool joined = false;
     std::exception_ptr error;
     test::spawn(ioc, join_then_mark(g, joined, error));
-    advance(1100ms, 100ms);
+    advance(1100ms);
     BOOST_TEST(joined);
     BOOST_TEST(finished == 0);
     BOOST_TEST(g.size() == 0U);
     BOOST_CHECK_THROW(std::rethrow_exception(error), std::runtime_error);
-    BOOST_TEST(!g.spawn(sleeper(1s, finished)));
+    BOOST_TEST(!g.spawn(sleeper(time, 1s, finished)));
 }
 
 BOOST_FIXTURE_TEST_CASE(cancel_aborts_sleeping_children_and_refuses_new_ones, group_fixture) {
     task_group g(ioc.get_executor());
     int finished = 0;
     for (int i = 0; i < 10; ++i) {
-        BOOST_TEST(g.spawn(sleeper(100s, finished)));
+        BOOST_TEST(g.spawn(sleeper(time, 100s, finished)));
     }
     settle();
     g.cancel();
@@ -144,21 +145,21 @@ BOOST_FIXTURE_TEST_CASE(cancel_aborts_sleeping_children_and_refuses_new_ones, gr
     BOOST_TEST(g.size() == 0U);
     BOOST_TEST(finished == 0);
     BOOST_TEST(g.failures() == 0U); // cancellation is not a failure
-    BOOST_TEST(!g.spawn(sleeper(1s, finished)));
+    BOOST_TEST(!g.spawn(sleeper(time, 1s, finished)));
 }
 
 BOOST_FIXTURE_TEST_CASE(shutdown_gives_grace_then_cancels_terminally, group_fixture) {
     task_group g(ioc.get_executor());
     int finished = 0;
-    BOOST_TEST(g.spawn(stubborn(2s, finished)));   // finishes within the grace period
-    BOOST_TEST(g.spawn(stubborn(100s, finished))); // needs terminal cancellation
-    BOOST_TEST(g.spawn(sleeper(100s, finished)));  // stops at the total cancellation
-    auto s = test::spawn(ioc, g.shutdown(5s));
-    advance(3s, 100ms);
+    BOOST_TEST(g.spawn(stubborn(time, 2s, finished)));   // finishes within the grace period
+    BOOST_TEST(g.spawn(stubborn(time, 100s, finished))); // needs terminal cancellation
+    BOOST_TEST(g.spawn(sleeper(time, 100s, finished)));  // stops at the total cancellation
+    auto s = test::spawn(ioc, g.shutdown(5s, time));
+    advance(3s);
     BOOST_TEST(finished == 1);
     BOOST_TEST(g.size() == 1U);
     BOOST_TEST(!s->done);
-    advance(2100ms, 100ms);
+    advance(2100ms);
     BOOST_TEST(s->done);
     BOOST_TEST(!s->error);
     BOOST_TEST(g.size() == 0U);
@@ -169,7 +170,7 @@ BOOST_FIXTURE_TEST_CASE(thousands_of_children_run_and_join, group_fixture) {
     task_group g(ioc.get_executor());
     int finished = 0;
     for (int i = 0; i < 5000; ++i) {
-        BOOST_TEST_REQUIRE(g.spawn(sleeper(std::chrono::milliseconds(1 + i % 50), finished)));
+        BOOST_TEST_REQUIRE(g.spawn(sleeper(time, std::chrono::milliseconds(1 + i % 50), finished)));
     }
     advance(60ms);
     BOOST_TEST(finished == 5000);
@@ -187,10 +188,10 @@ struct owner {
 };
 
 // Ignores total cancellation, then uses the owner's resource when its work is done.
-awaitable<void> uses_owner_after_work(owner& o, duration d) {
+awaitable<void> uses_owner_after_work(time_source& time, owner& o, duration d) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
     try {
-        co_await sleep(d);
+        co_await time.sleep(d);
     } catch (...) {
     }
     ++*o.resource; // a use after free if the owner were gone
@@ -198,8 +199,9 @@ awaitable<void> uses_owner_after_work(owner& o, duration d) {
 
 // The owner's stop as a caller that is itself cancelled would run it: records whether the group
 // was empty when shutdown returned, then awaits once more (where a cancellation shows).
-awaitable<void> stop_owner(owner& o, duration grace, std::optional<std::size_t>& left_at_return) {
-    co_await o.group.shutdown(grace);
+awaitable<void>
+stop_owner(time_source& time, owner& o, duration grace, std::optional<std::size_t>& left_at_return) {
+    co_await o.group.shutdown(grace, time);
     left_at_return = o.group.size();
     co_await yield();
 }
@@ -208,22 +210,22 @@ awaitable<void> stop_owner(owner& o, duration grace, std::optional<std::size_t>&
 
 BOOST_FIXTURE_TEST_CASE(shutdown_cancelled_by_its_caller_still_waits_for_every_child, group_fixture) {
     auto o = std::make_unique<owner>(ioc.get_executor());
-    BOOST_TEST(o->group.spawn(uses_owner_after_work(*o, 3s)));
+    BOOST_TEST(o->group.spawn(uses_owner_after_work(time, *o, 3s)));
     std::optional<std::size_t> left_at_return;
     asio::cancellation_signal caller_cancel;
     auto done = std::make_shared<test::spawned<void>>();
     asio::co_spawn(ioc,
-                   stop_owner(*o, 10s, left_at_return),
+                   stop_owner(time, *o, 10s, left_at_return),
                    asio::bind_cancellation_slot(caller_cancel.slot(), [done](std::exception_ptr e) {
                        done->done = true;
                        done->error = e;
                    }));
-    advance(1s, 100ms);
+    advance(1s);
     caller_cancel.emit(asio::cancellation_type::terminal); // e.g. the runtime's grace ran out
-    advance(1s, 100ms);
+    advance(1s);
     BOOST_TEST(!done->done); // still waiting for the child, which ignored the total cancellation
     BOOST_TEST(o->group.size() == 1U);
-    advance(1500ms, 100ms);
+    advance(1500ms);
     BOOST_TEST_REQUIRE(done->done);
     BOOST_TEST_REQUIRE(left_at_return.has_value());
     BOOST_TEST(*left_at_return == 0U);
@@ -237,21 +239,21 @@ BOOST_FIXTURE_TEST_CASE(shutdown_cancelled_by_its_caller_still_waits_for_every_c
 BOOST_FIXTURE_TEST_CASE(shutdown_whose_caller_is_cancelled_still_ends_a_stubborn_child_after_the_grace,
                         group_fixture) {
     auto o = std::make_unique<owner>(ioc.get_executor());
-    BOOST_TEST(o->group.spawn(uses_owner_after_work(*o, 100s))); // longer than the grace
+    BOOST_TEST(o->group.spawn(uses_owner_after_work(time, *o, 100s))); // longer than the grace
     std::optional<std::size_t> left_at_return;
     asio::cancellation_signal caller_cancel;
     auto done = std::make_shared<test::spawned<void>>();
     asio::co_spawn(ioc,
-                   stop_owner(*o, 5s, left_at_return),
+                   stop_owner(time, *o, 5s, left_at_return),
                    asio::bind_cancellation_slot(caller_cancel.slot(), [done](std::exception_ptr e) {
                        done->done = true;
                        done->error = e;
                    }));
-    advance(100ms, 100ms);
+    advance(100ms);
     caller_cancel.emit(asio::cancellation_type::terminal);
-    advance(4s, 100ms);
+    advance(4s);
     BOOST_TEST(!done->done);
-    advance(1100ms, 100ms); // the grace is over: terminal cancellation ends the child's sleep
+    advance(1100ms); // the grace is over: terminal cancellation ends the child's sleep
     BOOST_TEST_REQUIRE(done->done);
     BOOST_TEST_REQUIRE(left_at_return.has_value());
     BOOST_TEST(*left_at_return == 0U);
@@ -261,15 +263,15 @@ BOOST_FIXTURE_TEST_CASE(shutdown_whose_caller_is_cancelled_still_ends_a_stubborn
 
 namespace {
 
-awaitable<int> count_to(int n, duration step, int& reached) {
+awaitable<int> count_to(time_source& time, int n, duration step, int& reached) {
     for (reached = 0; reached < n; ++reached) {
-        co_await sleep(step);
+        co_await time.sleep(step);
     }
     co_return reached;
 }
 
-awaitable<void> await_shielded(int& reached, std::optional<int>& result) {
-    result = co_await shielded(count_to(5, 1s, reached));
+awaitable<void> await_shielded(time_source& time, int& reached, std::optional<int>& result) {
+    result = co_await shielded(count_to(time, 5, 1s, reached));
     co_await yield();
 }
 
@@ -282,25 +284,25 @@ BOOST_FIXTURE_TEST_CASE(shielded_operation_runs_to_its_end_and_the_caller_sees_i
     asio::cancellation_signal caller_cancel;
     auto done = std::make_shared<test::spawned<void>>();
     asio::co_spawn(ioc,
-                   await_shielded(reached, result),
+                   await_shielded(time, reached, result),
                    asio::bind_cancellation_slot(caller_cancel.slot(), [done](std::exception_ptr e) {
                        done->done = true;
                        done->error = e;
                    }));
-    advance(1500ms, 100ms);
+    advance(1500ms);
     caller_cancel.emit(asio::cancellation_type::terminal);
-    advance(2s, 100ms);
+    advance(2s);
     BOOST_TEST(!done->done);
     BOOST_TEST(reached == 3);
-    advance(2s, 100ms);
+    advance(2s);
     BOOST_TEST_REQUIRE(done->done);
     BOOST_TEST(result.value_or(-1) == 5);
     BOOST_TEST(test::code_of(done->error) == asio::error::operation_aborted);
 }
 
 BOOST_FIXTURE_TEST_CASE(shielded_operation_passes_its_exception_to_the_caller, group_fixture) {
-    auto s = test::spawn(ioc, shielded(thrower(1s)));
-    advance(1100ms, 100ms);
+    auto s = test::spawn(ioc, shielded(thrower(time, 1s)));
+    advance(1100ms);
     BOOST_TEST_REQUIRE(s->done);
     BOOST_CHECK_THROW(std::rethrow_exception(s->error), std::runtime_error);
 }
@@ -309,7 +311,7 @@ BOOST_FIXTURE_TEST_CASE(group_destroyed_off_the_loop_ends_its_children_before_it
     owner o(ioc.get_executor()); // only its resource: the group below stands in for its own
     {
         task_group g(ioc.get_executor(), task_group::config{.name = "forgotten"});
-        BOOST_TEST(g.spawn(uses_owner_after_work(o, 100s)));
+        BOOST_TEST(g.spawn(uses_owner_after_work(time, o, 100s)));
         settle();
         BOOST_TEST(*o.resource == 0);
     }                             // destroyed without a join, as at the end of a test
@@ -323,9 +325,10 @@ namespace {
 // Destroys a group that still has a child, from a coroutine on the loop: the owner that goes
 // away without joining.
 awaitable<void> drop_group_on_the_loop() {
+    manual_time time; // the child never wakes: the process ends first
     int finished = 0;
     task_group g(co_await asio::this_coro::executor, task_group::config{.name = "leaky"});
-    if (g.spawn(sleeper(100s, finished))) {
+    if (g.spawn(sleeper(time, 100s, finished))) {
         co_await yield();
     }
 }

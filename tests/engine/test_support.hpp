@@ -1,8 +1,7 @@
-// Helpers for engine tests: a frozen-clock fixture and loop drivers that never sleep for real.
+// Helpers for engine tests: a virtual-time fixture and loop drivers that never sleep for real.
 #pragma once
 
 #include "engine/asio.hpp"
-#include "engine/clock.hpp"
 #include "tests/common/loop.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,25 +20,9 @@ inline std::size_t drain(boost::asio::io_context& ioc) {
     return settle_loop(ioc);
 }
 
-/// A test fixture owning an io_context and a frozen engine clock.
-struct virtual_time {
-    boost::asio::io_context ioc{1};
-
-    virtual_time() { engine::clock::freeze(); }
-    ~virtual_time() { engine::clock::unfreeze(); }
-
-    /// Moves virtual time forward by `d` in steps, draining the loop after each step so timers
-    /// fire in order.
-    void advance(engine::duration d, engine::duration step = std::chrono::milliseconds{1}) {
-        drain(ioc);
-        for (engine::duration done{0}; done < d; done += step) {
-            engine::clock::advance(std::min(step, d - done));
-            drain(ioc);
-        }
-    }
-
-    void settle() { drain(ioc); }
-};
+/// The engine tests' fixture: an io_context and a manual time source that the units under test
+/// are given (`time`), failing a test that leaves a task sleeping (tests/common/loop.hpp).
+using virtual_time = virtual_loop;
 
 template <class T>
 using spawned = task_outcome<T>;

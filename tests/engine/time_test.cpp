@@ -2,6 +2,7 @@
 // cancellation of the caller).
 #include "engine/error.hpp"
 #include "engine/time.hpp"
+#include "engine/time_source.hpp"
 #include "tests/engine/test_support.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -19,18 +20,20 @@ using companion::test::virtual_time;
 
 namespace {
 
-awaitable<int> slow_value(duration d, int v) {
-    co_await sleep(d);
+awaitable<int> slow_value(time_source& time, duration d, int v) {
+    co_await time.sleep(d);
     co_return v;
 }
 
-awaitable<int> failing_after(duration d) {
-    co_await sleep(d);
+awaitable<int> failing_after(time_source& time, duration d) {
+    co_await time.sleep(d);
     throw std::runtime_error("boom");
 }
 
-awaitable<void> nested(duration inner_deadline, duration outer_deadline, duration work) {
-    co_await with_timeout(with_timeout(slow_value(work, 1), inner_deadline), outer_deadline);
+awaitable<void> nested(time_source& time, duration inner_deadline, duration outer_deadline, duration work) {
+    co_await with_timeout(with_timeout(slow_value(time, work, 1), inner_deadline, time),
+                          outer_deadline,
+                          time);
 }
 
 struct move_only {
@@ -40,21 +43,21 @@ struct move_only {
     int v;
 };
 
-awaitable<move_only> make_move_only() {
-    co_await sleep(1ms);
+awaitable<move_only> make_move_only(time_source& time) {
+    co_await time.sleep(1ms);
     co_return move_only(7);
 }
 
-awaitable<int> unwrap_move_only() {
-    auto m = co_await with_timeout(make_move_only(), 1s);
+awaitable<int> unwrap_move_only(time_source& time) {
+    auto m = co_await with_timeout(make_move_only(time), 1s, time);
     co_return m.v;
 }
 
 // An operation that honours only terminal cancellation: its own coroutine keeps co_spawn's
 // default filter, so total cancellation of the caller never reaches its sleep.
-awaitable<int> terminal_only(duration d) {
+awaitable<int> terminal_only(time_source& time, duration d) {
     auto ex = co_await boost::asio::this_coro::executor;
-    co_return co_await boost::asio::co_spawn(ex, slow_value(d, 3), use_awaitable);
+    co_return co_await boost::asio::co_spawn(ex, slow_value(time, d, 3), use_awaitable);
 }
 
 awaitable<int> accepting_total(awaitable<int> op) {
@@ -67,41 +70,41 @@ awaitable<int> accepting_total(awaitable<int> op) {
 BOOST_AUTO_TEST_SUITE(time_suite)
 
 BOOST_FIXTURE_TEST_CASE(sleep_resumes_only_after_virtual_time_passes, virtual_time) {
-    auto s = test::spawn(ioc, slow_value(10s, 5));
-    advance(9s, 100ms);
+    auto s = test::spawn(ioc, slow_value(time, 10s, 5));
+    advance(9s);
     BOOST_TEST(!s->done);
-    advance(2s, 100ms);
+    advance(2s);
     BOOST_TEST(s->done);
     BOOST_TEST(s->value.value() == 5);
 }
 
 BOOST_FIXTURE_TEST_CASE(deadline_that_expires_cancels_the_operation_with_a_typed_timeout, virtual_time) {
-    auto s = test::spawn(ioc, with_timeout(slow_value(10s, 1), 2s));
-    advance(1900ms, 100ms);
+    auto s = test::spawn(ioc, with_timeout(slow_value(time, 10s, 1), 2s, time));
+    advance(1900ms);
     BOOST_TEST(!s->done);
-    advance(200ms, 100ms);
+    advance(200ms);
     BOOST_TEST(s->done);
     BOOST_TEST((code_of(s->error) == make_error_code(errc::timeout)));
 }
 
 BOOST_FIXTURE_TEST_CASE(operation_that_finishes_first_returns_its_value, virtual_time) {
-    auto s = test::spawn(ioc, with_timeout(slow_value(1s, 42), 5s));
-    advance(1100ms, 100ms);
+    auto s = test::spawn(ioc, with_timeout(slow_value(time, 1s, 42), 5s, time));
+    advance(1100ms);
     BOOST_TEST(s->done);
     BOOST_TEST(s->value.value() == 42);
 }
 
 BOOST_FIXTURE_TEST_CASE(error_before_the_deadline_is_rethrown_at_once, virtual_time) {
-    auto s = test::spawn(ioc, with_timeout(failing_after(1s), 60s));
-    advance(1100ms, 100ms);
+    auto s = test::spawn(ioc, with_timeout(failing_after(time, 1s), 60s, time));
+    advance(1100ms);
     BOOST_TEST(s->done);
     BOOST_CHECK_THROW(std::rethrow_exception(s->error), std::runtime_error);
 }
 
 BOOST_FIXTURE_TEST_CASE(nested_deadlines_the_earliest_wins, virtual_time) {
-    auto outer_first = test::spawn(ioc, nested(10s, 1s, 60s));
-    auto inner_first = test::spawn(ioc, nested(1s, 10s, 60s));
-    advance(1100ms, 100ms);
+    auto outer_first = test::spawn(ioc, nested(time, 10s, 1s, 60s));
+    auto inner_first = test::spawn(ioc, nested(time, 1s, 10s, 60s));
+    advance(1100ms);
     BOOST_TEST(outer_first->done);
     BOOST_TEST(inner_first->done);
     BOOST_TEST((code_of(outer_first->error) == make_error_code(errc::timeout)));
@@ -113,12 +116,12 @@ BOOST_FIXTURE_TEST_CASE(cancelling_the_caller_cancels_the_guarded_operation, vir
     bool done = false;
     std::exception_ptr error;
     boost::asio::co_spawn(ioc,
-                          with_timeout(slow_value(10s, 1), 20s),
+                          with_timeout(slow_value(time, 10s, 1), 20s, time),
                           boost::asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, int) {
                               done = true;
                               error = e;
                           }));
-    advance(1s, 100ms);
+    advance(1s);
     signal.emit(boost::asio::cancellation_type::terminal);
     settle();
     BOOST_TEST(done);
@@ -131,15 +134,15 @@ BOOST_FIXTURE_TEST_CASE(abandon_on_cancel_turns_total_cancellation_into_terminal
     std::optional<std::exception_ptr> plain;
     std::optional<std::exception_ptr> abandoning;
     boost::asio::co_spawn(ioc,
-                          accepting_total(terminal_only(10s)),
+                          accepting_total(terminal_only(time, 10s)),
                           boost::asio::bind_cancellation_slot(plain_signal.slot(),
                                                               [&](std::exception_ptr e, int) { plain = e; }));
     boost::asio::co_spawn(
         ioc,
-        accepting_total(abandon_on_cancel(terminal_only(10s))),
+        accepting_total(abandon_on_cancel(terminal_only(time, 10s))),
         boost::asio::bind_cancellation_slot(abandoning_signal.slot(),
                                             [&](std::exception_ptr e, int) { abandoning = e; }));
-    advance(1s, 100ms);
+    advance(1s);
     plain_signal.emit(boost::asio::cancellation_type::total);
     abandoning_signal.emit(boost::asio::cancellation_type::total);
     advance(100ms);
@@ -147,19 +150,19 @@ BOOST_FIXTURE_TEST_CASE(abandon_on_cancel_turns_total_cancellation_into_terminal
     BOOST_TEST(!plain.has_value());
     BOOST_TEST_REQUIRE(abandoning.has_value());
     BOOST_TEST((code_of(*abandoning) == boost::asio::error::operation_aborted));
-    advance(9s, 100ms);
+    advance(9s);
     BOOST_TEST_REQUIRE(plain.has_value());
     BOOST_TEST(!*plain); // finished its sleep normally
 }
 
 BOOST_FIXTURE_TEST_CASE(abandon_on_cancel_returns_the_result_when_nobody_cancels, virtual_time) {
-    auto s = test::spawn(ioc, abandon_on_cancel(slow_value(1s, 9)));
-    advance(1s, 100ms);
+    auto s = test::spawn(ioc, abandon_on_cancel(slow_value(time, 1s, 9)));
+    advance(1s);
     BOOST_TEST(s->value.value() == 9);
 }
 
 BOOST_FIXTURE_TEST_CASE(deadline_works_with_move_only_results, virtual_time) {
-    auto s = test::spawn(ioc, unwrap_move_only());
+    auto s = test::spawn(ioc, unwrap_move_only(time));
     advance(10ms);
     BOOST_TEST(s->value.value() == 7);
 }

@@ -1,15 +1,18 @@
 // The retry_after oracle: a violation is a repeat of a refused request (its method and chat)
 // before its retry_after elapsed, counted from the refusal. Other methods, other chats, and
-// requests that were already in flight when the 429 went out are not violations. Time is the
-// engine's frozen clock, moved by hand.
+// requests that were already in flight when the 429 went out are not violations. Time is a
+// manual_time the simulator is given, moved by hand.
 #include "engine/task_group.hpp"
 #include "engine/time.hpp"
+#include "engine/time_source.hpp"
 #include "tests/sim/telegram_world.hpp"
 
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
 
+#include <functional>
 #include <ostream>
+#include <string>
 
 using namespace std::chrono_literals;
 
@@ -19,12 +22,17 @@ using engine::awaitable;
 
 namespace {
 
-struct frozen_clock {
-    frozen_clock() { engine::clock::freeze(); }
-    ~frozen_clock() { engine::clock::unfreeze(); }
+// The time goes first: the simulator keeps a pointer to it.
+struct manual_clock {
+    engine::manual_time time;
 };
 
-struct flood_world : frozen_clock, telegram_world {};
+struct flood_world : manual_clock, telegram_world {
+    flood_world()
+        : telegram_world({.enforce_rate_limits = false,
+                          .max_poll_hold = std::chrono::milliseconds{200},
+                          .time = &time}) {}
+};
 
 enum class connection { same, other };
 
@@ -87,7 +95,7 @@ BOOST_DATA_TEST_CASE_F(flood_world,
         auto first = co_await call("sendMessage", expand(std::string(refused)));
         BOOST_TEST_REQUIRE(first.status == 429U);
         BOOST_TEST(first.body.at("parameters").at("retry_after").as_int64() == 3);
-        engine::clock::advance(c.after);
+        time.advance(c.after);
         net::request req;
         req.method = net::http::verb::post;
         req.url = api(c.method);
@@ -104,9 +112,10 @@ BOOST_DATA_TEST_CASE_F(flood_world,
 
 namespace {
 
-// A compliant client: sends, and on a 429 waits exactly retry_after (on the frozen clock) before
+// A compliant client: sends, and on a 429 waits exactly retry_after (on the simulator's time) before
 // sending the same request again. `waiting` counts the clients asleep in such a wait.
-awaitable<void> send_honouring_retry_after(net::http_client& http,
+awaitable<void> send_honouring_retry_after(engine::time_source& time,
+                                           net::http_client& http,
                                            std::string url,
                                            std::string body,
                                            int& waiting,
@@ -126,16 +135,17 @@ awaitable<void> send_honouring_retry_after(net::http_client& http,
         }
         const auto wait = json::parse(r->body).at("parameters").at("retry_after").as_int64();
         ++waiting;
-        co_await engine::sleep(std::chrono::seconds(wait));
+        co_await time.sleep(std::chrono::seconds(wait));
         --waiting;
     }
 }
 
-// Moves the frozen clock a second at a time, only while every unfinished client sleeps.
-awaitable<void> tick_while_all_wait(const int& waiting, const int& finished, int clients) {
+// Moves the time a second at a time, only while every unfinished client sleeps.
+awaitable<void>
+tick_while_all_wait(engine::manual_time& time, const int& waiting, const int& finished, int clients) {
     while (finished < clients) {
         if (waiting > 0 && waiting == clients - finished) {
-            engine::clock::advance(1s);
+            time.advance(1s);
         }
         co_await engine::yield();
     }
@@ -144,14 +154,14 @@ awaitable<void> tick_while_all_wait(const int& waiting, const int& finished, int
 } // namespace
 
 BOOST_FIXTURE_TEST_CASE(a_client_honouring_every_retry_after_has_no_violation_even_with_requests_in_flight,
-                        frozen_clock) {
+                        manual_clock) {
     // Five messages to one chat at the same instant, each on its own connection (a pool), against a
     // burst of 3: two are refused while the others are in flight, and each waits its own
     // retry_after. (The oracle used to count the second refused one as an early repeat.)
     boost::asio::io_context ioc{1};
     sim::telegram_simulator strict(
         ioc.get_executor(),
-        {.per_chat_rate = {.rate_per_second = 1.0, .burst = 3.0}, .max_poll_hold = 200ms});
+        {.per_chat_rate = {.rate_per_second = 1.0, .burst = 3.0}, .max_poll_hold = 200ms, .time = &time});
     BOOST_REQUIRE(strict.start());
     const auto user = strict.add_user({});
     constexpr int clients = 5;
@@ -165,6 +175,7 @@ BOOST_FIXTURE_TEST_CASE(a_client_honouring_every_retry_after_has_no_violation_ev
     run_test(ioc, [&]() -> awaitable<void> {
         for (int i = 0; i < clients; ++i) {
             const bool started = senders.spawn(send_honouring_retry_after(
+                time,
                 *pool[static_cast<std::size_t>(i)],
                 strict.base_url() + "/bot" + world_token + "/sendMessage",
                 R"({"chat_id":)" + std::to_string(user) + R"(,"text":"m)" + std::to_string(i) + R"("})",
@@ -172,7 +183,7 @@ BOOST_FIXTURE_TEST_CASE(a_client_honouring_every_retry_after_has_no_violation_ev
                 finished));
             BOOST_TEST_REQUIRE(started);
         }
-        co_await tick_while_all_wait(waiting, finished, clients);
+        co_await tick_while_all_wait(time, waiting, finished, clients);
         co_await senders.join();
         co_await strict.stop();
     }());
@@ -180,6 +191,75 @@ BOOST_FIXTURE_TEST_CASE(a_client_honouring_every_retry_after_has_no_violation_ev
     BOOST_TEST(strict.counters().rate_limited >= 2U); // the case really had refusals in flight
     BOOST_TEST(strict.counters().retry_after_violations == 0U);
     BOOST_TEST(strict.sent_to(user).size() == static_cast<std::size_t>(clients));
+}
+
+namespace {
+
+// One getUpdates; its answer's result count goes to `results` (-1 until it came).
+awaitable<void> poll_once(net::http_client& http, std::string url, std::string body, int& results) {
+    net::request req;
+    req.method = net::http::verb::post;
+    req.url = std::move(url);
+    req.headers.set(net::http::field::content_type, "application/json");
+    req.body = std::move(body);
+    auto r = co_await http.send(std::move(req));
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST(r->status == 200U);
+    results = static_cast<int>(json::parse(r->body).at("result").as_array().size());
+}
+
+// Lets the loop run (the poll's request travels over loopback) until `done()`, a bounded number
+// of turns: virtual time does not move meanwhile.
+awaitable<bool> turns_until(const std::function<bool()>& done) {
+    for (int turn = 0; turn < 100'000 && !done(); ++turn) {
+        co_await engine::yield();
+    }
+    co_return done();
+}
+
+} // namespace
+
+// A held getUpdates on a manual time is answered at its virtual deadline, at once when an update
+// comes, and by stop(); real time passing does not end it.
+BOOST_FIXTURE_TEST_CASE(a_held_poll_on_manual_time_ends_at_its_virtual_deadline_an_update_or_stop,
+                        manual_clock) {
+    boost::asio::io_context ioc{1};
+    sim::telegram_simulator held(ioc.get_executor(), {.max_poll_hold = 50s, .time = &time});
+    BOOST_REQUIRE(held.start());
+    const auto user = held.add_user({});
+    net::http_client http(ioc.get_executor(), net::client_config{});
+    const std::string url = held.base_url() + "/bot" + world_token + "/getUpdates";
+    engine::task_group polls(ioc.get_executor(), engine::task_group::config{.name = "polls"});
+    run_test(ioc, [&]() -> awaitable<void> {
+        int results = -1;
+        const auto answered = [&results] { return results >= 0; };
+        const auto held_one = [&held] { return held.counters().current_pollers == 1U; };
+
+        BOOST_TEST_REQUIRE(polls.spawn(poll_once(http, url, R"({"timeout":30})", results)));
+        BOOST_TEST_REQUIRE(co_await turns_until(held_one));
+        time.advance(29s);
+        BOOST_TEST(!co_await turns_until(answered)); // held: 1 s of virtual time is left
+        time.advance(1s);
+        BOOST_TEST_REQUIRE(co_await turns_until(answered));
+        BOOST_TEST(results == 0);
+
+        results = -1;
+        BOOST_TEST_REQUIRE(polls.spawn(poll_once(http, url, R"({"timeout":30})", results)));
+        BOOST_TEST_REQUIRE(co_await turns_until(held_one));
+        const auto update = held.user_sends_text(user, "hello");
+        BOOST_TEST_REQUIRE(co_await turns_until(answered));
+        BOOST_TEST(results == 1);
+
+        results = -1;
+        const std::string confirmed = R"({"timeout":30,"offset":)" + std::to_string(update + 1) + "}";
+        BOOST_TEST_REQUIRE(polls.spawn(poll_once(http, url, confirmed, results)));
+        BOOST_TEST_REQUIRE(co_await turns_until(held_one));
+        co_await held.stop();
+        BOOST_TEST_REQUIRE(co_await turns_until(answered));
+        BOOST_TEST(results == 0);
+        co_await polls.join();
+    }());
+    BOOST_TEST(time.sleepers() == 0U); // no held poll left a sleeper behind
 }
 
 BOOST_AUTO_TEST_SUITE_END()
