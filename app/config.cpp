@@ -488,12 +488,13 @@ table make_table() {
                           "the bot's token from @BotFather; unset: the built-in simulation",
                           bot_token)
         .text("api_base_url",
-              &telegram_settings::api_base_url,
+              &telegram_settings::base_url,
               "the Bot API server",
               "TELEGRAM_API_BASE_URL",
               http_url)
         .duration("poll_timeout",
-                  &telegram_settings::poll_timeout,
+                  // A member of the client's config: named as the section's for deduction.
+                  static_cast<std::chrono::seconds telegram_settings::*>(&telegram_settings::poll_timeout),
                   1s,
                   50s,
                   "getUpdates long-poll timeout (1-50 s)")
@@ -610,9 +611,9 @@ table make_table() {
                 "only for users who confirmed 18+")
         .choice("debug_info",
                 &video_settings::debug_info,
-                {{"off", debug_info_mode::off},
-                 {"admins", debug_info_mode::admins},
-                 {"all", debug_info_mode::all}},
+                {{"off", pipelines::debug_info::off},
+                 {"admins", pipelines::debug_info::admins},
+                 {"all", pipelines::debug_info::all}},
                 "\"off\" | \"admins\" | \"all\": the seed's prompt debug message")
         .text("vertex_project", &video_settings::vertex_project, "Google Cloud project of vertex-veo")
         .text("vertex_location", &video_settings::vertex_location, "Google Cloud region of vertex-veo");

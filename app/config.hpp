@@ -7,6 +7,8 @@
 
 #include "net/gemini/image.hpp"
 #include "net/openai/chat.hpp"
+#include "net/telegram/client.hpp"
+#include "pipelines/video_delivery.hpp"
 
 #include <boost/system/result.hpp>
 
@@ -21,12 +23,10 @@
 namespace companion::app {
 
 enum class video_provider_kind { none, openai_videos, gemini_omni, vertex_veo };
-enum class debug_info_mode { off, admins, all };
 
-struct telegram_settings {
-    std::string token;                                     ///< TELEGRAM_BOT_TOKEN (secret)
-    std::string api_base_url = "https://api.telegram.org"; ///< TELEGRAM_API_BASE_URL
-    std::chrono::seconds poll_timeout{25};
+/// The Telegram client's own configuration (token from TELEGRAM_BOT_TOKEN, base_url from
+/// TELEGRAM_API_BASE_URL, poll_timeout), plus how the bot paces its sends.
+struct telegram_settings : net::telegram::client_config {
     /// Paces sends at Telegram's documented limits (1/s per chat, 30/s overall). Off only for
     /// benchmarks against a simulator that does not enforce them.
     bool send_pacing = true;
@@ -45,7 +45,7 @@ struct video_settings {
     std::chrono::milliseconds poll_interval = std::chrono::seconds{5};
     std::chrono::milliseconds poll_timeout = std::chrono::minutes{10};
     double flirty_probability = 0.5;
-    debug_info_mode debug_info = debug_info_mode::admins;
+    pipelines::debug_info debug_info = pipelines::debug_info::admins;
     std::string credentials_file; ///< GOOGLE_APPLICATION_CREDENTIALS (Vertex)
     std::string vertex_project;
     std::string vertex_location = "us-central1";

@@ -96,7 +96,7 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
             co_return;
         }
         cfg.telegram.token = sim::suite::token();
-        cfg.telegram.api_base_url = sims->telegram().base_url();
+        cfg.telegram.base_url = sims->telegram().base_url();
         cfg.openai.base_url = sims->openai().base_url();
         cfg.openai.api_key = "sk-simulation";
         cfg.gemini.base_url = sims->gemini().base_url();
@@ -110,10 +110,11 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         cfg.video.poll_interval = 1s;
         if (opt.script == "demo") {
             cfg.limits.selfies_per_day = 2;
-            cfg.video.debug_info = app::debug_info_mode::all; // the seed's debug message, for everyone to see
+            cfg.video.debug_info =
+                pipelines::debug_info::all; // the seed's debug message, for everyone to see
         }
         engine::log().info("bot.simulation",
-                           {{"telegram", cfg.telegram.api_base_url},
+                           {{"telegram", cfg.telegram.base_url},
                             {"openai", cfg.openai.base_url},
                             {"gemini", cfg.gemini.base_url}});
     }

@@ -22,14 +22,6 @@ net::client_config http_config(const config& cfg, engine::offload_pool& offload,
     return c;
 }
 
-net::telegram::client_config telegram_config(const config& cfg) {
-    net::telegram::client_config c;
-    c.base_url = cfg.telegram.api_base_url;
-    c.token = cfg.telegram.token;
-    c.poll_timeout = cfg.telegram.poll_timeout;
-    return c;
-}
-
 std::pair<int, int> video_size(const std::string& size) {
     const auto x = size.find('x');
     return {std::stoi(size.substr(0, x)), std::stoi(size.substr(x + 1))};
@@ -58,9 +50,7 @@ pipelines::bot_config make_bot_config(const config& cfg) {
     v.flirty_probability = cfg.video.flirty_probability;
     v.videos_per_day = cfg.limits.videos_per_day;
     v.daily_spend_cap_cents = cfg.limits.daily_spend_cap_cents;
-    v.debug = cfg.video.debug_info == debug_info_mode::off   ? pipelines::debug_info::off
-              : cfg.video.debug_info == debug_info_mode::all ? pipelines::debug_info::all
-                                                             : pipelines::debug_info::admins;
+    v.debug = cfg.video.debug_info;
     v.admins = cfg.bot.admins;
     return b;
 }
@@ -124,7 +114,7 @@ bot_app::bot_app(engine::executor ex,
                  engine::offload_pool& offload,
                  wiring_options options)
     : http_(ex, http_config(cfg, offload, options.http_name)),
-      telegram_(http_, telegram_config(cfg)),
+      telegram_(http_, cfg.telegram),
       llm_(http_, cfg.openai),
       images_(http_, cfg.gemini),
       telegram_port_(pipelines::adapt(telegram_)),

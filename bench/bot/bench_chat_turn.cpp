@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     auto locales = *pipelines::locale_catalog::load(COMPANION_DATA_DIR "/locales");
     app::config acfg;
     acfg.telegram.token = sim::suite::token();
-    acfg.telegram.api_base_url = sims.telegram().base_url();
+    acfg.telegram.base_url = sims.telegram().base_url();
     acfg.telegram.poll_timeout = 1s;
     acfg.openai.base_url = sims.openai().base_url();
     acfg.openai.api_key = "sk-bench";

@@ -345,7 +345,7 @@ int main(int argc, char** argv) {
     auto locales = *pipelines::locale_catalog::load(COMPANION_DATA_DIR "/locales");
     app::config acfg;
     acfg.telegram.token = sim::suite::token();
-    acfg.telegram.api_base_url = tg_url;
+    acfg.telegram.base_url = tg_url;
     acfg.telegram.poll_timeout = 1s;
     acfg.openai.base_url = openai_url;
     acfg.openai.api_key = "sk-bench";

@@ -83,7 +83,7 @@ struct world {
     app::config app_config() const {
         app::config c;
         c.telegram.token = sim::suite::token();
-        c.telegram.api_base_url = sims->telegram().base_url();
+        c.telegram.base_url = sims->telegram().base_url();
         c.telegram.poll_timeout = std::chrono::duration_cast<std::chrono::seconds>(cfg.intake.poll_timeout);
         c.openai.base_url = sims->openai().base_url();
         c.openai.api_key = "sk-e2e-secret-key-0001";
