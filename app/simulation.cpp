@@ -273,16 +273,14 @@ engine::awaitable<bool> run_demo(sim::suite& sims, const pipelines::locale_catal
         tg.user_sends_text(id, selfie_label);
         ok = co_await step([](const item& i) { return i.what == item::kind::photo; }) && ok;
 
-        if (u.lang == "tr") {
-            say.note("a video from the last selfie (the simulated OpenAI-videos gateway renders it)");
-            ok = co_await video_choice("video.from_last", "vid:last") && ok;
-            ok = co_await step([](const item& i) { return i.what == item::kind::video; }) && ok;
-            co_await engine::sleep(300ms);
-            say.bot(id, u.persona_name);
-        }
-        if (u.lang == "en") {
-            say.note("a new video: a new selfie first, then the video");
-            ok = co_await video_choice("video.new", "vid:new") && ok;
+        if (u.lang == "tr" || u.lang == "en") {
+            const bool from_last = u.lang == "tr";
+            say.note(from_last
+                         ? "a video from the last selfie (the simulated OpenAI-videos gateway renders it)"
+                         : "a new video: a new selfie first, then the video");
+            const std::string_view choice_key = from_last ? "video.from_last" : "video.new";
+            const std::string_view data = from_last ? "vid:last" : "vid:new";
+            ok = co_await video_choice(choice_key, data) && ok;
             ok = co_await step([](const item& i) { return i.what == item::kind::video; }) && ok;
             co_await engine::sleep(300ms);
             say.bot(id, u.persona_name);

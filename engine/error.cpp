@@ -28,17 +28,21 @@ bool is_cancellation(const boost::system::error_code& ec) noexcept {
     return ec == boost::asio::error::operation_aborted || ec == make_error_code(errc::cancelled);
 }
 
-bool is_cancellation(const std::exception_ptr& e) noexcept {
+boost::system::error_code code_of(const std::exception_ptr& e) noexcept {
     if (!e) {
-        return false;
+        return {};
     }
     try {
         std::rethrow_exception(e);
     } catch (const boost::system::system_error& se) {
-        return is_cancellation(se.code());
+        return se.code();
     } catch (...) {
-        return false;
+        return {};
     }
+}
+
+bool is_cancellation(const std::exception_ptr& e) noexcept {
+    return e && is_cancellation(code_of(e));
 }
 
 std::string describe(const std::exception_ptr& e) {

@@ -35,6 +35,10 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
 /// True when `ec` means the operation was cancelled (Asio's operation_aborted or errc::cancelled).
 bool is_cancellation(const boost::system::error_code& ec) noexcept;
 
+/// The code of the system_error `e` holds; an empty code for a null pointer or any other
+/// exception.
+boost::system::error_code code_of(const std::exception_ptr& e) noexcept;
+
 /// True when `e` holds a system_error whose code is a cancellation (a stop, not a failure).
 bool is_cancellation(const std::exception_ptr& e) noexcept;
 

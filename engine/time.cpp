@@ -28,16 +28,7 @@ awaitable<void> expire_at(time_source& time, time_point at) {
 } // namespace detail
 
 bool is_timeout(const std::exception_ptr& e) noexcept {
-    if (!e) {
-        return false;
-    }
-    try {
-        std::rethrow_exception(e);
-    } catch (const boost::system::system_error& se) {
-        return se.code() == make_error_code(errc::timeout);
-    } catch (...) {
-        return false;
-    }
+    return e && code_of(e) == make_error_code(errc::timeout);
 }
 
 } // namespace companion::engine

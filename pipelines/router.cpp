@@ -7,32 +7,15 @@ namespace companion::pipelines {
 
 namespace {
 
+// A command is named as its enumerator; /delete and /stats are the aliases users try.
 command command_named(std::string_view name) {
-    if (name == "start") {
-        return command::start;
-    }
-    if (name == "persona") {
-        return command::persona;
-    }
-    if (name == "language") {
-        return command::language;
-    }
-    if (name == "help") {
-        return command::help;
-    }
-    if (name == "selfie") {
-        return command::selfie;
-    }
-    if (name == "video") {
-        return command::video;
-    }
-    if (name == "forget" || name == "delete") {
+    if (name == "delete") {
         return command::forget;
     }
-    if (name == "status" || name == "stats") {
+    if (name == "stats") {
         return command::status;
     }
-    return command::unknown;
+    return engine::enum_from_name<command>(name).value_or(command::unknown);
 }
 
 std::string_view kind_of(const tg::message& m) {

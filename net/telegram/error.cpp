@@ -8,13 +8,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace companion::net::telegram {
 namespace {
-
-bool starts_with(std::string_view text, std::string_view prefix) noexcept {
-    return text.substr(0, prefix.size()) == prefix;
-}
 
 // Telegram's descriptions are short; an HTML error page is not, and is useless past its start.
 constexpr std::size_t max_description = 300;
@@ -38,41 +35,38 @@ std::optional<std::chrono::seconds> retry_after_from_description(std::string_vie
     }
     const auto digits = d.substr(pos + marker.size());
     std::int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-    (void)ptr;
-    if (ec != std::errc{} || n < 0) {
+    // Digits may be followed by anything ("35 seconds"): where they end does not matter.
+    const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (parsed.ec != std::errc{} || n < 0) {
         return std::nullopt;
     }
     return std::chrono::seconds(n);
 }
 
 error_kind kind_of(unsigned status, std::string_view description) {
-    switch (status) {
-    case 400:
-        if (starts_with(description, "Bad Request: message is not modified")) {
-            return error_kind::not_modified;
-        }
-        if (starts_with(description, "Bad Request: query is too old")) {
-            return error_kind::query_too_old;
-        }
-        if (starts_with(description, "Bad Request: message to edit not found")) {
-            return error_kind::message_to_edit_not_found;
+    // What a 400 means is in its description; other statuses say it themselves.
+    static constexpr std::pair<std::string_view, error_kind> bad_requests[] = {
+        {"Bad Request: message is not modified", error_kind::not_modified},
+        {"Bad Request: query is too old", error_kind::query_too_old},
+        {"Bad Request: message to edit not found", error_kind::message_to_edit_not_found}};
+    static constexpr std::pair<unsigned, error_kind> statuses[] = {{401, error_kind::unauthorized},
+                                                                   {403, error_kind::forbidden},
+                                                                   {404, error_kind::not_found},
+                                                                   {409, error_kind::conflict},
+                                                                   {413, error_kind::too_large},
+                                                                   {429, error_kind::rate_limited}};
+    if (status == 400) {
+        for (const auto& [prefix, kind] : bad_requests) {
+            if (description.starts_with(prefix)) {
+                return kind;
+            }
         }
         return error_kind::bad_request;
-    case 401:
-        return error_kind::unauthorized;
-    case 403:
-        return error_kind::forbidden;
-    case 404:
-        return error_kind::not_found;
-    case 409:
-        return error_kind::conflict;
-    case 413:
-        return error_kind::too_large;
-    case 429:
-        return error_kind::rate_limited;
-    default:
-        break;
+    }
+    for (const auto& [code, kind] : statuses) {
+        if (code == status) {
+            return kind;
+        }
     }
     if (status >= 500 && status < 600) {
         return error_kind::server;

@@ -1,5 +1,6 @@
 // Tests of engine/sync: event, semaphore and channel, including cancellation at every
 // suspension point.
+#include "engine/error.hpp"
 #include "engine/sync.hpp"
 #include "tests/engine/test_support.hpp"
 
@@ -13,7 +14,7 @@
 
 using namespace companion;
 using namespace companion::engine;
-using companion::test::code_of;
+using companion::engine::code_of;
 using companion::test::drain;
 
 namespace {

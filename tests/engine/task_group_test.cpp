@@ -231,7 +231,7 @@ BOOST_FIXTURE_TEST_CASE(shutdown_cancelled_by_its_caller_still_waits_for_every_c
     BOOST_TEST(*left_at_return == 0U);
     BOOST_TEST(*o->resource == 1); // the child finished its work before the owner could go
     // The caller's cancellation was not lost: its next await saw it.
-    BOOST_TEST(test::code_of(done->error) == asio::error::operation_aborted);
+    BOOST_TEST(engine::code_of(done->error) == asio::error::operation_aborted);
     o.reset(); // destroying the empty group is fine
     BOOST_TEST(!contains("task_group.destroyed_with_children"));
 }
@@ -297,7 +297,7 @@ BOOST_FIXTURE_TEST_CASE(shielded_operation_runs_to_its_end_and_the_caller_sees_i
     advance(2s);
     BOOST_TEST_REQUIRE(done->done);
     BOOST_TEST(result.value_or(-1) == 5);
-    BOOST_TEST(test::code_of(done->error) == asio::error::operation_aborted);
+    BOOST_TEST(engine::code_of(done->error) == asio::error::operation_aborted);
 }
 
 BOOST_FIXTURE_TEST_CASE(shielded_operation_passes_its_exception_to_the_caller, group_fixture) {

@@ -27,9 +27,4 @@ using virtual_time = virtual_loop;
 template <class T>
 using spawned = task_outcome<T>;
 
-/// The error_code inside a system_error exception_ptr (or an empty code).
-inline boost::system::error_code code_of(const std::exception_ptr& e) {
-    return error_of(e);
-}
-
 } // namespace companion::test

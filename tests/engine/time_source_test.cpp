@@ -84,7 +84,7 @@ BOOST_FIXTURE_TEST_CASE(a_cancelled_sleeper_leaves_the_schedule_with_operation_a
     boost::asio::co_spawn(ioc,
                           sleeper(time, 1s, log, "a"),
                           boost::asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
-                              threw = test::code_of(e) == boost::asio::error::operation_aborted;
+                              threw = engine::code_of(e) == boost::asio::error::operation_aborted;
                           }));
     settle();
     BOOST_TEST(time.sleepers() == 1U);
@@ -117,7 +117,7 @@ BOOST_FIXTURE_TEST_CASE(deadline_on_a_time_source_cancels_a_slow_operation_with_
     auto r = test::spawn(ioc, with_deadline(work(time, 10s, finished), time.now() + 1s, time));
     advance(2s);
     BOOST_TEST_REQUIRE(r->done);
-    BOOST_TEST(test::code_of(r->error) == make_error_code(errc::timeout));
+    BOOST_TEST(engine::code_of(r->error) == make_error_code(errc::timeout));
     BOOST_TEST(!finished);
     BOOST_TEST(time.sleepers() == 0U);
 }
@@ -155,7 +155,7 @@ BOOST_FIXTURE_TEST_CASE(a_total_cancellation_of_the_caller_reaches_the_guarded_o
     settle();
     BOOST_TEST(done); // at once: neither the work nor the deadline's sleep held the caller
     BOOST_TEST(!finished);
-    BOOST_TEST(test::code_of(error) == boost::asio::error::operation_aborted);
+    BOOST_TEST(engine::code_of(error) == boost::asio::error::operation_aborted);
     BOOST_TEST(time.sleepers() == 0U);
 }
 

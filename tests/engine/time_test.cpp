@@ -15,7 +15,7 @@
 using namespace companion;
 using namespace companion::engine;
 using namespace std::chrono_literals;
-using companion::test::code_of;
+using companion::engine::code_of;
 using companion::test::virtual_time;
 
 namespace {
