@@ -2,11 +2,22 @@
 // the resident set, read the same way by every bench so their figures compare.
 #pragma once
 
+#include "engine/task_group.hpp"
+
 #include <ctime>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace companion::bench {
+
+/// Spawns `task` into `g`; a refused spawn (the group is shutting down) would make the figures
+/// count work that never ran, so it ends the benchmark.
+inline void spawn_or_fail(engine::task_group& g, engine::awaitable<void> task) {
+    if (!g.spawn(std::move(task))) {
+        throw std::logic_error("the task group refused a benchmark task");
+    }
+}
 
 /// Seconds of CPU on `clock` (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, or a thread's
 /// clock from pthread_getcpuclockid).

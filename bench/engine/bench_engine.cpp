@@ -2,6 +2,7 @@
 // on one thread. Prints a table and writes JSON (argv[1], default bench_engine.json).
 //
 //   bench_engine [json-path] [scale]    scale multiplies the iteration counts (default 1)
+#include "bench/common/measure.hpp"
 #include "engine/keyed_serial.hpp"
 #include "engine/sync.hpp"
 #include "engine/task_group.hpp"
@@ -24,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -67,7 +69,7 @@ double spawn_engine(std::size_t n) {
     return time_ns(n, [&] {
         for (std::size_t i = 0; i < n; i += batch) {
             for (std::size_t j = 0; j < batch; ++j) {
-                (void)g.spawn(trivial());
+                bench::spawn_or_fail(g, trivial());
             }
             ioc.restart();
             ioc.run();
@@ -189,7 +191,9 @@ double keyed_engine(std::size_t n) {
     engine::keyed_serial<std::int64_t> q(ioc.get_executor(), {.per_key_limit = n, .total_limit = n});
     return time_ns(n, [&] {
         for (std::size_t i = 0; i < n; ++i) {
-            (void)q.submit(static_cast<std::int64_t>(i % 64), trivial());
+            if (q.submit(static_cast<std::int64_t>(i % 64), trivial())) {
+                throw std::logic_error("keyed_serial refused a benchmark item"); // limits are n
+            }
         }
         ioc.run();
     });
@@ -250,7 +254,7 @@ double bytes_per_sleeper(bool use_engine, std::size_t n) {
         const auto before = heap_in_use();
         for (std::size_t i = 0; i < n; ++i) {
             if (use_engine) {
-                (void)g.spawn(engine_sleeper());
+                bench::spawn_or_fail(g, engine_sleeper());
             } else {
                 asio::co_spawn(ioc, asio_sleeper(), asio::detached);
             }

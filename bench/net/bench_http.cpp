@@ -41,23 +41,29 @@ engine::awaitable<void> worker(net::http_client& c, std::string url, int n) {
     }
 }
 
+// `connections` workers, each making `requests` requests, run to their end.
+void run_workers(asio::io_context& ioc,
+                 engine::task_group& g,
+                 net::http_client& client,
+                 const std::string& url,
+                 int connections,
+                 int requests) {
+    for (int i = 0; i < connections; ++i) {
+        bench::spawn_or_fail(g, worker(client, url, requests));
+    }
+    ioc.restart();
+    ioc.run();
+}
+
 figures run_load(const std::string& url, int connections, int total) {
     asio::io_context ioc{1};
     net::http_client client(ioc.get_executor(),
                             {.max_connections_per_origin = static_cast<std::size_t>(connections)});
     engine::task_group g(ioc.get_executor());
-    // Warm-up: open the connections.
-    for (int i = 0; i < connections; ++i) {
-        (void)g.spawn(worker(client, url, 10));
-    }
-    ioc.run();
-    ioc.restart();
+    run_workers(ioc, g, client, url, connections, 10); // warm-up: open the connections
     const double cpu0 = bench::cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < connections; ++i) {
-        (void)g.spawn(worker(client, url, total / connections));
-    }
-    ioc.run();
+    run_workers(ioc, g, client, url, connections, total / connections);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double cpu = bench::cpu_seconds() - cpu0;
     return {static_cast<double>(total) / wall, cpu * 1e6 / static_cast<double>(total)};
@@ -71,10 +77,7 @@ double bytes_per_idle_connection(const std::string& url, int connections) {
         net::http_client client(ioc.get_executor(),
                                 {.max_connections_per_origin = static_cast<std::size_t>(connections)});
         engine::task_group g(ioc.get_executor());
-        for (int i = 0; i < connections; ++i) {
-            (void)g.spawn(worker(client, url, 1));
-        }
-        ioc.run();
+        run_workers(ioc, g, client, url, connections, 1);
         const auto after = mallinfo2().uordblks;
         per = static_cast<double>(after - before) / static_cast<double>(client.idle_connections());
     }

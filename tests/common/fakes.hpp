@@ -184,6 +184,17 @@ private:
     std::int64_t next_id_ = 1;
 };
 
+/// Takes the next scripted answer of a fake (none left: nullopt).
+template <class T>
+std::optional<T> next_scripted(std::deque<T>& script) {
+    if (script.empty()) {
+        return std::nullopt;
+    }
+    std::optional<T> out(std::move(script.front()));
+    script.pop_front();
+    return out;
+}
+
 /// A chat model that answers from a script (or echoes the last user message).
 class fake_chat_model final : public pipelines::chat_model {
 public:
@@ -193,10 +204,8 @@ public:
     engine::awaitable<net::openai::result<net::openai::chat_completion>>
     complete(net::openai::chat_request request) override {
         requests.push_back(request);
-        if (!answers.empty()) {
-            auto a = std::move(answers.front());
-            answers.pop_front();
-            co_return a;
+        if (auto a = next_scripted(answers)) {
+            co_return std::move(*a);
         }
         net::openai::chat_completion c;
         c.content = "echo: " + (request.messages.empty() ? std::string() : request.messages.back().content);
@@ -215,10 +224,8 @@ public:
     engine::awaitable<net::gemini::result<net::gemini::image_result>>
     generate(net::gemini::image_request request) override {
         requests.push_back(request);
-        if (!answers.empty()) {
-            auto a = std::move(answers.front());
-            answers.pop_front();
-            co_return a;
+        if (auto a = next_scripted(answers)) {
+            co_return std::move(*a);
         }
         co_return net::gemini::image_result{};
     }

@@ -135,7 +135,7 @@ BOOST_FIXTURE_TEST_CASE(mixed_traffic_for_a_long_time_keeps_memory_fds_tasks_and
                 }
             };
             auto driver = drive(t, users, stop, requests, videos_asked);
-            (void)traffic.spawn(std::move(driver));
+            BOOST_TEST_REQUIRE(traffic.spawn(std::move(driver)));
 
             std::FILE* csv = csv_path != nullptr ? std::fopen(csv_path, "w") : nullptr;
             if (csv != nullptr) {

@@ -133,71 +133,38 @@ BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders
             // Faults on every service, one every 150-450 ms, while the storm lasts.
             engine::task_group chaos(ex);
             auto faults_task = [](sim::suite& s, bool& stop, std::size_t& planned) -> awaitable<void> {
+                using fk = sim::fault_kind;
+                // One fault after each pause, in this cycle; the comments say what the bot sees.
+                const std::vector<std::pair<sim::fault_injector*, sim::fault>> cycle{
+                    {&s.telegram().faults, {.match = "sendMessage", .kind = fk::rate_limited, .delay = 2s}},
+                    {&s.telegram().faults, {.match = "sendMessage", .kind = fk::server_error, .status = 502}},
+                    {&s.telegram().faults, {.match = "sendMessage", .kind = fk::reset}}, // no effect
+                    {&s.telegram().faults,
+                     {.match = "sendMessage", .kind = fk::reset, .detail = "after_effect"}}, // ambiguous
+                    {&s.telegram().faults, {.match = "getUpdates", .kind = fk::malformed_json}},
+                    {&s.telegram().faults, {.match = "getUpdates", .kind = fk::slow_body, .delay = 50ms}},
+                    {&s.telegram().faults, {.match = "getUpdates", .kind = fk::custom, .detail = "conflict"}},
+                    {&s.openai().faults,
+                     {.match = "chat.completions", .kind = fk::server_error, .status = 503}},
+                    {&s.openai().faults,
+                     {.match = "chat.completions", .kind = fk::rate_limited, .delay = 1s}},
+                    {&s.openai().faults, {.match = "chat.completions", .kind = fk::malformed_json}},
+                    {&s.openai().faults, {.match = "chat.completions", .kind = fk::refusal}},
+                    {&s.gemini().faults, {.match = "generateContent", .kind = fk::refusal}},
+                    {&s.telegram().faults, {.match = "sendPhoto", .kind = fk::server_error, .status = 500}},
+                    {&s.openai().faults, {.match = "chat.completions", .kind = fk::reset}}};
                 std::mt19937 rng(777);
                 std::uniform_int_distribution<int> pause(150, 450);
-                int n = 0;
-                while (!stop) {
+                for (std::size_t n = 0; !stop; ++n) {
                     co_await engine::sleep(std::chrono::milliseconds(pause(rng)));
-                    using fk = sim::fault_kind;
-                    switch (n++ % 14) {
-                    case 0:
-                        s.telegram().faults.add(
-                            {.match = "sendMessage", .kind = fk::rate_limited, .delay = 2s});
-                        break;
-                    case 1:
-                        s.telegram().faults.add(
-                            {.match = "sendMessage", .kind = fk::server_error, .status = 502});
-                        break;
-                    case 2:
-                        s.telegram().faults.add({.match = "sendMessage", .kind = fk::reset}); // no effect
-                        break;
-                    case 3:
-                        s.telegram().faults.add({.match = "sendMessage",
-                                                 .kind = fk::reset,
-                                                 .detail = "after_effect"}); // ambiguous
-                        break;
-                    case 4:
-                        s.telegram().faults.add({.match = "getUpdates", .kind = fk::malformed_json});
-                        break;
-                    case 5:
-                        s.telegram().faults.add(
-                            {.match = "getUpdates", .kind = fk::slow_body, .delay = 50ms});
-                        break;
-                    case 6:
-                        s.telegram().faults.add(
-                            {.match = "getUpdates", .kind = fk::custom, .detail = "conflict"});
-                        break;
-                    case 7:
-                        s.openai().faults.add(
-                            {.match = "chat.completions", .kind = fk::server_error, .status = 503});
-                        break;
-                    case 8:
-                        s.openai().faults.add(
-                            {.match = "chat.completions", .kind = fk::rate_limited, .delay = 1s});
-                        break;
-                    case 9:
-                        s.openai().faults.add({.match = "chat.completions", .kind = fk::malformed_json});
-                        break;
-                    case 10:
-                        s.openai().faults.add({.match = "chat.completions", .kind = fk::refusal});
-                        break;
-                    case 11:
-                        s.gemini().faults.add({.match = "generateContent", .kind = fk::refusal});
-                        break;
-                    case 12:
-                        s.telegram().faults.add(
-                            {.match = "sendPhoto", .kind = fk::server_error, .status = 500});
-                        break;
-                    default:
-                        s.openai().faults.add({.match = "chat.completions", .kind = fk::reset});
-                        break;
-                    }
+                    const auto& [injector, f] = cycle[n % cycle.size()];
+                    injector->add(f);
                     ++planned;
                 }
             };
             bool stop_faults = false;
             auto faults_coro = faults_task(sims, stop_faults, faults_planned);
-            (void)chaos.spawn(std::move(faults_coro));
+            BOOST_TEST_REQUIRE(chaos.spawn(std::move(faults_coro)));
 
             // Kills at random moments, and one graceful restart in the middle.
             std::mt19937 rng(4242);

@@ -146,7 +146,7 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
                     }
                 };
                 auto task = one_user(t, u, rounds, endings, patience, done_rounds[u]);
-                (void)pressers.spawn(std::move(task));
+                BOOST_TEST_REQUIRE(pressers.spawn(std::move(task)));
             }
             std::mt19937 rng(12345);
             std::uniform_int_distribution<int> pause_ms(150, 900);
