@@ -45,12 +45,7 @@ std::int64_t conversation_repository::append(std::int64_t user_id,
                                              speaker role,
                                              std::string_view text,
                                              timestamp now) try {
-    statement_scope scope(append_);
-    append_.bind(1, user_id);
-    detail::bind_text(append_, 2, persona_id);
-    detail::bind_text(append_, 3, to_string(role));
-    detail::bind_text(append_, 4, text);
-    detail::bind_time(append_, 5, now);
+    statement_scope scope(append_, user_id, persona_id, to_string(role), text, now);
     append_.exec();
     return db_.connection().getLastInsertRowid();
 } catch (const SQLite::Exception& e) {
@@ -60,10 +55,10 @@ std::int64_t conversation_repository::append(std::int64_t user_id,
 std::vector<turn> conversation_repository::last_turns(std::int64_t user_id,
                                                       std::string_view persona_id,
                                                       std::size_t limit) try {
-    statement_scope scope(last_turns_);
-    last_turns_.bind(1, user_id);
-    detail::bind_text(last_turns_, 2, persona_id);
-    last_turns_.bind(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000)));
+    statement_scope scope(last_turns_,
+                          user_id,
+                          persona_id,
+                          static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000)));
     std::vector<turn> out;
     out.reserve(std::min<std::size_t>(limit, 64));
     while (last_turns_.executeStep()) {
@@ -83,9 +78,7 @@ std::vector<turn> conversation_repository::last_turns(std::int64_t user_id,
 
 std::optional<conversation_summary> conversation_repository::summary(std::int64_t user_id,
                                                                      std::string_view persona_id) try {
-    statement_scope scope(summary_);
-    summary_.bind(1, user_id);
-    detail::bind_text(summary_, 2, persona_id);
+    statement_scope scope(summary_, user_id, persona_id);
     if (!summary_.executeStep()) {
         return std::nullopt;
     }
@@ -103,12 +96,7 @@ void conversation_repository::set_summary(std::int64_t user_id,
                                           std::string_view text,
                                           std::int64_t covered_turn_id,
                                           timestamp now) try {
-    statement_scope scope(set_summary_);
-    set_summary_.bind(1, user_id);
-    detail::bind_text(set_summary_, 2, persona_id);
-    detail::bind_text(set_summary_, 3, text);
-    set_summary_.bind(4, covered_turn_id);
-    detail::bind_time(set_summary_, 5, now);
+    statement_scope scope(set_summary_, user_id, persona_id, text, covered_turn_id, now);
     set_summary_.exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "conversation.set_summary");
@@ -116,9 +104,7 @@ void conversation_repository::set_summary(std::int64_t user_id,
 
 std::int64_t conversation_repository::turns_since_summary(std::int64_t user_id,
                                                           std::string_view persona_id) try {
-    statement_scope scope(since_summary_);
-    since_summary_.bind(1, user_id);
-    detail::bind_text(since_summary_, 2, persona_id);
+    statement_scope scope(since_summary_, user_id, persona_id);
     since_summary_.executeStep();
     return since_summary_.getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {

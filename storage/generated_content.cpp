@@ -70,23 +70,19 @@ generated_content_repository::generated_content_repository(database& db) try
 }
 
 std::int64_t generated_content_repository::insert(const new_content& c) try {
-    statement_scope scope(insert_);
-    insert_.bind(1, c.user_id);
-    insert_.bind(2, c.persona_id);
-    detail::bind_text(insert_, 3, to_string(c.kind));
-    insert_.bind(4, c.prompt);
-    insert_.bind(5, c.media_path);
-    insert_.bind(6, c.size_bytes);
-    insert_.bind(7, c.sha256);
-    insert_.bind(8, c.mime);
-    insert_.bind(9, c.width);
-    insert_.bind(10, c.height);
-    if (c.duration) {
-        insert_.bind(11, static_cast<std::int64_t>(c.duration->count()));
-    } else {
-        insert_.bind(11);
-    }
-    detail::bind_time(insert_, 12, c.created);
+    statement_scope scope(insert_,
+                          c.user_id,
+                          c.persona_id,
+                          to_string(c.kind),
+                          c.prompt,
+                          c.media_path,
+                          c.size_bytes,
+                          c.sha256,
+                          c.mime,
+                          c.width,
+                          c.height,
+                          c.duration,
+                          c.created);
     insert_.exec();
     return db_.connection().getLastInsertRowid();
 } catch (const SQLite::Exception& e) {
@@ -94,8 +90,7 @@ std::int64_t generated_content_repository::insert(const new_content& c) try {
 }
 
 std::optional<content> generated_content_repository::get(std::int64_t id) try {
-    statement_scope scope(get_);
-    get_.bind(1, id);
+    statement_scope scope(get_, id);
     if (!get_.executeStep()) {
         return std::nullopt;
     }
@@ -105,8 +100,7 @@ std::optional<content> generated_content_repository::get(std::int64_t id) try {
 }
 
 std::vector<content> generated_content_repository::by_media_path(std::string_view path) try {
-    statement_scope scope(by_path_);
-    detail::bind_text(by_path_, 1, path);
+    statement_scope scope(by_path_, path);
     std::vector<content> out;
     while (by_path_.executeStep()) {
         out.push_back(read_content(by_path_));
@@ -118,9 +112,7 @@ std::vector<content> generated_content_repository::by_media_path(std::string_vie
 
 std::optional<content> generated_content_repository::last_selfie(std::int64_t user_id,
                                                                  std::string_view persona_id) try {
-    statement_scope scope(last_selfie_);
-    last_selfie_.bind(1, user_id);
-    detail::bind_text(last_selfie_, 2, persona_id);
+    statement_scope scope(last_selfie_, user_id, persona_id);
     if (!last_selfie_.executeStep()) {
         return std::nullopt;
     }
@@ -131,9 +123,7 @@ std::optional<content> generated_content_repository::last_selfie(std::int64_t us
 
 boost::system::result<void> generated_content_repository::set_telegram_file_id(std::int64_t id,
                                                                                std::string_view file_id) try {
-    statement_scope scope(set_file_id_);
-    set_file_id_.bind(1, id);
-    detail::bind_text(set_file_id_, 2, file_id);
+    statement_scope scope(set_file_id_, id, file_id);
     if (set_file_id_.exec() == 0) {
         return make_error_code(errc::not_found);
     }
@@ -143,17 +133,13 @@ boost::system::result<void> generated_content_repository::set_telegram_file_id(s
 }
 
 std::int64_t generated_content_repository::prune_older_than(timestamp cutoff, std::int64_t limit) try {
-    statement_scope scope(delete_old_);
-    detail::bind_time(delete_old_, 1, cutoff);
-    delete_old_.bind(2, limit);
-    return delete_old_.exec();
+    return statement_scope(delete_old_, cutoff, limit).exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "generated_content.prune_older_than");
 }
 
 std::vector<std::string> generated_content_repository::paths_older_than(timestamp cutoff) try {
-    statement_scope scope(old_paths_);
-    detail::bind_time(old_paths_, 1, cutoff);
+    statement_scope scope(old_paths_, cutoff);
     std::vector<std::string> paths;
     while (old_paths_.executeStep()) {
         paths.push_back(old_paths_.getColumn(0).getString());
@@ -164,8 +150,7 @@ std::vector<std::string> generated_content_repository::paths_older_than(timestam
 }
 
 bool generated_content_repository::names_file(std::string_view path) try {
-    statement_scope scope(names_file_);
-    detail::bind_text(names_file_, 1, path);
+    statement_scope scope(names_file_, path);
     return names_file_.executeStep();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "generated_content.names_file");

@@ -36,31 +36,21 @@ bool quota_repository::try_consume(std::int64_t user_id, quota_kind kind, day to
     if (limit <= 0) {
         return false;
     }
-    statement_scope scope(consume_);
-    consume_.bind(1, user_id);
-    detail::bind_text(consume_, 2, to_string(kind));
-    consume_.bind(3, day_number(today));
-    consume_.bind(4, limit);
+    statement_scope scope(consume_, user_id, to_string(kind), day_number(today), limit);
     return consume_.exec() == 1;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.try_consume");
 }
 
 void quota_repository::refund(std::int64_t user_id, quota_kind kind, day today) try {
-    statement_scope scope(refund_);
-    refund_.bind(1, user_id);
-    detail::bind_text(refund_, 2, to_string(kind));
-    refund_.bind(3, day_number(today));
+    statement_scope scope(refund_, user_id, to_string(kind), day_number(today));
     refund_.exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.refund");
 }
 
 std::int64_t quota_repository::used(std::int64_t user_id, quota_kind kind, day today) try {
-    statement_scope scope(used_);
-    used_.bind(1, user_id);
-    detail::bind_text(used_, 2, to_string(kind));
-    used_.bind(3, day_number(today));
+    statement_scope scope(used_, user_id, to_string(kind), day_number(today));
     return used_.executeStep() ? used_.getColumn(0).getInt64() : 0;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.used");
@@ -73,38 +63,28 @@ bool quota_repository::try_spend(std::string_view provider,
     if (cents < 0) {
         return false;
     }
-    statement_scope scope(spend_);
-    detail::bind_text(spend_, 1, provider);
-    spend_.bind(2, day_number(today));
-    spend_.bind(3, cents);
-    spend_.bind(4, cap_cents);
+    statement_scope scope(spend_, provider, day_number(today), cents, cap_cents);
     return spend_.exec() == 1;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.try_spend");
 }
 
 void quota_repository::refund_spend(std::string_view provider, day today, std::int64_t cents) try {
-    statement_scope scope(refund_spend_);
-    detail::bind_text(refund_spend_, 1, provider);
-    refund_spend_.bind(2, day_number(today));
-    refund_spend_.bind(3, cents);
+    statement_scope scope(refund_spend_, provider, day_number(today), cents);
     refund_spend_.exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.refund_spend");
 }
 
 std::int64_t quota_repository::spent(std::string_view provider, day today) try {
-    statement_scope scope(spent_);
-    detail::bind_text(spent_, 1, provider);
-    spent_.bind(2, day_number(today));
+    statement_scope scope(spent_, provider, day_number(today));
     return spent_.executeStep() ? spent_.getColumn(0).getInt64() : 0;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.spent");
 }
 
 std::int64_t quota_repository::spent_total(day today) try {
-    statement_scope scope(spent_total_);
-    spent_total_.bind(1, day_number(today));
+    statement_scope scope(spent_total_, day_number(today));
     spent_total_.executeStep();
     return spent_total_.getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {

@@ -28,27 +28,21 @@ update_log::update_log(database& db) try
 }
 
 bool update_log::mark_processed(std::int64_t update_id, timestamp now) try {
-    statement_scope scope(mark_);
-    mark_.bind(1, update_id);
-    detail::bind_time(mark_, 2, now);
+    statement_scope scope(mark_, update_id, now);
     return mark_.exec() == 1;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.mark_processed");
 }
 
 bool update_log::is_processed(std::int64_t update_id) try {
-    statement_scope scope(is_processed_);
-    is_processed_.bind(1, update_id);
+    statement_scope scope(is_processed_, update_id);
     return is_processed_.executeStep();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.is_processed");
 }
 
 std::int64_t update_log::prune(timestamp cutoff, std::int64_t limit) try {
-    statement_scope scope(prune_);
-    detail::bind_time(prune_, 1, cutoff);
-    prune_.bind(2, limit);
-    return prune_.exec();
+    return statement_scope(prune_, cutoff, limit).exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.prune");
 }
@@ -64,8 +58,7 @@ std::optional<std::int64_t> update_log::offset() try {
 }
 
 void update_log::set_offset(std::int64_t next_offset) try {
-    statement_scope scope(set_offset_);
-    set_offset_.bind(1, next_offset);
+    statement_scope scope(set_offset_, next_offset);
     set_offset_.exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.set_offset");
@@ -84,19 +77,14 @@ update_inbox::update_inbox(database& db) try
 }
 
 bool update_inbox::add(const inbox_entry& e, timestamp now) try {
-    statement_scope scope(add_);
-    add_.bind(1, e.update_id);
-    add_.bind(2, e.chat_id);
-    add_.bind(3, e.payload);
-    detail::bind_time(add_, 4, now);
+    statement_scope scope(add_, e.update_id, e.chat_id, e.payload, now);
     return add_.exec() == 1;
 } catch (const SQLite::Exception& ex) {
     rethrow(ex, "updates.inbox_add");
 }
 
 void update_inbox::remove(std::int64_t update_id) try {
-    statement_scope scope(remove_);
-    remove_.bind(1, update_id);
+    statement_scope scope(remove_, update_id);
     remove_.exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.inbox_remove");
@@ -131,9 +119,7 @@ flood_waits::flood_waits(database& db)
       active_(db.connection(), "SELECT chat_id, until_ms FROM flood_waits ORDER BY chat_id") {}
 
 void flood_waits::set(std::int64_t chat_id, timestamp until) try {
-    statement_scope scope(set_);
-    set_.bind(1, chat_id);
-    detail::bind_time(set_, 2, until);
+    statement_scope scope(set_, chat_id, until);
     set_.exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "flood_waits.set");
@@ -141,8 +127,7 @@ void flood_waits::set(std::int64_t chat_id, timestamp until) try {
 
 std::vector<std::pair<std::int64_t, timestamp>> flood_waits::active(timestamp now) try {
     {
-        statement_scope scope(purge_);
-        detail::bind_time(purge_, 1, now);
+        statement_scope scope(purge_, now);
         purge_.exec();
     }
     statement_scope scope(active_);

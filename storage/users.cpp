@@ -51,11 +51,7 @@ user user_repository::record_contact(std::int64_t telegram_id,
                                      std::string_view language,
                                      bool is_admin,
                                      timestamp now) try {
-    statement_scope scope(upsert_);
-    upsert_.bind(1, telegram_id);
-    detail::bind_text(upsert_, 2, language);
-    upsert_.bind(3, is_admin ? 1 : 0);
-    detail::bind_time(upsert_, 4, now);
+    statement_scope scope(upsert_, telegram_id, language, is_admin, now);
     upsert_.executeStep();
     return read_user(upsert_);
 } catch (const SQLite::Exception& e) {
@@ -63,8 +59,7 @@ user user_repository::record_contact(std::int64_t telegram_id,
 }
 
 std::optional<user> user_repository::get(std::int64_t telegram_id) try {
-    statement_scope scope(get_);
-    get_.bind(1, telegram_id);
+    statement_scope scope(get_, telegram_id);
     if (!get_.executeStep()) {
         return std::nullopt;
     }
@@ -85,31 +80,23 @@ boost::system::result<void> user_repository::changed_one(SQLite::Statement& s,
 
 boost::system::result<void> user_repository::set_language(std::int64_t telegram_id,
                                                           std::string_view language) {
-    statement_scope scope(set_language_);
-    set_language_.bind(1, telegram_id);
-    detail::bind_text(set_language_, 2, language);
+    statement_scope scope(set_language_, telegram_id, language);
     return changed_one(set_language_, "users.set_language");
 }
 
 boost::system::result<void> user_repository::set_persona(std::int64_t telegram_id,
                                                          std::optional<std::string> persona_id) {
-    statement_scope scope(set_persona_);
-    set_persona_.bind(1, telegram_id);
-    detail::bind_optional_text(set_persona_, 2, persona_id);
+    statement_scope scope(set_persona_, telegram_id, persona_id);
     return changed_one(set_persona_, "users.set_persona");
 }
 
 boost::system::result<void> user_repository::set_adult_confirmed(std::int64_t telegram_id, bool confirmed) {
-    statement_scope scope(set_adult_);
-    set_adult_.bind(1, telegram_id);
-    set_adult_.bind(2, confirmed ? 1 : 0);
+    statement_scope scope(set_adult_, telegram_id, confirmed);
     return changed_one(set_adult_, "users.set_adult_confirmed");
 }
 
 boost::system::result<void> user_repository::set_blocked_bot(std::int64_t telegram_id, bool blocked) {
-    statement_scope scope(set_blocked_);
-    set_blocked_.bind(1, telegram_id);
-    set_blocked_.bind(2, blocked ? 1 : 0);
+    statement_scope scope(set_blocked_, telegram_id, blocked);
     return changed_one(set_blocked_, "users.set_blocked_bot");
 }
 

@@ -152,14 +152,14 @@ video_job_repository::video_job_repository(database& db) try
 }
 
 boost::system::result<std::int64_t> video_job_repository::create(const new_video_job& job) try {
-    statement_scope scope(insert_);
-    insert_.bind(1, job.user_id);
-    insert_.bind(2, job.chat_id);
-    insert_.bind(3, job.persona_id);
-    insert_.bind(4, job.provider);
-    detail::bind_text(insert_, 5, to_string(job.mode));
-    insert_.bind(6, job.flirty ? 1 : 0);
-    detail::bind_time(insert_, 7, job.created);
+    statement_scope scope(insert_,
+                          job.user_id,
+                          job.chat_id,
+                          job.persona_id,
+                          job.provider,
+                          to_string(job.mode),
+                          job.flirty,
+                          job.created);
     insert_.exec();
     return db_.connection().getLastInsertRowid();
 } catch (const SQLite::Exception& e) {
@@ -171,8 +171,7 @@ boost::system::result<std::int64_t> video_job_repository::create(const new_video
 }
 
 std::optional<video_job> video_job_repository::get(std::int64_t id) try {
-    statement_scope scope(get_);
-    get_.bind(1, id);
+    statement_scope scope(get_, id);
     if (!get_.executeStep()) {
         return std::nullopt;
     }
@@ -182,8 +181,7 @@ std::optional<video_job> video_job_repository::get(std::int64_t id) try {
 }
 
 boost::system::result<void> video_job_repository::explain_miss(std::int64_t id) {
-    statement_scope scope(state_of_);
-    state_of_.bind(1, id);
+    statement_scope scope(state_of_, id);
     if (!state_of_.executeStep()) {
         return make_error_code(errc::not_found);
     }
@@ -201,25 +199,21 @@ boost::system::result<void> video_job_repository::transition(std::int64_t id,
     const bool retry = is_refusal_retry(from, to);
     int changed = 0;
     {
-        statement_scope scope(transition_);
-        transition_.bind(1, id);
-        detail::bind_text(transition_, 2, to_string(from));
-        detail::bind_text(transition_, 3, to_string(to));
-        detail::bind_optional_text(transition_, 4, f.provider_job_id);
-        detail::bind_optional_text(transition_, 5, f.selfie_prompt);
-        detail::bind_optional_text(transition_, 6, f.video_prompt);
-        detail::bind_optional_int(transition_, 7, f.image_content_id);
-        detail::bind_optional_text(transition_, 8, f.image_path);
-        if (f.next_poll_at) {
-            detail::bind_time(transition_, 9, *f.next_poll_at);
-        } else {
-            transition_.bind(9);
-        }
-        detail::bind_optional_int(transition_, 10, f.progress_message_id);
-        detail::bind_optional_text(transition_, 11, f.error);
-        detail::bind_time(transition_, 12, now);
-        transition_.bind(13, retry ? 1 : 0);
-        detail::bind_optional_text(transition_, 14, f.notice);
+        statement_scope scope(transition_,
+                              id,
+                              to_string(from),
+                              to_string(to),
+                              f.provider_job_id,
+                              f.selfie_prompt,
+                              f.video_prompt,
+                              f.image_content_id,
+                              f.image_path,
+                              f.next_poll_at,
+                              f.progress_message_id,
+                              f.error,
+                              now,
+                              retry,
+                              f.notice);
         changed = transition_.exec();
     }
     if (changed == 1) {
@@ -227,8 +221,7 @@ boost::system::result<void> video_job_repository::transition(std::int64_t id,
     }
     if (retry) {
         // In `from` but no longer flirty: the one retry was spent.
-        statement_scope scope(state_of_);
-        state_of_.bind(1, id);
+        statement_scope scope(state_of_, id);
         if (state_of_.executeStep() && state_of_.getColumn(0).getString() == to_string(from)) {
             return make_error_code(errc::illegal_transition);
         }
@@ -242,10 +235,7 @@ boost::system::result<void>
 video_job_repository::record_poll(std::int64_t id, timestamp next_poll_at, timestamp now) try {
     int changed = 0;
     {
-        statement_scope scope(record_poll_);
-        record_poll_.bind(1, id);
-        detail::bind_time(record_poll_, 2, next_poll_at);
-        detail::bind_time(record_poll_, 3, now);
+        statement_scope scope(record_poll_, id, next_poll_at, now);
         changed = record_poll_.exec();
     }
     if (changed == 1) {
@@ -258,10 +248,7 @@ video_job_repository::record_poll(std::int64_t id, timestamp next_poll_at, times
 
 boost::system::result<void>
 video_job_repository::set_progress_message(std::int64_t id, std::int64_t message_id, timestamp now) try {
-    statement_scope scope(set_progress_);
-    set_progress_.bind(1, id);
-    set_progress_.bind(2, message_id);
-    detail::bind_time(set_progress_, 3, now);
+    statement_scope scope(set_progress_, id, message_id, now);
     if (set_progress_.exec() == 0) {
         return make_error_code(errc::not_found);
     }
@@ -286,8 +273,7 @@ std::vector<video_job> video_job_repository::unfinished() try {
 }
 
 std::optional<video_job> video_job_repository::in_flight_for(std::int64_t user_id) try {
-    statement_scope scope(in_flight_for_);
-    in_flight_for_.bind(1, user_id);
+    statement_scope scope(in_flight_for_, user_id);
     if (!in_flight_for_.executeStep()) {
         return std::nullopt;
     }
@@ -312,8 +298,7 @@ std::vector<video_job> video_job_repository::pending_notices() try {
 }
 
 void video_job_repository::clear_notice(std::int64_t id) try {
-    statement_scope scope(clear_notice_);
-    clear_notice_.bind(1, id);
+    statement_scope scope(clear_notice_, id);
     clear_notice_.exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "video_jobs.clear_notice");
@@ -327,8 +312,7 @@ std::vector<video_job> video_job_repository::recover_after_crash(timestamp now) 
                 statement_scope scope(submitting_);
                 jobs = read_all(submitting_);
             }
-            statement_scope scope(mark_unknown_);
-            detail::bind_time(mark_unknown_, 1, now);
+            statement_scope scope(mark_unknown_, now);
             mark_unknown_.exec();
             for (auto& j : jobs) {
                 j.state = job_state::submit_unknown;

@@ -7,10 +7,13 @@
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace companion::storage::detail {
 
@@ -18,43 +21,59 @@ namespace companion::storage::detail {
 /// the partial indexes of migration 3 spell it, so SQLite can use them.
 inline constexpr const char* terminal_job_states = "('delivered', 'failed', 'refused', 'submit_unknown')";
 
-/// Resets a cached statement on entry and exit. The exit reset matters: a SELECT left mid-rows
-/// keeps a read snapshot open, which stalls the WAL checkpoint indefinitely.
+// One value bound to ?`index`: text is copied (SQLiteCpp has no sized bind; the copy is tiny
+// beside a commit), a flag is 0/1, a timestamp is unix milliseconds, a length is milliseconds,
+// an empty optional is NULL.
+inline void bind_value(SQLite::Statement& s, int index, std::string_view value) {
+    s.bind(index, std::string(value));
+}
+inline void bind_value(SQLite::Statement& s, int index, double value) {
+    s.bind(index, value);
+}
+inline void bind_value(SQLite::Statement& s, int index, timestamp t) {
+    s.bind(index, to_unix_ms(t));
+}
+inline void bind_value(SQLite::Statement& s, int index, std::chrono::milliseconds d) {
+    s.bind(index, static_cast<std::int64_t>(d.count()));
+}
+template <std::integral T>
+void bind_value(SQLite::Statement& s, int index, T value) {
+    if constexpr (std::is_same_v<T, bool>) {
+        s.bind(index, value ? 1 : 0);
+    } else {
+        s.bind(index, static_cast<std::int64_t>(value));
+    }
+}
+template <class T>
+void bind_value(SQLite::Statement& s, int index, const std::optional<T>& value) {
+    if (value) {
+        bind_value(s, index, *value);
+    } else {
+        s.bind(index);
+    }
+}
+
+/// Resets a cached statement on entry and exit, and binds `args` to ?1, ?2, ... in order. The
+/// exit reset matters: a SELECT left mid-rows keeps a read snapshot open, which stalls the WAL
+/// checkpoint indefinitely.
 class statement_scope {
 public:
-    explicit statement_scope(SQLite::Statement& s) noexcept : s_(s) { s_.tryReset(); }
+    template <class... Args>
+    explicit statement_scope(SQLite::Statement& s, const Args&... args) : s_(s) {
+        s_.tryReset();
+        int index = 0;
+        (bind_value(s_, ++index, args), ...);
+    }
     ~statement_scope() { s_.tryReset(); }
     statement_scope(const statement_scope&) = delete;
     statement_scope& operator=(const statement_scope&) = delete;
 
+    /// Runs a write; the number of rows it changed.
+    int exec() { return s_.exec(); }
+
 private:
     SQLite::Statement& s_;
 };
-
-inline void bind_text(SQLite::Statement& s, int index, std::string_view value) {
-    // SQLiteCpp has no sized text bind; the copy is tiny beside a commit.
-    s.bind(index, std::string(value));
-}
-
-inline void bind_optional_text(SQLite::Statement& s, int index, const std::optional<std::string>& value) {
-    if (value) {
-        s.bind(index, *value);
-    } else {
-        s.bind(index);
-    }
-}
-
-inline void bind_optional_int(SQLite::Statement& s, int index, const std::optional<std::int64_t>& value) {
-    if (value) {
-        s.bind(index, *value);
-    } else {
-        s.bind(index);
-    }
-}
-
-inline void bind_time(SQLite::Statement& s, int index, timestamp t) {
-    s.bind(index, to_unix_ms(t));
-}
 
 inline std::optional<std::string> optional_text(const SQLite::Column& c) {
     if (c.isNull()) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/error.hpp"
 #include "engine/time_source.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -107,18 +108,14 @@ std::shared_ptr<task_outcome<T>> virtual_loop::spawn(engine::awaitable<T> task) 
     return out;
 }
 
-/// The error_code inside a system_error exception_ptr (or an empty code).
+/// The error_code inside a system_error exception_ptr: empty for no exception, `fault` for an
+/// exception that is not a system_error (so a test never mistakes it for success).
 inline boost::system::error_code error_of(const std::exception_ptr& e) {
     if (!e) {
         return {};
     }
-    try {
-        std::rethrow_exception(e);
-    } catch (const boost::system::system_error& se) {
-        return se.code();
-    } catch (...) {
-        return boost::asio::error::fault;
-    }
+    const auto ec = engine::code_of(e);
+    return ec ? ec : boost::system::error_code(boost::asio::error::fault);
 }
 
 } // namespace companion::test
