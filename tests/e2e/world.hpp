@@ -6,6 +6,7 @@
 #include "pipelines/bot.hpp"
 #include "sim/suite.hpp"
 #include "storage/users.hpp"
+#include "tests/common/sim_speed.hpp"
 #include "tests/net/net_test_support.hpp"
 #include "tests/net/test_certs.hpp"
 
@@ -63,12 +64,7 @@ struct world {
         cfg.video.flirty_probability = 0.0;
         cfg.video.videos_per_day = 100;
         cfg.video.daily_spend_cap_cents = 1000000;
-        sim_cfg.openai.queue_time = std::chrono::milliseconds{20};
-        sim_cfg.openai.render_time = std::chrono::milliseconds{150};
-        sim_cfg.openai.video_fps = 4;
-        sim_cfg.gemini.queue_time = std::chrono::milliseconds{20};
-        sim_cfg.gemini.render_time = std::chrono::milliseconds{150};
-        sim_cfg.gemini.video_fps = 4;
+        sim_cfg = quick_videos(std::chrono::milliseconds{20}, std::chrono::milliseconds{150});
     }
 
     void start_sims() {

@@ -5,6 +5,7 @@
 
 #include "engine/time.hpp"
 #include "sim/suite.hpp"
+#include "tests/common/sim_speed.hpp"
 #include "tests/net/net_test_support.hpp"
 #include "tests/net/test_certs.hpp"
 
@@ -222,12 +223,9 @@ inline engine::awaitable<std::vector<std::int64_t>> onboard_users(sim::telegram_
 inline sim::suite_config process_sims(bool rate_limits,
                                       engine::duration render = std::chrono::seconds{3},
                                       engine::duration queue = std::chrono::milliseconds{200}) {
-    sim::suite_config sc;
+    auto sc = quick_videos(queue, render);
     sc.telegram.token = sim::suite::token();
     sc.telegram.enforce_rate_limits = rate_limits;
-    sc.openai.render_time = render;
-    sc.openai.queue_time = queue;
-    sc.openai.video_fps = 4;
     return sc;
 }
 

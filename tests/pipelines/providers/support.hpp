@@ -11,6 +11,7 @@
 #include "sim/media/png.hpp"
 #include "sim/suite.hpp"
 #include "tests/common/sim_fixture.hpp"
+#include "tests/common/sim_speed.hpp"
 #include "tests/common/temp_dir.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -29,13 +30,7 @@
 namespace companion::test {
 
 inline sim::suite_config fast_suite() {
-    sim::suite_config c;
-    c.openai.queue_time = std::chrono::milliseconds{20};
-    c.openai.render_time = std::chrono::milliseconds{40};
-    c.openai.video_fps = 4;
-    c.gemini.queue_time = std::chrono::milliseconds{20};
-    c.gemini.render_time = std::chrono::milliseconds{40};
-    c.gemini.video_fps = 4;
+    auto c = quick_videos(std::chrono::milliseconds{20}, std::chrono::milliseconds{40});
     c.gemini.veo_polls_before_done = 1;
     c.gemini.vertex_token = "ya29.sim-vertex-token";
     return c;
