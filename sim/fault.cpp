@@ -113,25 +113,4 @@ apply_wire_fault(const fault& f, net::server_response& response, engine::time_so
     }
 }
 
-engine::awaitable<std::optional<net::server_response>>
-begin_request(fault_injector& faults,
-              std::string_view method,
-              std::optional<fault>& planned,
-              net::server_response& response,
-              const std::optional<net::server_response>& denied,
-              engine::duration latency,
-              engine::time_source& time) {
-    planned = faults.take(method);
-    if (planned) {
-        const bool done = co_await apply_wire_fault(*planned, response, time);
-        if (done) {
-            co_return std::move(response);
-        }
-    }
-    if (latency.count() > 0) {
-        co_await time.sleep(latency);
-    }
-    co_return denied;
-}
-
 } // namespace companion::sim

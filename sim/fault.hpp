@@ -77,19 +77,4 @@ engine::awaitable<bool> apply_wire_fault(const fault& f,
                                          net::server_response& response,
                                          engine::time_source& time = engine::system_time());
 
-/// The start every simulator handler shares: takes the fault planned for `method` into `planned`,
-/// applies its wire part to `response` (apply_wire_fault), waits the service's `latency`, then
-/// refuses a request whose key check gave `denied`. Returns the answer to send at once (a complete
-/// wire fault or the refusal), or nullopt to go on with `planned` for the service's own faults.
-/// `method` is read before the first suspension; the references must outlive the call. Latency
-/// is slept on `time`.
-engine::awaitable<std::optional<net::server_response>>
-begin_request(fault_injector& faults,
-              std::string_view method,
-              std::optional<fault>& planned,
-              net::server_response& response,
-              const std::optional<net::server_response>& denied,
-              engine::duration latency = {},
-              engine::time_source& time = engine::system_time());
-
 } // namespace companion::sim

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,30 @@ protected:
 
     /// What jobs progress on and latency sleeps on.
     engine::time_source& time() const noexcept { return time_; }
+
+    /// The start every handler shares: takes the fault planned for `method` into `planned`,
+    /// applies its wire part to `response` (apply_wire_fault), waits `latency`, then refuses a
+    /// request whose key check gave `denied`. Returns the answer to send at once (a complete wire
+    /// fault or the refusal), or nullopt to go on with `planned` for the service's own faults.
+    /// `method` is read before the first suspension; the references must outlive the call.
+    engine::awaitable<std::optional<net::server_response>>
+    begin(std::string_view method,
+          std::optional<fault>& planned,
+          net::server_response& response,
+          const std::optional<net::server_response>& denied,
+          engine::duration latency = {}) {
+        planned = faults.take(method);
+        if (planned) {
+            const bool complete = co_await apply_wire_fault(*planned, response, time_);
+            if (complete) {
+                co_return std::move(response);
+            }
+        }
+        if (latency.count() > 0) {
+            co_await time_.sleep(latency);
+        }
+        co_return denied;
+    }
 
     engine::executor ex_;
     engine::time_source& time_;

@@ -245,7 +245,7 @@ engine::awaitable<net::server_response> gemini_simulator::handle_models(net::ser
     net::server_response r;
     std::optional<fault> f;
     const auto denied = vertex ? check_bearer(req) : check_key(req);
-    auto early = co_await begin_request(faults, fault_name, f, r, denied, cfg_.latency, time());
+    auto early = co_await begin(fault_name, f, r, denied, cfg_.latency);
     if (early) {
         co_return std::move(*early);
     }

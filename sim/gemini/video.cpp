@@ -98,13 +98,7 @@ engine::awaitable<net::server_response> gemini_simulator::handle_interactions(ne
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults,
-                                        create ? "interactions.create" : "interactions.get",
-                                        f,
-                                        r,
-                                        denied,
-                                        {},
-                                        time());
+    auto early = co_await begin(create ? "interactions.create" : "interactions.get", f, r, denied);
     if (early) {
         co_return std::move(*early);
     }
@@ -436,7 +430,7 @@ engine::awaitable<net::server_response> gemini_simulator::handle_files(net::serv
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, "files.download", f, r, denied, {}, time());
+    auto early = co_await begin("files.download", f, r, denied);
     if (early) {
         co_return std::move(*early);
     }

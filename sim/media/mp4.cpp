@@ -455,11 +455,18 @@ std::string avc_sample_entry(const stream_layout& layout, std::string_view sps, 
     return box("avc1", entry);
 }
 
-std::string sample_table(const stream_layout& layout,
-                         const track_samples& samples,
-                         std::string_view sps,
-                         std::string_view pps,
-                         std::uint32_t first_sample_offset) {
+// What the movie box and its sample table describe: the stream, its samples and parameter sets,
+// and where the first sample's bytes start in the file.
+struct track {
+    const stream_layout& layout;
+    const track_samples& samples;
+    std::string_view sps;
+    std::string_view pps;
+    std::uint32_t first_sample_offset;
+};
+
+std::string sample_table(const track& t) {
+    const auto& [layout, samples, sps, pps, first_sample_offset] = t;
     const auto count = static_cast<std::uint32_t>(samples.sizes.size());
 
     std::string stsd;
@@ -512,11 +519,8 @@ std::string sample_table(const stream_layout& layout,
                    full_box("stsc", 0, stsc) + full_box("stsz", 0, stsz) + full_box("stco", 0, stco));
 }
 
-std::string movie_box(const stream_layout& layout,
-                      const track_samples& samples,
-                      std::string_view sps,
-                      std::string_view pps,
-                      std::uint32_t first_sample_offset) {
+std::string movie_box(const track& t) {
+    const auto& [layout, samples, sps, pps, first_sample_offset] = t;
     const auto frames = static_cast<std::uint32_t>(samples.sizes.size());
     const auto movie_duration =
         static_cast<std::uint32_t>(std::uint64_t{frames} * movie_timescale / layout.fps);
@@ -565,9 +569,8 @@ std::string movie_box(const stream_layout& layout,
     put_u32(dref, 1);
     dref.append(full_box("url ", 1, {})); // flag 1: the media is in this file
 
-    const std::string minf = box("minf",
-                                 full_box("vmhd", 1, vmhd) + box("dinf", full_box("dref", 0, dref)) +
-                                     sample_table(layout, samples, sps, pps, first_sample_offset));
+    const std::string minf =
+        box("minf", full_box("vmhd", 1, vmhd) + box("dinf", full_box("dref", 0, dref)) + sample_table(t));
     const std::string mdia = box("mdia", full_box("mdhd", 0, mdhd) + full_box("hdlr", 0, hdlr) + minf);
     const std::string trak = box("trak", full_box("tkhd", 3, tkhd) + mdia); // enabled, in movie
     return box("moov", full_box("mvhd", 0, mvhd) + trak);
@@ -783,12 +786,12 @@ std::string make_mp4(const mp4_options& opts) {
     // Faststart: moov goes first, so the chunk offsets depend on its size; the size does not
     // depend on the offsets' values, so measure once and build again with the real base.
     const std::string ftyp = file_type_box();
-    const std::size_t moov_size = movie_box(layout, samples, sps, pps, 0).size();
+    const std::size_t moov_size = movie_box({layout, samples, sps, pps, 0}).size();
     const std::uint64_t data_start = ftyp.size() + moov_size + 8;
     if (data_start + mdat_payload.size() > 0xFFFFFFFFULL) {
         throw std::invalid_argument("make_mp4: the file would need 64-bit offsets");
     }
-    const std::string moov = movie_box(layout, samples, sps, pps, static_cast<std::uint32_t>(data_start));
+    const std::string moov = movie_box({layout, samples, sps, pps, static_cast<std::uint32_t>(data_start)});
 
     std::string file;
     file.reserve(static_cast<std::size_t>(data_start) + mdat_payload.size());

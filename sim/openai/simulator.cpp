@@ -254,7 +254,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, "chat.completions", f, r, denied, cfg_.latency, time());
+    auto early = co_await begin("chat.completions", f, r, denied, cfg_.latency);
     if (early) {
         co_return std::move(*early);
     }
@@ -430,7 +430,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_models(net::ser
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, "models", f, r, denied, {}, time());
+    auto early = co_await begin("models", f, r, denied);
     if (early) {
         co_return std::move(*early);
     }

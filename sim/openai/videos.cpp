@@ -97,7 +97,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_videos(net::ser
     net::server_response r;
     std::optional<fault> f;
     const auto denied = check_key(req);
-    auto early = co_await begin_request(faults, fault_method, f, r, denied, {}, time());
+    auto early = co_await begin(fault_method, f, r, denied);
     if (early) {
         co_return std::move(*early);
     }

@@ -18,7 +18,7 @@
 using namespace companion;
 using namespace companion::pipelines;
 using namespace std::chrono_literals;
-using test::telegram_error;
+using namespace companion::test;
 namespace tg = net::telegram;
 
 namespace {
