@@ -23,26 +23,13 @@ response message_not_found(std::string_view what) {
     return bad_request("message to " + std::string(what) + " not found");
 }
 
+// The kind a copied message is recorded as: its content's name, text for anything else.
 sent_item::kind kind_of_content(std::string_view content) {
-    if (content == "photo") {
-        return sent_item::kind::photo;
-    }
-    if (content == "video") {
-        return sent_item::kind::video;
-    }
-    if (content == "document") {
-        return sent_item::kind::document;
-    }
-    if (content == "audio") {
-        return sent_item::kind::audio;
-    }
-    if (content == "voice") {
-        return sent_item::kind::voice;
-    }
-    if (content == "animation") {
-        return sent_item::kind::animation;
-    }
-    return sent_item::kind::text;
+    const auto k = engine::enum_from_name<sent_item::kind>(content);
+    const bool media = k == sent_item::kind::photo || k == sent_item::kind::video ||
+                       k == sent_item::kind::document || k == sent_item::kind::audio ||
+                       k == sent_item::kind::voice || k == sent_item::kind::animation;
+    return media ? *k : sent_item::kind::text;
 }
 
 std::string text_of(const json::object& msg) {

@@ -141,6 +141,10 @@ struct user_message {
         dice,
         poll
     };
+    // clang-format off
+    BOOST_DESCRIBE_NESTED_ENUM(kind, text, photo, video, voice, video_note, audio, document, animation, sticker,
+                               location, contact, dice, poll)
+    // clang-format on
 
     kind what = kind::text;
     /// text, or caption (media), emoji (sticker, dice), question (poll), phone number (contact)

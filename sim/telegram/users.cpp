@@ -21,22 +21,6 @@ using namespace telegram_detail;
 
 namespace {
 
-constexpr std::pair<user_message::kind, std::string_view> kind_names[] = {
-    {user_message::kind::text, "text"},
-    {user_message::kind::photo, "photo"},
-    {user_message::kind::video, "video"},
-    {user_message::kind::voice, "voice"},
-    {user_message::kind::video_note, "video_note"},
-    {user_message::kind::audio, "audio"},
-    {user_message::kind::document, "document"},
-    {user_message::kind::animation, "animation"},
-    {user_message::kind::sticker, "sticker"},
-    {user_message::kind::location, "location"},
-    {user_message::kind::contact, "contact"},
-    {user_message::kind::dice, "dice"},
-    {user_message::kind::poll, "poll"},
-};
-
 // An OGG page header with an Opus identification header: the shape of a voice note, not playable.
 std::string ogg_opus_stub(std::uint64_t seed) {
     std::string s = "OggS";
@@ -79,12 +63,7 @@ std::int64_t dice_faces(std::string_view emoji) {
 } // namespace
 
 std::string_view to_string(user_message::kind k) noexcept {
-    for (const auto& [kind, name] : kind_names) {
-        if (kind == k) {
-            return name;
-        }
-    }
-    return "text";
+    return engine::enum_name(k, "text");
 }
 
 std::ostream& operator<<(std::ostream& os, user_message::kind k) {
@@ -92,12 +71,7 @@ std::ostream& operator<<(std::ostream& os, user_message::kind k) {
 }
 
 std::optional<user_message::kind> user_message_kind_from(std::string_view name) {
-    for (const auto& [kind, n] : kind_names) {
-        if (n == name) {
-            return kind;
-        }
-    }
-    return std::nullopt;
+    return engine::enum_from_name<user_message::kind>(name);
 }
 
 std::int64_t telegram_simulator::add_user(telegram_sim_user u) {
