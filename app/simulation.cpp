@@ -353,7 +353,8 @@ engine::awaitable<void> run_terminal_chat(sim::suite& sims, std::string language
         say.bot(id, "");
         std::fprintf(out, "> ");
         std::fflush(out);
-        auto [ec, n] =
+        // The line is taken from `buffer` below; the byte count adds nothing.
+        [[maybe_unused]] auto [ec, n] =
             co_await asio::async_read_until(input, buffer, '\n', asio::as_tuple(engine::use_awaitable));
         if (ec) {
             break;
@@ -361,7 +362,6 @@ engine::awaitable<void> run_terminal_chat(sim::suite& sims, std::string language
         std::istream is(&buffer);
         std::string line;
         std::getline(is, line);
-        (void)n;
         if (line == "/quit") {
             break;
         }

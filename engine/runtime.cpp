@@ -1,6 +1,7 @@
 // Supervision of the root task group: signals, graceful stop with a grace period, completion.
 #include "engine/runtime.hpp"
 
+#include "engine/error.hpp"
 #include "engine/log.hpp"
 
 #include <boost/asio/deferred.hpp>
@@ -97,8 +98,12 @@ awaitable<void> runtime::supervise() {
                                                asio::co_spawn(*ioc_, tasks_->join(), asio::deferred),
                                                asio::co_spawn(*ioc_, stop_requested_.wait(), asio::deferred))
                                                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-    (void)join_error;
-    (void)stop_error;
+    // The branch that lost was cancelled; any other end of either is a defect worth a line.
+    for (const auto& e : {join_error, stop_error}) {
+        if (e && !is_cancellation(e)) {
+            log().error("runtime.supervise_branch_failed", {{"error", describe(e)}});
+        }
+    }
     if (order[0] == 1) {
         co_await tasks_->shutdown(cfg_.grace);
     }

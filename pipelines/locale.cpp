@@ -110,8 +110,8 @@ locale_catalog::parse(const std::map<std::string, std::string>& json) {
                        "\" has other placeholders than the English text";
             }
         }
-        for (const auto& [key, value] : table) {
-            (void)value;
+        for (const auto& entry : table) {
+            const std::string& key = entry.first;
             if (!reference.contains(key)) {
                 return "locales/en.json: key \"" + key + "\" (present in " + std::string(lang) +
                        ") is missing";
@@ -177,8 +177,8 @@ locale_catalog::text(std::string_view lang, std::string_view key, const placehol
 
 std::optional<std::string> locale_catalog::match_label(std::string_view label,
                                                        const std::vector<std::string_view>& keys) const {
-    for (const auto& [lang, table] : strings_) {
-        (void)lang;
+    for (const auto& entry : strings_) {
+        const auto& table = entry.second;
         for (auto key : keys) {
             auto it = table.find(key);
             if (it != table.end() && it->second == label) {
