@@ -5,6 +5,7 @@
 
 #include "engine/time.hpp"
 #include "sim/suite.hpp"
+#include "tests/common/files.hpp"
 #include "tests/common/sim_speed.hpp"
 #include "tests/net/net_test_support.hpp"
 #include "tests/net/test_certs.hpp"
@@ -114,14 +115,6 @@ private:
     pid_t pid_ = -1;
     int starts_ = 0;
 };
-
-/// The whole of a text file ("" when missing).
-inline std::string slurp(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 /// The last `n` lines of a file, for failure messages.
 inline std::vector<std::string> tail_lines(const std::filesystem::path& path, std::size_t n) {

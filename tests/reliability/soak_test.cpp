@@ -234,7 +234,7 @@ BOOST_FIXTURE_TEST_CASE(mixed_traffic_for_a_long_time_keeps_memory_fds_tasks_and
     BOOST_TEST(samples.back().sent > samples[warm - 1].sent); // and it kept answering
     SQLite::Database db((dir.path / "data" / "companion.db").string(), SQLite::OPEN_READONLY);
     BOOST_TEST(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
-    BOOST_TEST(test::free_of_secrets(test::slurp(bot.log_path()), keys.all()));
+    BOOST_TEST(test::free_of_secrets(test::read_file(bot.log_path()), keys.all()));
 
     char line[384];
     std::snprintf(line,

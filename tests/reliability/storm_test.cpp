@@ -289,7 +289,7 @@ BOOST_FIXTURE_TEST_CASE(an_update_storm_with_faults_and_kills_loses_and_reorders
                                                         << left.getColumn(2).getString());
     }
     // No secret in the bot's output, ever (the token sits in every Telegram URL).
-    const std::string log = test::slurp(bot.log_path());
+    const std::string log = test::read_file(bot.log_path());
     BOOST_TEST(!log.empty());
     BOOST_TEST(test::free_of_secrets(log, keys.all()));
     if (lost != 0U) {

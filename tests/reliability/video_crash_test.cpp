@@ -199,7 +199,7 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
                    .getInt() == 0);
     // Every ending was told: no message is still owed.
     BOOST_TEST(db.execAndGet("SELECT count(*) FROM video_jobs WHERE notice IS NOT NULL").getInt() == 0);
-    BOOST_TEST(test::free_of_secrets(test::slurp(bot.log_path()), keys.all()));
+    BOOST_TEST(test::free_of_secrets(test::read_file(bot.log_path()), keys.all()));
     const int jobs = db.execAndGet("SELECT count(*) FROM video_jobs").getInt();
     const int with_id =
         db.execAndGet("SELECT count(*) FROM video_jobs WHERE provider_job_id IS NOT NULL").getInt();
@@ -338,7 +338,7 @@ BOOST_FIXTURE_TEST_CASE(sigterm_under_load_exits_within_the_grace_period_and_res
     BOOST_TEST(videos == users_n);
     BOOST_TEST(chat_replies == users_n * 3);
     BOOST_TEST(sims.openai().video_creates().size() == static_cast<std::size_t>(users_n)); // none twice
-    BOOST_TEST(test::free_of_secrets(test::slurp(bot.log_path()), keys.all()));
+    BOOST_TEST(test::free_of_secrets(test::read_file(bot.log_path()), keys.all()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
