@@ -543,11 +543,12 @@ table make_table() {
                   "deadline of one image");
 
     rows(t, "video", &config::video)
-        .from_environment("api_key",
-                          &video_settings::api_key,
-                          "VIDEO_API_KEY",
-                          secrecy::secret,
-                          "the video provider's key; Gemini Omni falls back to GEMINI_API_KEY")
+        .from_environment(
+            "api_key",
+            &video_settings::api_key,
+            "VIDEO_API_KEY",
+            secrecy::secret,
+            "the video provider's key; else OPENAI_API_KEY (openai) or GEMINI_API_KEY (gemini-omni)")
         .from_environment("credentials_file",
                           &video_settings::credentials_file,
                           "GOOGLE_APPLICATION_CREDENTIALS",

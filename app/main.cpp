@@ -35,6 +35,7 @@ struct options {
     std::string language = "en";
     bool print_config = false;
     bool json_logs = false;
+    bool simulate = false;
     std::string data_dir;
 };
 
@@ -220,13 +221,16 @@ int main(int argc, char** argv) {
     // malloc arena, and image buffers freed on one thread fragment them (the soak showed the
     // heap creeping by ~0.5 MB/s). Two arenas keep it flat at no measurable cost.
     ::mallopt(M_ARENA_MAX, 2);
-    CLI::App cli{"companion-bot: a Telegram bot of AI personas that chat, send selfies and videos.\n"
-                 "With TELEGRAM_BOT_TOKEN set it runs live against Telegram; without it, it runs the\n"
-                 "built-in simulation (simulated Telegram, LLM and image services on loopback).\n"
-                 "Secrets come from the environment: TELEGRAM_BOT_TOKEN, OPENAI_API_KEY, GEMINI_API_KEY,\n"
-                 "VIDEO_API_KEY, GOOGLE_APPLICATION_CREDENTIALS; base URLs from TELEGRAM_API_BASE_URL,\n"
-                 "OPENAI_BASE_URL, GEMINI_BASE_URL, VIDEO_BASE_URL; a proxy from HTTPS_PROXY / NO_PROXY.",
-                 "companion-bot"};
+    CLI::App cli{
+        "companion-bot: a Telegram bot of AI personas that chat, send selfies and videos.\n"
+        "With TELEGRAM_BOT_TOKEN set it runs live against Telegram. Without it and without a\n"
+        "configuration file (or with --simulate) it runs the built-in simulation: simulated\n"
+        "Telegram, LLM, image and video services on loopback, its data in data/simulation.\n"
+        "A configuration file without a token is refused (exit 2): a deployment missing its secret.\n"
+        "Secrets come from the environment: TELEGRAM_BOT_TOKEN, OPENAI_API_KEY, GEMINI_API_KEY,\n"
+        "VIDEO_API_KEY, GOOGLE_APPLICATION_CREDENTIALS; base URLs from TELEGRAM_API_BASE_URL,\n"
+        "OPENAI_BASE_URL, GEMINI_BASE_URL, VIDEO_BASE_URL; a proxy from HTTPS_PROXY / NO_PROXY.",
+        "companion-bot"};
     options opt;
     cli.add_option("-c,--config",
                    opt.config_path,
@@ -242,6 +246,10 @@ int main(int argc, char** argv) {
                  opt.print_config,
                  "print the effective configuration (secrets redacted) and exit");
     cli.add_flag("--json-logs", opt.json_logs, "write logs as JSON lines");
+    cli.add_flag("--simulate",
+                 opt.simulate,
+                 "run the built-in simulation even with a configuration file or a token (its data goes to "
+                 "data/simulation unless --data-dir says otherwise)");
     cli.set_version_flag("--version", version);
     CLI11_PARSE(cli, argc, argv);
 
@@ -250,6 +258,23 @@ int main(int argc, char** argv) {
     if (!cfg) {
         std::fprintf(stderr, "companion-bot: configuration error: %s\n", cfg.error().c_str());
         return 2;
+    }
+    if (opt.simulate) {
+        cfg->telegram.token.clear(); // the simulators' own token takes its place
+    }
+    if (!cfg->live() && !opt.config_path.empty() && !opt.simulate) {
+        // A configuration file without a token is a deployment missing its secret (an
+        // EnvironmentFile typo), not a wish to simulate in its data folder: refuse, non-zero, so a
+        // supervisor notices.
+        std::fprintf(stderr,
+                     "companion-bot: TELEGRAM_BOT_TOKEN is not set, so %s has no bot to run; set it, or "
+                     "pass --simulate to run the built-in simulation with this configuration\n",
+                     opt.config_path.c_str());
+        return 2;
+    }
+    if (!cfg->live()) {
+        // The simulation never writes into a configured (live) data folder.
+        cfg->storage.data_dir = "data/simulation";
     }
     if (!opt.data_dir.empty()) {
         cfg->storage.data_dir = opt.data_dir;

@@ -62,7 +62,8 @@ make_video_provider(const config& cfg, net::http_client& http, engine::offload_p
     case video_provider_kind::openai_videos: {
         pipelines::openai_videos_settings s;
         s.base_url = cfg.video.base_url.empty() ? cfg.openai.base_url : cfg.video.base_url;
-        s.api_key = cfg.video.api_key;
+        // A gateway that serves both chat and videos takes one key, as it takes one base URL.
+        s.api_key = cfg.video.api_key.empty() ? cfg.openai.api_key : cfg.video.api_key;
         s.model = cfg.video.model.empty() ? "sora-2" : cfg.video.model;
         s.allowed_seconds = cfg.video.allowed_seconds;
         s.width = width;

@@ -3,6 +3,7 @@
 
 #include "engine/log.hpp"
 #include "pipelines/admin_report.hpp"
+#include "storage/updates.hpp"
 
 #include <algorithm>
 
@@ -77,6 +78,15 @@ engine::awaitable<bool> bot::prepare() {
         co_return me.error().kind != tg::error_kind::unauthorized;
     }
     engine::log().info("bot.identity", {{"username", me->username}, {"id", me->id}});
+    // The stored offset, processed ids and inbox are this bot's only; another bot's (a token
+    // switch) would confirm real updates away unanswered. A storage fault here ends the start.
+    const auto claim = storage::claim_updates_for(svc_.db, me->id);
+    if (claim.other_bot) {
+        engine::log().warn("bot.other_bot_updates_dropped",
+                           {{"previous_bot", claim.previous_bot},
+                            {"bot", me->id},
+                            {"dropped_updates", claim.dropped_updates}});
+    }
     if (auto hook = co_await svc_.telegram.delete_webhook(tg::drop_pending::no); !hook) {
         engine::log().warn("bot.delete_webhook_failed", {{"error", hook.error().message()}});
     }

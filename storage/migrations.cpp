@@ -156,7 +156,17 @@ CREATE INDEX generated_content_by_media_path ON generated_content (media_path);
 CREATE INDEX video_jobs_by_image ON video_jobs (image_content_id);
 )sql";
 
-constexpr std::array<migration, 7> all{{
+// The update bookkeeping belongs to one bot: another bot's update ids are another sequence, so its
+// offset, processed ids and inbox must never be applied to this one (a token switch, or a
+// simulation run in a live folder, would otherwise confirm real updates away unanswered).
+constexpr std::string_view v8_update_owner = R"sql(
+CREATE TABLE telegram_bot (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    bot_id INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<migration, 8> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
@@ -164,6 +174,7 @@ constexpr std::array<migration, 7> all{{
     {"flood waits", v5_flood_waits},
     {"video job notices", v6_job_notices},
     {"retention indexes", v7_retention_indexes},
+    {"update owner", v8_update_owner},
 }};
 
 } // namespace

@@ -140,4 +140,29 @@ std::vector<std::pair<std::int64_t, timestamp>> flood_waits::active(timestamp no
     rethrow(e, "flood_waits.active");
 }
 
+update_claim claim_updates_for(database& db, std::int64_t bot_id) try {
+    return db.in_transaction([&] {
+        auto& c = db.connection();
+        update_claim out;
+        SQLite::Statement owner(c, "SELECT bot_id FROM telegram_bot WHERE id = 1");
+        if (owner.executeStep()) {
+            out.previous_bot = owner.getColumn(0).getInt64();
+        }
+        out.other_bot = out.previous_bot != 0 && out.previous_bot != bot_id;
+        if (out.other_bot) {
+            SQLite::Statement waiting(c, "SELECT count(*) FROM update_inbox");
+            out.dropped_updates = waiting.executeStep() ? waiting.getColumn(0).getInt64() : 0;
+            c.exec("DELETE FROM update_inbox; DELETE FROM processed_updates; DELETE FROM telegram_offset;");
+        }
+        SQLite::Statement claim(c,
+                                "INSERT INTO telegram_bot (id, bot_id) VALUES (1, ?1) "
+                                "ON CONFLICT (id) DO UPDATE SET bot_id = excluded.bot_id");
+        claim.bind(1, bot_id);
+        claim.exec();
+        return out;
+    });
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "updates.claim_for_bot");
+}
+
 } // namespace companion::storage

@@ -39,6 +39,18 @@ private:
     SQLite::Statement set_offset_;
 };
 
+/// What claim_updates_for found.
+struct update_claim {
+    bool other_bot = false;           ///< the bookkeeping was another bot's, and is dropped
+    std::int64_t previous_bot = 0;    ///< that bot's id (0 when none had claimed it)
+    std::int64_t dropped_updates = 0; ///< its inbox entries, never to be answered by this bot
+};
+
+/// Ties the update bookkeeping (offset, processed ids, inbox) to the bot `bot_id` (getMe's id).
+/// Another bot's bookkeeping means nothing to this one, so it is dropped in one transaction and
+/// reported; a database no bot has claimed yet is claimed as it is.
+update_claim claim_updates_for(database& db, std::int64_t bot_id);
+
 /// A received update waiting to be processed.
 struct inbox_entry {
     std::int64_t update_id = 0;

@@ -86,6 +86,36 @@ BOOST_FIXTURE_TEST_CASE(inbox_keeps_updates_until_processed_and_skips_known_ones
     BOOST_TEST(inbox.size() == 1);
 }
 
+BOOST_FIXTURE_TEST_CASE(bookkeeping_belongs_to_one_bot_and_another_bots_is_dropped, database_fixture) {
+    update_log log(*db);
+    update_inbox inbox(*db);
+    // A database from before bots were recorded: its state is claimed as it is.
+    db->in_transaction([&] {
+        BOOST_TEST(log.mark_processed(40, t0));
+        BOOST_TEST(inbox.add({41, 1001, "{}"}, t0));
+        log.set_offset(42);
+    });
+    const auto first = claim_updates_for(*db, 111);
+    BOOST_TEST(!first.other_bot);
+    BOOST_TEST(first.previous_bot == 0);
+    BOOST_TEST(log.offset().value() == 42);
+    // The same bot again (a restart): nothing changes.
+    BOOST_TEST(!claim_updates_for(*db, 111).other_bot);
+    BOOST_TEST(inbox.size() == 1);
+    // Another token's bot: its update ids are another sequence, so 111's state must not apply.
+    const auto other = claim_updates_for(*db, 222);
+    BOOST_TEST(other.other_bot);
+    BOOST_TEST(other.previous_bot == 111);
+    BOOST_TEST(other.dropped_updates == 1);
+    BOOST_TEST(!log.offset().has_value());
+    BOOST_TEST(!log.is_processed(40)); // the new bot's update 40 is answered, not skipped
+    BOOST_TEST(inbox.size() == 0);
+    // The claim is durable: switching back drops 222's state in turn.
+    log.set_offset(5);
+    BOOST_TEST(claim_updates_for(*db, 111).previous_bot == 222);
+    BOOST_TEST(!log.offset().has_value());
+}
+
 BOOST_FIXTURE_TEST_CASE(flood_waits_survive_a_reopen_keep_the_longest_and_expire, database_fixture) {
     {
         flood_waits floods(*db);
