@@ -152,11 +152,25 @@ problem bot_token(const std::string& token) {
 }
 
 problem video_size(const std::string& size) {
+    // Each side a whole number of pixels a video model can render: 16 to 4096 (the providers'
+    // sizes are 480p to 4K), so nothing later has to parse an overflowing number.
+    constexpr unsigned min_side = 16;
+    constexpr unsigned max_side = 4096;
     const auto x = size.find('x');
-    if (x == std::string::npos || x == 0 || x + 1 == size.size() ||
-        size.find_first_not_of("0123456789x") != std::string::npos ||
-        size.find('x', x + 1) != std::string::npos) {
+    unsigned width = 0;
+    unsigned height = 0;
+    const char* end = size.data() + size.size();
+    const auto w = std::from_chars(size.data(), size.data() + (x == std::string::npos ? 0 : x), width);
+    const auto h = x == std::string::npos ? std::from_chars_result{end, std::errc::invalid_argument}
+                                          : std::from_chars(size.data() + x + 1, end, height);
+    const bool too_long = w.ec == std::errc::result_out_of_range || h.ec == std::errc::result_out_of_range;
+    if (!too_long && (x == std::string::npos || w.ec != std::errc{} || w.ptr != size.data() + x ||
+                      h.ec != std::errc{} || h.ptr != end)) {
         return "expected WIDTHxHEIGHT, e.g. \"720x1280\"";
+    }
+    if (too_long || width < min_side || width > max_side || height < min_side || height > max_side) {
+        return "each side must be between " + std::to_string(min_side) + " and " + std::to_string(max_side) +
+               " pixels";
     }
     return std::nullopt;
 }
