@@ -55,8 +55,9 @@ std::string language_from_code(std::string_view language_code) {
     if (primary == "tr" || primary == "az" || primary == "tk" || primary == "gag") {
         return "tr";
     }
-    if (primary == "ru" || primary == "uk" || primary == "be" || primary == "kk" || primary == "ky" ||
-        primary == "uz" || primary == "tg" || primary == "hy" || primary == "ka") {
+    // Russian only for Russian: a Ukrainian, Belarusian, Kazakh or Georgian user is not assumed to
+    // want it (English until they pick Russian in /language).
+    if (primary == "ru") {
         return "ru";
     }
     return "en";

@@ -20,7 +20,8 @@ const std::array<std::string_view, 3>& supported_languages() noexcept;
 bool is_supported_language(std::string_view code) noexcept;
 
 /// Maps Telegram's IETF tag ("tr", "ru-RU", "en-US", "uk", "az", ...) to a product language;
-/// Turkic languages to Turkish, East Slavic and Central Asian ones to Russian, all else English.
+/// Turkish and its close Turkic kin (az, tk, gag) to Turkish, Russian to Russian, all else
+/// English (the user picks another in /language).
 std::string language_from_code(std::string_view language_code);
 
 using placeholders = std::vector<std::pair<std::string_view, std::string>>;

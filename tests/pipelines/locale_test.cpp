@@ -82,7 +82,10 @@ BOOST_AUTO_TEST_CASE(missing_keys_and_mismatched_placeholders_are_refused) {
 BOOST_AUTO_TEST_CASE(telegram_language_codes_map_to_product_languages) {
     BOOST_TEST(language_from_code("tr") == "tr");
     BOOST_TEST(language_from_code("ru-RU") == "ru");
-    BOOST_TEST(language_from_code("uk") == "ru");
+    // Neighbouring languages are not assumed to want Russian: English until the user picks.
+    for (const char* code : {"uk", "uk-UA", "be", "kk", "ka", "hy", "uz"}) {
+        BOOST_TEST(language_from_code(code) == "en", code);
+    }
     BOOST_TEST(language_from_code("az") == "tr");
     BOOST_TEST(language_from_code("en-US") == "en");
     BOOST_TEST(language_from_code("") == "en");
