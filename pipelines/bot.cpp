@@ -90,12 +90,13 @@ engine::awaitable<bool> bot::prepare() {
     if (auto hook = co_await svc_.telegram.delete_webhook(tg::drop_pending::no); !hook) {
         engine::log().warn("bot.delete_webhook_failed", {{"error", hook.error().message()}});
     }
-    for (auto lang : supported_languages()) {
+    // The menu in each product language, and in English for every other client language (the
+    // default scope), so no user sees bare command names.
+    for (const std::string_view lang : {"", "tr", "ru", "en"}) {
+        const std::string text_lang = lang.empty() ? std::string("en") : std::string(lang);
         std::vector<tg::command_description> commands;
         for (const char* name : {"start", "persona", "selfie", "video", "language", "forget", "help"}) {
-            const std::string key = std::string("btn.") + name;
-            std::string description = svc_.locales.text(lang, key);
-            commands.push_back({name, description == key ? name : std::move(description)});
+            commands.push_back({name, svc_.locales.text(text_lang, std::string("cmd.") + name)});
         }
         if (auto r = co_await svc_.telegram.set_my_commands(std::move(commands), std::string(lang)); !r) {
             engine::log().warn("bot.set_commands_failed", {{"lang", lang}, {"error", r.error().message()}});

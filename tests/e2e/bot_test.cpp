@@ -67,6 +67,28 @@ BOOST_FIXTURE_TEST_CASE(a_new_user_in_each_language_goes_from_start_to_a_selfie,
     }());
 }
 
+BOOST_FIXTURE_TEST_CASE(the_command_menu_is_described_in_each_language_and_by_default_in_english, world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        co_await start();
+        const auto& t = sims->telegram();
+        for (const std::string lang : {"", "tr", "ru", "en"}) {
+            BOOST_TEST_CONTEXT("language_code \"" << lang << "\"") {
+                const std::string menu = t.commands(lang);
+                const std::string shown = lang.empty() ? std::string("en") : lang;
+                for (const char* name : {"start", "forget", "help", "selfie"}) {
+                    // The description, never the bare name (Telegram shows it beside the command).
+                    const auto description = locales.text(shown, std::string("cmd.") + name);
+                    BOOST_TEST(menu.find("\"description\":\"" + description + "\"") != std::string::npos,
+                               menu);
+                    BOOST_TEST(menu.find("\"description\":\"" + std::string(name) + "\"") ==
+                               std::string::npos);
+                }
+            }
+        }
+        co_await finish();
+    }());
+}
+
 BOOST_FIXTURE_TEST_CASE(chat_turns_are_stored_and_fed_back_as_memory, world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         cfg.chat.summary_every = 4;
