@@ -176,6 +176,14 @@ locale_catalog::text(std::string_view lang, std::string_view key, const placehol
     return out;
 }
 
+std::string locale_catalog::elapsed(std::string_view lang, std::chrono::seconds span) const {
+    const auto s = std::max<long long>(span.count(), 0);
+    if (s < 60) {
+        return text(lang, "time.seconds", {{"s", std::to_string(s)}});
+    }
+    return text(lang, "time.minutes_seconds", {{"m", std::to_string(s / 60)}, {"s", std::to_string(s % 60)}});
+}
+
 std::optional<std::string> locale_catalog::match_label(std::string_view label,
                                                        const std::vector<std::string_view>& keys) const {
     for (const auto& entry : strings_) {

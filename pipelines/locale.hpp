@@ -6,6 +6,7 @@
 #include <boost/system/result.hpp>
 
 #include <array>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +38,9 @@ public:
     /// The string for `key` in `lang` (English when the language is unknown) with placeholders
     /// substituted. An unknown key yields the key itself (validation makes that unreachable).
     std::string text(std::string_view lang, std::string_view key, const placeholders& values = {}) const;
+    /// How long something took, in `lang`'s words: "42 s" / "42 сек" / "42 sn", then minutes and
+    /// seconds (a negative span reads as 0).
+    std::string elapsed(std::string_view lang, std::chrono::seconds span) const;
 
     /// The key whose label in any language equals `label` among `keys` (reply keyboard buttons).
     std::optional<std::string> match_label(std::string_view label,

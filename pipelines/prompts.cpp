@@ -387,12 +387,4 @@ std::size_t count_sentences(std::string_view text) noexcept {
     return n;
 }
 
-std::string elapsed_text(std::chrono::seconds elapsed) {
-    const auto s = std::max<long long>(elapsed.count(), 0);
-    if (s < 60) {
-        return std::to_string(s) + "s";
-    }
-    return std::to_string(s / 60) + "m " + std::to_string(s % 60) + "s";
-}
-
 } // namespace companion::pipelines

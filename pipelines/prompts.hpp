@@ -76,9 +76,6 @@ std::vector<std::string> split_message(std::string_view text, std::size_t limit 
 /// The first `max_chars` characters (code points) of UTF-8 `text`.
 std::string truncate_chars(std::string_view text, std::size_t max_chars);
 
-/// How long something took, for a user: "42s", "3m 5s" (negative reads as 0s).
-std::string elapsed_text(std::chrono::seconds elapsed);
-
 /// Number of UTF-16 code units of UTF-8 `text`.
 std::size_t utf16_length(std::string_view text) noexcept;
 

@@ -288,7 +288,8 @@ engine::awaitable<void> video_jobs::report(job_run& jr, const job_progress& prog
     }
     const auto& l = svc_.locales;
     const auto elapsed =
-        elapsed_text(std::chrono::duration_cast<std::chrono::seconds>(svc_.time.wall() - jr.job.created));
+        l.elapsed(jr.lang,
+                  std::chrono::duration_cast<std::chrono::seconds>(svc_.time.wall() - jr.job.created));
     const std::string stage = l.text(jr.lang, "video.stage." + std::string(progress.stage));
     std::string text =
         progress.percent

@@ -14,7 +14,9 @@ std::optional<std::string> video_offer::busy_text(std::int64_t user_id, std::str
     if (auto in_flight = repo_.in_flight_for(user_id)) {
         const auto elapsed =
             std::chrono::duration_cast<std::chrono::seconds>(svc_.time.wall() - in_flight->created);
-        return svc_.locales.text(lang, "video.in_progress", {{"elapsed", elapsed_text(elapsed)}});
+        return svc_.locales.text(lang,
+                                 "video.in_progress",
+                                 {{"elapsed", svc_.locales.elapsed(lang, elapsed)}});
     }
     return std::nullopt;
 }

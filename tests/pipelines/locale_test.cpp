@@ -55,6 +55,18 @@ BOOST_AUTO_TEST_CASE(placeholders_are_substituted_and_unknown_language_falls_bac
     BOOST_TEST(cat->text("de", "persona.chosen", {{"name", "Elif"}}) == "You're now chatting with Elif 💬");
 }
 
+BOOST_AUTO_TEST_CASE(elapsed_time_is_written_in_the_users_language) {
+    auto cat = locale_catalog::load(COMPANION_DATA_DIR "/locales");
+    BOOST_TEST_REQUIRE(cat.has_value());
+    using std::chrono::seconds;
+    BOOST_TEST(cat->elapsed("en", seconds{42}) == "42 s");
+    BOOST_TEST(cat->elapsed("ru", seconds{1}) == "1 сек");
+    BOOST_TEST(cat->elapsed("tr", seconds{59}) == "59 sn");
+    BOOST_TEST(cat->elapsed("ru", seconds{185}) == "3 мин 5 сек");
+    BOOST_TEST(cat->elapsed("tr", seconds{60}) == "1 dk 0 sn");
+    BOOST_TEST(cat->elapsed("en", seconds{-3}) == "0 s"); // a clock step back reads as nothing
+}
+
 BOOST_AUTO_TEST_CASE(reply_keyboard_labels_match_in_every_language) {
     auto cat = locale_catalog::load(COMPANION_DATA_DIR "/locales");
     BOOST_TEST_REQUIRE(cat.has_value());
