@@ -178,9 +178,17 @@ engine::awaitable<void> bot::handle(const tg::update& u) {
 
 engine::awaitable<void> bot::handle_failure(const tg::update& u) {
     if (const auto chat = u.chat_id()) {
-        // In the user's language when the bot knows them (a private chat's id is the user's).
+        // In the user's language: the stored one when the bot knows them (a private chat's id is
+        // the user's), else the one their Telegram client reports.
         const auto known = users_.get(*chat);
-        std::string sorry = svc_.locales.text(known ? known->language : "en", "error.generic");
+        std::string client_language;
+        if (u.message && u.message->from) {
+            client_language = u.message->from->language_code;
+        } else if (u.callback_query) {
+            client_language = u.callback_query->from.language_code;
+        }
+        const std::string lang = known ? known->language : language_from_code(client_language);
+        std::string sorry = svc_.locales.text(lang, "error.generic");
         auto sent = co_await sender_.text(*chat, std::move(sorry));
         if (!sent) {
             engine::log().info("bot.failure_not_told", {{"chat", *chat}});
