@@ -3,6 +3,10 @@
 // else lists the keys.
 #include "app/config.hpp"
 
+#include "pipelines/providers/gemini_omni.hpp"
+#include "pipelines/providers/openai_videos.hpp"
+#include "pipelines/providers/vertex_veo.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -273,10 +277,18 @@ public:
         return *this;
     }
 
+    /// An integer. A std::optional member is absent unless set, and shown commented out as
+    /// `example`.
     template <class Int>
-    rows& integer(std::string_view name, Int S::*m, std::int64_t lo, std::int64_t hi, std::string_view doc) {
+    rows& integer(std::string_view name,
+                  Int S::*m,
+                  std::int64_t lo,
+                  std::int64_t hi,
+                  std::string_view doc,
+                  std::string_view example = {}) {
         const field<S, Int> at{section_, m};
         key& k = add(name, doc);
+        k.example = example;
         k.read = [at, lo, hi](const toml::node& n, config& c) -> problem {
             // Exact type: toml++ would convert a float to an integer without a range check
             // (undefined for 1e24, found by fuzzing).
@@ -587,8 +599,8 @@ table make_table() {
                   &video_settings::allowed_seconds,
                   1,
                   60,
-                  empty_list::refused,
-                  "what the provider accepts")
+                  empty_list::allowed,
+                  "lengths to offer; [] (the default): the provider's own")
         .text("size", &video_settings::size, "WIDTHxHEIGHT (9:16, 720p)", {}, video_size)
         .integer("requested_seconds",
                  &video_settings::requested_seconds,
@@ -596,16 +608,21 @@ table make_table() {
                  60,
                  "the seed's 5 s; mapped to the nearest allowed length, ties to the shorter")
         .note([](const config& c) {
+            const auto terms = effective_video_terms(c.video);
+            if (terms.allowed_seconds.empty()) {
+                return std::string("effective: no video provider");
+            }
             return "effective: " +
-                   std::to_string(
-                       nearest_allowed_seconds(c.video.requested_seconds, c.video.allowed_seconds)) +
-                   " s";
+                   std::to_string(nearest_allowed_seconds(c.video.requested_seconds, terms.allowed_seconds)) +
+                   " s of " + list_text(terms.allowed_seconds) + " at " +
+                   std::to_string(terms.price_cents_per_second) + " cents/s";
         })
         .integer("price_cents_per_second",
                  &video_settings::price_cents_per_second,
                  0,
                  10'000,
-                 "for the daily spend cap")
+                 "for the daily spend cap; unset: the provider's own",
+                 "15")
         .flag("reports_progress",
               &video_settings::reports_progress,
               "false for Omni and Veo: progress shows stage and elapsed time only")
@@ -876,6 +893,34 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
         return std::nullopt;
     }
     return std::chrono::milliseconds(n * unit_ms);
+}
+
+video_terms effective_video_terms(const video_settings& v) {
+    video_terms out;
+    auto declared = [&](const auto& provider_defaults) {
+        out.allowed_seconds = provider_defaults.allowed_seconds;
+        out.price_cents_per_second = provider_defaults.price_cents_per_second;
+    };
+    switch (v.provider) {
+    case video_provider_kind::openai_videos:
+        declared(pipelines::openai_videos_settings{});
+        break;
+    case video_provider_kind::gemini_omni:
+        declared(pipelines::gemini_omni_settings{});
+        break;
+    case video_provider_kind::vertex_veo:
+        declared(pipelines::vertex_veo_settings{});
+        break;
+    case video_provider_kind::none:
+        return out;
+    }
+    if (!v.allowed_seconds.empty()) {
+        out.allowed_seconds = v.allowed_seconds;
+    }
+    if (v.price_cents_per_second) {
+        out.price_cents_per_second = *v.price_cents_per_second;
+    }
+    return out;
 }
 
 int nearest_allowed_seconds(int requested, const std::vector<int>& allowed) {

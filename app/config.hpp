@@ -34,13 +34,13 @@ struct telegram_settings : net::telegram::client_config {
 
 struct video_settings {
     video_provider_kind provider = video_provider_kind::none;
-    std::string api_key;  ///< VIDEO_API_KEY (secret; Gemini Omni falls back to GEMINI_API_KEY)
-    std::string base_url; ///< VIDEO_BASE_URL
-    std::string model;    ///< provider's model id (never a constant in code)
-    std::vector<int> allowed_seconds{4, 8, 12};
+    std::string api_key;                ///< VIDEO_API_KEY (secret; Gemini Omni falls back to GEMINI_API_KEY)
+    std::string base_url;               ///< VIDEO_BASE_URL
+    std::string model;                  ///< provider's model id (never a constant in code)
+    std::vector<int> allowed_seconds{}; ///< empty: the provider's own lengths
     std::string size = "720x1280";
-    int requested_seconds = 5; ///< the seed's 5 s, mapped to the nearest allowed length
-    int price_cents_per_second = 10;
+    int requested_seconds = 5;                   ///< the seed's 5 s, mapped to the nearest allowed length
+    std::optional<int> price_cents_per_second{}; ///< unset: the provider's own price
     bool reports_progress = true;
     std::chrono::milliseconds poll_interval = std::chrono::seconds{5};
     std::chrono::milliseconds poll_timeout = std::chrono::minutes{10};
@@ -108,6 +108,15 @@ struct config {
     /// Live mode when a bot token is configured; otherwise the built-in simulation.
     bool live() const noexcept { return !telegram.token.empty(); }
 };
+
+/// The lengths and price the configured video provider runs with: what the operator set, else
+/// what the provider declares (OpenAI videos 4/8/12 s at 10 cents/s, Gemini Omni 3-10 s at 10,
+/// Vertex Veo 4/6/8 s at 15); nothing without a provider.
+struct video_terms {
+    std::vector<int> allowed_seconds{};
+    int price_cents_per_second = 0;
+};
+video_terms effective_video_terms(const video_settings& v);
 
 /// Environment lookup (injected for tests).
 using env_lookup = std::map<std::string, std::string>;

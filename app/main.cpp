@@ -39,6 +39,20 @@ struct options {
     std::string data_dir;
 };
 
+// What the simulation runs with beyond the file: videos through the simulated OpenAI-videos
+// gateway, polled quickly enough to watch; the demo shows the quota and the seed's debug message.
+// Applied before --print-config, so it prints what will run (the simulators' URLs come at start).
+void apply_simulation(app::config& cfg, const options& opt) {
+    cfg.video.provider = app::video_provider_kind::openai_videos;
+    cfg.video.model = "sora-2";
+    cfg.video.poll_interval = 1s;
+    cfg.telegram.poll_timeout = std::chrono::seconds(1);
+    if (opt.script == "demo") {
+        cfg.limits.selfies_per_day = 2;
+        cfg.video.debug_info = pipelines::debug_info::all; // for everyone to see
+    }
+}
+
 struct outcome {
     int exit_code = 0;
 };
@@ -102,25 +116,12 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         cfg.openai.api_key = "sk-simulation";
         cfg.gemini.base_url = sims->gemini().base_url();
         cfg.gemini.api_key = "simulation-key";
-        // Videos through the simulated OpenAI-videos gateway, quick enough to watch.
-        cfg.video.provider = app::video_provider_kind::openai_videos;
         cfg.video.base_url = sims->openai().base_url();
         cfg.video.api_key = "sk-simulation-video";
-        cfg.video.model = "sora-2";
-        cfg.video.allowed_seconds = {4, 8, 12};
-        cfg.video.poll_interval = 1s;
-        if (opt.script == "demo") {
-            cfg.limits.selfies_per_day = 2;
-            cfg.video.debug_info =
-                pipelines::debug_info::all; // the seed's debug message, for everyone to see
-        }
         engine::log().info("bot.simulation",
                            {{"telegram", cfg.telegram.base_url},
                             {"openai", cfg.openai.base_url},
                             {"gemini", cfg.gemini.base_url}});
-    }
-    if (simulation) {
-        cfg.telegram.poll_timeout = std::chrono::seconds(1);
     }
     auto bot_cfg = app::make_bot_config(cfg);
     if (simulation) {
@@ -275,6 +276,7 @@ int main(int argc, char** argv) {
     if (!cfg->live()) {
         // The simulation never writes into a configured (live) data folder.
         cfg->storage.data_dir = "data/simulation";
+        apply_simulation(*cfg, opt);
     }
     if (!opt.data_dir.empty()) {
         cfg->storage.data_dir = opt.data_dir;

@@ -27,6 +27,18 @@ std::pair<int, int> video_size(const std::string& size) {
     return {std::stoi(size.substr(0, x)), std::stoi(size.substr(x + 1))};
 }
 
+// The frame size, and the lengths and price the provider runs with (effective_video_terms: the
+// operator's where set, else the provider's own).
+template <class Settings>
+void apply_terms(const video_settings& v, Settings& s) {
+    const auto [width, height] = video_size(v.size);
+    s.width = width;
+    s.height = height;
+    auto terms = effective_video_terms(v);
+    s.allowed_seconds = std::move(terms.allowed_seconds);
+    s.price_cents_per_second = terms.price_cents_per_second;
+}
+
 } // namespace
 
 pipelines::bot_config make_bot_config(const config& cfg) {
@@ -57,7 +69,6 @@ pipelines::bot_config make_bot_config(const config& cfg) {
 
 std::unique_ptr<pipelines::video_provider>
 make_video_provider(const config& cfg, net::http_client& http, engine::offload_pool& offload) {
-    const auto [width, height] = video_size(cfg.video.size);
     switch (cfg.video.provider) {
     case video_provider_kind::openai_videos: {
         pipelines::openai_videos_settings s;
@@ -65,10 +76,7 @@ make_video_provider(const config& cfg, net::http_client& http, engine::offload_p
         // A gateway that serves both chat and videos takes one key, as it takes one base URL.
         s.api_key = cfg.video.api_key.empty() ? cfg.openai.api_key : cfg.video.api_key;
         s.model = cfg.video.model.empty() ? "sora-2" : cfg.video.model;
-        s.allowed_seconds = cfg.video.allowed_seconds;
-        s.width = width;
-        s.height = height;
-        s.price_cents_per_second = cfg.video.price_cents_per_second;
+        apply_terms(cfg.video, s);
         s.reports_progress = cfg.video.reports_progress;
         return pipelines::make_openai_videos_provider(http, s);
     }
@@ -79,10 +87,7 @@ make_video_provider(const config& cfg, net::http_client& http, engine::offload_p
         if (!cfg.video.model.empty()) {
             s.model = cfg.video.model;
         }
-        s.allowed_seconds = cfg.video.allowed_seconds;
-        s.width = width;
-        s.height = height;
-        s.price_cents_per_second = cfg.video.price_cents_per_second;
+        apply_terms(cfg.video, s);
         return pipelines::make_gemini_omni_provider(http, s);
     }
     case video_provider_kind::vertex_veo: {
@@ -94,10 +99,7 @@ make_video_provider(const config& cfg, net::http_client& http, engine::offload_p
         }
         s.base_url = cfg.video.base_url;
         s.credentials_file = cfg.video.credentials_file;
-        s.allowed_seconds = cfg.video.allowed_seconds;
-        s.width = width;
-        s.height = height;
-        s.price_cents_per_second = cfg.video.price_cents_per_second;
+        apply_terms(cfg.video, s);
         s.offload = &offload;
         return pipelines::make_vertex_veo_provider(http, s);
     }

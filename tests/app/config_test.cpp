@@ -153,7 +153,7 @@ const mistake mistakes[] = {
     {"[video]\nflirty_probability = 1.5\n", {}, "video.flirty_probability: must be between"},
     {"[limits]\nvideos_per_day = \"3\"\n", {}, "limits.videos_per_day: expected an integer"},
     {"[openai]\nbase_url = \"api.openai.com\"\n", {}, "openai.base_url"},
-    {"[video]\nallowed_seconds = []\n", {}, "video.allowed_seconds"},
+    {"[video]\nallowed_seconds = [0]\n", {}, "video.allowed_seconds: every value must be between 1 and 60"},
     {"[video]\nsize = \"big\"\n", {}, "video.size"},
     {"[video]\nsize = \"0x0\"\n", {}, "video.size: each side must be between 16 and 4096 pixels"},
     {"[video]\nsize = \"99999999999x1280\"\n", {}, "video.size: each side must be between 16 and 4096"},
@@ -270,6 +270,25 @@ BOOST_AUTO_TEST_CASE(durations_parse_in_every_unit) {
     BOOST_TEST((parse_duration("30d").value() == std::chrono::hours(720)));
     BOOST_TEST(!parse_duration("5x").has_value());
     BOOST_TEST(!parse_duration("").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(each_provider_runs_with_its_own_lengths_and_price_unless_the_operator_sets_them) {
+    video_settings v;
+    BOOST_TEST(effective_video_terms(v).allowed_seconds.empty()); // no provider, no terms
+    v.provider = video_provider_kind::openai_videos;
+    BOOST_TEST(effective_video_terms(v).allowed_seconds == (std::vector<int>{4, 8, 12}));
+    BOOST_TEST(effective_video_terms(v).price_cents_per_second == 10);
+    // Omni takes the seed's 5 s itself; Veo is never offered 12 s and is budgeted at its price.
+    v.provider = video_provider_kind::gemini_omni;
+    BOOST_TEST(nearest_allowed_seconds(5, effective_video_terms(v).allowed_seconds) == 5);
+    v.provider = video_provider_kind::vertex_veo;
+    BOOST_TEST(effective_video_terms(v).allowed_seconds == (std::vector<int>{4, 6, 8}));
+    BOOST_TEST(effective_video_terms(v).price_cents_per_second == 15);
+    // What the operator sets wins.
+    v.allowed_seconds = {6};
+    v.price_cents_per_second = 40;
+    BOOST_TEST(effective_video_terms(v).allowed_seconds == (std::vector<int>{6}));
+    BOOST_TEST(effective_video_terms(v).price_cents_per_second == 40);
 }
 
 BOOST_AUTO_TEST_CASE(requested_length_maps_to_the_nearest_allowed_ties_to_the_shorter) {
