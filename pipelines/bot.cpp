@@ -39,7 +39,12 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
     // Telegram's retry_after outlives a crash: stored now, waited out again after a restart.
     sender_.on_flood([this](std::int64_t chat, engine::duration wait) {
         try {
-            floods_.set(chat, svc_.time.wall() + std::chrono::ceil<std::chrono::milliseconds>(wait));
+            // wall() is cut to whole milliseconds, so the deadline gets one more: a restart that
+            // resumes the wait must never send before Telegram's (the long storm caught one
+            // resend 0.x ms early).
+            const auto until = svc_.time.wall() + std::chrono::ceil<std::chrono::milliseconds>(wait) +
+                               std::chrono::milliseconds{1};
+            floods_.set(chat, until);
         } catch (const std::exception& e) {
             engine::log().warn("bot.flood_wait_not_stored", {{"chat", chat}, {"error", e.what()}});
         }
