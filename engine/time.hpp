@@ -24,7 +24,9 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 
 #include <exception>
+#include <functional>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -152,6 +154,56 @@ awaitable<T> abandon_on_cancel(awaitable<T> op) {
         co_return co_await asio::co_spawn(ex,
                                           std::move(op),
                                           asio::bind_cancellation_slot(signal.slot(), use_awaitable));
+    }
+}
+
+namespace detail {
+
+// The heartbeat's side of the race: a beat, then a sleep, until cancelled. A beat that fails is
+// the beat's own business (it is best effort): the loop goes on, so the heartbeat never ends
+// before the work and never cancels it.
+inline awaitable<void> beat_every(duration period, time_source& time, std::function<awaitable<void>()> beat) {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    for (;;) {
+        std::exception_ptr failed;
+        try {
+            co_await beat();
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        if (failed && is_cancellation(failed)) {
+            std::rethrow_exception(failed);
+        }
+        co_await time.sleep(period);
+    }
+}
+
+} // namespace detail
+
+/// Runs `op` and, while it runs, `beat()` at once and then every `period` on `time` (a chat
+/// action that Telegram shows for 5 s, refreshed while a model works). The beats stop when `op`
+/// ends; `op`'s value or exception is the result. Cancellation of the caller reaches both.
+template <class T>
+awaitable<T>
+with_heartbeat(awaitable<T> op, duration period, time_source& time, std::function<awaitable<void>()> beat) {
+    auto ex = co_await asio::this_coro::executor;
+    if constexpr (std::is_void_v<T>) {
+        co_await with_heartbeat(detail::as_unit(std::move(op)), period, time, std::move(beat));
+    } else {
+        auto [order, op_error, value, beat_error] =
+            co_await asio::experimental::make_parallel_group(
+                asio::co_spawn(ex, detail::as_optional(std::move(op)), asio::deferred),
+                asio::co_spawn(ex, detail::beat_every(period, time, std::move(beat)), asio::deferred))
+                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+        if (op_error) {
+            std::rethrow_exception(op_error);
+        }
+        if (!value) {
+            // Only a cancellation ends the heartbeat first; it reached the work too.
+            std::rethrow_exception(beat_error ? beat_error
+                                              : std::make_exception_ptr(std::logic_error("heartbeat ended")));
+        }
+        co_return std::move(*value);
     }
 }
 

@@ -221,9 +221,18 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
         co_await profile_.pick_persona(c, callback, p->persona_id);
     } else if (const auto* lang = std::get_if<intent::pick_language>(&r.what)) {
         co_await profile_.pick_language(c, callback, lang->lang);
-    } else if (std::holds_alternative<intent::confirm_adult>(r.what)) {
-        co_await sender_.answer(callback, l.text(c.lang, "adult.confirmed"));
-        profile_.confirm_adult(c);
+    } else if (const auto* adult = std::get_if<intent::answer_adult>(&r.what)) {
+        co_await sender_.answer(callback,
+                                l.text(c.lang, adult->adult ? "adult.confirmed" : "adult.declined"));
+        profile_.answer_adult(c, adult->adult);
+        co_await offer_video(c, offer_step::choose_mode); // asked on the way to a video: go on
+    } else if (const auto* forget = std::get_if<intent::confirm_forget>(&r.what)) {
+        co_await sender_.answer(callback);
+        if (forget->erase) {
+            co_await profile_.forget(c);
+        } else {
+            co_await say(c, l.text(c.lang, "forget.kept"));
+        }
     } else if (const auto* v = std::get_if<intent::choose_video>(&r.what)) {
         co_await choose_video(c, callback, v->mode);
     } else {
@@ -248,10 +257,10 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
         co_await selfie(c);
         break;
     case command::video:
-        co_await offer_video(c);
+        co_await offer_video(c, offer_step::ask_adult);
         break;
     case command::forget:
-        co_await profile_.forget(c);
+        co_await profile_.ask_forget(c); // erased only after "yes"
         break;
     case command::status:
         if (c.user.is_admin) {
@@ -281,19 +290,25 @@ engine::awaitable<void> bot::selfie(const user_context& c) {
         co_return;
     }
     const auto made = co_await selfies_.make(c.user_id, c.chat_id, *c.p, c.lang);
-    if (!made) {
+    if (!made.selfie) {
         quotas_.refund(c.user_id, storage::quota_kind::selfie, today); // not made: not counted
     }
 }
 
-engine::awaitable<void> bot::offer_video(const user_context& c) {
+engine::awaitable<void> bot::offer_video(const user_context& c, offer_step from) {
     const auto& l = svc_.locales;
+    // Whatever stops the request is said first; the 18+ question comes only before an offer
+    // that can go ahead, once per user.
     if (!offer_.available()) {
         co_await say(c, l.text(c.lang, "video.unavailable"));
     } else if (auto busy = offer_.busy_text(c.user_id, c.lang)) {
         co_await notice(c, std::move(*busy)); // no second offer while one is being made
     } else if (c.p == nullptr) {
         co_await say(c, l.text(c.lang, "persona.none"));
+    } else if (offer_.used_up(c.user_id)) {
+        co_await say(c, l.text(c.lang, "quota.videos"));
+    } else if (from == offer_step::ask_adult && !c.user.adult_answered) {
+        co_await offer_.ask_adult(c);
     } else {
         co_await offer_.offer(c);
     }

@@ -93,7 +93,10 @@ private:
     engine::awaitable<void>
     choose_video(const user_context& c, const std::string& callback_id, storage::video_mode mode);
     engine::awaitable<void> selfie(const user_context& c);
-    engine::awaitable<void> offer_video(const user_context& c);
+    /// Where an offer starts: with the 18+ question for a user who has not answered it, or (the
+    /// answer just given) straight at the choice of mode.
+    enum class offer_step { ask_adult, choose_mode };
+    engine::awaitable<void> offer_video(const user_context& c, offer_step from);
     /// Sends `text` (and markup); a failure is logged, the flow goes on.
     engine::awaitable<void>
     say(const user_context& c, std::string text, std::optional<boost::json::value> markup = {});

@@ -15,7 +15,6 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
     const persona& p = *c.p;
     ++turns_count_;
     turns_.append(c.user_id, p.id, storage::speaker::user, sanitize_user_text(text, 4000), svc_.time.wall());
-    co_await out_.action(c.chat_id, tg::chat_action::typing);
 
     oa::chat_request req;
     const auto summary = turns_.summary(c.user_id, p.id);
@@ -24,7 +23,8 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
         req.messages.push_back(
             {t.role == storage::speaker::user ? oa::role::user : oa::role::assistant, t.text});
     }
-    auto r = co_await svc_.llm.complete(std::move(req));
+    // "typing…" for as long as the model writes (Telegram shows an action for 5 s at most).
+    auto r = co_await out_.acting(c.chat_id, tg::chat_action::typing, svc_.llm.complete(std::move(req)));
     if (!r || !r->content || r->content->empty()) {
         if (!r) {
             engine::log().warn("chat.llm_failed", {{"user", c.user_id}, {"error", r.error().message()}});

@@ -29,8 +29,8 @@ void profile::note(const char* what, std::int64_t user_id, const boost::system::
     }
 }
 
-void profile::confirm_adult(const user_context& c) {
-    note("adult", c.user_id, users_.set_adult_confirmed(c.user_id, true));
+void profile::answer_adult(const user_context& c, bool adult) {
+    note("adult", c.user_id, users_.set_adult_answer(c.user_id, adult));
 }
 
 void profile::set_blocked(std::int64_t user_id, bool blocked) {
@@ -105,6 +105,13 @@ profile::pick_language(const user_context& c, const std::string& callback_id, co
     co_await out_.answer(callback_id);
     note("language", c.user_id, users_.set_language(c.user_id, lang));
     co_await say(c, svc_.locales.text(lang, "language.set"), main_keyboard(lang));
+}
+
+engine::awaitable<void> profile::ask_forget(const user_context& c) {
+    const auto& l = svc_.locales;
+    tg::inline_keyboard kb;
+    kb.button(l.text(c.lang, "forget.yes"), "forget:yes").button(l.text(c.lang, "forget.no"), "forget:no");
+    co_await say(c, l.text(c.lang, "forget.confirm"), built(kb));
 }
 
 engine::awaitable<void> profile::forget(const user_context& c) {

@@ -32,10 +32,12 @@ public:
     pick_persona(const user_context& c, const std::string& callback_id, const std::string& id);
     engine::awaitable<void>
     pick_language(const user_context& c, const std::string& callback_id, const std::string& lang);
+    /// Asks whether to erase everything, with "yes, erase" and "keep it".
+    engine::awaitable<void> ask_forget(const user_context& c);
     /// Erases the user's history and media (rows first, then files).
     engine::awaitable<void> forget(const user_context& c);
-    /// Records that the user confirmed being an adult.
-    void confirm_adult(const user_context& c);
+    /// Records the user's answer to the 18+ question.
+    void answer_adult(const user_context& c, bool adult);
     /// Records that the user blocked (or unblocked) the bot.
     void set_blocked(std::int64_t user_id, bool blocked);
 

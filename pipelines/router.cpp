@@ -63,8 +63,10 @@ route on_callback(const tg::callback_query& q) {
         what = intent::pick_persona{std::string(data.substr(2))};
     } else if (data.starts_with("lang:") && is_supported_language(data.substr(5))) {
         what = intent::pick_language{std::string(data.substr(5))};
-    } else if (data == "adult:yes") {
-        what = intent::confirm_adult{};
+    } else if (data == "adult:yes" || data == "adult:no") {
+        what = intent::answer_adult{data == "adult:yes"};
+    } else if (data == "forget:yes" || data == "forget:no") {
+        what = intent::confirm_forget{data == "forget:yes"};
     } else if (data == "vid:last") {
         what = intent::choose_video{storage::video_mode::from_last_selfie};
     } else if (data == "vid:new") {
@@ -115,7 +117,8 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                    [&](const intent::unsupported& v) { os << "unsupported " << v.kind; },
                    [&](const intent::pick_persona& v) { os << "persona " << v.persona_id; },
                    [&](const intent::pick_language& v) { os << "language " << v.lang; },
-                   [&](const intent::confirm_adult&) { os << "adult confirmed"; },
+                   [&](const intent::answer_adult& v) { os << "adult " << (v.adult ? "yes" : "no"); },
+                   [&](const intent::confirm_forget& v) { os << "forget " << (v.erase ? "yes" : "no"); },
                    [&](const intent::choose_video& v) { os << "video " << storage::to_string(v.mode); },
                    [&](const intent::stale_button&) { os << "stale button"; },
                },

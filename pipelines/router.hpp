@@ -52,7 +52,14 @@ struct pick_persona {
 struct pick_language {
     std::string lang;
 };
-struct confirm_adult {};
+/// The answer to the 18+ question.
+struct answer_adult {
+    bool adult = false;
+};
+/// The answer to /forget's "erase everything?".
+struct confirm_forget {
+    bool erase = false;
+};
 struct choose_video {
     storage::video_mode mode = storage::video_mode::new_video;
 };
@@ -67,7 +74,8 @@ using routed_intent = std::variant<intent::ignore,
                                    intent::unsupported,
                                    intent::pick_persona,
                                    intent::pick_language,
-                                   intent::confirm_adult,
+                                   intent::answer_adult,
+                                   intent::confirm_forget,
                                    intent::choose_video,
                                    intent::stale_button>;
 

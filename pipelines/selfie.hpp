@@ -15,19 +15,37 @@
 
 namespace companion::pipelines {
 
+/// Who tells the user that a selfie could not be made: the pipeline (/selfie), or the caller,
+/// whose own message covers it (a new video's job says once that the video was not made).
+enum class selfie_notice { tell_user, by_caller };
+
+/// A selfie, or why there is none: `refused` when the image model declined the picture (its
+/// choice), otherwise something of ours failed (the model, the file, Telegram).
+struct selfie_attempt {
+    std::optional<selfie_ref> selfie;
+    bool refused = false;
+};
+
 class selfie_pipeline {
 public:
     /// `svc` and `out` must outlive the pipeline.
     selfie_pipeline(bot_services& svc, sender& out);
 
-    /// Makes, stores and sends a new selfie of `p`. nullopt when it could not be made; the user
-    /// has been told why (refused, or the camera "is not working"), unless they blocked the bot.
-    engine::awaitable<std::optional<selfie_ref>>
-    make(std::int64_t user_id, std::int64_t chat_id, const persona& p, std::string lang);
+    /// Makes, stores and sends a new selfie of `p`, the chat showing "sending a photo…" while it
+    /// is made. With `tell_user`, a selfie that could not be made is explained to the user
+    /// (refused, or the camera "is not working"), unless they blocked the bot.
+    engine::awaitable<selfie_attempt> make(std::int64_t user_id,
+                                           std::int64_t chat_id,
+                                           const persona& p,
+                                           std::string lang,
+                                           selfie_notice notice = selfie_notice::tell_user);
 
     std::uint64_t made() const noexcept { return made_; }
 
 private:
+    struct rendered;
+    /// The prompt, the picture and its file on disk: the slow part, shown as a chat action.
+    engine::awaitable<rendered> render(std::int64_t user_id, const persona& p, engine::wall_time now);
     engine::awaitable<void> tell(std::int64_t chat_id, const std::string& lang, std::string_view key);
 
     bot_services& svc_;

@@ -34,6 +34,8 @@ struct sender_config {
     /// over its limit: everything pauses, not just those chats.
     std::size_t global_flood_chats = 3;
     engine::duration global_flood_window = std::chrono::seconds(1);
+    /// A chat action shows for up to 5 s: work that takes longer repeats it this often.
+    engine::duration action_every = std::chrono::seconds(4);
 };
 
 /// Why a message did not reach the user. Callers react differently: a user who blocked the bot

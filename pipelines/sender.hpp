@@ -10,6 +10,7 @@
 
 #include "engine/metrics.hpp"
 #include "engine/rate_limit.hpp"
+#include "engine/time.hpp"
 #include "engine/time_source.hpp"
 #include "pipelines/ports.hpp"
 #include "pipelines/send_policy.hpp"
@@ -60,6 +61,15 @@ public:
     /// Best effort, unpaced (chat actions expire in 5 s anyway); a chat under a flood wait skips
     /// it, and a failure only logs.
     engine::awaitable<void> action(std::int64_t chat_id, tg::chat_action action);
+    /// Runs `work` while the chat shows `action` ("typing…"), repeated every
+    /// `sender_config::action_every` until the work ends; the work's result is returned.
+    template <class T>
+    engine::awaitable<T> acting(std::int64_t chat_id, tg::chat_action shown, engine::awaitable<T> work) {
+        std::function<engine::awaitable<void>()> beat = [this, chat_id, shown] {
+            return action(chat_id, shown);
+        };
+        return engine::with_heartbeat(std::move(work), cfg_.action_every, time_, std::move(beat));
+    }
     /// Answers a callback query at once (unpaced); a late answer is logged, never fatal.
     engine::awaitable<void> answer(std::string callback_query_id, std::string text = {});
 

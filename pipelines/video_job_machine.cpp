@@ -85,7 +85,10 @@ video_job_machine::on(const storage::video_job& job, const video_job_event& even
             },
             [&](const job_event::selfie_made& e) -> video_job_step {
                 if (!e.selfie) {
-                    return {finish(job_state::failed, "video.failed", "the selfie could not be made")};
+                    // The video's first frame was refused (the model's choice) or failed (ours).
+                    return {e.refused
+                                ? finish(job_state::refused, "video.refused", "the first frame was refused")
+                                : finish(job_state::failed, "video.failed", "the selfie could not be made")};
                 }
                 return prompt_for(job, *e.selfie);
             },

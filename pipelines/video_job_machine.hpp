@@ -62,6 +62,7 @@ struct last_selfie_found {
 /// The selfie pipeline's result (it has told the user when it failed).
 struct selfie_made {
     std::optional<selfie_ref> selfie;
+    bool refused = false; ///< no selfie because the image model declined the picture
 };
 /// Always a prompt: the LLM's when it wrote a valid one, else the template's.
 struct prompt_written {

@@ -191,8 +191,9 @@ engine::awaitable<video_job_event> video_jobs::execute(job_run& jr, const video_
         co_return job_event::entered{false}; // removed from the catalog since: the job ends
     }
     if (std::holds_alternative<job_action::make_selfie>(action)) {
-        auto made = co_await selfies_.make(job.user_id, job.chat_id, *p, jr.lang);
-        co_return job_event::selfie_made{std::move(made)};
+        // The job's own ending message says it if the selfie is not made: one message, not two.
+        auto made = co_await selfies_.make(job.user_id, job.chat_id, *p, jr.lang, selfie_notice::by_caller);
+        co_return job_event::selfie_made{std::move(made.selfie), made.refused};
     }
     if (const auto* w = std::get_if<job_action::write_prompt>(&action)) {
         const auto clip = std::chrono::seconds(machine_cfg_.seconds);
@@ -345,6 +346,7 @@ engine::awaitable<void> video_jobs::finish(job_run& jr, const job_action::finish
     engine::log().warn(
         "video.ended",
         {{"job", job.id}, {"state", std::string(storage::to_string(f.terminal))}, {"error", f.error}});
+    co_await close_progress(jr, "video.progress_stopped");
     if (moved) {
         co_await notify(job.id, job.chat_id, jr.lang, f.notice);
     } else {
@@ -365,14 +367,25 @@ engine::awaitable<void> video_jobs::complete(job_run& jr) {
         co_return;
     }
     ++stats_.delivered;
-    if (job.progress_message_id) {
-        tg::edit_message_text_params done;
-        done.chat_id = job.chat_id;
-        done.message_id = *job.progress_message_id;
-        done.text = svc_.locales.text(jr.lang, "video.success");
-        if (auto edited = co_await out_.edit(std::move(done)); !edited) {
-            engine::log().debug("video.progress_not_closed", {{"job", job.id}});
-        }
+    co_await close_progress(jr, "video.progress_done");
+}
+
+engine::awaitable<void> video_jobs::close_progress(const job_run& jr, std::string_view key) {
+    const auto& job = jr.job;
+    if (!job.progress_message_id) {
+        co_return;
+    }
+    // The progress line ends saying how it ended and how long it took, not at its last stage
+    // (and not repeating the video's caption).
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(svc_.time.wall() - job.created);
+    tg::edit_message_text_params done;
+    done.chat_id = job.chat_id;
+    done.message_id = *job.progress_message_id;
+    done.text = svc_.locales.text(jr.lang, key, {{"elapsed", svc_.locales.elapsed(jr.lang, elapsed)}});
+    if (auto edited = co_await out_.edit(std::move(done)); !edited) {
+        // Only the line stays as it was; the video or the ending message is what the user needs.
+        engine::log().debug("video.progress_not_closed",
+                            {{"job", job.id}, {"reason", to_string(edited.error().reason)}});
     }
 }
 

@@ -94,6 +94,8 @@ private:
     engine::awaitable<void> report(job_run& jr, const job_progress& progress);
     engine::awaitable<void> finish(job_run& jr, const job_action::finish& f);
     engine::awaitable<void> complete(job_run& jr);
+    /// Edits the progress message, if any, to `key` (with {elapsed}): how the job ended.
+    engine::awaitable<void> close_progress(const job_run& jr, std::string_view key);
     /// Tells the user `message_key`; the notice is cleared once they have it (or never can).
     engine::awaitable<void>
     notify(std::int64_t job_id, std::int64_t chat_id, std::string lang, std::string message_key);

@@ -30,6 +30,22 @@ video_offer::say(std::int64_t chat_id, std::string text, std::optional<boost::js
     }
 }
 
+bool video_offer::used_up(std::int64_t user_id) {
+    const auto today = storage::utc_day(svc_.time.wall());
+    return quotas_.used(user_id, storage::quota_kind::video, today) >= jobs_->config().videos_per_day;
+}
+
+engine::awaitable<void> video_offer::ask_adult(const user_context& c) {
+    const auto& l = svc_.locales;
+    tg::inline_keyboard kb;
+    kb.button(l.text(c.lang, "adult.yes"), "adult:yes").button(l.text(c.lang, "adult.no"), "adult:no");
+    std::optional<boost::json::value> markup;
+    if (auto built = kb.build()) {
+        markup = *built;
+    }
+    co_await say(c.chat_id, l.text(c.lang, "adult.ask"), std::move(markup));
+}
+
 engine::awaitable<void> video_offer::offer(const user_context& c) {
     const auto& l = svc_.locales;
     tg::inline_keyboard kb;
@@ -41,15 +57,6 @@ engine::awaitable<void> video_offer::offer(const user_context& c) {
         markup = *built;
     }
     co_await say(c.chat_id, l.text(c.lang, "video.choose"), std::move(markup));
-    if (!c.user.adult_confirmed) {
-        tg::inline_keyboard adult;
-        adult.button(l.text(c.lang, "adult.yes"), "adult:yes");
-        std::optional<boost::json::value> adult_markup;
-        if (auto built = adult.build()) {
-            adult_markup = *built;
-        }
-        co_await say(c.chat_id, l.text(c.lang, "adult.ask"), std::move(adult_markup));
-    }
 }
 
 engine::awaitable<void> video_offer::request(const user_context& c, storage::video_mode mode) {

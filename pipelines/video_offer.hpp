@@ -1,5 +1,5 @@
-// The video offer and its admission (design.md §4 "Limits"): the two modes and the one-time 18+
-// question; a chosen mode is admitted only with a selfie to animate (from the last selfie), within
+// The video offer and its admission (design.md §4 "Limits"): the one-time 18+ question (yes or
+// no), the two modes; a chosen mode is admitted only with a selfie to animate (from the last selfie), within
 // the daily quota, and when the user has no video in flight. "One job in flight" is read in one
 // place (busy_text) and enforced by the schema's unique index when two requests race.
 #pragma once
@@ -29,7 +29,13 @@ public:
     /// The localized "still being made (elapsed)" line when `user_id` has a video in flight.
     std::optional<std::string> busy_text(std::int64_t user_id, std::string_view lang);
 
-    /// The mode buttons, then the 18+ question for a user who has not confirmed it.
+    /// True when the user has made today's videos already (the offer would lead nowhere).
+    bool used_up(std::int64_t user_id);
+
+    /// The 18+ question, with yes and no: asked once, before the first offer.
+    engine::awaitable<void> ask_adult(const user_context& c);
+
+    /// The mode buttons.
     engine::awaitable<void> offer(const user_context& c);
 
     /// Admits `mode` for the user and starts the job; every refusal is a localized message.

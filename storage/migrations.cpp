@@ -166,7 +166,14 @@ CREATE TABLE telegram_bot (
 );
 )sql";
 
-constexpr std::array<migration, 8> all{{
+// The 18+ question is asked once: a user who answered "no" is not asked again at every video
+// offer. A user who said yes before this version has answered.
+constexpr std::string_view v9_adult_answered = R"sql(
+ALTER TABLE users ADD COLUMN adult_answered INTEGER NOT NULL DEFAULT 0 CHECK (adult_answered IN (0, 1));
+UPDATE users SET adult_answered = adult_confirmed;
+)sql";
+
+constexpr std::array<migration, 9> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
@@ -175,6 +182,7 @@ constexpr std::array<migration, 8> all{{
     {"video job notices", v6_job_notices},
     {"retention indexes", v7_retention_indexes},
     {"update owner", v8_update_owner},
+    {"adult question answered", v9_adult_answered},
 }};
 
 } // namespace

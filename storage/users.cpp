@@ -17,13 +17,14 @@ user_repository::user_repository(database& db) try
               "ON CONFLICT (telegram_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, "
               "is_admin = excluded.is_admin, blocked_bot = 0 "
               "RETURNING telegram_id, language, persona_id, adult_confirmed, is_admin, blocked_bot, "
-              "created_at, last_seen_at"),
+              "created_at, last_seen_at, adult_answered"),
       get_(db.connection(),
            "SELECT telegram_id, language, persona_id, adult_confirmed, is_admin, blocked_bot, created_at, "
-           "last_seen_at FROM users WHERE telegram_id = ?1"),
+           "last_seen_at, adult_answered FROM users WHERE telegram_id = ?1"),
       set_language_(db.connection(), "UPDATE users SET language = ?2 WHERE telegram_id = ?1"),
       set_persona_(db.connection(), "UPDATE users SET persona_id = ?2 WHERE telegram_id = ?1"),
-      set_adult_(db.connection(), "UPDATE users SET adult_confirmed = ?2 WHERE telegram_id = ?1"),
+      set_adult_(db.connection(),
+                 "UPDATE users SET adult_confirmed = ?2, adult_answered = 1 WHERE telegram_id = ?1"),
       set_blocked_(db.connection(), "UPDATE users SET blocked_bot = ?2 WHERE telegram_id = ?1"),
       count_(db.connection(), "SELECT count(*) FROM users") {
 } catch (const SQLite::Exception& e) {
@@ -42,6 +43,7 @@ user read_user(const SQLite::Statement& s) {
         .blocked_bot = s.getColumn(5).getInt() != 0,
         .created = detail::time_of(s.getColumn(6)),
         .last_seen = detail::time_of(s.getColumn(7)),
+        .adult_answered = s.getColumn(8).getInt() != 0,
     };
 }
 
@@ -90,9 +92,9 @@ boost::system::result<void> user_repository::set_persona(std::int64_t telegram_i
     return changed_one(set_persona_, "users.set_persona");
 }
 
-boost::system::result<void> user_repository::set_adult_confirmed(std::int64_t telegram_id, bool confirmed) {
-    statement_scope scope(set_adult_, telegram_id, confirmed);
-    return changed_one(set_adult_, "users.set_adult_confirmed");
+boost::system::result<void> user_repository::set_adult_answer(std::int64_t telegram_id, bool adult) {
+    statement_scope scope(set_adult_, telegram_id, adult);
+    return changed_one(set_adult_, "users.set_adult_answer");
 }
 
 boost::system::result<void> user_repository::set_blocked_bot(std::int64_t telegram_id, bool blocked) {

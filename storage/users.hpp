@@ -25,6 +25,7 @@ struct user {
     bool blocked_bot = false; ///< Telegram answered 403: stop sending until the user returns
     timestamp created{};
     timestamp last_seen{};
+    bool adult_answered = false; ///< asked once: yes sets adult_confirmed, no leaves it false
 
     bool operator==(const user&) const = default;
 };
@@ -44,7 +45,8 @@ public:
     /// Each returns errc::not_found when the user does not exist.
     boost::system::result<void> set_language(std::int64_t telegram_id, std::string_view language);
     boost::system::result<void> set_persona(std::int64_t telegram_id, std::optional<std::string> persona_id);
-    boost::system::result<void> set_adult_confirmed(std::int64_t telegram_id, bool confirmed);
+    /// The user's answer to the 18+ question (asked once either way).
+    boost::system::result<void> set_adult_answer(std::int64_t telegram_id, bool adult);
     boost::system::result<void> set_blocked_bot(std::int64_t telegram_id, bool blocked);
 
     std::int64_t count();

@@ -44,7 +44,7 @@ bool is_legal_transition(job_state from, job_state to) noexcept {
     case prompting:
         return to == rendering_image || to == submitting;
     case rendering_image:
-        return to == submitting;
+        return to == submitting || to == refused; // the first frame refused by the image model
     case submitting:
         return to == submitted || to == submit_unknown || to == refused || to == prompting;
     case submitted:

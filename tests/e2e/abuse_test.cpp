@@ -58,9 +58,7 @@ BOOST_FIXTURE_TEST_CASE(a_hundred_video_requests_at_once_make_one_job, limited_v
             const auto user = t.add_user({.first_name = "Spam", .language_code = "en"});
             co_await onboard(*this, user, "emma");
             t.user_sends_text(user, "/video");
-            auto offer = co_await next(user, [](const item& i) {
-                return text(i) && i.reply_markup.find("vid:") != std::string::npos;
-            });
+            auto offer = co_await video_offer(user);
             BOOST_TEST_REQUIRE(offer.has_value());
             const auto before = t.sent_to(user).size();
             const auto handled = bot->stats().updates_processed;
@@ -208,9 +206,7 @@ BOOST_FIXTURE_TEST_CASE(hostile_text_stays_in_the_user_role_and_never_reaches_vi
             BOOST_TEST(sims->openai().last_chat_body().find(marker) == std::string::npos);
             for (const char* mode : {"vid:new", "vid:last"}) {
                 t.user_sends_text(user, "/video");
-                auto offer = co_await next(user, [](const item& i) {
-                    return text(i) && i.reply_markup.find("vid:") != std::string::npos;
-                });
+                auto offer = co_await video_offer(user);
                 BOOST_TEST_REQUIRE(offer.has_value());
                 t.user_presses_button(user, offer->message_id, mode);
                 auto clip = co_await next(

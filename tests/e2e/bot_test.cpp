@@ -276,7 +276,7 @@ BOOST_FIXTURE_TEST_CASE(malformed_updates_and_unknown_callbacks_never_stop_the_b
     }());
 }
 
-BOOST_FIXTURE_TEST_CASE(forget_erases_history_media_and_rows, world) {
+BOOST_FIXTURE_TEST_CASE(forget_asks_first_then_erases_history_media_and_rows, world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         co_await start();
         auto& t = sims->telegram();
@@ -292,11 +292,24 @@ BOOST_FIXTURE_TEST_CASE(forget_erases_history_media_and_rows, world) {
         BOOST_TEST_REQUIRE(stored);
         const auto file = content.last_selfie(user, "katya")->media_path;
         BOOST_TEST(std::filesystem::exists(file));
+        // Nothing is erased on the command alone: "keep it" keeps, "yes, erase" erases.
         t.user_sends_text(user, "/forget");
+        auto question = co_await next(user, text);
+        BOOST_TEST_REQUIRE(question.has_value());
+        BOOST_TEST(question->text == locales.text("ru", "forget.confirm"));
+        BOOST_TEST(question->reply_markup.find("forget:yes") != std::string::npos);
+        BOOST_TEST(question->reply_markup.find("forget:no") != std::string::npos);
+        t.user_presses_button(user, question->message_id, "forget:no");
+        auto kept = co_await next(user, text);
+        BOOST_TEST_REQUIRE(kept.has_value());
+        BOOST_TEST(kept->text == locales.text("ru", "forget.kept"));
+        storage::conversation_repository turns(*db);
+        BOOST_TEST(!turns.last_turns(user, "katya", 50).empty());
+        BOOST_TEST(std::filesystem::exists(file));
+        t.user_presses_button(user, question->message_id, "forget:yes");
         auto done = co_await next(user, text);
         BOOST_TEST_REQUIRE(done.has_value());
         BOOST_TEST(done->text == locales.text("ru", "forget.done"));
-        storage::conversation_repository turns(*db);
         BOOST_TEST(turns.last_turns(user, "katya", 50).empty());
         BOOST_TEST(!content.last_selfie(user, "katya").has_value());
         BOOST_TEST(!std::filesystem::exists(file));

@@ -30,9 +30,7 @@ bool is_video(const item& i) {
 awaitable<void> ask_video(world& w, std::int64_t user, const std::string& lang, const std::string& data) {
     auto& t = w.sims->telegram();
     t.user_sends_text(user, w.locales.text(lang, "btn.video"));
-    auto offer = co_await w.next(user, [](const item& i) {
-        return text(i) && i.reply_markup.find("vid:") != std::string::npos;
-    });
+    auto offer = co_await w.video_offer(user);
     if (!offer) {
         for (const auto& i : t.sent_to(user)) {
             BOOST_TEST_MESSAGE("sent: " << sim::to_string(i.what) << " " << i.text << " " << i.reply_markup);
@@ -332,9 +330,7 @@ BOOST_FIXTURE_TEST_CASE(two_requests_at_once_make_one_job, openai_world) {
         co_await onboard(*this, user, "katya");
         co_await take_selfie(*this, user);
         t.user_sends_text(user, locales.text("ru", "btn.video"));
-        auto offer = co_await next(user, [](const item& i) {
-            return text(i) && i.reply_markup.find("vid:") != std::string::npos;
-        });
+        auto offer = co_await video_offer(user);
         BOOST_TEST_REQUIRE(offer.has_value());
         t.user_presses_button(user, offer->message_id, "vid:last");
         t.user_presses_button(user, offer->message_id, "vid:new");

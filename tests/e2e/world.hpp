@@ -7,6 +7,7 @@
 #include "sim/suite.hpp"
 #include "storage/users.hpp"
 #include "tests/common/sim_speed.hpp"
+#include "tests/common/video_offer.hpp"
 #include "tests/net/net_test_support.hpp"
 #include "tests/net/test_certs.hpp"
 
@@ -159,9 +160,21 @@ struct world {
         return id;
     }
 
+    /// The video offer after a /video (or the button), answering the 18+ question with `adult`
+    /// when it comes first.
+    awaitable<std::optional<item>> video_offer(std::int64_t user, bool adult = true) {
+        auto first = co_await next(user, [](const item& i) { return offers_video(i) || asks_adult(i); });
+        if (!first || offers_video(*first)) {
+            co_return first;
+        }
+        sims->telegram().user_presses_button(user, first->message_id, adult ? "adult:yes" : "adult:no");
+        auto offer = co_await next(user, offers_video);
+        co_return offer;
+    }
+
     void users_confirm_adult(std::int64_t user) {
         storage::user_repository users(*db);
-        auto r = users.set_adult_confirmed(user, true);
+        auto r = users.set_adult_answer(user, true);
         BOOST_TEST(r.has_value());
     }
 

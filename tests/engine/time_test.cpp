@@ -10,7 +10,10 @@
 #include <boost/asio/error.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 using namespace companion;
 using namespace companion::engine;
@@ -165,6 +168,62 @@ BOOST_FIXTURE_TEST_CASE(deadline_works_with_move_only_results, virtual_time) {
     auto s = test::spawn(ioc, unwrap_move_only(time));
     advance(10ms);
     BOOST_TEST(s->value.value() == 7);
+}
+
+// The heartbeat: a beat at once and every period while the work runs, none after it, the
+// work's own result or error, and a failing beat that never stops the work.
+struct beats {
+    std::vector<duration> at;
+    bool fail = false;
+};
+
+std::function<awaitable<void>()> beat_into(beats& b, time_source& time) {
+    return [&b, &time]() -> awaitable<void> {
+        b.at.push_back(time.now().time_since_epoch());
+        if (b.fail) {
+            throw std::runtime_error("chat action refused");
+        }
+        co_return;
+    };
+}
+
+BOOST_FIXTURE_TEST_CASE(a_heartbeat_beats_every_period_while_the_work_runs_and_stops_with_it, virtual_time) {
+    beats b;
+    const auto start = time.now().time_since_epoch();
+    auto s = test::spawn(ioc, with_heartbeat(slow_value(time, 10s, 7), 4s, time, beat_into(b, time)));
+    advance(30s);
+    BOOST_TEST(s->done);
+    BOOST_TEST(s->value.value() == 7);
+    BOOST_TEST_REQUIRE(b.at.size() == 3U); // at 0, 4 and 8 s; none at 12 s, after the work ended
+    BOOST_TEST((b.at[0] == start));
+    BOOST_TEST((b.at[1] == start + 4s));
+    BOOST_TEST((b.at[2] == start + 8s));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_heartbeat_passes_the_works_error_and_survives_failing_beats, virtual_time) {
+    beats b;
+    b.fail = true;
+    auto failed = test::spawn(ioc, with_heartbeat(failing_after(time, 5s), 1s, time, beat_into(b, time)));
+    advance(10s);
+    BOOST_TEST(failed->done);
+    BOOST_CHECK_THROW(std::rethrow_exception(failed->error), std::runtime_error);
+    BOOST_TEST(b.at.size() == 5U); // every beat failed; the beats went on until the work ended
+}
+
+BOOST_FIXTURE_TEST_CASE(cancelling_the_caller_of_a_heartbeat_cancels_the_work, virtual_time) {
+    beats b;
+    boost::asio::cancellation_signal signal;
+    std::optional<std::exception_ptr> ended;
+    boost::asio::co_spawn(
+        ioc,
+        with_heartbeat(slow_value(time, 60s, 1), 4s, time, beat_into(b, time)),
+        boost::asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, int) { ended = e; }));
+    advance(5s);
+    signal.emit(boost::asio::cancellation_type::terminal);
+    settle();
+    BOOST_TEST_REQUIRE(ended.has_value());
+    BOOST_TEST((code_of(*ended) == boost::asio::error::operation_aborted));
+    BOOST_TEST(b.at.size() == 2U);
 }
 
 BOOST_AUTO_TEST_CASE(is_timeout_recognises_only_the_engine_timeout) {

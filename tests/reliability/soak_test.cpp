@@ -8,6 +8,7 @@
 #include "engine/time.hpp"
 #include "net/http_client.hpp"
 #include "sim/suite.hpp"
+#include "tests/common/video_offer.hpp"
 #include "tests/net/net_test_support.hpp"
 #include "tests/net/test_certs.hpp"
 #include "tests/reliability/bot_process.hpp"
@@ -118,13 +119,7 @@ BOOST_FIXTURE_TEST_CASE(mixed_traffic_for_a_long_time_keeps_memory_fds_tasks_and
                         // A video from a fresh scene: press the offer's button when it comes.
                         tg.user_sends_text(u, "/video");
                         const auto seen = tg.sent_to(u).size();
-                        auto offer = co_await tg.wait_for(
-                            u,
-                            [](const sim::sent_item& x) {
-                                return x.reply_markup.find("vid:") != std::string::npos;
-                            },
-                            5s,
-                            seen);
+                        auto offer = co_await test::video_offer_for(tg, u, 5s, seen);
                         if (offer) {
                             tg.user_presses_button(u, offer->message_id, "vid:new");
                             ++videos;

@@ -7,6 +7,7 @@
 #include "pipelines/locale.hpp"
 #include "sim/suite.hpp"
 #include "storage/database.hpp"
+#include "tests/common/video_offer.hpp"
 #include "tests/net/net_test_support.hpp"
 #include "tests/net/test_certs.hpp"
 #include "tests/reliability/bot_process.hpp"
@@ -120,13 +121,7 @@ BOOST_FIXTURE_TEST_CASE(sigkill_at_random_moments_loses_no_job_and_pays_for_none
                         const auto give_up = engine::clock::now() + wait;
                         while (!offer && engine::clock::now() < give_up) {
                             tg.user_sends_text(user, "/video");
-                            offer = co_await tg.wait_for(
-                                user,
-                                [](const item& x) {
-                                    return x.reply_markup.find("vid:") != std::string::npos;
-                                },
-                                15s,
-                                seen);
+                            offer = co_await test::video_offer_for(tg, user, 15s, seen);
                         }
                         if (!offer) {
                             co_return;
@@ -257,10 +252,7 @@ BOOST_FIXTURE_TEST_CASE(sigterm_under_load_exits_within_the_grace_period_and_res
             users = co_await test::onboard_users(t, users_n, "T", 30s);
             for (auto u : users) {
                 t.user_sends_text(u, "/video");
-                auto offer = co_await t.wait_for(
-                    u,
-                    [](const item& x) { return x.reply_markup.find("vid:") != std::string::npos; },
-                    30s);
+                auto offer = co_await test::video_offer_for(t, u, 30s);
                 BOOST_TEST_REQUIRE(offer.has_value());
                 t.user_presses_button(u, offer->message_id, "vid:new");
             }

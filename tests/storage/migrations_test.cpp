@@ -74,7 +74,8 @@ BOOST_AUTO_TEST_CASE(every_earlier_version_migrates_to_the_latest_with_its_data)
                 BOOST_TEST(u->language == "tr");
                 BOOST_TEST(u->persona_id.value() == "aylin");
                 BOOST_TEST(u->adult_confirmed);
-                BOOST_TEST(!u->blocked_bot); // the v2 column's default
+                BOOST_TEST(!u->blocked_bot);   // the v2 column's default
+                BOOST_TEST(u->adult_answered); // a yes before v9 counts as an answer
                 BOOST_TEST(conversation.last_turns(1001, "aylin", 10).at(0).text == "merhaba");
                 const auto selfie = content.last_selfie(1001, "aylin");
                 BOOST_TEST_REQUIRE(selfie.has_value());

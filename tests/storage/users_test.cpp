@@ -23,18 +23,30 @@ BOOST_FIXTURE_TEST_CASE(first_contact_creates_the_user_with_defaults, database_f
     BOOST_TEST(users.count() == 1);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_no_to_the_adult_question_is_an_answer_kept_apart_from_a_yes, database_fixture) {
+    user_repository users(*db);
+    BOOST_TEST(!users.record_contact(1, "tr", false, t0).adult_answered);
+    BOOST_TEST(users.set_adult_answer(1, false).has_value());
+    const auto u = users.get(1);
+    BOOST_TEST_REQUIRE(u.has_value());
+    BOOST_TEST(u->adult_answered); // asked once: not again at the next offer
+    BOOST_TEST(!u->adult_confirmed);
+    BOOST_TEST(!users.set_adult_answer(99, true).has_value()); // nobody to record it for
+}
+
 BOOST_FIXTURE_TEST_CASE(later_contact_refreshes_last_seen_and_keeps_choices, database_fixture) {
     user_repository users(*db);
     users.record_contact(1, "tr", false, t0);
     BOOST_TEST(users.set_persona(1, "aylin").has_value());
     BOOST_TEST(users.set_language(1, "en").has_value());
-    BOOST_TEST(users.set_adult_confirmed(1, true).has_value());
+    BOOST_TEST(users.set_adult_answer(1, true).has_value());
     BOOST_TEST(users.set_blocked_bot(1, true).has_value());
 
     const user u = users.record_contact(1, "tr", true, t0 + 1h);
     BOOST_TEST(u.language == "en"); // the user's switch wins over Telegram's language_code
     BOOST_TEST(u.persona_id.value() == "aylin");
     BOOST_TEST(u.adult_confirmed);
+    BOOST_TEST(u.adult_answered);
     BOOST_TEST(u.is_admin);
     BOOST_TEST(!u.blocked_bot); // writing again means the bot is unblocked
     BOOST_TEST((u.created == t0));

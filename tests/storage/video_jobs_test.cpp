@@ -17,24 +17,13 @@ using enum job_state;
 
 // The table of design.md §4, written out independently of the implementation.
 const std::vector<std::pair<job_state, job_state>> legal = {
-    {requested, prompting},
-    {requested, failed},
-    {prompting, rendering_image},
-    {prompting, submitting},
-    {prompting, failed},
-    {rendering_image, submitting},
-    {rendering_image, failed},
-    {submitting, submitted},
-    {submitting, submit_unknown},
-    {submitting, refused},
-    {submitting, prompting},
-    {submitting, failed},
-    {submitted, downloading},
-    {submitted, refused},
-    {submitted, prompting},
-    {submitted, failed},
-    {downloading, delivered},
-    {downloading, failed},
+    {requested, prompting},    {requested, failed},          {prompting, rendering_image},
+    {prompting, submitting},   {prompting, failed},          {rendering_image, submitting},
+    {rendering_image, failed}, {rendering_image, refused}, // the image model declined the first frame
+    {submitting, submitted},   {submitting, submit_unknown}, {submitting, refused},
+    {submitting, prompting},   {submitting, failed},         {submitted, downloading},
+    {submitted, refused},      {submitted, prompting},       {submitted, failed},
+    {downloading, delivered},  {downloading, failed},
 };
 
 struct jobs_fixture : database_fixture {
