@@ -32,7 +32,7 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
             engine::log().warn("chat.llm_empty",
                                {{"user", c.user_id}, {"finish", std::string(oa::to_string(r->finish))}});
         }
-        std::string sorry = svc_.locales.text(c.lang, "chat.apology", {{"name", p.name}});
+        std::string sorry = svc_.locales.text(c.lang, "chat.apology", {{"name", p.name_in(c.lang)}});
         auto apology = co_await out_.text(c.chat_id, std::move(sorry));
         if (!apology) {
             engine::log().info("chat.apology_not_sent",

@@ -98,6 +98,23 @@ boost::system::result<persona_catalog, std::string> persona_catalog::parse(std::
             }
             p.greeting[std::string(lang)] = *g;
         }
+        for (const auto& [key, dest] : {std::pair{"names", &p.names}, std::pair{"cities", &p.cities}}) {
+            const auto* spelled = o.if_contains(key);
+            if (spelled == nullptr) {
+                continue; // optional: the English spelling serves every language
+            }
+            if (!spelled->is_object()) {
+                return where + " (" + p.id + "): \"" + key + "\" must be an object keyed by language";
+            }
+            for (const auto& [lang, v] : spelled->as_object()) {
+                if (!is_supported_language(std::string_view(lang)) || !v.is_string() ||
+                    v.as_string().empty()) {
+                    return where + " (" + p.id + "): \"" + key + "." + std::string(lang) +
+                           "\" must be a non-empty string for tr, ru or en";
+                }
+                (*dest)[std::string(lang)] = std::string(v.as_string());
+            }
+        }
         cat.personas_.push_back(std::move(p));
     }
     return cat;
@@ -110,6 +127,25 @@ boost::system::result<persona_catalog, std::string> persona_catalog::load(const 
     }
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return parse(text);
+}
+
+namespace {
+
+const std::string& spelled_in(const std::map<std::string, std::string>& spellings,
+                              std::string_view lang,
+                              const std::string& fallback) {
+    const auto it = spellings.find(std::string(lang));
+    return it == spellings.end() ? fallback : it->second;
+}
+
+} // namespace
+
+const std::string& persona::name_in(std::string_view lang) const {
+    return spelled_in(names, lang, name);
+}
+
+const std::string& persona::city_in(std::string_view lang) const {
+    return spelled_in(cities, lang, city);
 }
 
 const persona* persona_catalog::find(std::string_view id) const {

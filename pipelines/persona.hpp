@@ -24,6 +24,13 @@ struct persona {
     std::string style;
     std::vector<std::string> languages;
     std::map<std::string, std::string> greeting; ///< by language code
+    std::map<std::string, std::string> names;    ///< the name as written in a language ("Маша")
+    std::map<std::string, std::string> cities;   ///< the city as written in a language ("Москва")
+
+    /// The name and the city as a user of `lang` reads them; `name` and `city` where the catalog
+    /// gives no spelling of its own.
+    const std::string& name_in(std::string_view lang) const;
+    const std::string& city_in(std::string_view lang) const;
 };
 
 class persona_catalog {

@@ -65,10 +65,12 @@ json::value profile::main_keyboard(std::string_view lang) const {
 engine::awaitable<void> profile::choose_persona(const user_context& c) {
     tg::inline_keyboard kb;
     for (const auto& p : svc_.personas.all()) {
-        kb.button(svc_.locales.text(c.lang,
-                                    "persona.button",
-                                    {{"name", p.name}, {"age", std::to_string(p.age)}, {"city", p.city}}),
-                  "p:" + p.id)
+        kb.button(
+              svc_.locales.text(
+                  c.lang,
+                  "persona.button",
+                  {{"name", p.name_in(c.lang)}, {"age", std::to_string(p.age)}, {"city", p.city_in(c.lang)}}),
+              "p:" + p.id)
             .row();
     }
     std::string text = svc_.locales.text(c.lang, "start.choose_persona", {{"first_name", c.first_name}});
@@ -93,7 +95,7 @@ profile::pick_persona(const user_context& c, const std::string& callback_id, con
     }
     co_await out_.answer(callback_id);
     note("persona", c.user_id, users_.set_persona(c.user_id, p->id));
-    std::string chosen = l.text(c.lang, "persona.chosen", {{"name", p->name}});
+    std::string chosen = l.text(c.lang, "persona.chosen", {{"name", p->name_in(c.lang)}});
     co_await say(c, std::move(chosen), main_keyboard(c.lang));
     if (auto greeting = p->greeting.find(c.lang); greeting != p->greeting.end()) {
         co_await say(c, greeting->second);

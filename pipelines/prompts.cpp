@@ -56,7 +56,10 @@ std::string seconds_text(std::chrono::seconds s) {
 
 std::string chat_system_prompt(const persona& p, std::string_view lang, std::string_view summary) {
     std::string s;
-    s += "You are " + p.name + ", a " + std::to_string(p.age) + "-year-old woman from " + p.city + ". ";
+    // The name and city as the user reads them (her greeting said "Я Маша"), so she never
+    // introduces herself under another spelling.
+    s += "You are " + p.name_in(lang) + ", a " + std::to_string(p.age) + "-year-old woman from " +
+         p.city_in(lang) + ". ";
     s += "Your look: " + p.look + ". Your character: " + p.character + ". Your energy: " + p.energy + ". ";
     s += "You are chatting in a private messenger with someone you like. Reply in ";
     s += language_name_en(lang);

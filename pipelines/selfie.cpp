@@ -145,7 +145,7 @@ engine::awaitable<selfie_attempt> selfie_pipeline::make(std::int64_t user_id,
     tg::send_photo_params params;
     params.chat_id = chat_id;
     params.photo = tg::input_file::from_memory("selfie." + ext, mime, std::move(made.bytes));
-    params.caption = svc_.locales.text(lang, "selfie.caption", {{"name", p.name}});
+    params.caption = svc_.locales.text(lang, "selfie.caption", {{"name", p.name_in(lang)}});
     auto sent = co_await out_.photo(std::move(params));
     if (sent) {
         if (const auto* largest = sent->largest_photo()) {

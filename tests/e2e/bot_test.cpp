@@ -9,6 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <numeric>
 #include <string>
 #include <tuple>
@@ -48,8 +49,18 @@ BOOST_FIXTURE_TEST_CASE(a_new_user_in_each_language_goes_from_start_to_a_selfie,
             t.user_sends_text(user, locales.text(lang, "btn.selfie"));
             auto photo = co_await next(user, [](const item& i) { return i.what == item::kind::photo; });
             BOOST_TEST_REQUIRE(photo.has_value());
-            BOOST_TEST(photo->text ==
-                       locales.text(lang, "selfie.caption", {{"name", personas.find(persona)->name}}));
+            BOOST_TEST(photo->text == locales.text(lang,
+                                                   "selfie.caption",
+                                                   {{"name", personas.find(persona)->name_in(lang)}}));
+            if (lang == "ru") {
+                // Her name as a Russian reader writes it, from the menu to the caption.
+                BOOST_TEST(menu->reply_markup.find("Маша, 25 · Санкт-Петербург") != std::string::npos);
+                BOOST_TEST(photo->text.find("Маша") != std::string::npos);
+                const auto chosen = t.sent_to(user);
+                BOOST_TEST(std::any_of(chosen.begin(), chosen.end(), [&](const item& i) {
+                    return i.text == locales.text("ru", "persona.chosen", {{"name", "Маша"}});
+                }));
+            }
             storage::generated_content_repository content(*db);
             const std::string persona_id = persona;
             const bool stored = co_await eventually([&] {

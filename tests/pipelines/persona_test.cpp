@@ -41,6 +41,38 @@ BOOST_AUTO_TEST_CASE(shipped_catalog_has_at_least_six_adult_personas_with_every_
     BOOST_TEST(cat->find("nobody") == nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(each_greeting_uses_the_name_as_its_language_spells_it) {
+    auto cat = persona_catalog::load(COMPANION_DATA_DIR "/personas.json");
+    BOOST_TEST_REQUIRE(cat.has_value(), (cat ? "" : cat.error()));
+    for (const auto& p : cat->all()) {
+        for (const auto& [lang, greeting] : p.greeting) {
+            // The menu, "you're now chatting with", the caption and her own words agree.
+            BOOST_TEST(greeting.find(p.name_in(lang)) != std::string::npos, p.id << " in " << lang);
+        }
+    }
+    const auto* masha = cat->find("masha");
+    BOOST_TEST_REQUIRE(masha != nullptr);
+    BOOST_TEST(masha->name_in("ru") == "Маша");
+    BOOST_TEST(masha->city_in("ru") == "Санкт-Петербург");
+    BOOST_TEST(masha->name_in("en") == "Masha"); // no spelling of its own: the name
+    BOOST_TEST(cat->find("emma")->city_in("tr") == "Londra");
+}
+
+BOOST_AUTO_TEST_CASE(spellings_must_name_a_supported_language_and_hold_text) {
+    const std::string head =
+        R"({"version":1,"personas":[{"id":"a","name":"A","age":20,"city":"C","look":"l",)"
+        R"("character":"c","energy":"e","languages":["en"],)"
+        R"("greeting":{"tr":"t","ru":"r","en":"e"},)";
+    BOOST_TEST(persona_catalog::parse(head + R"("names":{"ru":"А"}}]})").has_value());
+    const auto german = persona_catalog::parse(head + R"("names":{"de":"A"}}]})");
+    BOOST_TEST_REQUIRE(!german.has_value());
+    BOOST_TEST(german.error().find("names.de") != std::string::npos);
+    const auto empty = persona_catalog::parse(head + R"("cities":{"ru":""}}]})");
+    BOOST_TEST_REQUIRE(!empty.has_value());
+    BOOST_TEST(empty.error().find("cities.ru") != std::string::npos);
+    BOOST_TEST(!persona_catalog::parse(head + R"("names":"А"}]})").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(bad_catalogs_are_refused_with_the_entry_and_field_named) {
     BOOST_TEST(persona_catalog::parse(with_persona(good)).has_value());
     BOOST_TEST(error_of("{").find("not valid JSON") != std::string::npos);
