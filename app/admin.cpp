@@ -4,40 +4,96 @@
 #include "engine/metrics.hpp"
 #include "pipelines/admin_report.hpp"
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <SQLiteCpp/Statement.h>
 
 namespace companion::app {
+
+namespace json = boost::json;
 
 admin_server::admin_server(engine::executor ex,
                            std::string address,
                            std::uint16_t port,
                            pipelines::bot& bot,
-                           storage::database& db)
+                           storage::database& db,
+                           const pipelines::service_health& health)
     : server_(ex, net::server_config{.address = std::move(address), .port = port, .name = "admin"}),
       bot_(bot),
-      db_(db) {
+      db_(db),
+      health_(health) {
     server_.route(net::http::verb::get, "/healthz", [this](net::server_request& r) { return healthz(r); });
+    server_.route(net::http::verb::get, "/readyz", [this](net::server_request& r) { return readyz(r); });
     server_.route(net::http::verb::get, "/metrics", [this](net::server_request& r) { return metrics(r); });
+}
+
+bool admin_server::database_writable() {
+    try {
+        db_.in_transaction([&] {
+            SQLite::Statement(db_.connection(), "CREATE TEMP TABLE IF NOT EXISTS healthz (x)").exec();
+        });
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
 }
 
 engine::awaitable<net::server_response> admin_server::healthz(net::server_request&) {
     // Polling is alive when a poll finished within twice its timeout plus a margin.
     const auto since = engine::system_time().now() - bot_.last_poll();
     const bool polling = bot_.polling() && since < std::chrono::seconds(120);
-    bool writable = false;
-    try {
-        db_.in_transaction([&] {
-            SQLite::Statement(db_.connection(), "CREATE TEMP TABLE IF NOT EXISTS healthz (x)").exec();
-        });
-        writable = true;
-    } catch (const std::exception&) {
-        writable = false;
+    const bool writable = database_writable();
+    json::array reasons;
+    if (!polling) {
+        reasons.emplace_back("telegram: no successful poll in the last 120 s");
     }
-    const bool ok = polling && writable;
-    std::string body = std::string("{\"ok\":") + (ok ? "true" : "false") +
-                       ",\"polling\":" + (polling ? "true" : "false") +
-                       ",\"database_writable\":" + (writable ? "true" : "false") + "}";
-    co_return net::json_response(ok ? 200 : 503, std::move(body));
+    if (!writable) {
+        reasons.emplace_back("database: not writable");
+    }
+    json::object services;
+    for (auto s : {pipelines::service::telegram,
+                   pipelines::service::llm,
+                   pipelines::service::images,
+                   pipelines::service::videos}) {
+        const auto& st = health_.status(s);
+        json::object o{{"state", pipelines::to_string(st.state)}};
+        if (!st.error.empty()) {
+            o["error"] = st.error;
+        }
+        if (st.since != engine::wall_time{}) {
+            o["since_unix_ms"] = st.since.time_since_epoch().count();
+        }
+        services[pipelines::to_string(s)] = std::move(o);
+        if (st.state == pipelines::service_state::refused) {
+            // Nobody can be served by it until an operator changes the key, the quota or the model.
+            reasons.emplace_back(std::string(pipelines::to_string(s)) + ": refused: " + st.error);
+        }
+    }
+    const bool ok = reasons.empty();
+    json::object body{{"ok", ok},
+                      {"polling", polling},
+                      {"database_writable", writable},
+                      {"services", std::move(services)}};
+    if (!ok) {
+        body["reasons"] = std::move(reasons);
+    }
+    co_return net::json_response(ok ? 200 : 503, json::serialize(body));
+}
+
+engine::awaitable<net::server_response> admin_server::readyz(net::server_request&) {
+    // Ready once a poll has succeeded: updates flow and users are answered.
+    const bool polled = bot_.last_poll() != engine::time_point{};
+    const bool writable = database_writable();
+    const bool ready = polled && writable;
+    json::object body{{"ready", ready}};
+    if (!polled) {
+        body["reason"] = "telegram: no successful poll yet";
+    } else if (!writable) {
+        body["reason"] = "database: not writable";
+    }
+    co_return net::json_response(ready ? 200 : 503, json::serialize(body));
 }
 
 engine::awaitable<net::server_response> admin_server::metrics(net::server_request&) {

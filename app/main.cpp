@@ -156,7 +156,12 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     engine::task_group work(ex, engine::task_group::config{.name = "bot"});
     std::unique_ptr<app::admin_server> admin;
     if (cfg.admin.port != 0) {
-        admin = std::make_unique<app::admin_server>(ex, cfg.admin.listen, cfg.admin.port, bot, wired->db());
+        admin = std::make_unique<app::admin_server>(ex,
+                                                    cfg.admin.listen,
+                                                    cfg.admin.port,
+                                                    bot,
+                                                    wired->db(),
+                                                    wired->health());
         if (auto port = admin->start(); !port) {
             engine::log().error("admin.start_failed", {{"error", port.error().message()}});
         } else {

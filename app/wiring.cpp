@@ -120,10 +120,11 @@ bot_app::bot_app(engine::executor ex,
       telegram_(http_, cfg.telegram),
       llm_(http_, cfg.openai),
       images_(http_, cfg.gemini),
-      telegram_port_(pipelines::adapt(telegram_)),
-      llm_port_(pipelines::adapt(llm_)),
-      images_port_(pipelines::adapt(images_)),
-      video_(make_video_provider(cfg, http_, offload)),
+      time_(options.time != nullptr ? *options.time : engine::system_time()),
+      telegram_port_(pipelines::adapt(telegram_, health_, time_)),
+      llm_port_(pipelines::adapt(llm_, health_, time_)),
+      images_port_(pipelines::adapt(images_, health_, time_)),
+      video_(pipelines::adapt(make_video_provider(cfg, http_, offload), health_, time_)),
       own_random_(static_cast<std::uint64_t>(engine::system_time().now().time_since_epoch().count())) {
     for (const auto* secret :
          {&cfg.telegram.token, &cfg.openai.api_key, &cfg.gemini.api_key, &cfg.video.api_key}) {
@@ -136,7 +137,7 @@ bot_app::bot_app(engine::executor ex,
         .synchronous = cfg.storage.synchronous_full ? storage::synchronous_mode::full
                                                     : storage::synchronous_mode::normal});
     media_ = std::make_unique<storage::media_store>(data_dir / "media");
-    auto& time = options.time != nullptr ? *options.time : engine::system_time();
+    auto& time = time_;
     auto& random = options.random != nullptr ? *options.random : own_random_;
     bot_ = std::make_unique<pipelines::bot>(ex,
                                             pipelines::bot_services{*telegram_port_,

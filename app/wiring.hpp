@@ -53,12 +53,16 @@ public:
     storage::database& db() noexcept { return *db_; }
     storage::media_store& media() noexcept { return *media_; }
     net::http_client& http() noexcept { return http_; }
+    /// How Telegram, the models and the video provider last answered (for /healthz).
+    const pipelines::service_health& health() const noexcept { return health_; }
 
 private:
     net::http_client http_;
     net::telegram::client telegram_;
     net::openai::chat_client llm_;
     net::gemini::image_client images_;
+    engine::time_source& time_;
+    pipelines::service_health health_;
     std::unique_ptr<pipelines::telegram_api> telegram_port_;
     std::unique_ptr<pipelines::chat_model> llm_port_;
     std::unique_ptr<pipelines::image_model> images_port_;

@@ -18,22 +18,27 @@ struct figure {
     const char* help;
 };
 
-constexpr figure received{"bot_updates_received", "Updates received since start."};
-constexpr figure processed{"bot_updates_processed", "Updates processed since start."};
-constexpr figure replayed{"bot_updates_replayed", "Replayed updates skipped since start."};
-constexpr figure malformed{"bot_updates_malformed", "Malformed updates confirmed and skipped since start."};
+// Counters (since start, Prometheus names end in _total) and gauges (a value now).
+constexpr figure received{"bot_updates_received_total", "Updates received since start."};
+constexpr figure processed{"bot_updates_processed_total", "Updates processed since start."};
+constexpr figure replayed{"bot_updates_replayed_total", "Replayed updates skipped since start."};
+constexpr figure malformed{"bot_updates_malformed_total",
+                           "Malformed updates confirmed and skipped since start."};
+constexpr figure turns{"bot_chat_turns_total", "Chat turns since start."};
+constexpr figure selfies{"bot_selfies_total", "Selfies attempted since start."};
+constexpr figure requested{"bot_videos_requested_total", "Videos requested since start."};
+constexpr figure delivered{"bot_videos_delivered_total", "Videos delivered since start."};
+constexpr figure failed{"bot_videos_failed_total", "Videos that failed since start."};
+constexpr figure refused{"bot_videos_refused_total", "Videos the provider refused since start."};
+constexpr figure submit_unknown{"bot_videos_submit_unknown_total",
+                                "Videos whose submission had an unknown outcome (never resubmitted)."};
 constexpr figure chats{"bot_active_chats", "Chats with queued or running updates."};
 constexpr figure queued{"bot_queued_updates", "Updates waiting in chat queues."};
 constexpr figure deferred{"bot_deferred_updates", "Updates waiting for room in their chat's queue."};
 constexpr figure users{"bot_users", "Users the bot knows."};
-constexpr figure turns{"bot_chat_turns", "Chat turns since start."};
-constexpr figure selfies{"bot_selfies", "Selfies made since start."};
 constexpr figure running{"bot_video_jobs_running", "Video jobs being generated or delivered."};
-constexpr figure requested{"bot_videos_requested", "Videos requested since start."};
-constexpr figure delivered{"bot_videos_delivered", "Videos delivered since start."};
-constexpr figure failed{"bot_videos_failed", "Videos that failed since start."};
-constexpr figure refused{"bot_videos_refused", "Videos the provider refused since start."};
 constexpr figure spend{"bot_spend_today_cents", "Video spend reserved today (UTC), in cents."};
+constexpr figure spend_cap{"bot_spend_cap_cents", "The daily video spend cap, in cents."};
 constexpr figure live{"engine_live_tasks", "Tasks alive in every task group."};
 constexpr figure wal{"storage_wal_frames", "WAL frames since the last checkpoint."};
 
@@ -50,6 +55,19 @@ std::string get(const figure& f) {
     return std::to_string(std::llround(engine::metrics().make_gauge(f.name, f.help).value()));
 }
 
+// A count the bot keeps since start, published as a counter: it only ever moves up by what was
+// added since the last scrape.
+void count_to(const figure& f, std::uint64_t total) {
+    auto& c = engine::metrics().make_counter(f.name, f.help);
+    if (total > c.value()) {
+        c.inc(total - c.value());
+    }
+}
+
+std::string count(const figure& f) {
+    return std::to_string(engine::metrics().make_counter(f.name, f.help).value());
+}
+
 std::string counter(const char* name, const char* help) {
     return std::to_string(engine::metrics().make_counter(name, help).value());
 }
@@ -58,22 +76,24 @@ std::string counter(const char* name, const char* help) {
 
 void publish_metrics(bot& b, storage::database& db, engine::wall_time now) {
     const auto s = b.stats();
-    set(received, s.updates_received);
-    set(processed, s.updates_processed);
-    set(replayed, s.updates_replayed);
-    set(malformed, s.updates_malformed);
+    count_to(received, s.updates_received);
+    count_to(processed, s.updates_processed);
+    count_to(replayed, s.updates_replayed);
+    count_to(malformed, s.updates_malformed);
     set(chats, b.active_chats());
     set(queued, b.queued_updates());
     set(deferred, b.deferred_updates());
     set(users, storage::user_repository(db).count());
-    set(turns, s.chat_turns);
-    set(selfies, s.selfies);
+    count_to(turns, s.chat_turns);
+    count_to(selfies, s.selfies);
     set(running, b.video_jobs_running());
     if (const auto* v = b.videos()) {
-        set(requested, v->stats().requested);
-        set(delivered, v->stats().delivered);
-        set(failed, v->stats().failed + v->stats().submit_unknown);
-        set(refused, v->stats().refused);
+        count_to(requested, v->stats().requested);
+        count_to(delivered, v->stats().delivered);
+        count_to(failed, v->stats().failed);
+        count_to(refused, v->stats().refused);
+        count_to(submit_unknown, v->stats().submit_unknown);
+        set(spend_cap, v->config().daily_spend_cap_cents);
     }
     set(spend, storage::quota_repository(db).spent_total(storage::utc_day(now)));
     set(live, engine::task_group::live_tasks());
@@ -83,20 +103,21 @@ void publish_metrics(bot& b, storage::database& db, engine::wall_time now) {
 std::string status_report(bot& b, storage::database& db, engine::wall_time now) {
     publish_metrics(b, db, now);
     std::string s = "📊 status\n";
-    s += "updates: received " + get(received) + ", processed " + get(processed) + ", replayed " +
-         get(replayed) + ", malformed " + get(malformed) + "\n";
+    s += "updates: received " + count(received) + ", processed " + count(processed) + ", replayed " +
+         count(replayed) + ", malformed " + count(malformed) + "\n";
     s += "queues: " + get(chats) + " chats, " + get(queued) + " waiting\n";
     s += "sent: " + counter("telegram_sent_total", "Messages delivered to Telegram.") + ", flood waits " +
          counter("telegram_flood_waits_total", "429 answers honoured.") + ", failed " +
          counter("telegram_send_failures_total", "Sends given up.") + "\n";
-    s += "users: " + get(users) + ", chat turns " + get(turns) + ", selfies " + get(selfies) + "\n";
+    s += "users: " + get(users) + ", chat turns " + count(turns) + ", selfies " + count(selfies) + "\n";
     if (const auto* v = b.videos()) {
         const auto& info = v->provider_info();
         s += "videos: provider " + info.name + " (" + info.model + "), " +
              std::to_string(v->effective_seconds()) + " s clips, " + get(running) +
-             " jobs running; requested " + get(requested) + ", delivered " + get(delivered) + ", failed " +
-             get(failed) + ", refused " + get(refused) + "\n";
-        s += "spend today: " + get(spend) + " cents";
+             " jobs running; requested " + count(requested) + ", delivered " + count(delivered) +
+             ", failed " + count(failed) + ", refused " + count(refused) + ", submit unknown " +
+             count(submit_unknown) + "\n";
+        s += "spend today: " + get(spend) + " of " + get(spend_cap) + " cents";
     } else {
         s += "videos: no provider configured";
     }

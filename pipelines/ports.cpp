@@ -1,16 +1,54 @@
 // The net clients behind the pipelines' ports: plain forwarding, no policy.
 #include "pipelines/ports.hpp"
 
+#include "engine/metrics.hpp"
+
 namespace companion::pipelines {
 
 namespace {
 
+// Where a port writes how its service answered; without a health record, nowhere.
+struct health_note {
+    service_health* health = nullptr;
+    engine::time_source* time = nullptr;
+    service which = service::telegram;
+
+    template <class R>
+    void operator()(const R& r) const {
+        if (health == nullptr) {
+            return;
+        }
+        if (r) {
+            health->record_ok(which, time->wall());
+        } else {
+            health->record_failure(which, state_after(r.error()), text_of(r.error()), time->wall());
+            engine::metrics()
+                .make_counter("bot_service_errors_total",
+                              "Failed calls to Telegram's polling, the models and the video provider.",
+                              {{"service", std::string(to_string(which))},
+                               {"kind", std::string(to_string(r.error().kind))}})
+                .inc();
+        }
+    }
+
+    static std::string text_of(const net::api_error& e) { return e.message(); }
+    static std::string text_of(const video_error& e) {
+        return std::string(to_string(e.kind)) + ": " + e.message;
+    }
+};
+
 class telegram_client_port final : public telegram_api {
 public:
-    explicit telegram_client_port(tg::client& c) : c_(c) {}
-    engine::awaitable<tg::result<tg::user>> get_me() override { return c_.get_me(); }
+    explicit telegram_client_port(tg::client& c, health_note note = {}) : c_(c), note_(note) {}
+    engine::awaitable<tg::result<tg::user>> get_me() override {
+        auto r = co_await c_.get_me();
+        note_(r);
+        co_return r;
+    }
     engine::awaitable<tg::result<tg::update_batch>> get_updates(tg::get_updates_params p) override {
-        return c_.get_updates(std::move(p));
+        auto r = co_await c_.get_updates(std::move(p));
+        note_(r);
+        co_return r;
     }
     engine::awaitable<tg::result<void>> delete_webhook(tg::drop_pending drop) override {
         return c_.delete_webhook(drop);
@@ -42,30 +80,64 @@ public:
 
 private:
     tg::client& c_;
+    health_note note_;
 };
 
 class chat_client_port final : public chat_model {
 public:
-    explicit chat_client_port(net::openai::chat_client& c) : c_(c) {}
+    explicit chat_client_port(net::openai::chat_client& c, health_note note = {}) : c_(c), note_(note) {}
     engine::awaitable<net::openai::result<net::openai::chat_completion>>
     complete(net::openai::chat_request request) override {
-        return c_.complete(std::move(request));
+        auto r = co_await c_.complete(std::move(request));
+        note_(r);
+        co_return r;
     }
 
 private:
     net::openai::chat_client& c_;
+    health_note note_;
 };
 
 class image_client_port final : public image_model {
 public:
-    explicit image_client_port(net::gemini::image_client& c) : c_(c) {}
+    explicit image_client_port(net::gemini::image_client& c, health_note note = {}) : c_(c), note_(note) {}
     engine::awaitable<net::gemini::result<net::gemini::image_result>>
     generate(net::gemini::image_request request) override {
-        return c_.generate(std::move(request));
+        auto r = co_await c_.generate(std::move(request));
+        note_(r);
+        co_return r;
     }
 
 private:
     net::gemini::image_client& c_;
+    health_note note_;
+};
+
+class recording_video_provider final : public video_provider {
+public:
+    recording_video_provider(std::unique_ptr<video_provider> inner, health_note note)
+        : inner_(std::move(inner)), note_(note) {}
+    const video_provider_info& info() const noexcept override { return inner_->info(); }
+    engine::awaitable<video_result<std::string>> submit(video_submit request) override {
+        auto r = co_await inner_->submit(std::move(request));
+        note_(r);
+        co_return r;
+    }
+    engine::awaitable<video_result<video_poll>> poll(std::string job_id) override {
+        auto r = co_await inner_->poll(std::move(job_id));
+        note_(r);
+        co_return r;
+    }
+    engine::awaitable<video_result<video_file>> download(std::string job_id,
+                                                         std::filesystem::path destination) override {
+        auto r = co_await inner_->download(std::move(job_id), std::move(destination));
+        note_(r);
+        co_return r;
+    }
+
+private:
+    std::unique_ptr<video_provider> inner_;
+    health_note note_;
 };
 
 } // namespace
@@ -80,6 +152,30 @@ std::unique_ptr<chat_model> adapt(net::openai::chat_client& client) {
 
 std::unique_ptr<image_model> adapt(net::gemini::image_client& client) {
     return std::make_unique<image_client_port>(client);
+}
+
+std::unique_ptr<telegram_api> adapt(tg::client& client, service_health& health, engine::time_source& time) {
+    return std::make_unique<telegram_client_port>(client, health_note{&health, &time, service::telegram});
+}
+
+std::unique_ptr<chat_model>
+adapt(net::openai::chat_client& client, service_health& health, engine::time_source& time) {
+    return std::make_unique<chat_client_port>(client, health_note{&health, &time, service::llm});
+}
+
+std::unique_ptr<image_model>
+adapt(net::gemini::image_client& client, service_health& health, engine::time_source& time) {
+    return std::make_unique<image_client_port>(client, health_note{&health, &time, service::images});
+}
+
+std::unique_ptr<video_provider>
+adapt(std::unique_ptr<video_provider> provider, service_health& health, engine::time_source& time) {
+    if (!provider) {
+        health.mark_unused(service::videos);
+        return nullptr;
+    }
+    return std::make_unique<recording_video_provider>(std::move(provider),
+                                                      health_note{&health, &time, service::videos});
 }
 
 } // namespace companion::pipelines

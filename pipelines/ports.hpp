@@ -7,9 +7,12 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/time_source.hpp"
 #include "net/gemini/image.hpp"
 #include "net/openai/chat.hpp"
 #include "net/telegram/client.hpp"
+#include "pipelines/service_health.hpp"
+#include "pipelines/video_provider.hpp"
 
 #include <memory>
 #include <string>
@@ -59,5 +62,16 @@ public:
 std::unique_ptr<telegram_api> adapt(tg::client& client);
 std::unique_ptr<chat_model> adapt(net::openai::chat_client& client);
 std::unique_ptr<image_model> adapt(net::gemini::image_client& client);
+
+/// The same ports, each recording in `health` (on `time`'s wall clock) how its service answered:
+/// Telegram by getMe and getUpdates (a send refused for one user says nothing about the bot),
+/// the models and the video provider by every call. `health` and `time` must outlive the ports.
+std::unique_ptr<telegram_api> adapt(tg::client& client, service_health& health, engine::time_source& time);
+std::unique_ptr<chat_model>
+adapt(net::openai::chat_client& client, service_health& health, engine::time_source& time);
+std::unique_ptr<image_model>
+adapt(net::gemini::image_client& client, service_health& health, engine::time_source& time);
+std::unique_ptr<video_provider>
+adapt(std::unique_ptr<video_provider> provider, service_health& health, engine::time_source& time);
 
 } // namespace companion::pipelines

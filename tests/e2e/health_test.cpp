@@ -1,0 +1,91 @@
+// End-to-end tests of /healthz and /readyz (issue 18, finding 2): health that says ok only when
+// users can be served. A key the LLM refuses made the bot answer every chat with an apology while
+// /healthz said {"ok":true}; now the refused service is named, with 503, and a working service
+// stays "ok". /readyz answers once the first poll succeeded.
+#include "app/admin.hpp"
+#include "tests/e2e/world.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace companion;
+using namespace companion::test;
+using namespace std::chrono_literals;
+using engine::awaitable;
+
+namespace {
+
+struct answer {
+    unsigned status = 0;
+    boost::json::value body;
+};
+
+awaitable<answer> get(net::http_client& http, std::uint16_t port, std::string path) {
+    net::request req;
+    req.method = boost::beast::http::verb::get;
+    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    auto r = co_await http.send(std::move(req));
+    BOOST_TEST_REQUIRE(r.has_value());
+    co_return answer{r->status, boost::json::parse(r->body)};
+}
+
+std::string state_of(const answer& a, const char* service) {
+    return std::string(a.body.at("services").at(service).at("state").as_string());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(health_e2e)
+
+BOOST_FIXTURE_TEST_CASE(a_refused_llm_key_makes_healthz_503_naming_the_service, world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            sim_cfg.openai.api_key = "sk-the-key-the-server-knows"; // the bot's own key is refused
+            co_await start();
+            app::admin_server admin(ex, "127.0.0.1", 0, *bot, app->db(), app->health());
+            const auto port = admin.start();
+            BOOST_TEST_REQUIRE(port.has_value());
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+            co_await onboard(*this, user, "emma"); // polling works: Telegram is fine
+
+            auto ready = co_await get(app->http(), *port, "/readyz");
+            BOOST_TEST(ready.status == 200U);
+            auto before = co_await get(app->http(), *port, "/healthz");
+            BOOST_TEST(before.status == 200U); // nothing refused yet: the LLM was not called
+            BOOST_TEST(state_of(before, "telegram") == "ok");
+            BOOST_TEST(state_of(before, "llm") == "unknown");
+            BOOST_TEST(state_of(before, "videos") == "unused");
+
+            t.user_sends_text(user, "Hi!");
+            auto apology = co_await next(user, text);
+            BOOST_TEST_REQUIRE(apology.has_value());
+            auto after = co_await get(app->http(), *port, "/healthz");
+            BOOST_TEST(after.status == 503U);
+            BOOST_TEST(after.body.at("ok").as_bool() == false);
+            BOOST_TEST(state_of(after, "llm") == "refused");
+            BOOST_TEST(state_of(after, "telegram") == "ok");
+            const auto& reasons = after.body.at("reasons").as_array();
+            BOOST_TEST_REQUIRE(reasons.size() == 1U);
+            BOOST_TEST(std::string(reasons[0].as_string()).starts_with("llm: refused"));
+            // The key itself never shows.
+            BOOST_TEST(boost::json::serialize(after.body).find("sk-e2e-secret") == std::string::npos);
+            auto metrics_text = co_await [&]() -> awaitable<std::string> {
+                net::request req;
+                req.method = boost::beast::http::verb::get;
+                req.url = "http://127.0.0.1:" + std::to_string(*port) + "/metrics";
+                auto r = co_await app->http().send(std::move(req));
+                co_return r ? r->body : std::string();
+            }();
+            BOOST_TEST(metrics_text.find("bot_service_errors_total{service=\"llm\",kind=\"unauthorized\"}") !=
+                       std::string::npos);
+            BOOST_TEST(metrics_text.find("bot_chat_turns_total") != std::string::npos);
+            co_await admin.stop();
+            co_await finish();
+        }(),
+        60s);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
