@@ -152,6 +152,19 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         }
         co_return;
     }
+    if (!simulation) {
+        // Each model with its key, before any user meets a refusal: one line per service.
+        bool fatal = false;
+        const auto checks = co_await wired->check_services();
+        for (const auto& check : checks) {
+            std::fprintf(stderr, "companion-bot: %s\n", check.line.c_str());
+            fatal = fatal || check.fatal;
+        }
+        if (fatal) {
+            result.exit_code = 2;
+            co_return;
+        }
+    }
 
     engine::task_group work(ex, engine::task_group::config{.name = "bot"});
     std::unique_ptr<app::admin_server> admin;

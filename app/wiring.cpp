@@ -156,4 +156,48 @@ bot_app::bot_app(engine::executor ex,
 
 bot_app::~bot_app() = default;
 
+namespace {
+
+service_check judged(pipelines::service which,
+                     std::string_view what,
+                     std::string_view fix,
+                     const net::api_result<void>& r) {
+    service_check c{.which = which};
+    if (r) {
+        c.ok = true;
+        c.line = std::string(what) + ": ok";
+        return c;
+    }
+    const auto& e = r.error();
+    using k = net::api_error_kind;
+    c.fatal = e.kind == k::unauthorized || e.kind == k::quota_exhausted || e.kind == k::model_gone ||
+              e.kind == k::not_found || e.kind == k::bad_request;
+    c.line = std::string(what) +
+             (c.fatal ? ": refused: " : ": not answering (the bot starts; it may come back): ") +
+             e.message() + (c.fatal ? std::string("; check ") + std::string(fix) : std::string());
+    return c;
+}
+
+} // namespace
+
+engine::awaitable<std::vector<service_check>> bot_app::check_services() {
+    std::vector<service_check> out;
+    auto llm = co_await llm_.check_model();
+    out.push_back(
+        judged(pipelines::service::llm, "the chat model", "OPENAI_API_KEY and [openai] model", llm));
+    auto images = co_await images_.check_model();
+    out.push_back(
+        judged(pipelines::service::images, "the image model", "GEMINI_API_KEY and [gemini] model", images));
+    const auto now = time_.wall();
+    for (const auto& [which, r] :
+         {std::pair{pipelines::service::llm, &llm}, std::pair{pipelines::service::images, &images}}) {
+        if (*r) {
+            health_.record_ok(which, now);
+        } else {
+            health_.record_failure(which, pipelines::state_after(r->error()), r->error().message(), now);
+        }
+    }
+    co_return out;
+}
+
 } // namespace companion::app

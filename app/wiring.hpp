@@ -16,6 +16,8 @@
 #include "storage/media_store.hpp"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace companion::app {
 
@@ -30,6 +32,14 @@ struct wiring_options {
     engine::time_source* time = nullptr;     ///< nullptr: the system's time
     engine::random_source* random = nullptr; ///< nullptr: a generator seeded from the time
     std::string http_name = "bot";           ///< the HTTP client's metrics label
+};
+
+/// One service's answer to the start-up check.
+struct service_check {
+    pipelines::service which = pipelines::service::llm;
+    bool ok = false;
+    bool fatal = false; ///< the key or the model was refused: the bot must not start
+    std::string line{}; ///< what an operator reads: the service, the outcome, what to fix
 };
 
 /// Everything the bot runs on, in the order it must be built and torn down: the HTTP client,
@@ -53,6 +63,12 @@ public:
     storage::database& db() noexcept { return *db_; }
     storage::media_store& media() noexcept { return *media_; }
     net::http_client& http() noexcept { return http_; }
+    /// The start-up check of the chat and image models (Telegram's getMe is the bot's prepare()):
+    /// each model is asked for with the configured key, and the answers are recorded in health().
+    /// A refused key, quota or an unknown model is fatal; a server that does not answer is not
+    /// (it may come back), but it is said.
+    engine::awaitable<std::vector<service_check>> check_services();
+
     /// How Telegram, the models and the video provider last answered (for /healthz).
     const pipelines::service_health& health() const noexcept { return health_; }
 

@@ -149,4 +149,23 @@ engine::awaitable<result<image_result>> image_client::generate(image_request req
     co_return parse_image_response(sent->status, sent->body);
 }
 
+engine::awaitable<result<void>> image_client::check_model() {
+    auto r = detail::api_request(http::verb::get,
+                                 cfg_.base_url + "/" + cfg_.api_version + "/models/" + cfg_.model,
+                                 cfg_);
+    r.headers.set("x-goog-api-key", cfg_.api_key);
+    auto sent = co_await http_.send(std::move(r));
+    if (!sent) {
+        co_return from_failure(sent.error());
+    }
+    if (sent->status >= 200 && sent->status < 300) {
+        co_return result<void>{};
+    }
+    auto parsed = parse_image_response(sent->status, sent->body);
+    if (!parsed) {
+        co_return parsed.error();
+    }
+    co_return api_error{.kind = api_error_kind::malformed_response, .api = "gemini", .status = sent->status};
+}
+
 } // namespace companion::net::gemini

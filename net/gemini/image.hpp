@@ -73,6 +73,9 @@ public:
     /// One generation; never retried here. Phase deadlines from the config apply.
     engine::awaitable<result<image_result>> generate(image_request req);
 
+    /// The start-up check: models.get of the configured model with the key.
+    engine::awaitable<result<void>> check_model();
+
     const image_config& config() const noexcept { return cfg_; }
 
 private:

@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <ostream>
 
 namespace companion::net::openai {
@@ -159,6 +160,51 @@ engine::awaitable<result<chat_completion>> chat_client::complete(chat_request re
         co_return from_failure(sent.error());
     }
     co_return parse_chat_response(sent->status, sent->body, sent->headers);
+}
+
+engine::awaitable<result<void>> chat_client::check_model() {
+    auto r = detail::api_request(http::verb::get, cfg_.base_url + "/models", cfg_);
+    r.headers.set(http::field::accept, "application/json");
+    if (!cfg_.api_key.empty()) {
+        r.headers.set(http::field::authorization, "Bearer " + cfg_.api_key);
+    }
+    for (const auto& [name, value] : cfg_.extra_headers) {
+        r.headers.set(name, value);
+    }
+    auto sent = co_await http_.send(std::move(r));
+    if (!sent) {
+        co_return from_failure(sent.error());
+    }
+    if (sent->status < 200 || sent->status >= 300) {
+        auto parsed = parse_chat_response(sent->status, sent->body, sent->headers);
+        if (!parsed) {
+            co_return parsed.error();
+        }
+        co_return api_error{.kind = api_error_kind::malformed_response,
+                            .api = "openai",
+                            .status = sent->status};
+    }
+    boost::system::error_code ec;
+    const auto doc = boost::json::parse(sent->body, ec);
+    const auto* data = !ec && doc.is_object() ? doc.as_object().if_contains("data") : nullptr;
+    if (data == nullptr || !data->is_array()) {
+        co_return api_error{.kind = api_error_kind::malformed_response,
+                            .api = "openai",
+                            .status = sent->status,
+                            .detail = "the model list has no data array"};
+    }
+    const auto& models = data->as_array();
+    const bool listed = models.empty() || std::any_of(models.begin(), models.end(), [&](const auto& m) {
+                            const auto* id = m.is_object() ? m.as_object().if_contains("id") : nullptr;
+                            return id != nullptr && id->is_string() && id->as_string() == cfg_.model;
+                        });
+    if (!listed) {
+        co_return api_error{.kind = api_error_kind::not_found,
+                            .api = "openai",
+                            .status = sent->status,
+                            .detail = "the server lists no model \"" + cfg_.model + "\""};
+    }
+    co_return result<void>{};
 }
 
 } // namespace companion::net::openai

@@ -101,6 +101,10 @@ public:
     /// error; the request is never repeated here (not even on a reset: it may have been billed).
     engine::awaitable<result<chat_completion>> complete(chat_request req);
 
+    /// The start-up check: GET {base}/models with the key. A refused key is the server's error;
+    /// a list that does not name the configured model is not_found (an empty list names all).
+    engine::awaitable<result<void>> check_model();
+
     const chat_config& config() const noexcept { return cfg_; }
 
 private:

@@ -289,6 +289,14 @@ engine::awaitable<net::server_response> gemini_simulator::handle_models(net::ser
         } else {
             out = operation(std::string_view(name->as_string()), true);
         }
+    } else if (method.empty() && req.msg.method() == net::http::verb::get) {
+        // models.get: what a start-up check reads to see the key and the model are good.
+        out = net::json_response(200,
+                                 boost::json::serialize(boost::json::object{
+                                     {"name", "models/" + model},
+                                     {"displayName", model},
+                                     {"supportedGenerationMethods",
+                                      boost::json::array{"generateContent", "predictLongRunning"}}}));
     } else {
         out = error_response(404, "NOT_FOUND", "Method not found: " + method);
     }

@@ -88,4 +88,47 @@ BOOST_FIXTURE_TEST_CASE(a_refused_llm_key_makes_healthz_503_naming_the_service, 
         60s);
 }
 
+BOOST_FIXTURE_TEST_CASE(the_start_check_names_a_refused_key_and_an_unknown_model_before_anyone_is_served,
+                        world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            sim_cfg.openai.api_key = "sk-the-key-the-server-knows";
+            sim_cfg.openai.chat_models = {"gpt-5-mini"};
+            co_await start();
+            const auto checks = co_await app->check_services();
+            BOOST_TEST_REQUIRE(checks.size() == 2U);
+            const auto& llm = checks[0];
+            BOOST_TEST(!llm.ok);
+            BOOST_TEST(llm.fatal);
+            BOOST_TEST(llm.line.find("the chat model: refused") == 0U, llm.line);
+            BOOST_TEST(llm.line.find("OPENAI_API_KEY") != std::string::npos);
+            BOOST_TEST(llm.line.find("sk-e2e-secret") == std::string::npos); // never the key
+            BOOST_TEST(checks[1].ok, checks[1].line);
+            BOOST_TEST(checks[1].line == "the image model: ok");
+            BOOST_TEST(
+                (app->health().status(pipelines::service::llm).state == pipelines::service_state::refused));
+            BOOST_TEST(
+                (app->health().status(pipelines::service::images).state == pipelines::service_state::ok));
+            co_await finish();
+        }(),
+        60s);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_start_check_passes_with_good_keys_and_names_a_model_the_server_lacks, world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            sim_cfg.openai.chat_models = {"some-other-model"};
+            co_await start();
+            const auto checks = co_await app->check_services();
+            BOOST_TEST_REQUIRE(checks.size() == 2U);
+            BOOST_TEST(checks[0].fatal);
+            BOOST_TEST(checks[0].line.find("lists no model") != std::string::npos, checks[0].line);
+            BOOST_TEST(checks[1].ok);
+            co_await finish();
+        }(),
+        60s);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
