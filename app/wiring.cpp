@@ -130,6 +130,19 @@ bot_app::bot_app(engine::executor ex,
          {&cfg.telegram.token, &cfg.openai.api_key, &cfg.gemini.api_key, &cfg.video.api_key}) {
         engine::secrets().add_secret(*secret);
     }
+    if (video_ && cfg.video.provider == video_provider_kind::openai_videos) {
+        net::openai::chat_config c = cfg.openai;
+        c.base_url = cfg.video.base_url.empty() ? cfg.openai.base_url : cfg.video.base_url;
+        c.api_key = cfg.video.api_key.empty() ? cfg.openai.api_key : cfg.video.api_key;
+        c.model = video_->info().model;
+        video_check_openai_ = std::make_unique<net::openai::chat_client>(http_, std::move(c));
+    } else if (video_ && cfg.video.provider == video_provider_kind::gemini_omni) {
+        net::gemini::image_config c = cfg.gemini;
+        c.base_url = cfg.video.base_url.empty() ? cfg.gemini.base_url : cfg.video.base_url;
+        c.api_key = cfg.video.api_key.empty() ? cfg.gemini.api_key : cfg.video.api_key;
+        c.model = video_->info().model;
+        video_check_gemini_ = std::make_unique<net::gemini::image_client>(http_, std::move(c));
+    }
     const std::filesystem::path data_dir = cfg.storage.data_dir;
     std::filesystem::create_directories(data_dir);
     db_ = std::make_unique<storage::database>(storage::database_config{
@@ -188,9 +201,31 @@ engine::awaitable<std::vector<service_check>> bot_app::check_services() {
     auto images = co_await images_.check_model();
     out.push_back(
         judged(pipelines::service::images, "the image model", "GEMINI_API_KEY and [gemini] model", images));
+    std::optional<net::api_result<void>> video;
+    if (video_check_openai_) {
+        auto r = co_await video_check_openai_->check_model();
+        video = std::move(r);
+    } else if (video_check_gemini_) {
+        auto r = co_await video_check_gemini_->check_model();
+        video = std::move(r);
+    }
+    if (video) {
+        out.push_back(
+            judged(pipelines::service::videos, "the video model", "VIDEO_API_KEY and [video] model", *video));
+    } else if (video_) {
+        out.push_back({.which = pipelines::service::videos,
+                       .ok = true,
+                       .fatal = false,
+                       .line = "the video model: checked by its first job (" + video_->info().name + ")"});
+    }
     const auto now = time_.wall();
-    for (const auto& [which, r] :
-         {std::pair{pipelines::service::llm, &llm}, std::pair{pipelines::service::images, &images}}) {
+    std::vector<std::pair<pipelines::service, const net::api_result<void>*>> answered{
+        {pipelines::service::llm, &llm},
+        {pipelines::service::images, &images}};
+    if (video) {
+        answered.emplace_back(pipelines::service::videos, &*video);
+    }
+    for (const auto& [which, r] : answered) {
         if (*r) {
             health_.record_ok(which, now);
         } else {

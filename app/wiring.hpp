@@ -83,6 +83,10 @@ private:
     std::unique_ptr<pipelines::chat_model> llm_port_;
     std::unique_ptr<pipelines::image_model> images_port_;
     std::unique_ptr<pipelines::video_provider> video_;
+    // The video model's start-up check: the same models call as the chat or the image model's,
+    // with the video provider's URL, key and model (none for Vertex: checked by its first job).
+    std::unique_ptr<net::openai::chat_client> video_check_openai_;
+    std::unique_ptr<net::gemini::image_client> video_check_gemini_;
     std::unique_ptr<storage::database> db_;
     std::unique_ptr<storage::media_store> media_;
     engine::xorshift_random own_random_;

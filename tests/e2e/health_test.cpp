@@ -131,4 +131,23 @@ BOOST_FIXTURE_TEST_CASE(the_start_check_passes_with_good_keys_and_names_a_model_
         60s);
 }
 
+BOOST_FIXTURE_TEST_CASE(the_start_check_asks_for_the_video_model_with_the_video_key, world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            backend = video_backend::openai;
+            sim_cfg.openai.api_key = "sk-e2e-secret-key-0001"; // the chat key; the video key is refused
+            co_await start();
+            const auto checks = co_await app->check_services();
+            BOOST_TEST_REQUIRE(checks.size() == 3U);
+            BOOST_TEST(checks[0].ok, checks[0].line);
+            BOOST_TEST((checks[2].which == pipelines::service::videos));
+            BOOST_TEST(checks[2].fatal);
+            BOOST_TEST(checks[2].line.find("the video model: refused") == 0U, checks[2].line);
+            BOOST_TEST(checks[2].line.find("VIDEO_API_KEY") != std::string::npos);
+            co_await finish();
+        }(),
+        60s);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
