@@ -873,9 +873,9 @@ engine::awaitable<bool> run_demo(simulation_context ctx) {
     // A stop (Ctrl-C) ends the demo at once rather than after the runtime's grace period.
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     auto ex = co_await asio::this_coro::executor;
-    const auto log_path = std::filesystem::temp_directory_path() / "companion-demo.log";
-    std::error_code ec;
-    std::filesystem::remove(log_path, ec);
+    // Beside the demo's data folder, which is removed at the end (the log is kept to be read).
+    const auto log_path =
+        std::filesystem::temp_directory_path() / ("companion-demo-" + std::to_string(::getpid()) + ".log");
     const auto& logs = logs_into(log_path);
 
     std::fprintf(ctx.out,

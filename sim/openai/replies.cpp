@@ -297,6 +297,16 @@ std::string summary_reply(std::string_view request) {
     return s;
 }
 
+// A test's tag is echoed, so a driver can tell which message a reply answers.
+std::string with_tag(std::string reply, std::string_view last_user) {
+    if (const auto open = last_user.find("[[tag:"); open != std::string_view::npos) {
+        if (const auto close = last_user.find("]]", open); close != std::string_view::npos) {
+            reply += " " + std::string(last_user.substr(open, close + 2 - open));
+        }
+    }
+    return reply;
+}
+
 bool asks_to_remember(std::string_view text) {
     const std::string t = boost::algorithm::to_lower_copy(std::string(text));
     return has(t, "remember") || has(t, "hat\xc4\xb1rl") || has(t, "\xd0\xbf\xd0\xbe\xd0\xbc\xd0\xbd");
@@ -425,13 +435,7 @@ std::string persona_reply(std::string_view system_prompt, std::string_view last_
     if (!name.empty() && pick % 2 == 0) {
         reply += " \xe2\x80\x94 " + name; // a signature now and then, so personas read differently
     }
-    // A test's tag is echoed, so a driver can tell which message a reply answers.
-    if (const auto open = last_user.find("[[tag:"); open != std::string_view::npos) {
-        if (const auto close = last_user.find("]]", open); close != std::string_view::npos) {
-            reply += " " + std::string(last_user.substr(open, close + 2 - open));
-        }
-    }
-    return reply;
+    return with_tag(std::move(reply), last_user);
 }
 
 std::string chat_reply(const chat_view& chat) {
@@ -442,7 +446,7 @@ std::string chat_reply(const chat_view& chat) {
         return summary_reply(chat.user_messages.back());
     }
     if (asks_to_remember(chat.user_messages.back())) {
-        return memory_reply(chat);
+        return with_tag(memory_reply(chat), chat.user_messages.back());
     }
     return persona_reply(chat.system_prompt, chat.user_messages.back());
 }
