@@ -832,7 +832,7 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
 
         say.heading("/forget erases the conversation and the media");
         co_await d.forget(u);
-        co_await d.chat(u, "Hello again?");
+        co_await d.chat(u, "Do you remember my first question?"); // nothing left to quote
     }
 }
 

@@ -220,7 +220,9 @@ BOOST_AUTO_TEST_CASE(the_demo_shows_every_flow_with_memory_real_prompts_and_no_l
     BOOST_TEST(quota.find("(edit") == std::string::npos, quota);
 
     BOOST_TEST(section(t, "switches to another persona").find("🤖 Aylin:") != std::string::npos);
-    BOOST_TEST(section(t, "/forget").find("erased") != std::string::npos);
+    const auto forget = section(t, "/forget");
+    BOOST_TEST(forget.find("erased") != std::string::npos, forget);
+    BOOST_TEST(forget.find("you haven't told me anything yet") != std::string::npos); // memory gone
     BOOST_TEST(t.find("second provider: Gemini Omni") != std::string::npos);
     const auto restart = section(t, "starts again on the same data folder");
     BOOST_TEST(restart.find("[video ") != std::string::npos, restart);
