@@ -99,6 +99,36 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         co_return;
     }
     const bool simulation = !cfg.live();
+    if (simulation && (opt.script == "demo" || opt.script.empty())) {
+        // The demo and the terminal chat build and own their simulators and bots
+        // (app/simulation.cpp): the demo stops and restarts its bot and runs a second provider.
+        app::simulation_context sc{.cfg = cfg,
+                                   .personas = *personas,
+                                   .locales = *locales,
+                                   .offload = rt.offload(),
+                                   .stopping = &rt.stopping()};
+        bool ok = false;
+        try {
+            if (opt.script == "demo") {
+                ok = co_await app::run_demo(std::move(sc));
+            } else {
+                ok = co_await app::run_terminal_chat(std::move(sc), opt.language);
+            }
+        } catch (...) {
+            // Ctrl-C is how a person leaves the chat; it only cuts a demo short.
+            const auto failure = std::current_exception();
+            const bool interrupted = engine::is_cancellation(failure);
+            ok = interrupted && opt.script.empty();
+            if (!interrupted) {
+                std::fprintf(stderr, "companion-bot: %s\n", engine::describe(failure).c_str());
+            }
+        }
+        result.exit_code = ok ? 0 : 1;
+        if (!rt.stopping().is_set()) {
+            rt.request_stop(); // a second request would force the stop (and say so)
+        }
+        co_return;
+    }
     std::unique_ptr<sim::suite> sims;
     if (simulation) {
         sim::suite_config sc;
@@ -202,23 +232,6 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         rt.request_stop();
     }
 
-    std::exception_ptr script_error;
-    if (simulation && opt.script == "demo") {
-        try {
-            const bool ok = co_await app::run_demo(*sims, *locales, stdout);
-            result.exit_code = ok ? 0 : 1;
-        } catch (...) {
-            script_error = std::current_exception();
-        }
-        rt.request_stop();
-    } else if (simulation && opt.script.empty()) {
-        try {
-            co_await app::run_terminal_chat(*sims, opt.language, stdout);
-        } catch (...) {
-            script_error = std::current_exception();
-        }
-        rt.request_stop();
-    }
     // Run until the runtime's stop cancels us (signal, or the script's end).
     try {
         co_await rt.stopping().wait();
@@ -228,9 +241,6 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         companion::asio::enable_terminal_cancellation());
     // The stop runs to its end whatever cancels us meanwhile: what it stops is destroyed next.
     co_await engine::shielded(stop_everything(work, admin.get(), sims.get()));
-    if (script_error) {
-        result.exit_code = 1;
-    }
 }
 
 } // namespace

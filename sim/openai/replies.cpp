@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cctype>
+#include <optional>
 
 namespace companion::sim::openai {
 namespace {
@@ -44,37 +45,180 @@ std::string snippet(std::string_view text, std::size_t max) {
     return out;
 }
 
-std::string text_for(std::string_view key, std::string_view context) {
+// The text between `open` and the first `close` after it, or nullopt.
+std::optional<std::string> between(std::string_view text, std::string_view open, std::string_view close) {
+    const auto a = text.find(open);
+    if (a == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const auto from = a + open.size();
+    const auto b = text.find(close, from);
+    if (b == std::string_view::npos) {
+        return std::nullopt;
+    }
+    return std::string(text.substr(from, b - from));
+}
+
+// ASCII only (prompts are English), cut at a word boundary near `max`.
+std::string ascii_clip(std::string_view text, std::size_t max) {
+    std::string out;
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) < 0x80 && c != '\n' && c != '"') {
+            out.push_back(c);
+        }
+    }
+    if (out.size() > max) {
+        out.resize(max);
+        if (const auto space = out.rfind(' '); space != std::string::npos && space > max / 2) {
+            out.resize(space);
+        }
+    }
+    while (!out.empty() && (out.back() == ' ' || out.back() == '.' || out.back() == ',')) {
+        out.pop_back();
+    }
+    return out;
+}
+
+// What a photo or video prompt request says about the woman (the bot's instruction names her).
+struct persona_facts {
+    std::string name = "She";
+    std::string age;
+    std::string city;
+    std::string look;
+    std::string style;
+    std::string energy;
+};
+
+// "Write one photo prompt ... selfie of NAME, a AGE-year-old woman in CITY. Her look: LOOK. Her
+// style: STYLE. Show a plausible moment ..." (pipelines/prompts.cpp, selfie_prompt_instruction).
+persona_facts photo_request_facts(std::string_view instruction) {
+    persona_facts f;
+    if (auto name = between(instruction, "selfie of ", ", a ")) {
+        f.name = *name;
+    }
+    if (auto age = between(instruction, ", a ", "-year-old")) {
+        f.age = *age;
+    }
+    if (auto city = between(instruction, "-year-old woman in ", ". Her look:")) {
+        f.city = *city;
+    }
+    if (auto look = between(instruction, "Her look: ", ". Her style:")) {
+        f.look = *look;
+    }
+    if (auto style = between(instruction, "Her style: ", ". Show")) {
+        f.style = *style;
+    }
+    return f;
+}
+
+// "The woman is NAME, AGE, from CITY; look: LOOK; character: ...; energy: ENERGY."
+// (pipelines/prompts.cpp, video_prompt_instruction).
+persona_facts video_request_facts(std::string_view instruction) {
+    persona_facts f;
+    if (auto name = between(instruction, "The woman is ", ", ")) {
+        f.name = *name;
+    }
+    if (auto city = between(instruction, ", from ", "; look:")) {
+        f.city = *city;
+    }
+    if (auto look = between(instruction, "; look: ", "; character:")) {
+        f.look = *look;
+    }
+    if (auto energy = between(instruction, "; energy: ", ".\n")) {
+        f.energy = *energy;
+    }
+    return f;
+}
+
+constexpr std::array<std::string_view, 4> photo_places{
+    "at a window table in a small corner cafe",
+    "on a quiet tree-lined street",
+    "on a sunny balcony with potted plants",
+    "on a waterfront promenade",
+};
+constexpr std::array<std::string_view, 4> photo_lights{
+    "Soft window light falls across her face",
+    "Warm late-afternoon sun catches her hair",
+    "Gentle daylight gives her skin a natural glow",
+    "Golden-hour light glows behind her",
+};
+
+// 2-4 sentences, no lists: what selfie_prompt_instruction asks for.
+std::string photo_prompt(std::string_view instruction, std::uint64_t variant) {
+    const auto f = photo_request_facts(instruction);
+    const auto pick =
+        static_cast<std::size_t>((media::seed_from_text(f.name) + variant) % photo_places.size());
+    std::string s = "A candid vertical smartphone selfie of " + f.name;
+    if (!f.age.empty()) {
+        s += ", " + f.age + ",";
+    }
+    s += " " + std::string(photo_places[pick]);
+    if (!f.city.empty()) {
+        s += " in " + f.city;
+    }
+    s += ".";
+    if (!f.look.empty()) {
+        s += " She has " + ascii_clip(f.look, 120);
+        s += f.style.empty() ? std::string(".") : " and wears " + ascii_clip(f.style, 90) + ".";
+    }
+    s += " She holds the phone at arm's length and gives the camera a relaxed, warm smile. ";
+    s += std::string(photo_lights[pick]) + "; natural skin texture, shallow depth of field, realistic.";
+    return s;
+}
+
+// The five sections video_prompt_instruction asks for, 8-12 sentences in all, built from the photo
+// prompt it quotes and the persona it names.
+std::string video_section(std::string_view key, std::string_view instruction) {
+    const auto f = video_request_facts(instruction);
+    if (key == "style") {
+        return "Cinematic vertical 9:16 video with the feel of a candid smartphone clip, natural colour and "
+               "soft film grain. The mood is " +
+               (f.energy.empty() ? std::string("warm and relaxed") : ascii_clip(f.energy, 80)) + ".";
+    }
+    if (key == "scene") {
+        const auto photo = between(instruction, "Photo prompt: \"", "\"\n");
+        std::string first = photo ? ascii_clip(photo->substr(0, photo->find(". ")), 200) : std::string();
+        if (first.size() < 10) {
+            first = "a candid selfie of " + f.name + (f.city.empty() ? "" : " in " + f.city);
+        } else if (first.starts_with("A ")) {
+            first[0] = 'a'; // "A candid selfie..." continues the sentence
+        }
+        return "The clip opens on the photo itself, " + first + ". " + f.name +
+               " stays in the same place and light, framed from the chest up.";
+    }
+    if (key == "cinematography") {
+        return "Medium close-up on a 35mm lens at f/1.8, handheld at arm's length as in a selfie. A slow, "
+               "gentle push-in; shallow depth of field keeps her sharp against a softly blurred background.";
+    }
+    if (key == "actions" || key == "action") {
+        std::string clip = between(instruction, "that fits ", " seconds").value_or("a few");
+        const bool flirty = instruction.find("subtly flirty") != std::string_view::npos;
+        return flirty ? "Over " + clip +
+                            " seconds she holds playful eye contact with the camera, her smile deepens and "
+                            "she gives a small wink with an inviting tilt of her head."
+                      : "Over " + clip +
+                            " seconds she looks up at the camera, her smile slowly deepens and she gives a "
+                            "small wave.";
+    }
+    if (key == "background_sound" || key == "sound" || key == "audio") {
+        return "Soft ambient sound of the place: a low murmur and a light breeze, no music.";
+    }
+    return {};
+}
+
+std::string text_for(std::string_view key, std::string_view context, std::uint64_t variant) {
     const std::string k = boost::algorithm::to_lower_copy(std::string(key));
-    const std::string ctx = snippet(context, 160);
-    if (k == "style") {
-        return "Warm cinematic realism with natural skin tones and soft film grain. Intimate, candid "
-               "vertical "
-               "framing.";
-    }
-    if (k == "scene") {
-        return "A sunlit cafe by the window in the late afternoon, golden light across the table. Soft "
-               "reflections shimmer on the glass. Inspired by: " +
-               ctx;
-    }
-    if (k == "cinematography") {
-        return "Medium close-up on a 35mm lens at f/1.8, handheld with a slow push-in. Shallow depth of "
-               "field "
-               "keeps the background softly blurred.";
-    }
-    if (k == "actions" || k == "action") {
-        return "She looks up from her cup, meets the camera with a warm smile and gives a small wave.";
-    }
-    if (k == "background_sound" || k == "sound" || k == "audio") {
-        return "Quiet cafe ambience: cups clinking, a low murmur of voices, a distant espresso machine.";
+    if (auto section = video_section(k, context); !section.empty()) {
+        return section;
     }
     if (k == "prompt" || k == "photo_prompt" || k == "image_prompt" || k == "selfie_prompt" ||
         k == "description") {
-        return "A candid smartphone selfie, natural window light, vertical framing, relaxed smile: " + ctx;
+        return photo_prompt(context, variant);
     }
     if (k == "summary") {
-        return "They talked about: " + ctx;
+        return "A short conversation.";
     }
+    // Another schema's field: its name as text (never the request's instruction).
     std::string label(key);
     for (auto& c : label) {
         if (c == '_') {
@@ -84,11 +228,13 @@ std::string text_for(std::string_view key, std::string_view context) {
     if (!label.empty()) {
         label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
     }
-    return label + " for: " + ctx;
+    return label + ".";
 }
 
-boost::json::value
-value_for(std::string_view key, const boost::json::object& schema, std::string_view context) {
+boost::json::value value_for(std::string_view key,
+                             const boost::json::object& schema,
+                             std::string_view context,
+                             std::uint64_t variant) {
     if (const auto* e = schema.if_contains("enum"); e && e->is_array() && !e->as_array().empty()) {
         return e->as_array().front();
     }
@@ -104,12 +250,12 @@ value_for(std::string_view key, const boost::json::object& schema, std::string_v
         }
     }
     if (type == "object") {
-        return structured_reply(schema, context);
+        return structured_reply(schema, context, variant);
     }
     if (type == "array") {
         boost::json::array a;
         if (const auto* items = schema.if_contains("items"); items && items->is_object()) {
-            a.push_back(value_for(key, items->as_object(), context));
+            a.push_back(value_for(key, items->as_object(), context, variant));
         }
         return a;
     }
@@ -119,7 +265,110 @@ value_for(std::string_view key, const boost::json::object& schema, std::string_v
     if (type == "boolean") {
         return false;
     }
-    return boost::json::value(text_for(key, context));
+    return boost::json::value(text_for(key, context, variant));
+}
+
+std::string quoted(std::string_view text) {
+    return "\"" + snippet(text, 120) + (text.size() > 120 ? "…\"" : "\"");
+}
+
+// "You keep a short memory for NAME ..." (pipelines/chat.cpp, refresh_summary): the user's first
+// words (kept from the previous memory) and their latest, as facts in English.
+std::string summary_reply(std::string_view request) {
+    std::vector<std::string> said;
+    std::size_t at = 0;
+    while ((at = request.find("User: ", at)) != std::string_view::npos) {
+        const auto from = at + 6;
+        const auto end = request.find('\n', from);
+        said.emplace_back(request.substr(from, end == std::string_view::npos ? end : end - from));
+        at = from;
+    }
+    std::string first = said.empty() ? std::string() : said.front();
+    if (auto kept = between(request, "They first asked: \"", "\"")) {
+        first = *kept;
+    }
+    if (first.empty()) {
+        return "Nothing said yet.";
+    }
+    std::string s = "They first asked: " + quoted(first) + ".";
+    if (!said.empty() && said.back() != first) {
+        s += " Most recently they said: " + quoted(said.back()) + ".";
+    }
+    return s;
+}
+
+// A test's tag is echoed, so a driver can tell which message a reply answers.
+std::string with_tag(std::string reply, std::string_view last_user) {
+    if (const auto open = last_user.find("[[tag:"); open != std::string_view::npos) {
+        if (const auto close = last_user.find("]]", open); close != std::string_view::npos) {
+            reply += " " + std::string(last_user.substr(open, close + 2 - open));
+        }
+    }
+    return reply;
+}
+
+bool asks_to_remember(std::string_view text) {
+    const std::string t = boost::algorithm::to_lower_copy(std::string(text));
+    return has(t, "remember") || has(t, "hat\xc4\xb1rl") || has(t, "\xd0\xbf\xd0\xbe\xd0\xbc\xd0\xbd");
+}
+
+bool asks_for_first(std::string_view text) {
+    const std::string t = boost::algorithm::to_lower_copy(std::string(text));
+    return has(t, "first") || has(t, "ilk") || has(t, "\xd0\xbf\xd0\xb5\xd1\x80\xd0\xb2");
+}
+
+// The answer to "do you remember ...?": the earlier message asked about (the first, or the one
+// before this), quoted, and the summary the system prompt carries.
+std::string memory_reply(const chat_view& chat) {
+    const auto& said = chat.user_messages;
+    const auto& last = said.back();
+    const std::string earlier =
+        said.size() < 2 ? std::string() : (asks_for_first(last) ? said.front() : said[said.size() - 2]);
+    const auto summary = between(chat.system_prompt, "your conversation so far: ", " Rules that");
+    const auto lang = detect_language(chat.system_prompt, last);
+    std::string reply;
+    if (earlier.empty() && !summary) {
+        switch (lang) {
+        case reply_language::tr:
+            return "Hmm, daha yeni tanıştık, henüz bir şey söylemedin 🙂";
+        case reply_language::ru:
+            return "Хм, мы только познакомились, ты ещё ничего не говорил "
+                   "🙂";
+        case reply_language::en:
+            return "Hmm, we've only just met, you haven't told me anything yet 🙂";
+        }
+    }
+    switch (lang) {
+    case reply_language::tr:
+        reply = "Tabii ki hatırlıyorum! 😊";
+        if (!earlier.empty()) {
+            reply += " Şöyle demiştin: " + quoted(earlier) + ".";
+        }
+        if (summary) {
+            reply += " Notlarım: " + *summary;
+        }
+        break;
+    case reply_language::ru:
+        reply = "Конечно, помню! 😊";
+        if (!earlier.empty()) {
+            reply += " Ты написал: " + quoted(earlier) + ".";
+        }
+        if (summary) {
+            reply += " Мои заметки: " + *summary;
+        }
+        break;
+    case reply_language::en:
+        reply = "Of course I remember! 😊";
+        if (!earlier.empty()) {
+            reply += std::string(asks_for_first(last) ? " Your first question was: " : " You said: ") +
+                     quoted(earlier) + ".";
+        }
+        if (summary) {
+            reply += " My notes on you: " + *summary;
+        }
+        break;
+    }
+    return reply;
 }
 
 } // namespace
@@ -186,16 +435,24 @@ std::string persona_reply(std::string_view system_prompt, std::string_view last_
     if (!name.empty() && pick % 2 == 0) {
         reply += " \xe2\x80\x94 " + name; // a signature now and then, so personas read differently
     }
-    // A test's tag is echoed, so a driver can tell which message a reply answers.
-    if (const auto open = last_user.find("[[tag:"); open != std::string_view::npos) {
-        if (const auto close = last_user.find("]]", open); close != std::string_view::npos) {
-            reply += " " + std::string(last_user.substr(open, close + 2 - open));
-        }
-    }
-    return reply;
+    return with_tag(std::move(reply), last_user);
 }
 
-boost::json::value structured_reply(const boost::json::object& schema, std::string_view context) {
+std::string chat_reply(const chat_view& chat) {
+    if (chat.user_messages.empty()) {
+        return persona_reply(chat.system_prompt, "");
+    }
+    if (chat.system_prompt.find("You keep a short memory") != std::string::npos) {
+        return summary_reply(chat.user_messages.back());
+    }
+    if (asks_to_remember(chat.user_messages.back())) {
+        return with_tag(memory_reply(chat), chat.user_messages.back());
+    }
+    return persona_reply(chat.system_prompt, chat.user_messages.back());
+}
+
+boost::json::value
+structured_reply(const boost::json::object& schema, std::string_view context, std::uint64_t variant) {
     boost::json::object out;
     const boost::json::object* props = nullptr;
     if (const auto* p = schema.if_contains("properties"); p && p->is_object()) {
@@ -209,7 +466,7 @@ boost::json::value structured_reply(const boost::json::object& schema, std::stri
                 sub = &s->as_object();
             }
         }
-        out[key] = value_for(key, *sub, context);
+        out[key] = value_for(key, *sub, context, variant);
     };
     if (const auto* req = schema.if_contains("required"); req && req->is_array()) {
         for (const auto& k : req->as_array()) {

@@ -307,6 +307,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
     }
     std::string system_prompt;
     std::string last_user;
+    std::vector<std::string> user_messages;
     std::size_t total_chars = 0;
     for (const auto& m : messages->as_array()) {
         const auto* mo = m.if_object();
@@ -329,6 +330,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
             system_prompt += content;
         } else if (role == "user") {
             last_user = content;
+            user_messages.push_back(content);
         }
     }
     if (total_chars > cfg_.context_limit_chars) {
@@ -359,13 +361,14 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
     } else if (f && f->detail == "content_filter") {
         finish = "content_filter";
     } else if (schema != nullptr) {
-        text = boost::json::serialize(openai::structured_reply(*schema, last_user));
+        text = boost::json::serialize(openai::structured_reply(*schema, last_user, chat_requests_));
         if (f && f->detail == "malformed_content") {
             text.resize(text.size() / 2); // a JSON document cut off mid-way
         }
         content = text;
     } else {
-        text = openai::persona_reply(system_prompt, last_user);
+        text =
+            openai::chat_reply({.system_prompt = system_prompt, .user_messages = std::move(user_messages)});
         if (f && f->detail == "malformed_content") {
             text = "{\"not\": valid json";
         }
