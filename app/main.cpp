@@ -74,14 +74,10 @@ engine::awaitable<void> run_bot(pipelines::bot& bot, engine::runtime& rt, outcom
     }
 }
 
-engine::awaitable<void>
-stop_everything(engine::task_group& work, app::admin_server* admin, sim::suite* sims) {
+engine::awaitable<void> stop_everything(engine::task_group& work, app::admin_server* admin) {
     co_await work.shutdown(5s);
     if (admin != nullptr) {
         co_await admin->stop();
-    }
-    if (sims != nullptr) {
-        co_await sims->stop();
     }
 }
 
@@ -99,7 +95,7 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         co_return;
     }
     const bool simulation = !cfg.live();
-    if (simulation && (opt.script == "demo" || opt.script.empty())) {
+    if (simulation) {
         // The demo and the terminal chat build and own their simulators and bots
         // (app/simulation.cpp): the demo stops and restarts its bot and runs a second provider.
         app::simulation_context sc{.cfg = cfg,
@@ -129,34 +125,8 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         }
         co_return;
     }
-    std::unique_ptr<sim::suite> sims;
-    if (simulation) {
-        sim::suite_config sc;
-        sc.telegram.token = sim::suite::token();
-        sc.openai.latency = 150ms; // a little thinking time makes the demo read naturally
-        sims = std::make_unique<sim::suite>(ex, sc);
-        if (auto started = sims->start(); !started) {
-            engine::log().error("sim.start_failed", {{"error", started.error().message()}});
-            result.exit_code = 2;
-            co_return;
-        }
-        cfg.telegram.token = sim::suite::token();
-        cfg.telegram.base_url = sims->telegram().base_url();
-        cfg.openai.base_url = sims->openai().base_url();
-        cfg.openai.api_key = "sk-simulation";
-        cfg.gemini.base_url = sims->gemini().base_url();
-        cfg.gemini.api_key = "simulation-key";
-        cfg.video.base_url = sims->openai().base_url();
-        cfg.video.api_key = "sk-simulation-video";
-        engine::log().info("bot.simulation",
-                           {{"telegram", cfg.telegram.base_url},
-                            {"openai", cfg.openai.base_url},
-                            {"gemini", cfg.gemini.base_url}});
-    }
+    // Live mode from here on: the simulation modes returned above.
     auto bot_cfg = app::make_bot_config(cfg);
-    if (simulation) {
-        bot_cfg.video.progress_every = 2s;
-    }
     std::unique_ptr<app::bot_app> wired;
     try {
         wired =
@@ -166,9 +136,6 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         result.exit_code = 2;
     }
     if (!wired) {
-        if (sims) {
-            co_await sims->stop();
-        }
         co_return;
     }
     auto& bot = wired->bot();
@@ -177,23 +144,18 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         std::fprintf(stderr,
                      "companion-bot: Telegram refused the bot token (401); check TELEGRAM_BOT_TOKEN\n");
         result.exit_code = 2;
-        if (sims) {
-            co_await sims->stop();
-        }
         co_return;
     }
-    if (!simulation) {
-        // Each model with its key, before any user meets a refusal: one line per service.
-        bool fatal = false;
-        const auto checks = co_await wired->check_services();
-        for (const auto& check : checks) {
-            std::fprintf(stderr, "companion-bot: %s\n", check.line.c_str());
-            fatal = fatal || check.fatal;
-        }
-        if (fatal) {
-            result.exit_code = 2;
-            co_return;
-        }
+    // Each model with its key, before any user meets a refusal: one line per service.
+    bool fatal = false;
+    const auto checks = co_await wired->check_services();
+    for (const auto& check : checks) {
+        std::fprintf(stderr, "companion-bot: %s\n", check.line.c_str());
+        fatal = fatal || check.fatal;
+    }
+    if (fatal) {
+        result.exit_code = 2;
+        co_return;
     }
 
     engine::task_group work(ex, engine::task_group::config{.name = "bot"});
@@ -240,7 +202,7 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     co_await companion::asio::this_coro::reset_cancellation_state(
         companion::asio::enable_terminal_cancellation());
     // The stop runs to its end whatever cancels us meanwhile: what it stops is destroyed next.
-    co_await engine::shielded(stop_everything(work, admin.get(), sims.get()));
+    co_await engine::shielded(stop_everything(work, admin.get()));
 }
 
 } // namespace

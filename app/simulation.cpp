@@ -242,7 +242,7 @@ public:
             return {};
         }
         const auto* p = ctx_.personas.find(*u->persona_id);
-        return p != nullptr ? p->name : std::string();
+        return p != nullptr ? p->name_in(u->language) : std::string(); // as the user reads her name
     }
 
     /// The user's video job that is not finished yet, if any.
@@ -586,10 +586,8 @@ public:
 
     engine::awaitable<void> selfie(const demo_user& u, bool by_command = false) {
         send(u, by_command ? std::string("/selfie") : text(u, "btn.selfie"));
-        // The photo, or a text that is not the "taking a selfie" progress line (a refusal, the quota).
-        const auto answered = [progress = text(u, "selfie.generating")](const item& i) {
-            return is_photo(i) || (is_text(i) && i.text != progress);
-        };
+        // The photo, or a text instead (a refusal, the quota); progress shows as a chat action.
+        const auto answered = [](const item& i) { return is_photo(i) || is_text(i); };
         co_await expect(u, answered);
         co_await settle(u);
     }
