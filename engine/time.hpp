@@ -21,7 +21,10 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <exception>
 #include <functional>
@@ -159,17 +162,27 @@ awaitable<T> abandon_on_cancel(awaitable<T> op) {
 
 namespace detail {
 
-// The heartbeat's side of the race: a beat, then a sleep, until cancelled. A beat that fails is
-// the beat's own business (it is best effort): the loop goes on, so the heartbeat never ends
-// before the work and never cancels it.
+// The heartbeat's side of the race: a beat, then a sleep, until cancelled. A beat is never cut
+// off mid-way (a chat action is one short request, with its own deadlines): a cancellation that
+// arrives during it ends the loop right after it, so no request is abandoned half-sent; only the
+// sleep is cancelled. A beat that fails is the beat's own business (it is best effort): the loop
+// goes on, so the heartbeat never ends before the work and never cancels it.
 inline awaitable<void> beat_every(duration period, time_source& time, std::function<awaitable<void>()> beat) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    co_await asio::this_coro::throw_if_cancelled(false);
+    auto ex = co_await asio::this_coro::executor;
     for (;;) {
         std::exception_ptr failed;
         try {
-            co_await beat();
+            co_await asio::co_spawn(ex,
+                                    beat(),
+                                    asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable));
         } catch (...) {
             failed = std::current_exception();
+        }
+        const auto state = co_await asio::this_coro::cancellation_state;
+        if (state.cancelled() != asio::cancellation_type::none) {
+            throw boost::system::system_error(asio::error::operation_aborted, "heartbeat stopped");
         }
         if (failed && is_cancellation(failed)) {
             std::rethrow_exception(failed);
