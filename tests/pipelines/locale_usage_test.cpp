@@ -47,13 +47,12 @@ std::set<std::string> catalog_keys() {
     return keys;
 }
 
-/// Every string literal in the sources (escapes are not decoded: keys have none).
-std::set<std::string> literals() {
-    static const std::regex literal(R"re("((?:[^"\\\n]|\\.)*)")re");
+/// The first group of every match of `pattern` in the sources.
+std::set<std::string> captured(const std::regex& pattern) {
     std::set<std::string> out;
     for (const auto& f : user_facing_sources()) {
         const auto text = read_text(f);
-        for (auto it = std::sregex_iterator(text.begin(), text.end(), literal); it != std::sregex_iterator();
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern); it != std::sregex_iterator();
              ++it) {
             out.insert((*it)[1].str());
         }
@@ -61,19 +60,17 @@ std::set<std::string> literals() {
     return out;
 }
 
+/// Every string literal in the sources (escapes are not decoded: keys have none).
+std::set<std::string> literals() {
+    static const std::regex literal(R"re("((?:[^"\\\n]|\\.)*)")re");
+    return captured(literal);
+}
+
 /// The names of log events ("video.ended"): they share the dotted shape, not the catalogs.
 /// (Two other dotted names are added where they are used.)
 std::set<std::string> log_events() {
     static const std::regex event(R"re(\b(?:trace|debug|info|warn|error)\(\s*"([^"]*)")re");
-    std::set<std::string> out;
-    for (const auto& f : user_facing_sources()) {
-        const auto text = read_text(f);
-        for (auto it = std::sregex_iterator(text.begin(), text.end(), event); it != std::sregex_iterator();
-             ++it) {
-            out.insert((*it)[1].str());
-        }
-    }
-    return out;
+    return captured(event);
 }
 
 } // namespace
