@@ -1,6 +1,8 @@
 // Fuzzes the Telegram update parser on JSON read from the input: a getUpdates response (its
 // `result`), a bare array of updates, or one update. The parser must never throw on bad input.
+// The same input goes through the tolerant scan and the text repair.
 #include "net/telegram/types.hpp"
+#include "net/telegram/update_scan.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -9,10 +11,26 @@
 namespace tg = companion::net::telegram;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const auto text = companion::fuzz::as_text(data, size);
+    // The tolerant scan of a getUpdates body that failed to parse: never throws, and every update
+    // it serves has raw text that parses again (the inbox replays it).
+    if (const auto scanned = tg::scan_updates(text)) {
+        for (const tg::update& u : scanned->updates) {
+            boost::system::error_code raw_ec;
+            [[maybe_unused]] const auto raw = boost::json::parse(u.raw, raw_ec);
+            if (raw_ec)
+                __builtin_trap();
+        }
+    }
+    // Text that is valid JSON needs no repair.
+    const std::string repaired = tg::repair_json_text(text);
+
     boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(companion::fuzz::as_text(data, size), ec);
+    const boost::json::value v = boost::json::parse(text, ec);
     if (ec)
         return 0;
+    if (repaired != text)
+        __builtin_trap();
 
     const boost::json::value* result = &v;
     if (const auto* obj = v.if_object())

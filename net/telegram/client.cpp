@@ -4,6 +4,7 @@
 
 #include "engine/log.hpp"
 #include "net/multipart.hpp"
+#include "net/telegram/update_scan.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -138,7 +139,7 @@ std::string client::method_url(std::string_view method) const {
 }
 
 engine::awaitable<result<json::value>>
-client::exchange(std::string method, net::request req, call_kind kind) {
+client::exchange(std::string method, net::request req, call_kind kind, std::string* unparsed) {
     switch (kind) {
     case call_kind::ordinary:
         req.timeouts = cfg_.request_timeouts;
@@ -158,7 +159,7 @@ client::exchange(std::string method, net::request req, call_kind kind) {
                             {{"method", method}, {"kind", to_string(e.kind)}, {"error", e.message()}});
         co_return e;
     }
-    const net::response& resp = *sent;
+    net::response& resp = *sent;
     if (resp.ok()) {
         boost::system::error_code ec;
         auto v = json::parse(resp.body, ec);
@@ -175,6 +176,9 @@ client::exchange(std::string method, net::request req, call_kind kind) {
                 malformed(method, resp.status, ec ? "response is not JSON" : "response is not an envelope");
             engine::log().debug("telegram.call_failed",
                                 {{"method", method}, {"kind", to_string(e.kind)}, {"error", e.message()}});
+            if (ec && unparsed != nullptr) {
+                *unparsed = std::move(resp.body);
+            }
             co_return e;
         }
         // ok:false inside a 2xx: classified below like any failure.
@@ -231,7 +235,19 @@ engine::awaitable<result<update_batch>> client::get_updates(get_updates_params p
     t.response_header = timeout + cfg_.poll_margin;
     req.timeouts = t;
     req.body_limit = cfg_.response_body_limit;
-    auto r = co_await exchange("getUpdates", std::move(req), call_kind::long_poll);
+    std::string unparsed;
+    auto r = co_await exchange("getUpdates", std::move(req), call_kind::long_poll, &unparsed);
+    if (!r && !unparsed.empty()) {
+        // One bad update (invalid UTF-8, a lone surrogate) must not hold back every other one:
+        // the body is read item by item, and an item that still fails is reported malformed.
+        if (auto scanned = scan_updates(unparsed)) {
+            engine::log().warn("telegram.updates_scanned",
+                               {{"updates", scanned->updates.size()},
+                                {"repaired", scanned->repaired.size()},
+                                {"malformed", scanned->malformed.size()}});
+            co_return std::move(*scanned);
+        }
+    }
     if (!r) {
         co_return r.error();
     }

@@ -176,8 +176,11 @@ private:
     enum class call_kind { ordinary, long_poll, upload };
 
     std::string method_url(std::string_view method) const;
+    /// Sends `req` and reads the envelope. When a 2xx body is not JSON and `unparsed` is given,
+    /// the body is moved there beside the malformed_response error (getUpdates scans it item by
+    /// item).
     engine::awaitable<result<boost::json::value>>
-    exchange(std::string method, net::request req, call_kind kind);
+    exchange(std::string method, net::request req, call_kind kind, std::string* unparsed = nullptr);
     engine::awaitable<result<message>> send_media(std::string method,
                                                   std::string field,
                                                   std::int64_t chat_id,

@@ -141,6 +141,9 @@ struct malformed_update {
 struct update_batch {
     std::vector<update> updates{};
     std::vector<malformed_update> malformed{};
+    /// Updates served after their text was repaired (see update_scan.hpp): invalid UTF-8 or an
+    /// unpaired surrogate escape replaced by U+FFFD.
+    std::vector<std::int64_t> repaired{};
 
     /// The offset that confirms this batch: max(update_id) + 1 over both lists, if any id is known.
     std::optional<std::int64_t> next_offset() const noexcept;

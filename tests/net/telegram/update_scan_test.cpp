@@ -1,0 +1,114 @@
+// The tolerant scan of a getUpdates body that does not parse as a whole: one poisoned update must
+// not hold back the others (issue 15, finding 5).
+#include "net/telegram/update_scan.hpp"
+#include "tests/common/print.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+using namespace companion::net::telegram;
+namespace json = boost::json;
+
+namespace {
+
+std::string text_update(std::int64_t id, const std::string& text_json) {
+    return R"({"update_id":)" + std::to_string(id) +
+           R"(,"message":{"message_id":1,"date":1764000000,"from":{"id":7,"is_bot":false,"first_name":"A"},)"
+           R"("chat":{"id":7,"type":"private"},"text":)" +
+           text_json + "}}";
+}
+
+std::string envelope(const std::string& items) {
+    return R"({"ok":true,"result":[)" + items + "]}";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(update_scan)
+
+BOOST_AUTO_TEST_CASE(repair_replaces_only_what_is_invalid) {
+    struct row {
+        std::string in;
+        std::string out;
+    };
+    const row rows[] = {
+        {R"("plain")", R"("plain")"},
+        {"\"ok \xC3\xA7\"", "\"ok \xC3\xA7\""},           // valid 2-byte UTF-8 kept
+        {"\"\xF0\x9F\x98\x80\"", "\"\xF0\x9F\x98\x80\""}, // valid 4-byte kept
+        {"\"a\xFF"
+         "b\"",
+         "\"a\xEF\xBF\xBD"
+         "b\""},                                                          // a stray byte
+        {"\"\xC0\xAF\"", "\"\xEF\xBF\xBD\xEF\xBF\xBD\""},                 // overlong
+        {"\"\xED\xA0\x80\"", "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""}, // a surrogate in UTF-8
+        {"\"\xE2\x82\"", "\"\xEF\xBF\xBD\xEF\xBF\xBD\""},                 // cut short
+        {R"("\udc80")", R"("\ufffd")"},                                   // lone low surrogate
+        {R"("\ud83d")", R"("\ufffd")"},                                   // lone high surrogate
+        {R"("\ud83dx")", R"("\ufffdx")"},                                 // high, then no low
+        {R"("\ud83d\ude00")", R"("\ud83d\ude00")"},                       // a pair kept
+        {R"("\\udc80")", R"("\\udc80")"},                                 // an escaped backslash
+        {R"({"\udc80":1})", R"({"\ufffd":1})"},                           // keys are strings too
+        {R"("\n\"\u00e7")", R"("\n\"\u00e7")"},                           // other escapes kept
+    };
+    for (const auto& r : rows) {
+        BOOST_TEST(repair_json_text(r.in) == r.out, "repairing " << r.in);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_poisoned_update_is_repaired_and_the_others_served) {
+    const std::string body =
+        envelope(text_update(10, R"("first")") + "," + text_update(11, "\"bad \xFF byte\"") + "," +
+                 text_update(12, R"("lone \udc80 surrogate")") + "," + text_update(13, R"("last")"));
+    boost::system::error_code ec;
+    [[maybe_unused]] auto whole = json::parse(body, ec);
+    BOOST_TEST_REQUIRE(ec.failed()); // the premise: the body as a whole is not JSON
+
+    const auto batch = scan_updates(body);
+    BOOST_TEST_REQUIRE(batch.has_value());
+    BOOST_TEST_REQUIRE(batch->updates.size() == 4U);
+    BOOST_TEST(batch->malformed.empty());
+    BOOST_TEST(batch->updates[0].message->text == "first");
+    BOOST_TEST(batch->updates[1].message->text == "bad \xEF\xBF\xBD byte");
+    BOOST_TEST(batch->updates[2].message->text == "lone \xEF\xBF\xBD surrogate");
+    BOOST_TEST(batch->updates[3].message->text == "last");
+    BOOST_TEST((batch->repaired == std::vector<std::int64_t>{11, 12}));
+    // The stored raw text is valid JSON again (the inbox replays it after a restart).
+    boost::system::error_code raw_ec;
+    [[maybe_unused]] auto raw = json::parse(batch->updates[1].raw, raw_ec);
+    BOOST_TEST(!raw_ec.failed());
+    BOOST_TEST(batch->next_offset() == 14);
+}
+
+BOOST_AUTO_TEST_CASE(an_item_that_cannot_be_repaired_is_malformed_with_its_id) {
+    // A broken literal inside the item: not a text fault, so the repair cannot save it.
+    const std::string body =
+        envelope(text_update(20, R"("ok")") + "," + R"({"update_id":21,"message":{"text":tru}})" + "," +
+                 R"({"message":{"text":nul},"update_id":22})" + "," + text_update(23, R"("ok too")"));
+    const auto batch = scan_updates(body);
+    BOOST_TEST_REQUIRE(batch.has_value());
+    BOOST_TEST(batch->updates.size() == 2U);
+    BOOST_TEST_REQUIRE(batch->malformed.size() == 2U);
+    BOOST_TEST(batch->malformed[0].update_id == 21);
+    BOOST_TEST(batch->malformed[1].update_id == 22); // read after the broken member
+    BOOST_TEST(batch->malformed[0].reason.find("not valid JSON") != std::string::npos);
+    BOOST_TEST(batch->next_offset() == 24);
+}
+
+BOOST_AUTO_TEST_CASE(bodies_that_are_not_an_update_envelope_are_refused) {
+    for (const std::string& body : {std::string(""),
+                                    std::string("<html>502</html>"),
+                                    std::string(R"({"ok":false,"result":[]})"),
+                                    std::string(R"({"ok":true})"),
+                                    std::string(R"({"ok":true,"result":{}})"),
+                                    std::string(R"({"ok":true,"result":[{"update_id":1})"), // cut
+                                    std::string("{\"ok\":true,\"result\":[\"\xFF")}) {
+        BOOST_TEST(!scan_updates(body).has_value(), "body " << body);
+    }
+    const auto empty = scan_updates(R"( { "result" : [ ] , "ok" : true } )");
+    BOOST_TEST_REQUIRE(empty.has_value());
+    BOOST_TEST(empty->updates.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
