@@ -3,8 +3,11 @@
 
 #include "engine/error.hpp"
 #include "engine/log.hpp"
+#include "storage/error.hpp"
 
 #include <boost/json/parse.hpp>
+
+#include <algorithm>
 
 namespace companion::pipelines {
 
@@ -39,14 +42,87 @@ engine::awaitable<void> intake::replay() {
     }
 }
 
+poll_offset::step poll_offset::answered(std::optional<std::int64_t> top,
+                                        std::optional<std::int64_t> lowest_new) const noexcept {
+    step s;
+    if (!top) {
+        return s; // the offset sent (if any) confirmed everything: the next call sends none
+    }
+    s.confirms_nothing = request_ && *top <= *request_;
+    s.request = std::max(*top, request_.value_or(*top));
+    if (lowest_new && high_ && *lowest_new < *high_) {
+        s.store = *top; // new updates below the mark: the ids were reset
+        s.rebase = true;
+    } else if (!high_ || *top > *high_) {
+        s.store = *top;
+    }
+    return s;
+}
+
+void poll_offset::apply(const step& s) noexcept {
+    request_ = s.request;
+    if (s.store) {
+        high_ = s.store;
+    }
+}
+
+namespace {
+
+/// Capped doubling from `first` to `max`.
+class backoff {
+public:
+    backoff(engine::duration first, engine::duration max) : first_(first), next_(first), max_(max) {}
+    engine::duration take() noexcept {
+        const auto d = next_;
+        next_ = std::min(next_ * 2, max_);
+        return d;
+    }
+    void reset() noexcept { next_ = first_; }
+
+private:
+    engine::duration first_;
+    engine::duration next_;
+    engine::duration max_;
+};
+
+} // namespace
+
+template <class Write>
+engine::awaitable<void> intake::write_through_faults(std::string_view what, Write write) {
+    backoff wait(cfg_.storage_backoff, cfg_.storage_backoff_max);
+    for (;;) {
+        std::exception_ptr fault;
+        try {
+            write();
+            co_return;
+        } catch (...) {
+            fault = std::current_exception();
+        }
+        if (!storage::is_transient(fault)) {
+            std::rethrow_exception(fault); // a corrupt file: the process must end
+        }
+        ++stats_.storage_faults;
+        const auto delay = wait.take();
+        engine::log().warn(
+            "bot.storage_fault",
+            {{"while", what},
+             {"error", engine::describe(fault)},
+             {"retry_ms", std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()}});
+        co_await svc_.time.sleep(delay);
+    }
+}
+
 engine::awaitable<void> intake::poll() {
-    std::optional<std::int64_t> offset = log_.offset();
+    std::optional<std::int64_t> stored;
+    co_await write_through_faults("reading the offset", [&] { stored = log_.offset(); });
+    poll_offset offsets(stored);
     const engine::retry_policy policy{.max_attempts = 1 << 30,
                                       .base_delay = 500ms,
                                       .max_delay = cfg_.poll_backoff_max};
+    backoff storage_wait(cfg_.storage_backoff, cfg_.storage_backoff_max);
     for (;;) {
         tg::get_updates_params params;
-        params.offset = offset;
+        params.offset = offsets.request();
         params.timeout = cfg_.poll_timeout;
         params.allowed_updates =
             std::vector<std::string>{"message", "edited_message", "callback_query", "my_chat_member"};
@@ -85,34 +161,83 @@ engine::awaitable<void> intake::poll() {
         last_poll_ = svc_.time.now();
         polling_ = true;
         auto& batch = *r;
+        // Store the batch and move the offset in one transaction; then it is ours to process. A
+        // malformed update is recorded as processed (it cannot be handled, and a replay of it
+        // must not look new).
+        std::vector<std::pair<storage::inbox_entry, tg::update*>> fresh;
+        std::size_t replayed = 0;
+        std::size_t malformed_new = 0;
+        poll_offset::step step;
+        const auto now = svc_.time.wall();
+        std::exception_ptr fault;
+        try {
+            svc_.db.in_transaction([&] {
+                std::optional<std::int64_t> lowest_new;
+                const auto seen_new = [&](std::int64_t id) {
+                    lowest_new = std::min(id, lowest_new.value_or(id));
+                };
+                for (auto& u : batch.updates) {
+                    storage::inbox_entry e{u.update_id, u.chat_id().value_or(0), std::move(u.raw)};
+                    if (inbox_.add(e, now)) {
+                        seen_new(u.update_id);
+                        fresh.emplace_back(std::move(e), &u);
+                    } else {
+                        ++replayed;
+                    }
+                }
+                for (const auto& m : batch.malformed) {
+                    if (m.update_id && log_.mark_processed(*m.update_id, now)) {
+                        seen_new(*m.update_id);
+                        ++malformed_new;
+                    }
+                }
+                step = offsets.answered(batch.next_offset(), lowest_new);
+                if (step.store) {
+                    if (step.rebase) {
+                        log_.rebase_offset(*step.store);
+                    } else {
+                        log_.set_offset(*step.store);
+                    }
+                }
+            });
+        } catch (...) {
+            fault = std::current_exception();
+        }
+        if (fault) {
+            if (!storage::is_transient(fault)) {
+                std::rethrow_exception(fault);
+            }
+            // Not confirmed: the same offset brings the same batch again once storage is back.
+            ++stats_.storage_faults;
+            const auto delay = storage_wait.take();
+            engine::log().warn(
+                "bot.storage_fault",
+                {{"while", "storing updates"},
+                 {"error", engine::describe(fault)},
+                 {"retry_ms", std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()}});
+            co_await svc_.time.sleep(delay);
+            continue;
+        }
+        storage_wait.reset();
+        if (step.rebase) {
+            ++stats_.id_resets;
+            engine::log().warn(
+                "bot.update_ids_reset",
+                {{"previous_offset", offsets.high_water().value_or(0)}, {"offset", step.store.value_or(0)}});
+        }
+        offsets.apply(step);
+        stats_.updates_received += batch.updates.size();
+        stats_.updates_replayed += replayed;
+        stats_.updates_malformed += malformed_new;
+        stats_.updates_repaired += batch.repaired.size();
         for (const auto& m : batch.malformed) {
-            ++stats_.updates_malformed; // confirmed past by the offset; nothing to handle
             engine::log().warn("bot.update_malformed",
                                {{"update", m.update_id.value_or(0)}, {"error", m.reason}});
         }
-        // Store the batch and advance the offset in one transaction; then it is ours to process.
-        std::vector<std::pair<storage::inbox_entry, tg::update*>> fresh;
-        const auto next = batch.next_offset();
-        const auto now = svc_.time.wall();
-        svc_.db.in_transaction([&] {
-            for (auto& u : batch.updates) {
-                ++stats_.updates_received;
-                storage::inbox_entry e{u.update_id, u.chat_id().value_or(0), std::move(u.raw)};
-                if (inbox_.add(e, now)) {
-                    fresh.emplace_back(std::move(e), &u);
-                } else {
-                    ++stats_.updates_replayed;
-                }
-            }
-            if (next && next != offset) {
-                log_.set_offset(*next);
-            }
-        });
-        const bool confirms = next && (!offset || *next > *offset);
-        if (next) {
-            offset = std::max(offset.value_or(0), *next);
+        for (const auto id : batch.repaired) {
+            engine::log().warn("bot.update_repaired", {{"update", id}});
         }
-        if (!confirms && (!batch.updates.empty() || !batch.malformed.empty())) {
+        if (step.confirms_nothing) {
             // Updates below the offset again: a compliant server never sends them, and polling at
             // once would spin; wait a little, as after a failed poll.
             ++stats_.poll_errors;
@@ -147,9 +272,15 @@ engine::awaitable<void> intake::accept(storage::inbox_entry entry, std::optional
 
 engine::awaitable<void> intake::process(storage::inbox_entry entry, std::optional<tg::update> parsed) {
     const auto id = entry.update_id;
-    if (log_.is_processed(id)) {
+    bool done_before = false;
+    co_await write_through_faults("checking an update", [&] {
+        done_before = log_.is_processed(id);
+        if (done_before) {
+            inbox_.remove(id);
+        }
+    });
+    if (done_before) {
         ++stats_.updates_replayed;
-        inbox_.remove(id);
         co_return;
     }
     if (!parsed) {
@@ -169,47 +300,70 @@ engine::awaitable<void> intake::process(storage::inbox_entry entry, std::optiona
         }
     }
     if (parsed) {
-        std::exception_ptr failure;
-        try {
-            co_await engine::with_deadline(handler_.handle(*parsed),
-                                           svc_.time.now() + cfg_.update_deadline,
-                                           svc_.time);
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        if (failure) {
-            if (engine::is_cancellation(failure)) {
-                std::rethrow_exception(failure); // stays in the inbox for the next start
+        // A transient storage fault in the handling (a locked or full database) is waited out and
+        // the update runs again: the user gets the reply late, not an apology and a lost message.
+        backoff wait(cfg_.storage_backoff, cfg_.storage_backoff_max);
+        for (;;) {
+            const bool done = co_await attempt(entry, *parsed);
+            if (done) {
+                break;
             }
-            ++stats_.handler_failures;
-            engine::log().error(
-                "bot.handler_failed",
-                {{"update", id}, {"chat", entry.chat_id}, {"error", engine::describe(failure)}});
-            std::exception_ptr telling;
-            try {
-                co_await handler_.handle_failure(*parsed);
-            } catch (...) {
-                telling = std::current_exception();
-            }
-            if (engine::is_cancellation(telling)) {
-                std::rethrow_exception(telling);
-            }
-            if (telling) {
-                // The apology itself failed (the database, say): the update is still confirmed
-                // below, or a poisoned update would replay forever.
-                engine::log().error("bot.failure_not_reported",
-                                    {{"update", id}, {"error", engine::describe(telling)}});
-            }
+            co_await svc_.time.sleep(wait.take());
         }
     }
     // Marked processed even after a failure: a poisoned update must not replay forever.
-    svc_.db.in_transaction([&] {
-        if (!log_.mark_processed(id, svc_.time.wall())) {
-            ++stats_.updates_replayed; // processed meanwhile by a replay of the same id
-        }
-        inbox_.remove(id);
+    bool replay = false;
+    co_await write_through_faults("marking an update processed", [&] {
+        svc_.db.in_transaction([&] {
+            replay = !log_.mark_processed(id, svc_.time.wall()); // processed meanwhile by a replay
+            inbox_.remove(id);
+        });
     });
+    if (replay) {
+        ++stats_.updates_replayed;
+    }
     ++stats_.updates_processed;
+}
+
+engine::awaitable<bool> intake::attempt(const storage::inbox_entry& entry, const tg::update& u) {
+    const auto id = entry.update_id;
+    std::exception_ptr failure;
+    try {
+        co_await engine::with_deadline(handler_.handle(u), svc_.time.now() + cfg_.update_deadline, svc_.time);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (!failure) {
+        co_return true;
+    }
+    if (engine::is_cancellation(failure)) {
+        std::rethrow_exception(failure); // stays in the inbox for the next start
+    }
+    if (storage::is_transient(failure)) {
+        ++stats_.storage_faults;
+        engine::log().warn("bot.update_waits_for_storage",
+                           {{"update", id}, {"chat", entry.chat_id}, {"error", engine::describe(failure)}});
+        co_return false;
+    }
+    ++stats_.handler_failures;
+    engine::log().error("bot.handler_failed",
+                        {{"update", id}, {"chat", entry.chat_id}, {"error", engine::describe(failure)}});
+    std::exception_ptr telling;
+    try {
+        co_await handler_.handle_failure(u);
+    } catch (...) {
+        telling = std::current_exception();
+    }
+    if (engine::is_cancellation(telling)) {
+        std::rethrow_exception(telling);
+    }
+    if (telling) {
+        // The apology itself failed (the database, say): the update is still confirmed, or a
+        // poisoned update would replay forever.
+        engine::log().error("bot.failure_not_reported",
+                            {{"update", id}, {"error", engine::describe(telling)}});
+    }
+    co_return true;
 }
 
 } // namespace companion::pipelines

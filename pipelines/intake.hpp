@@ -7,7 +7,11 @@
 //
 // Faults: a transient poll failure is retried with back-off (the server's delay honoured, a 409
 // conflict at least 5 s apart) and counted; a refused token is fatal: poll() throws
-// intake_error so the process ends non-zero instead of staying alive and deaf.
+// intake_error so the process ends non-zero instead of staying alive and deaf. A transient storage
+// fault (locked, full) pauses the intake with back-off until it clears: a batch that cannot
+// be stored is not confirmed (Telegram sends it again), an update whose handling hit the fault
+// stays in the inbox and runs again. A storage fault that is not transient (a corrupt file) ends
+// the poll loop with the error, and the process with it.
 #pragma once
 
 #include "engine/keyed_serial.hpp"
@@ -20,6 +24,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace companion::pipelines {
 
@@ -39,6 +44,10 @@ struct intake_config {
     std::size_t total_queue = 20'000;
     /// One update's handling, sends and model calls included, at most this long.
     engine::duration update_deadline = std::chrono::minutes(10);
+    /// A transient storage fault (another process's lock, a full disk) is retried from this delay
+    /// up to storage_backoff_max, for as long as it lasts: the update waits, nothing is lost.
+    engine::duration storage_backoff = std::chrono::milliseconds(200);
+    engine::duration storage_backoff_max = std::chrono::seconds(10);
 };
 
 struct intake_stats {
@@ -50,6 +59,42 @@ struct intake_stats {
     std::uint64_t handler_failures = 0;
     std::uint64_t polls = 0;
     std::uint64_t poll_errors = 0;
+    std::uint64_t updates_repaired = 0; ///< served after invalid text was replaced by U+FFFD
+    std::uint64_t id_resets = 0;        ///< Telegram's update ids started again below the offset
+    std::uint64_t storage_faults = 0;   ///< transient storage errors waited out (locked, full)
+};
+
+/// The getUpdates offset, sans-I/O. Telegram confirms every update below the offset a call
+/// sends, including updates numbered after an update-id reset (after a week without updates,
+/// Telegram numbers the next one at random, possibly far below the last offset). So an offset is
+/// sent only to confirm what the previous answer delivered; a poll with nothing to confirm sends
+/// none, and Telegram answers with the oldest updates it still holds (a replay of updates already
+/// stored or processed is a no-op). The stored offset is a high-water mark: a new update below it
+/// means the ids were reset, and the mark is rebased.
+class poll_offset {
+public:
+    explicit poll_offset(std::optional<std::int64_t> stored) : high_(stored) {}
+
+    /// What the next getUpdates sends.
+    std::optional<std::int64_t> request() const noexcept { return request_; }
+    std::optional<std::int64_t> high_water() const noexcept { return high_; }
+
+    /// What one successful answer means.
+    struct step {
+        std::optional<std::int64_t> request{}; ///< the offset the following call sends
+        std::optional<std::int64_t> store{};   ///< the high-water mark to store, when it moves
+        bool rebase = false;           ///< the ids were reset: `store` replaces the mark, even when lower
+        bool confirms_nothing = false; ///< every id was below the offset sent: wait before polling
+    };
+    /// `top` is max(update_id) + 1 over the answer (nullopt: an empty answer); `lowest_new` the
+    /// lowest id that was neither stored nor processed before.
+    step answered(std::optional<std::int64_t> top, std::optional<std::int64_t> lowest_new) const noexcept;
+    /// Takes `s` once what it stores is committed.
+    void apply(const step& s) noexcept;
+
+private:
+    std::optional<std::int64_t> request_{};
+    std::optional<std::int64_t> high_{};
 };
 
 /// The poll loop cannot go on (the token is refused).
@@ -87,6 +132,12 @@ public:
 private:
     engine::awaitable<void> accept(storage::inbox_entry entry, std::optional<tg::update> parsed);
     engine::awaitable<void> process(storage::inbox_entry entry, std::optional<tg::update> parsed);
+    /// Runs the handler; true when the update is done (handled, or failed and told), false when a
+    /// transient storage fault stopped it and it must run again.
+    engine::awaitable<bool> attempt(const storage::inbox_entry& entry, const tg::update& u);
+    /// Runs `write` (a storage transaction) until it commits, waiting out transient faults.
+    template <class Write>
+    engine::awaitable<void> write_through_faults(std::string_view what, Write write);
 
     bot_services& svc_;
     update_handler& handler_;

@@ -8,6 +8,7 @@
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -92,6 +93,9 @@ database::database(database_config config, std::span<const migration> migrations
     } catch (const SQLite::Exception& e) {
         throw_open_error(e, config_);
     }
+    // The open and the migration waited up to busy_timeout; from here on the loop never waits
+    // long on a lock (the callers retry on a timer).
+    db_->setBusyTimeout(static_cast<int>(std::min(config_.busy_timeout, config_.loop_busy_timeout).count()));
     // Our hook replaces SQLite's automatic checkpointer (which is itself a WAL hook): commits on
     // the loop never run a checkpoint, they only count frames.
     sqlite3_wal_hook(db_->getHandle(), &database::on_wal_commit, this);

@@ -31,6 +31,10 @@ struct database_config {
     /// How long a statement waits for another connection's lock before failing with
     /// errc::locked (at open: another bot instance on the same file).
     std::chrono::milliseconds busy_timeout = std::chrono::seconds{5};
+    /// Once open, the loop connection waits at most this long for another connection's lock (a
+    /// backup, an operator's sqlite3): the wait runs on the loop thread and freezes every user,
+    /// so it stays short and the caller retries on a timer (errc::locked is transient).
+    std::chrono::milliseconds loop_busy_timeout = std::chrono::milliseconds{250};
     /// The WAL file is truncated to this size when a checkpoint lets it restart.
     std::int64_t wal_size_limit_bytes = 64 * 1024 * 1024;
 };

@@ -45,6 +45,22 @@ errc from_sqlite(int extended_code) noexcept {
     }
 }
 
+bool is_transient(const std::exception_ptr& e) noexcept {
+    if (!e) {
+        return false;
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const error& se) {
+        return se.code().category() == storage_category() &&
+               is_transient(static_cast<errc>(se.code().value()));
+    } catch (const SQLite::Exception& se) {
+        return is_transient(from_sqlite(se.getExtendedErrorCode())); // one a repository let through
+    } catch (...) {
+        return false;
+    }
+}
+
 void rethrow(const SQLite::Exception& e, std::string_view operation) {
     std::string what(operation);
     what += ": ";

@@ -8,6 +8,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <exception>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -57,6 +58,15 @@ public:
 private:
     std::string what_;
 };
+
+/// A fault that goes away by itself (another process's lock, a full disk): the caller retries
+/// with back-off and keeps what it holds. Anything else (a corrupt file, an I/O error, a schema
+/// fault) needs an operator: the process ends non-zero and its supervisor restarts it.
+constexpr bool is_transient(errc e) noexcept {
+    return e == errc::locked || e == errc::disk_full;
+}
+/// True when `e` is a storage::error whose code is transient.
+bool is_transient(const std::exception_ptr& e) noexcept;
 
 /// Maps a SQLite primary or extended result code to the storage error it means.
 errc from_sqlite(int extended_code) noexcept;

@@ -22,7 +22,11 @@ update_log::update_log(database& db) try
       get_offset_(db.connection(), "SELECT next_offset FROM telegram_offset WHERE id = 1"),
       set_offset_(db.connection(),
                   "INSERT INTO telegram_offset (id, next_offset) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE "
-                  "SET next_offset = excluded.next_offset WHERE excluded.next_offset > next_offset") {
+                  "SET next_offset = excluded.next_offset WHERE excluded.next_offset > next_offset"),
+      rebase_offset_(
+          db.connection(),
+          "INSERT INTO telegram_offset (id, next_offset) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE "
+          "SET next_offset = excluded.next_offset") {
 } catch (const SQLite::Exception& e) {
     rethrow(e, "prepare update_log statements");
 }
@@ -55,6 +59,13 @@ std::optional<std::int64_t> update_log::offset() try {
     return get_offset_.getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.offset");
+}
+
+void update_log::rebase_offset(std::int64_t next_offset) try {
+    statement_scope scope(rebase_offset_, next_offset);
+    rebase_offset_.exec();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "updates.rebase_offset");
 }
 
 void update_log::set_offset(std::int64_t next_offset) try {

@@ -30,6 +30,9 @@ public:
     std::optional<std::int64_t> offset();
     /// Stores the offset; it only moves forward (a stale writer cannot move it back).
     void set_offset(std::int64_t next_offset);
+    /// Stores the offset even when it is lower: Telegram renumbered its updates (an update-id
+    /// reset after a week without updates), and the old offset would confirm new ones away.
+    void rebase_offset(std::int64_t next_offset);
 
 private:
     SQLite::Statement mark_;
@@ -37,6 +40,7 @@ private:
     SQLite::Statement prune_;
     SQLite::Statement get_offset_;
     SQLite::Statement set_offset_;
+    SQLite::Statement rebase_offset_;
 };
 
 /// What claim_updates_for found.

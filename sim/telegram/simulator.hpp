@@ -250,6 +250,10 @@ public:
     /// recorded; any "$ID" in the text is replaced by the assigned update_id. Text that is not JSON
     /// is served verbatim inside the result array (malformed on purpose).
     std::int64_t inject_raw_update(std::string text, raw_update_options options = {});
+    /// Telegram's update-id reset: after a week without updates the next update is numbered at
+    /// random, possibly far below the last one; the updates from now on are numbered from
+    /// `next_id`. A consumer that sends its old offset confirms them away unanswered.
+    void renumber_updates_from(std::int64_t next_id) noexcept { next_update_id_ = next_id; }
 
     /// Everything the bot did in `chat_id`, in order.
     std::vector<sent_item> sent_to(std::int64_t chat_id) const;

@@ -4,6 +4,7 @@
 // without losing anything, a failing or overlong handler reported and its update confirmed, and
 // a refused token ending the loop with a typed error.
 #include "pipelines/intake.hpp"
+#include "storage/error.hpp"
 #include "tests/common/print.hpp"
 #include "tests/common/services.hpp"
 
@@ -13,6 +14,8 @@
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <SQLiteCpp/Database.h>
 
 #include <algorithm>
 #include <iterator>
@@ -271,6 +274,194 @@ BOOST_FIXTURE_TEST_CASE(what_the_inbox_holds_is_handled_first_after_a_restart, i
     BOOST_TEST(replay->done);
     BOOST_TEST((handler.handled == std::vector<std::int64_t>{10}));
     BOOST_TEST(inbox.size() == 0);
+}
+
+// --- the offset as a decision (issue 15, finding 4) ------------------------------------------
+
+struct offset_case {
+    std::string name;
+    std::optional<std::int64_t> stored;    ///< the high-water mark before
+    std::optional<std::int64_t> requested; ///< what the call sent (set by a previous answer)
+    std::optional<std::int64_t> top;       ///< max id + 1 of the answer
+    std::optional<std::int64_t> lowest_new;
+    poll_offset::step expected;
+};
+
+std::ostream& operator<<(std::ostream& os, const offset_case& c) {
+    return os << c.name;
+}
+
+const std::vector<offset_case> offset_cases{
+    {"a first batch is confirmed by the next call and stored", {}, {}, 13, 10, {13, 13, false, false}},
+    {"an empty answer: the next call confirms nothing", 13, 13, {}, {}, {{}, {}, false, false}},
+    {"after a restart the old batch comes again: confirmed, nothing stored",
+     13,
+     {},
+     13,
+     {},
+     {13, {}, false, false}},
+    {"new updates above the mark move it", 13, {}, 20, 15, {20, 20, false, false}},
+    {"new updates below the mark: the ids were reset", 900, {}, 53, 50, {53, 53, true, false}},
+    {"a reset whose ids end above the mark still rebases", 900, {}, 1000, 50, {1000, 1000, true, false}},
+    {"a new malformed-only answer below the mark rebases too", 900, {}, 42, 41, {42, 42, true, false}},
+    {"ids all below the offset sent confirm nothing", 11, 11, 11, {}, {11, {}, false, true}},
+    {"an empty database stores the first mark", {}, {}, 5, 4, {5, 5, false, false}},
+};
+
+BOOST_DATA_TEST_CASE(each_answer_moves_the_offset_as_the_table_says,
+                     boost::unit_test::data::make(offset_cases),
+                     c) {
+    poll_offset o(c.stored);
+    if (c.requested) {
+        // Reach the "sent an offset" state through the public steps: an answer with that top.
+        o.apply({.request = c.requested});
+    }
+    BOOST_TEST(o.request() == c.requested);
+    const auto step = o.answered(c.top, c.lowest_new);
+    BOOST_TEST(step.request == c.expected.request);
+    BOOST_TEST(step.store == c.expected.store);
+    BOOST_TEST(step.rebase == c.expected.rebase);
+    BOOST_TEST(step.confirms_nothing == c.expected.confirms_nothing);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_offset_is_sent_only_to_confirm_the_last_answer, intake_world) {
+    telegram.batches.push_back(batch({text_update(10, 1, "a")}));
+    telegram.batches.push_back(batch({}));
+    telegram.batches.push_back(batch({text_update(11, 1, "b")}));
+    start();
+    advance(1ms);
+    BOOST_TEST((handler.handled == std::vector<std::int64_t>{10, 11}));
+    BOOST_TEST_REQUIRE(telegram.offsets.size() >= 4U);
+    BOOST_TEST(!telegram.offsets[0].has_value());
+    BOOST_TEST(telegram.offsets[1] == std::optional<std::int64_t>(11)); // confirms 10
+    BOOST_TEST(!telegram.offsets[2].has_value()); // nothing left to confirm: an id reset is safe
+    BOOST_TEST(telegram.offsets[3] == std::optional<std::int64_t>(12));
+    BOOST_TEST(storage::update_log(db).offset() == std::optional<std::int64_t>(12));
+    stop();
+}
+
+BOOST_FIXTURE_TEST_CASE(updates_after_an_id_reset_are_answered_and_the_offset_rebased, intake_world) {
+    storage::update_log(db).set_offset(900'000); // the last run's mark, before a week of silence
+    telegram.batches.push_back(
+        batch({text_update(50, 1, "a"), text_update(51, 2, "b"), text_update(52, 3, "c")}));
+    start();
+    advance(1ms);
+    BOOST_TEST((handler.handled == std::vector<std::int64_t>{50, 51, 52}));
+    BOOST_TEST(!telegram.offsets[0].has_value()); // the stored mark would have confirmed them away
+    BOOST_TEST(storage::update_log(db).offset() == std::optional<std::int64_t>(53));
+    BOOST_TEST(in->stats().id_resets == 1U);
+    stop();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_restart_replays_the_unconfirmed_batch_without_a_false_reset, intake_world) {
+    // The previous run stored and handled 10 and 11, and stopped before confirming them.
+    storage::update_log log(db);
+    log.set_offset(12);
+    BOOST_TEST_REQUIRE(log.mark_processed(10, time.wall()));
+    BOOST_TEST_REQUIRE(log.mark_processed(11, time.wall()));
+    telegram.batches.push_back(batch({text_update(10, 1, "a"), text_update(11, 1, "b")}));
+    start();
+    advance(1ms);
+    BOOST_TEST(handler.handled.empty());
+    BOOST_TEST(in->stats().id_resets == 0U);
+    BOOST_TEST(telegram.offsets[1] == std::optional<std::int64_t>(12)); // and now confirmed
+    stop();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_malformed_update_is_recorded_confirmed_and_counted_once, intake_world) {
+    auto first = batch({text_update(11, 1, "b")});
+    first.malformed.push_back({10, "update is not valid JSON"});
+    auto again = first; // Telegram delivers the same answer again (the confirmation was lost)
+    telegram.batches.push_back(first);
+    telegram.batches.push_back(again);
+    start();
+    advance(1ms);
+    BOOST_TEST((handler.handled == std::vector<std::int64_t>{11}));
+    BOOST_TEST(storage::update_log(db).is_processed(10));
+    BOOST_TEST(in->stats().updates_malformed == 1U);
+    BOOST_TEST(in->stats().id_resets == 0U);
+    stop();
+}
+
+// --- storage faults are transient (issue 15, finding 1) -----------------------------------------
+
+/// Another process's write lock on the bot's database (a backup, an operator's sqlite3).
+struct foreign_lock {
+    SQLite::Database other;
+    explicit foreign_lock(const std::filesystem::path& path) : other(path.string(), SQLite::OPEN_READWRITE) {
+        other.exec("BEGIN IMMEDIATE");
+    }
+    void release() { other.exec("ROLLBACK"); }
+};
+
+BOOST_FIXTURE_TEST_CASE(a_locked_database_pauses_the_intake_and_loses_nothing, intake_world) {
+    db.connection().setBusyTimeout(0); // the test's loop must not wait on the lock in real time
+    foreign_lock lock(dir.path / "bot.db");
+    // Unconfirmed, the batch comes again at every poll (the fake has no memory: it is queued
+    // enough times).
+    for (int i = 0; i < 20; ++i) {
+        telegram.batches.push_back(batch({text_update(10, 1, "a"), text_update(11, 2, "b")}));
+    }
+    start();
+    advance(1ms);
+    BOOST_TEST(handler.handled.empty());
+    BOOST_TEST(in->stats().storage_faults >= 1U);
+    BOOST_TEST(in->polling()); // alive, and waiting
+    BOOST_TEST(!polling->done);
+    BOOST_TEST(!telegram.offsets.back().has_value()); // nothing confirmed while nothing is stored
+    advance(2s);
+    lock.release();
+    advance(11s); // the back-off is capped at ten seconds
+    BOOST_TEST((handler.handled == std::vector<std::int64_t>{10, 11}));
+    BOOST_TEST(storage::update_log(db).is_processed(10));
+    BOOST_TEST(storage::update_log(db).is_processed(11));
+    stop();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_handler_stopped_by_a_locked_database_runs_again_untold, intake_world) {
+    struct locking_handler final : update_handler {
+        int locked_times = 2;
+        std::vector<std::int64_t> handled;
+        std::vector<std::int64_t> failed;
+        engine::awaitable<void> handle(const tg::update& u) override {
+            if (locked_times-- > 0) {
+                throw storage::error(storage::errc::locked, "users.record_contact: database is locked");
+            }
+            handled.push_back(u.update_id);
+            co_return;
+        }
+        engine::awaitable<void> handle_failure(const tg::update& u) override {
+            failed.push_back(u.update_id);
+            co_return;
+        }
+    } h;
+    in = std::make_unique<intake>(ioc.get_executor(), svc, h, cfg);
+    telegram.batches.push_back(batch({text_update(10, 1, "a")}));
+    start();
+    advance(1ms);
+    BOOST_TEST(h.handled.empty());
+    BOOST_TEST(!storage::update_log(db).is_processed(10)); // still owed
+    advance(1s);
+    BOOST_TEST((h.handled == std::vector<std::int64_t>{10}));
+    BOOST_TEST(h.failed.empty()); // no apology for a fault that passed
+    BOOST_TEST(in->stats().handler_failures == 0U);
+    BOOST_TEST(in->stats().storage_faults == 2U);
+    stop();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_storage_fault_no_wait_will_fix_ends_the_poll_loop, intake_world) {
+    struct corrupt_handler final : update_handler {
+        engine::awaitable<void> handle(const tg::update&) override { co_return; }
+        engine::awaitable<void> handle_failure(const tg::update&) override { co_return; }
+    } h;
+    in = std::make_unique<intake>(ioc.get_executor(), svc, h, cfg);
+    db.connection().exec("DROP TABLE update_inbox"); // a storage fault no wait will fix
+    telegram.batches.push_back(batch({text_update(10, 1, "a")}));
+    start();
+    advance(1ms);
+    BOOST_TEST_REQUIRE(polling->done);
+    BOOST_TEST(static_cast<bool>(polling->error));
+    BOOST_TEST(!storage::is_transient(polling->error));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
