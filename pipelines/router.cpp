@@ -3,6 +3,9 @@
 
 #include "pipelines/detail/overloaded.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace companion::pipelines {
 
 namespace {
@@ -28,12 +31,23 @@ std::string_view kind_of(const tg::message& m) {
     return "other";
 }
 
-route on_message(const tg::message& m, const locale_catalog& locales) {
+/// Telegram usernames compare without regard to case.
+bool same_username(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+route on_message(const tg::message& m, const locale_catalog& locales, std::string_view bot_username) {
     if (m.chat.type != "private" || !m.from || m.from->is_bot) {
         return {intent::ignore{"not a private chat with a person"}};
     }
     sender_info from{m.from->id, m.chat.id, m.from->first_name, m.from->language_code, std::nullopt};
     if (auto cmd = tg::extract_command(m)) {
+        if (!cmd->bot.empty() && !bot_username.empty() && !same_username(cmd->bot, bot_username)) {
+            return {intent::ignore{"a command for another bot"}};
+        }
         return {intent::run_command{command_named(cmd->name)}, std::move(from), gate::action};
     }
     if (m.text.empty()) {
@@ -57,6 +71,11 @@ route on_callback(const tg::callback_query& q) {
                      q.from.first_name,
                      q.from.language_code,
                      q.id};
+    if (q.message && q.message->chat.type != "private") {
+        // A copy of a bot message outside the user's private chat: a persona change or a
+        // personal (possibly flirty) video must never land in a group.
+        return {intent::private_only{}, std::move(from), gate::none};
+    }
     const std::string_view data = q.data;
     routed_intent what = intent::stale_button{};
     if (data.starts_with("p:") && data.size() > 2) {
@@ -77,11 +96,11 @@ route on_callback(const tg::callback_query& q) {
 
 } // namespace
 
-route route_update(const tg::update& u, const locale_catalog& locales) {
+route route_update(const tg::update& u, const locale_catalog& locales, std::string_view bot_username) {
     switch (u.what) {
     case tg::update::kind::message:
         if (u.message) {
-            return on_message(*u.message, locales);
+            return on_message(*u.message, locales, bot_username);
         }
         break;
     case tg::update::kind::callback_query:
@@ -121,6 +140,7 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                    [&](const intent::confirm_forget& v) { os << "forget " << (v.erase ? "yes" : "no"); },
                    [&](const intent::choose_video& v) { os << "video " << storage::to_string(v.mode); },
                    [&](const intent::stale_button&) { os << "stale button"; },
+                   [&](const intent::private_only&) { os << "private only"; },
                },
                i);
     return os;

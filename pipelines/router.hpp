@@ -65,6 +65,9 @@ struct choose_video {
 };
 /// A button this version does not know (an older version's data, a forged query).
 struct stale_button {};
+/// A button pressed on a bot message outside a private chat (a forwarded or group copy): never
+/// acted on, only answered with "I only talk in private".
+struct private_only {};
 } // namespace intent
 
 using routed_intent = std::variant<intent::ignore,
@@ -77,7 +80,8 @@ using routed_intent = std::variant<intent::ignore,
                                    intent::answer_adult,
                                    intent::confirm_forget,
                                    intent::choose_video,
-                                   intent::stale_button>;
+                                   intent::stale_button,
+                                   intent::private_only>;
 
 /// Which per-user limit an intent passes first.
 enum class gate { none, action, chat };
@@ -97,8 +101,9 @@ struct route {
     gate limit = gate::none;
 };
 
-/// The intent of `u`. Private chats only; a bot's messages and edits are ignored.
-route route_update(const tg::update& u, const locale_catalog& locales);
+/// The intent of `u`. Private chats only; a bot's messages and edits are ignored, and so is a
+/// command addressed to another bot (`/start@OtherBot`) when `bot_username` (getMe's) is known.
+route route_update(const tg::update& u, const locale_catalog& locales, std::string_view bot_username = {});
 
 std::ostream& operator<<(std::ostream& os, const routed_intent& i);
 std::ostream& operator<<(std::ostream& os, gate g);

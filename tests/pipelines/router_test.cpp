@@ -39,10 +39,11 @@ message(const std::string& text, const std::string& chat_type = "private", bool 
            boost::json::serialize(boost::json::value(text)) + entities + "}}";
 }
 
-std::string press(const std::string& data) {
+std::string press(const std::string& data, const std::string& chat_type = "private") {
     return R"({"update_id":11,"callback_query":{"id":"cb1","from":{"id":42,"is_bot":false,"first_name":"Ayşe"},)"
            R"("chat_instance":"x","data":")" +
-           data + R"(","message":{"message_id":6,"date":1700000000,"chat":{"id":42,"type":"private"}}}})";
+           data + R"(","message":{"message_id":6,"date":1700000000,"chat":{"id":)" +
+           (chat_type == "private" ? "42" : "-100") + R"(,"type":")" + chat_type + R"("}}}})";
 }
 
 const std::string photo =
@@ -117,6 +118,14 @@ const std::vector<route_case> cases{
     {"a new video", press("vid:new"), "video new", gate::action},
     {"an empty persona id", press("p:"), "stale button", gate::action},
     {"a forged button", press("rm -rf"), "stale button", gate::action},
+    {"a video button pressed in a supergroup", press("vid:new", "supergroup"), "private only", gate::none},
+    {"a persona button pressed in a group", press("p:elif", "group"), "private only", gate::none},
+    {"a button pressed in a channel", press("lang:ru", "channel"), "private only", gate::none},
+    {"a command for this bot by name", message("/start@Companion_Bot"), "command start", gate::action},
+    {"a command for another bot",
+     message("/start@OtherBot"),
+     "ignore (a command for another bot)",
+     gate::none},
 };
 
 } // namespace
@@ -126,7 +135,7 @@ BOOST_AUTO_TEST_SUITE(router_suite)
 BOOST_DATA_TEST_CASE(updates_route_to_their_intent, boost::unit_test::data::make(cases), c) {
     const auto parsed = net::telegram::parse_update(boost::json::parse(c.update));
     BOOST_TEST_REQUIRE(parsed.has_value());
-    const auto r = route_update(*parsed, locales());
+    const auto r = route_update(*parsed, locales(), "companion_bot");
     std::ostringstream printed;
     printed << r.what;
     BOOST_TEST(printed.str() == c.intent);
