@@ -89,7 +89,7 @@ void runtime::start() {
 int runtime::run() {
     start();
     ioc_->run();
-    return tasks_->failures() == 0 ? 0 : 1;
+    return tasks_->failures() == 0 && !forced() ? 0 : 1;
 }
 
 awaitable<void> runtime::supervise() {

@@ -59,8 +59,12 @@ public:
     void request_stop();
 
     /// Owned mode: installs supervision and runs the loop on this thread until done. Returns 0,
-    /// or 1 if a root child failed.
+    /// or 1 if a root child failed or the stop was forced (a second request: the children were
+    /// cut off without their grace, so a supervisor must not read the exit as clean).
     int run();
+
+    /// A second stop request skipped the grace period.
+    bool forced() const noexcept { return stop_requests_ > 1; }
 
     /// Borrowed mode: installs supervision on the host loop without running it.
     void start();

@@ -39,6 +39,15 @@ awaitable<void> stop_after(runtime& rt, duration d) {
     rt.request_stop();
 }
 
+awaitable<void> stop_twice(runtime& rt) {
+    // Only terminal cancellation reaches it, so it lives through the first (graceful) request.
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
+    co_await sleep(1ms);
+    rt.request_stop();
+    co_await sleep(1ms);
+    rt.request_stop();
+}
+
 awaitable<void> raise_after(duration d) {
     co_await sleep(d);
     std::raise(SIGTERM);
@@ -93,6 +102,14 @@ BOOST_AUTO_TEST_CASE(grace_period_expiry_cancels_terminally) {
     BOOST_TEST(rt.run() == 0);
     const auto took = std::chrono::steady_clock::now() - start;
     BOOST_TEST((took >= 20ms && took < 1s));
+}
+
+BOOST_AUTO_TEST_CASE(a_second_request_forces_the_stop_and_run_reports_it) {
+    runtime rt({.grace = 1h, .handle_signals = false});
+    BOOST_TEST(rt.spawn(stubborn_forever()));
+    BOOST_TEST(rt.spawn(stop_twice(rt))); // the operator's Ctrl-C, then a second one
+    BOOST_TEST(rt.run() == 1);            // not a clean exit: the children were cut off
+    BOOST_TEST(rt.forced());
 }
 
 BOOST_AUTO_TEST_CASE(failed_root_task_makes_run_report_failure) {
