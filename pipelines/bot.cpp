@@ -83,6 +83,7 @@ engine::awaitable<bool> bot::prepare() {
         co_return me.error().kind != tg::error_kind::unauthorized;
     }
     engine::log().info("bot.identity", {{"username", me->username}, {"id", me->id}});
+    username_ = me->username; // commands addressed to another bot are not ours
     // The stored offset, processed ids and inbox are this bot's only; another bot's (a token
     // switch) would confirm real updates away unanswered. A storage fault here ends the start.
     const auto claim = storage::claim_updates_for(svc_.db, me->id);
@@ -157,7 +158,7 @@ user_context bot::context_of(const sender_info& from) {
 }
 
 engine::awaitable<void> bot::handle(const tg::update& u) {
-    const route r = route_update(u, svc_.locales);
+    const route r = route_update(u, svc_.locales, username_);
     if (const auto* ignored = std::get_if<intent::ignore>(&r.what)) {
         engine::log().debug(
             "bot.update_ignored",
@@ -166,6 +167,13 @@ engine::awaitable<void> bot::handle(const tg::update& u) {
     }
     if (const auto* block = std::get_if<intent::block_changed>(&r.what)) {
         profile_.set_blocked(r.from.user_id, block->blocked);
+        co_return;
+    }
+    if (std::holds_alternative<intent::private_only>(r.what)) {
+        // Answered with a toast, nothing stored about a user who may never have written to us.
+        const auto lang = language_from_code(r.from.language_code);
+        co_await sender_.answer(r.from.callback_id.value_or(""),
+                                svc_.locales.text(lang, "group.private_only"));
         co_return;
     }
     const user_context c = context_of(r.from);
@@ -289,7 +297,19 @@ engine::awaitable<void> bot::selfie(const user_context& c) {
         co_await say(c, l.text(c.lang, "quota.selfies"));
         co_return;
     }
-    const auto made = co_await selfies_.make(c.user_id, c.chat_id, *c.p, c.lang);
+    selfie_attempt made;
+    std::exception_ptr cut;
+    try {
+        made = co_await selfies_.make(c.user_id, c.chat_id, *c.p, c.lang);
+    } catch (...) {
+        cut = std::current_exception();
+    }
+    if (cut) {
+        // A stop (or a fault) cut the selfie short: the update stays in the inbox and consumes
+        // again when it runs again, so this consumption is returned now.
+        quotas_.refund(c.user_id, storage::quota_kind::selfie, today);
+        std::rethrow_exception(cut);
+    }
     if (!made.selfie) {
         quotas_.refund(c.user_id, storage::quota_kind::selfie, today); // not made: not counted
     }

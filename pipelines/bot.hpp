@@ -120,6 +120,7 @@ private:
     storage::quota_repository quotas_;
     storage::flood_waits floods_;
     std::uint64_t rate_limited_ = 0;
+    std::string username_{}; ///< getMe's, once prepare() ran
 };
 
 } // namespace companion::pipelines
