@@ -27,6 +27,8 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
                                                                     [&] {
                                                                         auto vc = cfg_.video;
                                                                         vc.admins = cfg_.admins;
+                                                                        vc.selfies_per_day =
+                                                                            cfg_.selfies_per_day;
                                                                         return vc;
                                                                     }())
                                      : nullptr),

@@ -246,6 +246,9 @@ public:
     /// The next step for `job` (the row as last loaded) after `event`, at wall time `now`.
     video_job_step on(const storage::video_job& job, const video_job_event& event, engine::wall_time now);
 
+    /// This run holds the job's first frame (found, or made: a "new video" paid for it).
+    bool has_selfie() const noexcept { return selfie_.has_value(); }
+
     /// The spend one create costs.
     std::int64_t create_cents() const noexcept {
         return static_cast<std::int64_t>(cfg_.price_cents_per_second) * cfg_.seconds;

@@ -326,6 +326,11 @@ engine::awaitable<void> video_jobs::finish(job_run& jr, const job_action::finish
             return false;
         }
         quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+        if (job.mode == storage::video_mode::new_video && !job.image_path && !jr.machine.has_selfie()) {
+            // Its selfie was never made: the selfie charged at admission goes back too. A selfie
+            // that was made was spent, whatever became of the video.
+            quotas_.refund(job.user_id, storage::quota_kind::selfie, storage::utc_day(job.created));
+        }
         if (f.refund_spend_cents != 0) {
             quotas_.refund_spend(provider_.info().name, storage::utc_day(job.created), f.refund_spend_cents);
         }

@@ -33,6 +33,8 @@ struct video_jobs_config {
     engine::duration action_every = std::chrono::seconds(4);   ///< upload_video refresh
     double flirty_probability = 0.5;
     int videos_per_day = 3;
+    /// The selfie a "new video" renders first counts against the user's selfie quota.
+    int selfies_per_day = 20;
     int daily_spend_cap_cents = 2000;
     debug_info debug = debug_info::admins;
     std::vector<std::int64_t> admins{};
@@ -81,6 +83,10 @@ public:
     const video_jobs_stats& stats() const noexcept { return stats_; }
     std::size_t running() const noexcept { return jobs_.size(); }
     int effective_seconds() const noexcept { return machine_cfg_.seconds; }
+    /// What one create costs against the daily spend cap.
+    std::int64_t create_cents() const noexcept {
+        return static_cast<std::int64_t>(machine_cfg_.price_cents_per_second) * machine_cfg_.seconds;
+    }
     const video_provider_info& provider_info() const noexcept { return provider_.info(); }
     const video_jobs_config& config() const noexcept { return cfg_; }
 

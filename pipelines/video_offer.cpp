@@ -68,8 +68,23 @@ engine::awaitable<void> video_offer::request(const user_context& c, storage::vid
     const auto now = svc_.time.wall();
     const auto today = storage::utc_day(now);
     const auto& cfg = jobs_->config();
+    // Money before work: every limit a paid call would meet is checked before the first one (a
+    // "new video" renders a selfie, an LLM and an image call, before the video's spend is
+    // reserved), so presses past a limit cost nothing.
     if (!quotas_.try_consume(c.user_id, storage::quota_kind::video, today, cfg.videos_per_day)) {
         co_await say(c.chat_id, l.text(c.lang, "quota.videos"));
+        co_return;
+    }
+    if (quotas_.spent_total(today) + jobs_->create_cents() > cfg.daily_spend_cap_cents) {
+        quotas_.refund(c.user_id, storage::quota_kind::video, today);
+        co_await say(c.chat_id, l.text(c.lang, "quota.spend"));
+        co_return;
+    }
+    const bool makes_selfie = mode == storage::video_mode::new_video;
+    if (makes_selfie &&
+        !quotas_.try_consume(c.user_id, storage::quota_kind::selfie, today, cfg.selfies_per_day)) {
+        quotas_.refund(c.user_id, storage::quota_kind::video, today);
+        co_await say(c.chat_id, l.text(c.lang, "quota.selfies"));
         co_return;
     }
     storage::new_video_job job;
@@ -85,6 +100,9 @@ engine::awaitable<void> video_offer::request(const user_context& c, storage::vid
         // One in flight already (a racing request won, or the press came before the busy check
         // could see it): the schema kept one; this one is not charged.
         quotas_.refund(c.user_id, storage::quota_kind::video, today);
+        if (makes_selfie) {
+            quotas_.refund(c.user_id, storage::quota_kind::selfie, today);
+        }
         auto busy = busy_text(c.user_id, c.lang);
         co_await say(c.chat_id, busy.value_or(l.text(c.lang, "error.generic")));
         co_return;

@@ -259,6 +259,30 @@ BOOST_FIXTURE_TEST_CASE(llm_outage_and_image_refusal_give_localized_messages, wo
     }());
 }
 
+BOOST_FIXTURE_TEST_CASE(a_selfie_cut_short_by_a_stop_is_charged_once_when_it_runs_again, world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        co_await start();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+        co_await onboard(*this, user, "emma");
+        sims->gemini().faults.add(
+            {.match = "generateContent", .kind = sim::fault_kind::latency, .count = 1, .delay = 4s});
+        storage::quota_repository quotas(*db);
+        const auto today = storage::utc_day(
+            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+        t.user_sends_text(user, "/selfie");
+        BOOST_TEST_REQUIRE(
+            co_await eventually([&] { return quotas.used(user, storage::quota_kind::selfie, today) == 1; }));
+        co_await stop_bot(); // the image never came: the selfie is cut off, its update stays owed
+        BOOST_TEST(quotas.used(user, storage::quota_kind::selfie, today) == 0);
+        start_bot();
+        auto photo = co_await next(user, [](const item& i) { return i.what == item::kind::photo; });
+        BOOST_TEST_REQUIRE(photo.has_value());                                  // made on the replay
+        BOOST_TEST(quotas.used(user, storage::quota_kind::selfie, today) == 1); // charged once, not twice
+        co_await finish();
+    }());
+}
+
 BOOST_FIXTURE_TEST_CASE(malformed_updates_and_unknown_callbacks_never_stop_the_bot, world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         co_await start();

@@ -367,6 +367,60 @@ BOOST_FIXTURE_TEST_CASE(the_daily_spend_cap_stops_videos_with_a_localized_messag
     }());
 }
 
+BOOST_FIXTURE_TEST_CASE(presses_of_new_video_past_the_caps_make_no_paid_call, openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        cfg.video.daily_spend_cap_cents = 30; // below one clip
+        cfg.video.videos_per_day = 100;
+        cfg.selfies_per_day = 2;
+        co_await start();
+        const auto user = sims->telegram().add_user({.first_name = "Aylin", .language_code = "tr"});
+        co_await onboard(*this, user, "aylin");
+        const auto images = sims->gemini().image_prompts().size();
+        const auto llm = sims->openai().chat_requests();
+        for (int i = 0; i < 3; ++i) {
+            co_await ask_video(*this, user, "tr", "vid:new");
+            auto capped = co_await next(
+                user,
+                [&](const item& it) { return text(it) && it.text == locales.text("tr", "quota.spend"); },
+                10s);
+            BOOST_TEST_REQUIRE(capped.has_value());
+        }
+        // Before the fix each press rendered a selfie (an LLM and an image call) first.
+        BOOST_TEST(sims->gemini().image_prompts().size() == images);
+        BOOST_TEST(sims->openai().chat_requests() == llm);
+        BOOST_TEST(sims->openai().video_creates().empty());
+        storage::quota_repository quotas(*db);
+        const auto today = storage::utc_day(
+            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+        BOOST_TEST(quotas.used(user, storage::quota_kind::video, today) == 0);
+        BOOST_TEST(quotas.used(user, storage::quota_kind::selfie, today) == 0);
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_new_video_counts_its_selfie_against_the_selfie_quota, openai_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        cfg.selfies_per_day = 1;
+        co_await start();
+        const auto user = sims->telegram().add_user({.first_name = "Aylin", .language_code = "tr"});
+        co_await onboard(*this, user, "aylin");
+        co_await take_selfie(*this, user); // the day's only selfie
+        const auto images = sims->gemini().image_prompts().size();
+        co_await ask_video(*this, user, "tr", "vid:new");
+        auto refused = co_await next(
+            user,
+            [&](const item& it) { return text(it) && it.text == locales.text("tr", "quota.selfies"); },
+            10s);
+        BOOST_TEST_REQUIRE(refused.has_value());
+        BOOST_TEST(sims->gemini().image_prompts().size() == images); // no free image
+        storage::quota_repository quotas(*db);
+        const auto today = storage::utc_day(
+            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+        BOOST_TEST(quotas.used(user, storage::quota_kind::video, today) == 0); // not charged either
+        co_await finish();
+    }());
+}
+
 BOOST_FIXTURE_TEST_CASE(a_thousand_jobs_poll_while_another_chat_is_answered, openai_world) {
     test::run_test(
         ioc,
