@@ -4,6 +4,8 @@
 // without a script a terminal chat lets a person play the Telegram user.
 #include "app/admin.hpp"
 #include "app/config.hpp"
+#include "app/data_folder.hpp"
+#include "app/instance_lock.hpp"
 #include "app/simulation.hpp"
 #include "app/wiring.hpp"
 #include "engine/log.hpp"
@@ -17,6 +19,7 @@
 
 #include <CLI/CLI.hpp>
 #include <malloc.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -212,6 +215,10 @@ int main(int argc, char** argv) {
     // malloc arena, and image buffers freed on one thread fragment them (the soak showed the
     // heap creeping by ~0.5 MB/s). Two arenas keep it flat at no measurable cost.
     ::mallopt(M_ARENA_MAX, 2);
+    // Private by default: the database, its WAL, the media and the logs hold every conversation
+    // and selfie, so nothing this process creates is readable by another account (files 0600,
+    // folders 0700), whatever umask the shell or the unit had.
+    ::umask(077);
     CLI::App cli{
         "companion-bot: a Telegram bot of AI personas that chat, send selfies and videos.\n"
         "With TELEGRAM_BOT_TOKEN set it runs live against Telegram. Without it and without a\n"
@@ -292,6 +299,24 @@ int main(int argc, char** argv) {
                 (std::filesystem::temp_directory_path() / ("companion-demo-" + std::to_string(::getpid())))
                     .string();
         }
+    }
+
+    // One bot per data folder: a second one would fight the first over getUpdates, and its resume
+    // would declare the first one's paid video jobs lost. The lock is held until main returns.
+    if (const auto failed = app::make_private_directory(cfg->storage.data_dir)) {
+        std::fprintf(stderr,
+                     "companion-bot: cannot create the data folder %s: %s\n",
+                     cfg->storage.data_dir.c_str(),
+                     failed.message().c_str());
+        return 2;
+    }
+    auto lock = app::instance_lock::acquire(cfg->storage.data_dir);
+    if (!lock) {
+        std::fprintf(stderr, "companion-bot: %s\n", lock.error().c_str());
+        return 2;
+    }
+    if (!lock->pid_written()) {
+        engine::log().warn("instance_lock.pid_not_written", {{"path", lock->path().string()}});
     }
 
     engine::runtime rt({.grace = 10s});
