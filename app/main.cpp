@@ -164,12 +164,21 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     engine::task_group work(ex, engine::task_group::config{.name = "bot"});
     std::unique_ptr<app::admin_server> admin;
     if (cfg.admin.port != 0) {
-        admin = std::make_unique<app::admin_server>(ex,
-                                                    cfg.admin.listen,
-                                                    cfg.admin.port,
-                                                    bot,
-                                                    wired->db(),
-                                                    wired->health());
+        if (!app::is_loopback(cfg.admin.listen)) {
+            // The configuration refused this without a token; with one it is the operator's choice,
+            // and worth a line: the bot's state is reachable from other hosts.
+            engine::log().warn("admin.beyond_loopback",
+                               {{"listen", cfg.admin.listen}, {"auth", "bearer token required"}});
+        }
+        admin = std::make_unique<app::admin_server>(
+            ex,
+            cfg.admin.listen,
+            cfg.admin.port,
+            bot,
+            wired->db(),
+            wired->health(),
+            app::admin_options{.token = cfg.admin.token,
+                               .max_connections = static_cast<std::size_t>(cfg.admin.max_connections)});
         if (auto port = admin->start(); !port) {
             engine::log().error("admin.start_failed", {{"error", port.error().message()}});
         } else {
