@@ -270,4 +270,37 @@ BOOST_AUTO_TEST_CASE(a_token_with_simulate_is_ignored_for_the_simulators_own) {
     BOOST_TEST(r.output.find("AAHsecret") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(an_admin_endpoint_beyond_loopback_without_a_token_is_refused_with_exit_2) {
+    companion::test::temp_dir dir;
+    const auto config = dir.path / "open-admin.toml";
+    std::ofstream(config) << "[admin]\nlisten = \"0.0.0.0\"\nport = 9100\n";
+    const auto r = run_bot(dir.path,
+                           {"--config", config.string()},
+                           {"PATH=/usr/bin:/bin", "TELEGRAM_BOT_TOKEN=123456:never-used"});
+    BOOST_TEST(r.exit_code == 2, r.output);
+    BOOST_TEST(r.output.find("configuration error: admin.listen: \"0.0.0.0\" is beyond loopback") !=
+                   std::string::npos,
+               r.output);
+    BOOST_TEST(r.output.find("COMPANION_ADMIN_TOKEN") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_database_in_a_used_data_folder_is_refused_before_anything_is_called) {
+    companion::test::temp_dir dir;
+    const auto config = write_live_config(dir.path);
+    const auto data = dir.path / "live-data";
+    std::filesystem::create_directories(data / "media");
+    std::ofstream(data / "companion.db").flush();
+    // Telegram is never asked: the data folder is checked first.
+    const auto r = run_bot(dir.path,
+                           {"--config", config.string()},
+                           {"PATH=/usr/bin:/bin",
+                            "TELEGRAM_BOT_TOKEN=123456:never-used",
+                            "TELEGRAM_API_BASE_URL=http://127.0.0.1:9"});
+    BOOST_TEST(r.exit_code == 2, r.output);
+    BOOST_TEST(r.output.find("companion-bot: storage.database: " + (data / "companion.db").string() +
+                             " is an empty file (0 bytes)") != std::string::npos,
+               r.output);
+    BOOST_TEST(std::filesystem::file_size(data / "companion.db") == 0U); // left as it was
+}
+
 BOOST_AUTO_TEST_SUITE_END()
