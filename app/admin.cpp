@@ -1,6 +1,7 @@
 // Health and metrics handlers.
 #include "app/admin.hpp"
 
+#include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "pipelines/admin_report.hpp"
 
@@ -14,19 +15,82 @@ namespace companion::app {
 
 namespace json = boost::json;
 
+bool bearer_authorized(std::string_view authorization, std::string_view token) {
+    if (token.empty()) {
+        return true;
+    }
+    constexpr std::string_view scheme = "bearer ";
+    if (authorization.size() < scheme.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < scheme.size(); ++i) {
+        const char c = authorization[i];
+        if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != scheme[i]) {
+            return false;
+        }
+    }
+    const auto given = authorization.substr(scheme.size());
+    // Every byte compared whatever differs first: the time taken says nothing of the token.
+    unsigned char difference = given.size() == token.size() ? 0 : 1;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+        const auto g = static_cast<unsigned char>(i < given.size() ? given[i] : 0);
+        difference |= static_cast<unsigned char>(g ^ static_cast<unsigned char>(token[i]));
+    }
+    return difference == 0;
+}
+
+namespace {
+
+engine::awaitable<net::server_response> unauthorized() {
+    auto r = net::json_response(401, R"({"error":"unauthorized: send Authorization: Bearer <token>"})");
+    r.msg.set(net::http::field::www_authenticate, R"(Bearer realm="companion-admin")");
+    co_return r;
+}
+
+engine::awaitable<net::server_response> not_found() {
+    co_return net::json_response(404, R"({"error":"not found"})");
+}
+
+} // namespace
+
 admin_server::admin_server(engine::executor ex,
                            std::string address,
                            std::uint16_t port,
                            pipelines::bot& bot,
                            storage::database& db,
-                           const pipelines::service_health& health)
-    : server_(ex, net::server_config{.address = std::move(address), .port = port, .name = "admin"}),
+                           const pipelines::service_health& health,
+                           admin_options options)
+    : server_(ex,
+              net::server_config{.address = std::move(address),
+                                 .port = port,
+                                 .name = "admin",
+                                 .max_connections = options.max_connections}),
       bot_(bot),
       db_(db),
-      health_(health) {
-    server_.route(net::http::verb::get, "/healthz", [this](net::server_request& r) { return healthz(r); });
-    server_.route(net::http::verb::get, "/readyz", [this](net::server_request& r) { return readyz(r); });
-    server_.route(net::http::verb::get, "/metrics", [this](net::server_request& r) { return metrics(r); });
+      health_(health),
+      token_(std::move(options.token)) {
+    if (!token_.empty()) {
+        engine::secrets().add_secret(token_);
+    }
+    server_.route(net::http::verb::get, "/healthz", guarded([this](net::server_request& r) {
+                      return healthz(r);
+                  }));
+    server_.route(net::http::verb::get, "/readyz", guarded([this](net::server_request& r) {
+                      return readyz(r);
+                  }));
+    server_.route(net::http::verb::get, "/metrics", guarded([this](net::server_request& r) {
+                      return metrics(r);
+                  }));
+    // An unknown path says nothing to a caller without the token either.
+    server_.fallback(guarded([](net::server_request&) { return not_found(); }));
+}
+
+net::request_handler admin_server::guarded(net::request_handler handler) const {
+    // Not a coroutine: the returned awaitable is the handler's own (or the 401's), so nothing of
+    // this lambda needs to outlive the call.
+    return [this, inner = std::move(handler)](net::server_request& r) {
+        return bearer_authorized(r.header("Authorization"), token_) ? inner(r) : unauthorized();
+    };
 }
 
 bool admin_server::database_writable() {

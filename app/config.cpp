@@ -7,6 +7,8 @@
 #include "pipelines/providers/openai_videos.hpp"
 #include "pipelines/providers/vertex_veo.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -145,6 +147,22 @@ problem http_url(const std::string& url) {
 
 problem http_url_or_empty(const std::string& url) {
     return url.empty() ? std::nullopt : http_url(url);
+}
+
+problem not_empty(const std::string& text) {
+    if (text.empty()) {
+        return "must not be empty";
+    }
+    return std::nullopt;
+}
+
+problem ip_address(const std::string& text) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(text, ec);
+    if (ec || address.is_multicast()) {
+        return "expected an IP address such as \"127.0.0.1\" or \"::1\"";
+    }
+    return std::nullopt;
 }
 
 problem bot_token(const std::string& token) {
@@ -670,8 +688,8 @@ table make_table() {
                  "per user, on top of the daily quota");
 
     rows(t, "storage", &config::storage)
-        .text("data_dir", &storage_settings::data_dir, "database and media", "COMPANION_DATA_DIR")
-        .text("database", &storage_settings::database, "relative to data_dir")
+        .text("data_dir", &storage_settings::data_dir, "database and media", "COMPANION_DATA_DIR", not_empty)
+        .text("database", &storage_settings::database, "relative to data_dir", {}, not_empty)
         .choice("synchronous",
                 &storage_settings::synchronous_full,
                 {{"normal", false}, {"full", true}},
@@ -688,8 +706,8 @@ table make_table() {
                   "how long processed update ids are kept (Telegram resends for up to 24 h)");
 
     rows(t, "bot", &config::bot)
-        .text("personas", &bot_settings::personas, "the persona catalog")
-        .text("locales", &bot_settings::locales, "the folder of locale catalogs")
+        .text("personas", &bot_settings::personas, "the persona catalog", {}, not_empty)
+        .text("locales", &bot_settings::locales, "the folder of locale catalogs", {}, not_empty)
         .integers("admins",
                   &bot_settings::admins,
                   1,
@@ -703,9 +721,24 @@ table make_table() {
                  1000,
                  "turns between rolling-summary refreshes");
 
-    rows(t, "admin", &config::admin, "/metrics and /healthz on loopback")
-        .text("listen", &admin_settings::listen, "the address to listen on")
-        .integer("port", &admin_settings::port, 0, 65535, "0: off");
+    rows(t, "admin", &config::admin, "/metrics, /healthz and /readyz")
+        .from_environment("token",
+                          &admin_settings::token,
+                          "COMPANION_ADMIN_TOKEN",
+                          secrecy::secret,
+                          "when set, every request needs Authorization: Bearer <token>; required beyond "
+                          "loopback")
+        .text("listen",
+              &admin_settings::listen,
+              "the address to listen on; beyond loopback only with a token",
+              {},
+              ip_address)
+        .integer("port", &admin_settings::port, 0, 65535, "0: off")
+        .integer("max_connections",
+                 &admin_settings::max_connections,
+                 1,
+                 10'000,
+                 "connections served at once; more are closed at once");
 
     rows(t, "log", &config::log)
         .one_of_texts("level",
@@ -762,6 +795,47 @@ std::string suggestion(std::string_view typo, const std::vector<std::string>& ca
     return " (did you mean " + (brackets ? "[" + *best + "]" : *best) + "?)";
 }
 
+/// A key whose name says it holds a secret: a word of it (split at '_' and '-') is one of these.
+bool looks_like_a_secret(std::string_view name) {
+    static constexpr std::string_view words[] =
+        {"token", "key", "apikey", "secret", "password", "passwd", "credentials", "credential"};
+    std::string lower;
+    for (const char ch : name) {
+        lower.push_back(static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch));
+    }
+    std::size_t start = 0;
+    while (start <= lower.size()) {
+        const auto end = std::min(lower.find_first_of("_-", start), lower.size());
+        const std::string_view word(lower.data() + start, end - start);
+        if (std::find(std::begin(words), std::end(words), word) != std::end(words)) {
+            return true;
+        }
+        start = end + 1;
+    }
+    return false;
+}
+
+/// "TELEGRAM_BOT_TOKEN, OPENAI_API_KEY": the variables of the secrets of `section`, or of every
+/// secret when the section has none.
+std::string secret_variables(const table& t, std::string_view section) {
+    std::string in_section;
+    std::string all;
+    for (const auto& k : t.keys) {
+        if (!k.info.secret) {
+            continue;
+        }
+        all += (all.empty() ? "" : ", ") + k.info.env;
+        if (k.section == section) {
+            in_section += (in_section.empty() ? "" : ", ") + k.info.env;
+        }
+    }
+    return in_section.empty() ? all : in_section;
+}
+
+std::string secrets_come_from_the_environment(const table& t, std::string_view section) {
+    return "secrets come from the environment (" + secret_variables(t, section) + "), not the file";
+}
+
 /// Unknown sections and keys are errors: a typo must not silently keep a default.
 problem unknown_keys(const toml::table& root, const table& t) {
     std::vector<std::string> sections;
@@ -772,6 +846,9 @@ problem unknown_keys(const toml::table& root, const table& t) {
         const std::string section(section_key.str());
         if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
             if (!node.is_table()) {
+                if (looks_like_a_secret(section)) {
+                    return section + ": unknown key; " + secrets_come_from_the_environment(t, {});
+                }
                 return section + ": unknown key (keys go under a [section])";
             }
             return "[" + section + "]: unknown section" + suggestion(section, sections, true);
@@ -785,10 +862,17 @@ problem unknown_keys(const toml::table& root, const table& t) {
             const key* k = t.find(path);
             if (k == nullptr) {
                 std::vector<std::string> names;
+                bool typo_of_a_key = false;
                 for (const auto& other : t.keys) {
                     if (other.section == section && other.read) {
                         names.push_back(other.name);
+                        typo_of_a_key = typo_of_a_key || distance(name_key.str(), other.name) <= 1;
                     }
+                }
+                // A token pasted into the file is a secret in a file that gets copied and shared:
+                // say where it belongs (a near miss of a real key, "max_token", is a typo instead).
+                if (looks_like_a_secret(name_key.str()) && !typo_of_a_key) {
+                    return path + ": unknown key; " + secrets_come_from_the_environment(t, section);
                 }
                 return path + ": unknown key" + suggestion(name_key.str(), names, false);
             }
@@ -813,6 +897,12 @@ std::string label(const key& k, bool from_env) {
 problem across_keys(const config& cfg) {
     if (cfg.video.poll_timeout <= cfg.video.poll_interval) {
         return "video.poll_timeout: must be longer than video.poll_interval";
+    }
+    if (cfg.admin.port != 0 && cfg.admin.token.empty() && !is_loopback(cfg.admin.listen)) {
+        return "admin.listen: " + quote(cfg.admin.listen) +
+               " is beyond loopback, where anyone who reaches the port would read the bot's state: set "
+               "COMPANION_ADMIN_TOKEN (requests then need Authorization: Bearer <token>), or listen on "
+               "127.0.0.1";
     }
     if (cfg.live() && cfg.video.provider == video_provider_kind::vertex_veo &&
         (cfg.video.credentials_file.empty() || cfg.video.vertex_project.empty())) {
@@ -921,6 +1011,21 @@ video_terms effective_video_terms(const video_settings& v) {
         out.price_cents_per_second = *v.price_cents_per_second;
     }
     return out;
+}
+
+bool is_loopback(std::string_view text) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(text, ec);
+    if (ec) {
+        return false;
+    }
+    if (address.is_v4()) {
+        return address.to_v4().is_loopback();
+    }
+    const auto v6 = address.to_v6();
+    return v6.is_loopback() ||
+           (v6.is_v4_mapped() &&
+            boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback());
 }
 
 int nearest_allowed_seconds(int requested, const std::vector<int>& allowed) {

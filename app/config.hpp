@@ -78,8 +78,12 @@ struct bot_settings {
 };
 
 struct admin_settings {
+    std::string token; ///< COMPANION_ADMIN_TOKEN (secret): when set, requests need it as a bearer token
     std::string listen = "127.0.0.1";
     std::uint16_t port = 0; ///< 0: off (the default in live mode)
+    /// Connections served at once; one more is closed as soon as it is accepted (idle connections
+    /// once exhausted the bot's file descriptors).
+    int max_connections = 64;
 };
 
 struct log_settings {
@@ -154,6 +158,10 @@ std::string print_config(const config& cfg);
 
 /// Parses "250ms", "5s", "10m", "2h", "30d" or a bare number of seconds.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+/// Whether `address` (an IP address) is a loopback one: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z.
+/// False for anything else, an unparsable text included.
+bool is_loopback(std::string_view address);
 
 /// The provider length nearest to `requested`, ties to the shorter.
 int nearest_allowed_seconds(int requested, const std::vector<int>& allowed);

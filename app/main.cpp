@@ -4,6 +4,8 @@
 // without a script a terminal chat lets a person play the Telegram user.
 #include "app/admin.hpp"
 #include "app/config.hpp"
+#include "app/data_folder.hpp"
+#include "app/instance_lock.hpp"
 #include "app/simulation.hpp"
 #include "app/wiring.hpp"
 #include "engine/log.hpp"
@@ -17,6 +19,7 @@
 
 #include <CLI/CLI.hpp>
 #include <malloc.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -161,12 +164,21 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     engine::task_group work(ex, engine::task_group::config{.name = "bot"});
     std::unique_ptr<app::admin_server> admin;
     if (cfg.admin.port != 0) {
-        admin = std::make_unique<app::admin_server>(ex,
-                                                    cfg.admin.listen,
-                                                    cfg.admin.port,
-                                                    bot,
-                                                    wired->db(),
-                                                    wired->health());
+        if (!app::is_loopback(cfg.admin.listen)) {
+            // The configuration refused this without a token; with one it is the operator's choice,
+            // and worth a line: the bot's state is reachable from other hosts.
+            engine::log().warn("admin.beyond_loopback",
+                               {{"listen", cfg.admin.listen}, {"auth", "bearer token required"}});
+        }
+        admin = std::make_unique<app::admin_server>(
+            ex,
+            cfg.admin.listen,
+            cfg.admin.port,
+            bot,
+            wired->db(),
+            wired->health(),
+            app::admin_options{.token = cfg.admin.token,
+                               .max_connections = static_cast<std::size_t>(cfg.admin.max_connections)});
         if (auto port = admin->start(); !port) {
             engine::log().error("admin.start_failed", {{"error", port.error().message()}});
         } else {
@@ -212,6 +224,10 @@ int main(int argc, char** argv) {
     // malloc arena, and image buffers freed on one thread fragment them (the soak showed the
     // heap creeping by ~0.5 MB/s). Two arenas keep it flat at no measurable cost.
     ::mallopt(M_ARENA_MAX, 2);
+    // Private by default: the database, its WAL, the media and the logs hold every conversation
+    // and selfie, so nothing this process creates is readable by another account (files 0600,
+    // folders 0700), whatever umask the shell or the unit had.
+    ::umask(077);
     CLI::App cli{
         "companion-bot: a Telegram bot of AI personas that chat, send selfies and videos.\n"
         "With TELEGRAM_BOT_TOKEN set it runs live against Telegram. Without it and without a\n"
@@ -292,6 +308,24 @@ int main(int argc, char** argv) {
                 (std::filesystem::temp_directory_path() / ("companion-demo-" + std::to_string(::getpid())))
                     .string();
         }
+    }
+
+    // One bot per data folder: a second one would fight the first over getUpdates, and its resume
+    // would declare the first one's paid video jobs lost. The lock is held until main returns.
+    if (const auto failed = app::make_private_directory(cfg->storage.data_dir)) {
+        std::fprintf(stderr,
+                     "companion-bot: cannot create the data folder %s: %s\n",
+                     cfg->storage.data_dir.c_str(),
+                     failed.message().c_str());
+        return 2;
+    }
+    auto lock = app::instance_lock::acquire(cfg->storage.data_dir);
+    if (!lock) {
+        std::fprintf(stderr, "companion-bot: %s\n", lock.error().c_str());
+        return 2;
+    }
+    if (!lock->pid_written()) {
+        engine::log().warn("instance_lock.pid_not_written", {{"path", lock->path().string()}});
     }
 
     engine::runtime rt({.grace = 10s});

@@ -1,12 +1,14 @@
 // The composition root.
 #include "app/wiring.hpp"
 
+#include "app/data_folder.hpp"
 #include "engine/log.hpp"
 #include "pipelines/providers/gemini_omni.hpp"
 #include "pipelines/providers/openai_videos.hpp"
 #include "pipelines/providers/vertex_veo.hpp"
 
 #include <filesystem>
+#include <stdexcept>
 #include <utility>
 
 namespace companion::app {
@@ -143,10 +145,19 @@ bot_app::bot_app(engine::executor ex,
         c.model = video_->info().model;
         video_check_gemini_ = std::make_unique<net::gemini::image_client>(http_, std::move(c));
     }
+    // The data folder and its media are the bot's alone (0700); main's umask keeps the files 0600.
     const std::filesystem::path data_dir = cfg.storage.data_dir;
-    std::filesystem::create_directories(data_dir);
+    const auto database_path = data_dir / cfg.storage.database;
+    for (const auto& folder : {data_dir, database_path.parent_path(), data_dir / "media"}) {
+        if (const auto failed = make_private_directory(folder)) {
+            throw std::runtime_error("cannot create the folder " + folder.string() + ": " + failed.message());
+        }
+    }
+    if (auto refused = refuse_empty_database(database_path)) {
+        throw std::runtime_error(std::move(*refused));
+    }
     db_ = std::make_unique<storage::database>(storage::database_config{
-        .path = data_dir / cfg.storage.database,
+        .path = database_path,
         .synchronous = cfg.storage.synchronous_full ? storage::synchronous_mode::full
                                                     : storage::synchronous_mode::normal});
     media_ = std::make_unique<storage::media_store>(data_dir / "media");

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <list>
 #include <sstream>
+#include <utility>
 
 namespace companion::net {
 
@@ -61,6 +62,17 @@ server_response text_response(unsigned status, std::string body, std::string_vie
     return r;
 }
 
+accept_backoff::verdict accept_backoff::on_failure() noexcept {
+    ++failures_;
+    next_ = failures_ == 1 ? first_ : std::min(next_ * 2, cap_);
+    return {next_, failures_ == 1 || failures_ % 64 == 0};
+}
+
+std::size_t accept_backoff::on_success() noexcept {
+    next_ = {};
+    return std::exchange(failures_, 0);
+}
+
 struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     impl(engine::executor e, server_config c)
         : ex(e), cfg(std::move(c)), acceptor(e), tasks(e, engine::task_group::config{.name = cfg.name}) {}
@@ -75,7 +87,49 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     std::list<beast::tcp_stream*> live; // for stop(): cancel reads on every connection
     std::uint16_t bound_port = 0;
     std::size_t served = 0;
+    std::size_t open_connections = 0; ///< sessions spawned and not yet ended (capped)
+    std::size_t refused = 0;
     bool stopping = false;
+
+    /// A session's place under the cap, given back when the session ends or is destroyed unstarted.
+    struct connection_slot {
+        std::shared_ptr<impl> owner;
+        explicit connection_slot(std::shared_ptr<impl> o) : owner(std::move(o)) { ++owner->open_connections; }
+        connection_slot(connection_slot&& other) noexcept : owner(std::move(other.owner)) {}
+        connection_slot(const connection_slot&) = delete;
+        connection_slot& operator=(const connection_slot&) = delete;
+        connection_slot& operator=(connection_slot&&) = delete;
+        ~connection_slot() { release(); }
+        void release() noexcept {
+            if (owner) {
+                --owner->open_connections;
+                owner.reset();
+            }
+        }
+    };
+
+    /// Over the cap: a 503 if the socket takes it at once (it never waits: the loop must not block,
+    /// and a client that does not read gets nothing), then the connection is closed.
+    void refuse(tcp::socket& socket) {
+        ++refused;
+        error_code ignored;
+        if (!cfg.tls) {
+            static const std::string busy = [] {
+                const std::string_view body = R"({"error":"too many connections"})";
+                return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                       "application/json\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" +
+                       std::string(body);
+            }();
+            socket.non_blocking(true, ignored);
+            if (!ignored) {
+                // How much of it went out changes nothing: the connection closes next.
+                socket.write_some(asio::buffer(busy), ignored);
+            }
+        }
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+    }
 
     const request_handler* find(http::verb method, std::string_view path) const {
         if (auto it = exact.find({method, std::string(path)}); it != exact.end()) {
@@ -214,7 +268,8 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
         }
     }
 
-    static engine::awaitable<void> session(std::shared_ptr<impl> self, tcp::socket socket) {
+    static engine::awaitable<void>
+    session(std::shared_ptr<impl> self, tcp::socket socket, connection_slot slot) {
         tcp::endpoint remote;
         error_code ignored;
         remote = socket.remote_endpoint(ignored);
@@ -242,25 +297,51 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
         }
         self->live.erase(it);
         stream.socket().close(ignored);
+        slot.release(); // with the socket: the cap counts descriptors
         if (error) {
             std::rethrow_exception(error);
         }
     }
 
     static engine::awaitable<void> accept_loop(std::shared_ptr<impl> self) {
+        accept_backoff backoff;
         for (;;) {
             auto [ec, socket] = co_await self->acceptor.async_accept(tuple_awaitable);
             if (ec) {
                 if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) {
                     co_return;
                 }
-                engine::log().warn("http_server.accept_failed",
-                                   {{"server", self->cfg.name}, {"error", ec.message()}});
-                co_await engine::sleep(10ms); // e.g. out of file descriptors: do not spin
+                // E.g. out of file descriptors: wait for connections to end, longer each time.
+                const auto verdict = backoff.on_failure();
+                if (verdict.log) {
+                    engine::log().warn(
+                        "http_server.accept_failed",
+                        {{"server", self->cfg.name},
+                         {"error", ec.message()},
+                         {"retry_in_ms",
+                          std::to_string(
+                              std::chrono::duration_cast<std::chrono::milliseconds>(verdict.wait).count())}});
+                }
+                co_await engine::sleep(verdict.wait);
+                continue;
+            }
+            if (const auto failures = backoff.on_success(); failures != 0) {
+                engine::log().info(
+                    "http_server.accept_recovered",
+                    {{"server", self->cfg.name}, {"failed_accepts", std::to_string(failures)}});
+            }
+            if (self->cfg.max_connections != 0 && self->open_connections >= self->cfg.max_connections) {
+                self->refuse(socket);
+                if (self->refused == 1 || self->refused % 1000 == 0) {
+                    engine::log().warn("http_server.connection_cap",
+                                       {{"server", self->cfg.name},
+                                        {"max_connections", std::to_string(self->cfg.max_connections)},
+                                        {"refused", std::to_string(self->refused)}});
+                }
                 continue;
             }
             socket.set_option(tcp::no_delay(true), ec);
-            if (!self->tasks.spawn(session(self, std::move(socket)))) {
+            if (!self->tasks.spawn(session(self, std::move(socket), connection_slot(self)))) {
                 co_return;
             }
         }
@@ -349,6 +430,10 @@ std::string http_server::base_url() const {
 
 std::size_t http_server::connections() const noexcept {
     return impl_->live.size();
+}
+
+std::size_t http_server::connections_refused() const noexcept {
+    return impl_->refused;
 }
 
 std::size_t http_server::requests_served() const noexcept {

@@ -78,6 +78,37 @@ struct server_config {
     engine::duration write_timeout = std::chrono::seconds(60);
     std::string name = "http_server";
     std::shared_ptr<asio::ssl::context> tls{}; ///< serve HTTPS when set
+    /// Connections served at once; 0: no cap. One accepted beyond it gets a 503 if the kernel takes
+    /// it without waiting (plain HTTP only) and is closed at once, so idle connections cannot
+    /// exhaust the process's file descriptors.
+    std::size_t max_connections = 0;
+};
+
+/// Sans-I/O: how long the accept loop waits after a failed accept. Out of file descriptors
+/// (EMFILE, ENFILE) or memory lasts until connections end, so retrying every few milliseconds
+/// burns the loop and floods the log: the wait doubles from `first` to `cap`, and only the
+/// streak's first failure and every 64th are logged.
+class accept_backoff {
+public:
+    struct verdict {
+        engine::duration wait{};
+        bool log = false;
+    };
+
+    explicit accept_backoff(engine::duration first = std::chrono::milliseconds(10),
+                            engine::duration cap = std::chrono::seconds(1))
+        : first_(first), cap_(cap) {}
+
+    /// After a failed accept.
+    verdict on_failure() noexcept;
+    /// After an accept that worked: the failures of the streak it ends (0: there was none).
+    std::size_t on_success() noexcept;
+
+private:
+    engine::duration first_;
+    engine::duration cap_;
+    engine::duration next_{};
+    std::size_t failures_ = 0;
 };
 
 class http_server : boost::noncopyable {
@@ -104,6 +135,8 @@ public:
     /// "http://127.0.0.1:port" (https when TLS is on).
     std::string base_url() const;
     std::size_t connections() const noexcept;
+    /// Connections closed at accept because `max_connections` were open.
+    std::size_t connections_refused() const noexcept;
     std::size_t requests_served() const noexcept;
 
     struct impl;

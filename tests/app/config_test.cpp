@@ -104,6 +104,7 @@ summary_every = 4
 [admin]
 listen = "0.0.0.0"
 port = 9100
+max_connections = 16
 [log]
 level = "debug"
 format = "json"
@@ -115,7 +116,8 @@ const env_lookup every_secret{{"TELEGRAM_BOT_TOKEN", "123456:tg-secret-token"},
                               {"OPENAI_API_KEY", "sk-openai-secret"},
                               {"GEMINI_API_KEY", "gemini-secret"},
                               {"VIDEO_API_KEY", "video-secret"},
-                              {"GOOGLE_APPLICATION_CREDENTIALS", "/etc/companion/vertex.json"}};
+                              {"GOOGLE_APPLICATION_CREDENTIALS", "/etc/companion/vertex.json"},
+                              {"COMPANION_ADMIN_TOKEN", "admin-secret-token"}};
 
 /// A configuration mistake and the start of the one-line error it must give.
 struct mistake {
@@ -163,6 +165,83 @@ const mistake mistakes[] = {
     {"", {{"TELEGRAM_BOT_TOKEN", "nocolon"}}, "TELEGRAM_BOT_TOKEN"},
     {"[log]\nformat = \"xml\"\n", {}, "log.format"},
     {"[video\n", {}, "config:1:"},
+    // Issue 15, finding 10: numbers that are not finite, integers that do not fit, empty paths,
+    // secrets in the file, and an admin endpoint open beyond loopback without a token.
+    {"[openai]\ntemperature = nan\n", {}, "openai.temperature: must be between 0.0 and 2.0"},
+    {"[openai]\ntemperature = inf\n", {}, "openai.temperature: must be between 0.0 and 2.0"},
+    {"[openai]\ntemperature = -inf\n", {}, "openai.temperature: must be between 0.0 and 2.0"},
+    {"[video]\nflirty_probability = +inf\n", {}, "video.flirty_probability: must be between 0.0 and 1.0"},
+    {"[video]\nflirty_probability = -nan\n", {}, "video.flirty_probability: must be between 0.0 and 1.0"},
+    {"[video]\nallowed_seconds = [4294967300]\n",
+     {},
+     "video.allowed_seconds: every value must be between 1 and 60"},
+    {"[video]\nallowed_seconds = [4, -4294967292]\n",
+     {},
+     "video.allowed_seconds: every value must be between"},
+    {"[video]\nrequested_seconds = 4294967301\n", {}, "video.requested_seconds: must be between 1 and 60"},
+    {"[openai]\nmax_tokens = 4294967696\n", {}, "openai.max_tokens: must be between 16 and 100000"},
+    {"[limits]\nvideos_per_day = 9223372036854775807\n",
+     {},
+     "limits.videos_per_day: must be between 0 and 100000"},
+    {"[admin]\nport = 65536\n", {}, "admin.port: must be between 0 and 65535"},
+    {"[admin]\nport = -1\n", {}, "admin.port: must be between 0 and 65535"},
+    {"[admin]\nmax_connections = 0\n", {}, "admin.max_connections: must be between 1 and 10000"},
+    {"[storage]\ndata_dir = \"\"\n", {}, "storage.data_dir: must not be empty"},
+    {"[storage]\ndatabase = \"\"\n", {}, "storage.database: must not be empty"},
+    {"[bot]\npersonas = \"\"\n", {}, "bot.personas: must not be empty"},
+    {"[bot]\nlocales = \"\"\n", {}, "bot.locales: must not be empty"},
+    {"[telegram]\napi_key = \"1:x\"\n",
+     {},
+     "telegram.api_key: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN), not the file"},
+    {"[telegram]\nbot_token = \"1:x\"\n",
+     {},
+     "telegram.bot_token: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN)"},
+    {"[openai]\ntoken = \"sk-x\"\n",
+     {},
+     "openai.token: unknown key; secrets come from the environment (OPENAI_API_KEY)"},
+    {"[gemini]\nkey = \"x\"\n",
+     {},
+     "gemini.key: unknown key; secrets come from the environment (GEMINI_API_KEY)"},
+    {"[video]\nSecret = \"x\"\n",
+     {},
+     "video.Secret: unknown key; secrets come from the environment (VIDEO_API_KEY)"},
+    {"[admin]\ntoken = \"x\"\n",
+     {},
+     "admin.token: unknown key; secrets come from the environment (COMPANION_ADMIN_TOKEN)"},
+    {"[storage]\npassword = \"x\"\n",
+     {},
+     "storage.password: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, OPENAI_API_KEY, "
+     "GEMINI_API_KEY, VIDEO_API_KEY, COMPANION_ADMIN_TOKEN), not the file"},
+    {"token = \"1:x\"\n", {}, "token: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, "},
+    {"[openai]\nmax_token = 5\n", {}, "openai.max_token: unknown key (did you mean max_tokens?)"},
+    {"[admin]\nlisten = \"0.0.0.0\"\nport = 9100\n",
+     {},
+     "admin.listen: \"0.0.0.0\" is beyond loopback, where anyone who reaches the port"},
+    {"[admin]\nlisten = \"::\"\nport = 9100\n", {}, "admin.listen: \"::\" is beyond loopback"},
+    {"[admin]\nlisten = \"10.1.2.3\"\nport = 9100\n", {}, "admin.listen: \"10.1.2.3\" is beyond loopback"},
+    {"[admin]\nlisten = \"localhost\"\n", {}, "admin.listen: expected an IP address"},
+};
+
+/// A configuration that must be accepted.
+struct accepted {
+    std::string toml;
+    env_lookup env;
+};
+
+std::ostream& operator<<(std::ostream& os, const accepted& a) {
+    return os << "{" << a.toml << "}";
+}
+
+const accepted accepted_cases[] = {
+    {"[admin]\nlisten = \"127.0.0.1\"\nport = 9100\n", {}},
+    {"[admin]\nlisten = \"127.0.0.2\"\nport = 9100\n", {}},
+    {"[admin]\nlisten = \"::1\"\nport = 9100\n", {}},
+    {"[admin]\nlisten = \"::ffff:127.0.0.1\"\nport = 9100\n", {}},
+    {"[admin]\nlisten = \"0.0.0.0\"\nport = 0\n", {}}, // off: nothing listens
+    {"[admin]\nlisten = \"0.0.0.0\"\nport = 9100\n", {{"COMPANION_ADMIN_TOKEN", "t0ken"}}},
+    {"[video]\nallowed_seconds = [60]\nrequested_seconds = 60\n", {}},
+    {"[openai]\ntemperature = 2.0\n", {}},
+    {"[openai]\nmax_tokens = 16\ntoken_field = \"max_tokens\"\n", {}},
 };
 
 } // namespace
@@ -250,7 +329,7 @@ BOOST_AUTO_TEST_CASE(secrets_come_only_from_the_environment) {
             }
         }
     }
-    BOOST_TEST(secrets == 4);
+    BOOST_TEST(secrets == 5);
 }
 
 BOOST_DATA_TEST_CASE(each_mistake_is_one_line_that_names_its_key_and_the_fix,
@@ -259,6 +338,29 @@ BOOST_DATA_TEST_CASE(each_mistake_is_one_line_that_names_its_key_and_the_fix,
     const std::string error = error_of(m.toml, m.env);
     BOOST_TEST(error.starts_with(m.error_starts_with), error);
     BOOST_TEST(error.find('\n') == std::string::npos);
+}
+
+BOOST_DATA_TEST_CASE(sound_configurations_are_accepted, boost::unit_test::data::make(accepted_cases), a) {
+    const std::string error = error_of(a.toml, a.env);
+    BOOST_TEST(error.empty(), error);
+}
+
+BOOST_AUTO_TEST_CASE(the_admin_token_comes_from_the_environment_and_is_never_printed) {
+    auto c = parse_config("[admin]\nlisten = \"0.0.0.0\"\nport = 9100\n",
+                          {{"COMPANION_ADMIN_TOKEN", "admin-secret-token"}});
+    BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error()));
+    BOOST_TEST(c->admin.token == "admin-secret-token");
+    BOOST_TEST(c->admin.max_connections == 64);
+    BOOST_TEST(print_config(*c).find("admin-secret-token") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(loopback_is_127_8_and_the_ipv6_loopback_only) {
+    for (const char* yes : {"127.0.0.1", "127.255.0.9", "::1", "::ffff:127.0.0.1"}) {
+        BOOST_TEST(is_loopback(yes), yes);
+    }
+    for (const char* no : {"0.0.0.0", "::", "10.0.0.1", "192.168.1.2", "::ffff:10.0.0.1", "localhost", ""}) {
+        BOOST_TEST(!is_loopback(no), no);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(durations_parse_in_every_unit) {

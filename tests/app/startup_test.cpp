@@ -1,18 +1,27 @@
 // The companion-bot process at start-up, as an operator meets it: a configuration file without a
 // token is refused with a non-zero exit and one line saying what is missing (it used to run the
 // simulation inside the live data folder and exit 0); --simulate runs the simulation with that
-// file but never in its data folder. Each run is the real binary with a controlled environment.
+// file but never in its data folder; a second bot on a data folder in use exits 2 naming the
+// first one's pid (issue 15, finding 7); and what a bot creates is its own: folders 0700, the
+// database, its WAL and the lock 0600, under an open umask (finding 9). Each run is the real
+// binary with a controlled environment.
 #include "tests/common/files.hpp"
 #include "tests/common/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <ios>
 #include <string>
 #include <vector>
 
@@ -40,6 +49,8 @@ run_bot(const std::filesystem::path& dir, std::vector<std::string> args, std::ve
     const pid_t pid = ::fork();
     if (pid == 0) {
         const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int in = ::open("/dev/null", O_RDONLY);
+        ::dup2(in, STDIN_FILENO); // a terminal chat started by mistake ends at once
         ::dup2(out, STDOUT_FILENO);
         ::dup2(out, STDERR_FILENO);
         if (::chdir(dir.c_str()) != 0) {
@@ -62,9 +73,169 @@ std::filesystem::path write_live_config(const std::filesystem::path& dir) {
     return path;
 }
 
+// A bot that keeps running: the simulation's terminal chat, its input a pipe the test holds open,
+// its output read as it comes; under umask 022, so what it creates private is its own doing.
+class running_bot {
+public:
+    running_bot(const std::filesystem::path& dir, std::vector<std::string> args) {
+        int in[2];
+        int out[2];
+        BOOST_TEST_REQUIRE(::pipe(in) == 0);
+        BOOST_TEST_REQUIRE(::pipe(out) == 0);
+        std::vector<char*> argv{const_cast<char*>(COMPANION_BOT_PATH)};
+        for (auto& a : args) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(in[0], STDIN_FILENO);
+            ::dup2(out[1], STDOUT_FILENO);
+            ::dup2(out[1], STDERR_FILENO);
+            ::close(in[1]);
+            ::close(out[0]);
+            if (::chdir(dir.c_str()) != 0) {
+                ::_exit(126);
+            }
+            ::umask(022);
+            char path[] = "PATH=/usr/bin:/bin";
+            char* envp[] = {path, nullptr};
+            ::execve(COMPANION_BOT_PATH, argv.data(), envp);
+            ::_exit(127);
+        }
+        ::close(in[0]);
+        ::close(out[1]);
+        to_ = in[1];
+        from_ = out[0];
+    }
+    ~running_bot() {
+        close_input();
+        if (pid_ > 0 && !exited_) {
+            ::kill(pid_, SIGKILL);
+            int status = 0;
+            ::waitpid(pid_, &status, 0);
+        }
+        ::close(from_);
+    }
+    running_bot(const running_bot&) = delete;
+    running_bot& operator=(const running_bot&) = delete;
+
+    pid_t pid() const noexcept { return pid_; }
+
+    /// Reads until the output contains `what`; false at its end or after a generous limit, so a
+    /// broken build fails instead of hanging (not a timing assertion).
+    bool wait_for(const std::string& what) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        while (output_.find(what) == std::string::npos) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                until - std::chrono::steady_clock::now());
+            if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void close_input() {
+        if (to_ >= 0) {
+            ::close(to_);
+            to_ = -1;
+        }
+    }
+
+    /// Ends the chat (its input closes) and returns the exit code.
+    int finish() {
+        close_input();
+        while (read_some(120'000)) {
+        }
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+    const std::string& output() const noexcept { return output_; }
+
+private:
+    bool read_some(int timeout_ms) {
+        pollfd p{from_, POLLIN, 0};
+        if (::poll(&p, 1, timeout_ms) <= 0) {
+            return false;
+        }
+        char buffer[4096];
+        const auto n = ::read(from_, buffer, sizeof buffer);
+        if (n <= 0) {
+            return false;
+        }
+        output_.append(buffer, static_cast<std::size_t>(n));
+        return true;
+    }
+
+    pid_t pid_ = -1;
+    int to_ = -1;
+    int from_ = -1;
+    bool exited_ = false;
+    std::string output_;
+};
+
+unsigned mode_of(const std::filesystem::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {
+        return 07777; // no such file: every bit a test would refuse
+    }
+    return st.st_mode & 0777;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(startup)
+
+BOOST_AUTO_TEST_CASE(a_second_bot_on_a_data_folder_in_use_exits_2_naming_the_first_ones_pid) {
+    companion::test::temp_dir dir;
+    const auto config = write_live_config(dir.path);
+    const auto data = dir.path / "shared-data";
+    running_bot first(dir.path, {"--config", config.string(), "--simulate", "--data-dir", data.string()});
+    // The terminal chat's first answer: the first bot runs, its folder locked.
+    BOOST_TEST_REQUIRE(first.wait_for("👤 You: /start"), first.output());
+
+    const auto second = run_bot(dir.path,
+                                {"--config", config.string(), "--simulate", "--data-dir", data.string()},
+                                {"PATH=/usr/bin:/bin"});
+    BOOST_TEST(second.exit_code == 2, second.output);
+    const std::string expected = "companion-bot: the data folder " + data.string() +
+                                 " is in use by another companion-bot (pid " + std::to_string(first.pid()) +
+                                 ")";
+    BOOST_TEST(second.output.find(expected) != std::string::npos, second.output);
+    // One line, and nothing of a run: no transcript, no log.
+    BOOST_TEST(std::count(second.output.begin(), second.output.end(), '\n') == 1, second.output);
+
+    BOOST_TEST(first.finish() == 0, first.output());
+    // The first one's end let go of the folder: the next bot runs there.
+    const auto third = run_bot(dir.path,
+                               {"--config", config.string(), "--simulate", "--data-dir", data.string()},
+                               {"PATH=/usr/bin:/bin"});
+    BOOST_TEST(third.output.find("in use by another companion-bot") == std::string::npos, third.output);
+}
+
+BOOST_AUTO_TEST_CASE(what_a_bot_creates_is_private_under_an_open_umask) {
+    companion::test::temp_dir dir;
+    const auto config = write_live_config(dir.path);
+    const auto data = dir.path / "new" / "data";
+    running_bot bot(dir.path, {"--config", config.string(), "--simulate", "--data-dir", data.string()});
+    BOOST_TEST_REQUIRE(bot.wait_for("👤 You: /start"), bot.output());
+    // Checked while it runs: the WAL and its index exist only then.
+    BOOST_TEST(mode_of(dir.path / "new") == 0700U);
+    BOOST_TEST(mode_of(data) == 0700U);
+    BOOST_TEST(mode_of(data / "media") == 0700U);
+    for (const char* file : {"companion.db", "companion.db-wal", "companion.db-shm", "companion.lock"}) {
+        BOOST_TEST_CONTEXT(file) {
+            const auto mode = mode_of(data / file);
+            BOOST_TEST(mode != 07777U, "missing");
+            BOOST_TEST((mode & 0077U) == 0U, "mode " << std::oct << mode);
+        }
+    }
+    BOOST_TEST(bot.finish() == 0, bot.output());
+}
 
 BOOST_AUTO_TEST_CASE(a_config_file_without_a_token_is_refused_and_touches_no_data) {
     companion::test::temp_dir dir;
@@ -97,6 +268,39 @@ BOOST_AUTO_TEST_CASE(a_token_with_simulate_is_ignored_for_the_simulators_own) {
     BOOST_TEST(r.exit_code == 0, r.output);
     BOOST_TEST(r.output.find("(simulation mode)") != std::string::npos, r.output);
     BOOST_TEST(r.output.find("AAHsecret") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_admin_endpoint_beyond_loopback_without_a_token_is_refused_with_exit_2) {
+    companion::test::temp_dir dir;
+    const auto config = dir.path / "open-admin.toml";
+    std::ofstream(config) << "[admin]\nlisten = \"0.0.0.0\"\nport = 9100\n";
+    const auto r = run_bot(dir.path,
+                           {"--config", config.string()},
+                           {"PATH=/usr/bin:/bin", "TELEGRAM_BOT_TOKEN=123456:never-used"});
+    BOOST_TEST(r.exit_code == 2, r.output);
+    BOOST_TEST(r.output.find("configuration error: admin.listen: \"0.0.0.0\" is beyond loopback") !=
+                   std::string::npos,
+               r.output);
+    BOOST_TEST(r.output.find("COMPANION_ADMIN_TOKEN") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_database_in_a_used_data_folder_is_refused_before_anything_is_called) {
+    companion::test::temp_dir dir;
+    const auto config = write_live_config(dir.path);
+    const auto data = dir.path / "live-data";
+    std::filesystem::create_directories(data / "media");
+    std::ofstream(data / "companion.db").flush();
+    // Telegram is never asked: the data folder is checked first.
+    const auto r = run_bot(dir.path,
+                           {"--config", config.string()},
+                           {"PATH=/usr/bin:/bin",
+                            "TELEGRAM_BOT_TOKEN=123456:never-used",
+                            "TELEGRAM_API_BASE_URL=http://127.0.0.1:9"});
+    BOOST_TEST(r.exit_code == 2, r.output);
+    BOOST_TEST(r.output.find("companion-bot: storage.database: " + (data / "companion.db").string() +
+                             " is an empty file (0 bytes)") != std::string::npos,
+               r.output);
+    BOOST_TEST(std::filesystem::file_size(data / "companion.db") == 0U); // left as it was
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,6 @@
 // Tests of net/http_server: routing, header and body limits, idle deadlines against slow
-// clients, keep-alive, and a graceful stop that cancels long handlers.
+// clients, keep-alive, a graceful stop that cancels long handlers, the connection cap, and the
+// accept loop's back-off when the process is out of descriptors.
 #include "engine/sync.hpp"
 #include "engine/time.hpp"
 #include "net/http_client.hpp"
@@ -10,9 +11,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <ostream>
 #include <string>
+#include <vector>
 
 using namespace companion;
 using namespace companion::net;
@@ -54,9 +62,176 @@ awaitable<std::string> raw_exchange(std::uint16_t port, std::string bytes, engin
     co_return out;
 }
 
+using tcp = boost::asio::ip::tcp;
+
+// A keep-alive connection that has had one GET of `path` answered, so the server holds it as a
+// session: its status is in `status`.
+struct served_connection {
+    tcp::socket socket;
+    unsigned status = 0;
+};
+
+awaitable<served_connection> open_served(std::uint16_t port, std::string path) {
+    auto ex = co_await boost::asio::this_coro::executor;
+    served_connection c{tcp::socket(ex), 0};
+    co_await c.socket.async_connect({boost::asio::ip::make_address("127.0.0.1"), port},
+                                    engine::use_awaitable);
+    http::request<http::string_body> req{http::verb::get, path, 11};
+    req.set(http::field::host, "x");
+    co_await http::async_write(c.socket, req, engine::use_awaitable);
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    co_await http::async_read(c.socket, buffer, res, engine::use_awaitable);
+    c.status = res.result_int();
+    co_return c;
+}
+
+// A request on a fresh connection the server may close before or after reading it: whatever
+// arrives before the close (nothing, when the close came first or as a reset).
+awaitable<std::string> try_exchange(std::uint16_t port, std::string bytes) {
+    auto ex = co_await boost::asio::this_coro::executor;
+    tcp::socket sock(ex);
+    co_await sock.async_connect({boost::asio::ip::make_address("127.0.0.1"), port}, engine::use_awaitable);
+    auto [wec, wn] = co_await boost::asio::async_write(sock,
+                                                       boost::asio::buffer(bytes),
+                                                       boost::asio::as_tuple(engine::use_awaitable));
+    std::string out;
+    if (wec || wn != bytes.size()) {
+        co_return out;
+    }
+    std::array<char, 4096> buf{};
+    for (;;) {
+        auto [ec, n] = co_await sock.async_read_some(boost::asio::buffer(buf),
+                                                     boost::asio::as_tuple(engine::use_awaitable));
+        out.append(buf.data(), n);
+        if (ec) {
+            co_return out;
+        }
+    }
+}
+
+/// Yields to the loop until `done()`; the server's side of a close or an accept needs a few
+/// turns. A bounded number of turns, not a clock: a broken server fails instead of hanging.
+awaitable<bool> turns_until(std::function<bool()> done) {
+    auto ex = co_await boost::asio::this_coro::executor;
+    for (int turn = 0; turn < 1'000'000 && !done(); ++turn) {
+        co_await boost::asio::post(ex, engine::use_awaitable);
+    }
+    co_return done();
+}
+
+struct backoff_step {
+    int failure = 0; ///< 1-based, within one streak
+    std::chrono::milliseconds wait{};
+    bool logged = false;
+};
+
+std::ostream& operator<<(std::ostream& os, const backoff_step& s) {
+    return os << "failure " << s.failure << " -> " << s.wait.count() << "ms" << (s.logged ? " logged" : "");
+}
+
+// 10 ms doubling to the 1 s cap; the first failure and every 64th are logged, not every one.
+const backoff_step backoff_steps[] = {
+    {1, 10ms, true},
+    {2, 20ms, false},
+    {3, 40ms, false},
+    {7, 640ms, false},
+    {8, 1000ms, false},
+    {9, 1000ms, false},
+    {63, 1000ms, false},
+    {64, 1000ms, true},
+    {128, 1000ms, true},
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(http_server_suite)
+
+BOOST_DATA_TEST_CASE(accept_failures_back_off_doubling_to_a_cap_and_log_rarely,
+                     boost::unit_test::data::make(backoff_steps),
+                     step) {
+    accept_backoff backoff;
+    accept_backoff::verdict v;
+    for (int i = 0; i < step.failure; ++i) {
+        v = backoff.on_failure();
+    }
+    BOOST_TEST((v.wait == step.wait));
+    BOOST_TEST(v.log == step.logged);
+}
+
+BOOST_AUTO_TEST_CASE(an_accept_that_works_ends_the_streak_and_says_how_long_it_was) {
+    accept_backoff backoff;
+    BOOST_TEST(backoff.on_success() == 0U);
+    for (int i = 0; i < 5; ++i) {
+        const auto v = backoff.on_failure();
+        BOOST_TEST(v.log == (i == 0));
+    }
+    BOOST_TEST(backoff.on_success() == 5U);
+    const auto again = backoff.on_failure();
+    BOOST_TEST((again.wait == 10ms)); // a new streak starts from the first wait, and is logged
+    BOOST_TEST(again.log);
+}
+
+BOOST_FIXTURE_TEST_CASE(connections_beyond_the_cap_are_closed_at_once_and_a_freed_slot_serves_again,
+                        fixture) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        constexpr std::size_t cap = 3;
+        http_server s(ex, {.max_connections = cap});
+        s.route(http::verb::get, "/a", [](server_request&) -> awaitable<server_response> {
+            co_return text_response(200, "a");
+        });
+        BOOST_TEST_REQUIRE(s.start().has_value());
+        // `cap` idle keep-alive connections, each answered once: the server holds every one.
+        std::vector<served_connection> idle;
+        for (std::size_t i = 0; i < cap; ++i) {
+            auto c = co_await open_served(s.port(), "/a");
+            BOOST_TEST(c.status == 200U);
+            idle.push_back(std::move(c));
+        }
+        BOOST_TEST(s.connections() == cap);
+
+        // Two more: each gets the 503 or just the close, never an answer, and the server keeps
+        // no more than `cap` (no descriptor is held for them).
+        for (int extra = 0; extra < 2; ++extra) {
+            const auto answer =
+                co_await try_exchange(s.port(), "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            BOOST_TEST((answer.empty() || answer.starts_with("HTTP/1.1 503")), answer);
+            BOOST_TEST(answer.find("HTTP/1.1 200") == std::string::npos);
+            BOOST_TEST(s.connections() == cap);
+        }
+        BOOST_TEST(s.connections_refused() == 2U);
+        BOOST_TEST(s.requests_served() == cap);
+        BOOST_TEST(logs.contains("http_server.connection_cap"));
+
+        // One idle connection ends: its slot serves a new client.
+        boost::system::error_code ignored;
+        idle.front().socket.close(ignored);
+        BOOST_TEST_REQUIRE(co_await turns_until([&] { return s.connections() < cap; }));
+        auto fresh = co_await open_served(s.port(), "/a");
+        BOOST_TEST(fresh.status == 200U);
+        BOOST_TEST(s.connections_refused() == 2U);
+        co_await s.stop();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(without_a_cap_every_connection_is_served, fixture) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        http_server s(ex, {});
+        s.route(http::verb::get, "/a", [](server_request&) -> awaitable<server_response> {
+            co_return text_response(200, "a");
+        });
+        BOOST_TEST_REQUIRE(s.start().has_value());
+        std::vector<served_connection> idle;
+        for (int i = 0; i < 70; ++i) {
+            auto c = co_await open_served(s.port(), "/a");
+            BOOST_TEST(c.status == 200U);
+            idle.push_back(std::move(c));
+        }
+        BOOST_TEST(s.connections() == 70U);
+        BOOST_TEST(s.connections_refused() == 0U);
+        co_await s.stop();
+    }());
+}
 
 BOOST_FIXTURE_TEST_CASE(routes_by_method_exact_path_and_longest_prefix, fixture) {
     test::run_test(ioc, [&]() -> awaitable<void> {
