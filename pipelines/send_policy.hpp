@@ -27,6 +27,13 @@ struct sender_config {
     engine::token_bucket_config per_chat{1.0, 3.0}; ///< ~1 message/s per chat, short bursts
     engine::token_bucket_config global{30.0, 30.0}; ///< ~30 messages/s overall
     int max_attempts = 5; ///< attempts that failed for real (an honoured flood wait is not one)
+    /// ...and a send gives up only once its failures have also lasted this long: a Telegram
+    /// outage of minutes delays a reply (its update stays unprocessed meanwhile), it does not
+    /// lose it. Below the update deadline (10 min), which would cut the reply off anyway.
+    engine::duration outage_budget = std::chrono::minutes(8);
+    /// The same for a rendered video, which has cost money and is sent from its job, not from
+    /// an update: hours.
+    engine::duration video_outage_budget = std::chrono::hours(2);
     engine::duration base_backoff = std::chrono::milliseconds(500);
     engine::duration max_backoff = std::chrono::seconds(30);
     engine::duration max_flood_wait = std::chrono::minutes(10); ///< a longer retry_after gives up
@@ -77,9 +84,16 @@ public:
     /// Why a send that ended with `e` failed for good.
     static send_failure_reason reason(const tg::error& e) noexcept;
 
-    /// The retry loop's policy: attempts and back-off from the config.
+    /// After `failures` real failures over `failing_for`, with `budget` to outlast an outage:
+    /// true once both max_attempts and the budget are spent.
+    bool give_up(int failures, engine::duration failing_for, engine::duration budget) const noexcept {
+        return failures >= cfg_.max_attempts && failing_for >= budget;
+    }
+
+    /// The retry loop's policy: back-off from the config; the sender decides when to give up
+    /// (give_up()), so the loop's own attempt limit is out of reach.
     engine::retry_policy retry() const noexcept {
-        return {.max_attempts = cfg_.max_attempts,
+        return {.max_attempts = 1 << 30,
                 .base_delay = cfg_.base_backoff,
                 .max_delay = cfg_.max_backoff,
                 .max_server_delay = cfg_.max_flood_wait};

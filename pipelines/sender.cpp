@@ -26,12 +26,15 @@ sender::sender(telegram_api& api, engine::time_source& time, sender_config cfg)
       failed_metric_(engine::metrics().make_counter("telegram_send_failures_total", "Sends given up.")) {}
 
 template <class T, class Call>
-engine::awaitable<send_result<T>> sender::deliver(std::int64_t chat_id, std::string_view what, Call call) {
+engine::awaitable<send_result<T>>
+sender::deliver(std::int64_t chat_id, std::string_view what, Call call, engine::duration outage_budget) {
     auto attempt = [this, chat_id, &call]() -> engine::awaitable<tg::result<T>> {
         co_await limiter_.acquire(chat_id);
         co_return co_await call();
     };
-    auto classify = [this, chat_id, what](const tg::result<T>& r) {
+    const auto started = time_.now();
+    int failures = 0;
+    auto classify = [this, chat_id, what, started, outage_budget, &failures](const tg::result<T>& r) {
         if (r) {
             return engine::retry_verdict::done();
         }
@@ -52,6 +55,9 @@ engine::awaitable<send_result<T>> sender::deliver(std::int64_t chat_id, std::str
                  {"retry_after_ms",
                   std::chrono::duration_cast<std::chrono::milliseconds>(*verdict.server_delay).count()}});
         } else {
+            if (policy_.give_up(++failures, time_.now() - started, outage_budget)) {
+                return engine::retry_verdict::fail(); // the outage outlasted the budget
+            }
             ++stats_.retries;
             if (e.outcome_unknown()) {
                 // The request may have been delivered: repeating it risks one duplicate for this
@@ -127,7 +133,7 @@ sender::text(std::int64_t chat_id, std::string text, std::optional<boost::json::
         }
         // g++ 12 destroys a closure passed as a prvalue to a coroutine twice: pass a named one.
         auto call = [this, &p]() { return api_.send_message(p); };
-        last = co_await deliver<tg::message>(chat_id, "sendMessage", std::move(call));
+        last = co_await deliver<tg::message>(chat_id, "sendMessage", std::move(call), cfg_.outage_budget);
         if (!last) {
             co_return last;
         }
@@ -138,19 +144,22 @@ sender::text(std::int64_t chat_id, std::string text, std::optional<boost::json::
 engine::awaitable<send_result<tg::message>> sender::photo(tg::send_photo_params params) {
     const auto chat = params.chat_id;
     auto call = [this, &params]() { return api_.send_photo(params); };
-    co_return co_await deliver<tg::message>(chat, "sendPhoto", std::move(call));
+    co_return co_await deliver<tg::message>(chat, "sendPhoto", std::move(call), cfg_.outage_budget);
 }
 
 engine::awaitable<send_result<tg::message>> sender::video(tg::send_video_params params) {
     const auto chat = params.chat_id;
     auto call = [this, &params]() { return api_.send_video(params); };
-    co_return co_await deliver<tg::message>(chat, "sendVideo", std::move(call));
+    co_return co_await deliver<tg::message>(chat, "sendVideo", std::move(call), cfg_.video_outage_budget);
 }
 
 engine::awaitable<send_result<tg::edit_outcome>> sender::edit(tg::edit_message_text_params params) {
     const auto chat = params.chat_id;
     auto call = [this, &params]() { return api_.edit_message_text(params); };
-    co_return co_await deliver<tg::edit_outcome>(chat, "editMessageText", std::move(call));
+    co_return co_await deliver<tg::edit_outcome>(chat,
+                                                 "editMessageText",
+                                                 std::move(call),
+                                                 edit_outage_budget);
 }
 
 engine::awaitable<void> sender::action(std::int64_t chat_id, tg::chat_action action) {

@@ -80,8 +80,13 @@ public:
     engine::duration pause_remaining(std::int64_t chat_id) const { return limiter_.pause_remaining(chat_id); }
 
 private:
+    /// Sends by `call` until it succeeds, fails for good, or transient failures outlast
+    /// `outage_budget` (and max_attempts).
     template <class T, class Call>
-    engine::awaitable<send_result<T>> deliver(std::int64_t chat_id, std::string_view what, Call call);
+    engine::awaitable<send_result<T>>
+    deliver(std::int64_t chat_id, std::string_view what, Call call, engine::duration outage_budget);
+    /// A progress edit is worth little once late: max_attempts only, no outage budget.
+    static constexpr engine::duration edit_outage_budget = engine::duration::zero();
     void note_flood(std::int64_t chat_id, engine::duration retry_after);
 
     telegram_api& api_;

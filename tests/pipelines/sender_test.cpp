@@ -96,6 +96,7 @@ struct sender_world : test::virtual_loop {
         c.global = {30.0, 30.0};
         c.max_attempts = 3;
         c.base_backoff = 100ms;
+        c.outage_budget = 1min;
         return c;
     }();
     sender out{telegram, time, cfg};
@@ -138,13 +139,54 @@ BOOST_FIXTURE_TEST_CASE(a_blocked_user_is_reported_once_and_never_retried, sende
     BOOST_TEST((blocked == std::vector<std::int64_t>{42}));
 }
 
-BOOST_FIXTURE_TEST_CASE(transient_failures_are_retried_until_the_attempts_run_out, sender_world) {
-    telegram.fail("sendMessage", telegram_error(tg::error_kind::server), 3);
+BOOST_AUTO_TEST_CASE(a_send_gives_up_only_when_its_attempts_and_its_outage_budget_are_spent) {
+    struct row {
+        int failures;
+        engine::duration failing_for;
+        engine::duration budget;
+        bool give_up;
+    };
+    const send_policy policy([] {
+        sender_config c;
+        c.max_attempts = 5;
+        return c;
+    }());
+    for (const auto& r : {row{1, 0s, 8min, false},
+                          row{5, 8s, 8min, false}, // the old limit: five quick failures lost the reply
+                          row{50, 7min, 8min, false},
+                          row{4, 9min, 8min, false}, // a flood of slow failures still gets five tries
+                          row{5, 8min, 8min, true},
+                          row{5, 8s, 0s, true}, // no budget (progress edits): five attempts
+                          row{40, 2h, 2h, true}}) {
+        BOOST_TEST(policy.give_up(r.failures, r.failing_for, r.budget) == r.give_up,
+                   r.failures << " failures over " << r.failing_for.count() << " ns");
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(an_outage_within_the_budget_delays_the_reply_and_loses_nothing, sender_world) {
+    // Fifteen failures in a row: the old five-attempt limit gave the reply up after ~8 s.
+    telegram.fail("sendMessage", telegram_error(tg::error_kind::server), 15);
+    sender patient(telegram, time, [this] {
+        auto c = cfg;
+        c.outage_budget = 8min; // the default
+        return c;
+    }());
+    auto r = spawn(patient.text(42, "hello"));
+    advance(5min); // fifteen back-offs, capped at 30 s each, fit well inside
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST(r->value->has_value());
+    BOOST_TEST(telegram.count("sendMessage") == 16U);
+    BOOST_TEST(patient.stats().failed == 0U);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_outage_past_the_budget_gives_the_send_up, sender_world) {
+    telegram.fail("sendMessage", telegram_error(tg::error_kind::server), 10'000);
     auto r = spawn(out.text(42, "hello"));
-    advance(5s);
+    advance(55s);
+    BOOST_TEST(!r->done);
+    advance(2min); // the budget is a minute here; the back-off is capped at 30 s
     BOOST_TEST_REQUIRE(r->done);
     BOOST_TEST(r->value->error().reason == send_failure_reason::unavailable);
-    BOOST_TEST(telegram.count("sendMessage") == 3U);
     BOOST_TEST(out.stats().failed == 1U);
 }
 
