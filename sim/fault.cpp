@@ -22,7 +22,8 @@ bool parse_fault_kind(std::string_view text, fault_kind& out) {
 }
 
 void fault_injector::add(fault f) {
-    faults_.push_back(std::move(f));
+    const auto ends = f.lasts > engine::duration::zero() ? now() + f.lasts : engine::time_point::max();
+    faults_.push_back({std::move(f), ends});
 }
 
 void fault_injector::clear() {
@@ -30,12 +31,14 @@ void fault_injector::clear() {
 }
 
 std::optional<fault> fault_injector::take(std::string_view method) {
+    const auto t = now();
+    std::erase_if(faults_, [t](const planned& p) { return p.ends <= t; }); // incidents that are over
     for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-        if (!it->match.empty() && method.find(it->match) == std::string_view::npos) {
+        if (!it->f.match.empty() && method.find(it->f.match) == std::string_view::npos) {
             continue;
         }
-        fault f = *it;
-        if (it->count > 0 && --it->count == 0) {
+        fault f = it->f;
+        if (it->f.count > 0 && --it->f.count == 0) {
             faults_.erase(it);
         }
         ++applied_;
@@ -76,6 +79,9 @@ void fault_injector::expose(net::http_server& server) {
                      }
                      if (auto* t = o.if_contains("detail"); t && t->is_string()) {
                          f.detail = std::string(t->as_string());
+                     }
+                     if (auto* l = o.if_contains("lasts_ms"); l && l->is_int64() && l->as_int64() > 0) {
+                         f.lasts = std::chrono::milliseconds(l->as_int64());
                      }
                      add(std::move(f));
                      co_return net::json_response(200, R"({"ok":true})");

@@ -46,10 +46,18 @@ struct fault {
     engine::duration delay = std::chrono::milliseconds{0}; ///< latency, retry hint or slow-body pacing
     unsigned status = 0;                                   ///< for server_error (default 500) and custom
     std::string detail{};                                  ///< service-specific selector or text
+    /// Zero: the fault waits for its `count` matching requests, however late they come. Above
+    /// zero: an incident window; the fault also ends this long after it was planned, so a request
+    /// that comes later finds the service well again (a real outage ends on the clock, not after
+    /// a number of requests).
+    engine::duration lasts = engine::duration::zero();
 };
 
 class fault_injector {
 public:
+    /// `time` null: real time. It times the windows of faults that have `lasts`.
+    explicit fault_injector(engine::time_source* time = nullptr) : time_(time) {}
+
     void add(fault f);
     void clear();
     /// The planned fault for a request to `method` (consumes one use), if any.
@@ -58,12 +66,20 @@ public:
     /// Faults applied so far (tests assert on it).
     std::size_t applied() const noexcept { return applied_; }
 
-    /// Registers `POST /_sim/faults` (JSON: {"match","kind","count","delay_ms","status","detail"})
+    /// Registers `POST /_sim/faults` (JSON:
+    /// {"match","kind","count","delay_ms","status","detail","lasts_ms"})
     /// and `DELETE /_sim/faults` on `server`.
     void expose(net::http_server& server);
 
 private:
-    std::deque<fault> faults_;
+    struct planned {
+        fault f;
+        engine::time_point ends; ///< time_point::max() when the fault has no window
+    };
+    engine::time_point now() const { return (time_ != nullptr ? *time_ : engine::system_time()).now(); }
+
+    engine::time_source* time_;
+    std::deque<planned> faults_;
     std::size_t applied_ = 0;
 };
 

@@ -44,7 +44,10 @@ public:
 protected:
     /// `time` null: the process's real time.
     provider_service(engine::executor ex, net::server_config server, engine::time_source* time)
-        : ex_(ex), time_(time != nullptr ? *time : engine::system_time()), server_(ex, std::move(server)) {
+        : faults(time),
+          ex_(ex),
+          time_(time != nullptr ? *time : engine::system_time()),
+          server_(ex, std::move(server)) {
         faults.expose(server_);
     }
     ~provider_service() = default;

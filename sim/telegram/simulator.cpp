@@ -23,7 +23,7 @@ namespace companion::sim {
 using namespace telegram_detail;
 
 telegram_simulator::telegram_simulator(engine::executor ex, telegram_simulator_config cfg)
-    : ex_(ex), cfg_(std::move(cfg)), pollers_gone_(ex), rng_(std::random_device{}()) {
+    : faults(cfg.time), ex_(ex), cfg_(std::move(cfg)), pollers_gone_(ex), rng_(std::random_device{}()) {
     pollers_gone_.set();
     // Update ids start at a random large base, as after a long silence on Telegram's side, so
     // nothing can assume they start small or at a fixed value.
