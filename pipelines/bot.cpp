@@ -79,10 +79,24 @@ bool bot::is_admin(std::int64_t user_id) const {
 }
 
 engine::awaitable<bool> bot::prepare() {
+    // Who the bot is decides which stored updates are ours and which commands are addressed to
+    // us: a start during a Telegram outage waits for the answer (capped back-off, as long as it
+    // takes, until a stop) rather than run without it. Only a refused token is final.
     auto me = co_await svc_.telegram.get_me();
+    for (engine::duration wait = std::chrono::milliseconds(500);
+         !me && me.error().kind != tg::error_kind::unauthorized;
+         wait = std::min<engine::duration>(wait * 2, std::chrono::seconds(30))) {
+        engine::log().warn(
+            "bot.get_me_retry",
+            {{"error", me.error().message()},
+             {"retry_in_ms", std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()}});
+        co_await svc_.time.sleep(wait);
+        auto again = co_await svc_.telegram.get_me();
+        me = std::move(again);
+    }
     if (!me) {
         engine::log().error("bot.get_me_failed", {{"error", me.error().message()}});
-        co_return me.error().kind != tg::error_kind::unauthorized;
+        co_return false; // the token is refused (401)
     }
     engine::log().info("bot.identity", {{"username", me->username}, {"id", me->id}});
     username_ = me->username; // commands addressed to another bot are not ours

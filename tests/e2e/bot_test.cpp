@@ -392,6 +392,31 @@ BOOST_FIXTURE_TEST_CASE(buttons_pressed_in_a_group_and_commands_for_other_bots_a
     }());
 }
 
+BOOST_FIXTURE_TEST_CASE(a_start_during_a_telegram_outage_waits_for_getme_and_knows_its_name, world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        start_sims();
+        auto& t = sims->telegram();
+        // Telegram answers 502 twice: the start used to go on without the bot's name (and without
+        // claiming the stored updates for its id).
+        t.faults.add({.match = "getMe", .kind = sim::fault_kind::server_error, .count = 2, .status = 502});
+        start_bot();
+        const bool ready = co_await bot->prepare();
+        BOOST_TEST_REQUIRE(ready);
+        BOOST_TEST(t.faults.applied() == 2U);
+        const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+        co_await onboard(*this, user, "emma");
+        // The name is known: a command for another bot is not ours, the next one is answered.
+        const auto before = t.sent_to(user).size();
+        t.user_sends_text(user, "/help@OtherBot");
+        t.user_sends_text(user, "/help");
+        auto help = co_await next(user, text);
+        BOOST_TEST_REQUIRE(help.has_value());
+        BOOST_TEST(help->text == locales.text("en", "help"));
+        BOOST_TEST(t.sent_to(user).size() == before + 1U);
+        co_await finish();
+    }());
+}
+
 BOOST_FIXTURE_TEST_CASE(forget_asks_first_then_erases_history_media_and_rows, world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         co_await start();
