@@ -156,10 +156,14 @@ bot_app::bot_app(engine::executor ex,
     if (auto refused = refuse_empty_database(database_path)) {
         throw std::runtime_error(std::move(*refused));
     }
+    // A lock held by another connection at start (a backup, an operator's sqlite3) is waited out
+    // for a minute: nothing is served yet, and a start that failed at once would only be
+    // restarted by the supervisor into the same lock.
     db_ = std::make_unique<storage::database>(storage::database_config{
         .path = database_path,
         .synchronous = cfg.storage.synchronous_full ? storage::synchronous_mode::full
-                                                    : storage::synchronous_mode::normal});
+                                                    : storage::synchronous_mode::normal,
+        .open_busy_timeout = std::chrono::minutes(1)});
     media_ = std::make_unique<storage::media_store>(data_dir / "media");
     auto& time = time_;
     auto& random = options.random != nullptr ? *options.random : own_random_;

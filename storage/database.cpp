@@ -31,9 +31,9 @@ constexpr int open_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_O
         break;
     case errc::locked:
         what = "database " + path +
-               " is locked by another connection (is another bot instance running?); "
+               " is locked by another connection (a backup, an operator's sqlite3 or another program); "
                "gave up after " +
-               std::to_string(config.busy_timeout.count()) + " ms";
+               std::to_string(config.open_busy_timeout.count()) + " ms";
         break;
     case errc::cannot_open:
         what = "cannot open database file " + path + " (" + e.what() +
@@ -93,7 +93,7 @@ database::database(database_config config, std::span<const migration> migrations
     } catch (const SQLite::Exception& e) {
         throw_open_error(e, config_);
     }
-    // The open and the migration waited up to busy_timeout; from here on the loop never waits
+    // The open and the migration waited up to open_busy_timeout; from here on the loop never waits
     // long on a lock (the callers retry on a timer).
     db_->setBusyTimeout(static_cast<int>(std::min(config_.busy_timeout, config_.loop_busy_timeout).count()));
     // Our hook replaces SQLite's automatic checkpointer (which is itself a WAL hook): commits on
@@ -107,7 +107,7 @@ void database::open_main() {
     try {
         db_ = std::make_unique<SQLite::Database>(config_.path.string(),
                                                  open_flags,
-                                                 static_cast<int>(config_.busy_timeout.count()));
+                                                 static_cast<int>(config_.open_busy_timeout.count()));
         // The first statement reads the header: a file of garbage fails here with NOTADB.
         const std::string mode = db_->execAndGet("PRAGMA journal_mode = WAL").getString();
         if (mode != "wal") {

@@ -29,8 +29,11 @@ struct database_config {
     std::filesystem::path path;
     synchronous_mode synchronous = synchronous_mode::normal;
     /// How long a statement waits for another connection's lock before failing with
-    /// errc::locked (at open: another bot instance on the same file).
+    /// errc::locked (the checkpoint connection; the open has its own, below).
     std::chrono::milliseconds busy_timeout = std::chrono::seconds{5};
+    /// The open and the migration wait this long for another connection's lock (a backup, an
+    /// operator's sqlite3): nothing is served yet, so a start waits a lock out rather than fail.
+    std::chrono::milliseconds open_busy_timeout = std::chrono::seconds{5};
     /// Once open, the loop connection waits at most this long for another connection's lock (a
     /// backup, an operator's sqlite3): the wait runs on the loop thread and freezes every user,
     /// so it stays short and the caller retries on a timer (errc::locked is transient).

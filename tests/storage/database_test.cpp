@@ -140,10 +140,12 @@ BOOST_FIXTURE_TEST_CASE(database_locked_by_another_writer_is_refused_after_the_b
     { database created(database_config{.path = db_path()}); }
     SQLite::Database other(db_path().string(), SQLite::OPEN_READWRITE);
     other.exec("BEGIN EXCLUSIVE");
-    const auto e = open_error([&] { database db(database_config{.path = db_path(), .busy_timeout = 50ms}); });
+    const auto e =
+        open_error([&] { database db(database_config{.path = db_path(), .open_busy_timeout = 50ms}); });
     other.exec("ROLLBACK");
     BOOST_TEST(e.code() == make_error_code(errc::locked));
-    BOOST_TEST(std::string(e.what()).find("another bot instance") != std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("locked by another connection") != std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("gave up after 50 ms") != std::string::npos);
 }
 
 BOOST_FIXTURE_TEST_CASE(newer_schema_is_refused_with_a_clear_message, temp_dir) {
