@@ -109,6 +109,10 @@ video_job_machine::on(const storage::video_job& job, const video_job_event& even
                 if (e.error) {
                     return {finish(job_state::failed, "video.failed", *e.error)};
                 }
+                frame_ready_ = true;
+                if (job.spend_reserved_cents > 0) {
+                    spend_reserved_ = true; // a resumed job reserved it before the restart
+                }
                 if (!spend_reserved_) {
                     return {job_action::check_spend{create_cents()}};
                 }
@@ -147,7 +151,7 @@ video_job_step video_job_machine::enter(const storage::video_job& job, engine::w
     case job_state::rendering_image:
         return {job_action::make_selfie{}, job_progress{"rendering_image"}};
     case job_state::submitting:
-        if (spend_reserved_) {
+        if (spend_reserved_ && frame_ready_) {
             return {job_action::submit{}}; // again after a create that certainly did not happen
         }
         return {job_action::prepare_frame{job.image_path.value_or("")}, job_progress{"submitting"}};
@@ -180,6 +184,7 @@ video_job_step
 video_job_machine::refused(const storage::video_job& job, std::string reason, std::int64_t refund_cents) {
     // A refused video is not billed: the reserved spend goes back either way.
     spend_reserved_ = false;
+    frame_ready_ = false; // a retry writes a new prompt; the executor lets the frame go
     if (job.flirty) {
         // Once, without the flirty elements (the transition clears the flag, so never twice).
         return {job_action::transition{job_state::prompting, {}, refund_cents}};
@@ -193,6 +198,7 @@ video_job_step video_job_machine::on_submitted(const storage::video_job& job,
     const auto reserved = spend_reserved_ ? create_cents() : 0;
     if (r) {
         submit_failures_ = 0;
+        submit_failing_since_.reset();
         storage::job_fields f;
         f.provider_job_id = *r;
         f.next_poll_at = after(now, cfg_.poll_interval);
@@ -208,7 +214,13 @@ video_job_step video_job_machine::on_submitted(const storage::video_job& job,
     default:
         break;
     }
-    if (retryable(e.kind) && ++submit_failures_ < cfg_.submit_attempts) {
+    if (!submit_failing_since_) {
+        submit_failing_since_ = now;
+    }
+    ++submit_failures_;
+    const bool submit_spent =
+        submit_failures_ >= cfg_.submit_attempts && now - *submit_failing_since_ >= cfg_.submit_budget;
+    if (retryable(e.kind) && !submit_spent) {
         const auto wait = e.retry_after ? engine::duration(*e.retry_after)
                                         : backoff_.next_delay(submit_failures_).value_or(10s);
         return {job_action::wait_until{after(now, wait)}};
@@ -264,7 +276,13 @@ video_job_step video_job_machine::on_downloaded(const storage::video_job& /*job*
         return {job_action::deliver{*r}};
     }
     const auto& e = r.error();
-    if (retryable(e.kind) && ++download_failures_ < cfg_.download_attempts) {
+    if (!download_failing_since_) {
+        download_failing_since_ = now;
+    }
+    ++download_failures_;
+    const bool download_spent = download_failures_ >= cfg_.download_attempts &&
+                                now - *download_failing_since_ >= cfg_.download_budget;
+    if (retryable(e.kind) && !download_spent) {
         return {job_action::wait_until{after(now, backoff_.next_delay(download_failures_).value_or(5s))}};
     }
     return {finish(job_state::failed, "video.failed", e.message)};

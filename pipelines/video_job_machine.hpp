@@ -37,10 +37,17 @@ namespace companion::pipelines {
 struct video_machine_config {
     engine::duration poll_interval = std::chrono::seconds(5);
     engine::duration poll_timeout = std::chrono::minutes(10);
-    double poll_jitter = 0.2;  ///< each wait between polls is interval × [1, 1 + jitter)
-    int submit_attempts = 3;   ///< creates that certainly did not happen
-    int download_attempts = 3; ///< downloads that failed transiently
-    int seconds = 5;           ///< the effective clip length
+    double poll_jitter = 0.2; ///< each wait between polls is interval × [1, 1 + jitter)
+    /// A create that certainly did not happen (refused connection, 5xx) is tried again until
+    /// both its attempts and its budget are spent: a provider down for minutes delays the video,
+    /// it does not fail it after three quick tries.
+    int submit_attempts = 3;
+    engine::duration submit_budget = std::chrono::minutes(5);
+    /// The same for the download of a rendered video, which the provider keeps for a while (and
+    /// which has been paid for): longer.
+    int download_attempts = 3;
+    engine::duration download_budget = std::chrono::minutes(15);
+    int seconds = 5; ///< the effective clip length
     int price_cents_per_second = 10;
     bool reports_progress = true; ///< the provider's percent is shown
 };
@@ -275,7 +282,10 @@ private:
     int submit_failures_ = 0;
     int poll_failures_ = 0;
     int download_failures_ = 0;
-    bool spend_reserved_ = false;
+    std::optional<engine::wall_time> submit_failing_since_{};   ///< the first of these failures
+    std::optional<engine::wall_time> download_failing_since_{}; ///< the first of these failures
+    bool spend_reserved_ = false; ///< this job holds its spend (this run's or, resumed, the row's)
+    bool frame_ready_ = false;    ///< this run prepared the first frame (the executor holds it)
 };
 
 } // namespace companion::pipelines

@@ -6,6 +6,7 @@
 #include "pipelines/media.hpp"
 #include "pipelines/prompt_writer.hpp"
 #include "pipelines/prompts.hpp"
+#include "storage/error.hpp"
 
 namespace companion::pipelines {
 
@@ -205,13 +206,50 @@ engine::awaitable<video_job_event> video_jobs::execute(job_run& jr, const video_
     }
     if (const auto* s = std::get_if<job_action::check_spend>(&action)) {
         const auto today = storage::utc_day(svc_.time.wall());
-        co_return job_event::spend_checked{
-            quotas_.try_spend(provider_.info().name, today, s->cents, cfg_.daily_spend_cap_cents)};
+        // The day's spend and the job's own record of it move together: a resumed job knows it
+        // holds its spend and does not reserve it twice.
+        const bool admitted = svc_.db.in_transaction([&] {
+            if (!quotas_.try_spend(provider_.info().name, today, s->cents, cfg_.daily_spend_cap_cents)) {
+                return false;
+            }
+            if (auto kept = repo_.set_spend_reserved(job.id, s->cents, svc_.time.wall()); !kept) {
+                // The row is gone (erased by /forget): nothing is reserved, the run ends at reload.
+                throw storage::error(storage::errc::not_found,
+                                     "video job " + std::to_string(job.id) +
+                                         " vanished while reserving its spend");
+            }
+            return true;
+        });
+        if (!admitted) {
+            // The operator's line: what today's spend was, against which cap.
+            engine::log().warn("video.spend_refused",
+                               {{"job", job.id},
+                                {"cents", s->cents},
+                                {"spent_today", quotas_.spent_total(today)},
+                                {"cap", cfg_.daily_spend_cap_cents}});
+        }
+        co_return job_event::spend_checked{admitted};
     }
     if (std::holds_alternative<job_action::submit>(action)) {
+        // Committed before the create goes out: a restart from here on cannot know whether the
+        // provider has the job, so it declares it submit_unknown (never a second create).
+        if (auto marked = repo_.mark_create(job.id, svc_.time.wall(), svc_.time.wall()); !marked) {
+            engine::log().error("video.create_not_marked",
+                                {{"job", job.id}, {"error", marked.error().message()}});
+            co_return job_event::stored{false}; // the row moved elsewhere: this run stops
+        }
         ++stats_.creates;
         video_submit sub{job.video_prompt.value_or(""), jr.frame.bytes, jr.frame.mime, machine_cfg_.seconds};
         auto created = co_await provider_.submit(std::move(sub));
+        if (!created && created.error().kind != video_error_kind::unknown_outcome) {
+            // Certainly not created: a restart while this job waits to try again resumes it.
+            // Should the clear fail, the mark stays and a restart calls the job lost: the safe
+            // side, as no second create can follow.
+            if (auto cleared = repo_.mark_create(job.id, std::nullopt, svc_.time.wall()); !cleared) {
+                engine::log().warn("video.create_mark_kept",
+                                   {{"job", job.id}, {"error", cleared.error().message()}});
+            }
+        }
         if (created) {
             jr.frame = {}; // a created job needs no frame; a sleeping poller should not hold one
             engine::log().info("video.submitted", {{"job", job.id}, {"provider_job", *created}});
@@ -256,6 +294,11 @@ engine::awaitable<video_job_event> video_jobs::transition(job_run& jr, const job
         }
         if (t.refund_spend_cents != 0) {
             quotas_.refund_spend(provider_.info().name, storage::utc_day(job.created), t.refund_spend_cents);
+            if (auto back = repo_.set_spend_reserved(job.id, 0, svc_.time.wall()); !back) {
+                throw storage::error(storage::errc::not_found,
+                                     "video job " + std::to_string(job.id) +
+                                         " vanished while its spend went back");
+            }
         }
         return true;
     });

@@ -173,7 +173,19 @@ ALTER TABLE users ADD COLUMN adult_answered INTEGER NOT NULL DEFAULT 0 CHECK (ad
 UPDATE users SET adult_answered = adult_confirmed;
 )sql";
 
-constexpr std::array<migration, 9> all{{
+// A job in `submitting` may be waiting to try a create again (the last one certainly failed) or
+// may have one in flight: only the second may exist at the provider. The create's start is
+// committed before each create and cleared when it certainly failed, so a restart resumes the
+// first kind and declares only the second submit_unknown. The spend a job reserved is stored
+// with it, so a resumed job does not reserve it twice. A job caught in `submitting` by this
+// upgrade counts as one with a create in flight.
+constexpr std::string_view v10_create_in_flight = R"sql(
+ALTER TABLE video_jobs ADD COLUMN create_started_at INTEGER;
+ALTER TABLE video_jobs ADD COLUMN spend_reserved_cents INTEGER NOT NULL DEFAULT 0;
+UPDATE video_jobs SET create_started_at = updated_at WHERE state = 'submitting';
+)sql";
+
+constexpr std::array<migration, 10> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
@@ -183,6 +195,7 @@ constexpr std::array<migration, 9> all{{
     {"retention indexes", v7_retention_indexes},
     {"update owner", v8_update_owner},
     {"adult question answered", v9_adult_answered},
+    {"video create in flight", v10_create_in_flight},
 }};
 
 } // namespace

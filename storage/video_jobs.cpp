@@ -65,7 +65,7 @@ namespace {
 constexpr const char* job_columns =
     "id, user_id, chat_id, persona_id, provider, provider_job_id, mode, flirty, state, selfie_prompt, "
     "video_prompt, image_content_id, image_path, attempts, next_poll_at, progress_message_id, error, "
-    "created_at, updated_at, notice";
+    "created_at, updated_at, notice, create_started_at, spend_reserved_cents";
 
 std::string select_jobs(const std::string& where) {
     return std::string("SELECT ") + job_columns + " FROM video_jobs WHERE " + where;
@@ -97,6 +97,10 @@ video_job read_job(const SQLite::Statement& s) {
     j.created = detail::time_of(s.getColumn(17));
     j.updated = detail::time_of(s.getColumn(18));
     j.notice = detail::optional_text(s.getColumn(19));
+    if (auto at = detail::optional_int(s.getColumn(20))) {
+        j.create_started = from_unix_ms(*at);
+    }
+    j.spend_reserved_cents = s.getColumn(21).getInt64();
     return j;
 }
 
@@ -131,6 +135,11 @@ video_job_repository::video_job_repository(database& db) try
                    "WHERE id = ?1 AND state = 'submitted'"),
       set_progress_(db.connection(),
                     "UPDATE video_jobs SET progress_message_id = ?2, updated_at = ?3 WHERE id = ?1"),
+      mark_create_(db.connection(),
+                   "UPDATE video_jobs SET create_started_at = ?2, updated_at = ?3 "
+                   "WHERE id = ?1 AND state = 'submitting'"),
+      set_spend_reserved_(db.connection(),
+                          "UPDATE video_jobs SET spend_reserved_cents = ?2, updated_at = ?3 WHERE id = ?1"),
       unfinished_(db.connection(),
                   select_jobs(std::string("state NOT IN ") + detail::terminal_job_states + " ORDER BY id")),
       in_flight_for_(
@@ -139,10 +148,12 @@ video_job_repository::video_job_repository(database& db) try
       count_in_flight_(db.connection(),
                        std::string("SELECT count(*) FROM video_jobs WHERE state NOT IN ") +
                            detail::terminal_job_states),
-      submitting_(db.connection(), select_jobs("state = 'submitting' ORDER BY id")),
+      submitting_(db.connection(),
+                  select_jobs("state = 'submitting' AND create_started_at IS NOT NULL ORDER BY id")),
       mark_unknown_(db.connection(),
                     "UPDATE video_jobs SET state = 'submit_unknown', updated_at = ?1, notice = 'video.lost', "
-                    "error = COALESCE(error, 'process stopped while submitting') WHERE state = 'submitting'"),
+                    "error = COALESCE(error, 'process stopped while submitting') "
+                    "WHERE state = 'submitting' AND create_started_at IS NOT NULL"),
       pending_notices_(db.connection(),
                        select_jobs(std::string("notice IS NOT NULL AND state IN ") +
                                    detail::terminal_job_states + " ORDER BY id")),
@@ -244,6 +255,32 @@ video_job_repository::record_poll(std::int64_t id, timestamp next_poll_at, times
     return explain_miss(id);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "video_jobs.record_poll");
+}
+
+boost::system::result<void>
+video_job_repository::mark_create(std::int64_t id, std::optional<timestamp> started, timestamp now) try {
+    int changed = 0;
+    {
+        statement_scope scope(mark_create_, id, started, now);
+        changed = mark_create_.exec();
+    }
+    if (changed == 1) {
+        return {};
+    }
+    return explain_miss(id);
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "video_jobs.mark_create");
+}
+
+boost::system::result<void>
+video_job_repository::set_spend_reserved(std::int64_t id, std::int64_t cents, timestamp now) try {
+    statement_scope scope(set_spend_reserved_, id, cents, now);
+    if (set_spend_reserved_.exec() == 0) {
+        return make_error_code(errc::not_found);
+    }
+    return {};
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "video_jobs.set_spend_reserved");
 }
 
 boost::system::result<void>

@@ -103,6 +103,11 @@ struct video_job {
     std::optional<std::string> error{};
     /// The locale key of the message the user still has to hear about this ended job.
     std::optional<std::string> notice{};
+    /// Set while a create may be in flight at the provider (committed before it is sent, cleared
+    /// when it certainly failed).
+    std::optional<timestamp> create_started{};
+    /// The spend this job reserved against the daily cap (0: none yet, or given back).
+    std::int64_t spend_reserved_cents = 0;
     timestamp created{};
     timestamp updated{};
 
@@ -163,10 +168,19 @@ public:
     /// The user has been told: the notice is cleared.
     void clear_notice(std::int64_t id);
 
-    /// Start-up recovery (design.md §4): a job still `submitting` may or may not have reached the
-    /// provider, and a second submission costs money, so each becomes `submit_unknown` (never
-    /// re-submitted). Returns those jobs, now in submit_unknown with the notice "video.lost"
-    /// pending (pending_notices() returns them until it is sent).
+    /// A create of `submitting` job `id` is about to be sent (`started`), or certainly failed
+    /// (nullopt). wrong_state / not_found as for transition().
+    boost::system::result<void> mark_create(std::int64_t id, std::optional<timestamp> started, timestamp now);
+
+    /// The spend the job holds against the daily cap (set when reserved, 0 when given back).
+    boost::system::result<void> set_spend_reserved(std::int64_t id, std::int64_t cents, timestamp now);
+
+    /// Start-up recovery (design.md §4): a job `submitting` with a create in flight may or may
+    /// not have reached the provider, and a second submission costs money, so each becomes
+    /// `submit_unknown` (never re-submitted). Returns those jobs, now in submit_unknown with the
+    /// notice "video.lost" pending (pending_notices() returns them until it is sent). A job
+    /// `submitting` with no create in flight (none sent yet, or the last certainly failed) stays
+    /// and resumes.
     std::vector<video_job> recover_after_crash(timestamp now);
 
 private:
@@ -180,6 +194,8 @@ private:
     SQLite::Statement transition_;
     SQLite::Statement record_poll_;
     SQLite::Statement set_progress_;
+    SQLite::Statement mark_create_;
+    SQLite::Statement set_spend_reserved_;
     SQLite::Statement unfinished_;
     SQLite::Statement in_flight_for_;
     SQLite::Statement count_in_flight_;

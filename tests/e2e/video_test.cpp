@@ -63,7 +63,7 @@ struct openai_world : world {
 };
 
 /// What a previous run left behind: the world's database (the bot not started yet) with `user`
-/// known and a job of theirs committed as `submitting`. Returns the job's id.
+/// known and a job of theirs committed as `submitting`, its create sent. Returns the job's id.
 std::int64_t
 job_left_submitting(world& w, std::int64_t user, const std::string& lang, const std::string& persona) {
     w.open_db();
@@ -78,6 +78,7 @@ job_left_submitting(world& w, std::int64_t user, const std::string& lang, const 
     BOOST_TEST_REQUIRE(jobs.transition(*id, job_state::requested, job_state::prompting, {}, now).has_value());
     BOOST_TEST_REQUIRE(
         jobs.transition(*id, job_state::prompting, job_state::submitting, {}, now).has_value());
+    BOOST_TEST_REQUIRE(jobs.mark_create(*id, now, now).has_value());
     return *id;
 }
 

@@ -305,11 +305,36 @@ BOOST_AUTO_TEST_CASE(the_spend_is_reserved_once_however_often_the_create_is_retr
     }
     BOOST_TEST(checks == 0);
     BOOST_TEST(submits == 2);
-    // The third failure is the last attempt: the job ends and the reserved spend goes back.
-    const auto end = m.on(job, job_event::submitted{error(video_error_kind::transient)}, now);
+    // The third failure, once the submit budget (5 min) is spent too, is the last: the job ends
+    // and the reserved spend goes back.
+    const auto end = m.on(job, job_event::submitted{error(video_error_kind::transient)}, t0 + 5min);
     const auto& f = std::get<job_action::finish>(end.action);
     BOOST_TEST(f.notice == "video.failed");
     BOOST_TEST(f.refund_spend_cents == cents);
+}
+
+BOOST_AUTO_TEST_CASE(a_job_resumed_in_submitting_reserves_its_spend_once_across_the_restart) {
+    struct resume_case {
+        std::string name;
+        std::int64_t reserved_before; ///< the row's spend_reserved_cents at the restart
+        std::string after_frame;      ///< the action once the frame is ready again
+    };
+    for (const auto& c : {resume_case{"killed before its spend was reserved", 0, "check_spend"},
+                          resume_case{"killed while waiting to create again", cents, "submit"}}) {
+        engine::scripted_random random({0.5});
+        video_job_machine m(config, random);
+        auto job = row(job_state::submitting);
+        job.spend_reserved_cents = c.reserved_before;
+        // The frame lived in the killed process: it is prepared again either way.
+        BOOST_TEST(kind_of(m.on(job, job_event::entered{}, t0).action) == "prepare_frame", c.name);
+        BOOST_TEST(kind_of(m.on(job, job_event::frame_prepared{}, t0).action) == c.after_frame, c.name);
+        // A refused create gives back what the job holds, whichever run reserved it.
+        if (c.after_frame == "check_spend") {
+            m.on(job, job_event::spend_checked{true}, t0);
+        }
+        const auto end = m.on(job, job_event::submitted{error(video_error_kind::refused)}, t0);
+        BOOST_TEST(std::get<job_action::finish>(end.action).refund_spend_cents == cents, c.name);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_rate_limited_create_waits_exactly_what_the_provider_asked) {
@@ -401,8 +426,58 @@ BOOST_AUTO_TEST_CASE(downloads_are_retried_then_the_job_ends) {
                "wait");
     BOOST_TEST(kind_of(m.on(job, job_event::downloaded{error(video_error_kind::transient)}, t0).action) ==
                "wait");
-    const auto end = m.on(job, job_event::downloaded{error(video_error_kind::transient)}, t0);
+    const auto end = m.on(job, job_event::downloaded{error(video_error_kind::transient)}, t0 + 15min);
     BOOST_TEST(std::get<job_action::finish>(end.action).notice == "video.failed");
+}
+
+BOOST_AUTO_TEST_CASE(creates_and_downloads_outlast_an_outage_of_minutes_then_give_up) {
+    struct row_case {
+        std::string name;
+        job_state stage;                           ///< submitting or downloading
+        video_error_kind kind;                     ///< of every failure
+        std::vector<std::chrono::milliseconds> at; ///< when each failure comes, from t0
+        std::vector<std::string> want;             ///< the action after each
+    };
+    const std::vector<row_case> rows{
+        {"three quick refused creates: the provider may be back in a minute",
+         job_state::submitting,
+         video_error_kind::transient,
+         {0s, 1s, 3s},
+         {"wait", "wait", "wait"}},
+        {"a create outage past the budget (5 min) ends the job",
+         job_state::submitting,
+         video_error_kind::transient,
+         {0s, 1s, 3s, 5min},
+         {"wait", "wait", "wait", "finish"}},
+        {"a long gap still gets its attempts",
+         job_state::submitting,
+         video_error_kind::transient,
+         {0s, 6min, 6min + 1s},
+         {"wait", "wait", "finish"}},
+        {"a refused key is final at once", job_state::submitting, video_error_kind::auth, {0s}, {"finish"}},
+        {"three quick cut downloads: the provider keeps the file",
+         job_state::downloading,
+         video_error_kind::transient,
+         {0s, 1s, 3s, 10min},
+         {"wait", "wait", "wait", "wait"}},
+        {"a download outage past its budget (15 min) ends the job",
+         job_state::downloading,
+         video_error_kind::transient,
+         {0s, 1s, 3s, 15min},
+         {"wait", "wait", "wait", "finish"}},
+    };
+    for (const auto& r : rows) {
+        engine::scripted_random random({0.5});
+        video_job_machine m(video_machine_config{}, random); // the defaults: 3 attempts, 5 and 15 min
+        const auto job = row(r.stage);
+        for (std::size_t i = 0; i < r.at.size(); ++i) {
+            const video_job_event failed = r.stage == job_state::submitting
+                                               ? video_job_event{job_event::submitted{error(r.kind)}}
+                                               : video_job_event{job_event::downloaded{error(r.kind)}};
+            const auto step = m.on(job, failed, t0 + r.at[i]);
+            BOOST_TEST(kind_of(step.action) == r.want[i], r.name << ": failure " << i);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_written_prompt_moves_the_job_to_submitting_with_the_chosen_selfie) {

@@ -39,6 +39,16 @@ void insert_rows_of_version(SQLite::Database& db, std::size_t version) {
             "state, created_at, updated_at) VALUES (1001, 1001, 'aylin', 'sim', 'vid_1', 'new', 0, "
             "'submitted', 1900, 1900)");
         db.exec("INSERT INTO daily_quota (user_id, kind, day, used) VALUES (1001, 'video', 20000, 2)");
+        // A second user's job caught in `submitting` by the upgrade.
+        db.exec(
+            "INSERT INTO users (telegram_id, language, adult_confirmed, is_admin, created_at, last_seen_at) "
+            "VALUES (1002, 'en', 0, 0, 1000, 2000)");
+        db.exec("INSERT INTO video_jobs (user_id, chat_id, persona_id, provider, mode, flirty, state, "
+                "created_at, updated_at) VALUES (1002, 1002, 'aylin', 'sim', 'new', 0, 'submitting', 1900, "
+                "1950)");
+    }
+    if (version >= 9) {
+        db.exec("UPDATE users SET adult_answered = 1 WHERE telegram_id = 1001"); // a v9 binary's yes
     }
 }
 
@@ -90,6 +100,13 @@ BOOST_AUTO_TEST_CASE(every_earlier_version_migrates_to_the_latest_with_its_data)
             if (version >= 3) {
                 BOOST_TEST(jobs.unfinished().at(0).provider_job_id.value() == "vid_1");
                 BOOST_TEST(quotas.used(1001, quota_kind::video, day{std::chrono::days{20000}}) == 2);
+                // A job caught submitting by the v10 upgrade may have a create in flight: a restart
+                // calls it lost (never a second create) as the binary before it would have.
+                const auto caught = jobs.in_flight_for(1002);
+                BOOST_TEST_REQUIRE(caught.has_value());
+                BOOST_TEST(caught->create_started.has_value()); // every start version is before v10
+                BOOST_TEST(caught->spend_reserved_cents == 0);
+                BOOST_TEST(jobs.recover_after_crash(t0).size() == 1U);
             }
             // Whatever the starting version, the latest schema works in full.
             users.record_contact(2002, "ru", false, t0);

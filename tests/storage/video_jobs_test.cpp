@@ -208,6 +208,7 @@ BOOST_FIXTURE_TEST_CASE(recovery_turns_submitting_jobs_into_submit_unknown, jobs
     add_user(3);
     const auto a = create(1);
     walk(a, {prompting, submitting});
+    BOOST_TEST_REQUIRE(jobs.mark_create(a, t0 + 1min, t0 + 1min).has_value()); // a create in flight
     const auto b = create(2);
     walk(b, {prompting, submitting, submitted});
     const auto c = create(3);
@@ -224,9 +225,38 @@ BOOST_FIXTURE_TEST_CASE(recovery_turns_submitting_jobs_into_submit_unknown, jobs
     create(1); // submit_unknown is terminal: the user may ask again
 }
 
+BOOST_FIXTURE_TEST_CASE(recovery_resumes_a_submitting_job_with_no_create_in_flight, jobs_fixture) {
+    add_user(3);
+    // Killed before its first create was sent.
+    const auto never = create(1);
+    walk(never, {prompting, submitting});
+    // Its create certainly failed (refused connection): it waits to try again.
+    const auto failed = create(2);
+    walk(failed, {prompting, submitting});
+    BOOST_TEST_REQUIRE(jobs.mark_create(failed, t0 + 1min, t0 + 1min).has_value());
+    BOOST_TEST_REQUIRE(jobs.mark_create(failed, std::nullopt, t0 + 2min).has_value());
+    BOOST_TEST_REQUIRE(jobs.set_spend_reserved(failed, 40, t0 + 1min).has_value());
+    // Its create was sent, and no answer came before the kill.
+    const auto sent = create(3);
+    walk(sent, {prompting, submitting});
+    BOOST_TEST_REQUIRE(jobs.mark_create(sent, t0 + 1min, t0 + 1min).has_value());
+
+    const auto recovered = jobs.recover_after_crash(t0 + 1h);
+    BOOST_TEST_REQUIRE(recovered.size() == 1U);
+    BOOST_TEST(recovered[0].id == sent);
+    BOOST_TEST(jobs.get(never)->state == submitting);
+    BOOST_TEST(jobs.get(failed)->state == submitting);
+    BOOST_TEST(!jobs.get(failed)->create_started.has_value());
+    BOOST_TEST(jobs.get(failed)->spend_reserved_cents == 40); // resumed without reserving it twice
+    BOOST_TEST((jobs.get(sent)->create_started == std::optional<timestamp>(t0 + 1min)));
+    // Only a job in submitting has a create to mark.
+    BOOST_TEST(jobs.mark_create(sent, t0 + 2h, t0 + 2h).error() == make_error_code(errc::wrong_state));
+}
+
 BOOST_FIXTURE_TEST_CASE(recovery_leaves_the_lost_message_pending, jobs_fixture) {
     const auto a = create(1);
     walk(a, {prompting, submitting});
+    BOOST_TEST_REQUIRE(jobs.mark_create(a, t0, t0).has_value());
     jobs.recover_after_crash(t0 + 1h);
     const auto pending = jobs.pending_notices();
     BOOST_TEST_REQUIRE(pending.size() == 1U);
