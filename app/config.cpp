@@ -544,7 +544,18 @@ table make_table() {
                   "getUpdates long-poll timeout (1-50 s)")
         .flag("send_pacing",
               &telegram_settings::send_pacing,
-              "Telegram's limits: 1 message/s per chat, 30/s overall (false: benchmarks only)");
+              "Telegram's limits: 1 message/s per chat, 30/s overall (false: benchmarks only)")
+        .duration(
+            "reply_outage",
+            &telegram_settings::reply_outage,
+            10s,
+            10min,
+            "a reply is retried through a Telegram outage this long (at most the 10 min an update may take)")
+        .duration("video_outage",
+                  &telegram_settings::video_outage,
+                  1min,
+                  24h,
+                  "a rendered, paid video is retried through a Telegram outage this long");
 
     rows(t, "openai", &config::openai, "chat and prompt writing: any OpenAI-compatible server")
         .from_environment("api_key",
@@ -654,6 +665,16 @@ table make_table() {
                   10s,
                   24h,
                   "a video not ready by then has failed")
+        .duration("submit_outage",
+                  &video_settings::submit_outage,
+                  10s,
+                  1h,
+                  "a create the provider certainly refused is retried this long")
+        .duration("download_outage",
+                  &video_settings::download_outage,
+                  10s,
+                  6h,
+                  "the download of a rendered video is retried this long")
         .number("flirty_probability",
                 &video_settings::flirty_probability,
                 0.0,

@@ -30,6 +30,10 @@ struct telegram_settings : net::telegram::client_config {
     /// Paces sends at Telegram's documented limits (1/s per chat, 30/s overall). Off only for
     /// benchmarks against a simulator that does not enforce them.
     bool send_pacing = true;
+    /// How long a reply's sends outlast a Telegram outage before it is given up (its update
+    /// stays unprocessed meanwhile), and a rendered video's, which has cost money.
+    std::chrono::milliseconds reply_outage = std::chrono::minutes{8};
+    std::chrono::milliseconds video_outage = std::chrono::hours{2};
 };
 
 struct video_settings {
@@ -44,6 +48,9 @@ struct video_settings {
     bool reports_progress = true;
     std::chrono::milliseconds poll_interval = std::chrono::seconds{5};
     std::chrono::milliseconds poll_timeout = std::chrono::minutes{10};
+    /// How long a create, and a download of a rendered video, outlast a provider outage.
+    std::chrono::milliseconds submit_outage = std::chrono::minutes{5};
+    std::chrono::milliseconds download_outage = std::chrono::minutes{15};
     double flirty_probability = 0.5;
     pipelines::debug_info debug_info = pipelines::debug_info::admins;
     std::string credentials_file; ///< GOOGLE_APPLICATION_CREDENTIALS (Vertex)

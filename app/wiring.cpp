@@ -52,6 +52,8 @@ pipelines::bot_config make_bot_config(const config& cfg) {
     b.limits.chat_turns_per_minute = cfg.limits.chat_turns_per_minute;
     b.limits.selfies_per_minute = cfg.limits.selfies_per_minute;
     b.intake.poll_timeout = cfg.telegram.poll_timeout;
+    b.sending.outage_budget = cfg.telegram.reply_outage;
+    b.sending.video_outage_budget = cfg.telegram.video_outage;
     if (!cfg.telegram.send_pacing) {
         // Benchmarks against a simulator that does not enforce Telegram's limits: no pacing.
         b.sending.per_chat = {1e9, 1e9};
@@ -61,6 +63,8 @@ pipelines::bot_config make_bot_config(const config& cfg) {
     v.requested_seconds = cfg.video.requested_seconds;
     v.poll_interval = cfg.video.poll_interval;
     v.poll_timeout = cfg.video.poll_timeout;
+    v.submit_budget = cfg.video.submit_outage;
+    v.download_budget = cfg.video.download_outage;
     v.flirty_probability = cfg.video.flirty_probability;
     v.videos_per_day = cfg.limits.videos_per_day;
     v.daily_spend_cap_cents = cfg.limits.daily_spend_cap_cents;

@@ -39,7 +39,9 @@ struct video_jobs_config {
     debug_info debug = debug_info::admins;
     std::vector<std::int64_t> admins{};
     int submit_attempts = 3; ///< for errors that certainly did not create a job
+    engine::duration submit_budget = std::chrono::minutes(5); ///< ...and for this long
     int download_attempts = 3;
+    engine::duration download_budget = std::chrono::minutes(15);
     int step_faults = 5; ///< storage faults in a row before a job's run gives up (until restart)
 };
 

@@ -57,6 +57,8 @@ constexpr std::string_view every_key_changed = R"toml(
 api_base_url = "https://tg.example/bot"
 poll_timeout = "30s"
 send_pacing = false
+reply_outage = "5m"
+video_outage = "3h"
 [openai]
 base_url = "http://127.0.0.1:8082/v1"
 model = "llama-3"
@@ -79,6 +81,8 @@ price_cents_per_second = 12
 reports_progress = false
 poll_interval = "1500ms"
 poll_timeout = "20m"
+submit_outage = "2m"
+download_outage = "30m"
 flirty_probability = 0.25
 debug_info = "all"
 vertex_project = "project-1"
