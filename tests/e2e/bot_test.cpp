@@ -22,6 +22,22 @@ using item = sim::sent_item;
 
 using namespace companion::test;
 
+namespace {
+
+// `command`, addressed to another bot, is not ours: only the /help after it is answered.
+awaitable<void> only_our_own_command_is_answered(world& w, std::int64_t user, const std::string& command) {
+    auto& t = w.sims->telegram();
+    const auto before = t.sent_to(user).size();
+    t.user_sends_text(user, command);
+    t.user_sends_text(user, "/help");
+    auto help = co_await w.next(user, text);
+    BOOST_TEST_REQUIRE(help.has_value());
+    BOOST_TEST(help->text == w.locales.text("en", "help"));
+    BOOST_TEST(t.sent_to(user).size() == before + 1U);
+}
+
+} // namespace
+
 BOOST_AUTO_TEST_SUITE(bot_e2e)
 
 BOOST_FIXTURE_TEST_CASE(a_new_user_in_each_language_goes_from_start_to_a_selfie, world) {
@@ -381,13 +397,7 @@ BOOST_FIXTURE_TEST_CASE(buttons_pressed_in_a_group_and_commands_for_other_bots_a
             BOOST_TEST((i.what == item::kind::callback_answer), "nothing but the toasts reached the group");
         }
         // A command addressed to another bot is not ours; the next one is answered.
-        const auto before = t.sent_to(user).size();
-        t.user_sends_text(user, "/start@OtherBot");
-        t.user_sends_text(user, "/help");
-        auto help = co_await next(user, text);
-        BOOST_TEST_REQUIRE(help.has_value());
-        BOOST_TEST(help->text == locales.text("en", "help"));
-        BOOST_TEST(t.sent_to(user).size() == before + 1U);
+        co_await only_our_own_command_is_answered(*this, user, "/start@OtherBot");
         co_await finish();
     }());
 }
@@ -406,13 +416,7 @@ BOOST_FIXTURE_TEST_CASE(a_start_during_a_telegram_outage_waits_for_getme_and_kno
         const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
         co_await onboard(*this, user, "emma");
         // The name is known: a command for another bot is not ours, the next one is answered.
-        const auto before = t.sent_to(user).size();
-        t.user_sends_text(user, "/help@OtherBot");
-        t.user_sends_text(user, "/help");
-        auto help = co_await next(user, text);
-        BOOST_TEST_REQUIRE(help.has_value());
-        BOOST_TEST(help->text == locales.text("en", "help"));
-        BOOST_TEST(t.sent_to(user).size() == before + 1U);
+        co_await only_our_own_command_is_answered(*this, user, "/help@OtherBot");
         co_await finish();
     }());
 }
