@@ -6,6 +6,7 @@
 #include "app/wiring.hpp"
 #include "tests/common/temp_dir.hpp"
 #include "tests/net/net_test_support.hpp"
+#include "tests/net/raw_exchange.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,6 +29,7 @@
 using namespace companion;
 using engine::awaitable;
 using tcp = boost::asio::ip::tcp;
+using test::turns_until;
 namespace http = boost::beast::http;
 
 namespace {
@@ -120,36 +122,10 @@ awaitable<answer> get(std::uint16_t port, std::string path, std::string authoriz
 
 /// Whatever a connection beyond the cap receives before it is closed (nothing, on a reset).
 awaitable<std::string> try_get(std::uint16_t port, std::string path) {
-    auto ex = co_await boost::asio::this_coro::executor;
-    tcp::socket sock(ex);
-    co_await sock.async_connect({boost::asio::ip::make_address("127.0.0.1"), port}, engine::use_awaitable);
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                                std::string(token) + "\r\nConnection: close\r\n\r\n";
-    auto [wec, wn] = co_await boost::asio::async_write(sock,
-                                                       boost::asio::buffer(request),
-                                                       boost::asio::as_tuple(engine::use_awaitable));
-    std::string out;
-    if (wec || wn != request.size()) {
-        co_return out;
-    }
-    std::array<char, 4096> buf{};
-    for (;;) {
-        auto [ec, n] = co_await sock.async_read_some(boost::asio::buffer(buf),
-                                                     boost::asio::as_tuple(engine::use_awaitable));
-        out.append(buf.data(), n);
-        if (ec) {
-            co_return out;
-        }
-    }
-}
-
-/// Yields to the loop until `done()`, for a bounded number of turns (no clock).
-awaitable<bool> turns_until(std::function<bool()> done) {
-    auto ex = co_await boost::asio::this_coro::executor;
-    for (int turn = 0; turn < 1'000'000 && !done(); ++turn) {
-        co_await boost::asio::post(ex, engine::use_awaitable);
-    }
-    co_return done();
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                          std::string(token) + "\r\nConnection: close\r\n\r\n";
+    auto answer = co_await test::try_exchange(port, std::move(request));
+    co_return answer;
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 // buttons across the screen, answers an unknown number, and prints a message that arrives later
 // without waiting for input. The chat is driven through a pipe, each line written once the output
 // it answers has appeared.
+#include "tests/common/piped_process.hpp"
 #include "tests/common/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -24,109 +25,11 @@
 namespace {
 
 // companion-bot with its stdin and stdout (stderr merged) on pipes, run from the source folder
-// (the catalogs' default paths) with its data in `data_dir`.
-class bot_process {
-public:
-    bot_process(std::vector<std::string> args) {
-        int in[2];
-        int out[2];
-        BOOST_TEST_REQUIRE(::pipe(in) == 0);
-        BOOST_TEST_REQUIRE(::pipe(out) == 0);
-        std::vector<char*> argv{const_cast<char*>(COMPANION_BOT_PATH)};
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(in[0], STDIN_FILENO);
-            ::dup2(out[1], STDOUT_FILENO);
-            ::dup2(out[1], STDERR_FILENO);
-            ::close(in[1]);
-            ::close(out[0]);
-            if (::chdir(COMPANION_SOURCE_DIR) != 0) {
-                ::_exit(126);
-            }
-            char path[] = "PATH=/usr/bin:/bin";
-            char* envp[] = {path, nullptr};
-            ::execve(COMPANION_BOT_PATH, argv.data(), envp);
-            ::_exit(127);
-        }
-        ::close(in[0]);
-        ::close(out[1]);
-        to_ = in[1];
-        from_ = out[0];
-    }
-    ~bot_process() {
-        close_input();
-        if (pid_ > 0 && !exited_) {
-            ::kill(pid_, SIGKILL);
-            int status = 0;
-            ::waitpid(pid_, &status, 0);
-        }
-        ::close(from_);
-    }
-    bot_process(const bot_process&) = delete;
-    bot_process& operator=(const bot_process&) = delete;
-
-    void write_line(const std::string& line) {
-        const std::string text = line + "\n";
-        BOOST_TEST_REQUIRE(::write(to_, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
-    }
-
-    void close_input() {
-        if (to_ >= 0) {
-            ::close(to_);
-            to_ = -1;
-        }
-    }
-
-    /// Reads until the output (from `from` on) contains `what`; false at the end of output or after
-    /// a generous limit, so a broken build fails instead of hanging (not a timing assertion).
-    bool wait_for(const std::string& what, std::size_t from = 0) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        while (output_.find(what, std::min(from, output_.size())) == std::string::npos) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                until - std::chrono::steady_clock::now());
-            if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /// Reads to the end of output and returns the exit code.
-    int finish() {
-        while (read_some(120'000)) {
-        }
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-
-    const std::string& output() const noexcept { return output_; }
-
-private:
-    bool read_some(int timeout_ms) {
-        pollfd p{from_, POLLIN, 0};
-        if (::poll(&p, 1, timeout_ms) <= 0) {
-            return false;
-        }
-        char buffer[4096];
-        const auto n = ::read(from_, buffer, sizeof buffer);
-        if (n <= 0) {
-            return false;
-        }
-        output_.append(buffer, static_cast<std::size_t>(n));
-        return true;
-    }
-
-    pid_t pid_ = -1;
-    int to_ = -1;
-    int from_ = -1;
-    bool exited_ = false;
-    std::string output_;
+// (the catalogs' default paths).
+struct bot_process : companion::test::piped_process {
+    explicit bot_process(std::vector<std::string> args)
+        : piped_process(
+              {.binary = COMPANION_BOT_PATH, .args = std::move(args), .working_dir = COMPANION_SOURCE_DIR}) {}
 };
 
 // The number printed beside the button labelled `label` (the last one), or "" when none.

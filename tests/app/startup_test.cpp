@@ -6,6 +6,7 @@
 // database, its WAL and the lock 0600, under an open umask (finding 9). Each run is the real
 // binary with a controlled environment.
 #include "tests/common/files.hpp"
+#include "tests/common/piped_process.hpp"
 #include "tests/common/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -75,107 +76,12 @@ std::filesystem::path write_live_config(const std::filesystem::path& dir) {
 
 // A bot that keeps running: the simulation's terminal chat, its input a pipe the test holds open,
 // its output read as it comes; under umask 022, so what it creates private is its own doing.
-class running_bot {
-public:
-    running_bot(const std::filesystem::path& dir, std::vector<std::string> args) {
-        int in[2];
-        int out[2];
-        BOOST_TEST_REQUIRE(::pipe(in) == 0);
-        BOOST_TEST_REQUIRE(::pipe(out) == 0);
-        std::vector<char*> argv{const_cast<char*>(COMPANION_BOT_PATH)};
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(in[0], STDIN_FILENO);
-            ::dup2(out[1], STDOUT_FILENO);
-            ::dup2(out[1], STDERR_FILENO);
-            ::close(in[1]);
-            ::close(out[0]);
-            if (::chdir(dir.c_str()) != 0) {
-                ::_exit(126);
-            }
-            ::umask(022);
-            char path[] = "PATH=/usr/bin:/bin";
-            char* envp[] = {path, nullptr};
-            ::execve(COMPANION_BOT_PATH, argv.data(), envp);
-            ::_exit(127);
-        }
-        ::close(in[0]);
-        ::close(out[1]);
-        to_ = in[1];
-        from_ = out[0];
-    }
-    ~running_bot() {
-        close_input();
-        if (pid_ > 0 && !exited_) {
-            ::kill(pid_, SIGKILL);
-            int status = 0;
-            ::waitpid(pid_, &status, 0);
-        }
-        ::close(from_);
-    }
-    running_bot(const running_bot&) = delete;
-    running_bot& operator=(const running_bot&) = delete;
-
-    pid_t pid() const noexcept { return pid_; }
-
-    /// Reads until the output contains `what`; false at its end or after a generous limit, so a
-    /// broken build fails instead of hanging (not a timing assertion).
-    bool wait_for(const std::string& what) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        while (output_.find(what) == std::string::npos) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                until - std::chrono::steady_clock::now());
-            if (left.count() <= 0 || !read_some(static_cast<int>(left.count()))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    void close_input() {
-        if (to_ >= 0) {
-            ::close(to_);
-            to_ = -1;
-        }
-    }
-
-    /// Ends the chat (its input closes) and returns the exit code.
-    int finish() {
-        close_input();
-        while (read_some(120'000)) {
-        }
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-
-    const std::string& output() const noexcept { return output_; }
-
-private:
-    bool read_some(int timeout_ms) {
-        pollfd p{from_, POLLIN, 0};
-        if (::poll(&p, 1, timeout_ms) <= 0) {
-            return false;
-        }
-        char buffer[4096];
-        const auto n = ::read(from_, buffer, sizeof buffer);
-        if (n <= 0) {
-            return false;
-        }
-        output_.append(buffer, static_cast<std::size_t>(n));
-        return true;
-    }
-
-    pid_t pid_ = -1;
-    int to_ = -1;
-    int from_ = -1;
-    bool exited_ = false;
-    std::string output_;
+struct running_bot : companion::test::piped_process {
+    running_bot(const std::filesystem::path& dir, std::vector<std::string> args)
+        : piped_process({.binary = COMPANION_BOT_PATH,
+                         .args = std::move(args),
+                         .working_dir = dir,
+                         .umask = mode_t{022}}) {}
 };
 
 unsigned mode_of(const std::filesystem::path& p) {

@@ -6,6 +6,7 @@
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "tests/net/net_test_support.hpp"
+#include "tests/net/raw_exchange.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,6 +27,8 @@ using namespace companion;
 using namespace companion::net;
 using namespace std::chrono_literals;
 using engine::awaitable;
+using test::try_exchange;
+using test::turns_until;
 
 namespace {
 
@@ -84,40 +87,6 @@ awaitable<served_connection> open_served(std::uint16_t port, std::string path) {
     co_await http::async_read(c.socket, buffer, res, engine::use_awaitable);
     c.status = res.result_int();
     co_return c;
-}
-
-// A request on a fresh connection the server may close before or after reading it: whatever
-// arrives before the close (nothing, when the close came first or as a reset).
-awaitable<std::string> try_exchange(std::uint16_t port, std::string bytes) {
-    auto ex = co_await boost::asio::this_coro::executor;
-    tcp::socket sock(ex);
-    co_await sock.async_connect({boost::asio::ip::make_address("127.0.0.1"), port}, engine::use_awaitable);
-    auto [wec, wn] = co_await boost::asio::async_write(sock,
-                                                       boost::asio::buffer(bytes),
-                                                       boost::asio::as_tuple(engine::use_awaitable));
-    std::string out;
-    if (wec || wn != bytes.size()) {
-        co_return out;
-    }
-    std::array<char, 4096> buf{};
-    for (;;) {
-        auto [ec, n] = co_await sock.async_read_some(boost::asio::buffer(buf),
-                                                     boost::asio::as_tuple(engine::use_awaitable));
-        out.append(buf.data(), n);
-        if (ec) {
-            co_return out;
-        }
-    }
-}
-
-/// Yields to the loop until `done()`; the server's side of a close or an accept needs a few
-/// turns. A bounded number of turns, not a clock: a broken server fails instead of hanging.
-awaitable<bool> turns_until(std::function<bool()> done) {
-    auto ex = co_await boost::asio::this_coro::executor;
-    for (int turn = 0; turn < 1'000'000 && !done(); ++turn) {
-        co_await boost::asio::post(ex, engine::use_awaitable);
-    }
-    co_return done();
 }
 
 struct backoff_step {
