@@ -48,12 +48,17 @@ poll_offset::step poll_offset::answered(std::optional<std::int64_t> top,
     if (!top) {
         return s; // the offset sent (if any) confirmed everything: the next call sends none
     }
+    if (lowest_new && high_ && *lowest_new < *high_) {
+        // New updates below the mark: the ids were reset. The next call confirms this answer
+        // alone: the old offset would confirm every renumbered update away unanswered.
+        s.store = *top;
+        s.rebase = true;
+        s.request = *top;
+        return s;
+    }
     s.confirms_nothing = request_ && *top <= *request_;
     s.request = std::max(*top, request_.value_or(*top));
-    if (lowest_new && high_ && *lowest_new < *high_) {
-        s.store = *top; // new updates below the mark: the ids were reset
-        s.rebase = true;
-    } else if (!high_ || *top > *high_) {
+    if (!high_ || *top > *high_) {
         s.store = *top;
     }
     return s;

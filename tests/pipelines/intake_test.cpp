@@ -304,6 +304,13 @@ const std::vector<offset_case> offset_cases{
     {"new updates below the mark: the ids were reset", 900, {}, 53, 50, {53, 53, true, false}},
     {"a reset whose ids end above the mark still rebases", 900, {}, 1000, 50, {1000, 1000, true, false}},
     {"a new malformed-only answer below the mark rebases too", 900, {}, 42, 41, {42, 42, true, false}},
+    // The long storm found it: the old offset kept as the request confirmed 300 updates away.
+    {"a reset met while the old offset is held: the next call confirms the new ids only",
+     332'759'192,
+     332'759'192,
+     1'100,
+     1'000,
+     {1'100, 1'100, true, false}},
     {"ids all below the offset sent confirm nothing", 11, 11, 11, {}, {11, {}, false, true}},
     {"an empty database stores the first mark", {}, {}, 5, 4, {5, 5, false, false}},
 };
