@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -79,6 +80,21 @@ public:
             pid_ = -1;
         }
         co_return status;
+    }
+
+    /// Waits up to `limit` for the process to end by itself; its wait status, or nullopt when it
+    /// still runs (it is left running).
+    engine::awaitable<std::optional<int>> wait_exit(engine::duration limit) {
+        const auto until = engine::clock::now() + limit;
+        while (pid_ > 0 && engine::clock::now() < until) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                co_return status;
+            }
+            co_await engine::sleep(std::chrono::milliseconds(20));
+        }
+        co_return std::nullopt;
     }
 
     int starts() const { return starts_; }
