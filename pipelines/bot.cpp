@@ -3,6 +3,7 @@
 
 #include "engine/log.hpp"
 #include "pipelines/admin_report.hpp"
+#include "pipelines/storage_faults.hpp"
 #include "storage/updates.hpp"
 
 #include <algorithm>
@@ -101,8 +102,12 @@ engine::awaitable<bool> bot::prepare() {
     engine::log().info("bot.identity", {{"username", me->username}, {"id", me->id}});
     username_ = me->username; // commands addressed to another bot are not ours
     // The stored offset, processed ids and inbox are this bot's only; another bot's (a token
-    // switch) would confirm real updates away unanswered. A storage fault here ends the start.
-    const auto claim = storage::claim_updates_for(svc_.db, me->id);
+    // switch) would confirm real updates away unanswered. A lock held by another connection is
+    // waited out; any other storage fault ends the start.
+    storage::update_claim claim;
+    co_await through_storage_faults(svc_.time, "claiming the stored updates", [&] {
+        claim = storage::claim_updates_for(svc_.db, me->id);
+    });
     if (claim.other_bot) {
         engine::log().warn("bot.other_bot_updates_dropped",
                            {{"previous_bot", claim.previous_bot},

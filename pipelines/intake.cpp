@@ -3,6 +3,7 @@
 
 #include "engine/error.hpp"
 #include "engine/log.hpp"
+#include "pipelines/storage_faults.hpp"
 #include "storage/error.hpp"
 
 #include <boost/json/parse.hpp>
@@ -94,27 +95,11 @@ private:
 
 template <class Write>
 engine::awaitable<void> intake::write_through_faults(std::string_view what, Write write) {
-    backoff wait(cfg_.storage_backoff, cfg_.storage_backoff_max);
-    for (;;) {
-        std::exception_ptr fault;
-        try {
-            write();
-            co_return;
-        } catch (...) {
-            fault = std::current_exception();
-        }
-        if (!storage::is_transient(fault)) {
-            std::rethrow_exception(fault); // a corrupt file: the process must end
-        }
-        ++stats_.storage_faults;
-        const auto delay = wait.take();
-        engine::log().warn(
-            "bot.storage_fault",
-            {{"while", what},
-             {"error", engine::describe(fault)},
-             {"retry_ms", std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()}});
-        co_await svc_.time.sleep(delay);
-    }
+    co_await through_storage_faults(svc_.time,
+                                    what,
+                                    std::move(write),
+                                    {cfg_.storage_backoff, cfg_.storage_backoff_max},
+                                    &stats_.storage_faults);
 }
 
 engine::awaitable<void> intake::poll() {

@@ -6,6 +6,7 @@
 #include "pipelines/media.hpp"
 #include "pipelines/prompt_writer.hpp"
 #include "pipelines/prompts.hpp"
+#include "pipelines/storage_faults.hpp"
 #include "storage/error.hpp"
 
 namespace companion::pipelines {
@@ -69,14 +70,22 @@ video_jobs::~video_jobs() = default;
 
 engine::awaitable<void> video_jobs::resume() {
     const auto now = svc_.time.wall();
-    // Jobs cut off while submitting end submit_unknown; their refunds commit with that change.
-    svc_.db.in_transaction([&] {
-        for (const auto& job : repo_.recover_after_crash(now)) {
-            ++stats_.submit_unknown;
-            quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
-            engine::log().warn("video.submit_unknown", {{"job", job.id}, {"user", job.user_id}});
-        }
+    // Jobs cut off while submitting end submit_unknown; their refunds commit with that change. A
+    // lock held by another connection at start is waited out.
+    std::vector<storage::video_job> lost;
+    co_await through_storage_faults(svc_.time, "recovering video jobs", [&] {
+        lost = svc_.db.in_transaction([&] {
+            auto jobs = repo_.recover_after_crash(now);
+            for (const auto& job : jobs) {
+                quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+            }
+            return jobs;
+        });
     });
+    for (const auto& job : lost) {
+        ++stats_.submit_unknown;
+        engine::log().warn("video.submit_unknown", {{"job", job.id}, {"user", job.user_id}});
+    }
     const auto language_of = [this](std::int64_t user_id) {
         const auto user = users_.get(user_id);
         return user ? user->language : std::string("en");

@@ -1,5 +1,6 @@
 // End-to-end tests of the bot against the simulators over real loopback HTTP: new users in each
 // language, memory, replays, a 429 on one chat, outages and refusals, bad input, and secrets.
+#include "engine/task_group.hpp"
 #include "engine/time.hpp"
 #include "net/http_client.hpp"
 #include "sim/suite.hpp"
@@ -8,6 +9,8 @@
 #include "tests/net/test_certs.hpp"
 
 #include <boost/test/unit_test.hpp>
+
+#include <SQLiteCpp/Database.h>
 
 #include <algorithm>
 #include <numeric>
@@ -417,6 +420,36 @@ BOOST_FIXTURE_TEST_CASE(a_start_during_a_telegram_outage_waits_for_getme_and_kno
         co_await onboard(*this, user, "emma");
         // The name is known: a command for another bot is not ours, the next one is answered.
         co_await only_our_own_command_is_answered(*this, user, "/help@OtherBot");
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_start_waits_out_a_database_lock_held_by_another_connection, world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        start_sims();
+        start_bot();
+        // A backup or an operator's sqlite3 holds the write lock as the bot starts: the start used
+        // to end with "database is locked" (the process exited; the long storm caught it).
+        SQLite::Database other((dir.path / "bot.db").string(), SQLite::OPEN_READWRITE);
+        other.exec("BEGIN IMMEDIATE");
+        bool released = false;
+        auto release = [&]() -> awaitable<void> {
+            co_await engine::sleep(1s);
+            other.exec("ROLLBACK");
+            released = true;
+        };
+        engine::task_group side(ex);
+        BOOST_TEST_REQUIRE(side.spawn(release()));
+        const bool ready = co_await bot->prepare();
+        BOOST_TEST_REQUIRE(ready);
+        BOOST_TEST(released); // it waited for the lock to go
+        co_await side.join();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+        co_await onboard(*this, user, "emma");
+        t.user_sends_text(user, "/help");
+        auto help = co_await next(user, text);
+        BOOST_TEST_REQUIRE(help.has_value());
         co_await finish();
     }());
 }
