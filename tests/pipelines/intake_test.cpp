@@ -425,6 +425,29 @@ BOOST_FIXTURE_TEST_CASE(a_locked_database_pauses_the_intake_and_loses_nothing, i
     stop();
 }
 
+BOOST_FIXTURE_TEST_CASE(a_full_disk_pauses_the_intake_and_loses_nothing, intake_world) {
+    // The page limit stands in for a full disk: SQLite reports both as SQLITE_FULL (disk_full).
+    const auto pages = db.connection().execAndGet("PRAGMA page_count").getInt64();
+    db.connection().exec("PRAGMA max_page_count = " + std::to_string(pages));
+    const std::string big(64 * 1024, 'x'); // storing it needs pages the "disk" no longer has
+    for (int i = 0; i < 20; ++i) {
+        telegram.batches.push_back(batch({text_update(10, 1, big), text_update(11, 2, "b")}));
+    }
+    start();
+    advance(1ms);
+    BOOST_TEST(handler.handled.empty());
+    BOOST_TEST(in->stats().storage_faults >= 1U);
+    BOOST_TEST(in->polling()); // alive, and waiting
+    BOOST_TEST(!polling->done);
+    BOOST_TEST(!telegram.offsets.back().has_value()); // nothing confirmed while nothing is stored
+    advance(2s);
+    db.connection().exec("PRAGMA max_page_count = 1073741823"); // space again
+    advance(11s);
+    BOOST_TEST((handler.handled == std::vector<std::int64_t>{10, 11}));
+    BOOST_TEST(storage::update_log(db).is_processed(10));
+    stop();
+}
+
 BOOST_FIXTURE_TEST_CASE(a_handler_stopped_by_a_locked_database_runs_again_untold, intake_world) {
     struct locking_handler final : update_handler {
         int locked_times = 2;
