@@ -18,8 +18,11 @@
 #include <SQLiteCpp/Database.h>
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <map>
+#include <memory>
+#include <ostream>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -401,51 +404,59 @@ struct foreign_lock {
     void release() { other.exec("ROLLBACK"); }
 };
 
-BOOST_FIXTURE_TEST_CASE(a_locked_database_pauses_the_intake_and_loses_nothing, intake_world) {
-    db.connection().setBusyTimeout(0); // the test's loop must not wait on the lock in real time
-    foreign_lock lock(dir.path / "bot.db");
+// A transient storage fault as the batch is stored: it starts with the intake running and ends
+// when the returned function is called.
+struct storage_fault_case {
+    std::string name;
+    std::function<std::function<void()>(intake_world&)> begin;
+    std::string text; ///< of the update whose storing meets the fault
+};
+
+std::ostream& operator<<(std::ostream& os, const storage_fault_case& c) {
+    return os << c.name;
+}
+
+const std::vector<storage_fault_case> storage_fault_cases{
+    {"another process's write lock (a backup, an operator's sqlite3)",
+     [](intake_world& w) -> std::function<void()> {
+         w.db.connection().setBusyTimeout(0); // the test's loop must not wait on the lock in real time
+         auto lock = std::make_shared<foreign_lock>(w.dir.path / "bot.db");
+         return [lock] { lock->release(); };
+     },
+     "a"},
+    {"a full disk (a page limit: SQLite reports both as SQLITE_FULL)",
+     [](intake_world& w) -> std::function<void()> {
+         const auto pages = w.db.connection().execAndGet("PRAGMA page_count").getInt64();
+         w.db.connection().exec("PRAGMA max_page_count = " + std::to_string(pages));
+         return [&w] { w.db.connection().exec("PRAGMA max_page_count = 1073741823"); };
+     },
+     std::string(64 * 1024, 'x')}, // storing it needs pages the "disk" no longer has
+};
+
+BOOST_DATA_TEST_CASE(a_storage_fault_pauses_the_intake_and_loses_nothing,
+                     boost::unit_test::data::make(storage_fault_cases),
+                     c) {
+    intake_world w;
+    const auto end_fault = c.begin(w);
     // Unconfirmed, the batch comes again at every poll (the fake has no memory: it is queued
     // enough times).
     for (int i = 0; i < 20; ++i) {
-        telegram.batches.push_back(batch({text_update(10, 1, "a"), text_update(11, 2, "b")}));
+        w.telegram.batches.push_back(batch({text_update(10, 1, c.text), text_update(11, 2, "b")}));
     }
-    start();
-    advance(1ms);
-    BOOST_TEST(handler.handled.empty());
-    BOOST_TEST(in->stats().storage_faults >= 1U);
-    BOOST_TEST(in->polling()); // alive, and waiting
-    BOOST_TEST(!polling->done);
-    BOOST_TEST(!telegram.offsets.back().has_value()); // nothing confirmed while nothing is stored
-    advance(2s);
-    lock.release();
-    advance(11s); // the back-off is capped at ten seconds
-    BOOST_TEST((handler.handled == std::vector<std::int64_t>{10, 11}));
-    BOOST_TEST(storage::update_log(db).is_processed(10));
-    BOOST_TEST(storage::update_log(db).is_processed(11));
-    stop();
-}
-
-BOOST_FIXTURE_TEST_CASE(a_full_disk_pauses_the_intake_and_loses_nothing, intake_world) {
-    // The page limit stands in for a full disk: SQLite reports both as SQLITE_FULL (disk_full).
-    const auto pages = db.connection().execAndGet("PRAGMA page_count").getInt64();
-    db.connection().exec("PRAGMA max_page_count = " + std::to_string(pages));
-    const std::string big(64 * 1024, 'x'); // storing it needs pages the "disk" no longer has
-    for (int i = 0; i < 20; ++i) {
-        telegram.batches.push_back(batch({text_update(10, 1, big), text_update(11, 2, "b")}));
-    }
-    start();
-    advance(1ms);
-    BOOST_TEST(handler.handled.empty());
-    BOOST_TEST(in->stats().storage_faults >= 1U);
-    BOOST_TEST(in->polling()); // alive, and waiting
-    BOOST_TEST(!polling->done);
-    BOOST_TEST(!telegram.offsets.back().has_value()); // nothing confirmed while nothing is stored
-    advance(2s);
-    db.connection().exec("PRAGMA max_page_count = 1073741823"); // space again
-    advance(11s);
-    BOOST_TEST((handler.handled == std::vector<std::int64_t>{10, 11}));
-    BOOST_TEST(storage::update_log(db).is_processed(10));
-    stop();
+    w.start();
+    w.advance(1ms);
+    BOOST_TEST(w.handler.handled.empty());
+    BOOST_TEST(w.in->stats().storage_faults >= 1U);
+    BOOST_TEST(w.in->polling()); // alive, and waiting
+    BOOST_TEST(!w.polling->done);
+    BOOST_TEST(!w.telegram.offsets.back().has_value()); // nothing confirmed while nothing is stored
+    w.advance(2s);
+    end_fault();
+    w.advance(11s); // the back-off is capped at ten seconds
+    BOOST_TEST((w.handler.handled == std::vector<std::int64_t>{10, 11}));
+    BOOST_TEST(storage::update_log(w.db).is_processed(10));
+    BOOST_TEST(storage::update_log(w.db).is_processed(11));
+    w.stop();
 }
 
 BOOST_FIXTURE_TEST_CASE(a_handler_stopped_by_a_locked_database_runs_again_untold, intake_world) {
