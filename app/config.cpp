@@ -258,6 +258,26 @@ public:
         return *this;
     }
 
+    /// A path whose empty default means "the share folder's" (app/share_folder.hpp, resolved at
+    /// start); shown commented out as `example` until the file sets it, and never empty when set.
+    rows&
+    found_path(std::string_view name, std::string S::*m, std::string_view doc, std::string_view example) {
+        text(name, m, doc);
+        key& k = table_.keys.back();
+        const field<S, std::string> at{section_, m};
+        k.read = [read = std::move(k.read), at](const toml::node& n, config& c) -> problem {
+            if (auto wrong = read(n, c)) {
+                return wrong;
+            }
+            return not_empty(at(c));
+        };
+        k.example = example;
+        k.print = [at](const config& c) -> std::optional<std::string> {
+            return at(c).empty() ? std::nullopt : std::optional<std::string>(quote(at(c)));
+        };
+        return *this;
+    }
+
     /// A value that comes from `env` only: a secret (design.md §5: never in the file, never
     /// printed), or a credentials path (where the ecosystem puts it).
     rows& from_environment(std::string_view name,
@@ -727,8 +747,14 @@ table make_table() {
                   "how long processed update ids are kept (Telegram resends for up to 24 h)");
 
     rows(t, "bot", &config::bot)
-        .text("personas", &bot_settings::personas, "the persona catalog", {}, not_empty)
-        .text("locales", &bot_settings::locales, "the folder of locale catalogs", {}, not_empty)
+        .found_path("personas",
+                    &bot_settings::personas,
+                    "the persona catalog; unset: the data folder's",
+                    "\"/path/to/personas.json\"")
+        .found_path("locales",
+                    &bot_settings::locales,
+                    "the folder of locale catalogs; unset: the data folder's",
+                    "\"/path/to/locales\"")
         .integers("admins",
                   &bot_settings::admins,
                   1,

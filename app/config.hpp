@@ -1,4 +1,4 @@
-// The bot's configuration: a TOML file with documented defaults (app/companion.example.toml),
+// The bot's configuration: a TOML file with documented defaults (data/companion.example.toml),
 // overridden by environment variables for secrets, base URLs and the proxy (design.md §5).
 // One table of keys (config.cpp) drives reading, the unknown-key check, validation and
 // --print-config, so a key is declared once. Invalid configuration is one clear error line
@@ -77,8 +77,9 @@ struct storage_settings {
 };
 
 struct bot_settings {
-    std::string personas = "data/personas.json";
-    std::string locales = "data/locales";
+    /// Empty: the share folder's (app/share_folder.hpp), filled in at start.
+    std::string personas;
+    std::string locales;
     std::vector<std::int64_t> admins{};
     int history_turns = 12; ///< recent turns the LLM sees
     int summary_every = 8;  ///< turns between summary refreshes

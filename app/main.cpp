@@ -6,6 +6,7 @@
 #include "app/config.hpp"
 #include "app/data_folder.hpp"
 #include "app/instance_lock.hpp"
+#include "app/share_folder.hpp"
 #include "app/simulation.hpp"
 #include "app/wiring.hpp"
 #include "engine/log.hpp"
@@ -20,8 +21,10 @@
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -30,7 +33,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* version = "companion-bot 0.1.0";
+constexpr const char* version = "companion-bot " COMPANION_VERSION;
 
 struct options {
     std::string config_path;
@@ -40,7 +43,13 @@ struct options {
     bool json_logs = false;
     bool simulate = false;
     std::string data_dir;
+    std::string share_dir;
 };
+
+std::string environment_variable(const char* name) {
+    const char* value = std::getenv(name);
+    return value == nullptr ? std::string() : std::string(value);
+}
 
 // What the simulation runs with beyond the file: videos through the simulated OpenAI-videos
 // gateway, polled quickly enough to watch; the demo shows the quota and the seed's debug message.
@@ -91,8 +100,8 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
     auto locales = pipelines::locale_catalog::load(cfg.bot.locales);
     if (!personas || !locales) {
         std::fprintf(stderr,
-                     "companion-bot: %s (relative paths start at the working directory: run from the "
-                     "project's root, or set [bot] personas and locales)\n",
+                     "companion-bot: %s (a relative [bot] personas or locales path starts at the working "
+                     "directory)\n",
                      (!personas ? personas.error() : locales.error()).c_str());
         result.exit_code = 2;
         co_return;
@@ -232,16 +241,24 @@ int main(int argc, char** argv) {
         "companion-bot: a Telegram bot of AI personas that chat, send selfies and videos.\n"
         "With TELEGRAM_BOT_TOKEN set it runs live against Telegram. Without it and without a\n"
         "configuration file (or with --simulate) it runs the built-in simulation: simulated\n"
-        "Telegram, LLM, image and video services on loopback, its data in data/simulation.\n"
+        "Telegram, LLM, image and video services on loopback, its data in\n"
+        "$XDG_STATE_HOME/companion/simulation (~/.local/state/companion/simulation).\n"
         "A configuration file without a token is refused (exit 2): a deployment missing its secret.\n"
         "Secrets come from the environment: TELEGRAM_BOT_TOKEN, OPENAI_API_KEY, GEMINI_API_KEY,\n"
         "VIDEO_API_KEY, GOOGLE_APPLICATION_CREDENTIALS; base URLs from TELEGRAM_API_BASE_URL,\n"
         "OPENAI_BASE_URL, GEMINI_BASE_URL, VIDEO_BASE_URL; a proxy from HTTPS_PROXY / NO_PROXY.",
         "companion-bot"};
     options opt;
-    cli.add_option("-c,--config",
-                   opt.config_path,
-                   "TOML configuration file (see app/companion.example.toml)");
+    opt.share_dir = environment_variable("COMPANION_SHARE_DIR");
+    // What the bot ships with (personas, locales, the example configuration), found from any
+    // working directory: beside an installed binary, or in the source tree of a built one.
+    const auto share = app::find_share_folder(app::default_share_search(opt.share_dir));
+    cli.footer(share ? "Data folder: " + share->string() +
+                           "\nExample configuration (every key, its default and "
+                           "doc): " +
+                           (*share / app::share_example_config).string()
+                     : "Data folder: " + share.error());
+    cli.add_option("-c,--config", opt.config_path, "TOML configuration file (see the example named below)");
     cli.add_option("--script", opt.script, "simulation only: 'demo' walks every flow and prints a transcript")
         ->check(CLI::IsMember({"demo"}));
     cli.add_option("--language", opt.language, "simulation terminal chat: the user's language (tr, ru, en)")
@@ -249,6 +266,10 @@ int main(int argc, char** argv) {
     cli.add_option("--data-dir",
                    opt.data_dir,
                    "where the database and media live (overrides storage.data_dir)");
+    cli.add_option("--share-dir",
+                   opt.share_dir,
+                   "the folder of personas.json, locales/ and the example configuration (default: "
+                   "found beside the binary; also COMPANION_SHARE_DIR)");
     cli.add_flag("--print-config",
                  opt.print_config,
                  "print the effective configuration (secrets redacted) and exit");
@@ -256,7 +277,7 @@ int main(int argc, char** argv) {
     cli.add_flag("--simulate",
                  opt.simulate,
                  "run the built-in simulation even with a configuration file or a token (its data goes to "
-                 "data/simulation unless --data-dir says otherwise)");
+                 "the state folder above unless --data-dir says otherwise)");
     cli.set_version_flag("--version", version);
     CLI11_PARSE(cli, argc, argv);
 
@@ -280,12 +301,31 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (!cfg->live()) {
-        // The simulation never writes into a configured (live) data folder.
-        cfg->storage.data_dir = "data/simulation";
+        // The simulation never writes into a configured (live) data folder, nor into the working
+        // directory (it may be `/` or the operator's home).
+        cfg->storage.data_dir = app::simulation_data_dir(environment_variable("XDG_STATE_HOME"),
+                                                         environment_variable("HOME"),
+                                                         std::filesystem::temp_directory_path(),
+                                                         ::getuid())
+                                    .string();
         apply_simulation(*cfg, opt);
     }
     if (!opt.data_dir.empty()) {
         cfg->storage.data_dir = opt.data_dir;
+    }
+    if (cfg->bot.personas.empty() || cfg->bot.locales.empty()) {
+        // The search again: --share-dir may have named another folder than the environment.
+        const auto found = app::find_share_folder(app::default_share_search(opt.share_dir));
+        if (!found) {
+            std::fprintf(stderr, "companion-bot: %s\n", found.error().c_str());
+            return 2;
+        }
+        if (cfg->bot.personas.empty()) {
+            cfg->bot.personas = (*found / app::share_personas).string();
+        }
+        if (cfg->bot.locales.empty()) {
+            cfg->bot.locales = (*found / app::share_locales).string();
+        }
     }
     engine::log_level level = engine::log_level::info;
     engine::parse_log_level(cfg->log.level, level);

@@ -253,7 +253,7 @@ const accepted accepted_cases[] = {
 BOOST_AUTO_TEST_SUITE(config_suite)
 
 BOOST_AUTO_TEST_CASE(example_file_documents_exactly_the_defaults) {
-    auto from_file = load_config(COMPANION_SOURCE_DIR "/app/companion.example.toml", {});
+    auto from_file = load_config(COMPANION_SOURCE_DIR "/data/companion.example.toml", {});
     BOOST_TEST_REQUIRE(from_file.has_value(), (from_file ? "" : from_file.error()));
     auto defaults = parse_config("", {});
     BOOST_TEST_REQUIRE(defaults.has_value());
@@ -282,7 +282,7 @@ BOOST_AUTO_TEST_CASE(environment_overrides_the_file_and_enables_live_mode) {
 }
 
 BOOST_AUTO_TEST_CASE(example_file_shows_every_key_of_the_table_with_its_default_and_doc) {
-    const std::string example = read_text(COMPANION_SOURCE_DIR "/app/companion.example.toml");
+    const std::string example = read_text(COMPANION_SOURCE_DIR "/data/companion.example.toml");
     BOOST_TEST_REQUIRE(!example.empty());
     auto defaults = parse_config("", {});
     BOOST_TEST_REQUIRE(defaults.has_value());

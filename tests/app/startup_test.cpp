@@ -33,11 +33,16 @@ struct run_result {
     std::string output; ///< stdout and stderr together
 };
 
-// Runs companion-bot with `args` and only `env` (no token unless given), from `dir`; waits for it.
-run_result
-run_bot(const std::filesystem::path& dir, std::vector<std::string> args, std::vector<std::string> env) {
+// Runs `binary` with `args` and only `env` (no token unless given), from `cwd` (default: `dir`,
+// which receives its output); waits for it.
+run_result run_bot(const std::filesystem::path& dir,
+                   std::vector<std::string> args,
+                   std::vector<std::string> env,
+                   const std::filesystem::path& cwd = {},
+                   const std::string& binary = COMPANION_BOT_PATH) {
     const std::string out_path = (dir / "out.txt").string();
-    std::vector<char*> argv{const_cast<char*>(COMPANION_BOT_PATH)};
+    const std::string work = (cwd.empty() ? dir : cwd).string();
+    std::vector<char*> argv{const_cast<char*>(binary.c_str())};
     for (auto& a : args) {
         argv.push_back(a.data());
     }
@@ -54,10 +59,10 @@ run_bot(const std::filesystem::path& dir, std::vector<std::string> args, std::ve
         ::dup2(in, STDIN_FILENO); // a terminal chat started by mistake ends at once
         ::dup2(out, STDOUT_FILENO);
         ::dup2(out, STDERR_FILENO);
-        if (::chdir(dir.c_str()) != 0) {
+        if (::chdir(work.c_str()) != 0) {
             ::_exit(126);
         }
-        ::execve(COMPANION_BOT_PATH, argv.data(), envp.data());
+        ::execve(binary.c_str(), argv.data(), envp.data());
         ::_exit(127);
     }
     int status = 0;
@@ -159,11 +164,76 @@ BOOST_AUTO_TEST_CASE(simulate_runs_with_the_file_but_never_in_its_data_folder) {
     const auto config = write_live_config(dir.path);
     const auto r = run_bot(dir.path,
                            {"--config", config.string(), "--simulate", "--print-config"},
-                           {"PATH=/usr/bin:/bin"});
+                           {"PATH=/usr/bin:/bin", "HOME=" + dir.path.string()});
     BOOST_TEST(r.exit_code == 0, r.output);
     BOOST_TEST(r.output.find("(simulation mode)") != std::string::npos, r.output);
-    BOOST_TEST(r.output.find("data_dir = \"data/simulation\"") != std::string::npos, r.output);
+    // The user's state folder, not the working directory (issue 23).
+    const auto state = dir.path / ".local" / "state" / "companion" / "simulation";
+    BOOST_TEST(r.output.find("data_dir = \"" + state.string() + "\"") != std::string::npos, r.output);
     BOOST_TEST(r.output.find("live-data") == std::string::npos);
+}
+
+// Issue 23: the bot used to read data/personas.json relative to the working directory, so it ran
+// only from the repository's root.
+BOOST_AUTO_TEST_CASE(from_the_root_folder_a_built_binary_finds_its_source_trees_data) {
+    companion::test::temp_dir dir;
+    const auto r =
+        run_bot(dir.path, {"--print-config"}, {"PATH=/usr/bin:/bin", "HOME=" + dir.path.string()}, "/");
+    BOOST_TEST(r.exit_code == 0, r.output);
+    BOOST_TEST(r.output.find("personas = \"" COMPANION_SOURCE_DIR "/data/personas.json\"") !=
+                   std::string::npos,
+               r.output);
+    BOOST_TEST(r.output.find("locales = \"" COMPANION_SOURCE_DIR "/data/locales\"") != std::string::npos,
+               r.output);
+}
+
+BOOST_AUTO_TEST_CASE(a_copy_in_a_prefix_finds_the_data_beside_it_from_any_folder) {
+    companion::test::temp_dir dir;
+    const auto prefix = dir.path / "opt" / "companion";
+    std::filesystem::create_directories(prefix / "bin");
+    std::filesystem::create_directories(prefix / "share" / "companion");
+    const auto copy = prefix / "bin" / "companion-bot";
+    std::filesystem::copy_file(COMPANION_BOT_PATH, copy);
+    std::filesystem::permissions(copy, std::filesystem::perms::owner_all);
+    std::filesystem::copy_file(COMPANION_SOURCE_DIR "/data/personas.json",
+                               prefix / "share" / "companion" / "personas.json");
+    std::filesystem::copy(COMPANION_SOURCE_DIR "/data/locales", prefix / "share" / "companion" / "locales");
+    const auto r = run_bot(dir.path,
+                           {"--print-config"},
+                           {"PATH=/usr/bin:/bin", "HOME=" + dir.path.string()},
+                           "/",
+                           copy.string());
+    BOOST_TEST(r.exit_code == 0, r.output);
+    const auto share = (prefix / "bin" / ".." / "share" / "companion").lexically_normal();
+    BOOST_TEST(r.output.find("personas = \"" + (share / "personas.json").string() + "\"") !=
+                   std::string::npos,
+               r.output);
+    // --help names the folder it found and the example configuration in it.
+    const auto help = run_bot(dir.path, {"--help"}, {"PATH=/usr/bin:/bin"}, "/", copy.string());
+    BOOST_TEST(help.exit_code == 0, help.output);
+    BOOST_TEST(help.output.find("Data folder: " + share.string()) != std::string::npos, help.output);
+    BOOST_TEST(help.output.find((share / "companion.example.toml").string()) != std::string::npos,
+               help.output);
+}
+
+BOOST_AUTO_TEST_CASE(a_share_dir_without_the_data_is_one_line_naming_it) {
+    companion::test::temp_dir dir;
+    const auto nowhere = dir.path / "nowhere";
+    const auto r = run_bot(dir.path,
+                           {"--share-dir", nowhere.string(), "--print-config"},
+                           {"PATH=/usr/bin:/bin", "HOME=" + dir.path.string()});
+    BOOST_TEST(r.exit_code == 2, r.output);
+    BOOST_TEST(r.output.find("companion-bot: no data folder (personas.json and locales/) in " +
+                             nowhere.string() + ";") != std::string::npos,
+               r.output);
+    BOOST_TEST(std::count(r.output.begin(), r.output.end(), '\n') == 1, r.output);
+    // The environment names it as well.
+    const auto from_env = run_bot(
+        dir.path,
+        {"--print-config"},
+        {"PATH=/usr/bin:/bin", "HOME=" + dir.path.string(), "COMPANION_SHARE_DIR=" + nowhere.string()});
+    BOOST_TEST(from_env.exit_code == 2, from_env.output);
+    BOOST_TEST(from_env.output.find(nowhere.string()) != std::string::npos, from_env.output);
 }
 
 BOOST_AUTO_TEST_CASE(a_token_with_simulate_is_ignored_for_the_simulators_own) {
