@@ -10,7 +10,11 @@ function(companion_add_library name)
         message(FATAL_ERROR "companion_add_library(${name}): SOURCES <files...> [PUBLIC ...] [PRIVATE ...]")
     endif()
     add_library(companion_${name} STATIC ${arg_SOURCES})
-    target_include_directories(companion_${name} PUBLIC ${PROJECT_SOURCE_DIR})
-    target_link_libraries(companion_${name} PUBLIC ${arg_PUBLIC} PRIVATE ${arg_PRIVATE} companion_options)
+    # Installed, the headers sit under include/companion/ (cmake/install.cmake), still included as
+    # "layer/file.hpp"; the warnings are this project's own and stay out of a consumer's build.
+    target_include_directories(companion_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+                                                        $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/companion>)
+    target_link_libraries(companion_${name} PUBLIC ${arg_PUBLIC}
+                                            PRIVATE ${arg_PRIVATE} $<BUILD_INTERFACE:companion_options>)
     add_library(companion::${name} ALIAS companion_${name})
 endfunction()
