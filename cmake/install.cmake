@@ -50,6 +50,8 @@ install(FILES ${PROJECT_BINARY_DIR}/companionConfig.cmake ${PROJECT_BINARY_DIR}/
         DESTINATION ${COMPANION_CMAKE_DIR} COMPONENT dev)
 
 # ---- service: the Debian package's /etc and systemd unit ----------------------------------------
+# The unit names the package's paths (the service component is only in the package).
+set(COMPANION_PACKAGE_PREFIX /usr)
 configure_file(packaging/companion.service.in ${PROJECT_BINARY_DIR}/packaging/companion.service @ONLY)
 install(FILES packaging/companion.toml DESTINATION /etc/companion COMPONENT service EXCLUDE_FROM_ALL)
 install(FILES packaging/secrets.env DESTINATION /etc/companion COMPONENT service EXCLUDE_FROM_ALL
@@ -69,7 +71,10 @@ set(CPACK_PACKAGE_DESCRIPTION
 Russian or English, and get generated selfies and short videos of her. One thread, one event loop, \
 every piece of I/O a coroutine. Runs as the systemd service companion.service; companion-sim \
 serves simulated Telegram, LLM, image and video APIs for trying it without accounts.")
-set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_PACKAGING_INSTALL_PREFIX ${COMPANION_PACKAGE_PREFIX})
+# One package of the bot and its service (the dev component is for `cmake --install`).
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
 set(CPACK_COMPONENTS_ALL bot service)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -85,5 +90,4 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/prerm
     ${PROJECT_SOURCE_DIR}/packaging/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-set(CPACK_OUTPUT_FILE_PREFIX ${PROJECT_BINARY_DIR}/package)
 include(CPack)

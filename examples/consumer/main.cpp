@@ -171,7 +171,11 @@ engine::awaitable<void> run(service& s, tcp::acceptor& acceptor, outcome& out, e
         co_return;
     }
     {
-        net::http_client client(s.ex, {.max_connections_per_origin = 4, .name = "load"});
+        // Named, not a temporary in the call: g++ 12 misjudges temporaries in coroutine frames.
+        net::client_config load_cfg;
+        load_cfg.max_connections_per_origin = 4;
+        load_cfg.name = "load";
+        net::http_client client(s.ex, load_cfg);
         engine::task_group load(s.ex, {.name = "load", .policy = engine::on_child_error::fail_group});
         const bool started = load.spawn(silent_client(port, out.silent_cut_off)) &&
                              load.spawn(account_load(client, port, "ada", out.ok)) &&
