@@ -160,6 +160,12 @@ engine::awaitable<net::server_response> admin_server::readyz(net::server_request
     co_return net::json_response(ready ? 200 : 503, json::serialize(body));
 }
 
+engine::histogram& loop_lag_histogram() {
+    return engine::metrics().make_histogram("loop_lag_seconds",
+                                            "How late a 1 ms timer fires.",
+                                            engine::latency_buckets_seconds());
+}
+
 engine::awaitable<net::server_response> admin_server::metrics(net::server_request&) {
     pipelines::publish_metrics(bot_, db_, engine::system_time().wall());
     co_return net::text_response(200, engine::metrics().expose(), "text/plain; version=0.0.4");

@@ -28,6 +28,9 @@ struct admin_options {
 /// empty; otherwise only "Bearer <token>" (the scheme in any case), compared in constant time.
 bool bearer_authorized(std::string_view authorization, std::string_view token);
 
+/// The loop-lag histogram the process's probe fills (`loop_lag_seconds`), registered once.
+engine::histogram& loop_lag_histogram();
+
 class admin_server {
 public:
     admin_server(engine::executor ex,

@@ -204,10 +204,7 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
                                              rt.offload(),
                                              {.update_log_retention = cfg.storage.update_log_retention,
                                               .media_retention = cfg.storage.media_retention})) &&
-        work.spawn(
-            engine::run_loop_lag_probe(engine::metrics().make_histogram("loop_lag_seconds",
-                                                                        "How late a 1 ms timer fires.",
-                                                                        engine::latency_buckets_seconds())));
+        work.spawn(engine::run_loop_lag_probe(app::loop_lag_histogram()));
     if (!started) {
         // Only a group already stopping refuses a child: the runtime is on its way down.
         engine::log().error("bot.start_refused", {});

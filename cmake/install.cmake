@@ -18,7 +18,8 @@ install(FILES data/personas.json data/companion.example.toml
         DESTINATION ${CMAKE_INSTALL_DATADIR}/companion COMPONENT bot)
 install(DIRECTORY data/locales DESTINATION ${CMAKE_INSTALL_DATADIR}/companion COMPONENT bot
         FILES_MATCHING PATTERN "*.json")
-install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT bot)
+install(FILES README.md packaging/grafana/companion-dashboard.json DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        COMPONENT bot)
 
 # ---- dev: the engine and net layers as a CMake package ------------------------------------------
 set_target_properties(companion_boost PROPERTIES EXPORT_NAME boost)

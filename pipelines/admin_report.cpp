@@ -24,6 +24,14 @@ constexpr figure processed{"bot_updates_processed_total", "Updates processed sin
 constexpr figure replayed{"bot_updates_replayed_total", "Replayed updates skipped since start."};
 constexpr figure malformed{"bot_updates_malformed_total",
                            "Malformed updates confirmed and skipped since start."};
+constexpr figure polls{"bot_polls_total", "getUpdates calls since start."};
+constexpr figure poll_errors{"bot_poll_errors_total", "getUpdates calls that failed since start."};
+constexpr figure handler_failures{"bot_handler_failures_total",
+                                  "Updates whose handling failed (the user was told) since start."};
+constexpr figure storage_faults{"bot_storage_faults_total",
+                                "Transient storage faults waited out (locked, full) since start."};
+constexpr figure rate_limited{"bot_rate_limited_total",
+                              "Requests refused by the per-user limits since start."};
 constexpr figure turns{"bot_chat_turns_total", "Chat turns since start."};
 constexpr figure selfies{"bot_selfies_total", "Selfies attempted since start."};
 constexpr figure requested{"bot_videos_requested_total", "Videos requested since start."};
@@ -80,6 +88,11 @@ void publish_metrics(bot& b, storage::database& db, engine::wall_time now) {
     count_to(processed, s.updates_processed);
     count_to(replayed, s.updates_replayed);
     count_to(malformed, s.updates_malformed);
+    count_to(polls, s.polls);
+    count_to(poll_errors, s.poll_errors);
+    count_to(handler_failures, s.handler_failures);
+    count_to(storage_faults, s.storage_faults);
+    count_to(rate_limited, s.rate_limited);
     set(chats, b.active_chats());
     set(queued, b.queued_updates());
     set(deferred, b.deferred_updates());
@@ -94,6 +107,12 @@ void publish_metrics(bot& b, storage::database& db, engine::wall_time now) {
         count_to(refused, v->stats().refused);
         count_to(submit_unknown, v->stats().submit_unknown);
         set(spend_cap, v->config().daily_spend_cap_cents);
+    } else {
+        // No video provider: the families exist at zero, so a dashboard shows none, not "no data".
+        for (const auto* f : {&requested, &delivered, &failed, &refused, &submit_unknown}) {
+            count_to(*f, 0);
+        }
+        set(spend_cap, 0);
     }
     set(spend, storage::quota_repository(db).spent_total(storage::utc_day(now)));
     set(live, engine::task_group::live_tasks());

@@ -35,7 +35,10 @@ intake::intake(engine::executor ex, bot_services& svc, update_handler& handler, 
       queue_(std::move(ex),
              {.per_key_limit = cfg.per_chat_queue, .total_limit = cfg.total_queue, .name = "chats"}),
       log_(svc.db),
-      inbox_(svc.db) {}
+      inbox_(svc.db),
+      handling_seconds_(engine::metrics().make_histogram("bot_update_seconds",
+                                                         "Time to handle one update, replies sent.",
+                                                         engine::latency_buckets_seconds())) {}
 
 engine::awaitable<void> intake::replay() {
     for (auto& entry : inbox_.pending()) {
@@ -289,6 +292,7 @@ engine::awaitable<void> intake::process(storage::inbox_entry entry, std::optiona
             ++stats_.updates_malformed;
         }
     }
+    const auto started = svc_.time.now();
     if (parsed) {
         // A transient storage fault in the handling (a locked or full database) is waited out and
         // the update runs again: the user gets the reply late, not an apology and a lost message.
@@ -313,6 +317,7 @@ engine::awaitable<void> intake::process(storage::inbox_entry entry, std::optiona
         ++stats_.updates_replayed;
     }
     ++stats_.updates_processed;
+    handling_seconds_.observe(std::chrono::duration<double>(svc_.time.now() - started).count());
 }
 
 engine::awaitable<bool> intake::attempt(const storage::inbox_entry& entry, const tg::update& u) {

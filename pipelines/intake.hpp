@@ -15,6 +15,7 @@
 #pragma once
 
 #include "engine/keyed_serial.hpp"
+#include "engine/metrics.hpp"
 #include "engine/retry.hpp"
 #include "pipelines/services.hpp"
 #include "storage/updates.hpp"
@@ -146,6 +147,8 @@ private:
     storage::update_log log_;
     storage::update_inbox inbox_;
     intake_stats stats_;
+    /// How long an update takes from its dequeue to processed (the user's wait for a reply).
+    engine::histogram& handling_seconds_;
     bool polling_ = false;
     bool waiting_ = false;
     engine::time_point last_poll_{};

@@ -3,11 +3,16 @@
 // /healthz said {"ok":true}; now the refused service is named, with 503, and a working service
 // stays "ok". /readyz answers once the first poll succeeded.
 #include "app/admin.hpp"
+#include "tests/common/files.hpp"
 #include "tests/e2e/world.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <regex>
+#include <set>
+#include <string>
 
 using namespace companion;
 using namespace companion::test;
@@ -82,6 +87,64 @@ BOOST_FIXTURE_TEST_CASE(a_refused_llm_key_makes_healthz_503_naming_the_service, 
             BOOST_TEST(metrics_text.find("bot_service_errors_total{service=\"llm\",kind=\"unauthorized\"}") !=
                        std::string::npos);
             BOOST_TEST(metrics_text.find("bot_chat_turns_total") != std::string::npos);
+            co_await admin.stop();
+            co_await finish();
+        }(),
+        60s);
+}
+
+// Issue 23: the Grafana dashboard shipped in packaging/grafana queries only what /metrics exports.
+// The bot runs a conversation (an LLM refusal and a Telegram connection reset included, so the
+// error families exist), then every metric name in the dashboard's queries must have its
+// `# TYPE` line in the scrape.
+BOOST_FIXTURE_TEST_CASE(the_grafana_dashboard_queries_only_metrics_the_bot_exports, world) {
+    const auto dashboard = boost::json::parse(
+        companion::test::read_file(COMPANION_SOURCE_DIR "/packaging/grafana/companion-dashboard.json"));
+    std::set<std::string> queried;
+    const std::regex metric(R"(\b((?:bot|telegram|http_client|loop|engine|storage)_[a-z_]+)\b)");
+    std::size_t queries = 0;
+    for (const auto& panel : dashboard.at("panels").as_array()) {
+        for (const auto& target : panel.at("targets").as_array()) {
+            const std::string expr(target.at("expr").as_string());
+            ++queries;
+            for (std::sregex_iterator it(expr.begin(), expr.end(), metric), end; it != end; ++it) {
+                std::string name = (*it)[1];
+                for (const std::string suffix : {"_bucket", "_sum", "_count"}) {
+                    if (name.ends_with(suffix)) {
+                        name.resize(name.size() - suffix.size()); // a histogram's series
+                    }
+                }
+                queried.insert(name);
+            }
+        }
+    }
+    BOOST_TEST_REQUIRE(queries >= 12U);
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            sim_cfg.openai.api_key = "sk-the-key-the-server-knows"; // the LLM refuses: an error kind
+            co_await start();
+            app::loop_lag_histogram().observe(0.001); // what main's probe does each tick
+            app::admin_server admin(ex, "127.0.0.1", 0, *bot, app->db(), app->health());
+            const auto port = admin.start();
+            BOOST_TEST_REQUIRE(port.has_value());
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+            co_await onboard(*this, user, "emma");
+            t.faults.add({.match = "getUpdates", .kind = sim::fault_kind::reset, .count = 1});
+            t.user_sends_text(user, "Hi!");
+            auto apology = co_await next(user, text);
+            BOOST_TEST_REQUIRE(apology.has_value());
+            net::request req;
+            req.method = boost::beast::http::verb::get;
+            req.url = "http://127.0.0.1:" + std::to_string(*port) + "/metrics";
+            auto r = co_await app->http().send(std::move(req));
+            BOOST_TEST_REQUIRE(r.has_value());
+            for (const auto& name : queried) {
+                BOOST_TEST_CONTEXT(name) {
+                    BOOST_TEST(r->body.find("# TYPE " + name + " ") != std::string::npos);
+                }
+            }
             co_await admin.stop();
             co_await finish();
         }(),
