@@ -53,6 +53,11 @@ public:
     engine::awaitable<tg::result<void>> delete_webhook(tg::drop_pending drop) override {
         return c_.delete_webhook(drop);
     }
+    engine::awaitable<tg::result<void>> set_webhook(tg::set_webhook_params p) override {
+        auto r = co_await c_.set_webhook(std::move(p));
+        note_(r);
+        co_return r;
+    }
     engine::awaitable<tg::result<void>> set_my_commands(std::vector<tg::command_description> commands,
                                                         std::string language_code) override {
         return c_.set_my_commands(std::move(commands), std::move(language_code));

@@ -30,6 +30,7 @@ public:
     /// A long poll; its own deadline is the poll timeout plus a margin (the client's config).
     virtual engine::awaitable<tg::result<tg::update_batch>> get_updates(tg::get_updates_params params) = 0;
     virtual engine::awaitable<tg::result<void>> delete_webhook(tg::drop_pending drop) = 0;
+    virtual engine::awaitable<tg::result<void>> set_webhook(tg::set_webhook_params params) = 0;
     virtual engine::awaitable<tg::result<void>> set_my_commands(std::vector<tg::command_description> commands,
                                                                 std::string language_code) = 0;
     virtual engine::awaitable<tg::result<tg::message>> send_message(tg::send_message_params params) = 0;

@@ -264,11 +264,24 @@ engine::awaitable<result<void>> client::delete_webhook(drop_pending drop) {
     co_return done(r);
 }
 
-engine::awaitable<result<void>> client::set_webhook(std::string url, std::string secret_token) {
+engine::awaitable<result<void>> client::set_webhook(set_webhook_params params) {
     json::object o;
-    o["url"] = url;
-    if (!secret_token.empty()) {
-        o["secret_token"] = secret_token;
+    o["url"] = params.url;
+    if (!params.secret_token.empty()) {
+        o["secret_token"] = params.secret_token;
+    }
+    if (params.allowed_updates) {
+        json::array allowed;
+        for (const auto& a : *params.allowed_updates) {
+            allowed.emplace_back(a);
+        }
+        o["allowed_updates"] = std::move(allowed);
+    }
+    if (params.max_connections) {
+        o["max_connections"] = *params.max_connections;
+    }
+    if (params.drop_pending_updates) {
+        o["drop_pending_updates"] = true;
     }
     auto r = co_await call("setWebhook", std::move(o));
     co_return done(r);

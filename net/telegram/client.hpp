@@ -76,6 +76,15 @@ struct get_updates_params {
     std::optional<std::chrono::seconds> timeout{}; ///< default: client_config::poll_timeout
 };
 
+/// setWebhook (Bot API: the URL is HTTPS on port 443, 80, 88 or 8443).
+struct set_webhook_params {
+    std::string url{};          ///< empty removes the webhook
+    std::string secret_token{}; ///< 1-256 of [A-Za-z0-9_-], or empty; sent back in every delivery's header
+    std::optional<std::vector<std::string>> allowed_updates{};
+    std::optional<int> max_connections{}; ///< 1-100, Telegram's default 40
+    bool drop_pending_updates = false;
+};
+
 struct send_message_params {
     std::int64_t chat_id = 0;
     std::string text{}; ///< 1-4096 characters
@@ -151,8 +160,7 @@ public:
     /// update_id when readable) so the caller can still confirm past them.
     engine::awaitable<result<update_batch>> get_updates(get_updates_params params);
     engine::awaitable<result<void>> delete_webhook(drop_pending drop);
-    /// `url` empty removes the webhook. `secret_token`: 1-256 of [A-Za-z0-9_-], or empty.
-    engine::awaitable<result<void>> set_webhook(std::string url, std::string secret_token);
+    engine::awaitable<result<void>> set_webhook(set_webhook_params params);
     engine::awaitable<result<message>> send_message(send_message_params params);
     engine::awaitable<result<edit_outcome>> edit_message_text(edit_message_text_params params);
     /// The returned message's largest_photo()->file_id is the id to resend with.

@@ -17,10 +17,6 @@ using namespace telegram_detail;
 
 namespace {
 
-bool allowed_by_default(std::string_view kind) {
-    return kind != "chat_member" && kind != "message_reaction" && kind != "message_reaction_count";
-}
-
 // A required parameter is missing: Client.cpp, get_required_string_arg.
 response required(std::string_view name) {
     return bad_request("parameter \"" + std::string(name) + "\" is required");
@@ -144,11 +140,13 @@ net::server_response telegram_simulator::set_webhook(call& c, bool remove) {
     }
     if (remove) {
         webhook_url_.clear();
+        wake_webhook(); // the loop ends; deliveries in flight finish
         return api_ok(true);
     }
     const auto url = c.str("url").value_or("");
     if (url.empty()) {
         webhook_url_.clear();
+        wake_webhook();
         return api_ok(true);
     }
     if (!url.starts_with("https://")) {
@@ -165,7 +163,26 @@ net::server_response telegram_simulator::set_webhook(call& c, bool remove) {
             return bad_request("secret token contains unallowed characters");
         }
     }
+    if (auto allowed = c.structured("allowed_updates")) {
+        if (!allowed->is_array()) {
+            return bad_request("can't parse allowed updates");
+        }
+        allowed_updates_.clear();
+        for (const auto& a : allowed->get_array()) {
+            if (a.is_string()) {
+                allowed_updates_.emplace_back(a.get_string());
+            }
+        }
+    }
+    // Client.cpp: max_connections is clamped to 1-100 (default 40).
+    webhook_max_connections_ =
+        static_cast<int>(std::clamp<std::int64_t>(c.integer("max_connections").value_or(40), 1, 100));
+    webhook_secret_ = c.str("secret_token").value_or("");
     webhook_url_ = url;
+    webhook_last_error_.clear();
+    webhook_last_error_date_ = 0;
+    start_webhook_loop();
+    wake_webhook();
     return api_ok(true);
 }
 
@@ -173,6 +190,13 @@ net::server_response telegram_simulator::get_webhook_info(call&) {
     json::object info{{"url", webhook_url_},
                       {"has_custom_certificate", false},
                       {"pending_update_count", pending_.size()}};
+    if (!webhook_url_.empty()) {
+        info["max_connections"] = webhook_max_connections_;
+    }
+    if (webhook_last_error_date_ != 0) {
+        info["last_error_date"] = webhook_last_error_date_;
+        info["last_error_message"] = webhook_last_error_;
+    }
     if (!allowed_updates_.empty()) {
         json::array allowed;
         for (const auto& a : allowed_updates_) {

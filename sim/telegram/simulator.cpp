@@ -56,6 +56,10 @@ engine::awaitable<void> telegram_simulator::stop() {
 
 engine::awaitable<void> telegram_simulator::stop_serving() {
     stopping_ = true;
+    if (webhook_tasks_) {
+        // Deliveries in flight end now; what they carried stays pending, as on Telegram.
+        co_await webhook_tasks_->shutdown(1s);
+    }
     // Held long polls answer now, with what they have, and before the server cancels its handlers:
     // a handler cancelled first could no longer write its answer, and the client would see its
     // connection cut instead of an empty result.
@@ -271,6 +275,7 @@ std::int64_t telegram_simulator::enqueue(std::string kind, std::function<std::st
     for (auto& p : pollers_) {
         p->wake.set();
     }
+    wake_webhook();
     return id;
 }
 

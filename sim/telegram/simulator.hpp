@@ -25,7 +25,9 @@
 #include "engine/enum_text.hpp"
 #include "engine/rate_limit.hpp"
 #include "engine/sync.hpp"
+#include "engine/task_group.hpp"
 #include "engine/time_source.hpp"
+#include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "sim/detail/wakeup.hpp"
 #include "sim/fault.hpp"
@@ -43,6 +45,7 @@
 #include <optional>
 #include <ostream>
 #include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +76,12 @@ struct telegram_simulator_config {
     std::size_t max_photo_bytes = 10 * 1024 * 1024;
     std::size_t max_upload_bytes = 50 * 1024 * 1024;
     std::string name = "telegram_sim";
+    /// Webhook deliveries (setWebhook): the CA bundle that verifies the bot's certificate (empty:
+    /// the system store), how long a failed delivery waits before it is tried again, and how long
+    /// one delivery may take.
+    std::string webhook_ca_file{};
+    engine::duration webhook_retry_delay = std::chrono::seconds{1};
+    engine::duration webhook_timeout = std::chrono::seconds{60};
     /// The time rate limits, flood refusals, held polls and waits run on; nullptr is the process's
     /// real time (`engine::system_time()`). A test passes its manual_time; it must outlive the
     /// simulator.
@@ -182,6 +191,9 @@ struct telegram_sim_counters {
     std::size_t current_pollers = 0;
     std::size_t max_concurrent_pollers = 0;
     std::map<std::int64_t, std::uint64_t> sends_per_chat; ///< messages, media and edits accepted
+    std::uint64_t webhook_deliveries = 0;                 ///< updates POSTed to the webhook and answered 2xx
+    std::uint64_t webhook_failures = 0;     ///< deliveries refused, failed or cut (tried again later)
+    std::uint64_t webhook_unauthorized = 0; ///< of those, answered 401
 };
 
 class telegram_simulator : boost::noncopyable {
@@ -271,6 +283,8 @@ public:
     /// languages), as JSON text.
     std::string commands(const std::string& language_code) const;
     bool webhook_set() const noexcept { return !webhook_url_.empty(); }
+    /// Deliveries to the webhook in flight now (at most its max_connections).
+    std::size_t webhook_in_flight() const noexcept { return webhook_in_flight_.size(); }
     /// Bytes of an uploaded file, by file_id (nullptr when unknown).
     const std::string* file_bytes(const std::string& file_id) const;
 
@@ -332,6 +346,13 @@ private:
     response get_me(call& c);
     response set_webhook(call& c, bool remove);
     response get_webhook_info(call& c);
+    // webhook.cpp: deliveries to a webhook, as Telegram makes them
+    /// Wakes the delivery loop (a new update, a delivery done, the webhook changed).
+    void wake_webhook();
+    /// Starts the delivery loop unless it runs.
+    void start_webhook_loop();
+    engine::awaitable<void> webhook_loop();
+    engine::awaitable<void> deliver_webhook(std::int64_t update_id, std::string body, std::int64_t chat);
     response set_my_commands(call& c);
     response get_my_commands(call& c);
     response delete_my_commands(call& c);
@@ -448,6 +469,17 @@ private:
     engine::event pollers_gone_; ///< set whenever no getUpdates is held
     std::optional<engine::token_bucket> global_bucket_;
     std::string webhook_url_;
+    std::string webhook_secret_;
+    int webhook_max_connections_ = 40;
+    std::set<std::int64_t> webhook_in_flight_;                    ///< update ids being POSTed
+    std::set<std::int64_t> webhook_chats_in_flight_;              ///< one delivery per chat at a time
+    std::map<std::int64_t, engine::time_point> webhook_retry_at_; ///< failed: not before then
+    std::int64_t webhook_last_error_date_ = 0;
+    std::string webhook_last_error_;
+    std::unique_ptr<detail::wakeup> webhook_wake_;
+    std::unique_ptr<net::http_client> webhook_client_;
+    std::unique_ptr<engine::task_group> webhook_tasks_; ///< the loop and its deliveries
+    bool webhook_loop_running_ = false;
     std::int64_t next_update_id_ = 0;
     std::int64_t next_user_id_ = 100000001;
     std::int64_t next_group_id_ = 1001000000001;

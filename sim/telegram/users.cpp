@@ -424,6 +424,7 @@ std::int64_t telegram_simulator::inject_raw_update(std::string text, raw_update_
         for (auto& p : pollers_) {
             p->wake.set();
         }
+        wake_webhook();
         return fresh;
     }
     auto& update = parsed.as_object();
@@ -480,6 +481,7 @@ std::int64_t telegram_simulator::inject_raw_update(std::string text, raw_update_
     for (auto& p : pollers_) {
         p->wake.set();
     }
+    wake_webhook();
     return id;
 }
 

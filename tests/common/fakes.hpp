@@ -102,6 +102,9 @@ public:
     engine::awaitable<tg::result<void>> delete_webhook(tg::drop_pending) override {
         co_return plain("deleteWebhook");
     }
+    engine::awaitable<tg::result<void>> set_webhook(tg::set_webhook_params) override {
+        co_return plain("setWebhook");
+    }
     engine::awaitable<tg::result<void>> set_my_commands(std::vector<tg::command_description>,
                                                         std::string) override {
         co_return plain("setMyCommands");

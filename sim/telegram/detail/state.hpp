@@ -117,6 +117,10 @@ inline constexpr std::string_view not_modified =
     "same as a current content and reply markup of the message";
 
 std::int64_t unix_now();
+/// Update kinds served when allowed_updates was never given (Bot API: all but these three).
+inline bool allowed_by_default(std::string_view kind) {
+    return kind != "chat_member" && kind != "message_reaction" && kind != "message_reaction_count";
+}
 std::string lower(std::string_view s);
 std::string random_suffix(std::mt19937_64& rng, std::size_t n);
 
