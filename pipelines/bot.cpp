@@ -114,8 +114,12 @@ engine::awaitable<bool> bot::prepare() {
                             {"bot", me->id},
                             {"dropped_updates", claim.dropped_updates}});
     }
-    if (auto hook = co_await svc_.telegram.delete_webhook(tg::drop_pending::no); !hook) {
-        engine::log().warn("bot.delete_webhook_failed", {{"error", hook.error().message()}});
+    // Long polling needs any webhook gone (getUpdates answers 409 while one is set): a bot moved
+    // back from webhook mode keeps the updates Telegram holds. Webhook mode sets its own in run().
+    if (!cfg_.webhook) {
+        if (auto hook = co_await svc_.telegram.delete_webhook(tg::drop_pending::no); !hook) {
+            engine::log().warn("bot.delete_webhook_failed", {{"error", hook.error().message()}});
+        }
     }
     // The menu in each product language, and in English for every other client language (the
     // default scope), so no user sees bare command names.
@@ -139,7 +143,11 @@ engine::awaitable<void> bot::run() {
     }
     std::exception_ptr error;
     try {
-        co_await intake_.poll();
+        if (cfg_.webhook) {
+            co_await intake_.receive(*cfg_.webhook);
+        } else {
+            co_await intake_.poll();
+        }
     } catch (...) {
         error = std::current_exception();
     }

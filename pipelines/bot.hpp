@@ -35,6 +35,8 @@ struct bot_config {
     intake_config intake{};
     sender_config sending{};
     video_jobs_config video{};
+    /// Set: webhook mode (Telegram POSTs updates to this endpoint); unset: long polling.
+    std::optional<webhook_config> webhook{};
     /// On a stop, in-flight updates and jobs get this long before they are cancelled.
     engine::duration drain_grace = std::chrono::seconds(5);
 };

@@ -3,12 +3,14 @@
 
 #include "engine/error.hpp"
 #include "engine/log.hpp"
+#include "engine/sync.hpp"
 #include "pipelines/storage_faults.hpp"
 #include "storage/error.hpp"
 
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <memory>
 
 namespace companion::pipelines {
 
@@ -27,6 +29,15 @@ engine::retry_verdict classify_poll_failure(const tg::error& e, engine::duration
         return engine::retry_verdict::again();
     }
 }
+
+namespace {
+
+/// Every update kind the bot handles (getUpdates' and setWebhook's allowed_updates).
+std::vector<std::string> allowed_update_kinds() {
+    return {"message", "edited_message", "callback_query", "my_chat_member"};
+}
+
+} // namespace
 
 intake::intake(engine::executor ex, bot_services& svc, update_handler& handler, intake_config cfg)
     : svc_(svc),
@@ -117,8 +128,7 @@ engine::awaitable<void> intake::poll() {
         tg::get_updates_params params;
         params.offset = offsets.request();
         params.timeout = cfg_.poll_timeout;
-        params.allowed_updates =
-            std::vector<std::string>{"message", "edited_message", "callback_query", "my_chat_member"};
+        params.allowed_updates = allowed_update_kinds();
         // A stop drops the held long poll at once: its answer is confirmed only by the next
         // call's offset, so Telegram delivers those updates again after the restart.
         auto call = [this, &params] { return engine::abandon_on_cancel(svc_.telegram.get_updates(params)); };
@@ -242,6 +252,140 @@ engine::awaitable<void> intake::poll() {
             co_await accept(std::move(entry), std::move(*u));
         }
     }
+}
+
+engine::awaitable<void> intake::receive(const webhook_config& cfg) {
+    auto ex = co_await asio::this_coro::executor;
+    fatal_ = nullptr;
+    fatal_set_ = std::make_unique<engine::event>(ex);
+    webhook_receiver receiver(ex, cfg, [this](std::string body) { return deliver(std::move(body)); });
+    // Listening first: Telegram's first delivery follows setWebhook at once.
+    const auto port = receiver.start();
+    if (!port) {
+        throw intake_error("webhook: cannot listen on " + cfg.listen + ":" + std::to_string(cfg.port) + ": " +
+                           port.error().message());
+    }
+    engine::log().info(
+        "webhook.listening",
+        {{"address", cfg.listen}, {"port", static_cast<std::int64_t>(*port)}, {"path", cfg.path}});
+    std::exception_ptr failure;
+    try {
+        const engine::retry_policy policy{.max_attempts = 1 << 30,
+                                          .base_delay = 500ms,
+                                          .max_delay = cfg_.poll_backoff_max};
+        auto call = [this, &cfg] {
+            tg::set_webhook_params params;
+            params.url = cfg.url;
+            params.secret_token = cfg.secret_token;
+            params.allowed_updates = allowed_update_kinds();
+            params.max_connections = cfg.max_connections;
+            return svc_.telegram.set_webhook(std::move(params));
+        };
+        auto classify = [](const tg::result<void>& r) {
+            if (r) {
+                return engine::retry_verdict::done();
+            }
+            if (r.error().kind == tg::error_kind::bad_request) {
+                return engine::retry_verdict::fail(); // the URL refused: the operator's to fix
+            }
+            const auto verdict = classify_poll_failure(r.error(), 5s);
+            if (verdict.action == engine::retry_action::retry) {
+                engine::log().warn("webhook.set_failed", {{"error", r.error().message()}});
+            }
+            return verdict;
+        };
+        auto set = co_await engine::retry(policy, std::move(call), std::move(classify), svc_.time);
+        if (!set) {
+            engine::log().error("webhook.refused", {{"error", set.error().message()}});
+            throw intake_error("Telegram refused the webhook: " + set.error().message());
+        }
+        engine::log().info("webhook.set", {{"url", cfg.url}, {"max_connections", cfg.max_connections}});
+        polling_ = true;
+        last_poll_ = svc_.time.now();
+        // Deliveries arrive on the receiver's connections; this waits for a stop or a fatal fault.
+        co_await fatal_set_->wait();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    polling_ = false;
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
+    co_await engine::shielded(receiver.stop());
+    if (failure && !engine::is_cancellation(failure)) {
+        std::rethrow_exception(failure);
+    }
+    if (fatal_) {
+        std::rethrow_exception(fatal_);
+    }
+}
+
+engine::awaitable<delivery_answer> intake::deliver(std::string body) {
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(body, ec);
+    const auto* object = ec ? nullptr : value.if_object();
+    const auto* id_value = object == nullptr ? nullptr : object->if_contains("update_id");
+    if (id_value == nullptr || !id_value->is_int64()) {
+        ++stats_.updates_malformed;
+        const std::string reason =
+            ec ? "malformed JSON: " + ec.message() : "not an Update: no integer update_id";
+        engine::log().warn("webhook.malformed", {{"error", reason}});
+        co_return delivery_answer{.status = 400, .reason = reason};
+    }
+    const auto id = id_value->as_int64();
+    auto parsed = tg::parse_update(value);
+    last_poll_ = svc_.time.now();
+    // Stored before the 200, in one transaction: an update Telegram saw acknowledged is never lost.
+    // One that cannot be parsed is recorded as processed (it cannot be handled, and a resend of it
+    // must not look new), and acknowledged: Telegram would resend it forever.
+    std::optional<storage::inbox_entry> fresh;
+    bool recorded = false;
+    std::exception_ptr fault;
+    try {
+        svc_.db.in_transaction([&] {
+            const auto now = svc_.time.wall();
+            if (parsed) {
+                storage::inbox_entry e{id, parsed->chat_id().value_or(0), body};
+                if (inbox_.add(e, now)) {
+                    fresh = std::move(e);
+                }
+            } else {
+                recorded = log_.mark_processed(id, now);
+            }
+        });
+    } catch (...) {
+        fault = std::current_exception();
+    }
+    if (fault) {
+        ++stats_.storage_faults;
+        if (storage::is_transient(fault)) {
+            engine::log().warn("webhook.storage_fault", {{"update", id}, {"error", engine::describe(fault)}});
+            co_return delivery_answer{.status = 503, .reason = "storage busy; deliver again"};
+        }
+        engine::log().error("webhook.storage_failed", {{"update", id}, {"error", engine::describe(fault)}});
+        if (!fatal_) {
+            fatal_ = fault;
+            fatal_set_->set(); // receive() ends, and the process with it, as the poll loop does
+        }
+        co_return delivery_answer{.status = 500, .reason = "storage failed"};
+    }
+    if (!parsed) {
+        if (recorded) {
+            ++stats_.updates_malformed;
+            engine::log().warn("bot.update_malformed", {{"update", id}, {"error", parsed.error().reason}});
+        } else {
+            ++stats_.updates_replayed;
+        }
+        co_return delivery_answer{};
+    }
+    if (!fresh) {
+        ++stats_.updates_replayed; // a resend of one stored or processed already
+        co_return delivery_answer{};
+    }
+    ++stats_.updates_received;
+    fresh->payload.clear(); // parsed already; the inbox row keeps the text
+    // Waits for room in a full chat queue: the answer, and with it Telegram's next deliveries on
+    // this connection, wait too.
+    co_await accept(std::move(*fresh), std::move(*parsed));
+    co_return delivery_answer{};
 }
 
 engine::awaitable<void> intake::accept(storage::inbox_entry entry, std::optional<tg::update> parsed) {

@@ -17,11 +17,14 @@
 #include "engine/keyed_serial.hpp"
 #include "engine/metrics.hpp"
 #include "engine/retry.hpp"
+#include "engine/sync.hpp"
 #include "pipelines/services.hpp"
+#include "pipelines/webhook.hpp"
 #include "storage/updates.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -118,6 +121,14 @@ public:
     engine::awaitable<void> replay();
     /// Long-polls until cancelled (returns) or the token is refused (throws intake_error).
     engine::awaitable<void> poll();
+    /// Webhook mode: serves `cfg`'s HTTP endpoint, then tells Telegram (setWebhook, retried
+    /// through outages) and takes deliveries until cancelled (returns). Throws intake_error when
+    /// the address cannot be bound, Telegram refuses the token or the URL, or the database fails
+    /// for good.
+    engine::awaitable<void> receive(const webhook_config& cfg);
+    /// One delivered update (a webhook POST's body): stored in the inbox, queued, then 200; a
+    /// malformed body 400; a transient storage fault 503 (Telegram delivers it again).
+    engine::awaitable<delivery_answer> deliver(std::string body);
     /// Stops taking updates and gives the queued ones `grace` before cancelling them (they stay
     /// in the inbox and run again on the next start).
     engine::awaitable<void> drain(engine::duration grace) { return queue_.shutdown(grace); }
@@ -149,6 +160,9 @@ private:
     intake_stats stats_;
     /// How long an update takes from its dequeue to processed (the user's wait for a reply).
     engine::histogram& handling_seconds_;
+    /// Webhook mode: set when a delivery met a storage fault that is not transient.
+    std::exception_ptr fatal_{};
+    std::unique_ptr<engine::event> fatal_set_{};
     bool polling_ = false;
     bool waiting_ = false;
     engine::time_point last_poll_{};
