@@ -145,6 +145,27 @@ problem http_url(const std::string& url) {
     return "must start with http:// or https://";
 }
 
+problem https_url_or_empty(const std::string& url) {
+    if (url.empty() || url.starts_with("https://")) {
+        return std::nullopt;
+    }
+    return "must be an https:// URL (Telegram delivers to HTTPS only)";
+}
+
+/// setWebhook's secret_token: 1-256 of [A-Za-z0-9_-] (empty: made at start).
+problem webhook_secret_token(const std::string& s) {
+    if (s.size() > 256) {
+        return "at most 256 characters";
+    }
+    const bool ok = std::all_of(s.begin(), s.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '-';
+    });
+    if (!ok) {
+        return "only A-Z, a-z, 0-9, _ and - (Telegram's rule)";
+    }
+    return std::nullopt;
+}
+
 problem http_url_or_empty(const std::string& url) {
     return url.empty() ? std::nullopt : http_url(url);
 }
@@ -575,7 +596,39 @@ table make_table() {
                   &telegram_settings::video_outage,
                   1min,
                   24h,
-                  "a rendered, paid video is retried through a Telegram outage this long");
+                  "a rendered, paid video is retried through a Telegram outage this long")
+        .choice("mode",
+                &telegram_settings::webhook_mode,
+                {{"polling", false}, {"webhook", true}},
+                "\"polling\" (getUpdates) or \"webhook\" (Telegram POSTs to webhook_url)")
+        .text("webhook_url",
+              &telegram_settings::webhook_url,
+              "webhook mode: the public HTTPS URL Telegram posts to",
+              "TELEGRAM_WEBHOOK_URL",
+              https_url_or_empty)
+        .text("webhook_listen",
+              &telegram_settings::webhook_listen,
+              "webhook mode: the address served",
+              {},
+              ip_address)
+        .integer("webhook_port", &telegram_settings::webhook_port, 1, 65535, "webhook mode: the port served")
+        .integer("webhook_max_connections",
+                 &telegram_settings::webhook_max_connections,
+                 1,
+                 100,
+                 "webhook mode: Telegram's parallel deliveries")
+        .text("webhook_certificate",
+              &telegram_settings::webhook_certificate,
+              "webhook mode: PEM certificate chain for the bot's own TLS; empty: a proxy terminates TLS")
+        .text("webhook_private_key",
+              &telegram_settings::webhook_private_key,
+              "webhook mode: the certificate's PEM key")
+        .from_environment("webhook_secret",
+                          &telegram_settings::webhook_secret,
+                          "TELEGRAM_WEBHOOK_SECRET",
+                          secrecy::secret,
+                          "checked on every delivery; unset: a random one per start",
+                          webhook_secret_token);
 
     rows(t, "openai", &config::openai, "chat and prompt writing: any OpenAI-compatible server")
         .from_environment("api_key",
@@ -950,6 +1003,14 @@ problem across_keys(const config& cfg) {
                " is beyond loopback, where anyone who reaches the port would read the bot's state: set "
                "COMPANION_ADMIN_TOKEN (requests then need Authorization: Bearer <token>), or listen on "
                "127.0.0.1";
+    }
+    if (cfg.telegram.webhook_mode && cfg.live() && cfg.telegram.webhook_url.empty()) {
+        return "telegram.webhook_url: webhook mode needs the public https:// URL Telegram posts to (or "
+               "TELEGRAM_WEBHOOK_URL)";
+    }
+    if (cfg.telegram.webhook_certificate.empty() != cfg.telegram.webhook_private_key.empty()) {
+        return "telegram.webhook_certificate: the bot's own TLS needs both webhook_certificate and "
+               "webhook_private_key";
     }
     if (cfg.live() && cfg.video.provider == video_provider_kind::vertex_veo &&
         (cfg.video.credentials_file.empty() || cfg.video.vertex_project.empty())) {

@@ -34,6 +34,17 @@ struct telegram_settings : net::telegram::client_config {
     /// stays unprocessed meanwhile), and a rendered video's, which has cost money.
     std::chrono::milliseconds reply_outage = std::chrono::minutes{8};
     std::chrono::milliseconds video_outage = std::chrono::hours{2};
+    /// Webhook mode (issue 23): Telegram POSTs updates to webhook_url, which reaches this
+    /// process's server at webhook_listen:webhook_port (behind a TLS proxy, or with its own
+    /// certificate). Off: long polling.
+    bool webhook_mode = false;
+    std::string webhook_url{};
+    std::string webhook_listen = "127.0.0.1";
+    std::uint16_t webhook_port = 8080;
+    int webhook_max_connections = 40;
+    std::string webhook_certificate{}; ///< PEM chain; with webhook_private_key: the bot's own TLS
+    std::string webhook_private_key{};
+    std::string webhook_secret{}; ///< TELEGRAM_WEBHOOK_SECRET (secret); empty: a random one per start
 };
 
 struct video_settings {

@@ -138,9 +138,10 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
         co_return;
     }
     // Live mode from here on: the simulation modes returned above.
-    auto bot_cfg = app::make_bot_config(cfg);
     std::unique_ptr<app::bot_app> wired;
     try {
+        // Webhook mode loads its certificate here: a wrong path ends the start with one line.
+        auto bot_cfg = app::make_bot_config(cfg);
         wired =
             std::make_unique<app::bot_app>(ex, cfg, std::move(bot_cfg), *personas, *locales, rt.offload());
     } catch (const std::exception& e) {

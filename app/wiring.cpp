@@ -3,9 +3,14 @@
 
 #include "app/data_folder.hpp"
 #include "engine/log.hpp"
+#include "net/url.hpp"
 #include "pipelines/providers/gemini_omni.hpp"
 #include "pipelines/providers/openai_videos.hpp"
 #include "pipelines/providers/vertex_veo.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <openssl/rand.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -41,6 +46,53 @@ void apply_terms(const video_settings& v, Settings& s) {
     s.price_cents_per_second = terms.price_cents_per_second;
 }
 
+/// 24 random bytes as 48 hex digits: within setWebhook's [A-Za-z0-9_-]{1,256}.
+std::string random_webhook_secret() {
+    unsigned char bytes[24];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        throw std::runtime_error("webhook: no randomness for the secret token (set TELEGRAM_WEBHOOK_SECRET)");
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (const unsigned char b : bytes) {
+        out += hex[b >> 4];
+        out += hex[b & 0xF];
+    }
+    return out;
+}
+
+pipelines::webhook_config make_webhook_config(const telegram_settings& t) {
+    pipelines::webhook_config w;
+    w.url = t.webhook_url;
+    // The path Telegram posts to is the URL's (a proxy passes it through).
+    const auto parts = net::parse_url(t.webhook_url);
+    if (!parts) {
+        throw std::runtime_error("telegram.webhook_url: " + parts.error().message());
+    }
+    w.path = parts->target.substr(0, parts->target.find('?'));
+    w.listen = t.webhook_listen;
+    w.port = t.webhook_port;
+    w.max_connections = t.webhook_max_connections;
+    w.secret_token = t.webhook_secret.empty() ? random_webhook_secret() : t.webhook_secret;
+    engine::secrets().add_secret(w.secret_token);
+    if (!t.webhook_certificate.empty()) {
+        auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+        boost::system::error_code ec;
+        tls->use_certificate_chain_file(t.webhook_certificate, ec);
+        if (ec) {
+            throw std::runtime_error("telegram.webhook_certificate: cannot use " + t.webhook_certificate +
+                                     ": " + ec.message());
+        }
+        tls->use_private_key_file(t.webhook_private_key, asio::ssl::context::pem, ec);
+        if (ec) {
+            throw std::runtime_error("telegram.webhook_private_key: cannot use " + t.webhook_private_key +
+                                     ": " + ec.message());
+        }
+        w.tls = std::move(tls);
+    }
+    return w;
+}
+
 } // namespace
 
 pipelines::bot_config make_bot_config(const config& cfg) {
@@ -70,6 +122,9 @@ pipelines::bot_config make_bot_config(const config& cfg) {
     v.daily_spend_cap_cents = cfg.limits.daily_spend_cap_cents;
     v.debug = cfg.video.debug_info;
     v.admins = cfg.bot.admins;
+    if (cfg.telegram.webhook_mode) {
+        b.webhook = make_webhook_config(cfg.telegram);
+    }
     return b;
 }
 

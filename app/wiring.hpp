@@ -21,7 +21,8 @@
 
 namespace companion::app {
 
-/// The bot's config from the app's (limits, intervals, video, admins).
+/// The bot's config from the app's (limits, intervals, video, admins, webhook mode). Throws
+/// std::runtime_error (one line naming the key) when webhook mode's certificate or key cannot be used.
 pipelines::bot_config make_bot_config(const config& cfg);
 
 /// The configured video provider on `http`, or nullptr when none is configured.

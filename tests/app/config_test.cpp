@@ -59,6 +59,13 @@ poll_timeout = "30s"
 send_pacing = false
 reply_outage = "5m"
 video_outage = "3h"
+mode = "webhook"
+webhook_url = "https://bot.example.com/tg-hook"
+webhook_listen = "0.0.0.0"
+webhook_port = 8443
+webhook_max_connections = 10
+webhook_certificate = "/etc/companion/webhook.crt"
+webhook_private_key = "/etc/companion/webhook.key"
 [openai]
 base_url = "http://127.0.0.1:8082/v1"
 model = "llama-3"
@@ -117,6 +124,7 @@ ca_file = "/etc/companion/ca.pem"
 )toml";
 
 const env_lookup every_secret{{"TELEGRAM_BOT_TOKEN", "123456:tg-secret-token"},
+                              {"TELEGRAM_WEBHOOK_SECRET", "webhook-secret_0123"},
                               {"OPENAI_API_KEY", "sk-openai-secret"},
                               {"GEMINI_API_KEY", "gemini-secret"},
                               {"VIDEO_API_KEY", "video-secret"},
@@ -196,10 +204,22 @@ const mistake mistakes[] = {
     {"[bot]\nlocales = \"\"\n", {}, "bot.locales: must not be empty"},
     {"[telegram]\napi_key = \"1:x\"\n",
      {},
-     "telegram.api_key: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN), not the file"},
+     "telegram.api_key: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, "
+     "TELEGRAM_WEBHOOK_SECRET), not the file"},
+    {"[telegram]\nwebhook_url = \"http://bot.example.com/hook\"\n",
+     {},
+     "telegram.webhook_url: must be an https:// URL (Telegram delivers to HTTPS only)"},
+    {"[telegram]\nmode = \"webhook\"\n",
+     {{"TELEGRAM_BOT_TOKEN", "123456:tg-secret-token"}},
+     "telegram.webhook_url: webhook mode needs the public https:// URL"},
+    {"[telegram]\nwebhook_certificate = \"/etc/cert.pem\"\n",
+     {},
+     "telegram.webhook_certificate: the bot's own TLS needs both"},
+    {"", {{"TELEGRAM_WEBHOOK_SECRET", "has spaces"}}, "TELEGRAM_WEBHOOK_SECRET: only A-Z, a-z, 0-9, _ and -"},
     {"[telegram]\nbot_token = \"1:x\"\n",
      {},
-     "telegram.bot_token: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN)"},
+     "telegram.bot_token: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, "
+     "TELEGRAM_WEBHOOK_SECRET)"},
     {"[openai]\ntoken = \"sk-x\"\n",
      {},
      "openai.token: unknown key; secrets come from the environment (OPENAI_API_KEY)"},
@@ -214,7 +234,8 @@ const mistake mistakes[] = {
      "admin.token: unknown key; secrets come from the environment (COMPANION_ADMIN_TOKEN)"},
     {"[storage]\npassword = \"x\"\n",
      {},
-     "storage.password: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, OPENAI_API_KEY, "
+     "storage.password: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, "
+     "TELEGRAM_WEBHOOK_SECRET, OPENAI_API_KEY, "
      "GEMINI_API_KEY, VIDEO_API_KEY, COMPANION_ADMIN_TOKEN), not the file"},
     {"token = \"1:x\"\n", {}, "token: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, "},
     {"[openai]\nmax_token = 5\n", {}, "openai.max_token: unknown key (did you mean max_tokens?)"},
@@ -333,7 +354,7 @@ BOOST_AUTO_TEST_CASE(secrets_come_only_from_the_environment) {
             }
         }
     }
-    BOOST_TEST(secrets == 5);
+    BOOST_TEST(secrets == 6);
 }
 
 BOOST_DATA_TEST_CASE(each_mistake_is_one_line_that_names_its_key_and_the_fix,
