@@ -459,6 +459,39 @@ BOOST_DATA_TEST_CASE(a_storage_fault_pauses_the_intake_and_loses_nothing,
     w.stop();
 }
 
+// Webhook mode (issue 23): the same faults as a delivery is stored. The answer is a 503, so
+// Telegram delivers it again; nothing reaches the handler until it is stored; the next delivery,
+// with the fault gone, is stored, answered 200 and handled once.
+BOOST_DATA_TEST_CASE(a_delivery_meeting_a_storage_fault_is_a_503_and_stored_when_sent_again,
+                     boost::unit_test::data::make(storage_fault_cases),
+                     c) {
+    intake_world w;
+    const auto end_fault = c.begin(w);
+    const auto body = text_update(10, 1, c.text).raw;
+    auto refused = w.spawn(w.in->deliver(body));
+    w.settle();
+    BOOST_TEST_REQUIRE(refused->done);
+    BOOST_TEST_REQUIRE(refused->value.has_value());
+    BOOST_TEST(refused->value->status == 503U);
+    BOOST_TEST(w.in->stats().storage_faults == 1U);
+    w.advance(1s);
+    BOOST_TEST(w.handler.handled.empty());
+    end_fault();
+    auto stored = w.spawn(w.in->deliver(body));
+    w.settle();
+    BOOST_TEST_REQUIRE(stored->value.has_value());
+    BOOST_TEST(stored->value->status == 200U);
+    auto again = w.spawn(w.in->deliver(body)); // Telegram's resend of an answer it did not get
+    w.settle();
+    BOOST_TEST(again->value->status == 200U);
+    w.advance(1s);
+    BOOST_TEST((w.handler.handled == std::vector<std::int64_t>{10}));
+    BOOST_TEST(storage::update_log(w.db).is_processed(10));
+    auto drained = w.spawn(w.in->drain(1s));
+    w.advance(1s);
+    BOOST_TEST(drained->done);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_handler_stopped_by_a_locked_database_runs_again_untold, intake_world) {
     struct locking_handler final : update_handler {
         int locked_times = 2;
