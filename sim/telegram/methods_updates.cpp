@@ -36,16 +36,8 @@ engine::awaitable<net::server_response> telegram_simulator::get_updates(call& c)
     const auto offset = c.integer("offset");
     const auto limit = std::clamp<std::int64_t>(c.integer("limit").value_or(100), 1, 100);
     const auto timeout = std::chrono::seconds(std::max<std::int64_t>(0, c.integer("timeout").value_or(0)));
-    if (auto allowed = c.structured("allowed_updates")) {
-        if (!allowed->is_array()) {
-            co_return bad_request("can't parse allowed updates");
-        }
-        allowed_updates_.clear();
-        for (const auto& a : allowed->get_array()) {
-            if (a.is_string()) {
-                allowed_updates_.emplace_back(a.get_string());
-            }
-        }
+    if (!take_allowed_updates(c)) {
+        co_return bad_request("can't parse allowed updates");
     }
     if (offset) {
         if (*offset < 0) {
@@ -84,15 +76,6 @@ engine::awaitable<net::server_response> telegram_simulator::get_updates(call& c)
 
     const auto hold = std::min<engine::duration>(timeout, cfg_.max_poll_hold);
     const auto deadline = time().now() + hold;
-    const auto allowed = [this](const pending_update& u) {
-        if (u.kind.empty()) {
-            return true;
-        }
-        if (allowed_updates_.empty()) {
-            return allowed_by_default(u.kind);
-        }
-        return std::find(allowed_updates_.begin(), allowed_updates_.end(), u.kind) != allowed_updates_.end();
-    };
     for (;;) {
         if (me->kicked) {
             ++counters_.conflicts;
@@ -107,7 +90,7 @@ engine::awaitable<net::server_response> telegram_simulator::get_updates(call& c)
             if (n >= limit) {
                 break;
             }
-            if (!allowed(u)) {
+            if (!serves(u)) {
                 continue;
             }
             batch += n == 0 ? "" : ",";
@@ -121,6 +104,33 @@ engine::awaitable<net::server_response> telegram_simulator::get_updates(call& c)
         // At the deadline the loop answers with whatever is there (usually nothing).
         [[maybe_unused]] const bool woke = co_await me->wake.wait_until(deadline);
     }
+}
+
+bool telegram_simulator::serves(const pending_update& u) const {
+    if (u.kind.empty()) {
+        return true; // unparsable raw injections go out as they are
+    }
+    if (allowed_updates_.empty()) {
+        return allowed_by_default(u.kind);
+    }
+    return std::find(allowed_updates_.begin(), allowed_updates_.end(), u.kind) != allowed_updates_.end();
+}
+
+bool telegram_simulator::take_allowed_updates(const call& c) {
+    auto allowed = c.structured("allowed_updates");
+    if (!allowed) {
+        return true; // sticky: the last list stays
+    }
+    if (!allowed->is_array()) {
+        return false;
+    }
+    allowed_updates_.clear();
+    for (const auto& a : allowed->get_array()) {
+        if (a.is_string()) {
+            allowed_updates_.emplace_back(a.get_string());
+        }
+    }
+    return true;
 }
 
 net::server_response telegram_simulator::get_me(call&) {
@@ -163,16 +173,8 @@ net::server_response telegram_simulator::set_webhook(call& c, bool remove) {
             return bad_request("secret token contains unallowed characters");
         }
     }
-    if (auto allowed = c.structured("allowed_updates")) {
-        if (!allowed->is_array()) {
-            return bad_request("can't parse allowed updates");
-        }
-        allowed_updates_.clear();
-        for (const auto& a : allowed->get_array()) {
-            if (a.is_string()) {
-                allowed_updates_.emplace_back(a.get_string());
-            }
-        }
+    if (!take_allowed_updates(c)) {
+        return bad_request("can't parse allowed updates");
     }
     // Client.cpp: max_connections is clamped to 1-100 (default 40).
     webhook_max_connections_ =

@@ -341,6 +341,10 @@ private:
 
     // methods_updates.cpp: updates, webhook, identity, commands, chats, queries, payments
     engine::awaitable<response> get_updates(call& c);
+    /// Whether `u` is of a kind getUpdates and the webhook serve (allowed_updates, sticky).
+    bool serves(const pending_update& u) const;
+    /// Takes a call's allowed_updates (absent: the last list stays); false when it is no array.
+    bool take_allowed_updates(const call& c);
     /// The commands' key of the call's scope (a canonical JSON text), or the error.
     std::variant<std::string, response> command_scope(const call& c);
     response get_me(call& c);

@@ -77,15 +77,6 @@ engine::awaitable<void> telegram_simulator::webhook_loop() {
         bool& flag;
         ~running_flag() { flag = false; }
     } running{webhook_loop_running_};
-    const auto allowed = [this](const pending_update& u) {
-        if (u.kind.empty()) {
-            return true;
-        }
-        if (allowed_updates_.empty()) {
-            return allowed_by_default(u.kind);
-        }
-        return std::find(allowed_updates_.begin(), allowed_updates_.end(), u.kind) != allowed_updates_.end();
-    };
     while (!webhook_url_.empty() && !stopping_) {
         webhook_wake_->reset();
         const auto now = time().now();
@@ -95,7 +86,7 @@ engine::awaitable<void> telegram_simulator::webhook_loop() {
             if (static_cast<int>(webhook_in_flight_.size()) >= webhook_max_connections_) {
                 break;
             }
-            if (!allowed(u)) {
+            if (!serves(u)) {
                 continue;
             }
             const auto chat = chat_of_update(u.json);
