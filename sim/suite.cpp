@@ -1,4 +1,4 @@
-// Starting and stopping the three simulators together.
+// Starting and stopping the simulators together.
 #include "sim/suite.hpp"
 
 #include "engine/task_group.hpp"
@@ -12,9 +12,12 @@ suite::suite(engine::executor ex, suite_config cfg) {
     cfg.openai.server.port = cfg.openai_port;
     cfg.gemini.server.address = cfg.address;
     cfg.gemini.server.port = cfg.gemini_port;
+    cfg.fal.server.address = cfg.address;
+    cfg.fal.server.port = cfg.fal_port;
     telegram_ = std::make_unique<telegram_simulator>(ex, cfg.telegram);
     openai_ = std::make_unique<openai_simulator>(ex, cfg.openai);
     gemini_ = std::make_unique<gemini_simulator>(ex, cfg.gemini);
+    fal_ = std::make_unique<fal_simulator>(ex, cfg.fal);
 }
 
 suite::~suite() = default;
@@ -27,6 +30,9 @@ net::result<void> suite::start() {
         return r.error();
     }
     if (auto r = gemini_->start(); !r) {
+        return r.error();
+    }
+    if (auto r = fal_->start(); !r) {
         return r.error();
     }
     return {};
@@ -42,6 +48,7 @@ engine::awaitable<void> suite::stop_all() {
     co_await telegram_->stop();
     co_await openai_->stop();
     co_await gemini_->stop();
+    co_await fal_->stop();
 }
 
 std::string suite::token() {

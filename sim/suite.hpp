@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "sim/fal/simulator.hpp"
 #include "sim/gemini/simulator.hpp"
 #include "sim/openai/simulator.hpp"
 #include "sim/telegram/simulator.hpp"
@@ -20,9 +21,11 @@ struct suite_config {
     std::uint16_t telegram_port = 0; ///< 0: ephemeral
     std::uint16_t openai_port = 0;
     std::uint16_t gemini_port = 0;
+    std::uint16_t fal_port = 0;
     telegram_simulator_config telegram{};
     openai_sim_config openai{};
     gemini_sim_config gemini{};
+    fal_sim_config fal{};
 };
 
 class suite : boost::noncopyable {
@@ -38,6 +41,7 @@ public:
     telegram_simulator& telegram() noexcept { return *telegram_; }
     openai_simulator& openai() noexcept { return *openai_; }
     gemini_simulator& gemini() noexcept { return *gemini_; }
+    fal_simulator& fal() noexcept { return *fal_; }
 
     /// A well-formed bot token the Telegram simulator accepts.
     static std::string token();
@@ -48,6 +52,7 @@ private:
     std::unique_ptr<telegram_simulator> telegram_;
     std::unique_ptr<openai_simulator> openai_;
     std::unique_ptr<gemini_simulator> gemini_;
+    std::unique_ptr<fal_simulator> fal_;
 };
 
 } // namespace companion::sim
