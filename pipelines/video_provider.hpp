@@ -28,7 +28,7 @@ namespace companion::pipelines {
 
 /// What a provider offers; all of it comes from configuration, never constants.
 struct video_provider_info {
-    std::string name;                 ///< "openai", "gemini-omni", "vertex-veo" (stored with each job)
+    std::string name;                 ///< "openai", "gemini-omni", "vertex-veo", "fal" (stored with each job)
     std::string model;                ///< the provider's model id
     std::vector<int> allowed_seconds; ///< lengths it accepts
     int width = 720;
@@ -83,6 +83,9 @@ struct video_poll {
     state status = state::queued;
     std::optional<int> progress{}; ///< 0-100 when the provider reports it
     std::string error{};           ///< for failed / refused: the provider's (redacted) reason
+    /// What the provider billed for the job, in US dollars, when it reports it (OpenRouter's
+    /// `usage.cost`); the spend cap then counts it instead of the configured price.
+    std::optional<double> cost_usd{};
 };
 
 struct video_file {
