@@ -676,7 +676,14 @@ table make_table() {
             &video_settings::api_key,
             "VIDEO_API_KEY",
             secrecy::secret,
-            "the video provider's key; else OPENAI_API_KEY (openai) or GEMINI_API_KEY (gemini-omni)")
+            "the video provider's key; else FAL_KEY (fal), OPENROUTER_API_KEY (openrouter), OPENAI_API_KEY "
+            "(openai) or GEMINI_API_KEY (gemini-omni)")
+        .from_environment("fal_key", &video_settings::fal_key, "FAL_KEY", secrecy::secret, "fal's API key")
+        .from_environment("openrouter_key",
+                          &video_settings::openrouter_key,
+                          "OPENROUTER_API_KEY",
+                          secrecy::secret,
+                          "OpenRouter's API key")
         .from_environment("credentials_file",
                           &video_settings::credentials_file,
                           "GOOGLE_APPLICATION_CREDENTIALS",
@@ -687,8 +694,11 @@ table make_table() {
                 {{"none", video_provider_kind::none},
                  {"openai", video_provider_kind::openai_videos},
                  {"gemini-omni", video_provider_kind::gemini_omni},
-                 {"vertex-veo", video_provider_kind::vertex_veo}},
-                "\"none\" | \"openai\" (videos protocol gateway) | \"gemini-omni\" | \"vertex-veo\"")
+                 {"vertex-veo", video_provider_kind::vertex_veo},
+                 {"fal", video_provider_kind::fal},
+                 {"openrouter", video_provider_kind::openrouter}},
+                "\"none\" | \"fal\" | \"openrouter\" | \"gemini-omni\" | \"vertex-veo\" | \"openai\" (a "
+                "videos protocol gateway)")
         .text("base_url",
               &video_settings::base_url,
               "the provider's base URL",
@@ -696,7 +706,8 @@ table make_table() {
               http_url_or_empty)
         .text("model",
               &video_settings::model,
-              "the provider's model id, e.g. \"sora-2\" or \"gemini-omni-1.1-flash\"")
+              "the provider's model id; fal: the endpoint id, e.g. "
+              "\"fal-ai/kling-video/v3/standard/image-to-video\"")
         .integers("allowed_seconds",
                   &video_settings::allowed_seconds,
                   1,
@@ -715,7 +726,8 @@ table make_table() {
                 return std::string("effective: no video provider");
             }
             return "effective: " +
-                   std::to_string(nearest_allowed_seconds(c.video.requested_seconds, terms.allowed_seconds)) +
+                   std::to_string(
+                       pipelines::effective_seconds(c.video.requested_seconds, terms.allowed_seconds)) +
                    " s of " + list_text(terms.allowed_seconds) + " at " +
                    std::to_string(terms.price_cents_per_second) + " cents/s";
         })
@@ -760,7 +772,31 @@ table make_table() {
                  {"all", pipelines::debug_info::all}},
                 "\"off\" | \"admins\" | \"all\": the seed's prompt debug message")
         .text("vertex_project", &video_settings::vertex_project, "Google Cloud project of vertex-veo")
-        .text("vertex_location", &video_settings::vertex_location, "Google Cloud region of vertex-veo");
+        .text("vertex_location", &video_settings::vertex_location, "Google Cloud region of vertex-veo")
+        .text("fal_image_field",
+              &video_settings::fal_image_field,
+              "fal: the model's first-frame field",
+              {},
+              not_empty)
+        .text("fal_duration_field",
+              &video_settings::fal_duration_field,
+              "fal: the model's length field",
+              {},
+              not_empty)
+        .choice("fal_duration",
+                &video_settings::fal_duration,
+                {{"string", pipelines::fal_duration_format::string},
+                 {"number", pipelines::fal_duration_format::number},
+                 {"string_seconds", pipelines::fal_duration_format::string_seconds}},
+                "fal: the length as \"5\" (\"string\"), 5 (\"number\") or \"5s\" (\"string_seconds\")")
+        .text("fal_aspect_field",
+              &video_settings::fal_aspect_field,
+              "fal: the model's aspect field (\"aspect_ratio\"); empty: it follows the image")
+        .text("fal_aspect_ratio", &video_settings::fal_aspect_ratio, "fal: the aspect sent in that field")
+        .text("fal_extra",
+              &video_settings::fal_extra,
+              "fal: a JSON object merged into every request, e.g. '{\"generate_audio\": false}'",
+              {});
 
     rows(t, "limits", &config::limits)
         .integer("selfies_per_day", &limits_settings::selfies_per_day, 0, 100'000, "per user")
@@ -1016,6 +1052,19 @@ problem across_keys(const config& cfg) {
         (cfg.video.credentials_file.empty() || cfg.video.vertex_project.empty())) {
         return "video.provider: \"vertex-veo\" needs GOOGLE_APPLICATION_CREDENTIALS and video.vertex_project";
     }
+    if (cfg.video.provider == video_provider_kind::fal) {
+        auto body = net::fal::request_body(fal_template(cfg.video), "prompt", "data:image/jpeg;base64,", 5);
+        if (!body) {
+            return "video.fal_extra: " + body.error();
+        }
+    }
+    if (cfg.live() && cfg.video.provider == video_provider_kind::fal && cfg.video.provider_key().empty()) {
+        return "video.provider: \"fal\" needs FAL_KEY (or VIDEO_API_KEY)";
+    }
+    if (cfg.live() && cfg.video.provider == video_provider_kind::openrouter &&
+        cfg.video.provider_key().empty()) {
+        return "video.provider: \"openrouter\" needs OPENROUTER_API_KEY (or VIDEO_API_KEY)";
+    }
     return std::nullopt;
 }
 
@@ -1109,6 +1158,12 @@ video_terms effective_video_terms(const video_settings& v) {
     case video_provider_kind::vertex_veo:
         declared(pipelines::vertex_veo_settings{});
         break;
+    case video_provider_kind::fal:
+        declared(pipelines::fal_queue_settings{});
+        break;
+    case video_provider_kind::openrouter:
+        declared(pipelines::fal_queue_settings{}); // FIXME openrouter settings
+        break;
     case video_provider_kind::none:
         return out;
     }
@@ -1136,16 +1191,29 @@ bool is_loopback(std::string_view text) {
             boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback());
 }
 
-int nearest_allowed_seconds(int requested, const std::vector<int>& allowed) {
-    int best = allowed.empty() ? requested : allowed.front();
-    for (int a : allowed) {
-        const int da = std::abs(a - requested);
-        const int db = std::abs(best - requested);
-        if (da < db || (da == db && a < best)) {
-            best = a;
-        }
+pipelines::fal_request_template fal_template(const video_settings& v) {
+    pipelines::fal_request_template t;
+    t.image_field = v.fal_image_field;
+    t.duration_field = v.fal_duration_field;
+    t.duration = v.fal_duration;
+    t.aspect_field = v.fal_aspect_field;
+    t.aspect_ratio = v.fal_aspect_ratio;
+    t.extra_json = v.fal_extra;
+    return t;
+}
+
+const std::string& video_settings::provider_key() const noexcept {
+    if (!api_key.empty()) {
+        return api_key;
     }
-    return best;
+    switch (provider) {
+    case video_provider_kind::fal:
+        return fal_key;
+    case video_provider_kind::openrouter:
+        return openrouter_key;
+    default:
+        return api_key;
+    }
 }
 
 const std::vector<key_info>& config_keys() {

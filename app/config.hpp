@@ -8,6 +8,7 @@
 #include "net/gemini/image.hpp"
 #include "net/openai/chat.hpp"
 #include "net/telegram/client.hpp"
+#include "pipelines/providers/fal_queue.hpp"
 #include "pipelines/video_delivery.hpp"
 
 #include <boost/system/result.hpp>
@@ -22,7 +23,7 @@
 
 namespace companion::app {
 
-enum class video_provider_kind { none, openai_videos, gemini_omni, vertex_veo };
+enum class video_provider_kind { none, openai_videos, gemini_omni, vertex_veo, fal, openrouter };
 
 /// The Telegram client's own configuration (token from TELEGRAM_BOT_TOKEN, base_url from
 /// TELEGRAM_API_BASE_URL, poll_timeout), plus how the bot paces its sends.
@@ -67,6 +68,17 @@ struct video_settings {
     std::string credentials_file; ///< GOOGLE_APPLICATION_CREDENTIALS (Vertex)
     std::string vertex_project;
     std::string vertex_location = "us-central1";
+    std::string fal_key;        ///< FAL_KEY (secret): fal's key when VIDEO_API_KEY is unset
+    std::string openrouter_key; ///< OPENROUTER_API_KEY (secret): OpenRouter's, likewise
+    /// fal: the model's request template (contracts/video-aggregators.md §1 lists each model's).
+    std::string fal_image_field = "image_url";
+    std::string fal_duration_field = "duration";
+    pipelines::fal_duration_format fal_duration = pipelines::fal_duration_format::string;
+    std::string fal_aspect_field{}; ///< empty: the model follows the image's aspect
+    std::string fal_aspect_ratio = "9:16";
+    std::string fal_extra{}; ///< a JSON object merged into every request
+    /// The key the configured provider uses: VIDEO_API_KEY, else the provider's own variable.
+    const std::string& provider_key() const noexcept;
 };
 
 struct limits_settings {
@@ -134,12 +146,15 @@ struct config {
 
 /// The lengths and price the configured video provider runs with: what the operator set, else
 /// what the provider declares (OpenAI videos 4/8/12 s at 10 cents/s, Gemini Omni 3-10 s at 10,
-/// Vertex Veo 4/6/8 s at 15); nothing without a provider.
+/// Vertex Veo 4/6/8 s at 15, fal 5/10 s at 10); nothing without a provider.
 struct video_terms {
     std::vector<int> allowed_seconds{};
     int price_cents_per_second = 0;
 };
 video_terms effective_video_terms(const video_settings& v);
+
+/// fal's request template from the `fal_*` keys.
+pipelines::fal_request_template fal_template(const video_settings& v);
 
 /// Environment lookup (injected for tests).
 using env_lookup = std::map<std::string, std::string>;
@@ -181,8 +196,5 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 /// Whether `address` (an IP address) is a loopback one: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z.
 /// False for anything else, an unparsable text included.
 bool is_loopback(std::string_view address);
-
-/// The provider length nearest to `requested`, ties to the shorter.
-int nearest_allowed_seconds(int requested, const std::vector<int>& allowed);
 
 } // namespace companion::app

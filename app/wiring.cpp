@@ -4,6 +4,7 @@
 #include "app/data_folder.hpp"
 #include "engine/log.hpp"
 #include "net/url.hpp"
+#include "pipelines/providers/fal_queue.hpp"
 #include "pipelines/providers/gemini_omni.hpp"
 #include "pipelines/providers/openai_videos.hpp"
 #include "pipelines/providers/vertex_veo.hpp"
@@ -164,6 +165,20 @@ make_video_provider(const config& cfg, net::http_client& http, engine::offload_p
         s.offload = &offload;
         return pipelines::make_vertex_veo_provider(http, s);
     }
+    case video_provider_kind::fal: {
+        pipelines::fal_queue_settings s;
+        if (!cfg.video.base_url.empty()) {
+            s.base_url = cfg.video.base_url;
+        }
+        s.api_key = cfg.video.provider_key();
+        if (!cfg.video.model.empty()) {
+            s.model = cfg.video.model;
+        }
+        s.request = fal_template(cfg.video);
+        apply_terms(cfg.video, s);
+        return pipelines::make_fal_queue_provider(http, s);
+    }
+    case video_provider_kind::openrouter: // FIXME
     case video_provider_kind::none:
         break;
     }
@@ -187,8 +202,12 @@ bot_app::bot_app(engine::executor ex,
       images_port_(pipelines::adapt(images_, health_, time_)),
       video_(pipelines::adapt(make_video_provider(cfg, http_, offload), health_, time_)),
       own_random_(static_cast<std::uint64_t>(engine::system_time().now().time_since_epoch().count())) {
-    for (const auto* secret :
-         {&cfg.telegram.token, &cfg.openai.api_key, &cfg.gemini.api_key, &cfg.video.api_key}) {
+    for (const auto* secret : {&cfg.telegram.token,
+                               &cfg.openai.api_key,
+                               &cfg.gemini.api_key,
+                               &cfg.video.api_key,
+                               &cfg.video.fal_key,
+                               &cfg.video.openrouter_key}) {
         engine::secrets().add_secret(*secret);
     }
     if (video_ && cfg.video.provider == video_provider_kind::openai_videos) {

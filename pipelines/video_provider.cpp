@@ -24,19 +24,4 @@ void throw_exception_from_error(const video_error& e, const boost::source_locati
                            loc);
 }
 
-int effective_seconds(int requested, const std::vector<int>& allowed) {
-    if (allowed.empty()) {
-        return requested;
-    }
-    int best = allowed.front();
-    for (const int s : allowed) {
-        const int d = std::abs(s - requested);
-        const int best_d = std::abs(best - requested);
-        if (d < best_d || (d == best_d && s < best)) {
-            best = s;
-        }
-    }
-    return best;
-}
-
 } // namespace companion::pipelines

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
@@ -108,7 +109,21 @@ public:
                                                                  std::filesystem::path destination) = 0;
 };
 
-/// The requested length mapped to the nearest allowed one, ties to the shorter (cheaper).
-int effective_seconds(int requested, const std::vector<int>& allowed);
+/// The requested length mapped to the nearest allowed one, ties to the shorter (cheaper). The one
+/// place this rule lives: configuration notes, the job manager and every backend call it.
+inline int effective_seconds(int requested, const std::vector<int>& allowed) {
+    if (allowed.empty()) {
+        return requested;
+    }
+    int best = allowed.front();
+    for (const int s : allowed) {
+        const int d = std::abs(s - requested);
+        const int best_d = std::abs(best - requested);
+        if (d < best_d || (d == best_d && s < best)) {
+            best = s;
+        }
+    }
+    return best;
+}
 
 } // namespace companion::pipelines

@@ -236,6 +236,56 @@ parse_video_output(unsigned status, std::string_view body, const boost::beast::h
     return out;
 }
 
+boost::system::result<std::string, std::string> request_body(const request_template& t,
+                                                             std::string_view prompt,
+                                                             std::string_view image_data_uri,
+                                                             int seconds) {
+    boost::json::object body;
+    if (!t.extra_json.empty()) {
+        boost::system::error_code ec;
+        auto extra = boost::json::parse(t.extra_json, ec);
+        if (ec || !extra.is_object()) {
+            return {boost::system::in_place_error, "extra fields must be a JSON object"};
+        }
+        body = std::move(extra.as_object());
+    }
+    std::vector<std::string_view> own{"prompt", t.duration_field};
+    if (!image_data_uri.empty()) {
+        own.push_back(t.image_field);
+    }
+    if (!t.aspect_field.empty()) {
+        own.push_back(t.aspect_field);
+    }
+    for (const auto field : own) {
+        if (field.empty()) {
+            return {boost::system::in_place_error, "a field name is empty"};
+        }
+        if (body.contains(field)) {
+            return {boost::system::in_place_error,
+                    "extra fields set '" + std::string(field) + "', which the template writes itself"};
+        }
+    }
+    body["prompt"] = prompt;
+    if (!image_data_uri.empty()) {
+        body[t.image_field] = image_data_uri;
+    }
+    switch (t.duration) {
+    case duration_format::string:
+        body[t.duration_field] = std::to_string(seconds);
+        break;
+    case duration_format::number:
+        body[t.duration_field] = seconds;
+        break;
+    case duration_format::string_seconds:
+        body[t.duration_field] = std::to_string(seconds) + "s";
+        break;
+    }
+    if (!t.aspect_field.empty()) {
+        body[t.aspect_field] = t.aspect_ratio;
+    }
+    return {boost::system::in_place_value, boost::json::serialize(body)};
+}
+
 std::string to_text(const queue_ticket& t) {
     return boost::json::serialize(boost::json::object{{"request_id", t.request_id},
                                                       {"status_url", t.status_url},

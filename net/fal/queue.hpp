@@ -17,6 +17,7 @@
 #include "net/http_client.hpp"
 
 #include <boost/beast/http/fields.hpp>
+#include <boost/system/result.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -75,6 +76,32 @@ struct video_output {
     std::string content_type{};
     std::optional<std::int64_t> file_size{};
 };
+
+// ---- a model's request shape ----------------------------------------------------------------
+
+/// How a model wants the duration: `"5"` (Kling, Wan), `5` (MiniMax H3, Gemini Omni, Pika) or
+/// `"5s"` (Veo 3.1, Luma Ray).
+enum class duration_format { string, number, string_seconds };
+BOOST_DESCRIBE_ENUM(duration_format, string, number, string_seconds)
+
+/// One model's request shape on fal's queue.
+struct request_template {
+    std::string image_field = "image_url"; ///< or start_image_url, first_frame_url
+    std::string duration_field = "duration";
+    duration_format duration = duration_format::string;
+    std::string aspect_field{}; ///< "aspect_ratio" when the model takes one; empty: follows the image
+    std::string aspect_ratio = "9:16";
+    std::string extra_json{}; ///< a JSON object merged into every request (generate_audio, ...)
+    bool operator==(const request_template&) const = default;
+};
+
+/// The template's JSON fields for one request, or why the template is unusable (extra_json not a
+/// JSON object, or it sets a field the template writes itself). Sans-I/O; config validation and
+/// submit both use it.
+boost::system::result<std::string, std::string> request_body(const request_template& t,
+                                                             std::string_view prompt,
+                                                             std::string_view image_data_uri,
+                                                             int seconds);
 
 // ---- sans-I/O readers (exposed for tests and fuzzing) -------------------------------------------
 

@@ -11,8 +11,6 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
 #include <ostream>
 
 namespace companion::net::openai {
@@ -36,21 +34,6 @@ video_status normalize_video_status(std::string_view word) noexcept {
         return video_status::failed;
     }
     return video_status::in_progress; // in_progress, submitted, processing, pending, and the unknown
-}
-
-std::chrono::seconds nearest_seconds(const videos_config& cfg, std::chrono::seconds wanted) {
-    if (cfg.allowed_seconds.empty()) {
-        return wanted;
-    }
-    int best = cfg.allowed_seconds.front();
-    for (int s : cfg.allowed_seconds) {
-        const auto d = std::abs(s - static_cast<int>(wanted.count()));
-        const auto bd = std::abs(best - static_cast<int>(wanted.count()));
-        if (d < bd || (d == bd && s < best)) {
-            best = s;
-        }
-    }
-    return std::chrono::seconds(best);
 }
 
 result<video_job>

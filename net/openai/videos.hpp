@@ -74,14 +74,11 @@ struct reference_image {
 
 struct create_video_request {
     std::string prompt{};
-    std::chrono::seconds seconds{8}; ///< must be one of allowed_seconds (see nearest_seconds)
+    std::chrono::seconds seconds{8}; ///< must be one of allowed_seconds
     std::string size = "720x1280";
     std::optional<reference_image> reference{};
     std::string model{}; ///< empty: the configured model
 };
-
-/// The allowed length nearest to `wanted`, ties to the shorter (cheaper) one.
-std::chrono::seconds nearest_seconds(const videos_config& cfg, std::chrono::seconds wanted);
 
 /// Reads a video object (sans-I/O; exposed for tests).
 result<video_job>

@@ -7,10 +7,6 @@
 #include "net/gemini/base64.hpp"
 #include "pipelines/providers/common.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-
 #include <utility>
 
 namespace companion::pipelines {
@@ -36,7 +32,7 @@ public:
                     ";base64," + net::gemini::encode_base64(request.image);
         }
         const int seconds = effective_seconds(request.seconds, info_.allowed_seconds);
-        auto body = fal_request_body(template_, request.prompt, image, seconds);
+        auto body = net::fal::request_body(template_, request.prompt, image, seconds);
         if (!body) {
             co_return video_error{.kind = video_error_kind::bad_request,
                                   .message = "fal request template: " + body.error(),
@@ -132,56 +128,6 @@ private:
 };
 
 } // namespace
-
-boost::system::result<std::string, std::string> fal_request_body(const fal_request_template& t,
-                                                                 std::string_view prompt,
-                                                                 std::string_view image_data_uri,
-                                                                 int seconds) {
-    boost::json::object body;
-    if (!t.extra_json.empty()) {
-        boost::system::error_code ec;
-        auto extra = boost::json::parse(t.extra_json, ec);
-        if (ec || !extra.is_object()) {
-            return {boost::system::in_place_error, "extra fields must be a JSON object"};
-        }
-        body = std::move(extra.as_object());
-    }
-    std::vector<std::string_view> own{"prompt", t.duration_field};
-    if (!image_data_uri.empty()) {
-        own.push_back(t.image_field);
-    }
-    if (!t.aspect_field.empty()) {
-        own.push_back(t.aspect_field);
-    }
-    for (const auto field : own) {
-        if (field.empty()) {
-            return {boost::system::in_place_error, "a field name is empty"};
-        }
-        if (body.contains(field)) {
-            return {boost::system::in_place_error,
-                    "extra fields set '" + std::string(field) + "', which the template writes itself"};
-        }
-    }
-    body["prompt"] = prompt;
-    if (!image_data_uri.empty()) {
-        body[t.image_field] = image_data_uri;
-    }
-    switch (t.duration) {
-    case fal_duration_format::string:
-        body[t.duration_field] = std::to_string(seconds);
-        break;
-    case fal_duration_format::number:
-        body[t.duration_field] = seconds;
-        break;
-    case fal_duration_format::string_seconds:
-        body[t.duration_field] = std::to_string(seconds) + "s";
-        break;
-    }
-    if (!t.aspect_field.empty()) {
-        body[t.aspect_field] = t.aspect_ratio;
-    }
-    return {boost::system::in_place_value, boost::json::serialize(body)};
-}
 
 std::unique_ptr<video_provider> make_fal_queue_provider(net::http_client& http, fal_queue_settings s) {
     return std::make_unique<fal_queue_provider>(http, std::move(s));

@@ -8,7 +8,7 @@
 // percentage: progress shows stage and elapsed time.
 #pragma once
 
-#include "engine/enum_text.hpp"
+#include "net/fal/queue.hpp"
 #include "pipelines/video_provider.hpp"
 
 #include <cstddef>
@@ -18,29 +18,8 @@
 
 namespace companion::pipelines {
 
-/// How a model wants the duration: `"5"` (Kling, Wan), `5` (MiniMax H3, Gemini Omni, Pika) or
-/// `"5s"` (Veo 3.1, Luma Ray).
-enum class fal_duration_format { string, number, string_seconds };
-BOOST_DESCRIBE_ENUM(fal_duration_format, string, number, string_seconds)
-
-/// One model's request shape on fal's queue.
-struct fal_request_template {
-    std::string image_field = "image_url"; ///< or start_image_url, first_frame_url
-    std::string duration_field = "duration";
-    fal_duration_format duration = fal_duration_format::string;
-    std::string aspect_field{}; ///< "aspect_ratio" when the model takes one; empty: follows the image
-    std::string aspect_ratio = "9:16";
-    std::string extra_json{}; ///< a JSON object merged into every request (generate_audio, ...)
-    bool operator==(const fal_request_template&) const = default;
-};
-
-/// The template's JSON fields for one request, or why the template is unusable (extra_json not a
-/// JSON object, or it sets a field the template writes itself). Sans-I/O; config validation and
-/// submit both use it.
-boost::system::result<std::string, std::string> fal_request_body(const fal_request_template& t,
-                                                                 std::string_view prompt,
-                                                                 std::string_view image_data_uri,
-                                                                 int seconds);
+using fal_duration_format = net::fal::duration_format;
+using fal_request_template = net::fal::request_template;
 
 struct fal_queue_settings {
     std::string name = "fal";

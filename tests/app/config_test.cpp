@@ -94,6 +94,12 @@ flirty_probability = 0.25
 debug_info = "all"
 vertex_project = "project-1"
 vertex_location = "europe-west4"
+fal_image_field = "start_image_url"
+fal_duration_field = "length"
+fal_duration = "string_seconds"
+fal_aspect_field = "aspect_ratio"
+fal_aspect_ratio = "16:9"
+fal_extra = '{"generate_audio": true}'
 [limits]
 selfies_per_day = 7
 videos_per_day = 1
@@ -128,6 +134,8 @@ const env_lookup every_secret{{"TELEGRAM_BOT_TOKEN", "123456:tg-secret-token"},
                               {"OPENAI_API_KEY", "sk-openai-secret"},
                               {"GEMINI_API_KEY", "gemini-secret"},
                               {"VIDEO_API_KEY", "video-secret"},
+                              {"FAL_KEY", "fal-id:fal-secret"},
+                              {"OPENROUTER_API_KEY", "sk-or-v1-secret"},
                               {"GOOGLE_APPLICATION_CREDENTIALS", "/etc/companion/vertex.json"},
                               {"COMPANION_ADMIN_TOKEN", "admin-secret-token"}};
 
@@ -145,6 +153,18 @@ std::ostream& operator<<(std::ostream& os, const mistake& m) {
 const mistake mistakes[] = {
     {"[vidoe]\n", {}, "[vidoe]: unknown section (did you mean [video]?)"},
     {"[video]\nflirty = 1\n", {}, "video.flirty: unknown key (did you mean flirty_probability?)"},
+    {"[video]\nprovider = \"fal\"\nfal_extra = \"[1]\"\n",
+     {},
+     "video.fal_extra: extra fields must be a JSON object"},
+    {"[video]\nprovider = \"fal\"\nfal_extra = '{\"prompt\": \"x\"}'\n",
+     {},
+     "video.fal_extra: extra fields set 'prompt', which the template writes itself"},
+    {"[video]\nprovider = \"fal\"\n",
+     {{"TELEGRAM_BOT_TOKEN", "123456:tg-secret-token"}},
+     "video.provider: \"fal\" needs FAL_KEY (or VIDEO_API_KEY)"},
+    {"[video]\nprovider = \"openrouter\"\n",
+     {{"TELEGRAM_BOT_TOKEN", "123456:tg-secret-token"}},
+     "video.provider: \"openrouter\" needs OPENROUTER_API_KEY (or VIDEO_API_KEY)"},
     {"poll_timeout = 5\n", {}, "poll_timeout: unknown key (keys go under a [section])"},
     {"[telegram]\ntoken = \"1:x\"\n",
      {},
@@ -228,7 +248,8 @@ const mistake mistakes[] = {
      "gemini.key: unknown key; secrets come from the environment (GEMINI_API_KEY)"},
     {"[video]\nSecret = \"x\"\n",
      {},
-     "video.Secret: unknown key; secrets come from the environment (VIDEO_API_KEY)"},
+     "video.Secret: unknown key; secrets come from the environment (VIDEO_API_KEY, FAL_KEY, "
+     "OPENROUTER_API_KEY)"},
     {"[admin]\ntoken = \"x\"\n",
      {},
      "admin.token: unknown key; secrets come from the environment (COMPANION_ADMIN_TOKEN)"},
@@ -236,7 +257,7 @@ const mistake mistakes[] = {
      {},
      "storage.password: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, "
      "TELEGRAM_WEBHOOK_SECRET, OPENAI_API_KEY, "
-     "GEMINI_API_KEY, VIDEO_API_KEY, COMPANION_ADMIN_TOKEN), not the file"},
+     "GEMINI_API_KEY, VIDEO_API_KEY, FAL_KEY, OPENROUTER_API_KEY, COMPANION_ADMIN_TOKEN), not the file"},
     {"token = \"1:x\"\n", {}, "token: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, "},
     {"[openai]\nmax_token = 5\n", {}, "openai.max_token: unknown key (did you mean max_tokens?)"},
     {"[admin]\nlisten = \"0.0.0.0\"\nport = 9100\n",
@@ -354,7 +375,7 @@ BOOST_AUTO_TEST_CASE(secrets_come_only_from_the_environment) {
             }
         }
     }
-    BOOST_TEST(secrets == 6);
+    BOOST_TEST(secrets == 8);
 }
 
 BOOST_DATA_TEST_CASE(each_mistake_is_one_line_that_names_its_key_and_the_fix,
@@ -407,23 +428,18 @@ BOOST_AUTO_TEST_CASE(each_provider_runs_with_its_own_lengths_and_price_unless_th
     BOOST_TEST(effective_video_terms(v).price_cents_per_second == 10);
     // Omni takes the seed's 5 s itself; Veo is never offered 12 s and is budgeted at its price.
     v.provider = video_provider_kind::gemini_omni;
-    BOOST_TEST(nearest_allowed_seconds(5, effective_video_terms(v).allowed_seconds) == 5);
+    BOOST_TEST(companion::pipelines::effective_seconds(5, effective_video_terms(v).allowed_seconds) == 5);
     v.provider = video_provider_kind::vertex_veo;
     BOOST_TEST(effective_video_terms(v).allowed_seconds == (std::vector<int>{4, 6, 8}));
     BOOST_TEST(effective_video_terms(v).price_cents_per_second == 15);
+    // fal's default template model (Kling v3) takes the seed's 5 s exactly.
+    v.provider = video_provider_kind::fal;
+    BOOST_TEST(companion::pipelines::effective_seconds(5, effective_video_terms(v).allowed_seconds) == 5);
     // What the operator sets wins.
     v.allowed_seconds = {6};
     v.price_cents_per_second = 40;
     BOOST_TEST(effective_video_terms(v).allowed_seconds == (std::vector<int>{6}));
     BOOST_TEST(effective_video_terms(v).price_cents_per_second == 40);
-}
-
-BOOST_AUTO_TEST_CASE(requested_length_maps_to_the_nearest_allowed_ties_to_the_shorter) {
-    BOOST_TEST(nearest_allowed_seconds(5, {4, 8, 12}) == 4);
-    BOOST_TEST(nearest_allowed_seconds(5, {4, 6, 8}) == 4);
-    BOOST_TEST(nearest_allowed_seconds(7, {4, 6, 8}) == 6);
-    BOOST_TEST(nearest_allowed_seconds(5, {3, 4, 5, 6, 7, 8, 9, 10}) == 5);
-    BOOST_TEST(nearest_allowed_seconds(30, {4, 8, 12}) == 12);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

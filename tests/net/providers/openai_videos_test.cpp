@@ -309,14 +309,6 @@ BOOST_AUTO_TEST_CASE(gateway_deviations_are_normalized) {
     }
 }
 
-BOOST_AUTO_TEST_CASE(requested_lengths_map_to_the_nearest_allowed_shorter_on_ties) {
-    net::openai::videos_config cfg;
-    BOOST_TEST(net::openai::nearest_seconds(cfg, 5s).count() == 4);
-    BOOST_TEST(net::openai::nearest_seconds(cfg, 6s).count() == 4);
-    BOOST_TEST(net::openai::nearest_seconds(cfg, 10s).count() == 8);
-    BOOST_TEST(net::openai::nearest_seconds(cfg, 30s).count() == 12);
-}
-
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace

@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(templates_write_the_duration_and_aspect_each_model_wants) {
          true},
     };
     for (const auto& r : rows) {
-        auto body = pipelines::fal_request_body(r.t, "p", "data:image/png;base64,AA==", r.seconds);
+        auto body = net::fal::request_body(r.t, "p", "data:image/png;base64,AA==", r.seconds);
         BOOST_REQUIRE(body.has_value());
         const auto v = boost::json::parse(*body).as_object();
         BOOST_TEST(boost::json::serialize(v.at("duration")) == r.duration_json);
@@ -105,12 +105,12 @@ BOOST_AUTO_TEST_CASE(templates_write_the_duration_and_aspect_each_model_wants) {
 BOOST_AUTO_TEST_CASE(an_unusable_template_is_refused_with_its_reason) {
     fal_request_template not_object;
     not_object.extra_json = "[1]";
-    auto a = pipelines::fal_request_body(not_object, "p", "", 5);
+    auto a = net::fal::request_body(not_object, "p", "", 5);
     BOOST_REQUIRE(a.has_error());
     BOOST_TEST(a.error().find("JSON object") != std::string::npos);
     fal_request_template overrides;
     overrides.extra_json = R"({"prompt": "ignore the user"})";
-    auto b = pipelines::fal_request_body(overrides, "p", "", 5);
+    auto b = net::fal::request_body(overrides, "p", "", 5);
     BOOST_REQUIRE(b.has_error());
     BOOST_TEST(b.error().find("'prompt'") != std::string::npos);
 }
