@@ -23,11 +23,12 @@ engine::awaitable<void> serve(engine::runtime& rt, sim::suite_config cfg, int& e
         exit_code = 2;
         co_return;
     }
-    std::printf("telegram %s\nopenai %s\ngemini %s\nfal %s\n",
+    std::printf("telegram %s\nopenai %s\ngemini %s\nfal %s\nopenrouter %s\n",
                 sims.telegram().base_url().c_str(),
                 sims.openai().base_url().c_str(),
                 sims.gemini().base_url().c_str(),
-                sims.fal().base_url().c_str());
+                sims.fal().base_url().c_str(),
+                sims.openrouter().base_url().c_str());
     std::fflush(stdout);
     try {
         co_await rt.stopping().wait();
@@ -42,9 +43,9 @@ engine::awaitable<void> serve(engine::runtime& rt, sim::suite_config cfg, int& e
 
 int main(int argc, char** argv) {
     CLI::App cli{
-        "companion-sim: simulators of the Telegram Bot API, OpenAI-compatible chat and videos, and\n"
-        "Gemini image, Omni and Veo, and fal's queue, on loopback. Point a bot or an SDK at the printed base "
-        "URLs.\n"
+        "companion-sim: simulators of the Telegram Bot API, OpenAI-compatible chat and videos,\n"
+        "Gemini image, Omni and Veo, fal's queue and OpenRouter's videos, on loopback. Point a bot or an\n"
+        "SDK at the printed base URLs.\n"
         "Faults: POST /_sim/faults on any simulator, e.g. "
         "{\"match\":\"sendMessage\",\"kind\":\"rate_limited\",\n"
         "\"delay_ms\":3000}. Scripted Telegram users: /_sim/users, /_sim/text, /_sim/send, /_sim/press,\n"
@@ -57,12 +58,16 @@ int main(int argc, char** argv) {
     cli.add_option("--openai-port", cfg.openai_port, "0: ephemeral")->capture_default_str();
     cli.add_option("--gemini-port", cfg.gemini_port, "0: ephemeral")->capture_default_str();
     cli.add_option("--fal-port", cfg.fal_port, "0: ephemeral")->capture_default_str();
+    cli.add_option("--openrouter-port", cfg.openrouter_port, "0: ephemeral")->capture_default_str();
     cli.add_option("--telegram-token",
                    cfg.telegram.token,
                    "accept only this bot token (default: any well-formed)");
     cli.add_option("--openai-key", cfg.openai.api_key, "accept only this API key (default: any)");
     cli.add_option("--gemini-key", cfg.gemini.api_key, "accept only this API key (default: any)");
     cli.add_option("--fal-key", cfg.fal.api_key, "accept only this FAL_KEY (default: any)");
+    cli.add_option("--openrouter-key",
+                   cfg.openrouter.api_key,
+                   "accept only this OPENROUTER_API_KEY (default: any)");
     cli.add_flag(
         "--no-rate-limits",
         [&](std::int64_t) { cfg.telegram.enforce_rate_limits = false; },
@@ -86,6 +91,7 @@ int main(int argc, char** argv) {
         [&](const std::vector<std::string>& v) {
             cfg.openai.queue_time = std::chrono::milliseconds(std::stoll(v.at(0)));
             cfg.fal.queue_time = cfg.openai.queue_time;
+            cfg.openrouter.queue_time = cfg.openai.queue_time;
             return true;
         },
         "how long a video job stays queued (default 200)");
@@ -94,6 +100,7 @@ int main(int argc, char** argv) {
         [&](const std::vector<std::string>& v) {
             cfg.openai.render_time = std::chrono::milliseconds(std::stoll(v.at(0)));
             cfg.fal.render_time = cfg.openai.render_time;
+            cfg.openrouter.render_time = cfg.openai.render_time;
             return true;
         },
         "how long a video job then stays in_progress (default 3000; the polling bench keeps jobs "

@@ -14,10 +14,13 @@ suite::suite(engine::executor ex, suite_config cfg) {
     cfg.gemini.server.port = cfg.gemini_port;
     cfg.fal.server.address = cfg.address;
     cfg.fal.server.port = cfg.fal_port;
+    cfg.openrouter.server.address = cfg.address;
+    cfg.openrouter.server.port = cfg.openrouter_port;
     telegram_ = std::make_unique<telegram_simulator>(ex, cfg.telegram);
     openai_ = std::make_unique<openai_simulator>(ex, cfg.openai);
     gemini_ = std::make_unique<gemini_simulator>(ex, cfg.gemini);
     fal_ = std::make_unique<fal_simulator>(ex, cfg.fal);
+    openrouter_ = std::make_unique<openrouter_simulator>(ex, cfg.openrouter);
 }
 
 suite::~suite() = default;
@@ -35,6 +38,9 @@ net::result<void> suite::start() {
     if (auto r = fal_->start(); !r) {
         return r.error();
     }
+    if (auto r = openrouter_->start(); !r) {
+        return r.error();
+    }
     return {};
 }
 
@@ -49,6 +55,7 @@ engine::awaitable<void> suite::stop_all() {
     co_await openai_->stop();
     co_await gemini_->stop();
     co_await fal_->stop();
+    co_await openrouter_->stop();
 }
 
 std::string suite::token() {

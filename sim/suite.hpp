@@ -6,6 +6,7 @@
 #include "sim/fal/simulator.hpp"
 #include "sim/gemini/simulator.hpp"
 #include "sim/openai/simulator.hpp"
+#include "sim/openrouter/simulator.hpp"
 #include "sim/telegram/simulator.hpp"
 
 #include <boost/noncopyable.hpp>
@@ -22,10 +23,12 @@ struct suite_config {
     std::uint16_t openai_port = 0;
     std::uint16_t gemini_port = 0;
     std::uint16_t fal_port = 0;
+    std::uint16_t openrouter_port = 0;
     telegram_simulator_config telegram{};
     openai_sim_config openai{};
     gemini_sim_config gemini{};
     fal_sim_config fal{};
+    openrouter_sim_config openrouter{};
 };
 
 class suite : boost::noncopyable {
@@ -42,6 +45,7 @@ public:
     openai_simulator& openai() noexcept { return *openai_; }
     gemini_simulator& gemini() noexcept { return *gemini_; }
     fal_simulator& fal() noexcept { return *fal_; }
+    openrouter_simulator& openrouter() noexcept { return *openrouter_; }
 
     /// A well-formed bot token the Telegram simulator accepts.
     static std::string token();
@@ -53,6 +57,7 @@ private:
     std::unique_ptr<openai_simulator> openai_;
     std::unique_ptr<gemini_simulator> gemini_;
     std::unique_ptr<fal_simulator> fal_;
+    std::unique_ptr<openrouter_simulator> openrouter_;
 };
 
 } // namespace companion::sim
