@@ -7,7 +7,7 @@
 #include "storage/generated_content.hpp"
 #include "storage/quotas.hpp"
 #include "storage/video_jobs.hpp"
-#include "tests/e2e/world.hpp"
+#include "tests/e2e/video_support.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -21,42 +21,6 @@ using engine::awaitable;
 using storage::job_state;
 
 namespace {
-
-bool is_video(const item& i) {
-    return i.what == item::kind::video;
-}
-
-// Presses the reply keyboard's video button and chooses a mode.
-awaitable<void> ask_video(world& w, std::int64_t user, const std::string& lang, const std::string& data) {
-    auto& t = w.sims->telegram();
-    t.user_sends_text(user, w.locales.text(lang, "btn.video"));
-    auto offer = co_await w.video_offer(user);
-    if (!offer) {
-        for (const auto& i : t.sent_to(user)) {
-            BOOST_TEST_MESSAGE("sent: " << sim::to_string(i.what) << " " << i.text << " " << i.reply_markup);
-        }
-    }
-    BOOST_TEST_REQUIRE(offer.has_value());
-    BOOST_TEST(offer->text == w.locales.text(lang, "video.choose"));
-    t.user_presses_button(user, offer->message_id, data);
-}
-
-awaitable<void> take_selfie(world& w, std::int64_t user) {
-    w.sims->telegram().user_sends_text(user, "/selfie");
-    auto photo = co_await w.next(user, [](const item& i) { return i.what == item::kind::photo; });
-    BOOST_TEST_REQUIRE(photo.has_value());
-}
-
-std::optional<storage::video_job> last_job(world& w, std::int64_t user) {
-    SQLite::Statement q(w.db->connection(),
-                        "SELECT id FROM video_jobs WHERE user_id = ?1 ORDER BY id DESC LIMIT 1");
-    q.bind(1, user);
-    if (!q.executeStep()) {
-        return std::nullopt;
-    }
-    storage::video_job_repository jobs(*w.db);
-    return jobs.get(q.getColumn(0).getInt64());
-}
 
 struct openai_world : world {
     openai_world() { backend = video_backend::openai; }
@@ -85,42 +49,6 @@ job_left_submitting(world& w, std::int64_t user, const std::string& lang, const 
 struct omni_world : world {
     omni_world() { backend = video_backend::omni; }
 };
-
-template <class World>
-awaitable<void> both_modes_in_three_languages(World& w) {
-    co_await w.start();
-    auto& t = w.sims->telegram();
-    const std::vector<std::tuple<std::string, std::string, std::string>> cases{{"tr", "elif", "vid:last"},
-                                                                               {"ru", "masha", "vid:new"},
-                                                                               {"en", "emma", "vid:last"}};
-    for (const auto& [lang, persona, mode] : cases) {
-        const auto user = t.add_user({.first_name = "V" + lang, .language_code = lang});
-        co_await onboard(w, user, persona);
-        if (mode == "vid:last") {
-            co_await take_selfie(w, user);
-        }
-        co_await ask_video(w, user, lang, mode);
-        auto clip = co_await w.next(user, is_video, 20s);
-        BOOST_TEST_REQUIRE(clip.has_value());
-        BOOST_TEST(clip->text == w.locales.text(lang, "video.success"));
-        const auto bytes = t.file_bytes(clip->file_id);
-        BOOST_TEST_REQUIRE(bytes != nullptr);
-        const auto info = sim::media::read_mp4_info(*bytes);
-        BOOST_TEST_REQUIRE(info.has_value());
-        BOOST_TEST(info->width == 720U);
-        BOOST_TEST(info->height == 1280U);
-        const bool delivered = co_await eventually([&] {
-            auto j = last_job(w, user);
-            return j && j->state == job_state::delivered;
-        });
-        BOOST_TEST(delivered);
-        const auto job = last_job(w, user);
-        BOOST_TEST_REQUIRE(job.has_value());
-        BOOST_TEST(job->video_prompt.value_or("").find("Style:") == 0U);
-        BOOST_TEST(job->provider_job_id.has_value());
-    }
-    co_await w.finish();
-}
 
 } // namespace
 

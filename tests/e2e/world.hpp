@@ -23,7 +23,7 @@ namespace companion::test {
 using engine::awaitable;
 using item = sim::sent_item;
 
-enum class video_backend { none, openai, omni };
+enum class video_backend { none, openai, omni, fal };
 
 namespace tg = net::telegram;
 
@@ -48,6 +48,7 @@ struct world {
     pipelines::bot_config cfg;
     bool rate_limits = false;
     video_backend backend = video_backend::none;
+    std::string fal_model = "fal-ai/kling-video/v3/standard/image-to-video";
     sim::suite_config sim_cfg{};
 
     world() {
@@ -94,6 +95,11 @@ struct world {
         } else if (backend == video_backend::omni) {
             c.video.provider = app::video_provider_kind::gemini_omni;
             c.video.allowed_seconds = {3, 4, 5, 6, 7, 8, 9, 10};
+        } else if (backend == video_backend::fal) {
+            c.video.provider = app::video_provider_kind::fal;
+            c.video.base_url = sims->fal().base_url();
+            c.video.fal_key = "fal-e2e-id:fal-e2e-secret-0004";
+            c.video.model = fal_model;
         }
         c.storage.data_dir = dir.path.string();
         c.storage.database = "bot.db";

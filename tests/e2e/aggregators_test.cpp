@@ -1,0 +1,161 @@
+// End-to-end tests of the aggregator backends (contracts/video-aggregators.md): fal's queue with
+// Kling v3 takes the seed's 5 s exactly, in both modes and three languages; a flagged input, an
+// output gone from the CDN, a retired model and a restart while the job is queued at fal each end
+// as a user of a production bot expects.
+#include "storage/quotas.hpp"
+#include "tests/e2e/video_support.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace companion;
+using namespace companion::test;
+using namespace std::chrono_literals;
+using engine::awaitable;
+using storage::job_state;
+
+namespace {
+
+struct fal_world : world {
+    fal_world() {
+        backend = video_backend::fal;
+        sim_cfg.fal.api_key = "fal-e2e-id:fal-e2e-secret-0004"; // the key is checked
+    }
+};
+
+/// The user's quota for today is back to zero (the failed or refused video was not charged).
+awaitable<bool> quota_refunded(world& w, std::int64_t user) {
+    storage::quota_repository quotas(*w.db);
+    const auto today = storage::utc_day(
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+    co_return co_await eventually([&] { return quotas.used(user, storage::quota_kind::video, today) == 0; });
+}
+
+awaitable<std::optional<item>>
+localized(world& w, std::int64_t user, const std::string& lang, const std::string& key) {
+    auto got = co_await w.next(
+        user,
+        [&](const item& i) { return text(i) && i.text == w.locales.text(lang, key); },
+        20s);
+    co_return got;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(aggregators_e2e)
+
+BOOST_FIXTURE_TEST_CASE(fal_kling_both_modes_in_three_languages_at_exactly_five_seconds, fal_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await both_modes_in_three_languages(*this, 5.0);
+            BOOST_TEST(sims->fal().video_creates().size() == 3U);
+            for (const auto& c : sims->fal().video_creates()) {
+                BOOST_TEST(c.duration == "\"5\""); // Kling's string, the seed's 5 s
+                BOOST_TEST(c.endpoint == fal_model);
+            }
+            BOOST_TEST(sims->fal().cdn_requests_with_authorization() == 0U);
+        }(),
+        std::chrono::seconds(60));
+}
+
+BOOST_FIXTURE_TEST_CASE(fal_flagged_image_is_refused_kindly_and_not_charged, fal_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Masha fan", .language_code = "ru"});
+            co_await onboard(*this, user, "masha");
+            co_await take_selfie(*this, user);
+            // The content checker flags the first frame; a non-flirty refusal is final.
+            sims->fal().faults.add({.match = "queue.submit", .kind = sim::fault_kind::refusal, .count = 1});
+            co_await ask_video(*this, user, "ru", "vid:last");
+            BOOST_TEST_REQUIRE((co_await localized(*this, user, "ru", "video.refused")).has_value());
+            BOOST_TEST(co_await quota_refunded(*this, user));
+            const auto job = last_job(*this, user);
+            BOOST_TEST_REQUIRE(job.has_value());
+            BOOST_TEST((job->state == job_state::refused));
+            BOOST_TEST(job->error.value_or("").find("image_url") != std::string::npos,
+                       job->error.value_or(""));
+            BOOST_TEST(bot->videos()->stats().refused == 1U);
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
+}
+
+BOOST_FIXTURE_TEST_CASE(fal_output_expired_before_download_fails_with_a_refund, fal_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Elif", .language_code = "tr"});
+            co_await onboard(*this, user, "elif");
+            co_await take_selfie(*this, user);
+            sims->fal().faults.add(
+                {.match = "queue.submit", .kind = sim::fault_kind::custom, .count = 1, .detail = "expired"});
+            co_await ask_video(*this, user, "tr", "vid:last");
+            BOOST_TEST_REQUIRE((co_await localized(*this, user, "tr", "video.failed")).has_value());
+            BOOST_TEST(co_await quota_refunded(*this, user));
+            const auto job = last_job(*this, user);
+            BOOST_TEST_REQUIRE(job.has_value());
+            BOOST_TEST((job->state == job_state::failed));
+            BOOST_TEST(sims->fal().video_creates().size() == 1U); // an expired output is not bought twice
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
+}
+
+BOOST_FIXTURE_TEST_CASE(fal_retired_model_tells_the_user_and_the_operator, fal_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            fal_model = "fal-ai/retired-model/image-to-video";
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+            co_await onboard(*this, user, "emma");
+            co_await take_selfie(*this, user);
+            co_await ask_video(*this, user, "en", "vid:last");
+            // A configuration problem: "videos are unavailable", and the operator is alerted.
+            auto told = co_await localized(*this, user, "en", "video.unavailable");
+            BOOST_TEST_REQUIRE(told.has_value());
+            BOOST_TEST(co_await quota_refunded(*this, user));
+            const auto job = last_job(*this, user);
+            BOOST_TEST_REQUIRE(job.has_value());
+            BOOST_TEST(job->error.value_or("").find("HTTP 404") != std::string::npos,
+                       job->error.value_or(""));
+            BOOST_TEST(sims->fal().video_creates().empty());
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
+}
+
+BOOST_FIXTURE_TEST_CASE(fal_restart_while_queued_resumes_from_the_stored_ticket_with_one_create, fal_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        sim_cfg.fal.render_time = 1500ms;
+        co_await start();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Defne", .language_code = "tr"});
+        co_await onboard(*this, user, "defne");
+        co_await take_selfie(*this, user);
+        co_await ask_video(*this, user, "tr", "vid:last");
+        const bool submitted = co_await eventually(
+            [&] {
+                auto j = last_job(*this, user);
+                return j && j->state == job_state::submitted;
+            },
+            10s);
+        BOOST_TEST_REQUIRE(submitted);
+        const auto ticket = last_job(*this, user)->provider_job_id.value_or("");
+        BOOST_TEST(ticket.find("status_url") != std::string::npos); // fal's URLs are the job's identity
+        co_await stop_bot(); // the process "dies" with the job queued at fal
+        start_bot();
+        auto clip = co_await next(user, is_video, 20s);
+        BOOST_TEST_REQUIRE(clip.has_value());
+        BOOST_TEST(sims->fal().video_creates().size() == 1U);
+        co_await finish();
+    }());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
