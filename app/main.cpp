@@ -51,12 +51,15 @@ std::string environment_variable(const char* name) {
     return value == nullptr ? std::string() : std::string(value);
 }
 
-// What the simulation runs with beyond the file: videos through the simulated OpenAI-videos
-// gateway, polled quickly enough to watch; the demo shows the quota and the seed's debug message.
-// Applied before --print-config, so it prints what will run (the simulators' URLs come at start).
+// What the simulation runs with beyond the file: videos through the configured provider's
+// simulator (unset: fal's queue with Kling v3, which takes the seed's 5 s), polled quickly enough
+// to watch; the demo shows the quota and the seed's debug message. Applied before --print-config,
+// so it prints what will run (the simulators' URLs come at start).
 void apply_simulation(app::config& cfg, const options& opt) {
-    cfg.video.provider = app::video_provider_kind::openai_videos;
-    cfg.video.model = "sora-2";
+    if (cfg.video.provider == app::video_provider_kind::none) {
+        cfg.video.provider = app::video_provider_kind::fal;
+        cfg.video.model = "fal-ai/kling-video/v3/standard/image-to-video";
+    }
     cfg.video.poll_interval = 1s;
     cfg.telegram.poll_timeout = std::chrono::seconds(1);
     if (opt.script == "demo") {

@@ -180,12 +180,19 @@ public:
         cfg_.openai.api_key = "sk-simulation";
         cfg_.gemini.base_url = sims_->gemini().base_url();
         cfg_.gemini.api_key = "simulation-key";
-        if (cfg_.video.provider == video_provider_kind::openai_videos) {
+        cfg_.video.api_key.clear();
+        switch (cfg_.video.provider) {
+        case video_provider_kind::openai_videos:
             cfg_.video.base_url = sims_->openai().base_url();
             cfg_.video.api_key = "sk-simulation-video";
-        } else {
-            cfg_.video.base_url.clear(); // the Gemini simulator serves Omni
-            cfg_.video.api_key.clear();
+            break;
+        case video_provider_kind::fal:
+            cfg_.video.base_url = sims_->fal().base_url();
+            cfg_.video.fal_key = "simulation-fal-key:secret";
+            break;
+        default:
+            cfg_.video.base_url.clear(); // the Gemini simulator serves Omni (through the Gemini URL)
+            break;
         }
         return std::nullopt;
     }
@@ -635,7 +642,20 @@ public:
 
     // Shows the parts of the prompts the video providers received during a step that tell whether
     // the video is flirty (the debug message shows only their first 300 characters).
-    void show_actions(std::size_t from_openai, std::size_t from_gemini) {
+    /// How many video creates each simulator has seen.
+    struct create_counts {
+        std::size_t openai = 0;
+        std::size_t gemini = 0;
+        std::size_t fal = 0;
+    };
+    create_counts creates() const {
+        return {.openai = w_->sims().openai().video_creates().size(),
+                .gemini = w_->sims().gemini().video_creates().size(),
+                .fal = w_->sims().fal().video_creates().size()};
+    }
+
+    /// The Actions line of every video prompt sent since `from`, and where it went.
+    void show_actions(create_counts from) {
         std::size_t count = 0;
         auto show = [&](const std::string& provider, const std::string& prompt) {
             const auto at = prompt.find("Actions: ");
@@ -646,22 +666,25 @@ public:
             }
         };
         const auto& openai = w_->sims().openai().video_creates();
-        for (auto n = from_openai; n < openai.size(); ++n) {
+        for (auto n = from.openai; n < openai.size(); ++n) {
             show("the OpenAI-videos gateway (" + openai[n].model + ")", openai[n].prompt);
         }
         const auto& gemini = w_->sims().gemini().video_creates();
-        for (auto n = from_gemini; n < gemini.size(); ++n) {
+        for (auto n = from.gemini; n < gemini.size(); ++n) {
             show("Gemini", gemini[n].prompt);
+        }
+        const auto& fal = w_->sims().fal().video_creates();
+        for (auto n = from.fal; n < fal.size(); ++n) {
+            show("fal (" + fal[n].endpoint + ", duration " + fal[n].duration + ")", fal[n].prompt);
         }
     }
 
     engine::awaitable<void> video(const demo_user& u, std::string_view choice) {
-        const auto openai_before = w_->sims().openai().video_creates().size();
-        const auto gemini_before = w_->sims().gemini().video_creates().size();
+        const auto before = creates();
         co_await ask_video(u, choice);
         co_await expect(u, is_video, 40s);
         co_await settle(u);
-        show_actions(openai_before, gemini_before);
+        show_actions(before);
     }
 
     engine::awaitable<void> forget(const demo_user& u) {
@@ -711,20 +734,20 @@ private:
     std::map<std::string, bool> answered_adult_; ///< by name: the two worlds number users alike
 };
 
-// The first world's configuration: the OpenAI-videos gateway (sora-2), quick renders, every video
+// The first world's configuration: fal's queue with Kling v3 (the seed's 5 s), quick renders, every video
 // flirty once the user has said they are an adult, the summary refreshed every two turns (so the
 // memory answer can quote it), two selfies a day (so the quota shows).
 config demo_config(const simulation_context& ctx) {
     config c = ctx.cfg;
-    c.video.provider = video_provider_kind::openai_videos;
-    c.video.model = "sora-2";
+    c.video.provider = video_provider_kind::fal;
+    c.video.model = "fal-ai/kling-video/v3/standard/image-to-video";
     c.video.poll_interval = 300ms;
     c.video.flirty_probability = 1.0;
     c.video.debug_info = pipelines::debug_info::all;
     c.bot.summary_every = 2;
     c.limits.selfies_per_day = 2;
     c.telegram.send_pacing = false; // the simulator does not hold the demo to Telegram's pace
-    c.storage.data_dir = (std::filesystem::path(ctx.cfg.storage.data_dir) / "gateway").string();
+    c.storage.data_dir = (std::filesystem::path(ctx.cfg.storage.data_dir) / "fal").string();
     return c;
 }
 
@@ -732,10 +755,12 @@ sim::suite_config demo_sims() {
     sim::suite_config sc;
     sc.telegram.enforce_rate_limits = false;
     sc.openai.latency = 50ms;
-    for (auto* queue : {&sc.openai.queue_time, &sc.gemini.queue_time}) {
+    for (auto* queue : {&sc.openai.queue_time, &sc.gemini.queue_time, &sc.fal.queue_time}) {
         *queue = 200ms;
     }
     sc.openai.render_time = 1500ms;
+    sc.fal.render_time = 1500ms;
+    sc.fal.video_fps = 8;
     sc.gemini.render_time = 2500ms; // long enough to stop the bot while the video renders
     sc.openai.video_fps = 8;
     sc.gemini.video_fps = 8;
@@ -796,18 +821,19 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
         co_await d.selfie(u);
 
         say.heading("a new video: a new selfie first, then the video; a second request while it renders");
-        const auto openai_before = d.world().sims().openai().video_creates().size();
+        const auto before = d.creates();
         co_await d.ask_video(u, "vid:new");
         co_await d.job_reaches(u, std::nullopt);
         d.send(u, d.text(u, "btn.video"));
         co_await d.expect(u, is_text);
         co_await d.expect(u, is_video, 40s);
         co_await d.settle(u);
-        d.show_actions(openai_before, d.world().sims().gemini().video_creates().size());
+        d.show_actions(before);
 
         say.heading("the video provider refuses the flirty prompt; the bot retries once without it");
-        d.world().sims().openai().faults.add(
-            {.match = "videos.create", .kind = sim::fault_kind::refusal, .count = 1});
+        // fal's content checker flags the first job (its result is a 422 naming the input).
+        d.world().sims().fal().faults.add(
+            {.match = "queue.submit", .kind = sim::fault_kind::refusal, .count = 1});
         co_await d.video(u, "vid:last");
 
         say.heading("the daily selfie quota (2 in this demo) is reached");
@@ -892,7 +918,7 @@ engine::awaitable<bool> run_demo(simulation_context ctx) {
     say.set_speaker([&current](std::int64_t user) { return current->persona_of(user); });
     std::unique_ptr<sim_world> omni;
     try {
-        say.banner("first provider: the OpenAI-videos gateway (sora-2)");
+        say.banner("first provider: fal's queue, Kling v3 at exactly 5 s");
         const bool up = co_await gateway.start_bot(simulation_bot_config(gateway.cfg()));
         if (!up) {
             d.fail();

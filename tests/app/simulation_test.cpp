@@ -116,6 +116,10 @@ BOOST_AUTO_TEST_CASE(the_demo_shows_every_flow_with_memory_real_prompts_and_no_l
     const auto refusal = section(t, "refuses the flirty prompt");
     BOOST_TEST(refusal.find("video request 1") != std::string::npos, refusal);
     BOOST_TEST(refusal.find("video request 2") != std::string::npos);
+    // The first world's videos come from fal's queue, at the seed's 5 s.
+    BOOST_TEST(t.find("first provider: fal's queue") != std::string::npos);
+    BOOST_TEST(refusal.find("to fal (fal-ai/kling-video/v3/standard/image-to-video, duration \"5\")") !=
+               std::string::npos);
     BOOST_TEST(refusal.find("[video ") != std::string::npos);
     // The video and its edits land under the step that asked for it, not under the next one.
     const auto quota = section(t, "the daily selfie quota");
