@@ -5,6 +5,7 @@
 
 #include "pipelines/providers/gemini_omni.hpp"
 #include "pipelines/providers/openai_videos.hpp"
+#include "pipelines/providers/openrouter_videos.hpp"
 #include "pipelines/providers/vertex_veo.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -1162,7 +1163,7 @@ video_terms effective_video_terms(const video_settings& v) {
         declared(pipelines::fal_queue_settings{});
         break;
     case video_provider_kind::openrouter:
-        declared(pipelines::fal_queue_settings{}); // FIXME openrouter settings
+        declared(pipelines::openrouter_videos_settings{});
         break;
     case video_provider_kind::none:
         return out;

@@ -146,7 +146,7 @@ struct config {
 
 /// The lengths and price the configured video provider runs with: what the operator set, else
 /// what the provider declares (OpenAI videos 4/8/12 s at 10 cents/s, Gemini Omni 3-10 s at 10,
-/// Vertex Veo 4/6/8 s at 15, fal 5/10 s at 10); nothing without a provider.
+/// Vertex Veo 4/6/8 s at 15, fal 5/10 s at 10, OpenRouter 4/6/8 s at 10); nothing without a provider.
 struct video_terms {
     std::vector<int> allowed_seconds{};
     int price_cents_per_second = 0;

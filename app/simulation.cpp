@@ -190,6 +190,10 @@ public:
             cfg_.video.base_url = sims_->fal().base_url();
             cfg_.video.fal_key = "simulation-fal-key:secret";
             break;
+        case video_provider_kind::openrouter:
+            cfg_.video.base_url = sims_->openrouter().base_url();
+            cfg_.video.openrouter_key = "sk-or-v1-simulation";
+            break;
         default:
             cfg_.video.base_url.clear(); // the Gemini simulator serves Omni (through the Gemini URL)
             break;

@@ -7,6 +7,7 @@
 #include "pipelines/providers/fal_queue.hpp"
 #include "pipelines/providers/gemini_omni.hpp"
 #include "pipelines/providers/openai_videos.hpp"
+#include "pipelines/providers/openrouter_videos.hpp"
 #include "pipelines/providers/vertex_veo.hpp"
 
 #include <boost/asio/ssl/context.hpp>
@@ -178,7 +179,18 @@ make_video_provider(const config& cfg, net::http_client& http, engine::offload_p
         apply_terms(cfg.video, s);
         return pipelines::make_fal_queue_provider(http, s);
     }
-    case video_provider_kind::openrouter: // FIXME
+    case video_provider_kind::openrouter: {
+        pipelines::openrouter_videos_settings s;
+        if (!cfg.video.base_url.empty()) {
+            s.base_url = cfg.video.base_url;
+        }
+        s.api_key = cfg.video.provider_key();
+        if (!cfg.video.model.empty()) {
+            s.model = cfg.video.model;
+        }
+        apply_terms(cfg.video, s);
+        return pipelines::make_openrouter_videos_provider(http, s);
+    }
     case video_provider_kind::none:
         break;
     }

@@ -1,7 +1,7 @@
 // End-to-end tests of the aggregator backends (contracts/video-aggregators.md): fal's queue with
-// Kling v3 takes the seed's 5 s exactly, in both modes and three languages; a flagged input, an
-// output gone from the CDN, a retired model and a restart while the job is queued at fal each end
-// as a user of a production bot expects.
+// Kling v3 and OpenRouter with Wan 2.6 take the seed's 5 s exactly, in both modes and three
+// languages; on each, a refused input, an output gone before download, a retired model and a
+// restart while the job is queued end as a user of a production bot expects.
 #include "storage/quotas.hpp"
 #include "tests/e2e/video_support.hpp"
 
@@ -38,6 +38,13 @@ localized(world& w, std::int64_t user, const std::string& lang, const std::strin
         20s);
     co_return got;
 }
+
+struct openrouter_world : world {
+    openrouter_world() {
+        backend = video_backend::openrouter;
+        sim_cfg.openrouter.api_key = "sk-or-v1-e2e-secret-0005";
+    }
+};
 
 } // namespace
 
@@ -154,6 +161,113 @@ BOOST_FIXTURE_TEST_CASE(fal_restart_while_queued_resumes_from_the_stored_ticket_
         auto clip = co_await next(user, is_video, 20s);
         BOOST_TEST_REQUIRE(clip.has_value());
         BOOST_TEST(sims->fal().video_creates().size() == 1U);
+        co_await finish();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(openrouter_wan_both_modes_in_three_languages_at_exactly_five_seconds,
+                        openrouter_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await both_modes_in_three_languages(*this, 5.0);
+            BOOST_TEST(sims->openrouter().video_creates().size() == 3U);
+            for (const auto& c : sims->openrouter().video_creates()) {
+                BOOST_TEST(c.duration == "5"); // a number on OpenRouter's wire
+                BOOST_TEST(c.model == openrouter_model);
+                BOOST_TEST(c.aspect_ratio == "9:16");
+                BOOST_TEST(!c.frame_mime.empty()); // the first frame went along
+            }
+        }(),
+        std::chrono::seconds(60));
+}
+
+BOOST_FIXTURE_TEST_CASE(openrouter_moderated_job_is_refused_kindly_and_not_charged, openrouter_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Elif", .language_code = "tr"});
+            co_await onboard(*this, user, "elif");
+            co_await take_selfie(*this, user);
+            sims->openrouter().faults.add(
+                {.match = "videos.create", .kind = sim::fault_kind::refusal, .count = 1});
+            co_await ask_video(*this, user, "tr", "vid:last");
+            BOOST_TEST_REQUIRE((co_await localized(*this, user, "tr", "video.refused")).has_value());
+            BOOST_TEST(co_await quota_refunded(*this, user));
+            const auto job = last_job(*this, user);
+            BOOST_TEST_REQUIRE(job.has_value());
+            BOOST_TEST((job->state == job_state::refused));
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
+}
+
+BOOST_FIXTURE_TEST_CASE(openrouter_expired_job_fails_with_a_refund, openrouter_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Masha fan", .language_code = "ru"});
+            co_await onboard(*this, user, "masha");
+            co_await take_selfie(*this, user);
+            sims->openrouter().faults.add(
+                {.match = "videos.create", .kind = sim::fault_kind::custom, .count = 1, .detail = "expired"});
+            co_await ask_video(*this, user, "ru", "vid:last");
+            BOOST_TEST_REQUIRE((co_await localized(*this, user, "ru", "video.failed")).has_value());
+            BOOST_TEST(co_await quota_refunded(*this, user));
+            const auto job = last_job(*this, user);
+            BOOST_TEST_REQUIRE(job.has_value());
+            BOOST_TEST((job->state == job_state::failed));
+            BOOST_TEST(job->error.value_or("").find("expired") != std::string::npos, job->error.value_or(""));
+            BOOST_TEST(sims->openrouter().video_creates().size() == 1U);
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
+}
+
+BOOST_FIXTURE_TEST_CASE(openrouter_retired_model_tells_the_user_and_the_operator, openrouter_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            openrouter_model = "openai/sora-2"; // no gateway serves it any more
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+            co_await onboard(*this, user, "emma");
+            co_await take_selfie(*this, user);
+            co_await ask_video(*this, user, "en", "vid:last");
+            BOOST_TEST_REQUIRE((co_await localized(*this, user, "en", "video.unavailable")).has_value());
+            BOOST_TEST(co_await quota_refunded(*this, user));
+            BOOST_TEST(sims->openrouter().video_creates().empty());
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
+}
+
+BOOST_FIXTURE_TEST_CASE(openrouter_restart_while_rendering_resumes_with_one_create, openrouter_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        sim_cfg.openrouter.render_time = 1500ms;
+        co_await start();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Defne", .language_code = "tr"});
+        co_await onboard(*this, user, "defne");
+        co_await take_selfie(*this, user);
+        co_await ask_video(*this, user, "tr", "vid:last");
+        const bool submitted = co_await eventually(
+            [&] {
+                auto j = last_job(*this, user);
+                return j && j->state == job_state::submitted;
+            },
+            10s);
+        BOOST_TEST_REQUIRE(submitted);
+        co_await stop_bot();
+        start_bot();
+        auto clip = co_await next(user, is_video, 20s);
+        BOOST_TEST_REQUIRE(clip.has_value());
+        BOOST_TEST(sims->openrouter().video_creates().size() == 1U);
         co_await finish();
     }());
 }

@@ -23,7 +23,7 @@ namespace companion::test {
 using engine::awaitable;
 using item = sim::sent_item;
 
-enum class video_backend { none, openai, omni, fal };
+enum class video_backend { none, openai, omni, fal, openrouter };
 
 namespace tg = net::telegram;
 
@@ -49,6 +49,7 @@ struct world {
     bool rate_limits = false;
     video_backend backend = video_backend::none;
     std::string fal_model = "fal-ai/kling-video/v3/standard/image-to-video";
+    std::string openrouter_model = "alibaba/wan-2.6";
     sim::suite_config sim_cfg{};
 
     world() {
@@ -100,6 +101,12 @@ struct world {
             c.video.base_url = sims->fal().base_url();
             c.video.fal_key = "fal-e2e-id:fal-e2e-secret-0004";
             c.video.model = fal_model;
+        } else if (backend == video_backend::openrouter) {
+            c.video.provider = app::video_provider_kind::openrouter;
+            c.video.base_url = sims->openrouter().base_url();
+            c.video.openrouter_key = "sk-or-v1-e2e-secret-0005";
+            c.video.model = openrouter_model;
+            c.video.allowed_seconds = {5, 10}; // Wan 2.6 through OpenRouter: the seed's 5 s
         }
         c.storage.data_dir = dir.path.string();
         c.storage.database = "bot.db";
