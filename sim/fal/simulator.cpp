@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <ctime>
 
 namespace companion::sim {
 namespace {
@@ -101,6 +102,24 @@ std::optional<std::string> decode_data_uri(std::string_view uri, std::string& mi
     }
     out.resize(decoded.first);
     return out;
+}
+
+/// fal's log timestamps: ISO 8601 in UTC with microseconds ("2026-11-30T12:00:00.250000").
+std::string iso_time(engine::wall_time t) {
+    const auto ms = t.time_since_epoch().count();
+    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(text + n, sizeof text - n, ".%03lld000", static_cast<long long>(ms % 1000));
+    return text;
+}
+
+/// fal names the request on every queue answer about it (the SDK reads this header for the
+/// `requestId` of a result and of an error).
+void name_request(net::server_response& r, std::string_view request_id) {
+    r.msg.set("x-fal-request-id", request_id);
 }
 
 } // namespace
@@ -239,6 +258,9 @@ engine::awaitable<net::server_response> fal_simulator::handle(net::server_reques
         }
         std::string new_id;
         auto out = submit(*model, req, new_id);
+        if (!new_id.empty()) {
+            name_request(out, new_id);
+        }
         if (!new_id.empty() && f) {
             job& j = jobs_.at(new_id);
             if (f->kind == fault_kind::refusal) {
@@ -267,6 +289,7 @@ engine::awaitable<net::server_response> fal_simulator::handle(net::server_reques
     } else {
         out = result(it->second);
     }
+    name_request(out, it->second.create.request_id);
     out.fault = r.fault;
     co_return out;
 }
@@ -352,9 +375,11 @@ fal_simulator::submit(const fal_sim_model& model, net::server_request& req, std:
     if (!inserted) {
         return detail_text(500, "request id collision");
     }
+    // The submit answer is the request's first status (the SDK types it InQueueQueueStatus).
     const std::string url = request_url(it->second);
     return net::json_response(200,
-                              boost::json::serialize(boost::json::object{{"request_id", c.request_id},
+                              boost::json::serialize(boost::json::object{{"status", "IN_QUEUE"},
+                                                                         {"request_id", c.request_id},
                                                                          {"response_url", url},
                                                                          {"status_url", url + "/status"},
                                                                          {"cancel_url", url + "/cancel"},
@@ -364,7 +389,12 @@ fal_simulator::submit(const fal_sim_model& model, net::server_request& req, std:
 net::server_response fal_simulator::status(job& j, bool logs) {
     ++status_requests_;
     const auto elapsed = time().now() - j.started;
-    boost::json::object o{{"response_url", request_url(j)}, {"status_url", request_url(j) + "/status"}};
+    // Every status names the request and its three URLs, as the submit answer did.
+    const std::string url = request_url(j);
+    boost::json::object o{{"request_id", j.create.request_id},
+                          {"response_url", url},
+                          {"status_url", url + "/status"},
+                          {"cancel_url", url + "/cancel"}};
     if (j.cancelled || completed(j)) {
         o["status"] = "COMPLETED";
         o["logs"] = logs ? boost::json::value(boost::json::array{}) : boost::json::value(nullptr);
@@ -376,10 +406,12 @@ net::server_response fal_simulator::status(job& j, bool logs) {
         o["queue_position"] = 0;
     } else {
         o["status"] = "IN_PROGRESS";
+        boost::json::object line{{"message", "rendering"},
+                                 {"level", "INFO"},
+                                 {"source", "USER"},
+                                 {"timestamp", iso_time(time().wall())}};
         o["logs"] =
-            logs ? boost::json::value(boost::json::array{
-                       boost::json::object{{"message", "rendering"}, {"level", "INFO"}, {"source", "user"}}})
-                 : boost::json::value(nullptr);
+            logs ? boost::json::value(boost::json::array{std::move(line)}) : boost::json::value(nullptr);
     }
     return net::json_response(202, boost::json::serialize(o));
 }

@@ -6,8 +6,10 @@
 //   PUT  /{owner}/{alias}/requests/{id}/cancel  202 CANCELLATION_REQUESTED / 400 ALREADY_COMPLETED
 //   GET  /_cdn/fal/{id}.mp4                      the MP4 (a real one of the image's size and the
 //                                               requested length) on another host name
-// The status, result and cancel URLs use only `{owner}/{alias}`, as fal's do. A failed job ends
-// COMPLETED too; its result answers 422 (content checker, naming the flagged field) or 500.
+// The status, result and cancel URLs use only `{owner}/{alias}`, as fal's do. The submit answer is
+// the first status (IN_QUEUE), every status carries request_id and the three URLs, and every answer
+// about a request names it in `x-fal-request-id`. A failed job ends COMPLETED too; its result
+// answers 422 (content checker, naming the flagged field) or 500.
 //
 // Fault methods for `faults`: "queue.submit", "queue.status", "queue.result", "queue.cancel",
 // "cdn". Kinds: rate_limited (429 with retry-after), server_error, the wire faults, refusal (on
