@@ -416,7 +416,8 @@ net::server_response openrouter_simulator::create(net::server_request& req, std:
         return error_answer(500, "video id collision");
     }
     id_out = c.id;
-    return net::json_response(200, job_json(it->second));
+    // 202 Accepted, as OpenRouter answers a create (the SDK matches the job only on 202).
+    return net::json_response(202, job_json(it->second));
 }
 
 openrouter_simulator::phase openrouter_simulator::phase_of(const job& j) const {

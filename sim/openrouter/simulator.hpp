@@ -1,7 +1,7 @@
 // OpenRouter's videos API on a loopback HTTP server (contracts/video-aggregators.md §2), faithful
 // enough for the bot's client and for the official `@openrouter/sdk` (base URL ".../api/v1"):
-//   POST /api/v1/videos                 create; checks the model, the numeric duration against the
-//                                       model's lengths, resolution, aspect ratio and frame_images
+//   POST /api/v1/videos                 create (202); checks the model, the numeric duration against
+//                                       the model's lengths, resolution, aspect ratio and frame_images
 //   GET  /api/v1/videos/{id}            pending -> in_progress -> completed (unsigned_urls,
 //                                       expires_at, usage.cost) on the simulator's clock; or failed,
 //                                       cancelled, expired
