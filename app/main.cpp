@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -71,6 +72,36 @@ void apply_simulation(app::config& cfg, const options& opt) {
 struct outcome {
     int exit_code = 0;
 };
+
+// `companion-bot check`: the table on standard output; 0 when every service answered, 1 when one
+// did not, 2 when the check itself could not run.
+int run_check(const app::config& cfg) {
+    engine::runtime rt({.grace = 5s});
+    int exit_code = 2;
+    auto task = [&rt, &cfg, &exit_code]() -> engine::awaitable<void> {
+        try {
+            std::vector<app::service_check> rows;
+            if (cfg.live()) {
+                rows = co_await app::check_configured_services(rt.get_executor(), cfg, rt.offload());
+            } else {
+                rows = co_await app::check_in_simulation(rt.get_executor(), cfg, rt.offload());
+            }
+            std::printf("%s%s",
+                        cfg.live() ? "" : "(simulation: the built-in simulators, no token configured)\n",
+                        app::check_table(rows).c_str());
+            const bool all_ok = std::all_of(rows.begin(), rows.end(), [](const auto& r) { return r.ok; });
+            exit_code = all_ok ? 0 : 1;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "companion-bot check: %s\n", e.what());
+        }
+        rt.request_stop();
+    };
+    if (!rt.spawn(task())) {
+        return 2;
+    }
+    const int rc = rt.run();
+    return rc != 0 && exit_code == 0 ? rc : exit_code;
+}
 
 // The bot's run; a fatal fault (the token refused mid-run) ends the process with a non-zero exit
 // instead of leaving it alive and deaf.
@@ -280,6 +311,13 @@ int main(int argc, char** argv) {
                  "run the built-in simulation even with a configuration file or a token (its data goes to "
                  "the state folder above unless --data-dir says otherwise)");
     cli.set_version_flag("--version", version);
+    auto* check = cli.add_subcommand(
+        "check",
+        "ask every configured service with its key, creating nothing: Telegram's getMe, the chat and image\n"
+        "models, the video provider (fal: a status call; OpenRouter: its video models; Gemini: the model;\n"
+        "an OpenAI-videos gateway: its models). Prints a table; exit 0 when all answer, 1 otherwise.\n"
+        "Without a token it checks the built-in simulators with the same configuration.");
+    check->fallthrough(); // `check -c file` as well as `-c file check`
     CLI11_PARSE(cli, argc, argv);
 
     const auto env = app::process_environment();
@@ -337,6 +375,12 @@ int main(int argc, char** argv) {
     if (opt.print_config) {
         std::fputs(app::print_config(*cfg).c_str(), stdout);
         return 0;
+    }
+    if (check->parsed()) {
+        if (level < engine::log_level::warn) { // the table is the output
+            engine::log().configure({.level = engine::log_level::warn, .format = engine::log_format::text});
+        }
+        return run_check(*cfg);
     }
     if (!cfg->live() && opt.script == "demo") {
         // The transcript is the output; keep routine log lines out of it.

@@ -159,6 +159,60 @@ const log_file& logs_into(std::filesystem::path path) {
     return *file;
 }
 
+} // namespace
+
+void point_at_simulators(config& cfg, sim::suite& sims) {
+    cfg.telegram.token = sim::suite::token();
+    cfg.telegram.base_url = sims.telegram().base_url();
+    cfg.openai.base_url = sims.openai().base_url();
+    cfg.openai.api_key = "sk-simulation";
+    cfg.gemini.base_url = sims.gemini().base_url();
+    cfg.gemini.api_key = "simulation-key";
+    cfg.video.api_key.clear();
+    switch (cfg.video.provider) {
+    case video_provider_kind::openai_videos:
+        cfg.video.base_url = sims.openai().base_url();
+        cfg.video.api_key = "sk-simulation-video";
+        break;
+    case video_provider_kind::fal:
+        cfg.video.base_url = sims.fal().base_url();
+        cfg.video.fal_key = "simulation-fal-key:secret";
+        break;
+    case video_provider_kind::openrouter:
+        cfg.video.base_url = sims.openrouter().base_url();
+        cfg.video.openrouter_key = "sk-or-v1-simulation";
+        break;
+    default:
+        cfg.video.base_url.clear(); // the Gemini simulator serves Omni (through the Gemini URL)
+        break;
+    }
+}
+
+engine::awaitable<std::vector<service_check>>
+check_in_simulation(engine::executor ex, config cfg, engine::offload_pool& offload) {
+    sim::suite_config sc;
+    sc.telegram.token = sim::suite::token();
+    sim::suite sims(ex, sc);
+    if (auto started = sims.start(); !started) {
+        throw std::runtime_error("the simulators did not start: " + started.error().message());
+    }
+    point_at_simulators(cfg, sims);
+    std::exception_ptr failure;
+    std::vector<service_check> rows;
+    try {
+        rows = co_await check_configured_services(ex, cfg, offload);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_await sims.stop(); // also when the check was cancelled or failed: its servers go first
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+    co_return rows;
+}
+
+namespace {
+
 // One simulated world: the simulators, and the bot on a data folder, which can be stopped and
 // started again on the same folder (a deploy, or a crash mid-job).
 class sim_world {
@@ -174,30 +228,7 @@ public:
         if (auto r = sims_->start(); !r) {
             return r.error().message();
         }
-        cfg_.telegram.token = sim::suite::token();
-        cfg_.telegram.base_url = sims_->telegram().base_url();
-        cfg_.openai.base_url = sims_->openai().base_url();
-        cfg_.openai.api_key = "sk-simulation";
-        cfg_.gemini.base_url = sims_->gemini().base_url();
-        cfg_.gemini.api_key = "simulation-key";
-        cfg_.video.api_key.clear();
-        switch (cfg_.video.provider) {
-        case video_provider_kind::openai_videos:
-            cfg_.video.base_url = sims_->openai().base_url();
-            cfg_.video.api_key = "sk-simulation-video";
-            break;
-        case video_provider_kind::fal:
-            cfg_.video.base_url = sims_->fal().base_url();
-            cfg_.video.fal_key = "simulation-fal-key:secret";
-            break;
-        case video_provider_kind::openrouter:
-            cfg_.video.base_url = sims_->openrouter().base_url();
-            cfg_.video.openrouter_key = "sk-or-v1-simulation";
-            break;
-        default:
-            cfg_.video.base_url.clear(); // the Gemini simulator serves Omni (through the Gemini URL)
-            break;
-        }
+        point_at_simulators(cfg_, *sims_);
         return std::nullopt;
     }
 

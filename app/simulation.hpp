@@ -5,6 +5,7 @@
 #pragma once
 
 #include "app/config.hpp"
+#include "app/wiring.hpp"
 #include "engine/asio.hpp"
 #include "engine/offload.hpp"
 #include "engine/sync.hpp"
@@ -14,7 +15,20 @@
 #include <cstdio>
 #include <string>
 
+namespace companion::sim {
+class suite;
+}
+
 namespace companion::app {
+
+/// Points `cfg` at the simulators of `sims` (their URLs, the keys they accept), as the simulation
+/// runs: the video provider configured is kept, its simulator's URL filled in.
+void point_at_simulators(config& cfg, sim::suite& sims);
+
+/// `companion-bot check` without a token: the simulators started on loopback, `cfg` pointed at
+/// them, then check_configured_services; the simulators are stopped before it returns.
+engine::awaitable<std::vector<service_check>>
+check_in_simulation(engine::executor ex, config cfg, engine::offload_pool& offload);
 
 /// What the simulation modes build their worlds from. `cfg` is the simulation's configuration
 /// (storage.data_dir is the simulation's own folder; the simulators' URLs and keys are filled in

@@ -222,19 +222,6 @@ bot_app::bot_app(engine::executor ex,
                                &cfg.video.openrouter_key}) {
         engine::secrets().add_secret(*secret);
     }
-    if (video_ && cfg.video.provider == video_provider_kind::openai_videos) {
-        net::openai::chat_config c = cfg.openai;
-        c.base_url = cfg.video.base_url.empty() ? cfg.openai.base_url : cfg.video.base_url;
-        c.api_key = cfg.video.api_key.empty() ? cfg.openai.api_key : cfg.video.api_key;
-        c.model = video_->info().model;
-        video_check_openai_ = std::make_unique<net::openai::chat_client>(http_, std::move(c));
-    } else if (video_ && cfg.video.provider == video_provider_kind::gemini_omni) {
-        net::gemini::image_config c = cfg.gemini;
-        c.base_url = cfg.video.base_url.empty() ? cfg.gemini.base_url : cfg.video.base_url;
-        c.api_key = cfg.video.api_key.empty() ? cfg.gemini.api_key : cfg.video.api_key;
-        c.model = video_->info().model;
-        video_check_gemini_ = std::make_unique<net::gemini::image_client>(http_, std::move(c));
-    }
     // The data folder and its media are the bot's alone (0700); main's umask keeps the files 0600.
     const std::filesystem::path data_dir = cfg.storage.data_dir;
     const auto database_path = data_dir / cfg.storage.database;
@@ -296,7 +283,95 @@ service_check judged(pipelines::service which,
     return c;
 }
 
+service_check judged_video(const pipelines::video_provider_info& info,
+                           const pipelines::video_result<std::string>& r) {
+    service_check c{.which = pipelines::service::videos};
+    const std::string what = "the video model (" + info.name + " " + info.model + ")";
+    if (r) {
+        c.ok = true;
+        c.line = what + ": ok, " + *r;
+        return c;
+    }
+    using k = pipelines::video_error_kind;
+    const auto kind = r.error().kind;
+    c.fatal = kind == k::auth || kind == k::quota || kind == k::model_gone || kind == k::bad_request;
+    c.line =
+        what + (c.fatal ? ": refused: " : ": not answering (the bot starts; it may come back): ") +
+        std::string(pipelines::to_string(kind)) + ": " + r.error().message +
+        (c.fatal ? "; check the provider's key (VIDEO_API_KEY, FAL_KEY, OPENROUTER_API_KEY) and [video] model"
+                 : "");
+    return c;
+}
+
 } // namespace
+
+engine::awaitable<std::vector<service_check>>
+check_configured_services(engine::executor ex, const config& cfg, engine::offload_pool& offload) {
+    for (const auto* secret : {&cfg.telegram.token,
+                               &cfg.openai.api_key,
+                               &cfg.gemini.api_key,
+                               &cfg.video.api_key,
+                               &cfg.video.fal_key,
+                               &cfg.video.openrouter_key}) {
+        engine::secrets().add_secret(*secret);
+    }
+    net::http_client http(ex, http_config(cfg, offload, "check"));
+    std::vector<service_check> out;
+    {
+        net::telegram::client telegram(http, cfg.telegram);
+        auto me = co_await telegram.get_me();
+        service_check c{.which = pipelines::service::telegram};
+        if (me) {
+            c.ok = true;
+            c.line = "Telegram (getMe): ok, @" + me->username;
+        } else {
+            const auto kind = me.error().kind;
+            c.fatal = kind == net::api_error_kind::unauthorized || kind == net::api_error_kind::not_found;
+            c.line = "Telegram (getMe): " + me.error().message() +
+                     (c.fatal ? "; check TELEGRAM_BOT_TOKEN" : std::string());
+        }
+        out.push_back(std::move(c));
+    }
+    {
+        net::openai::chat_client llm(http, cfg.openai);
+        auto r = co_await llm.check_model();
+        out.push_back(judged(pipelines::service::llm,
+                             "the chat model (" + cfg.openai.model + ")",
+                             "OPENAI_API_KEY and [openai] model",
+                             r));
+    }
+    {
+        net::gemini::image_client images(http, cfg.gemini);
+        auto r = co_await images.check_model();
+        out.push_back(judged(pipelines::service::images,
+                             "the image model (" + cfg.gemini.model + ")",
+                             "GEMINI_API_KEY and [gemini] model",
+                             r));
+    }
+    if (auto video = make_video_provider(cfg, http, offload)) {
+        auto r = co_await video->check();
+        out.push_back(judged_video(video->info(), r));
+    } else {
+        out.push_back({.which = pipelines::service::videos,
+                       .ok = true,
+                       .fatal = false,
+                       .line = "videos: no provider configured ([video] provider = \"none\")"});
+    }
+    http.close_idle();
+    co_return out;
+}
+
+std::string check_table(const std::vector<service_check>& rows) {
+    std::string out = "service    result   detail\n";
+    for (const auto& r : rows) {
+        std::string name(pipelines::to_string(r.which));
+        name.resize(std::max<std::size_t>(name.size() + 1, 11), ' ');
+        std::string verdict = r.ok ? "ok" : r.fatal ? "REFUSED" : "DOWN";
+        verdict.resize(9, ' ');
+        out += name + verdict + r.line + "\n";
+    }
+    return out;
+}
 
 engine::awaitable<std::vector<service_check>> bot_app::check_services() {
     std::vector<service_check> out;
@@ -306,30 +381,15 @@ engine::awaitable<std::vector<service_check>> bot_app::check_services() {
     auto images = co_await images_.check_model();
     out.push_back(
         judged(pipelines::service::images, "the image model", "GEMINI_API_KEY and [gemini] model", images));
-    std::optional<net::api_result<void>> video;
-    if (video_check_openai_) {
-        auto r = co_await video_check_openai_->check_model();
-        video = std::move(r);
-    } else if (video_check_gemini_) {
-        auto r = co_await video_check_gemini_->check_model();
-        video = std::move(r);
-    }
-    if (video) {
-        out.push_back(
-            judged(pipelines::service::videos, "the video model", "VIDEO_API_KEY and [video] model", *video));
-    } else if (video_) {
-        out.push_back({.which = pipelines::service::videos,
-                       .ok = true,
-                       .fatal = false,
-                       .line = "the video model: checked by its first job (" + video_->info().name + ")"});
+    if (video_) {
+        // The provider's own job-less check; its port records the answer in health().
+        auto video = co_await video_->check();
+        out.push_back(judged_video(video_->info(), video));
     }
     const auto now = time_.wall();
     std::vector<std::pair<pipelines::service, const net::api_result<void>*>> answered{
         {pipelines::service::llm, &llm},
         {pipelines::service::images, &images}};
-    if (video) {
-        answered.emplace_back(pipelines::service::videos, &*video);
-    }
     for (const auto& [which, r] : answered) {
         if (*r) {
             health_.record_ok(which, now);

@@ -43,6 +43,15 @@ struct service_check {
     std::string line{}; ///< what an operator reads: the service, the outcome, what to fix
 };
 
+/// `companion-bot check`: every configured service asked with its key, creating nothing (no
+/// message, no job, no database): Telegram's getMe, the chat and image models, and the video
+/// provider's job-less check. One row per service, in that order.
+engine::awaitable<std::vector<service_check>>
+check_configured_services(engine::executor ex, const config& cfg, engine::offload_pool& offload);
+
+/// The rows as a table for a terminal: service, verdict, what was checked or what to fix.
+std::string check_table(const std::vector<service_check>& rows);
+
 /// Everything the bot runs on, in the order it must be built and torn down: the HTTP client,
 /// the API clients and their ports, the video provider, the database and the media folder, the
 /// bot. Throws std::exception with a readable message when the database or the media folder
@@ -84,10 +93,6 @@ private:
     std::unique_ptr<pipelines::chat_model> llm_port_;
     std::unique_ptr<pipelines::image_model> images_port_;
     std::unique_ptr<pipelines::video_provider> video_;
-    // The video model's start-up check: the same models call as the chat or the image model's,
-    // with the video provider's URL, key and model (none for Vertex: checked by its first job).
-    std::unique_ptr<net::openai::chat_client> video_check_openai_;
-    std::unique_ptr<net::gemini::image_client> video_check_gemini_;
     std::unique_ptr<storage::database> db_;
     std::unique_ptr<storage::media_store> media_;
     engine::xorshift_random own_random_;

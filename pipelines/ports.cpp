@@ -139,6 +139,11 @@ public:
         note_(r);
         co_return r;
     }
+    engine::awaitable<video_result<std::string>> check() override {
+        auto r = co_await inner_->check();
+        note_(r);
+        co_return r;
+    }
 
 private:
     std::unique_ptr<video_provider> inner_;

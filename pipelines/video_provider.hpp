@@ -107,6 +107,10 @@ public:
     /// Downloads the finished video of `job_id` to `destination` (written atomically).
     virtual engine::awaitable<video_result<video_file>> download(std::string job_id,
                                                                  std::filesystem::path destination) = 0;
+    /// Verifies, without creating a job (nothing is billed), that the provider answers with the
+    /// configured key and serves the configured model. Returns what was verified, in a few words
+    /// ("the model is listed"), or why not: auth, model_gone, quota, rate_limited or transient.
+    virtual engine::awaitable<video_result<std::string>> check() = 0;
 };
 
 /// The requested length mapped to the nearest allowed one, ties to the shorter (cheaper). The one

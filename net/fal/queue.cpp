@@ -376,6 +376,28 @@ engine::awaitable<result<video_output>> queue_client::output(const queue_ticket&
     co_return parse_video_output(sent->status, sent->body, sent->headers);
 }
 
+engine::awaitable<result<void>> queue_client::probe(std::string endpoint_id) {
+    const auto first = endpoint_id.find('/');
+    const auto second = first == std::string::npos ? std::string::npos : endpoint_id.find('/', first + 1);
+    const std::string alias = endpoint_id.substr(0, second);
+    if (first == std::string::npos || first == 0 || first + 1 == alias.size() || contains(alias, "..") ||
+        contains(alias, "?") || contains(alias, "#")) {
+        co_return net::invalid_request(api_name,
+                                       {},
+                                       "endpoint id '" + endpoint_id + "' is not owner/alias/path");
+    }
+    auto sent = co_await http_.send(
+        make_request(http::verb::get,
+                     cfg_.base_url + "/" + alias + "/requests/00000000-0000-0000-0000-000000000000/status"));
+    if (!sent) {
+        co_return from_failure(sent.error());
+    }
+    if (sent->status == 404 || sent->ok()) {
+        co_return result<void>{};
+    }
+    co_return parse_error(sent->status, sent->body, sent->headers);
+}
+
 engine::awaitable<result<bool>> queue_client::cancel(const queue_ticket& t) {
     if (t.cancel_url.empty() || !on_queue_origin(t.cancel_url)) {
         co_return net::invalid_request(api_name, {}, "cancel_url is missing or not on the queue origin");

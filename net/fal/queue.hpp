@@ -140,6 +140,10 @@ public:
     engine::awaitable<result<queue_status>> status(const queue_ticket& t);
     /// The result of a COMPLETED job: its output, or the error the job ended with.
     engine::awaitable<result<video_output>> output(const queue_ticket& t);
+    /// A job-less check of the queue and the key: the status of a request id that cannot exist,
+    /// under `endpoint_id`'s owner/alias. fal's "request not found" (404) is success; 401/403,
+    /// a locked account and transport failures are the errors.
+    engine::awaitable<result<void>> probe(std::string endpoint_id);
     /// Asks fal to cancel; true when it accepted, false when the job had already completed.
     engine::awaitable<result<bool>> cancel(const queue_ticket& t);
     /// Streams an output file to `path` (SHA-256, size limit, redirects), without the key.

@@ -48,9 +48,9 @@ video_error to_video_error(const net::api_error& e, call_stage at) {
         out.kind = video_error_kind::auth;
         break;
     case kind::not_found:
-        out.kind = at == call_stage::submit     ? video_error_kind::model_gone
-                   : at == call_stage::download ? video_error_kind::expired
-                                                : video_error_kind::failed;
+        out.kind = at == call_stage::submit || at == call_stage::check ? video_error_kind::model_gone
+                   : at == call_stage::download                        ? video_error_kind::expired
+                                                                       : video_error_kind::failed;
         break;
     case kind::model_gone:
         out.kind = video_error_kind::model_gone;

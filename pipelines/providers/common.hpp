@@ -19,8 +19,9 @@ class offload_pool;
 
 namespace companion::pipelines::providers {
 
-/// The stage of a job a provider call belongs to: what an error means depends on it.
-enum class call_stage { submit, poll, download };
+/// The stage of a job a provider call belongs to: what an error means depends on it. `check` is
+/// the job-less check of the key and the model (video_provider::check).
+enum class call_stage { submit, poll, download, check };
 
 /// A client's error onto the video interface's kinds. A create whose answer was lost may have
 /// made a billed job: a transport failure after the write, an unreadable 2xx, or a 502/504 (a

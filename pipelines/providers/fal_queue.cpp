@@ -113,6 +113,16 @@ public:
         co_return providers::to_video_file(std::move(*got), std::move(mime));
     }
 
+    engine::awaitable<video_result<std::string>> check() override {
+        // fal has no job-less call for a model on the queue: the status of a request that cannot
+        // exist, under the endpoint's owner/alias, shows the queue answers and takes the key.
+        auto probed = co_await client_.probe(info_.model);
+        if (!probed) {
+            co_return to_video_error(probed.error(), call_stage::check);
+        }
+        co_return std::string("the queue takes the key; the model is checked by its first job");
+    }
+
 private:
     static net::fal::queue_config client_config(const fal_queue_settings& s) {
         net::fal::queue_config c;

@@ -3,6 +3,7 @@
 // base64 `data`, written crash-safely here.
 #include "pipelines/providers/gemini_omni.hpp"
 
+#include "net/gemini/image.hpp"
 #include "net/gemini/omni.hpp"
 #include "pipelines/providers/common.hpp"
 
@@ -26,7 +27,8 @@ std::string reason_of(const g::omni_interaction& i) {
 class gemini_omni_provider final : public video_provider {
 public:
     gemini_omni_provider(net::http_client& http, gemini_omni_settings s)
-        : client_(http, client_config(s)),
+        : http_(http),
+          client_(http, client_config(s)),
           first_frame_tag_(s.first_frame_tag),
           offload_(s.offload),
           info_(providers::info_from(s)) {
@@ -107,6 +109,21 @@ public:
         co_return providers::to_video_file(std::move(*got), std::move(video.mime_type));
     }
 
+    engine::awaitable<video_result<std::string>> check() override {
+        // The model's own entry (models.get), as for the image model: nothing is created.
+        g::image_config c;
+        c.base_url = client_.config().base_url;
+        c.api_version = client_.config().api_version;
+        c.api_key = client_.config().api_key;
+        c.model = client_.config().model;
+        g::image_client models(http_, std::move(c));
+        auto known = co_await models.check_model();
+        if (!known) {
+            co_return to_video_error(known.error(), call_stage::check);
+        }
+        co_return std::string("the API knows the model");
+    }
+
 private:
     static g::omni_config client_config(const gemini_omni_settings& s) {
         g::omni_config c;
@@ -141,6 +158,7 @@ private:
         return e;
     }
 
+    net::http_client& http_;
     g::omni_client client_;
     std::string first_frame_tag_;
     engine::offload_pool* offload_;

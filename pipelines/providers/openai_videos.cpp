@@ -2,6 +2,7 @@
 // input_reference, retrieve with the gateway's status words normalized, content download.
 #include "pipelines/providers/openai_videos.hpp"
 
+#include "net/openai/chat.hpp"
 #include "pipelines/providers/common.hpp"
 
 #include <utility>
@@ -16,7 +17,9 @@ using providers::to_video_error;
 class openai_videos_provider final : public video_provider {
 public:
     openai_videos_provider(net::http_client& http, openai_videos_settings s)
-        : client_(http, client_config(s)),
+        : http_(http),
+          check_config_(check_config(s)),
+          client_(http, client_config(s)),
           size_(std::to_string(s.width) + "x" + std::to_string(s.height)),
           info_(providers::info_from(s)) {
         info_.reports_progress = s.reports_progress;
@@ -87,7 +90,25 @@ public:
         co_return providers::to_video_file(std::move(*got), std::move(mime));
     }
 
+    engine::awaitable<video_result<std::string>> check() override {
+        // The gateway's model list (GET /models), as for the chat model: nothing is created.
+        oa::chat_client models(http_, check_config_);
+        auto listed = co_await models.check_model();
+        if (!listed) {
+            co_return to_video_error(listed.error(), call_stage::check);
+        }
+        co_return std::string("the gateway lists the model");
+    }
+
 private:
+    static oa::chat_config check_config(const openai_videos_settings& s) {
+        oa::chat_config c;
+        c.base_url = s.base_url;
+        c.api_key = s.api_key;
+        c.model = s.model;
+        return c;
+    }
+
     static oa::videos_config client_config(const openai_videos_settings& s) {
         oa::videos_config c;
         c.base_url = s.base_url;
@@ -100,6 +121,8 @@ private:
         return c;
     }
 
+    net::http_client& http_;
+    oa::chat_config check_config_;
     oa::videos_client client_;
     std::string size_;
     video_provider_info info_;

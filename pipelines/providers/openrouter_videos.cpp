@@ -7,6 +7,7 @@
 #include "net/openai/openrouter_videos.hpp"
 #include "pipelines/providers/common.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace companion::pipelines {
@@ -81,6 +82,34 @@ public:
                                ? got->content_type.substr(0, got->content_type.find(';'))
                                : std::string("video/mp4");
         co_return providers::to_video_file(std::move(*got), std::move(mime));
+    }
+
+    engine::awaitable<video_result<std::string>> check() override {
+        // The video model list: the key is accepted, the model is served and takes our lengths.
+        auto models = co_await client_.list_video_models();
+        if (!models) {
+            co_return to_video_error(models.error(), call_stage::check);
+        }
+        const auto it =
+            std::find_if(models->begin(), models->end(), [&](const oa::openrouter_video_model& m) {
+                return m.id == info_.model;
+            });
+        if (it == models->end()) {
+            co_return video_error{.kind = video_error_kind::model_gone,
+                                  .message = "OpenRouter lists no video model \"" + info_.model + "\"",
+                                  .retry_after = std::nullopt};
+        }
+        const int seconds = effective_seconds(5, info_.allowed_seconds);
+        if (!it->supported_durations.empty() &&
+            std::find(it->supported_durations.begin(), it->supported_durations.end(), seconds) ==
+                it->supported_durations.end()) {
+            co_return video_error{.kind = video_error_kind::bad_request,
+                                  .message = "\"" + info_.model + "\" does not take " +
+                                             std::to_string(seconds) +
+                                             " s; set [video] allowed_seconds to lengths it lists",
+                                  .retry_after = std::nullopt};
+        }
+        co_return "the model is listed and takes " + std::to_string(seconds) + " s";
     }
 
 private:

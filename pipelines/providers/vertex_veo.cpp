@@ -168,6 +168,18 @@ public:
         co_return written;
     }
 
+    engine::awaitable<video_result<std::string>> check() override {
+        // The service account's token exchange: the key file, its account and the token endpoint.
+        // Vertex has no cheap job-less call that names a publisher model, so the model is checked
+        // by the first job (a 404 there is model_gone).
+        auto token = co_await authorization_();
+        if (!token) {
+            co_return token.error();
+        }
+        co_return std::string(
+            "the service account was granted a token; the model is checked by its first job");
+    }
+
 private:
     /// The client for the current token (rebuilt when the token changes). Shared, so a call in
     /// flight keeps its client while another call swaps in a new one.

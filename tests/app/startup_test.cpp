@@ -280,3 +280,34 @@ BOOST_AUTO_TEST_CASE(an_empty_database_in_a_used_data_folder_is_refused_before_a
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(check_command)
+
+BOOST_AUTO_TEST_CASE(check_asks_every_simulated_service_and_prints_a_table) {
+    companion::test::temp_dir dir;
+    const auto r = run_bot(dir.path, {"check"}, {"PATH=/usr/bin:/bin", "HOME=" + dir.path.string()});
+    BOOST_TEST(r.exit_code == 0, r.output);
+    BOOST_TEST(r.output.find("simulation") != std::string::npos, r.output);
+    for (const std::string row : {"telegram   ok", "llm        ok", "images     ok", "videos     ok"}) {
+        BOOST_TEST(r.output.find(row) != std::string::npos, row << "\n" << r.output);
+    }
+    BOOST_TEST(r.output.find("fal fal-ai/kling-video/v3/standard/image-to-video") != std::string::npos,
+               r.output);
+    // Nothing was created: no data folder, no state folder.
+    BOOST_TEST(!std::filesystem::exists(dir.path / ".local"));
+}
+
+BOOST_AUTO_TEST_CASE(check_refuses_a_model_the_provider_does_not_serve_with_exit_1) {
+    companion::test::temp_dir dir;
+    const auto config = dir.path / "or.toml";
+    std::ofstream(config) << "[video]\nprovider = \"openrouter\"\nmodel = \"openai/sora-2\"\n";
+    const auto r = run_bot(dir.path,
+                           {"check", "--config", config.string(), "--simulate"},
+                           {"PATH=/usr/bin:/bin", "HOME=" + dir.path.string()});
+    BOOST_TEST(r.exit_code == 1, r.output);
+    BOOST_TEST(r.output.find("videos     REFUSED") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("openai/sora-2") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("telegram   ok") != std::string::npos, r.output); // the others still answer
+}
+
+BOOST_AUTO_TEST_SUITE_END()

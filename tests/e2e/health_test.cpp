@@ -206,7 +206,8 @@ BOOST_FIXTURE_TEST_CASE(the_start_check_asks_for_the_video_model_with_the_video_
             BOOST_TEST(checks[0].ok, checks[0].line);
             BOOST_TEST((checks[2].which == pipelines::service::videos));
             BOOST_TEST(checks[2].fatal);
-            BOOST_TEST(checks[2].line.find("the video model: refused") == 0U, checks[2].line);
+            BOOST_TEST(checks[2].line.find("the video model (openai sora-2): refused: auth") == 0U,
+                       checks[2].line);
             BOOST_TEST(checks[2].line.find("VIDEO_API_KEY") != std::string::npos);
             co_await finish();
         }(),

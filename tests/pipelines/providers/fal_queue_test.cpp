@@ -275,6 +275,30 @@ BOOST_FIXTURE_TEST_CASE(an_output_gone_from_the_cdn_is_expired, fal_fixture) {
     });
 }
 
+BOOST_FIXTURE_TEST_CASE(the_job_less_check_takes_the_key_and_creates_nothing, fal_fixture) {
+    run([this]() -> engine::awaitable<void> {
+        auto p = make("wan/v2.6/image-to-video");
+        auto ok = co_await p->check();
+        BOOST_REQUIRE_MESSAGE(ok.has_value(), (ok ? std::string() : ok.error().message));
+        BOOST_TEST(ok->find("takes the key") != std::string::npos);
+
+        pipelines::fal_queue_settings s;
+        s.base_url = sims.fal().base_url();
+        s.api_key = "fal-wrong:key";
+        s.model = "wan/v2.6/image-to-video";
+        auto wrong = pipelines::make_fal_queue_provider(http, std::move(s));
+        auto refused = co_await wrong->check();
+        BOOST_REQUIRE(refused.has_error());
+        BOOST_TEST(refused.error().kind == video_error_kind::auth);
+
+        sims.fal().faults.add(test::fault_of(sim::fault_kind::custom, "queue.status", "locked"));
+        auto locked = co_await p->check();
+        BOOST_REQUIRE(locked.has_error());
+        BOOST_TEST(locked.error().kind == video_error_kind::quota);
+        BOOST_TEST(sims.fal().video_creates().empty());
+    });
+}
+
 BOOST_FIXTURE_TEST_CASE(a_stored_id_that_is_no_ticket_fails_the_job, fal_fixture) {
     run([this]() -> engine::awaitable<void> {
         auto p = make("wan/v2.6/image-to-video");

@@ -257,6 +257,29 @@ BOOST_FIXTURE_TEST_CASE(a_stored_id_that_is_no_openrouter_id_fails_the_job, open
     });
 }
 
+BOOST_FIXTURE_TEST_CASE(the_job_less_check_finds_the_model_and_its_lengths, openrouter_fixture) {
+    run([this]() -> engine::awaitable<void> {
+        auto wan = make("alibaba/wan-2.6", {5, 10});
+        auto ok = co_await wan->check();
+        BOOST_REQUIRE_MESSAGE(ok.has_value(), (ok ? std::string() : ok.error().message));
+        BOOST_TEST(ok->find("takes 5 s") != std::string::npos, *ok);
+
+        auto retired = make("openai/sora-2");
+        auto gone = co_await retired->check();
+        BOOST_REQUIRE(gone.has_error());
+        BOOST_TEST(gone.error().kind == video_error_kind::model_gone);
+
+        // Veo 3.1 takes 4, 6 or 8 s: configured for 5 s only, the check says so.
+        std::vector<int> five_only{5};
+        auto veo = make("google/veo-3.1", five_only);
+        auto wrong_length = co_await veo->check();
+        BOOST_REQUIRE(wrong_length.has_error());
+        BOOST_TEST(wrong_length.error().kind == video_error_kind::bad_request);
+        BOOST_TEST(wrong_length.error().message.find("allowed_seconds") != std::string::npos);
+        BOOST_TEST(sims.openrouter().video_creates().empty());
+    });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace
