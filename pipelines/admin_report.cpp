@@ -137,6 +137,11 @@ std::string status_report(bot& b, storage::database& db, engine::wall_time now) 
              ", failed " + count(failed) + ", refused " + count(refused) + ", submit unknown " +
              count(submit_unknown) + "\n";
         s += "spend today: " + get(spend) + " of " + get(spend_cap) + " cents";
+        // Where it went: per provider and model, as reported where the provider reports costs.
+        for (const auto& [key, cents] :
+             storage::quota_repository(db).spent_by_provider(storage::utc_day(now))) {
+            s += "\n  " + key + ": " + std::to_string(cents) + " cents";
+        }
     } else {
         s += "videos: no provider configured";
     }

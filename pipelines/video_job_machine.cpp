@@ -4,6 +4,7 @@
 #include "pipelines/detail/overloaded.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace companion::pipelines {
 
@@ -23,6 +24,16 @@ engine::wall_time after(engine::wall_time now, engine::duration d) {
 job_action::finish
 finish(job_state terminal, std::string notice, std::string error, std::int64_t refund = 0) {
     return {terminal, std::move(notice), std::move(error), refund, false};
+}
+
+/// A provider's reported cost in whole cents, rounded up (a fraction of a cent is still spent);
+/// nonsense (negative, not finite, beyond $10,000) counts as nothing reported: zero is never
+/// assumed, the reservation stays.
+std::optional<std::int64_t> reported_cents(double usd) {
+    if (!std::isfinite(usd) || usd < 0 || usd > 10'000) {
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>(std::ceil(usd * 100 - 1e-9));
 }
 
 } // namespace
@@ -186,8 +197,11 @@ video_job_machine::refused(const storage::video_job& job, std::string reason, st
     spend_reserved_ = false;
     frame_ready_ = false; // a retry writes a new prompt; the executor lets the frame go
     if (job.flirty) {
-        // Once, without the flirty elements (the transition clears the flag, so never twice).
-        return {job_action::transition{job_state::prompting, {}, refund_cents}};
+        // Once, without the flirty elements (the transition clears the flag, so never twice). The
+        // reason is kept on the row until the job ends: the admin sees what the provider flagged.
+        storage::job_fields f;
+        f.error = std::move(reason);
+        return {job_action::transition{job_state::prompting, std::move(f), refund_cents}};
     }
     return {finish(job_state::refused, "video.refused", std::move(reason), refund_cents)};
 }
@@ -259,8 +273,14 @@ video_job_step video_job_machine::on_polled(const storage::video_job& job,
         }
         return {job_action::wait_until{after(now, polls_.next(random_))}, job_progress{"rendering", percent}};
     }
-    case video_poll::state::completed:
-        return {job_action::transition{job_state::downloading, {}, 0}};
+    case video_poll::state::completed: {
+        job_action::transition t{job_state::downloading, {}, 0};
+        // The row says what the job holds (this run's reservation or, resumed, an earlier one's).
+        if (r->cost_usd && job.spend_reserved_cents > 0) {
+            t.settle_spend_cents = reported_cents(*r->cost_usd);
+        }
+        return {std::move(t)};
+    }
     case video_poll::state::refused:
         return refused(job, r->error, create_cents());
     case video_poll::state::failed:

@@ -120,6 +120,9 @@ struct transition {
     storage::job_state to = storage::job_state::failed;
     storage::job_fields fields{};
     std::int64_t refund_spend_cents = 0;
+    /// The job's reserved spend settled at what the provider reported it cost (OpenRouter's
+    /// `usage.cost`): the day's spend moves by the difference, in the same transaction.
+    std::optional<std::int64_t> settle_spend_cents{};
 };
 struct find_last_selfie {};
 /// Make and send a new selfie (without the selfie quota: the video pays for it).

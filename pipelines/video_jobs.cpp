@@ -3,6 +3,7 @@
 
 #include "engine/error.hpp"
 #include "engine/log.hpp"
+#include "engine/metrics.hpp"
 #include "pipelines/media.hpp"
 #include "pipelines/prompt_writer.hpp"
 #include "pipelines/prompts.hpp"
@@ -10,6 +11,32 @@
 #include "storage/error.hpp"
 
 namespace companion::pipelines {
+namespace {
+
+/// Which input a refusal names, for the refusals metric: fal's content checker lists the fields
+/// it flagged ("prompt", "image_url"); other providers say "output" or nothing.
+std::string refused_input(std::string_view reason) {
+    const bool prompt = reason.find("prompt") != std::string_view::npos;
+    const bool image = reason.find("image") != std::string_view::npos;
+    if (prompt && image) {
+        return "prompt_and_image";
+    }
+    if (prompt || image) {
+        return prompt ? "prompt" : "image";
+    }
+    return reason.find("output") != std::string_view::npos ? "output" : "unknown";
+}
+
+void count_refusal(const video_provider_info& info, std::string_view reason) {
+    engine::metrics()
+        .make_counter("bot_video_refusals_total",
+                      "Refusals by the video provider since start (a flirty job's first one included), by "
+                      "provider, model and the input it flagged.",
+                      {{"provider", info.name}, {"model", info.model}, {"input", refused_input(reason)}})
+        .inc();
+}
+
+} // namespace
 
 using storage::job_state;
 using namespace std::chrono_literals;
@@ -220,7 +247,7 @@ engine::awaitable<video_job_event> video_jobs::execute(job_run& jr, const video_
         // The day's spend and the job's own record of it move together: a resumed job knows it
         // holds its spend and does not reserve it twice.
         const bool admitted = svc_.db.in_transaction([&] {
-            if (!quotas_.try_spend(provider_.info().name, today, s->cents, cfg_.daily_spend_cap_cents)) {
+            if (!quotas_.try_spend(spend_key(), today, s->cents, cfg_.daily_spend_cap_cents)) {
                 return false;
             }
             if (auto kept = repo_.set_spend_reserved(job.id, s->cents, svc_.time.wall()); !kept) {
@@ -303,8 +330,24 @@ engine::awaitable<video_job_event> video_jobs::transition(job_run& jr, const job
                                  {"error", r.error().message()}});
             return false;
         }
+        if (t.settle_spend_cents) {
+            // The provider said what the job cost: the day's spend moves from the estimate to it.
+            quotas_.adjust_spend(spend_key(),
+                                 storage::utc_day(job.created),
+                                 *t.settle_spend_cents - job.spend_reserved_cents);
+            if (auto kept = repo_.set_spend_reserved(job.id, *t.settle_spend_cents, svc_.time.wall());
+                !kept) {
+                throw storage::error(storage::errc::not_found,
+                                     "video job " + std::to_string(job.id) +
+                                         " vanished while its cost was settled");
+            }
+            engine::log().info("video.cost_settled",
+                               {{"job", job.id},
+                                {"estimated_cents", job.spend_reserved_cents},
+                                {"reported_cents", *t.settle_spend_cents}});
+        }
         if (t.refund_spend_cents != 0) {
-            quotas_.refund_spend(provider_.info().name, storage::utc_day(job.created), t.refund_spend_cents);
+            quotas_.refund_spend(spend_key(), storage::utc_day(job.created), t.refund_spend_cents);
             if (auto back = repo_.set_spend_reserved(job.id, 0, svc_.time.wall()); !back) {
                 throw storage::error(storage::errc::not_found,
                                      "video job " + std::to_string(job.id) +
@@ -315,6 +358,7 @@ engine::awaitable<video_job_event> video_jobs::transition(job_run& jr, const job
     });
     if (moved && t.to == job_state::prompting && job.state != job_state::requested) {
         ++stats_.refusal_retries;
+        count_refusal(provider_.info(), t.fields.error.value_or(""));
         jr.frame = {};
     }
     co_return job_event::stored{moved && reload(jr)};
@@ -386,12 +430,13 @@ engine::awaitable<void> video_jobs::finish(job_run& jr, const job_action::finish
             quotas_.refund(job.user_id, storage::quota_kind::selfie, storage::utc_day(job.created));
         }
         if (f.refund_spend_cents != 0) {
-            quotas_.refund_spend(provider_.info().name, storage::utc_day(job.created), f.refund_spend_cents);
+            quotas_.refund_spend(spend_key(), storage::utc_day(job.created), f.refund_spend_cents);
         }
         return true;
     });
     if (f.terminal == job_state::refused) {
         ++stats_.refused;
+        count_refusal(provider_.info(), f.error);
     } else if (f.terminal == job_state::submit_unknown) {
         ++stats_.submit_unknown;
     } else {

@@ -90,6 +90,9 @@ public:
         return static_cast<std::int64_t>(machine_cfg_.price_cents_per_second) * machine_cfg_.seconds;
     }
     const video_provider_info& provider_info() const noexcept { return provider_.info(); }
+    /// The day's spend is kept per provider and model ("fal fal-ai/kling-video/..."), so /status
+    /// shows where the money went; the cap is over all of them.
+    std::string spend_key() const { return provider_.info().name + " " + provider_.info().model; }
     const video_jobs_config& config() const noexcept { return cfg_; }
 
 private:

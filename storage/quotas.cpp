@@ -27,7 +27,12 @@ quota_repository::quota_repository(database& db) try
       refund_spend_(db.connection(),
                     "UPDATE daily_spend SET cents = MAX(cents - ?3, 0) WHERE provider = ?1 AND day = ?2"),
       spent_(db.connection(), "SELECT cents FROM daily_spend WHERE provider = ?1 AND day = ?2"),
-      spent_total_(db.connection(), "SELECT COALESCE(SUM(cents), 0) FROM daily_spend WHERE day = ?1") {
+      spent_total_(db.connection(), "SELECT COALESCE(SUM(cents), 0) FROM daily_spend WHERE day = ?1"),
+      adjust_spend_(db.connection(),
+                    "UPDATE daily_spend SET cents = MAX(cents + ?3, 0) WHERE provider = ?1 AND day = ?2"),
+      spent_by_provider_(db.connection(),
+                         "SELECT provider, cents FROM daily_spend WHERE day = ?1 AND cents > 0 "
+                         "ORDER BY cents DESC, provider") {
 } catch (const SQLite::Exception& e) {
     rethrow(e, "prepare quota statements");
 }
@@ -81,6 +86,25 @@ std::int64_t quota_repository::spent(std::string_view provider, day today) try {
     return spent_.executeStep() ? spent_.getColumn(0).getInt64() : 0;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.spent");
+}
+
+void quota_repository::adjust_spend(std::string_view provider, day today, std::int64_t delta_cents) try {
+    statement_scope scope(adjust_spend_, provider, day_number(today), delta_cents);
+    adjust_spend_.exec();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "quotas.adjust_spend");
+}
+
+std::vector<std::pair<std::string, std::int64_t>> quota_repository::spent_by_provider(day today) try {
+    statement_scope scope(spent_by_provider_, day_number(today));
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    while (spent_by_provider_.executeStep()) {
+        out.emplace_back(spent_by_provider_.getColumn(0).getString(),
+                         spent_by_provider_.getColumn(1).getInt64());
+    }
+    return out;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "quotas.spent_by_provider");
 }
 
 std::int64_t quota_repository::spent_total(day today) try {

@@ -9,7 +9,10 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace companion::storage {
 
@@ -34,8 +37,14 @@ public:
     bool try_spend(std::string_view provider, day today, std::int64_t cents, std::int64_t cap_cents);
     /// Takes back a reservation whose video was never made (refused, submit failed).
     void refund_spend(std::string_view provider, day today, std::int64_t cents);
+    /// Moves `provider`'s spend of `today` by `delta_cents` (a reservation settled at what the
+    /// provider reported it cost: up or down; never below zero). The cap is not checked: the
+    /// money is already spent.
+    void adjust_spend(std::string_view provider, day today, std::int64_t delta_cents);
     std::int64_t spent(std::string_view provider, day today);
     std::int64_t spent_total(day today);
+    /// Today's spend per provider key, largest first (for /status and /stats).
+    std::vector<std::pair<std::string, std::int64_t>> spent_by_provider(day today);
 
 private:
     SQLite::Statement consume_;
@@ -45,6 +54,8 @@ private:
     SQLite::Statement refund_spend_;
     SQLite::Statement spent_;
     SQLite::Statement spent_total_;
+    SQLite::Statement adjust_spend_;
+    SQLite::Statement spent_by_provider_;
 };
 
 } // namespace companion::storage

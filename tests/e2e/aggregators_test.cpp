@@ -2,6 +2,7 @@
 // Kling v3 and OpenRouter with Wan 2.6 take the seed's 5 s exactly, in both modes and three
 // languages; on each, a refused input, an output gone before download, a retired model and a
 // restart while the job is queued end as a user of a production bot expects.
+#include "engine/metrics.hpp"
 #include "storage/quotas.hpp"
 #include "tests/e2e/video_support.hpp"
 
@@ -180,6 +181,64 @@ BOOST_FIXTURE_TEST_CASE(openrouter_wan_both_modes_in_three_languages_at_exactly_
             }
         }(),
         std::chrono::seconds(60));
+}
+
+BOOST_FIXTURE_TEST_CASE(openrouter_reported_cost_is_what_the_spend_cap_counts_and_status_shows,
+                        openrouter_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            sim_cfg.openrouter.cost_per_second_usd = 0.07; // $0.35 for 5 s; the estimate is 10 cents/s
+            cfg.admins = {9001};
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+            co_await onboard(*this, user, "emma");
+            co_await take_selfie(*this, user);
+            co_await ask_video(*this, user, "en", "vid:last");
+            BOOST_TEST_REQUIRE((co_await next(user, is_video, 20s)).has_value());
+            storage::quota_repository quotas(*db);
+            const auto today = storage::utc_day(
+                std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+            BOOST_TEST(co_await eventually([&] { return quotas.spent_total(today) == 35; }),
+                       quotas.spent_total(today));
+            const auto job = last_job(*this, user);
+            BOOST_TEST_REQUIRE(job.has_value());
+            BOOST_TEST(job->spend_reserved_cents == 35);
+            // The admin's /status names where the money went.
+            const auto admin = t.add_user({.id = 9001, .first_name = "Admin", .language_code = "en"});
+            t.user_sends_text(admin, "/status");
+            auto status = co_await next(
+                admin,
+                [](const item& i) { return text(i) && i.text.find("spend today") != std::string::npos; },
+                10s);
+            BOOST_TEST_REQUIRE(status.has_value());
+            BOOST_TEST(status->text.find("openrouter alibaba/wan-2.6: 35 cents") != std::string::npos,
+                       status->text);
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
+}
+
+BOOST_FIXTURE_TEST_CASE(fal_refusals_are_counted_per_provider_model_and_input, fal_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+            co_await onboard(*this, user, "emma");
+            co_await take_selfie(*this, user);
+            sims->fal().faults.add({.match = "queue.submit", .kind = sim::fault_kind::refusal, .count = 1});
+            co_await ask_video(*this, user, "en", "vid:last");
+            BOOST_TEST_REQUIRE((co_await localized(*this, user, "en", "video.refused")).has_value());
+            const auto exposition = engine::metrics().expose();
+            BOOST_TEST(exposition.find("bot_video_refusals_total{provider=\"fal\",model=\"" + fal_model +
+                                       "\",input=\"image\"}") != std::string::npos,
+                       exposition);
+            co_await finish();
+        }(),
+        std::chrono::seconds(40));
 }
 
 BOOST_FIXTURE_TEST_CASE(openrouter_moderated_job_is_refused_kindly_and_not_charged, openrouter_world) {

@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <functional>
+#include <limits>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -334,6 +335,38 @@ BOOST_AUTO_TEST_CASE(a_job_resumed_in_submitting_reserves_its_spend_once_across_
         }
         const auto end = m.on(job, job_event::submitted{error(video_error_kind::refused)}, t0);
         BOOST_TEST(std::get<job_action::finish>(end.action).refund_spend_cents == cents, c.name);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_reported_cost_settles_the_reserved_spend) {
+    struct cost_case {
+        std::string name;
+        std::optional<double> cost_usd;
+        std::int64_t reserved; ///< the row's spend_reserved_cents (resumed)
+        std::optional<std::int64_t> settled;
+    };
+    const std::vector<cost_case> cases{
+        {"a reported cost replaces the estimate", 0.35, cents, 35},
+        {"a fraction of a cent is still spent", 0.351, cents, 36},
+        {"a cost above the estimate is settled too", 1.20, cents, 120},
+        {"no reported cost keeps the estimate", std::nullopt, cents, std::nullopt},
+        {"a negative cost is nonsense, not a refund", -1.0, cents, std::nullopt},
+        {"an infinite cost is nonsense", std::numeric_limits<double>::infinity(), cents, std::nullopt},
+        {"a job holding no spend settles nothing", 0.35, 0, std::nullopt},
+    };
+    for (const auto& c : cases) {
+        engine::scripted_random random({0.5});
+        video_job_machine m(config, random);
+        auto job = row(job_state::submitted);
+        job.spend_reserved_cents = c.reserved;
+        BOOST_TEST(kind_of(m.on(job, job_event::entered{}, t0).action) == "poll", c.name);
+        auto done = poll_status(video_poll::state::completed);
+        done.cost_usd = c.cost_usd;
+        const auto step = m.on(job, job_event::polled{done}, t0);
+        const auto& t = std::get<job_action::transition>(step.action);
+        BOOST_TEST((t.to == job_state::downloading), c.name);
+        BOOST_TEST(t.settle_spend_cents.value_or(-1) == c.settled.value_or(-1), c.name);
+        BOOST_TEST(t.refund_spend_cents == 0, c.name);
     }
 }
 
