@@ -2,11 +2,11 @@
 // in fal's shapes, cancellation and a CDN on another host name.
 #include "sim/fal/simulator.hpp"
 
+#include "sim/media/data_uri.hpp"
 #include "sim/media/mp4.hpp"
 #include "sim/media/picture.hpp"
 #include "sim/media/png.hpp"
 
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -82,26 +82,6 @@ std::optional<int> read_duration(const fal_sim_model& m, const boost::json::valu
         return std::nullopt;
     }
     return n;
-}
-
-std::optional<std::string> decode_data_uri(std::string_view uri, std::string& mime) {
-    if (!uri.starts_with("data:")) {
-        return std::nullopt;
-    }
-    const auto comma = uri.find(',');
-    const auto semi = uri.find(";base64");
-    if (comma == std::string_view::npos || semi == std::string_view::npos || semi > comma) {
-        return std::nullopt;
-    }
-    mime = std::string(uri.substr(5, semi - 5));
-    const std::string_view b64 = uri.substr(comma + 1);
-    std::string out(boost::beast::detail::base64::decoded_size(b64.size()), '\0');
-    const auto decoded = boost::beast::detail::base64::decode(out.data(), b64.data(), b64.size());
-    if (b64.substr(decoded.second).find_first_not_of('=') != std::string_view::npos) {
-        return std::nullopt; // a character outside the alphabet before the padding
-    }
-    out.resize(decoded.first);
-    return out;
 }
 
 /// fal's log timestamps: ISO 8601 in UTC with microseconds ("2026-11-30T12:00:00.250000").
@@ -316,8 +296,11 @@ fal_simulator::submit(const fal_sim_model& model, net::server_request& req, std:
     std::uint32_t height = 1280;
     const std::string_view image_text = image->as_string();
     if (image_text.starts_with("data:")) {
-        auto bytes = decode_data_uri(image_text, c.image_mime);
-        const auto dims = bytes ? media::read_image_size(*bytes) : std::nullopt;
+        auto uri = media::decode_data_uri(image_text);
+        const auto dims = uri ? media::read_image_size(uri->bytes) : std::nullopt;
+        if (uri) {
+            c.image_mime = uri->mime;
+        }
         if (!dims) {
             return validation(model.image_field,
                               "Could not decode the image in the data URI.",

@@ -1,12 +1,12 @@
 // The OpenAI simulator's videos protocol: create (multipart or JSON), retrieve with a clock-driven
 // life cycle, content download (optionally through a 302 to a "CDN" path on another host name).
 #include "net/multipart.hpp"
+#include "sim/media/data_uri.hpp"
 #include "sim/media/mp4.hpp"
 #include "sim/media/picture.hpp"
 #include "sim/media/png.hpp"
 #include "sim/openai/simulator.hpp"
 
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -55,24 +55,6 @@ std::string join(const std::vector<std::string>& v) {
     for (const auto& s : v) {
         out += (out.empty() ? "'" : ", '") + s + "'";
     }
-    return out;
-}
-
-std::optional<std::string> decode_data_url(std::string_view url, std::string& mime) {
-    if (url.substr(0, 5) != "data:") {
-        return std::nullopt;
-    }
-    const auto comma = url.find(',');
-    const auto semi = url.find(';');
-    if (comma == std::string_view::npos || semi == std::string_view::npos || semi > comma) {
-        return std::nullopt;
-    }
-    mime = std::string(url.substr(5, semi - 5));
-    const std::string_view b64 = url.substr(comma + 1);
-    std::string out(boost::beast::detail::base64::decoded_size(b64.size()), '\0');
-    const auto [written, read] = boost::beast::detail::base64::decode(out.data(), b64.data(), b64.size());
-    (void)read;
-    out.resize(written);
     return out;
 }
 
@@ -220,11 +202,12 @@ net::server_response openai_simulator::create_video(net::server_request& req) {
         }
         if (const auto* ir = o.if_contains("input_reference"); ir && ir->is_object()) {
             if (const auto* url = ir->as_object().if_contains("image_url"); url && url->is_string()) {
-                auto bytes = decode_data_url(std::string_view(url->as_string()), c.reference_mime);
-                if (!bytes) {
+                auto uri = media::decode_data_uri(std::string_view(url->as_string()));
+                if (!uri) {
                     return bad_request("input_reference.image_url must be a data: URL in this simulator.");
                 }
-                reference = std::move(*bytes);
+                c.reference_mime = std::move(uri->mime);
+                reference = std::move(uri->bytes);
             }
         }
     }

@@ -3,11 +3,11 @@
 // and OpenRouter's error shape.
 #include "sim/openrouter/simulator.hpp"
 
+#include "sim/media/data_uri.hpp"
 #include "sim/media/mp4.hpp"
 #include "sim/media/picture.hpp"
 #include "sim/media/png.hpp"
 
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -50,26 +50,6 @@ std::string join(const std::vector<T>& list) {
             out += (out.empty() ? "" : ", ") + std::to_string(v);
         }
     }
-    return out;
-}
-
-std::optional<std::string> decode_data_uri(std::string_view uri, std::string& mime) {
-    if (!uri.starts_with("data:")) {
-        return std::nullopt;
-    }
-    const auto comma = uri.find(',');
-    const auto semi = uri.find(";base64");
-    if (comma == std::string_view::npos || semi == std::string_view::npos || semi > comma) {
-        return std::nullopt;
-    }
-    mime = std::string(uri.substr(5, semi - 5));
-    const std::string_view b64 = uri.substr(comma + 1);
-    std::string out(boost::beast::detail::base64::decoded_size(b64.size()), '\0');
-    const auto decoded = boost::beast::detail::base64::decode(out.data(), b64.data(), b64.size());
-    if (b64.substr(decoded.second).find_first_not_of('=') != std::string_view::npos) {
-        return std::nullopt; // a character outside the alphabet before the padding
-    }
-    out.resize(decoded.first);
     return out;
 }
 
@@ -375,18 +355,17 @@ net::server_response openrouter_simulator::create(net::server_request& req, std:
             }
             const std::string_view text = url->as_string();
             if (text.starts_with("data:")) {
-                std::string mime;
-                auto bytes = decode_data_uri(text, mime);
-                if (bytes && bytes->size() > cfg_.max_frame_bytes) {
+                auto uri = media::decode_data_uri(text);
+                if (uri && uri->bytes.size() > cfg_.max_frame_bytes) {
                     return error_answer(413,
                                         "frame image is larger than " + std::to_string(cfg_.max_frame_bytes) +
                                             " bytes");
                 }
-                if (!bytes || !media::read_image_size(*bytes)) {
+                if (!uri || !media::read_image_size(uri->bytes)) {
                     return bad_request("frame_images: the image in the data URI could not be decoded");
                 }
                 if (frame_type->as_string() == "first_frame") {
-                    c.frame_mime = mime;
+                    c.frame_mime = uri->mime;
                 }
             } else if (!text.starts_with("https://") && !text.starts_with("http://")) {
                 return bad_request("frame_images: image_url.url must be a URL or a data URI");
