@@ -48,6 +48,34 @@ void apply_terms(const video_settings& v, Settings& s) {
     s.price_cents_per_second = terms.price_cents_per_second;
 }
 
+/// Every secret of the configuration, so no log line or error text shows it.
+void register_secrets(const config& cfg) {
+    for (const auto* secret : {&cfg.telegram.token,
+                               &cfg.openai.api_key,
+                               &cfg.gemini.api_key,
+                               &cfg.video.api_key,
+                               &cfg.video.fal_key,
+                               &cfg.video.openrouter_key}) {
+        engine::secrets().add_secret(*secret);
+    }
+}
+
+/// An aggregator's settings (fal, OpenRouter): its own base URL and model unless configured, the
+/// key from VIDEO_API_KEY or the aggregator's own variable, the lengths, size and price.
+template <class Settings>
+Settings aggregator_settings(const video_settings& v) {
+    Settings s;
+    if (!v.base_url.empty()) {
+        s.base_url = v.base_url;
+    }
+    s.api_key = v.provider_key();
+    if (!v.model.empty()) {
+        s.model = v.model;
+    }
+    apply_terms(v, s);
+    return s;
+}
+
 /// 24 random bytes as 48 hex digits: within setWebhook's [A-Za-z0-9_-]{1,256}.
 std::string random_webhook_secret() {
     unsigned char bytes[24];
@@ -167,30 +195,14 @@ make_video_provider(const config& cfg, net::http_client& http, engine::offload_p
         return pipelines::make_vertex_veo_provider(http, s);
     }
     case video_provider_kind::fal: {
-        pipelines::fal_queue_settings s;
-        if (!cfg.video.base_url.empty()) {
-            s.base_url = cfg.video.base_url;
-        }
-        s.api_key = cfg.video.provider_key();
-        if (!cfg.video.model.empty()) {
-            s.model = cfg.video.model;
-        }
+        auto s = aggregator_settings<pipelines::fal_queue_settings>(cfg.video);
         s.request = fal_template(cfg.video);
-        apply_terms(cfg.video, s);
         return pipelines::make_fal_queue_provider(http, s);
     }
-    case video_provider_kind::openrouter: {
-        pipelines::openrouter_videos_settings s;
-        if (!cfg.video.base_url.empty()) {
-            s.base_url = cfg.video.base_url;
-        }
-        s.api_key = cfg.video.provider_key();
-        if (!cfg.video.model.empty()) {
-            s.model = cfg.video.model;
-        }
-        apply_terms(cfg.video, s);
-        return pipelines::make_openrouter_videos_provider(http, s);
-    }
+    case video_provider_kind::openrouter:
+        return pipelines::make_openrouter_videos_provider(
+            http,
+            aggregator_settings<pipelines::openrouter_videos_settings>(cfg.video));
     case video_provider_kind::none:
         break;
     }
@@ -214,14 +226,7 @@ bot_app::bot_app(engine::executor ex,
       images_port_(pipelines::adapt(images_, health_, time_)),
       video_(pipelines::adapt(make_video_provider(cfg, http_, offload), health_, time_)),
       own_random_(static_cast<std::uint64_t>(engine::system_time().now().time_since_epoch().count())) {
-    for (const auto* secret : {&cfg.telegram.token,
-                               &cfg.openai.api_key,
-                               &cfg.gemini.api_key,
-                               &cfg.video.api_key,
-                               &cfg.video.fal_key,
-                               &cfg.video.openrouter_key}) {
-        engine::secrets().add_secret(*secret);
-    }
+    register_secrets(cfg);
     // The data folder and its media are the bot's alone (0700); main's umask keeps the files 0600.
     const std::filesystem::path data_dir = cfg.storage.data_dir;
     const auto database_path = data_dir / cfg.storage.database;
@@ -307,14 +312,7 @@ service_check judged_video(const pipelines::video_provider_info& info,
 
 engine::awaitable<std::vector<service_check>>
 check_configured_services(engine::executor ex, const config& cfg, engine::offload_pool& offload) {
-    for (const auto* secret : {&cfg.telegram.token,
-                               &cfg.openai.api_key,
-                               &cfg.gemini.api_key,
-                               &cfg.video.api_key,
-                               &cfg.video.fal_key,
-                               &cfg.video.openrouter_key}) {
-        engine::secrets().add_secret(*secret);
-    }
+    register_secrets(cfg);
     net::http_client http(ex, http_config(cfg, offload, "check"));
     std::vector<service_check> out;
     {

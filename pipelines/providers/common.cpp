@@ -99,6 +99,10 @@ void make_parent_folder(const std::filesystem::path& destination) {
 }
 
 video_file to_video_file(net::download_result got, std::string mime) {
+    if (!mime.starts_with("video/")) {
+        mime = got.content_type.starts_with("video/") ? got.content_type.substr(0, got.content_type.find(';'))
+                                                      : std::string("video/mp4");
+    }
     video_file out;
     out.path = std::move(got.path);
     out.bytes = static_cast<std::int64_t>(got.bytes);

@@ -51,8 +51,9 @@ video_poll::state failed_state(std::string_view reason);
 /// Creates the folder a download into `destination` writes to (errors surface as the download's).
 void make_parent_folder(const std::filesystem::path& destination);
 
-/// A finished download as the interface's file, of type `mime`.
-video_file to_video_file(net::download_result got, std::string mime);
+/// A finished download as the interface's file, of type `mime`. Without a `video/` type given, the
+/// response's Content-Type when it is a video type (parameters dropped), else video/mp4.
+video_file to_video_file(net::download_result got, std::string mime = {});
 
 /// Writes `bytes` to `destination` through storage's crash-safe media writer
 /// (storage::write_media_file), so the file exists whole or not at all, with its SHA-256. Blocks

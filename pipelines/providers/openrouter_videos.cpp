@@ -78,10 +78,7 @@ public:
         if (!got) {
             co_return to_video_error(got.error(), call_stage::download);
         }
-        std::string mime = got->content_type.starts_with("video/")
-                               ? got->content_type.substr(0, got->content_type.find(';'))
-                               : std::string("video/mp4");
-        co_return providers::to_video_file(std::move(*got), std::move(mime));
+        co_return providers::to_video_file(std::move(*got));
     }
 
     engine::awaitable<video_result<std::string>> check() override {
