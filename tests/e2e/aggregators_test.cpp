@@ -47,6 +47,31 @@ struct openrouter_world : world {
     }
 };
 
+/// A user who chose `persona` and has a selfie: ready to ask for a video from it.
+awaitable<std::int64_t>
+user_with_selfie(world& w, const std::string& name, const std::string& lang, const std::string& persona) {
+    const auto user = w.sims->telegram().add_user({.first_name = name, .language_code = lang});
+    co_await onboard(w, user, persona);
+    co_await take_selfie(w, user);
+    co_return user;
+}
+
+/// Asks for a video from the last selfie and expects it to end in `state` with `notice` in the
+/// user's language and the video quota given back. Returns the job as it ended.
+awaitable<storage::video_job> video_ends_with(world& w,
+                                              std::int64_t user,
+                                              const std::string& lang,
+                                              const std::string& notice,
+                                              job_state state) {
+    co_await ask_video(w, user, lang, "vid:last");
+    BOOST_TEST_REQUIRE((co_await localized(w, user, lang, notice)).has_value());
+    BOOST_TEST(co_await quota_refunded(w, user));
+    const auto job = last_job(w, user);
+    BOOST_TEST_REQUIRE(job.has_value());
+    BOOST_TEST((job->state == state), job->error.value_or(""));
+    co_return *job;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(aggregators_e2e)
@@ -66,26 +91,21 @@ BOOST_FIXTURE_TEST_CASE(fal_kling_both_modes_in_three_languages_at_exactly_five_
         std::chrono::seconds(60));
 }
 
-BOOST_FIXTURE_TEST_CASE(fal_flagged_image_is_refused_kindly_and_not_charged, fal_world) {
+BOOST_FIXTURE_TEST_CASE(fal_flagged_image_is_refused_kindly_counted_and_not_charged, fal_world) {
     test::run_test(
         ioc,
         [&]() -> awaitable<void> {
             co_await start();
-            auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "Masha fan", .language_code = "ru"});
-            co_await onboard(*this, user, "masha");
-            co_await take_selfie(*this, user);
+            const auto user = co_await user_with_selfie(*this, "Masha fan", "ru", "masha");
             // The content checker flags the first frame; a non-flirty refusal is final.
             sims->fal().faults.add({.match = "queue.submit", .kind = sim::fault_kind::refusal, .count = 1});
-            co_await ask_video(*this, user, "ru", "vid:last");
-            BOOST_TEST_REQUIRE((co_await localized(*this, user, "ru", "video.refused")).has_value());
-            BOOST_TEST(co_await quota_refunded(*this, user));
-            const auto job = last_job(*this, user);
-            BOOST_TEST_REQUIRE(job.has_value());
-            BOOST_TEST((job->state == job_state::refused));
-            BOOST_TEST(job->error.value_or("").find("image_url") != std::string::npos,
-                       job->error.value_or(""));
+            const auto job = co_await video_ends_with(*this, user, "ru", "video.refused", job_state::refused);
+            BOOST_TEST(job.error.value_or("").find("image_url") != std::string::npos, job.error.value_or(""));
             BOOST_TEST(bot->videos()->stats().refused == 1U);
+            const auto exposition = engine::metrics().expose();
+            BOOST_TEST(exposition.find("bot_video_refusals_total{provider=\"fal\",model=\"" + fal_model +
+                                       "\",input=\"image\"}") != std::string::npos,
+                       exposition);
             co_await finish();
         }(),
         std::chrono::seconds(40));
@@ -96,18 +116,10 @@ BOOST_FIXTURE_TEST_CASE(fal_output_expired_before_download_fails_with_a_refund, 
         ioc,
         [&]() -> awaitable<void> {
             co_await start();
-            auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "Elif", .language_code = "tr"});
-            co_await onboard(*this, user, "elif");
-            co_await take_selfie(*this, user);
+            const auto user = co_await user_with_selfie(*this, "Elif", "tr", "elif");
             sims->fal().faults.add(
                 {.match = "queue.submit", .kind = sim::fault_kind::custom, .count = 1, .detail = "expired"});
-            co_await ask_video(*this, user, "tr", "vid:last");
-            BOOST_TEST_REQUIRE((co_await localized(*this, user, "tr", "video.failed")).has_value());
-            BOOST_TEST(co_await quota_refunded(*this, user));
-            const auto job = last_job(*this, user);
-            BOOST_TEST_REQUIRE(job.has_value());
-            BOOST_TEST((job->state == job_state::failed));
+            co_await video_ends_with(*this, user, "tr", "video.failed", job_state::failed);
             BOOST_TEST(sims->fal().video_creates().size() == 1U); // an expired output is not bought twice
             co_await finish();
         }(),
@@ -120,19 +132,11 @@ BOOST_FIXTURE_TEST_CASE(fal_retired_model_tells_the_user_and_the_operator, fal_w
         [&]() -> awaitable<void> {
             fal_model = "fal-ai/retired-model/image-to-video";
             co_await start();
-            auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
-            co_await onboard(*this, user, "emma");
-            co_await take_selfie(*this, user);
-            co_await ask_video(*this, user, "en", "vid:last");
+            const auto user = co_await user_with_selfie(*this, "Emma", "en", "emma");
             // A configuration problem: "videos are unavailable", and the operator is alerted.
-            auto told = co_await localized(*this, user, "en", "video.unavailable");
-            BOOST_TEST_REQUIRE(told.has_value());
-            BOOST_TEST(co_await quota_refunded(*this, user));
-            const auto job = last_job(*this, user);
-            BOOST_TEST_REQUIRE(job.has_value());
-            BOOST_TEST(job->error.value_or("").find("HTTP 404") != std::string::npos,
-                       job->error.value_or(""));
+            const auto job =
+                co_await video_ends_with(*this, user, "en", "video.unavailable", job_state::failed);
+            BOOST_TEST(job.error.value_or("").find("HTTP 404") != std::string::npos, job.error.value_or(""));
             BOOST_TEST(sims->fal().video_creates().empty());
             co_await finish();
         }(),
@@ -143,24 +147,10 @@ BOOST_FIXTURE_TEST_CASE(fal_restart_while_queued_resumes_from_the_stored_ticket_
     test::run_test(ioc, [&]() -> awaitable<void> {
         sim_cfg.fal.render_time = 1500ms;
         co_await start();
-        auto& t = sims->telegram();
-        const auto user = t.add_user({.first_name = "Defne", .language_code = "tr"});
-        co_await onboard(*this, user, "defne");
-        co_await take_selfie(*this, user);
-        co_await ask_video(*this, user, "tr", "vid:last");
-        const bool submitted = co_await eventually(
-            [&] {
-                auto j = last_job(*this, user);
-                return j && j->state == job_state::submitted;
-            },
-            10s);
-        BOOST_TEST_REQUIRE(submitted);
-        const auto ticket = last_job(*this, user)->provider_job_id.value_or("");
-        BOOST_TEST(ticket.find("status_url") != std::string::npos); // fal's URLs are the job's identity
-        co_await stop_bot(); // the process "dies" with the job queued at fal
-        start_bot();
-        auto clip = co_await next(user, is_video, 20s);
-        BOOST_TEST_REQUIRE(clip.has_value());
+        const auto user = co_await user_with_selfie(*this, "Defne", "tr", "defne");
+        const auto job = co_await restart_while_rendering(*this, user, "tr");
+        // fal's URLs are the job's identity across the restart.
+        BOOST_TEST(job.provider_job_id.value_or("").find("status_url") != std::string::npos);
         BOOST_TEST(sims->fal().video_creates().size() == 1U);
         co_await finish();
     }());
@@ -192,9 +182,7 @@ BOOST_FIXTURE_TEST_CASE(openrouter_reported_cost_is_what_the_spend_cap_counts_an
             cfg.admins = {9001};
             co_await start();
             auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
-            co_await onboard(*this, user, "emma");
-            co_await take_selfie(*this, user);
+            const auto user = co_await user_with_selfie(*this, "Emma", "en", "emma");
             co_await ask_video(*this, user, "en", "vid:last");
             BOOST_TEST_REQUIRE((co_await next(user, is_video, 20s)).has_value());
             storage::quota_repository quotas(*db);
@@ -220,44 +208,15 @@ BOOST_FIXTURE_TEST_CASE(openrouter_reported_cost_is_what_the_spend_cap_counts_an
         std::chrono::seconds(40));
 }
 
-BOOST_FIXTURE_TEST_CASE(fal_refusals_are_counted_per_provider_model_and_input, fal_world) {
-    test::run_test(
-        ioc,
-        [&]() -> awaitable<void> {
-            co_await start();
-            auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
-            co_await onboard(*this, user, "emma");
-            co_await take_selfie(*this, user);
-            sims->fal().faults.add({.match = "queue.submit", .kind = sim::fault_kind::refusal, .count = 1});
-            co_await ask_video(*this, user, "en", "vid:last");
-            BOOST_TEST_REQUIRE((co_await localized(*this, user, "en", "video.refused")).has_value());
-            const auto exposition = engine::metrics().expose();
-            BOOST_TEST(exposition.find("bot_video_refusals_total{provider=\"fal\",model=\"" + fal_model +
-                                       "\",input=\"image\"}") != std::string::npos,
-                       exposition);
-            co_await finish();
-        }(),
-        std::chrono::seconds(40));
-}
-
 BOOST_FIXTURE_TEST_CASE(openrouter_moderated_job_is_refused_kindly_and_not_charged, openrouter_world) {
     test::run_test(
         ioc,
         [&]() -> awaitable<void> {
             co_await start();
-            auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "Elif", .language_code = "tr"});
-            co_await onboard(*this, user, "elif");
-            co_await take_selfie(*this, user);
+            const auto user = co_await user_with_selfie(*this, "Elif", "tr", "elif");
             sims->openrouter().faults.add(
                 {.match = "videos.create", .kind = sim::fault_kind::refusal, .count = 1});
-            co_await ask_video(*this, user, "tr", "vid:last");
-            BOOST_TEST_REQUIRE((co_await localized(*this, user, "tr", "video.refused")).has_value());
-            BOOST_TEST(co_await quota_refunded(*this, user));
-            const auto job = last_job(*this, user);
-            BOOST_TEST_REQUIRE(job.has_value());
-            BOOST_TEST((job->state == job_state::refused));
+            co_await video_ends_with(*this, user, "tr", "video.refused", job_state::refused);
             co_await finish();
         }(),
         std::chrono::seconds(40));
@@ -268,19 +227,11 @@ BOOST_FIXTURE_TEST_CASE(openrouter_expired_job_fails_with_a_refund, openrouter_w
         ioc,
         [&]() -> awaitable<void> {
             co_await start();
-            auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "Masha fan", .language_code = "ru"});
-            co_await onboard(*this, user, "masha");
-            co_await take_selfie(*this, user);
+            const auto user = co_await user_with_selfie(*this, "Masha fan", "ru", "masha");
             sims->openrouter().faults.add(
                 {.match = "videos.create", .kind = sim::fault_kind::custom, .count = 1, .detail = "expired"});
-            co_await ask_video(*this, user, "ru", "vid:last");
-            BOOST_TEST_REQUIRE((co_await localized(*this, user, "ru", "video.failed")).has_value());
-            BOOST_TEST(co_await quota_refunded(*this, user));
-            const auto job = last_job(*this, user);
-            BOOST_TEST_REQUIRE(job.has_value());
-            BOOST_TEST((job->state == job_state::failed));
-            BOOST_TEST(job->error.value_or("").find("expired") != std::string::npos, job->error.value_or(""));
+            const auto job = co_await video_ends_with(*this, user, "ru", "video.failed", job_state::failed);
+            BOOST_TEST(job.error.value_or("").find("expired") != std::string::npos, job.error.value_or(""));
             BOOST_TEST(sims->openrouter().video_creates().size() == 1U);
             co_await finish();
         }(),
@@ -293,13 +244,8 @@ BOOST_FIXTURE_TEST_CASE(openrouter_retired_model_tells_the_user_and_the_operator
         [&]() -> awaitable<void> {
             openrouter_model = "openai/sora-2"; // no gateway serves it any more
             co_await start();
-            auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
-            co_await onboard(*this, user, "emma");
-            co_await take_selfie(*this, user);
-            co_await ask_video(*this, user, "en", "vid:last");
-            BOOST_TEST_REQUIRE((co_await localized(*this, user, "en", "video.unavailable")).has_value());
-            BOOST_TEST(co_await quota_refunded(*this, user));
+            const auto user = co_await user_with_selfie(*this, "Emma", "en", "emma");
+            co_await video_ends_with(*this, user, "en", "video.unavailable", job_state::failed);
             BOOST_TEST(sims->openrouter().video_creates().empty());
             co_await finish();
         }(),
@@ -310,22 +256,8 @@ BOOST_FIXTURE_TEST_CASE(openrouter_restart_while_rendering_resumes_with_one_crea
     test::run_test(ioc, [&]() -> awaitable<void> {
         sim_cfg.openrouter.render_time = 1500ms;
         co_await start();
-        auto& t = sims->telegram();
-        const auto user = t.add_user({.first_name = "Defne", .language_code = "tr"});
-        co_await onboard(*this, user, "defne");
-        co_await take_selfie(*this, user);
-        co_await ask_video(*this, user, "tr", "vid:last");
-        const bool submitted = co_await eventually(
-            [&] {
-                auto j = last_job(*this, user);
-                return j && j->state == job_state::submitted;
-            },
-            10s);
-        BOOST_TEST_REQUIRE(submitted);
-        co_await stop_bot();
-        start_bot();
-        auto clip = co_await next(user, is_video, 20s);
-        BOOST_TEST_REQUIRE(clip.has_value());
+        const auto user = co_await user_with_selfie(*this, "Defne", "tr", "defne");
+        co_await restart_while_rendering(*this, user, "tr");
         BOOST_TEST(sims->openrouter().video_creates().size() == 1U);
         co_await finish();
     }());

@@ -53,6 +53,28 @@ inline std::optional<storage::video_job> last_job(world& w, std::int64_t user) {
     return jobs.get(q.getColumn(0).getInt64());
 }
 
+/// Asks for a video from the last selfie, "kills" the bot once the job is submitted (in flight at
+/// the provider), starts it again on the same data folder and expects the video. Returns the job
+/// as it was when the bot stopped.
+inline engine::awaitable<storage::video_job>
+restart_while_rendering(world& w, std::int64_t user, const std::string& lang) {
+    co_await ask_video(w, user, lang, "vid:last");
+    const bool submitted = co_await eventually(
+        [&] {
+            auto j = last_job(w, user);
+            return j && j->state == storage::job_state::submitted;
+        },
+        std::chrono::seconds{10});
+    BOOST_TEST_REQUIRE(submitted);
+    const auto job = last_job(w, user);
+    BOOST_TEST_REQUIRE(job.has_value());
+    co_await w.stop_bot(); // the process "dies" with the job in flight
+    w.start_bot();
+    auto clip = co_await w.next(user, is_video, std::chrono::seconds{20});
+    BOOST_TEST_REQUIRE(clip.has_value());
+    co_return *job;
+}
+
 /// Both modes in TR, RU and EN on whichever backend `w` runs: a real 720x1280 MP4 of
 /// `seconds` delivered, the job stored delivered with its prompt and provider id.
 template <class World>

@@ -177,18 +177,7 @@ BOOST_FIXTURE_TEST_CASE(a_restart_while_submitted_finishes_with_one_create_per_j
         const auto user = t.add_user({.first_name = "Defne", .language_code = "tr"});
         co_await onboard(*this, user, "defne");
         co_await take_selfie(*this, user);
-        co_await ask_video(*this, user, "tr", "vid:last");
-        const bool submitted = co_await eventually(
-            [&] {
-                auto j = last_job(*this, user);
-                return j && j->state == job_state::submitted;
-            },
-            10s);
-        BOOST_TEST_REQUIRE(submitted);
-        co_await stop_bot(); // the process "dies" with the job in flight
-        start_bot();
-        auto clip = co_await next(user, is_video, 20s);
-        BOOST_TEST_REQUIRE(clip.has_value());
+        co_await restart_while_rendering(*this, user, "tr");
         BOOST_TEST(sims->openai().video_creates().size() == 1U);
         co_await finish();
     }());

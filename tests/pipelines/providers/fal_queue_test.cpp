@@ -39,22 +39,6 @@ struct fal_fixture : test::suite_fixture {
         s.allowed_seconds = std::move(allowed);
         return pipelines::make_fal_queue_provider(http, std::move(s));
     }
-
-    static pipelines::video_submit request(std::string prompt, int seconds = 5) {
-        pipelines::video_submit r;
-        r.prompt = std::move(prompt);
-        r.image = sim::media::make_png(720, 1280, {.seed = 21});
-        r.image_mime = "image/png";
-        r.seconds = seconds;
-        return r;
-    }
-
-    engine::awaitable<pipelines::video_result<std::string>> submit(pipelines::video_provider& p,
-                                                                   std::string prompt) {
-        auto req = request(std::move(prompt));
-        auto id = co_await p.submit(std::move(req));
-        co_return id;
-    }
 };
 
 BOOST_AUTO_TEST_SUITE(fal_queue_provider)
@@ -142,7 +126,7 @@ BOOST_FIXTURE_TEST_CASE(each_shipped_model_runs_a_whole_job_at_its_own_length, f
             auto provider = make(r.endpoint, r.t, r.allowed);
             BOOST_TEST(provider->info().name == "fal");
             BOOST_TEST(!provider->info().reports_progress);
-            auto id = co_await submit(*provider, "fal-each: " + r.endpoint);
+            auto id = co_await test::submit_with_frame(*provider, "fal-each: " + r.endpoint);
             BOOST_REQUIRE_MESSAGE(id.has_value(), r.endpoint << ": " << (id ? "" : id.error().message));
             const auto& created = sims.fal().video_creates().back();
             BOOST_TEST(created.endpoint == r.endpoint);
@@ -167,7 +151,7 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_provider_resumes_from_the_stored_ticket, fal
         std::string stored;
         {
             auto before = make("wan/v2.6/image-to-video");
-            auto id = co_await submit(*before, "fal-restart");
+            auto id = co_await test::submit_with_frame(*before, "fal-restart");
             BOOST_REQUIRE(id.has_value());
             stored = *id;
         }
@@ -185,7 +169,7 @@ BOOST_FIXTURE_TEST_CASE(refusals_name_the_flagged_input, fal_fixture) {
     run([this]() -> engine::awaitable<void> {
         auto p = make("wan/v2.6/image-to-video");
         // The prompt is flagged: the job still ends COMPLETED, the result says why.
-        auto id = co_await submit(*p, "flirty [[refuse]]");
+        auto id = co_await test::submit_with_frame(*p, "flirty [[refuse]]");
         BOOST_REQUIRE(id.has_value());
         auto done = co_await test::wait_for(*p, *id);
         BOOST_REQUIRE(done.has_value());
@@ -194,7 +178,7 @@ BOOST_FIXTURE_TEST_CASE(refusals_name_the_flagged_input, fal_fixture) {
                    done->error);
 
         sims.fal().faults.add(test::fault_of(sim::fault_kind::refusal, "queue.submit"));
-        auto image = co_await submit(*p, "fal-image-flagged");
+        auto image = co_await test::submit_with_frame(*p, "fal-image-flagged");
         BOOST_REQUIRE(image.has_value());
         auto image_done = co_await test::wait_for(*p, *image);
         BOOST_REQUIRE(image_done.has_value());
@@ -202,7 +186,7 @@ BOOST_FIXTURE_TEST_CASE(refusals_name_the_flagged_input, fal_fixture) {
         BOOST_TEST(image_done->error.find("image_url") != std::string::npos, image_done->error);
 
         sims.fal().faults.add(test::fault_of(sim::fault_kind::refusal, "queue.submit", "at_submit"));
-        auto at_once = co_await submit(*p, "fal-refused-at-submit");
+        auto at_once = co_await test::submit_with_frame(*p, "fal-refused-at-submit");
         BOOST_REQUIRE(at_once.has_error());
         BOOST_TEST(at_once.error().kind == video_error_kind::refused);
         BOOST_TEST(at_once.error().message.find("image_url") != std::string::npos);
@@ -213,7 +197,7 @@ BOOST_FIXTURE_TEST_CASE(a_job_that_failed_but_completed_is_failed, fal_fixture) 
     run([this]() -> engine::awaitable<void> {
         auto p = make("wan/v2.6/image-to-video");
         sims.fal().faults.add(test::fault_of(sim::fault_kind::custom, "queue.submit", "failed"));
-        auto id = co_await submit(*p, "fal-fails");
+        auto id = co_await test::submit_with_frame(*p, "fal-fails");
         BOOST_REQUIRE(id.has_value());
         auto done = co_await test::wait_for(*p, *id);
         BOOST_REQUIRE(done.has_value());
@@ -226,24 +210,24 @@ BOOST_FIXTURE_TEST_CASE(submit_errors_are_typed_and_a_lost_answer_is_never_resub
     run([this]() -> engine::awaitable<void> {
         auto p = make("wan/v2.6/image-to-video");
         auto gone = make("fal-ai/retired-model/image-to-video");
-        auto missing = co_await submit(*gone, "x");
+        auto missing = co_await test::submit_with_frame(*gone, "x");
         BOOST_REQUIRE(missing.has_error());
         BOOST_TEST(missing.error().kind == video_error_kind::model_gone);
 
         sims.fal().faults.add(test::fault_of(sim::fault_kind::custom, "queue.submit", "locked"));
-        auto locked = co_await submit(*p, "x");
+        auto locked = co_await test::submit_with_frame(*p, "x");
         BOOST_REQUIRE(locked.has_error());
         BOOST_TEST(locked.error().kind == video_error_kind::quota);
 
         sims.fal().faults.add(test::fault_of(sim::fault_kind::rate_limited, "queue.submit", "", 3s));
-        auto limited = co_await submit(*p, "x");
+        auto limited = co_await test::submit_with_frame(*p, "x");
         BOOST_REQUIRE(limited.has_error());
         BOOST_TEST(limited.error().kind == video_error_kind::rate_limited);
         BOOST_TEST(limited.error().retry_after.value_or(0ms) == 3000ms);
 
         const auto before = sims.fal().video_creates().size();
         sims.fal().faults.add(test::fault_of(sim::fault_kind::reset, "queue.submit"));
-        auto lost = co_await submit(*p, "fal-lost-answer");
+        auto lost = co_await test::submit_with_frame(*p, "fal-lost-answer");
         BOOST_REQUIRE(lost.has_error());
         BOOST_TEST(lost.error().kind == video_error_kind::unknown_outcome);
         // The simulator dropped the request it read; a retry would have been accepted and shown here.
@@ -251,7 +235,7 @@ BOOST_FIXTURE_TEST_CASE(submit_errors_are_typed_and_a_lost_answer_is_never_resub
         BOOST_TEST(sims.fal().creates_with("fal-lost-answer") == 0U);
 
         sims.fal().faults.add(test::fault_of(sim::fault_kind::server_error, "queue.status", "", 0ms, 503));
-        auto id = co_await submit(*p, "fal-status-503");
+        auto id = co_await test::submit_with_frame(*p, "fal-status-503");
         BOOST_REQUIRE(id.has_value());
         auto polled = co_await p->poll(*id);
         BOOST_REQUIRE(polled.has_error());
@@ -263,7 +247,7 @@ BOOST_FIXTURE_TEST_CASE(an_output_gone_from_the_cdn_is_expired, fal_fixture) {
     run([this]() -> engine::awaitable<void> {
         auto p = make("wan/v2.6/image-to-video");
         sims.fal().faults.add(test::fault_of(sim::fault_kind::custom, "queue.submit", "expired"));
-        auto id = co_await submit(*p, "fal-expired");
+        auto id = co_await test::submit_with_frame(*p, "fal-expired");
         BOOST_REQUIRE(id.has_value());
         auto done = co_await test::wait_for(*p, *id);
         BOOST_REQUIRE(done.has_value());

@@ -10,6 +10,10 @@
 namespace companion {
 namespace {
 
+/// The first frame these tests submit (a named constant: GCC 12 mishandles a braced temporary in a
+/// co_await expression).
+constexpr test::test_frame openrouter_frame{.width = 720, .height = 1280, .seed = 27};
+
 using namespace std::chrono_literals;
 using pipelines::video_error_kind;
 using pipelines::video_poll;
@@ -38,22 +42,6 @@ struct openrouter_fixture : test::suite_fixture {
         s.generate_audio = audio;
         return pipelines::make_openrouter_videos_provider(http, std::move(s));
     }
-
-    static pipelines::video_submit request(std::string prompt, int seconds = 5) {
-        pipelines::video_submit r;
-        r.prompt = std::move(prompt);
-        r.image = sim::media::make_png(720, 1280, {.seed = 27});
-        r.image_mime = "image/png";
-        r.seconds = seconds;
-        return r;
-    }
-
-    engine::awaitable<pipelines::video_result<std::string>> submit(pipelines::video_provider& p,
-                                                                   std::string prompt) {
-        auto req = request(std::move(prompt));
-        auto id = co_await p.submit(std::move(req));
-        co_return id;
-    }
 };
 
 BOOST_AUTO_TEST_SUITE(openrouter_videos_provider)
@@ -77,7 +65,8 @@ BOOST_FIXTURE_TEST_CASE(whole_jobs_report_their_cost_and_download_without_the_ke
             BOOST_TEST(provider->info().name == "openrouter");
             BOOST_TEST(provider->info().model == r.model);
             BOOST_TEST(!provider->info().reports_progress);
-            auto id = co_await submit(*provider, "openrouter-each: " + r.model);
+            auto id =
+                co_await test::submit_with_frame(*provider, "openrouter-each: " + r.model, openrouter_frame);
             BOOST_REQUIRE_MESSAGE(id.has_value(), r.model << ": " << (id ? "" : id.error().message));
             BOOST_TEST(id->starts_with("gen-vid-"));
             const auto& created = sims.openrouter().video_creates().back();
@@ -110,7 +99,7 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_provider_resumes_from_the_stored_id, openrou
         std::string stored;
         {
             auto before = make();
-            auto id = co_await submit(*before, "openrouter-restart");
+            auto id = co_await test::submit_with_frame(*before, "openrouter-restart", openrouter_frame);
             BOOST_REQUIRE(id.has_value());
             stored = *id;
         }
@@ -130,7 +119,7 @@ BOOST_FIXTURE_TEST_CASE(refusals_are_refused_at_the_end_and_at_create, openroute
     run([this]() -> engine::awaitable<void> {
         auto p = make();
         // The provider's moderation fails the job after it was accepted.
-        auto id = co_await submit(*p, "flirty [[refuse]]");
+        auto id = co_await test::submit_with_frame(*p, "flirty [[refuse]]", openrouter_frame);
         BOOST_REQUIRE(id.has_value());
         auto done = co_await test::wait_for(*p, *id);
         BOOST_REQUIRE(done.has_value());
@@ -139,7 +128,7 @@ BOOST_FIXTURE_TEST_CASE(refusals_are_refused_at_the_end_and_at_create, openroute
         BOOST_TEST(!done->cost_usd.has_value());
 
         sims.openrouter().faults.add(test::fault_of(sim::fault_kind::refusal, "videos.create"));
-        auto later = co_await submit(*p, "openrouter-refused-later");
+        auto later = co_await test::submit_with_frame(*p, "openrouter-refused-later", openrouter_frame);
         BOOST_REQUIRE(later.has_value());
         auto later_done = co_await test::wait_for(*p, *later);
         BOOST_REQUIRE(later_done.has_value());
@@ -147,7 +136,7 @@ BOOST_FIXTURE_TEST_CASE(refusals_are_refused_at_the_end_and_at_create, openroute
 
         // OpenRouter's own moderation answers the create with a 403: a refusal, not a bad key.
         sims.openrouter().faults.add(test::fault_of(sim::fault_kind::refusal, "videos.create", "at_submit"));
-        auto at_once = co_await submit(*p, "openrouter-refused-at-create");
+        auto at_once = co_await test::submit_with_frame(*p, "openrouter-refused-at-create", openrouter_frame);
         BOOST_REQUIRE(at_once.has_error());
         BOOST_TEST(at_once.error().kind == video_error_kind::refused, at_once.error().message);
         BOOST_TEST(at_once.error().message.find("HTTP 403") != std::string::npos, at_once.error().message);
@@ -159,29 +148,29 @@ BOOST_FIXTURE_TEST_CASE(submit_errors_are_typed_and_a_lost_answer_is_never_resub
         auto p = make();
         // A model OpenRouter does not serve (any more): the create's 404.
         auto gone = make("kwaivgi/kling-v3", {5, 10});
-        auto missing = co_await submit(*gone, "x");
+        auto missing = co_await test::submit_with_frame(*gone, "x", openrouter_frame);
         BOOST_REQUIRE(missing.has_error());
         BOOST_TEST(missing.error().kind == video_error_kind::model_gone);
         sims.openrouter().faults.add(test::fault_of(sim::fault_kind::custom, "videos.create", "model_gone"));
-        auto retired = co_await submit(*p, "x");
+        auto retired = co_await test::submit_with_frame(*p, "x", openrouter_frame);
         BOOST_REQUIRE(retired.has_error());
         BOOST_TEST(retired.error().kind == video_error_kind::model_gone);
 
         sims.openrouter().faults.add(test::fault_of(sim::fault_kind::custom, "videos.create", "quota"));
-        auto broke = co_await submit(*p, "x");
+        auto broke = co_await test::submit_with_frame(*p, "x", openrouter_frame);
         BOOST_REQUIRE(broke.has_error());
         BOOST_TEST(broke.error().kind == video_error_kind::quota);
         BOOST_TEST(broke.error().message.find("HTTP 402") != std::string::npos, broke.error().message);
 
         sims.openrouter().faults.add(test::fault_of(sim::fault_kind::rate_limited, "videos.create", "", 3s));
-        auto limited = co_await submit(*p, "x");
+        auto limited = co_await test::submit_with_frame(*p, "x", openrouter_frame);
         BOOST_REQUIRE(limited.has_error());
         BOOST_TEST(limited.error().kind == video_error_kind::rate_limited);
         BOOST_TEST(limited.error().retry_after.value_or(0ms) == 3000ms);
         BOOST_TEST(sims.openrouter().video_creates().empty());
 
         sims.openrouter().faults.add(test::fault_of(sim::fault_kind::reset, "videos.create"));
-        auto lost = co_await submit(*p, "openrouter-lost-answer");
+        auto lost = co_await test::submit_with_frame(*p, "openrouter-lost-answer", openrouter_frame);
         BOOST_REQUIRE(lost.has_error());
         BOOST_TEST(lost.error().kind == video_error_kind::unknown_outcome);
         // The simulator dropped the request it read; a retry would have been accepted and shown here.
@@ -190,14 +179,14 @@ BOOST_FIXTURE_TEST_CASE(submit_errors_are_typed_and_a_lost_answer_is_never_resub
 
         // The answer cut after the job was made: the job exists, the provider says it may.
         sims.openrouter().faults.add(test::fault_of(sim::fault_kind::reset_mid_body, "videos.create"));
-        auto cut = co_await submit(*p, "openrouter-cut-answer");
+        auto cut = co_await test::submit_with_frame(*p, "openrouter-cut-answer", openrouter_frame);
         BOOST_REQUIRE(cut.has_error());
         BOOST_TEST(cut.error().kind == video_error_kind::unknown_outcome);
         BOOST_TEST(sims.openrouter().creates_with("openrouter-cut-answer") == 1U);
 
         sims.openrouter().faults.add(
             test::fault_of(sim::fault_kind::server_error, "videos.retrieve", "", 0ms, 503));
-        auto id = co_await submit(*p, "openrouter-poll-503");
+        auto id = co_await test::submit_with_frame(*p, "openrouter-poll-503", openrouter_frame);
         BOOST_REQUIRE(id.has_value());
         auto polled = co_await p->poll(*id);
         BOOST_REQUIRE(polled.has_error());
@@ -226,7 +215,7 @@ BOOST_FIXTURE_TEST_CASE(failed_cancelled_and_expired_jobs_end_failed_saying_whic
         };
         for (const auto& r : rows) {
             sims.openrouter().faults.add(test::fault_of(sim::fault_kind::custom, "videos.create", r.detail));
-            auto id = co_await submit(*p, "openrouter-ends-" + r.detail);
+            auto id = co_await test::submit_with_frame(*p, "openrouter-ends-" + r.detail, openrouter_frame);
             BOOST_REQUIRE(id.has_value());
             auto done = co_await test::wait_for(*p, *id);
             BOOST_REQUIRE(done.has_value());

@@ -44,6 +44,25 @@ struct suite_fixture : sim_fixture<sim::suite> {
     explicit suite_fixture(sim::suite_config cfg = fast_suite()) : sim_fixture(std::move(cfg)) {}
 };
 
+/// The first frame a provider test submits: a PNG of `width` x `height` drawn from `seed`.
+struct test_frame {
+    std::uint32_t width = 720;
+    std::uint32_t height = 1280;
+    std::uint64_t seed = 21;
+};
+
+/// Submits `prompt` for the default 5 s with `frame` as its first frame.
+inline engine::awaitable<pipelines::video_result<std::string>>
+submit_with_frame(pipelines::video_provider& p, std::string prompt, test_frame frame = {}) {
+    pipelines::video_submit r;
+    r.prompt = std::move(prompt);
+    r.image = sim::media::make_png(frame.width, frame.height, {.seed = frame.seed});
+    r.image_mime = "image/png";
+    r.seconds = 5;
+    auto id = co_await p.submit(std::move(r));
+    co_return id;
+}
+
 /// Polls until the job leaves queued/running (10 ms apart, at most 2 s).
 inline engine::awaitable<pipelines::video_result<pipelines::video_poll>>
 wait_for(pipelines::video_provider& p, std::string job_id) {
