@@ -39,8 +39,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const tg::update_batch batch = tg::parse_updates(*result);
     (void)batch.next_offset();
-    for (const tg::update& u : batch.updates)
+    for (const tg::update& u : batch.updates) {
         (void)u.chat_id();
+        // A typed kind carries its payload; an ignored kind only its (bounded) key.
+        if (u.what == tg::update::kind::stopped_message_generation && !u.stopped_generation)
+            __builtin_trap();
+        if (u.other_kind.size() > tg::update::max_other_kind ||
+            (u.what != tg::update::kind::other && !u.other_kind.empty()))
+            __builtin_trap();
+    }
 
     if (auto one = tg::parse_update(v); one)
         (void)one->chat_id();

@@ -197,8 +197,10 @@ engine::awaitable<result<json::value>> client::call(std::string method, json::ob
     req.headers.set(http::field::content_type, "application/json");
     req.body = json::serialize(params);
     // Only reads and settings are safe to repeat after an unknown outcome; sends are not.
+    // A draft repeats as nothing new: the same draft_id shows the same text again.
     const bool safe = method == "getMe" || method == "getUpdates" || method == "getFile" ||
-                      method == "deleteWebhook" || method == "setWebhook" || method == "setMyCommands";
+                      method == "deleteWebhook" || method == "setWebhook" || method == "setMyCommands" ||
+                      method == "sendMessageDraft";
     req.replayable = safe ? net::replay::safe : net::replay::unsafe;
     auto r = co_await exchange(std::move(method), std::move(req), call_kind::ordinary);
     co_return r;
@@ -391,6 +393,27 @@ engine::awaitable<result<void>> client::send_chat_action(std::int64_t chat_id, c
     o["chat_id"] = chat_id;
     o["action"] = to_string(action);
     auto r = co_await call("sendChatAction", std::move(o));
+    co_return done(r);
+}
+
+engine::awaitable<result<void>> client::send_message_draft(send_message_draft_params params) {
+    json::object o;
+    o["chat_id"] = params.chat_id;
+    o["draft_id"] = params.draft_id;
+    o["text"] = params.text; // sent when empty too: the "Thinking..." placeholder
+    if (params.message_thread_id) {
+        o["message_thread_id"] = *params.message_thread_id;
+    }
+    if (params.can_stop) {
+        o["can_stop"] = true;
+    }
+    if (params.keep_on_stop) {
+        o["keep_on_stop"] = true;
+    }
+    if (params.parse_mode && !params.parse_mode->empty()) {
+        o["parse_mode"] = *params.parse_mode;
+    }
+    auto r = co_await call("sendMessageDraft", std::move(o));
     co_return done(r);
 }
 

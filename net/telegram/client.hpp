@@ -141,6 +141,19 @@ struct answer_callback_params {
     bool show_alert = false;
 };
 
+/// sendMessageDraft (Bot API 9.5 for every bot; contracts/telegram-drafts-stars-voice.md §1): one
+/// animated draft per draft_id in a private chat, an ephemeral preview of about 30 s that the
+/// final sendMessage replaces. Telegram answers 400 for a group or a zero draft_id.
+struct send_message_draft_params {
+    std::int64_t chat_id = 0;  ///< a private chat
+    std::int64_t draft_id = 0; ///< non-zero; updates of one id animate as one growing draft
+    std::string text{};        ///< 0-4096 characters after entity parsing; empty shows "Thinking..."
+    std::optional<std::int64_t> message_thread_id{}; ///< a topic in a private chat with topics
+    bool can_stop = false;     ///< shows a stop button (10.3): a stopped_message_generation update
+    bool keep_on_stop = false; ///< the draft stays visible after a stop (10.3)
+    std::optional<std::string> parse_mode{}; ///< "HTML", "MarkdownV2" or "Markdown"; absent: plain
+};
+
 struct command_description {
     std::string command{}; ///< 1-32 of [a-z0-9_], no slash
     std::string description{};
@@ -168,6 +181,10 @@ public:
     /// The returned message's video->file_id is the id to resend with.
     engine::awaitable<result<message>> send_video(send_video_params params);
     engine::awaitable<result<void>> send_chat_action(std::int64_t chat_id, chat_action action);
+    /// A streamed reply's draft (`true` on success). Errors as for any send: 429 (rate_limited,
+    /// with retry_after), 403 blocked, 400 for a group chat or a zero draft_id. Safe to repeat
+    /// after an unknown outcome: the same draft again changes nothing the user sees.
+    engine::awaitable<result<void>> send_message_draft(send_message_draft_params params);
     /// A late or repeated answer is error_kind::query_too_old: log it, do not fail the flow.
     engine::awaitable<result<void>> answer_callback_query(answer_callback_params params);
     engine::awaitable<result<void>> set_my_commands(std::vector<command_description> commands,

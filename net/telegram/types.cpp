@@ -2,14 +2,17 @@
 // arithmetic and the keyboard builders.
 #include "net/telegram/types.hpp"
 
+#include <boost/describe/enumerators.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <boost/mp11/algorithm.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -230,7 +233,9 @@ checked<callback_query> parse_callback_query(const json::value& v) {
         q.from = std::move(*u);
     }
     q.message = r.nested<message>("message", false, parse_message);
-    q.inline_message_id = r.string("inline_message_id", false);
+    if (r.child("inline_message_id") != nullptr) {
+        q.inline_message_id = r.string("inline_message_id", false);
+    }
     q.chat_instance = r.string("chat_instance", false);
     q.data = r.string("data", false);
     if (!r.ok()) {
@@ -268,6 +273,22 @@ checked<my_chat_member> parse_my_chat_member(const json::value& v) {
         return invalid_input{r.problem()};
     }
     return m;
+}
+
+checked<message_generation_stopped> parse_generation_stopped(const json::value& v) {
+    reader r(v, "stopped_message_generation");
+    message_generation_stopped s;
+    if (auto c = r.nested<chat>("chat", true, parse_chat)) {
+        s.chat_id = c->id;
+    }
+    if (r.child("message_thread_id") != nullptr) {
+        s.message_thread_id = r.integer("message_thread_id", false);
+    }
+    s.draft_id = r.integer("draft_id", true);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return s;
 }
 
 } // namespace
@@ -344,11 +365,56 @@ boost::system::result<update, malformed_update> parse_update(const json::value& 
     } else if (r.child("my_chat_member") != nullptr) {
         u.what = update::kind::my_chat_member;
         u.my_chat_member = r.nested<my_chat_member>("my_chat_member", true, parse_my_chat_member);
+    } else if (r.child("stopped_message_generation") != nullptr) {
+        u.what = update::kind::stopped_message_generation;
+        u.stopped_generation = r.nested<message_generation_stopped>("stopped_message_generation",
+                                                                    true,
+                                                                    parse_generation_stopped);
+    } else if (const auto* o = v.if_object()) {
+        // A kind this bot does not handle (new ones appear with every Bot API version): its key
+        // is kept for counting, and nothing inside it is read, so it can never be malformed.
+        for (const auto& kv : *o) {
+            if (kv.key() != "update_id" && !kv.value().is_null()) {
+                u.other_kind = std::string(kv.key().substr(0, update::max_other_kind));
+                break;
+            }
+        }
     }
     if (!r.ok()) {
         return malformed_update{u.update_id, r.problem()};
     }
     return u;
+}
+
+namespace {
+
+// Replaces every infinite double in `v` by the largest finite one of its sign.
+void clamp_infinities(json::value& v) {
+    if (auto* d = v.if_double(); d != nullptr && std::isinf(*d)) {
+        *d = std::copysign(std::numeric_limits<double>::max(), *d);
+    } else if (auto* a = v.if_array()) {
+        for (auto& e : *a) {
+            clamp_infinities(e);
+        }
+    } else if (auto* o = v.if_object()) {
+        for (auto& kv : *o) {
+            clamp_infinities(kv.value());
+        }
+    }
+}
+
+} // namespace
+
+std::string serialize_update(const json::value& v) {
+    auto text = json::serialize(v);
+    // Without the token there is nothing to fix (the usual case: one search); a string that holds
+    // the word costs a copy and a second pass.
+    if (text.find("Infinity") == std::string::npos) {
+        return text;
+    }
+    json::value copy = v;
+    clamp_infinities(copy);
+    return json::serialize(copy);
 }
 
 update_batch parse_updates(const json::value& result) {
@@ -362,7 +428,7 @@ update_batch parse_updates(const json::value& result) {
     for (const auto& v : *arr) {
         auto u = parse_update(v);
         if (u) {
-            u->raw = json::serialize(v);
+            u->raw = serialize_update(v);
             batch.updates.push_back(std::move(*u));
         } else {
             batch.malformed.push_back(u.error());
@@ -400,7 +466,20 @@ std::optional<std::int64_t> update::chat_id() const noexcept {
     if (my_chat_member) {
         return my_chat_member->chat.id;
     }
+    if (stopped_generation) {
+        return stopped_generation->chat_id;
+    }
     return std::nullopt;
+}
+
+std::vector<std::string> typed_update_kinds() {
+    std::vector<std::string> kinds;
+    boost::mp11::mp_for_each<boost::describe::describe_enumerators<update::kind>>([&](auto d) {
+        if (d.value != update::kind::other) {
+            kinds.emplace_back(d.name);
+        }
+    });
+    return kinds;
 }
 
 std::optional<std::string_view> entity_text(std::string_view text, const message_entity& e) noexcept {

@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -96,11 +97,14 @@ struct message {
     const photo_size* largest_photo() const noexcept { return photo.empty() ? nullptr : &photo.back(); }
 };
 
+/// A button press. Since Bot API 10.5 a press on the bot's own message may carry
+/// `inline_message_id` instead of `message` (a non-default callback_query_mode), as presses on
+/// inline-mode messages always did: answer it and route it by `data`, never assume `message`.
 struct callback_query {
     std::string id{};
     telegram::user from{};
-    std::optional<telegram::message> message{}; ///< absent for inline-mode buttons
-    std::string inline_message_id{};
+    std::optional<telegram::message> message{};     ///< absent when inline_message_id is set
+    std::optional<std::string> inline_message_id{}; ///< the message pressed, when `message` is absent
     std::string chat_instance{};
     std::string data{}; ///< the button's callback_data; validate it, the message may be stale
 };
@@ -114,22 +118,59 @@ struct my_chat_member {
     std::string new_status{}; ///< creator | administrator | member | restricted | left | kicked
 };
 
+/// MessageGenerationStopped (Bot API 10.3): the user pressed stop on a draft sent with can_stop.
+/// The draft may belong to a generation that already ended, or name a draft id of another chat:
+/// match both chat_id and draft_id against a generation that still runs.
+struct message_generation_stopped {
+    std::int64_t chat_id = 0;
+    std::optional<std::int64_t> message_thread_id{};
+    std::int64_t draft_id = 0;
+};
+
 struct update {
-    enum class kind { message, edited_message, callback_query, my_chat_member, other };
-    BOOST_DESCRIBE_NESTED_ENUM(kind, message, edited_message, callback_query, my_chat_member, other)
+    /// Every kind but `other` is named after its JSON key (typed_update_kinds() relies on it).
+    enum class kind {
+        message,
+        edited_message,
+        callback_query,
+        my_chat_member,
+        stopped_message_generation,
+        other
+    };
+    // clang-format off
+    BOOST_DESCRIBE_NESTED_ENUM(kind, message, edited_message, callback_query, my_chat_member,
+                               stopped_message_generation, other)
+    // clang-format on
 
     std::int64_t update_id = 0;
     kind what = kind::other; ///< `other`: a type this bot does not handle (still confirm it)
     std::optional<telegram::message> message{}; ///< for kind::message and kind::edited_message
     std::optional<telegram::callback_query> callback_query{};
     std::optional<telegram::my_chat_member> my_chat_member{};
+    std::optional<message_generation_stopped> stopped_generation{};
+    /// For kind::other: the update's JSON key ("guest_message", "business_message", ...), cut to
+    /// max_other_kind bytes, so the bot can count ignored kinds without logging each update; empty
+    /// when the update carries nothing besides its id. Telegram adds kinds over time: a metric
+    /// labelled by it stays small, but bound its label set anyway.
+    std::string other_kind{};
     /// The update's JSON as received, kept by parse_updates() (a durable inbox stores it so a
     /// restart can replay it); empty when parsed on its own.
     std::string raw{};
 
-    /// The chat the update belongs to (for per-chat ordering), if any.
+    static constexpr std::size_t max_other_kind = 64;
+
+    /// The chat the update belongs to (for per-chat ordering), if any. A callback query without a
+    /// message (inline_message_id) is ordered in the presser's private chat (its id is the user's
+    /// id): the chat the bot answers it in, as the router already does; the message's chat would
+    /// be unknown anyway.
     std::optional<std::int64_t> chat_id() const noexcept;
 };
+
+/// The update kinds parse_update() types, as Telegram names them (every update::kind but
+/// `other`, "stopped_message_generation" included): the allowed_updates of a bot that handles
+/// each of them. Telegram keeps the last list it was given (and serves no stop without it), so a
+/// bot sends this list rather than relying on the default set.
+std::vector<std::string> typed_update_kinds();
 
 /// An update that could not be parsed. `update_id` is set whenever it was readable, so the
 /// caller can still advance its offset past the update.
@@ -153,6 +194,12 @@ struct update_batch {
 
 // The parsers below report bad input as a value and never throw on it (only std::bad_alloc can
 // escape them).
+
+/// An update's JSON text for update::raw, one that parses again. Boost.JSON 1.81 reads a number
+/// beyond the double range as infinity and writes it as `Infinity`, which no parser reads back
+/// (an inbox could never replay it); such a number is written as the largest finite double of its
+/// sign instead. Everything else is json::serialize's text.
+std::string serialize_update(const boost::json::value& v);
 
 /// Parses one Update object.
 boost::system::result<update, malformed_update> parse_update(const boost::json::value& v);

@@ -2,7 +2,6 @@
 #include "net/telegram/update_scan.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <charconv>
 #include <functional>
@@ -319,7 +318,7 @@ std::optional<update_batch> scan_updates(std::string_view body) {
             batch.malformed.push_back(u.error());
             continue;
         }
-        u->raw = json::serialize(v);
+        u->raw = serialize_update(v);
         if (repaired) {
             batch.repaired.push_back(u->update_id);
         }

@@ -157,7 +157,7 @@ std::variant<std::string, response> check_markup(const telegram_simulator::call&
 std::variant<formatted, response> format_value(std::string_view text,
                                                std::optional<std::string> parse_mode,
                                                std::optional<json::value> entities,
-                                               bool caption) {
+                                               text_rule rule) {
     formatted out;
     if (parse_mode && !parse_mode->empty()) {
         const auto mode = telegram::parse_mode_from(*parse_mode);
@@ -183,14 +183,25 @@ std::variant<formatted, response> format_value(std::string_view text,
         }
     }
     const auto n = telegram::utf16_length(out.text);
-    if (caption) {
+    switch (rule) {
+    case text_rule::caption:
         if (n > 1024) {
             return bad_request("message caption is too long");
         }
-    } else if (n == 0) {
-        return bad_request("message text is empty");
-    } else if (n > 4096) {
-        return bad_request("message is too long");
+        break;
+    case text_rule::message:
+        if (n == 0) {
+            return bad_request("message text is empty");
+        }
+        if (n > 4096) {
+            return bad_request("message is too long");
+        }
+        break;
+    case text_rule::draft:
+        if (n > 4096) {
+            return bad_request("message is too long"); // a draft's limit is a message's; text unconfirmed
+        }
+        break;
     }
     add_detected(out.text, out.entities);
     return out;
@@ -203,7 +214,7 @@ std::variant<formatted, response> format_text(const telegram_simulator::call& c,
     return format_value(c.str(text_key).value_or(""),
                         c.str("parse_mode"),
                         c.structured(entities_key),
-                        caption);
+                        caption ? text_rule::caption : text_rule::message);
 }
 
 void put_text(json::object& msg, const formatted& f, bool caption) {

@@ -139,6 +139,34 @@ engine::awaitable<net::server_response> telegram_simulator::handle_control(net::
         co_return control_ok({{"update_id", id}});
     }
 
+    if (path == "/_sim/drafts") {
+        json::array items;
+        for (const auto& d : drafts(chat_id)) {
+            json::object o{
+                {"chat_id", d.chat_id},
+                {"draft_id", d.draft_id},
+                {"text", d.text},
+                {"can_stop", d.can_stop},
+                {"keep_on_stop", d.keep_on_stop},
+                {"at_ms",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(d.at.time_since_epoch()).count()}};
+            if (d.message_thread_id) {
+                o["message_thread_id"] = *d.message_thread_id;
+            }
+            items.push_back(std::move(o));
+        }
+        co_return control_ok({{"drafts", std::move(items)}, {"open", draft_open(chat_id)}});
+    }
+    if (path == "/_sim/stop") {
+        try {
+            co_return control_ok(
+                {{"update_id",
+                  press_stop(chat_id != 0 ? chat_id : user_id, args.integer("draft_id").value_or(0))}});
+        } catch (const std::invalid_argument& e) {
+            co_return control_error(400, e.what());
+        }
+    }
+
     // Everything below is something a user does.
     if (!known_user) {
         co_return control_error(404, "unknown user");
@@ -193,6 +221,12 @@ engine::awaitable<net::server_response> telegram_simulator::handle_control(net::
             const auto id = user_presses_button(user_id,
                                                 chat_id,
                                                 args.integer("message_id").value_or(0),
+                                                args.str("data").value_or(""));
+            co_return control_ok({{"callback_query_id", id}});
+        }
+        if (path == "/_sim/press_inline") {
+            const auto id = press_inline_button(user_id,
+                                                args.str("inline_message_id").value_or(""),
                                                 args.str("data").value_or(""));
             co_return control_ok({{"callback_query_id", id}});
         }

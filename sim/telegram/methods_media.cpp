@@ -444,7 +444,7 @@ telegram_simulator::read_input_media(const call& c, const json::value& v) {
     if (const auto* t = o->if_contains("caption"); t != nullptr && t->is_string()) {
         caption = std::string(t->get_string());
     }
-    auto f = format_value(caption, mode, entities, true);
+    auto f = format_value(caption, mode, entities, text_rule::caption);
     if (auto* bad = std::get_if<response>(&f)) {
         return std::move(*bad);
     }

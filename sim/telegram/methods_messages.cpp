@@ -201,18 +201,32 @@ net::server_response telegram_simulator::send_message_draft(call& c) {
         return bad_request("draft_id must be non-zero"); // the contract's rule; text unconfirmed
     }
     // An empty text is allowed (10.0+): it shows "Thinking...".
-    auto text = format_value(c.str("text").value_or(""), c.str("parse_mode"), c.structured("entities"), true);
+    auto text = format_value(c.str("text").value_or(""),
+                             c.str("parse_mode"),
+                             c.structured("entities"),
+                             text_rule::draft);
     if (auto* bad = std::get_if<response>(&text)) {
         return std::move(*bad);
     }
-    const auto& f = std::get<formatted>(text);
-    if (telegram::utf16_length(f.text) > 4096) {
-        return bad_request("message is too long");
+    if (auto limited = check_draft_rate(c, chat)) {
+        return std::move(*limited);
     }
+    auto& f = std::get<formatted>(text);
+    sim_draft draft{.chat_id = chat.id,
+                    .draft_id = draft_id,
+                    .text = f.text,
+                    .can_stop = c.flag("can_stop"),
+                    .keep_on_stop = c.flag("keep_on_stop"),
+                    .message_thread_id = c.integer("message_thread_id"),
+                    .at = time().now()};
+    chat.drafts.push_back(std::move(draft));
+    chat.open_draft = draft_id;
+    // A streamed reply sends dozens of these: the text is moved into the transcript, the
+    // entities serialized only when there are some.
     record({.what = sent_item::kind::draft,
             .chat_id = chat.id,
             .message_id = draft_id,
-            .text = f.text,
+            .text = std::move(f.text),
             .entities = f.entities.empty() ? std::string{} : json::serialize(f.entities)});
     return api_ok(true);
 }

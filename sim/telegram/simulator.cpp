@@ -269,6 +269,24 @@ std::optional<net::server_response> telegram_simulator::check_rate(const call& c
     return std::nullopt;
 }
 
+std::optional<net::server_response> telegram_simulator::check_draft_rate(const call& c, chat_state& chat) {
+    if (!cfg_.enforce_rate_limits) {
+        return std::nullopt;
+    }
+    const auto now = time().now();
+    if (!chat.draft_bucket) {
+        chat.draft_bucket.emplace(cfg_.per_chat_draft_rate, now);
+    }
+    if (chat.draft_bucket->try_take(now)) {
+        return std::nullopt;
+    }
+    ++counters_.rate_limited;
+    const double missing = 1.0 - chat.draft_bucket->available(now);
+    const auto wait = std::chrono::seconds(
+        static_cast<std::int64_t>(std::ceil(missing / chat.draft_bucket->config().rate_per_second)));
+    return flood_for(c, chat.id, wait);
+}
+
 std::int64_t telegram_simulator::enqueue(std::string kind, std::function<std::string(std::int64_t)> render) {
     const auto id = next_update_id_++;
     pending_.push_back({id, std::move(kind), render(id)});
@@ -295,12 +313,15 @@ void telegram_simulator::record(sent_item item) {
     case sent_item::kind::text:
     case sent_item::kind::photo:
     case sent_item::kind::video:
-    case sent_item::kind::edit:
     case sent_item::kind::document:
     case sent_item::kind::audio:
     case sent_item::kind::voice:
     case sent_item::kind::animation:
     case sent_item::kind::invoice:
+        chat->open_draft.reset(); // any real message dismisses the draft (contract §1)
+        ++counters_.sends_per_chat[item.chat_id];
+        break;
+    case sent_item::kind::edit:
         ++counters_.sends_per_chat[item.chat_id];
         break;
     default:
@@ -315,6 +336,16 @@ void telegram_simulator::record(sent_item item) {
 std::vector<sent_item> telegram_simulator::sent_to(std::int64_t chat_id) const {
     const auto* chat = find_chat(chat_id);
     return chat == nullptr ? std::vector<sent_item>{} : chat->sent;
+}
+
+std::vector<sim_draft> telegram_simulator::drafts(std::int64_t chat_id) const {
+    const auto* chat = find_chat(chat_id);
+    return chat == nullptr ? std::vector<sim_draft>{} : chat->drafts;
+}
+
+bool telegram_simulator::draft_open(std::int64_t chat_id) const noexcept {
+    const auto* chat = find_chat(chat_id);
+    return chat != nullptr && chat->open_draft.has_value();
 }
 
 engine::awaitable<std::optional<sent_item>>

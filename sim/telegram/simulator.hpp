@@ -11,8 +11,10 @@
 //
 // Tests and the simulation mode drive it as Telegram's users would, in-process or over HTTP under
 // /_sim/...: create users and groups, send every kind of message, edit, react, press inline
-// buttons, query inline, pay, block the bot, join and leave groups, read what the bot sent, wait
-// for it, inject raw (even malformed) updates. Fault knobs (`faults`) apply per API method.
+// buttons (of a message, or of an inline message: no `message` in the query), query inline, pay,
+// block the bot, join and leave groups, stop a streamed draft, read what the bot sent and the
+// drafts it streamed, wait for it, inject raw (even malformed) updates. Fault knobs (`faults`) apply per API
+// method.
 //
 // Files: simulator.cpp (world state), request.cpp (decoding and dispatch), methods_*.cpp (the Bot
 // API), users.cpp (scripted users), control.cpp (the /_sim endpoints), entities.cpp (parse modes).
@@ -70,6 +72,10 @@ struct telegram_simulator_config {
     std::string bot_username = "companion_bot";
     engine::token_bucket_config per_chat_rate{.rate_per_second = 1.0, .burst = 3.0};
     engine::token_bucket_config global_rate{.rate_per_second = 30.0, .burst = 30.0};
+    /// sendMessageDraft per chat. Telegram publishes no limit (projects send one draft every
+    /// 0.3-0.5 s); drafts have their own bucket, apart from messages', so a 429 on drafts never
+    /// holds back the chat's final message.
+    engine::token_bucket_config per_chat_draft_rate{.rate_per_second = 3.0, .burst = 3.0};
     bool enforce_rate_limits = true;
     /// The longest a getUpdates is held, whatever its `timeout` (tests shorten it).
     engine::duration max_poll_hold = std::chrono::seconds{50};
@@ -123,6 +129,17 @@ struct sent_item {
     engine::time_point at{};
     std::string entities{};       ///< the message's entities as JSON text (parse_mode applied), or empty
     std::string media_group_id{}; ///< sendMediaGroup
+};
+
+/// One sendMessageDraft the simulator accepted (also recorded as a sent_item of kind draft).
+struct sim_draft {
+    std::int64_t chat_id = 0;
+    std::int64_t draft_id = 0;
+    std::string text{}; ///< after parse_mode; empty: the "Thinking..." placeholder
+    bool can_stop = false;
+    bool keep_on_stop = false;
+    std::optional<std::int64_t> message_thread_id{};
+    engine::time_point at{}; ///< on the simulator's time source
 };
 
 struct telegram_sim_user {
@@ -245,6 +262,19 @@ public:
                                     std::int64_t chat_id,
                                     std::int64_t message_id,
                                     std::string callback_data);
+    /// The user presses an inline button of a message known only by its `inline_message_id`: the
+    /// callback query carries inline_message_id and no `message` (an inline-mode message, or since
+    /// Bot API 10.5 the bot's own message under a non-default callback_query_mode). Returns the
+    /// callback_query id; the answer is recorded in the user's private chat.
+    std::string
+    press_inline_button(std::int64_t user_id, std::string inline_message_id, std::string callback_data);
+    /// The user presses stop on draft `draft_id` of private chat `chat_id`: a
+    /// stopped_message_generation update (served only when the bot listed it in allowed_updates),
+    /// with the draft's message_thread_id when its last draft had one. It is sent whatever the
+    /// draft's state, as a late stop is (a finished generation, a draft without can_stop, an id the
+    /// chat never saw); the chat's open draft of that id is closed. Throws std::invalid_argument
+    /// for an unknown or group chat. Returns the update_id.
+    std::int64_t press_stop(std::int64_t chat_id, std::int64_t draft_id);
     /// The user types an inline query "@bot query". Returns its id (answer with answerInlineQuery).
     std::string user_queries_inline(std::int64_t user_id, std::string query);
     /// The user blocks (or unblocks) the bot: a my_chat_member update, and 403 for sends to them.
@@ -269,6 +299,12 @@ public:
 
     /// Everything the bot did in `chat_id`, in order.
     std::vector<sent_item> sent_to(std::int64_t chat_id) const;
+    /// The drafts the bot streamed into `chat_id` (sendMessageDraft accepted), in order.
+    std::vector<sim_draft> drafts(std::int64_t chat_id) const;
+    /// Whether the bot's last draft in `chat_id` is still open: no message (sendMessage,
+    /// sendPhoto, ... any new message; not an edit) went to the chat after it, and the user did
+    /// not stop it (press_stop). A draft left open is a reply the user never received.
+    bool draft_open(std::int64_t chat_id) const noexcept;
     /// Waits until the bot did something in `chat_id` matching `pred` at index >= `from_index`;
     /// nullopt after `timeout`. Cancellable.
     engine::awaitable<std::optional<sent_item>> wait_for(std::int64_t chat_id,
@@ -321,6 +357,8 @@ private:
     bool token_ok(std::string_view token) const;
     std::int64_t bot_id() const noexcept;
     std::optional<response> check_rate(const call& c, std::int64_t chat_id);
+    /// The same for a draft: the chat's draft bucket only (config.per_chat_draft_rate).
+    std::optional<response> check_draft_rate(const call& c, chat_state& chat);
     /// A 429 for the call, remembered so that an early repeat counts as a violation.
     response flood_for(const call& c, std::optional<std::int64_t> chat_id, std::chrono::seconds retry_after);
     void check_flood_respected(const call& c, std::optional<std::int64_t> chat_id);

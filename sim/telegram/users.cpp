@@ -13,6 +13,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace companion::sim {
@@ -328,6 +329,41 @@ std::string telegram_simulator::user_presses_button(std::int64_t user_id,
                        {"data", callback_data}};
     enqueue_update("callback_query", json::serialize(query));
     return query_id;
+}
+
+std::string telegram_simulator::press_inline_button(std::int64_t user_id,
+                                                    std::string inline_message_id,
+                                                    std::string callback_data) {
+    auto& chat = user_chat(user_id, 0);
+    const auto query_id = std::to_string(2199023255552000ULL + next_query_++);
+    queries_[query_id] = {chat.id, user_id, "callback_query", 0};
+    json::object query{{"id", query_id},
+                       {"from", user_json(user_id)},
+                       {"inline_message_id", inline_message_id},
+                       {"chat_instance", std::to_string(-5317843091238470111LL + chat.id)},
+                       {"data", callback_data}};
+    enqueue_update("callback_query", json::serialize(query));
+    return query_id;
+}
+
+std::int64_t telegram_simulator::press_stop(std::int64_t chat_id, std::int64_t draft_id) {
+    auto* chat = find_chat(chat_id);
+    if (chat == nullptr || chat->type != "private") {
+        throw std::invalid_argument("telegram_simulator: no private chat " + std::to_string(chat_id) +
+                                    " to stop a draft in");
+    }
+    json::object stopped{{"chat", chat_json(chat_id)}};
+    const auto last = std::find_if(chat->drafts.rbegin(), chat->drafts.rend(), [&](const sim_draft& d) {
+        return d.draft_id == draft_id;
+    });
+    if (last != chat->drafts.rend() && last->message_thread_id) {
+        stopped["message_thread_id"] = *last->message_thread_id;
+    }
+    stopped["draft_id"] = draft_id;
+    if (chat->open_draft == draft_id) {
+        chat->open_draft.reset(); // the user's client ends the draft; the bot finalizes or not
+    }
+    return enqueue_update("stopped_message_generation", json::serialize(stopped));
 }
 
 std::string telegram_simulator::user_queries_inline(std::int64_t user_id, std::string query_text) {

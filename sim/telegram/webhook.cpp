@@ -32,13 +32,25 @@ std::int64_t chat_of_update(const std::string& text) {
         const auto* id = c == nullptr ? nullptr : c->if_contains("id");
         return id != nullptr && id->is_int64() ? id->as_int64() : 0;
     };
-    for (const auto* key : {"message", "edited_message", "channel_post", "my_chat_member", "chat_member"}) {
+    for (const auto* key : {"message",
+                            "edited_message",
+                            "channel_post",
+                            "my_chat_member",
+                            "chat_member",
+                            "stopped_message_generation"}) {
         if (const auto id = chat_id(o->if_contains(key)); id != 0) {
             return id;
         }
     }
     if (const auto* q = o->if_contains("callback_query"); q != nullptr && q->is_object()) {
-        return chat_id(q->as_object().if_contains("message"));
+        if (const auto id = chat_id(q->as_object().if_contains("message")); id != 0) {
+            return id;
+        }
+        // No message (an inline_message_id): the presser's private chat, as the bot orders it.
+        const auto* from = q->as_object().if_contains("from");
+        const auto* f = from == nullptr ? nullptr : from->if_object();
+        const auto* id = f == nullptr ? nullptr : f->if_contains("id");
+        return id != nullptr && id->is_int64() ? id->as_int64() : 0;
     }
     return 0;
 }

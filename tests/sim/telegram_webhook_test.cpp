@@ -1,8 +1,8 @@
 // The Telegram simulator's webhook deliveries (issue 23), against a receiving HTTPS server of the
 // test's own with a certificate from a CA made here: the secret header on every POST, a failed
 // delivery tried again (and shown by getWebhookInfo), each chat's updates in order, at most
-// max_connections in flight, getUpdates refused while the webhook is set, and deleteWebhook
-// handing the updates back to polling.
+// max_connections in flight, getUpdates refused while the webhook is set, deleteWebhook
+// handing the updates back to polling, and a user's stop of a draft delivered like any update.
 #include "engine/time.hpp"
 #include "net/http_server.hpp"
 #include "tests/common/temp_dir.hpp"
@@ -43,6 +43,7 @@ struct hook_certs {
 
 struct delivery {
     std::string secret;
+    std::string kind; ///< the update's key ("message", "stopped_message_generation")
     std::string text; ///< the message's text
     std::int64_t chat = 0;
     unsigned answered = 0;
@@ -74,11 +75,21 @@ struct webhook_world : hook_certs, telegram_world {
                        [this](net::server_request& r) -> awaitable<net::server_response> {
                            delivery d;
                            d.secret = r.header("X-Telegram-Bot-Api-Secret-Token");
-                           // Every update here is a user's text (the world's own were dropped at setWebhook).
+                           // Every update here is a user's text or a stop (the world's own were
+                           // dropped at setWebhook).
                            const auto update = json::parse(r.msg.body());
+                           for (const auto& kv : update.as_object()) {
+                               if (kv.key() != "update_id") {
+                                   d.kind = std::string(kv.key());
+                               }
+                           }
                            if (const auto* message = update.as_object().if_contains("message")) {
                                d.text = std::string(message->at("text").as_string());
                                d.chat = message->at("chat").at("id").as_int64();
+                           }
+                           if (const auto* stopped =
+                                   update.as_object().if_contains("stopped_message_generation")) {
+                               d.chat = stopped->at("chat").at("id").as_int64();
                            }
                            ++in_flight;
                            max_in_flight = std::max(max_in_flight, in_flight);
@@ -204,6 +215,29 @@ BOOST_FIXTURE_TEST_CASE(delete_webhook_hands_the_updates_back_to_polling, webhoo
         auto poll = co_await call("getUpdates", R"({"timeout":0})");
         BOOST_TEST_REQUIRE(poll.status == 200U);
         BOOST_TEST(poll.body.at("result").as_array().size() == 1U);
+        co_await receiver.stop();
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stop_is_delivered_to_the_webhook_in_its_chat_order_once_listed, webhook_world) {
+    run([&]() -> awaitable<void> {
+        auto set = co_await call("setWebhook",
+                                 R"({"drop_pending_updates":true,"url":")" + hook_url() +
+                                     R"(","allowed_updates":["message","stopped_message_generation"]})");
+        BOOST_TEST_REQUIRE(set.status == 200U);
+        const auto user = sim.add_user({.first_name = "Elif", .language_code = "tr"});
+        sim.user_sends_text(user, "bir masal anlat");
+        auto drafted = co_await call("sendMessageDraft",
+                                     R"({"chat_id":)" + std::to_string(user) +
+                                         R"(,"draft_id":3,"text":"Bir varmış","can_stop":true})");
+        BOOST_TEST_REQUIRE(drafted.status == 200U);
+        sim.press_stop(user, 3);
+        BOOST_TEST_REQUIRE(
+            co_await until([&] { return deliveries.size() == 2U && sim.pending_updates() == 0U; }));
+        BOOST_TEST(deliveries[0].kind == "message");
+        BOOST_TEST(deliveries[1].kind == "stopped_message_generation");
+        BOOST_TEST(deliveries[1].chat == user);
+        BOOST_TEST(deliveries[1].answered == 200U);
         co_await receiver.stop();
     });
 }

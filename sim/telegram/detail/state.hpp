@@ -73,6 +73,9 @@ struct telegram_simulator::chat_state {
     std::map<std::int64_t, stored_message> messages;
     std::map<std::int64_t, std::int64_t> last_from_user; ///< user id -> their last message id
     std::optional<engine::token_bucket> bucket;
+    std::vector<sim_draft> drafts;                    ///< every sendMessageDraft accepted, in order
+    std::optional<std::int64_t> open_draft;           ///< the draft no message (nor stop) followed yet
+    std::optional<engine::token_bucket> draft_bucket; ///< drafts' own flood limit
 };
 
 struct telegram_simulator::pending_update {
@@ -117,9 +120,12 @@ inline constexpr std::string_view not_modified =
     "same as a current content and reply markup of the message";
 
 std::int64_t unix_now();
-/// Update kinds served when allowed_updates was never given (Bot API: all but these three).
+/// Update kinds served when allowed_updates was never given (Bot API: all but chat_member and the
+/// reactions; stopped_message_generation "must be listed in allowed_updates", as
+/// contracts/telegram-drafts-stars-voice.md §1 reads the Bot API).
 inline bool allowed_by_default(std::string_view kind) {
-    return kind != "chat_member" && kind != "message_reaction" && kind != "message_reaction_count";
+    return kind != "chat_member" && kind != "message_reaction" && kind != "message_reaction_count" &&
+           kind != "stopped_message_generation";
 }
 std::string lower(std::string_view s);
 std::string random_suffix(std::mt19937_64& rng, std::size_t n);
@@ -132,17 +138,24 @@ struct formatted {
     std::string text;
     json::array entities;
 };
+/// Which of Telegram's length limits a text meets, in characters after entity parsing.
+enum class text_rule {
+    message, ///< 1-4096
+    caption, ///< 0-1024
+    draft,   ///< 0-4096 (sendMessageDraft: empty shows "Thinking...")
+};
 /// Reads `text_key` with the call's `parse_mode` or `entities_key`, applies Telegram's limits
 /// (text 1-4096, caption 0-1024 characters after parsing) and detects Telegram's own entities.
 std::variant<formatted, response> format_text(const telegram_simulator::call& c,
                                               std::string_view text_key,
                                               std::string_view entities_key,
                                               bool caption);
-/// The same for a text given directly (InputMedia captions), with its parse_mode and entities.
+/// The same for a text given directly (InputMedia captions, drafts), with its parse_mode and
+/// entities.
 std::variant<formatted, response> format_value(std::string_view text,
                                                std::optional<std::string> parse_mode,
                                                std::optional<json::value> entities,
-                                               bool caption);
+                                               text_rule rule);
 
 json::object file_json(const telegram_simulator::stored_file& f);
 json::object sent_item_json(const sent_item& s);

@@ -497,6 +497,178 @@ BOOST_FIXTURE_TEST_CASE(every_fault_kind_maps_to_its_error, telegram_fixture) {
     });
 }
 
+// --- streamed drafts, stops and the 10.5 shapes -----------------------------------------------
+
+BOOST_FIXTURE_TEST_CASE(a_draft_streams_into_a_private_chat_until_a_message_replaces_it, telegram_fixture) {
+    const auto user = sim.add_user({.first_name = "Elif"});
+    run([&]() -> awaitable<void> {
+        tg::send_message_draft_params thinking{.chat_id = user, .draft_id = 7, .can_stop = true};
+        auto first = co_await bot->send_message_draft(std::move(thinking));
+        BOOST_TEST(first.has_value());
+        tg::send_message_draft_params growing{.chat_id = user,
+                                              .draft_id = 7,
+                                              .text = "Merhaba <b>Elif</b>",
+                                              .message_thread_id = 3,
+                                              .can_stop = true,
+                                              .keep_on_stop = true,
+                                              .parse_mode = "HTML"};
+        auto second = co_await bot->send_message_draft(std::move(growing));
+        BOOST_TEST(second.has_value());
+        BOOST_TEST(sim.draft_open(user));
+
+        const auto drafts = sim.drafts(user);
+        BOOST_TEST_REQUIRE(drafts.size() == 2U);
+        BOOST_TEST(drafts[0].text.empty()); // "Thinking..."
+        BOOST_TEST(drafts[0].can_stop);
+        BOOST_TEST(!drafts[0].keep_on_stop);
+        BOOST_TEST(!drafts[0].message_thread_id.has_value());
+        BOOST_TEST(drafts[1].draft_id == 7);
+        BOOST_TEST(drafts[1].text == "Merhaba Elif"); // the HTML was parsed
+        BOOST_TEST(drafts[1].keep_on_stop);
+        BOOST_TEST(*drafts[1].message_thread_id == 3);
+        BOOST_TEST(sim.sent_to(user).back().what == sim::sent_item::kind::draft);
+
+        auto final_message = co_await bot->send_message(text_to(user, "Merhaba Elif, nasılsın?"));
+        BOOST_TEST(final_message.has_value());
+        BOOST_TEST(!sim.draft_open(user));
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_draft_is_refused_for_a_group_a_zero_id_and_a_blocked_user, telegram_fixture) {
+    const auto user = sim.add_user({});
+    const auto blocked = sim.add_user({});
+    sim.user_blocks_bot(blocked);
+    const auto group = sim.add_group("Friends", {user});
+    run([&]() -> awaitable<void> {
+        tg::send_message_draft_params in_group{.chat_id = group, .draft_id = 1, .text = "x"};
+        auto group_draft = co_await bot->send_message_draft(std::move(in_group));
+        BOOST_TEST_REQUIRE(!group_draft.has_value());
+        BOOST_TEST(group_draft.error().kind == tg::error_kind::bad_request);
+        BOOST_TEST(group_draft.error().status == 400U);
+        BOOST_TEST(group_draft.error().detail.find("private chats") != std::string::npos);
+
+        tg::send_message_draft_params zero{.chat_id = user, .draft_id = 0, .text = "x"};
+        auto zero_draft = co_await bot->send_message_draft(std::move(zero));
+        BOOST_TEST_REQUIRE(!zero_draft.has_value());
+        BOOST_TEST(zero_draft.error().kind == tg::error_kind::bad_request);
+
+        tg::send_message_draft_params to_blocked{.chat_id = blocked, .draft_id = 1, .text = "x"};
+        auto blocked_draft = co_await bot->send_message_draft(std::move(to_blocked));
+        BOOST_TEST_REQUIRE(!blocked_draft.has_value());
+        BOOST_TEST(blocked_draft.error().kind == tg::error_kind::forbidden);
+
+        BOOST_TEST(sim.drafts(user).empty());
+        BOOST_TEST(sim.drafts(group).empty());
+        BOOST_TEST(!sim.draft_open(user));
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_draft_flood_gives_429_with_retry_after_and_leaves_the_message_alone,
+                        telegram_fixture) {
+    const auto user = sim.add_user({});
+    run([&]() -> awaitable<void> {
+        for (std::size_t i = 0; i < 3; ++i) { // the draft burst
+            tg::send_message_draft_params d{.chat_id = user, .draft_id = 5, .text = std::string(i + 1, 'a')};
+            auto r = co_await bot->send_message_draft(std::move(d));
+            BOOST_TEST(r.has_value());
+        }
+        tg::send_message_draft_params one_more{.chat_id = user, .draft_id = 5, .text = "aaaa"};
+        auto flooded = co_await bot->send_message_draft(std::move(one_more));
+        BOOST_TEST_REQUIRE(!flooded.has_value());
+        BOOST_TEST(flooded.error().kind == tg::error_kind::rate_limited);
+        BOOST_TEST_REQUIRE(flooded.error().retry_after.has_value());
+        BOOST_TEST(*flooded.error().retry_after >= std::chrono::seconds(1));
+        BOOST_TEST(sim.drafts(user).size() == 3U);
+
+        // The final message has its own bucket: the draft flood does not hold it back.
+        auto final_message = co_await bot->send_message(text_to(user, "aaaa"));
+        BOOST_TEST(final_message.has_value());
+        BOOST_TEST(!sim.draft_open(user));
+
+        // A planned flood on drafts carries the fault's wait.
+        sim.faults.add({.match = "sendMessageDraft", .kind = sim::fault_kind::rate_limited, .delay = 4s});
+        tg::send_message_draft_params planned{.chat_id = user, .draft_id = 6, .text = "b"};
+        auto planned_flood = co_await bot->send_message_draft(std::move(planned));
+        BOOST_TEST_REQUIRE(!planned_flood.has_value());
+        BOOST_TEST(*planned_flood.error().retry_after == std::chrono::seconds(4));
+        sim.faults.add({.match = "sendMessageDraft", .kind = sim::fault_kind::server_error});
+        tg::send_message_draft_params failing{.chat_id = user, .draft_id = 6, .text = "b"};
+        auto server = co_await bot->send_message_draft(std::move(failing));
+        BOOST_TEST_REQUIRE(!server.has_value());
+        BOOST_TEST(server.error().kind == tg::error_kind::server);
+        BOOST_TEST(sim.drafts(user).size() == 3U);
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stop_press_arrives_as_stopped_message_generation_once_listed, telegram_fixture) {
+    const auto user = sim.add_user({});
+    run([&]() -> awaitable<void> {
+        tg::send_message_draft_params d{.chat_id = user,
+                                        .draft_id = 11,
+                                        .text = "Bir varmış",
+                                        .can_stop = true};
+        auto drafted = co_await bot->send_message_draft(std::move(d));
+        BOOST_TEST_REQUIRE(drafted.has_value());
+        const auto stop_id = sim.press_stop(user, 11);
+        BOOST_TEST(!sim.draft_open(user)); // the user's client ended the draft
+
+        // Not listed: Telegram keeps it from the bot.
+        tg::get_updates_params unlisted{.allowed_updates = std::vector<std::string>{"message"},
+                                        .timeout = 0s};
+        auto without = co_await bot->get_updates(std::move(unlisted));
+        BOOST_TEST_REQUIRE(without.has_value());
+        BOOST_TEST(without->updates.empty());
+
+        tg::get_updates_params listed{.allowed_updates = tg::typed_update_kinds(), .timeout = 0s};
+        auto with = co_await bot->get_updates(std::move(listed));
+        BOOST_TEST_REQUIRE(with.has_value());
+        BOOST_TEST_REQUIRE(with->updates.size() == 1U);
+        const auto& u = with->updates[0];
+        BOOST_TEST(u.update_id == stop_id);
+        BOOST_TEST(u.what == tg::update::kind::stopped_message_generation);
+        BOOST_TEST(u.stopped_generation->draft_id == 11);
+        BOOST_TEST(u.stopped_generation->chat_id == user);
+        BOOST_TEST(*u.chat_id() == user);
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(an_inline_button_press_arrives_without_a_message_and_is_answered, telegram_fixture) {
+    const auto user = sim.add_user({.language_code = "ru"});
+    run([&]() -> awaitable<void> {
+        const auto query_id = sim.press_inline_button(user, "AgAAAH8AAAB-AAAADg", "p:luna");
+        tg::get_updates_params polled_params{.timeout = 0s};
+        auto polled = co_await bot->get_updates(std::move(polled_params));
+        BOOST_TEST_REQUIRE(polled.has_value());
+        BOOST_TEST(polled->malformed.empty());
+        BOOST_TEST_REQUIRE(polled->updates.size() == 1U);
+        const auto& u = polled->updates[0];
+        BOOST_TEST_REQUIRE(u.callback_query.has_value());
+        BOOST_TEST(u.callback_query->id == query_id);
+        BOOST_TEST(!u.callback_query->message.has_value());
+        BOOST_TEST(*u.callback_query->inline_message_id == "AgAAAH8AAAB-AAAADg");
+        BOOST_TEST(u.callback_query->data == "p:luna");
+        BOOST_TEST(*u.chat_id() == user);
+
+        tg::answer_callback_params answer{.callback_query_id = query_id, .text = "✓"};
+        auto answered = co_await bot->answer_callback_query(std::move(answer));
+        BOOST_TEST(answered.has_value());
+        BOOST_TEST(sim.sent_to(user).back().what == sim::sent_item::kind::callback_answer);
+    });
+}
+
+BOOST_FIXTURE_TEST_CASE(get_me_parses_the_bot_full_info, telegram_fixture) {
+    run([&]() -> awaitable<void> {
+        json::object none;
+        auto raw = co_await bot->call("getMe", std::move(none));
+        BOOST_TEST_REQUIRE(raw.has_value());
+        BOOST_TEST(raw->as_object().contains("supports_inline_queries")); // BotFullInfo's own field
+        auto me = co_await bot->get_me();
+        BOOST_TEST_REQUIRE(me.has_value());
+        BOOST_TEST(me->is_bot);
+        BOOST_TEST(me->username == "companion_bot");
+    });
+}
+
 BOOST_AUTO_TEST_CASE(the_bot_token_never_appears_in_logs_or_error_texts) {
     const std::string accepted = "987654321:ZZsim-accepted-token_0123456789abcdefgh";
     telegram_fixture f(sim::telegram_simulator_config{.token = accepted, .max_poll_hold = 100ms}, accepted);

@@ -1,13 +1,23 @@
 // The update model without sockets: every sample payload of the contract, malformed and unknown
-// updates, UTF-16 entity offsets, command extraction, keyboards and error classification.
+// updates, UTF-16 entity offsets, command extraction, keyboards and error classification, and the
+// Bot API 10.x shapes (contracts/telegram-drafts-stars-voice.md §1, §4): a stopped draft, a
+// callback with inline_message_id and no message, message_id 0, getMe's BotFullInfo, and the update
+// kinds the bot ignores.
 #include "net/telegram/error.hpp"
 #include "net/telegram/types.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+#include <optional>
+#include <ostream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 using namespace companion::net::telegram;
 namespace json = boost::json;
@@ -68,6 +78,12 @@ update parse_one(const char* text) {
     auto u = parse_update(json::parse(text));
     BOOST_REQUIRE_MESSAGE(u, "sample did not parse");
     return *u;
+}
+
+// One update of `key` carrying `payload` (JSON text), numbered `id`.
+json::value update_of(std::int64_t id, std::string_view key, std::string_view payload) {
+    return json::parse(R"({"update_id":)" + std::to_string(id) + R"(,")" + std::string(key) + R"(":)" +
+                       std::string(payload) + "}");
 }
 
 message text_message(std::string text, std::vector<message_entity> entities) {
@@ -345,6 +361,267 @@ BOOST_AUTO_TEST_CASE(parser_never_throws_on_hostile_values) {
           R"({"update_id":-5,"callback_query":[]})"}) {
         BOOST_CHECK_NO_THROW((void)parse_update(json::parse(text)));
         BOOST_TEST(!parse_update(json::parse(text)).has_value());
+    }
+}
+
+// --- Bot API 10.x ------------------------------------------------------------------------------
+
+namespace {
+
+struct stopped_case {
+    std::string_view name;
+    std::string_view payload; ///< the stopped_message_generation object
+    bool parses = true;
+    std::int64_t chat = 0;
+    std::optional<std::int64_t> thread{};
+    std::int64_t draft = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const stopped_case& c) {
+    return os << c.name;
+}
+
+const std::vector<stopped_case> stopped_cases{
+    {"a stop in a private chat",
+     R"({"chat":{"id":412345678,"first_name":"Elif","type":"private"},"draft_id":7})",
+     true,
+     412345678,
+     std::nullopt,
+     7},
+    {"a stop in a topic, with the largest 31-bit draft id",
+     R"({"chat":{"id":5,"type":"private"},"message_thread_id":3,"draft_id":2147483647,"new_field":{}})",
+     true,
+     5,
+     3,
+     2147483647},
+    {"a draft id beyond 32 bits",
+     R"({"chat":{"id":5,"type":"private"},"draft_id":8589934592})",
+     true,
+     5,
+     std::nullopt,
+     8589934592},
+    {"no draft id", R"({"chat":{"id":5,"type":"private"}})", false},
+    {"no chat", R"({"draft_id":7})", false},
+    {"a draft id as text", R"({"chat":{"id":5,"type":"private"},"draft_id":"7"})", false},
+    {"a thread id as text",
+     R"({"chat":{"id":5,"type":"private"},"message_thread_id":"3","draft_id":7})",
+     false},
+    {"not an object", R"("stop")", false},
+};
+
+} // namespace
+
+BOOST_DATA_TEST_CASE(a_stopped_generation_parses_with_its_chat_and_draft_or_is_malformed_with_its_id,
+                     boost::unit_test::data::make(stopped_cases),
+                     c) {
+    auto batch = parse_updates(json::array{update_of(30, "stopped_message_generation", c.payload)});
+    if (!c.parses) {
+        BOOST_TEST(batch.updates.empty());
+        BOOST_TEST_REQUIRE(batch.malformed.size() == 1U);
+        BOOST_TEST(*batch.malformed[0].update_id == 30); // still confirmed past
+        BOOST_TEST(*batch.next_offset() == 31);
+        return;
+    }
+    BOOST_TEST(batch.malformed.empty());
+    BOOST_TEST_REQUIRE(batch.updates.size() == 1U);
+    const auto& u = batch.updates[0];
+    BOOST_TEST(u.what == update::kind::stopped_message_generation);
+    BOOST_TEST(u.other_kind.empty());
+    BOOST_TEST_REQUIRE(u.stopped_generation.has_value());
+    BOOST_TEST(u.stopped_generation->chat_id == c.chat);
+    BOOST_TEST(u.stopped_generation->draft_id == c.draft);
+    BOOST_TEST(u.stopped_generation->message_thread_id.value_or(-1) == c.thread.value_or(-1));
+    BOOST_TEST(*u.chat_id() == c.chat); // ordered with the chat it stops
+    BOOST_TEST(!u.message.has_value());
+}
+
+namespace {
+
+struct callback_case {
+    std::string_view name;
+    std::string_view payload; ///< the callback_query object
+    bool has_message = false;
+    std::optional<std::string> inline_message_id{};
+    std::int64_t chat = 0; ///< update::chat_id()
+};
+
+std::ostream& operator<<(std::ostream& os, const callback_case& c) {
+    return os << c.name;
+}
+
+const std::vector<callback_case> callback_cases{
+    {"a press on a message in a group",
+     R"({"id":"1","from":{"id":512000111,"is_bot":false,"first_name":"A"},"chat_instance":"-1","data":"p:luna",
+        "message":{"message_id":77,"date":1764000200,"chat":{"id":-1001234567890,"type":"supergroup","title":"G"}}})",
+     true,
+     std::nullopt,
+     -1001234567890},
+    {"a 10.5 press with inline_message_id and no message",
+     R"({"id":"2","from":{"id":512000111,"is_bot":false,"first_name":"A"},"inline_message_id":"AgAAAH8AAAB-AAAADg",
+        "chat_instance":"-5317843091238470111","data":"p:luna"})",
+     false,
+     "AgAAAH8AAAB-AAAADg",
+     512000111},
+    {"a press with neither (a game)",
+     R"({"id":"3","from":{"id":7,"is_bot":false,"first_name":"A"},"chat_instance":"-1","game_short_name":"g"})",
+     false,
+     std::nullopt,
+     7},
+    {"an inaccessible message numbered 0",
+     R"({"id":"4","from":{"id":9,"is_bot":false,"first_name":"A"},"chat_instance":"-1","data":"x",
+        "message":{"message_id":0,"date":0,"chat":{"id":9,"type":"private"}}})",
+     true,
+     std::nullopt,
+     9},
+};
+
+} // namespace
+
+BOOST_DATA_TEST_CASE(a_callback_query_parses_with_a_message_or_an_inline_message_id,
+                     boost::unit_test::data::make(callback_cases),
+                     c) {
+    auto parsed = parse_update(update_of(31, "callback_query", c.payload));
+    BOOST_TEST_REQUIRE(parsed.has_value());
+    const auto& u = *parsed;
+    BOOST_TEST(u.what == update::kind::callback_query);
+    BOOST_TEST_REQUIRE(u.callback_query.has_value());
+    BOOST_TEST(u.callback_query->message.has_value() == c.has_message);
+    BOOST_TEST(u.callback_query->inline_message_id.value_or("(none)") ==
+               c.inline_message_id.value_or("(none)"));
+    BOOST_TEST(*u.chat_id() == c.chat);
+}
+
+BOOST_AUTO_TEST_CASE(an_inline_message_id_that_is_not_text_makes_the_callback_malformed) {
+    auto u = parse_update(update_of(
+        32,
+        "callback_query",
+        R"({"id":"2","from":{"id":5,"is_bot":false,"first_name":"A"},"inline_message_id":17,"data":"x"})"));
+    BOOST_TEST_REQUIRE(!u.has_value());
+    BOOST_TEST(*u.error().update_id == 32);
+    BOOST_TEST(u.error().reason.find("inline_message_id") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(message_id_zero_is_accepted_in_updates_and_send_results) {
+    // 10.2 ephemeral messages, and a big video Telegram schedules instead of sending at once.
+    auto u = parse_one(
+        R"({"update_id":33,"message":{"message_id":0,"date":1764000500,"chat":{"id":4,"type":"private"},"text":"ephemeral"}})");
+    BOOST_TEST(u.what == update::kind::message);
+    BOOST_TEST(u.message->message_id == 0);
+    BOOST_TEST(u.message->text == "ephemeral");
+    BOOST_TEST(!u.message->inaccessible());
+
+    auto scheduled = parse_message(json::parse(
+        R"({"message_id":0,"date":1764000400,"chat":{"id":4,"type":"private"},"video":{"file_id":"BAAC","duration":8}})"));
+    BOOST_TEST_REQUIRE(scheduled.has_value());
+    BOOST_TEST(scheduled->message_id == 0);
+    BOOST_TEST(scheduled->video->file_id == "BAAC");
+}
+
+BOOST_AUTO_TEST_CASE(get_me_bot_full_info_parses_as_the_bot_user_and_ignores_the_rest) {
+    // 10.5: getMe answers BotFullInfo. Bot-only fields moved off User, the bot's own fields stay.
+    auto me = parse_user(json::parse(R"({"id":7000000001,"is_bot":true,"first_name":"Companion",
+        "username":"companion_bot","can_join_groups":true,"can_read_all_group_messages":false,
+        "supports_inline_queries":true,"can_connect_to_business":false,"has_main_web_app":false,
+        "callback_query_mode":"inline_message_id","commands":[{"command":"start","description":"Start"}],
+        "menu_button":{"type":"commands"}})"));
+    BOOST_TEST_REQUIRE(me.has_value());
+    BOOST_TEST(me->id == 7000000001);
+    BOOST_TEST(me->is_bot);
+    BOOST_TEST(me->username == "companion_bot");
+    BOOST_TEST(me->first_name == "Companion");
+
+    // A user without the bot-only fields, as a User now always is, parses the same way.
+    auto plain = parse_user(json::parse(R"({"id":5,"is_bot":false,"first_name":"Elif"})"));
+    BOOST_TEST_REQUIRE(plain.has_value());
+    BOOST_TEST(!plain->is_bot);
+}
+
+namespace {
+
+struct ignored_case {
+    std::string_view key;
+    std::string_view payload;
+};
+
+std::ostream& operator<<(std::ostream& os, const ignored_case& c) {
+    return os << c.key;
+}
+
+// Payloads shaped as Telegram sends them where known; a few are odd on purpose: an ignored kind is
+// never read, so nothing inside it can make the update malformed.
+const std::vector<ignored_case> ignored_cases{
+    {"guest_message", R"({"message_id":0,"date":1764000600,"chat":{"id":5,"type":"private"},"text":"hi"})"},
+    {"managed_bot",
+     R"({"user":{"id":5,"is_bot":false,"first_name":"A"},"bot":{"id":6,"is_bot":true,"first_name":"B"}})"},
+    {"widget_query", R"({"id":"w1","from":{"id":5,"is_bot":false,"first_name":"A"},"query":"x"})"},
+    {"shared_widget_query", R"({"id":"w2","from":{"id":5}})"},
+    {"subscription",
+     R"({"user":{"id":5,"is_bot":false,"first_name":"A"},"invoice_payload":"p","state":"canceled"})"},
+    {"purchased_paid_media",
+     R"({"from":{"id":5,"is_bot":false,"first_name":"A"},"paid_media_payload":"clip"})"},
+    {"message_reaction", R"({"chat":{"id":5,"type":"private"},"message_id":3,"date":1,"new_reaction":[]})"},
+    {"business_message", R"({"message_id":"not even a number","chat":{}})"},
+    {"chat_join_request", R"({"chat":{"id":-100,"type":"supergroup"},"from":{"id":5},"date":1})"},
+    {"inline_query",
+     R"({"id":"q","from":{"id":5,"is_bot":false,"first_name":"A"},"query":"cats","offset":""})"},
+    {"pre_checkout_query", R"({"id":"p","from":{"id":5},"currency":"XTR","total_amount":50})"},
+    {"a_kind_of_bot_api_11", R"("a string, where an object would be")"},
+};
+
+} // namespace
+
+BOOST_DATA_TEST_CASE(update_kinds_the_bot_does_not_handle_are_other_with_their_key_and_never_malformed,
+                     boost::unit_test::data::make(ignored_cases),
+                     c) {
+    auto batch = parse_updates(json::array{update_of(40, c.key, c.payload)});
+    BOOST_TEST(batch.malformed.empty());
+    BOOST_TEST_REQUIRE(batch.updates.size() == 1U);
+    const auto& u = batch.updates[0];
+    BOOST_TEST(u.what == update::kind::other);
+    BOOST_TEST(u.other_kind == c.key);
+    BOOST_TEST(!u.chat_id().has_value());
+    BOOST_TEST(!u.message.has_value());
+    BOOST_TEST(!u.stopped_generation.has_value());
+    BOOST_TEST(!u.raw.empty()); // kept for the inbox like any update
+    BOOST_TEST(*batch.next_offset() == 41);
+}
+
+BOOST_AUTO_TEST_CASE(an_update_with_only_its_id_or_a_huge_unknown_key_stays_countable) {
+    auto bare = parse_update(json::parse(R"({"update_id":50,"nothing":null})"));
+    BOOST_TEST_REQUIRE(bare.has_value());
+    BOOST_TEST(bare->what == update::kind::other);
+    BOOST_TEST(bare->other_kind.empty());
+
+    const std::string long_key(300, 'k');
+    auto huge = parse_update(update_of(51, long_key, "{}"));
+    BOOST_TEST_REQUIRE(huge.has_value());
+    BOOST_TEST(huge->other_kind == long_key.substr(0, update::max_other_kind));
+}
+
+BOOST_AUTO_TEST_CASE(typed_update_kinds_are_the_keys_the_parser_types_stop_included) {
+    const auto kinds = typed_update_kinds();
+    const std::vector<std::string> expected{"message",
+                                            "edited_message",
+                                            "callback_query",
+                                            "my_chat_member",
+                                            "stopped_message_generation"};
+    BOOST_TEST(kinds == expected, boost::test_tools::per_element());
+    // Each name, used as an update's key with a valid payload, gives that kind: the list and the
+    // parser cannot drift apart.
+    const std::string message = R"({"message_id":1,"date":1,"chat":{"id":4,"type":"private"},"text":"x"})";
+    const std::map<std::string, std::string> payloads{
+        {"message", message},
+        {"edited_message", message},
+        {"callback_query", R"({"id":"q","from":{"id":4,"is_bot":false,"first_name":"A"},"data":"x"})"},
+        {"my_chat_member",
+         R"({"chat":{"id":4,"type":"private"},"from":{"id":4,"first_name":"A"},"new_chat_member":{"status":"kicked"}})"},
+        {"stopped_message_generation", R"({"chat":{"id":4,"type":"private"},"draft_id":1})"},
+    };
+    for (const auto& k : kinds) {
+        auto u = parse_update(update_of(60, k, payloads.at(k)));
+        BOOST_TEST_REQUIRE(u.has_value(), k);
+        BOOST_TEST(to_string(u->what) == k);
+        BOOST_TEST(*u->chat_id() == 4);
     }
 }
 

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
 #include <string>
 
 using namespace companion::net::telegram;
@@ -109,6 +110,31 @@ BOOST_AUTO_TEST_CASE(bodies_that_are_not_an_update_envelope_are_refused) {
     const auto empty = scan_updates(R"( { "result" : [ ] , "ok" : true } )");
     BOOST_TEST_REQUIRE(empty.has_value());
     BOOST_TEST(empty->updates.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_number_beyond_the_double_range_keeps_the_raw_text_parseable) {
+    // Found by fuzz_telegram_update: Boost.JSON reads 7e4000500 as infinity and writes it back as
+    // `Infinity`, which the inbox could never replay. Both paths (the whole batch, and the scan
+    // of a body with a poisoned item) must keep raw text that parses again.
+    const std::string huge =
+        R"({"update_id":30,"guest_message":{"dat":716e4000500,"neg":-9e999999,"text":"Infinity"}})";
+    const auto whole = parse_updates(json::parse("[" + huge + "]"));
+    BOOST_TEST_REQUIRE(whole.updates.size() == 1U);
+    const auto scanned = scan_updates(envelope(huge + R"(,{"update_id":31,"message":{"text":tru}})"));
+    BOOST_TEST_REQUIRE(scanned.has_value());
+    BOOST_TEST_REQUIRE(scanned->updates.size() == 1U);
+    for (const auto* raw : {&whole.updates[0].raw, &scanned->updates[0].raw}) {
+        boost::system::error_code ec;
+        const auto again = json::parse(*raw, ec);
+        BOOST_TEST_REQUIRE(!ec, *raw);
+        const auto& message = again.at("guest_message").as_object();
+        BOOST_TEST(message.at("dat").as_double() == std::numeric_limits<double>::max());
+        BOOST_TEST(message.at("neg").as_double() == -std::numeric_limits<double>::max());
+        BOOST_TEST(message.at("text").as_string() == "Infinity"); // a string is left alone
+    }
+    // The usual update is written as it was.
+    const auto plain = parse_updates(json::parse("[" + text_update(32, R"("to Infinity")") + "]"));
+    BOOST_TEST(json::parse(plain.updates[0].raw) == json::parse(text_update(32, R"("to Infinity")")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
