@@ -32,6 +32,9 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <optional>
+#include <tuple>
 #include <unordered_map>
 
 namespace companion::net {
@@ -470,10 +473,11 @@ struct http_client::impl {
         co_return c;
     }
 
+    // Writes `req` on `c`. Returns the outcome to give up with when that failed (stale when a
+    // reused connection turned out dead), else nullopt.
     template <class Stream>
-    engine::awaitable<exchange_outcome>
-    exchange(Stream& s, connection& c, const request& req, const url_parts& u, const phase_timeouts& t) {
-        exchange_outcome out{make_failure(errc::bad_response, "no exchange"), false, false};
+    engine::awaitable<std::optional<exchange_outcome>>
+    write_request(Stream& s, connection& c, const request& req, const url_parts& u, const phase_timeouts& t) {
         http::request<http::string_body> msg{req.method, u.target, 11};
         for (const auto& field : req.headers) {
             msg.set(field.name_string(), field.value());
@@ -489,33 +493,59 @@ struct http_client::impl {
         c.lowest().expires_after(t.write);
         auto [wec, wn] = co_await http::async_write(s, msg, tuple_awaitable);
         (void)wn;
-        if (wec) {
-            out.stale = c.uses > 0 && is_reset(wec);
-            if (wec == beast::error::timeout) {
-                out.r = make_failure(errc::write_timeout, u.where.host, true);
-            } else if (wec == asio::error::operation_aborted) {
-                out.r = make_failure(errc::cancelled, "request cancelled", true);
-            } else {
-                // A failed write never delivered the whole request.
-                out.r = make_failure(errc::connection_reset, "write: " + wec.message(), false);
-            }
-            co_return out;
+        if (!wec) {
+            co_return std::nullopt;
         }
+        exchange_outcome out{make_failure(errc::bad_response, "no exchange"), false, false};
+        out.stale = c.uses > 0 && is_reset(wec);
+        if (wec == beast::error::timeout) {
+            out.r = make_failure(errc::write_timeout, u.where.host, true);
+        } else if (wec == asio::error::operation_aborted) {
+            out.r = make_failure(errc::cancelled, "request cancelled", true);
+        } else {
+            // A failed write never delivered the whole request.
+            out.r = make_failure(errc::connection_reset, "write: " + wec.message(), false);
+        }
+        co_return out;
+    }
 
+    // Reads the response header into `parser` within the header deadline. Returns the outcome to
+    // give up with when that failed, else nullopt.
+    template <class Stream, class Parser>
+    engine::awaitable<std::optional<exchange_outcome>> read_response_header(Stream& s,
+                                                                            connection& c,
+                                                                            Parser& parser,
+                                                                            const url_parts& u,
+                                                                            const phase_timeouts& t) {
+        c.lowest().expires_after(t.response_header);
+        const auto buffered_before = c.buffer.size();
+        auto [hec, hn] = co_await http::async_read_header(s, c.buffer, parser, tuple_awaitable);
+        if (!hec) {
+            co_return std::nullopt;
+        }
+        exchange_outcome out{read_failure(hec, false, u.where.host), false, false};
+        out.stale = c.uses > 0 && buffered_before == 0 && hn == 0 && is_reset(hec);
+        co_return out;
+    }
+
+    template <class Stream>
+    engine::awaitable<exchange_outcome>
+    exchange(Stream& s, connection& c, const request& req, const url_parts& u, const phase_timeouts& t) {
+        auto unsent = co_await write_request(s, c, req, u, t);
+        if (unsent) {
+            co_return std::move(*unsent);
+        }
         http::response_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
         parser.body_limit(req.body_limit != 0 ? req.body_limit : cfg.body_limit);
         if (req.method == http::verb::head) {
             parser.skip(true);
         }
-        c.lowest().expires_after(t.response_header);
-        const auto buffered_before = c.buffer.size();
-        auto [hec, hn] = co_await http::async_read_header(s, c.buffer, parser, tuple_awaitable);
-        if (hec) {
-            out.stale = c.uses > 0 && buffered_before == 0 && hn == 0 && is_reset(hec);
-            out.r = read_failure(hec, false, u.where.host);
-            co_return out;
+        auto headless = co_await read_response_header(s, c, parser, u, t);
+        if (headless) {
+            co_return std::move(*headless);
         }
+        exchange_outcome out{make_failure(errc::bad_response, "no exchange"), false, false};
         c.lowest().expires_after(t.body);
         // The body's size is the parser's to check (body_limit); the byte count adds nothing.
         [[maybe_unused]] auto [bec, bn] = co_await http::async_read(s, c.buffer, parser, tuple_awaitable);
@@ -530,10 +560,135 @@ struct http_client::impl {
         r.headers = msg_in.base();
         r.body = std::move(msg_in.body());
         r.reused_connection = c.uses > 0;
-        out.keep_alive = msg_in.keep_alive();
+        // The parser's answer, not the message's: a body that ended with the connection leaves
+        // nothing to reuse, whatever the Connection header said.
+        out.keep_alive = parser.keep_alive();
         out.r = std::move(r);
         co_return out;
     }
+
+    // stream()'s exchange: the header as exchange() reads it, then the body piece by piece, each
+    // read within `idle` (a 2xx only) and all of them within the body deadline.
+    template <class Stream>
+    engine::awaitable<exchange_outcome> stream_exchange(Stream& s,
+                                                        connection& c,
+                                                        const request& req,
+                                                        const url_parts& u,
+                                                        const phase_timeouts& t,
+                                                        const std::function<bool(std::string_view)>& on_body,
+                                                        engine::duration idle) {
+        auto unsent = co_await write_request(s, c, req, u, t);
+        if (unsent) {
+            co_return std::move(*unsent);
+        }
+        http::response_parser<http::buffer_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
+        parser.body_limit(req.body_limit != 0 ? req.body_limit : cfg.body_limit);
+        if (req.method == http::verb::head) {
+            parser.skip(true);
+        }
+        auto headless = co_await read_response_header(s, c, parser, u, t);
+        if (headless) {
+            co_return std::move(*headless);
+        }
+        exchange_outcome out{make_failure(errc::bad_response, "no exchange"), false, false};
+        response r;
+        r.status = parser.get().result_int();
+        r.headers = parser.get().base();
+        r.reused_connection = c.uses > 0;
+        const bool deliver = r.ok();
+        // Not eager: an eager parser goes on past a chunk's data into the next chunk's header and
+        // waits for it inside the read, holding back the data it already has.
+        const auto body_deadline = clock::now() + t.body;
+        std::array<char, 16 * 1024> piece{};
+        while (!parser.is_done()) {
+            parser.get().body().data = piece.data();
+            parser.get().body().size = piece.size();
+            const auto left = body_deadline - clock::now();
+            const bool idle_first = deliver && idle < left;
+            error_code ec;
+            if (left > engine::duration::zero()) {
+                c.lowest().expires_after(idle_first ? idle : left);
+                // The count includes framing; the piece's own size is read from the body below.
+                std::tie(ec, std::ignore) =
+                    co_await http::async_read_some(s, c.buffer, parser, tuple_awaitable);
+                if (ec == http::error::need_buffer) {
+                    ec = {}; // the piece is full: hand it over, then read on
+                }
+            } else {
+                ec = beast::error::timeout;
+            }
+            if (ec == beast::error::timeout) {
+                const auto ms = [](engine::duration d) {
+                    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+                };
+                out.r = make_failure(errc::body_timeout,
+                                     idle_first ? u.where.host + ": no body bytes for " + ms(idle) +
+                                                      " ms (the idle deadline between pieces)"
+                                                : u.where.host + ": the body took longer than its " +
+                                                      ms(t.body) + " ms deadline",
+                                     true);
+                co_return out;
+            }
+            if (ec) {
+                out.r = read_failure(ec, true, u.where.host);
+                co_return out;
+            }
+            const std::size_t got = piece.size() - parser.get().body().size;
+            if (got == 0) {
+                continue; // framing only (a chunk header)
+            }
+            if (!deliver) {
+                r.body.append(piece.data(), got);
+            } else if (!on_body(std::string_view(piece.data(), got))) {
+                // The caller wants no more: the rest of the body is never read, so the
+                // connection cannot carry another request.
+                c.lowest().expires_never();
+                out.r = std::move(r);
+                co_return out;
+            }
+        }
+        c.lowest().expires_never();
+        out.keep_alive = parser.keep_alive(); // false for a close-delimited body, as in exchange()
+        out.r = std::move(r);
+        co_return out;
+    }
+
+    engine::awaitable<exchange_outcome> stream_on(connection& c,
+                                                  const request& req,
+                                                  const url_parts& u,
+                                                  const phase_timeouts& t,
+                                                  const std::function<bool(std::string_view)>& on_body,
+                                                  engine::duration idle) {
+        if (c.secure) {
+            auto o = co_await stream_exchange(*c.secure, c, req, u, t, on_body, idle);
+            co_return o;
+        }
+        auto o = co_await stream_exchange(*c.plain, c, req, u, t, on_body, idle);
+        co_return o;
+    }
+
+    // A checked-out connection that gives its pool slot back however the exchange ends: closed
+    // unless handed back to the pool with keep(). An exception (from a caller's body handler, or
+    // a cancelled coroutine's next await) must not leak the slot.
+    struct lease {
+        impl& owner;
+        pool& p;
+        std::unique_ptr<connection> c;
+
+        lease(impl& o, pool& pl, std::unique_ptr<connection> conn) : owner(o), p(pl), c(std::move(conn)) {}
+        lease(const lease&) = delete;
+        lease& operator=(const lease&) = delete;
+        ~lease() { close(); }
+        void keep() { owner.release(p, std::move(c)); }
+        void close() {
+            if (c) {
+                c->close();
+                c.reset();
+                owner.release(p, nullptr);
+            }
+        }
+    };
 
     engine::awaitable<exchange_outcome>
     exchange_on(connection& c, const request& req, const url_parts& u, const phase_timeouts& t) {
@@ -623,6 +778,51 @@ engine::awaitable<result<response>> http_client::send(request req) {
         }
         c->close();
         d.release(p, nullptr);
+        const bool not_delivered = !out.r.error().request_sent;
+        if (attempt == 0 && out.stale && (replayable || not_delivered)) {
+            engine::log().debug("http.stale_connection_retry", {{"origin", p.origin_key}});
+            continue;
+        }
+        d.count_error(p, out.r.error());
+        co_return out.r.error();
+    }
+}
+
+engine::awaitable<result<response>>
+http_client::stream(request req, std::function<bool(std::string_view)> on_body, engine::duration idle) {
+    auto& d = *impl_;
+    auto parts = parse_url(req.url);
+    if (!parts) {
+        co_return parts.error();
+    }
+    const phase_timeouts t = req.timeouts.value_or(d.cfg.timeouts);
+    pool& p = d.pool_for(parts->where);
+    const bool replayable = req.replayable
+                                ? *req.replayable == replay::safe
+                                : (req.method == http::verb::get || req.method == http::verb::head);
+    p.requests.inc();
+    const auto started = clock::now();
+
+    for (int attempt = 0;; ++attempt) {
+        auto checked_out = co_await d.checkout(p, parts->where, t, attempt > 0);
+        if (!checked_out) {
+            co_return checked_out.error();
+        }
+        impl::lease held(d, p, std::move(*checked_out));
+        auto out = co_await d.stream_on(*held.c, req, *parts, t, on_body, idle);
+        ++held.c->uses;
+        if (out.r) {
+            if (out.keep_alive) {
+                held.keep();
+            } else {
+                held.close();
+            }
+            p.latency.observe(std::chrono::duration<double>(clock::now() - started).count());
+            co_return std::move(out.r);
+        }
+        held.close();
+        // Only failures before any response byte are stale, so the caller's handler has seen
+        // nothing of a request that is sent again.
         const bool not_delivered = !out.r.error().request_sent;
         if (attempt == 0 && out.stale && (replayable || not_delivered)) {
             engine::log().debug("http.stale_connection_retry", {{"origin", p.origin_key}});
@@ -846,7 +1046,7 @@ engine::awaitable<result<download_result>> http_client::download(download_reques
         }
         c->lowest().expires_never();
         ++c->uses;
-        if (parser.get().keep_alive()) {
+        if (parser.keep_alive()) {
             d.release(p, std::move(c));
         } else {
             c->close();

@@ -1,7 +1,8 @@
 // An HTTP/1.1 client over Beast on the engine's loop: TLS with peer verification (system trust
 // store or a CA file), SNI and host name checks; a keep-alive connection pool per origin with a
 // fair, bounded number of connections; deadlines per phase; body limits per request; streaming
-// downloads to a file with a size limit and SHA-256; redirects for downloads; an HTTP CONNECT
+// downloads to a file with a size limit and SHA-256; streamed bodies handed to the caller piece by
+// piece (server-sent events) with an idle deadline; redirects for downloads; an HTTP CONNECT
 // proxy from HTTPS_PROXY / NO_PROXY. Every failure is a typed net::failure whose text is redacted.
 //
 // Non-2xx responses are not failures at this level: typed API clients read the status and body.
@@ -22,9 +23,11 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace companion::engine {
@@ -123,6 +126,22 @@ public:
     /// Sends one request and reads the whole response. Retries once on a fresh connection when a
     /// pooled connection turns out stale and the request is replayable.
     engine::awaitable<result<response>> send(request req);
+
+    /// Sends one request like send() (repeated only on a stale pooled connection, and then only
+    /// when replayable or never delivered) and streams the body of a 2xx: each piece, as it
+    /// arrives, goes to `on_body`, which returns false when it wants no more (the connection is
+    /// then closed and the response returned as it is). The returned response has the status and
+    /// headers; its body is empty for a 2xx. A non-2xx body is collected into `response::body`
+    /// (within the body limit, which also caps a streamed body) and `on_body` is not called.
+    /// Deadlines: the header within the request's response_header phase, then at most `idle`
+    /// between two pieces and the body phase for the whole body; either one ends the call with
+    /// errc::body_timeout (the text says which). Chunked, Content-Length and close-delimited
+    /// bodies all work. Cancellation (terminal, as the losing side of `||` or a deadline delivers it)
+    /// ends it at once with errc::cancelled and closes the connection. `on_body` runs on the loop thread and
+    /// must not call back into this client for the same request; an exception from it closes the connection
+    /// and propagates.
+    engine::awaitable<result<response>>
+    stream(request req, std::function<bool(std::string_view)> on_body, engine::duration idle);
 
     /// Streams a GET response body to `req.path` (2xx only; other statuses are errc::http_status
     /// with the body's first bytes), following redirects.

@@ -8,14 +8,18 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
+#include <array>
 #include <list>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 namespace companion::net {
@@ -152,6 +156,83 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
         co_return r;
     }
 
+    // A streamed body: the header, then each piece as its own chunk once its delay has passed,
+    // then the ending the response asks for.
+    template <class Stream>
+    engine::awaitable<void>
+    write_stream(Stream& s, beast::tcp_stream& lowest, server_response& r, bool& keep) {
+        streamed_body& body = *r.stream;
+        // HTTP/1.0 has no chunked encoding: the body then ends where the connection does.
+        const bool chunked = r.msg.version() >= 11;
+        r.msg.body().clear();
+        r.msg.erase(http::field::content_length);
+        r.msg.chunked(chunked);
+        if (!chunked) {
+            r.msg.keep_alive(false);
+        }
+        keep = keep && chunked && body.end == streamed_body::ending::complete;
+        lowest.expires_after(cfg.write_timeout);
+        http::response_serializer<http::string_body> header(r.msg);
+        auto [hec, hn] = co_await http::async_write_header(s, header, tuple_awaitable);
+        (void)hn;
+        if (hec) {
+            keep = false;
+            co_return;
+        }
+        for (std::size_t i = 0; i < body.pieces.size(); ++i) {
+            if (i != 0 && body.delay.count() > 0) {
+                if (body.time != nullptr) {
+                    co_await body.time->sleep(body.delay);
+                } else {
+                    co_await engine::sleep(body.delay);
+                }
+            }
+            const std::string& piece = body.pieces[i];
+            if (piece.empty()) {
+                continue; // an empty chunk would end the body
+            }
+            lowest.expires_after(cfg.write_timeout);
+            error_code ec;
+            if (chunked) {
+                std::tie(ec, std::ignore) =
+                    co_await asio::async_write(s, http::make_chunk(asio::buffer(piece)), tuple_awaitable);
+            } else {
+                std::tie(ec, std::ignore) =
+                    co_await asio::async_write(s, asio::buffer(piece), tuple_awaitable);
+            }
+            if (ec) {
+                keep = false;
+                co_return;
+            }
+        }
+        switch (body.end) {
+        case streamed_body::ending::complete:
+            if (chunked) {
+                lowest.expires_after(cfg.write_timeout);
+                auto [lec, ln] = co_await asio::async_write(s, http::make_chunk_last(), tuple_awaitable);
+                (void)ln;
+                if (lec) {
+                    keep = false;
+                }
+            }
+            co_return;
+        case streamed_body::ending::cut:
+            co_return; // `keep` is false: the session closes the connection mid-body
+        case streamed_body::ending::hold: {
+            // Until the client gives up (or stop() cancels the read): whatever it sends is dropped.
+            lowest.expires_never();
+            std::array<char, 512> sink{};
+            for (;;) {
+                auto [rec, rn] = co_await s.async_read_some(asio::buffer(sink), tuple_awaitable);
+                (void)rn;
+                if (rec) {
+                    co_return;
+                }
+            }
+        }
+        }
+    }
+
     template <class Stream>
     engine::awaitable<void>
     write_response(Stream& s, beast::tcp_stream& lowest, server_response& r, bool& keep) {
@@ -159,6 +240,10 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
         using kind = response_fault::kind;
         switch (r.fault.what) {
         case kind::none: {
+            if (r.stream) {
+                co_await write_stream(s, lowest, r, keep);
+                co_return;
+            }
             auto [ec, n] = co_await http::async_write(s, r.msg, tuple_awaitable);
             (void)n;
             if (ec) {
@@ -259,7 +344,9 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
             ++served;
             r.msg.version(version);
             r.msg.keep_alive(client_keep && !stopping);
-            r.msg.prepare_payload();
+            if (!r.stream || r.fault.what != response_fault::kind::none) {
+                r.msg.prepare_payload(); // a streamed body is framed by write_stream
+            }
             bool keep = r.msg.keep_alive();
             co_await write_response(s, lowest, r, keep);
             if (!keep) {

@@ -1,12 +1,14 @@
 // A small HTTP/1.1 server over Beast for the simulators, the webhook receiver and the admin
 // endpoints: keep-alive, header and body limits, idle and request deadlines (a slow client cannot
-// hold a connection forever), routing by method and path, optional TLS, graceful stop, and fault
+// hold a connection forever), routing by method and path, optional TLS, graceful stop, bodies
+// streamed piece by piece (server-sent events, which may stall or be cut on cue), and fault
 // injection on responses (reset, slow body, raw bytes) so the simulators can misbehave on cue.
 #pragma once
 
 #include "engine/asio.hpp"
 #include "engine/clock.hpp"
 #include "engine/task_group.hpp"
+#include "engine/time_source.hpp"
 #include "net/error.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -21,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,9 +57,29 @@ struct response_fault {
     std::string raw_bytes{};
 };
 
+/// A body sent piece by piece as it is produced (server-sent events): chunked transfer encoding,
+/// one chunk per piece (close-delimited for an HTTP/1.0 client), `delay` before every piece after
+/// the first, slept on `time` (the process's real time when null; it must outlive the response).
+/// `end` says how the body ends, so the simulators can stall or cut a stream on cue.
+struct streamed_body {
+    enum class ending {
+        complete, ///< the last chunk: the body ends as it should
+        hold,     ///< nothing more: the connection stays open until the client closes it (or the
+                  ///< server stops), a stalled stream
+        cut,      ///< the connection is closed without the last chunk: a stream cut by the network
+    };
+    std::vector<std::string> pieces{};
+    engine::duration delay{};
+    ending end = ending::complete;
+    engine::time_source* time = nullptr;
+};
+
 struct server_response {
     http::response<http::string_body> msg;
     response_fault fault{};
+    /// When set (and no fault is), the body is these pieces instead of `msg.body()`; the header
+    /// is `msg`'s, without Content-Length.
+    std::optional<streamed_body> stream{};
 };
 
 /// A JSON response with the given status.
