@@ -1,4 +1,5 @@
-// Chat completions: request building, response and error parsing, and the HTTP exchange.
+// Chat completions: request building, response and error parsing, the streamed chunk reader, and
+// the HTTP exchanges.
 #include "net/openai/chat.hpp"
 
 #include "engine/log.hpp"
@@ -140,6 +141,193 @@ parse_chat_response(unsigned status, std::string_view body, const boost::beast::
     return out;
 }
 
+std::string build_chat_stream_body(const chat_config& cfg, const chat_request& req) {
+    std::string body = build_chat_body(cfg, req);
+    // The object is serialized already; the stream fields close it again rather than parsing it back.
+    body.pop_back(); // '}'
+    body += R"(,"stream":true)";
+    if (cfg.stream_include_usage) {
+        body += R"(,"stream_options":{"include_usage":true})";
+    }
+    body += '}';
+    return body;
+}
+
+chat_stream_reader::chat_stream_reader(boost::beast::http::fields headers, std::size_t max_event_bytes)
+    : headers_(std::move(headers)), sse_(max_event_bytes) {
+    out_.request_id = detail::header_value(headers_, "x-request-id");
+}
+
+bool chat_stream_reader::feed(std::string_view bytes, const delta_handler& on_delta) {
+    if (broken_) {
+        return false;
+    }
+    if (done_) {
+        return true; // whatever follows [DONE] is not part of the answer
+    }
+    if (kind_ == body_kind::unknown) {
+        const auto first = bytes.find_first_not_of(" \t\r\n");
+        if (first == std::string_view::npos) {
+            lead_.append(bytes);
+            if (lead_.size() > sse_.max_event_bytes()) {
+                broken_ = malformed(200, "the stream holds nothing but blanks", headers_);
+            }
+            return !broken_;
+        }
+        kind_ = bytes[first] == '{' ? body_kind::whole_json : body_kind::events;
+        if (!lead_.empty()) {
+            // The blanks held back are part of the body: line ends for an event stream.
+            std::string held = std::move(lead_);
+            lead_.clear();
+            held.append(bytes);
+            return feed(held, on_delta);
+        }
+    }
+    if (kind_ == body_kind::whole_json) {
+        whole_.append(bytes);
+        if (whole_.size() > sse_.max_event_bytes()) {
+            broken_ = malformed(200, "a JSON answer to a stream request is too large", headers_);
+        }
+        return !broken_;
+    }
+    try {
+        auto parsed = sse_.feed(bytes, [&](const sse_event& e) { on_event(e, on_delta); });
+        if (!parsed && !broken_) {
+            broken_ = malformed(200, parsed.error().detail, headers_);
+        }
+    } catch (...) {
+        broken_ = malformed(200, "the delta handler failed", headers_);
+        throw;
+    }
+    return !broken_;
+}
+
+void chat_stream_reader::on_event(const sse_event& e, const delta_handler& on_delta) {
+    if (done_ || broken_) {
+        return; // an event after the end, in the same feed
+    }
+    if (e.data == "[DONE]") {
+        done_ = true;
+        return;
+    }
+    if (e.event == "error") {
+        broken_ = parse_error(200, e.data, headers_); // its data may be JSON or text
+        return;
+    }
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(e.data, ec);
+    if (ec || !v.is_object()) {
+        broken_ = malformed(200, "a stream chunk is not a JSON object", headers_);
+        return;
+    }
+    const auto& o = v.as_object();
+    if (o.contains("error") || (o.contains("object") && o.at("object") == "error")) {
+        // OpenAI and OpenRouter report a failure after the 200 as an error object in the stream.
+        broken_ = parse_error(200, e.data, headers_);
+        return;
+    }
+    on_chunk(o, on_delta);
+}
+
+void chat_stream_reader::on_chunk(const boost::json::object& o, const delta_handler& on_delta) {
+    if (const auto* id = o.if_contains("id"); id && id->is_string() && !id->as_string().empty()) {
+        out_.id = std::string(id->as_string());
+    }
+    if (const auto* m = o.if_contains("model"); m && m->is_string() && !m->as_string().empty()) {
+        out_.model = std::string(m->as_string());
+    }
+    if (const auto* u = o.if_contains("usage"); u && u->is_object()) {
+        const auto& uo = u->as_object();
+        token_usage t;
+        t.prompt_tokens = detail::json_int(uo.if_contains("prompt_tokens")).value_or(0);
+        t.completion_tokens = detail::json_int(uo.if_contains("completion_tokens")).value_or(0);
+        t.total_tokens =
+            detail::json_int(uo.if_contains("total_tokens")).value_or(t.prompt_tokens + t.completion_tokens);
+        out_.usage = t;
+    }
+    const auto* choices = o.if_contains("choices");
+    if (choices == nullptr || choices->is_null()) {
+        return; // a usage or keep-alive chunk of a server that leaves choices out
+    }
+    if (!choices->is_array()) {
+        broken_ = malformed(200, "a stream chunk's choices is not an array", headers_);
+        return;
+    }
+    if (choices->as_array().empty()) {
+        return; // the usage chunk
+    }
+    const auto* choice = choices->as_array().front().if_object();
+    if (choice == nullptr) {
+        broken_ = malformed(200, "a stream chunk's choice is not an object", headers_);
+        return;
+    }
+    if (const auto* delta = choice->if_contains("delta"); delta && delta->is_object()) {
+        const auto& d = delta->as_object();
+        // role-only deltas, null content, reasoning and tool calls carry nothing for the reply.
+        if (auto piece = content_text(d.if_contains("content")); piece && !piece->empty()) {
+            if (!out_.content) {
+                out_.content.emplace();
+            }
+            out_.content->append(*piece);
+            if (on_delta) {
+                on_delta(*piece);
+            }
+        }
+        if (const auto* r = d.if_contains("refusal"); r && r->is_string() && !r->as_string().empty()) {
+            if (!out_.refusal) {
+                out_.refusal.emplace();
+            }
+            out_.refusal->append(r->as_string());
+        }
+    }
+    if (const auto* f = choice->if_contains("finish_reason"); f && f->is_string()) {
+        out_.raw_finish_reason = std::string(f->as_string());
+        out_.finish = parse_finish_reason(out_.raw_finish_reason);
+        finished_chunk_ = true;
+    }
+}
+
+result<chat_completion> chat_stream_reader::finish(std::optional<net::api_error> transport,
+                                                   const delta_handler& on_delta) {
+    if (kind_ == body_kind::whole_json && !broken_) {
+        if (transport) {
+            return std::move(*transport); // half a JSON document says nothing
+        }
+        auto whole = parse_chat_response(200, whole_, headers_);
+        if (whole && whole->content && !whole->content->empty() && on_delta) {
+            on_delta(*whole->content);
+        }
+        return whole;
+    }
+    if (!done_ && !broken_) {
+        // WHATWG drops an event without its blank line; a server that closed right after its
+        // last line still said what it said.
+        if (auto last = sse_.finish()) {
+            on_event(*last, on_delta);
+        }
+    }
+    std::optional<net::api_error> why;
+    if (done_) {
+        why = std::nullopt; // a failure after [DONE] lost nothing
+    } else if (broken_) {
+        why = std::move(broken_);
+    } else if (transport) {
+        why = std::move(transport);
+    } else if (!finished_chunk_) {
+        why = malformed(200, "the stream ended without [DONE]", headers_);
+    }
+    if (!why) {
+        return std::move(out_);
+    }
+    const bool some_content =
+        (out_.content && !out_.content->empty()) || (out_.refusal && !out_.refusal->empty());
+    if (!some_content) {
+        return std::move(*why);
+    }
+    out_.interrupted = std::move(why);
+    return std::move(out_);
+}
+
 chat_client::chat_client(net::http_client& http, chat_config cfg) : http_(http), cfg_(std::move(cfg)) {
     cfg_.base_url = detail::client_base_url(std::move(cfg_.base_url), cfg_.api_key);
 }
@@ -160,6 +348,48 @@ engine::awaitable<result<chat_completion>> chat_client::complete(chat_request re
         co_return from_failure(sent.error());
     }
     co_return parse_chat_response(sent->status, sent->body, sent->headers);
+}
+
+engine::awaitable<result<chat_completion>> chat_client::stream(chat_request req, delta_handler on_delta) {
+    auto r = detail::api_request(http::verb::post, cfg_.base_url + "/chat/completions", cfg_);
+    // The whole stream gets the budget of a completion that is not streamed: the model thinks and
+    // writes while the body arrives.
+    r.timeouts = detail::call_timeouts(cfg_.connect_timeout,
+                                       cfg_.response_timeout,
+                                       cfg_.response_timeout + cfg_.body_timeout);
+    r.headers.set(http::field::content_type, "application/json");
+    r.headers.set(http::field::accept, "text/event-stream");
+    if (!cfg_.api_key.empty()) {
+        r.headers.set(http::field::authorization, "Bearer " + cfg_.api_key);
+    }
+    for (const auto& [name, value] : cfg_.extra_headers) {
+        r.headers.set(name, value);
+    }
+    r.body = build_chat_stream_body(cfg_, req);
+    chat_stream_reader reader({}, std::min<std::size_t>(cfg_.body_limit, std::size_t{1} << 20));
+    auto on_body = [&](std::string_view piece) { return reader.feed(piece, on_delta); };
+    auto sent = co_await http_.stream(std::move(r), on_body, cfg_.stream_idle_timeout);
+    if (!sent) {
+        if (sent.error().code == net::errc::cancelled) {
+            co_return from_failure(sent.error()); // the caller stopped it: nothing to judge
+        }
+        co_return reader.finish(from_failure(sent.error()), on_delta);
+    }
+    if (!sent->ok()) {
+        co_return parse_chat_response(sent->status, sent->body, sent->headers);
+    }
+    auto out = reader.finish(std::nullopt, on_delta);
+    // The body handler ran before the headers were the caller's: the request id comes last.
+    const auto request_id = detail::header_value(sent->headers, "x-request-id");
+    if (!out) {
+        out.error().request_id = request_id;
+    } else {
+        out->request_id = request_id;
+        if (out->interrupted) {
+            out->interrupted->request_id = request_id;
+        }
+    }
+    co_return out;
 }
 
 engine::awaitable<result<void>> chat_client::check_model() {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -156,6 +157,28 @@ std::vector<std::string> stream_pieces(std::string_view text) {
     return pieces;
 }
 
+// How a streamed answer breaks after its first piece (the chat faults with a "stream_" detail).
+enum class stream_break { none, error, stall, cut, malformed };
+
+stream_break stream_break_of(const std::optional<fault>& f) {
+    if (!f || f->kind != fault_kind::custom) {
+        return stream_break::none;
+    }
+    if (f->detail == "stream_error") {
+        return stream_break::error;
+    }
+    if (f->detail == "stream_stall") {
+        return stream_break::stall;
+    }
+    if (f->detail == "stream_cut") {
+        return stream_break::cut;
+    }
+    if (f->detail == "stream_malformed") {
+        return stream_break::malformed;
+    }
+    return stream_break::none;
+}
+
 struct streamed_answer {
     std::string id;
     std::string model;
@@ -164,13 +187,16 @@ struct streamed_answer {
     boost::json::value refusal; ///< string or null
     std::string finish;
     std::optional<boost::json::object> usage{}; ///< sent as a last chunk when asked for
-    bool error_after_first_piece = false;
+    stream_break breaks = stream_break::none;
 };
 
-// The answer as OpenAI streams it (server-sent events of chat.completion.chunk objects): the
-// role first, the content (or refusal) in pieces, the finish_reason, the usage chunk, "[DONE]".
-std::string render_stream(const streamed_answer& a) {
-    std::string out;
+// The answer as OpenAI streams it (server-sent events of chat.completion.chunk objects), one event
+// per piece: the role first, the content (or refusal) a few words at a time, the finish_reason,
+// the usage chunk, "[DONE]". A break after the first piece ends it there: an error event (and
+// the body ends), nothing more (the stream stalls or is cut: the caller picks the ending), or a
+// chunk that is not JSON (and the rest follows, so a client that skips it would see [DONE]).
+net::streamed_body render_stream(const streamed_answer& a) {
+    net::streamed_body out;
     const auto event = [&](boost::json::object delta, boost::json::value finish) {
         boost::json::object chunk{
             {"id", a.id},
@@ -183,23 +209,47 @@ std::string render_stream(const streamed_answer& a) {
                                                     {"delta", std::move(delta)},
                                                     {"logprobs", nullptr},
                                                     {"finish_reason", std::move(finish)}}}}};
-        out += "data: " + boost::json::serialize(chunk) + "\n\n";
+        out.pieces.push_back("data: " + boost::json::serialize(chunk) + "\n\n");
+    };
+    // Returns true when the stream ends here.
+    const auto break_here = [&] {
+        switch (a.breaks) {
+        case stream_break::none:
+            return false;
+        case stream_break::error:
+            out.pieces.push_back(
+                "data: " +
+                openai_error("The server had an error while processing your request.", "server_error", {}) +
+                "\n\n");
+            return true;
+        case stream_break::stall:
+            out.end = net::streamed_body::ending::hold;
+            return true;
+        case stream_break::cut:
+            out.end = net::streamed_body::ending::cut;
+            return true;
+        case stream_break::malformed:
+            out.pieces.push_back(R"(data: {"id":")" + a.id +
+                                 R"(","object":"chat.completion.chunk","choices":[{"delta":{"content":)"
+                                 "\n\n");
+            return false;
+        }
+        return false;
     };
     event(boost::json::object{{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr);
     const bool refused = a.refusal.is_string();
     const auto& text = refused ? a.refusal : a.content;
+    bool first = true;
     if (text.is_string()) {
         for (auto& piece : stream_pieces(text.get_string())) {
             event(boost::json::object{{refused ? "refusal" : "content", piece}}, nullptr);
-            if (a.error_after_first_piece) {
-                out += "data: " +
-                       openai_error("The server had an error while processing your request.",
-                                    "server_error",
-                                    {}) +
-                       "\n\n";
+            if (std::exchange(first, false) && break_here()) {
                 return out;
             }
         }
+    }
+    if (first && break_here()) { // nothing to say (a filtered answer): it breaks after the role
+        return out;
     }
     event(boost::json::object{}, boost::json::value(a.finish));
     if (a.usage) {
@@ -210,9 +260,9 @@ std::string render_stream(const streamed_answer& a) {
                                   {"system_fingerprint", "fp_sim"},
                                   {"choices", boost::json::array{}},
                                   {"usage", *a.usage}};
-        out += "data: " + boost::json::serialize(chunk) + "\n\n";
+        out.pieces.push_back("data: " + boost::json::serialize(chunk) + "\n\n");
     }
-    out += "data: [DONE]\n\n";
+    out.pieces.push_back("data: [DONE]\n\n");
     return out;
 }
 
@@ -263,7 +313,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
     if (f &&
         (f->kind == fault_kind::rate_limited || f->kind == fault_kind::server_error ||
          (f->kind == fault_kind::custom && f->detail != "malformed_content" && f->detail != "length_empty" &&
-          f->detail != "content_filter" && f->detail != "stream_error"))) {
+          f->detail != "content_filter" && stream_break_of(f) == stream_break::none))) {
         render_chat_fault(*f, r);
         co_return r;
     }
@@ -389,7 +439,7 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
                           .content = content,
                           .refusal = refusal,
                           .finish = finish,
-                          .error_after_first_piece = f && f->detail == "stream_error"};
+                          .breaks = stream_break_of(f)};
         if (const auto* options = body.if_contains("stream_options");
             options != nullptr && options->is_object()) {
             if (const auto* include = options->as_object().if_contains("include_usage");
@@ -401,10 +451,17 @@ engine::awaitable<net::server_response> openai_simulator::handle_chat(net::serve
         r.msg.set(net::http::field::content_type, "text/event-stream; charset=utf-8");
         r.msg.set(net::http::field::cache_control, "no-cache");
         r.msg.set("x-request-id", "req_sim" + std::to_string(chat_requests_));
-        r.msg.body() = render_stream(a);
-        if (cfg_.stream_chunk_delay.count() > 0 && r.fault.what == net::response_fault::kind::none) {
-            r.fault = {.what = net::response_fault::kind::slow_body, .delay = cfg_.stream_chunk_delay};
+        auto streamed = render_stream(a);
+        if (r.fault.what != net::response_fault::kind::none) {
+            // A wire fault (slow_body, reset_mid_body) sends the whole stream its own way.
+            for (const auto& piece : streamed.pieces) {
+                r.msg.body() += piece;
+            }
+            co_return r;
         }
+        streamed.delay = cfg_.stream_chunk_delay;
+        streamed.time = &time_;
+        r.stream = std::move(streamed);
         co_return r;
     }
     boost::json::object reply{

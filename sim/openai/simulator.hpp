@@ -4,12 +4,18 @@
 // on a loopback HTTP server, faithful enough for the bot's clients and for the `openai` SDK.
 //
 // Chat completions stream when asked (`"stream": true`): server-sent events of
-// chat.completion.chunk objects, a usage chunk with `stream_options.include_usage`, then
-// "data: [DONE]". `GET /v1/models` and `GET /v1/models/{id}` list the configured models.
+// chat.completion.chunk objects in a chunked body, one event per chunk `stream_chunk_delay` apart
+// (the role, the content a few words at a time, the finish_reason), a usage chunk with
+// `stream_options.include_usage`, then "data: [DONE]". `GET /v1/models` and `GET /v1/models/{id}`
+// list the configured models.
 //
 // Fault methods for `faults` (match strings): "chat.completions", "videos.create",
 // "videos.retrieve", "videos.content", "models". Custom details on chat: "malformed_content",
-// "stream_error" (a streamed answer stops after its first piece with an error event),
+// the stream breaks (a request that does not stream answers normally): "stream_error" (a streamed
+// answer stops after its first piece with an error event, and the body ends without [DONE]),
+// "stream_stall" (nothing more after the first piece; the connection stays open until the client
+// gives up), "stream_cut" (the connection closes after the first piece, mid-body),
+// "stream_malformed" (a chunk that is not JSON after the first piece, then the rest and [DONE]),
 // "length_empty", "content_filter", "insufficient_quota", "context_length", "model_not_found",
 // "openrouter" (numeric code, status from the fault, default 402), "openrouter_in_200",
 // "vllm" (unwrapped error body, default status 400). On videos.create: "moderation_blocked"
@@ -38,7 +44,7 @@ struct openai_sim_config {
     engine::duration latency = std::chrono::milliseconds{0}; ///< added before every chat answer
     std::vector<std::string> chat_models{};    ///< empty: any model; else others get 404 model_not_found
     std::size_t context_limit_chars = 400'000; ///< longer conversations get context_length_exceeded
-    /// Between the parts of a streamed answer (the body goes out in eight parts this far apart).
+    /// Between two events of a streamed answer (slept on `time`), so clients see the text grow.
     engine::duration stream_chunk_delay = std::chrono::milliseconds{0};
 
     std::vector<std::string> video_models{"sora-2", "sora-2-pro"}; ///< empty: any

@@ -1,11 +1,14 @@
 // The OpenAI simulator's streamed chat completions (server-sent events as the official SDKs read
-// them: role, content pieces, finish_reason, usage chunk, [DONE]; an error event mid-stream) and
-// its model list.
+// them: role, content pieces, finish_reason, usage chunk, [DONE]; one event per chunk, paced; the
+// stream faults: an error event, a stall, a cut, a malformed chunk) and its model list.
+#include "engine/time.hpp"
+#include "engine/time_source.hpp"
 #include "net/http_client.hpp"
 #include "sim/openai/simulator.hpp"
 #include "tests/common/sim_fixture.hpp"
 #include "tests/net/net_test_support.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -13,6 +16,7 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -144,6 +148,194 @@ BOOST_AUTO_TEST_CASE(a_slow_stream_still_parses_whole) {
             co_await w.send(net::http::verb::post, "/chat/completions", request_body + R"(,"stream":true})");
         BOOST_TEST_REQUIRE(streamed.status == 200U);
         BOOST_TEST(events(streamed.body).back() == "[DONE]");
+    });
+}
+
+namespace {
+
+struct virtual_clock {
+    engine::manual_time time;
+};
+
+// The simulator on virtual time, a second between two events.
+struct paced_world : virtual_clock, openai_world {
+    paced_world() : openai_world({.stream_chunk_delay = 1s, .time = &time}) {}
+};
+
+// Moves virtual time one step at a time, and only after the client took the event before.
+awaitable<void> pace(engine::manual_time& time, bool& may_advance, const bool& finished) {
+    while (!finished) {
+        co_await engine::yield();
+        if (may_advance && time.sleepers() > 0) {
+            may_advance = false;
+            time.advance(1s);
+        }
+    }
+}
+
+net::request stream_request(const sim::openai_simulator& sim, std::string options) {
+    net::request req;
+    req.method = net::http::verb::post;
+    req.url = sim.base_url() + "/chat/completions";
+    req.headers.set(net::http::field::content_type, "application/json");
+    req.body = request_body + options;
+    req.timeouts = net::phase_timeouts{.response_header = 5s, .body = 10s};
+    return req;
+}
+
+awaitable<void> stream_into(net::http_client& http,
+                            net::request req,
+                            std::function<bool(std::string_view)> on_body,
+                            std::optional<net::result<net::response>>& out,
+                            bool& finished) {
+    auto r = co_await http.stream(std::move(req), std::move(on_body), 5s);
+    out = std::move(r);
+    finished = true;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_paced_stream_sends_one_event_per_chunk_a_delay_apart) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    paced_world w;
+    w.run([&]() -> awaitable<void> {
+        std::vector<std::string> pieces;
+        std::vector<engine::time_point> seen_at;
+        bool may_advance = false;
+        bool finished = false;
+        auto on_body = [&](std::string_view piece) {
+            pieces.emplace_back(piece);
+            seen_at.push_back(w.time.now());
+            may_advance = true;
+            return true;
+        };
+        std::optional<net::result<net::response>> out;
+        auto streaming =
+            stream_into(w.http, stream_request(w.sim, R"(,"stream":true})"), on_body, out, finished);
+        auto pacing = pace(w.time, may_advance, finished);
+        co_await (std::move(streaming) && std::move(pacing));
+        BOOST_TEST_REQUIRE(out.has_value());
+        BOOST_TEST_REQUIRE(out->has_value());
+        BOOST_TEST((*out)->header("Transfer-Encoding") == "chunked");
+        BOOST_TEST_REQUIRE(pieces.size() >= 4U); // the role, two pieces at least, [DONE]
+        std::string text;
+        for (std::size_t i = 0; i < pieces.size(); ++i) {
+            // Each chunk the client read is exactly one event, seen a virtual second after the last.
+            BOOST_TEST(events(pieces[i]).size() == 1U, pieces[i]);
+            BOOST_TEST(pieces[i].ends_with("\n\n"));
+            if (i > 0) {
+                BOOST_TEST((seen_at[i] - seen_at[i - 1] == 1s));
+            }
+            if (i > 0 && i + 2 < pieces.size()) {
+                const auto chunk = json::parse(events(pieces[i]).front());
+                if (const auto* c =
+                        chunk.at("choices").at(0).at("delta").as_object().if_contains("content")) {
+                    text += std::string(c->as_string());
+                }
+            }
+        }
+        BOOST_TEST(events(pieces.back()).front() == "[DONE]");
+        auto whole = co_await w.send(net::http::verb::post, "/chat/completions", request_body + "}");
+        BOOST_TEST(
+            text ==
+            std::string(json::parse(whole.body).at("choices").at(0).at("message").at("content").as_string()));
+    });
+}
+
+namespace {
+
+struct break_case {
+    std::string_view detail;
+    std::optional<net::errc> failure;    ///< how the client's read ends; nullopt: the body ends
+    std::vector<std::string_view> shape; ///< per event: "role", "content", "error", "bad", "finish", "done"
+};
+
+std::ostream& operator<<(std::ostream& os, const break_case& c) {
+    return os << c.detail;
+}
+
+const std::vector<break_case> break_cases{
+    {"stream_error", std::nullopt, {"role", "content", "error"}},
+    {"stream_stall", net::errc::body_timeout, {"role", "content"}},
+    {"stream_cut", net::errc::connection_reset, {"role", "content"}},
+    {"stream_malformed", std::nullopt, {"role", "content", "bad", "content", "*"}},
+};
+
+// What kind of event `data` is, in the words of break_case::shape.
+std::string kind_of(const std::string& data) {
+    if (data == "[DONE]") {
+        return "done";
+    }
+    boost::system::error_code ec;
+    const auto v = json::parse(data, ec);
+    if (ec) {
+        return "bad";
+    }
+    if (v.as_object().contains("error")) {
+        return "error";
+    }
+    const auto& choices = v.at("choices").as_array();
+    if (choices.empty()) {
+        return "usage";
+    }
+    const auto& delta = choices.front().at("delta").as_object();
+    if (delta.contains("role")) {
+        return "role";
+    }
+    if (delta.contains("content")) {
+        return "content";
+    }
+    return choices.front().at("finish_reason").is_string() ? "finish" : "other";
+}
+
+} // namespace
+
+BOOST_DATA_TEST_CASE(a_stream_fault_breaks_the_stream_after_its_first_piece,
+                     boost::unit_test::data::make(break_cases),
+                     c) {
+    openai_world w;
+    w.run([&]() -> awaitable<void> {
+        w.sim.faults.add(
+            {.match = "chat.completions", .kind = sim::fault_kind::custom, .detail = std::string(c.detail)});
+        std::string body;
+        auto r = co_await w.http.stream(
+            stream_request(w.sim, R"(,"stream":true})"),
+            [&](std::string_view piece) {
+                body += piece;
+                return true;
+            },
+            150ms);
+        if (c.failure) {
+            BOOST_TEST_REQUIRE(r.has_error());
+            BOOST_TEST(r.error().code == make_error_code(*c.failure));
+        } else {
+            BOOST_TEST_REQUIRE(r.has_value());
+            BOOST_TEST(r->status == 200U);
+        }
+        const auto list = events(body);
+        BOOST_TEST_REQUIRE(list.size() >= c.shape.size());
+        for (std::size_t i = 0; i < c.shape.size(); ++i) {
+            if (c.shape[i] != "*") {
+                BOOST_TEST(kind_of(list[i]) == c.shape[i], "event " << i);
+            }
+        }
+        // Only the malformed chunk is followed by the rest of the answer.
+        BOOST_TEST((list.back() == "[DONE]") == (c.detail == "stream_malformed"));
+        if (c.shape.back() != "*") {
+            BOOST_TEST(list.size() == c.shape.size());
+        }
+    });
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_fault_leaves_a_request_that_does_not_stream_alone) {
+    openai_world w;
+    w.run([&]() -> awaitable<void> {
+        w.sim.faults.add(
+            {.match = "chat.completions", .kind = sim::fault_kind::custom, .detail = "stream_cut"});
+        auto whole = co_await w.send(net::http::verb::post, "/chat/completions", request_body + "}");
+        BOOST_TEST(whole.status == 200U);
+        BOOST_TEST(
+            !json::parse(whole.body).at("choices").at(0).at("message").at("content").as_string().empty());
     });
 }
 
