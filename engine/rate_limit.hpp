@@ -114,6 +114,16 @@ public:
         return std::max(wait, pause_remaining(key, now));
     }
 
+    /// Takes one global token if one is free at `now` and no pause holds `key` back, without
+    /// waiting and without the key's own bucket: for a send worth nothing late (a streamed
+    /// reply's draft), which yields to every send already waiting for a token.
+    bool try_take_global(const Key& key, time_point now) {
+        if (pause_remaining(key, now) > duration::zero()) {
+            return false;
+        }
+        return !cfg_.use_global || global_.try_take(now);
+    }
+
     /// How long the pause in force for `key` (or for everything) lasts from `now`.
     duration pause_remaining(const Key& key, time_point now) const {
         time_point until = global_pause_;
@@ -260,6 +270,8 @@ public:
     void pause_all(duration d) { buckets_.pause_all(time_.now() + d); }
 
     duration pause_remaining(const Key& key) const { return buckets_.pause_remaining(key, time_.now()); }
+    /// See keyed_token_bucket::try_take_global.
+    bool try_acquire_global(const Key& key) { return buckets_.try_take_global(key, time_.now()); }
     std::size_t keys() const noexcept { return buckets_.keys(); }
 
 private:

@@ -185,7 +185,13 @@ ALTER TABLE video_jobs ADD COLUMN spend_reserved_cents INTEGER NOT NULL DEFAULT 
 UPDATE video_jobs SET create_started_at = updated_at WHERE state = 'submitting';
 )sql";
 
-constexpr std::array<migration, 10> all{{
+// A user may turn streamed replies (a growing draft with a stop button) off in /settings; on by
+// default, as the configuration's chat.stream is.
+constexpr std::string_view v11_stream_replies = R"sql(
+ALTER TABLE users ADD COLUMN stream_replies INTEGER NOT NULL DEFAULT 1 CHECK (stream_replies IN (0, 1));
+)sql";
+
+constexpr std::array<migration, 11> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
@@ -196,6 +202,7 @@ constexpr std::array<migration, 10> all{{
     {"update owner", v8_update_owner},
     {"adult question answered", v9_adult_answered},
     {"video create in flight", v10_create_in_flight},
+    {"streamed replies setting", v11_stream_replies},
 }};
 
 } // namespace

@@ -26,6 +26,7 @@ struct user {
     timestamp created{};
     timestamp last_seen{};
     bool adult_answered = false; ///< asked once: yes sets adult_confirmed, no leaves it false
+    bool stream_replies = true;  ///< replies stream as a growing draft (the user's /settings)
 
     bool operator==(const user&) const = default;
 };
@@ -48,6 +49,7 @@ public:
     /// The user's answer to the 18+ question (asked once either way).
     boost::system::result<void> set_adult_answer(std::int64_t telegram_id, bool adult);
     boost::system::result<void> set_blocked_bot(std::int64_t telegram_id, bool blocked);
+    boost::system::result<void> set_stream_replies(std::int64_t telegram_id, bool on);
 
     std::int64_t count();
 
@@ -60,6 +62,7 @@ private:
     SQLite::Statement set_persona_;
     SQLite::Statement set_adult_;
     SQLite::Statement set_blocked_;
+    SQLite::Statement set_stream_;
     SQLite::Statement count_;
 };
 

@@ -86,6 +86,7 @@ BOOST_AUTO_TEST_CASE(every_earlier_version_migrates_to_the_latest_with_its_data)
                 BOOST_TEST(u->adult_confirmed);
                 BOOST_TEST(!u->blocked_bot);   // the v2 column's default
                 BOOST_TEST(u->adult_answered); // a yes before v9 counts as an answer
+                BOOST_TEST(u->stream_replies); // the v11 column's default: streamed, as configured
                 BOOST_TEST(conversation.last_turns(1001, "aylin", 10).at(0).text == "merhaba");
                 const auto selfie = content.last_selfie(1001, "aylin");
                 BOOST_TEST_REQUIRE(selfie.has_value());
@@ -104,9 +105,11 @@ BOOST_AUTO_TEST_CASE(every_earlier_version_migrates_to_the_latest_with_its_data)
                 // calls it lost (never a second create) as the binary before it would have.
                 const auto caught = jobs.in_flight_for(1002);
                 BOOST_TEST_REQUIRE(caught.has_value());
-                BOOST_TEST(caught->create_started.has_value()); // every start version is before v10
-                BOOST_TEST(caught->spend_reserved_cents == 0);
-                BOOST_TEST(jobs.recover_after_crash(t0).size() == 1U);
+                if (version < 10) { // the v10 upgrade ran on it
+                    BOOST_TEST(caught->create_started.has_value());
+                    BOOST_TEST(caught->spend_reserved_cents == 0);
+                    BOOST_TEST(jobs.recover_after_crash(t0).size() == 1U);
+                }
             }
             // Whatever the starting version, the latest schema works in full.
             users.record_contact(2002, "ru", false, t0);
