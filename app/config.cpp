@@ -858,6 +858,12 @@ table make_table() {
                  1000,
                  "turns between rolling-summary refreshes");
 
+    rows(t, "chat", &config::chat, "how replies reach the user")
+        .flag("stream",
+              &chat_settings::stream,
+              "private-chat replies appear as she writes them, with a stop button (personas and users may "
+              "turn it off)");
+
     rows(t, "admin", &config::admin, "/metrics, /healthz and /readyz")
         .from_environment("token",
                           &admin_settings::token,

@@ -108,6 +108,13 @@ struct bot_settings {
     int summary_every = 8;  ///< turns between summary refreshes
 };
 
+/// How replies reach the user.
+struct chat_settings {
+    /// Private-chat replies stream as a growing draft with a stop button (personas and users can
+    /// turn it off); false: every reply arrives whole after the typing action.
+    bool stream = true;
+};
+
 struct admin_settings {
     std::string token; ///< COMPANION_ADMIN_TOKEN (secret): when set, requests need it as a bearer token
     std::string listen = "127.0.0.1";
@@ -136,6 +143,7 @@ struct config {
     limits_settings limits;
     storage_settings storage;
     bot_settings bot;
+    chat_settings chat;
     admin_settings admin;
     log_settings log;
     http_settings http;

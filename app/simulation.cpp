@@ -412,6 +412,13 @@ private:
         case item::kind::action:
             std::fprintf(out_, "   … %s\n", i.text.c_str());
             break;
+        case item::kind::draft:
+            // A streamed reply as the user watches it grow; the final message follows.
+            std::fprintf(out_,
+                         "   ✎ %s (draft): %s\n",
+                         who.c_str(),
+                         i.text.empty() ? "Thinking…" : indent(i.text).c_str());
+            break;
         case item::kind::callback_answer:
             if (!i.text.empty()) {
                 std::fprintf(out_, "   (button answer: %s)\n", i.text.c_str());
@@ -790,6 +797,7 @@ sim::suite_config demo_sims() {
     sim::suite_config sc;
     sc.telegram.enforce_rate_limits = false;
     sc.openai.latency = 50ms;
+    sc.openai.stream_chunk_delay = 120ms; // a streamed reply grows in the transcript
     for (auto* queue : {&sc.openai.queue_time, &sc.gemini.queue_time, &sc.fal.queue_time}) {
         *queue = 200ms;
     }
@@ -1157,7 +1165,8 @@ engine::awaitable<bool> run_terminal_chat(simulation_context ctx, std::string la
     std::fflush(ctx.out);
 
     sim::suite_config sc;
-    sc.openai.latency = 150ms; // a little thinking time reads naturally
+    sc.openai.latency = 150ms;            // a little thinking time reads naturally
+    sc.openai.stream_chunk_delay = 150ms; // and her reply grows as she writes it
     sim_world w(ex, ctx, ctx.cfg, sc);
     if (auto failed = w.start_sims()) {
         std::fprintf(ctx.out, "the simulators did not start: %s\n", failed->c_str());

@@ -131,6 +131,7 @@ pipelines::bot_config make_bot_config(const config& cfg) {
     b.selfies_per_day = cfg.limits.selfies_per_day;
     b.chat.history_turns = static_cast<std::size_t>(cfg.bot.history_turns);
     b.chat.summary_every = cfg.bot.summary_every;
+    b.chat.stream = cfg.chat.stream;
     b.limits.chat_turns_per_minute = cfg.limits.chat_turns_per_minute;
     b.limits.selfies_per_minute = cfg.limits.selfies_per_minute;
     b.intake.poll_timeout = cfg.telegram.poll_timeout;

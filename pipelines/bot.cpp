@@ -2,11 +2,14 @@
 #include "pipelines/bot.hpp"
 
 #include "engine/log.hpp"
+#include "engine/metrics.hpp"
 #include "pipelines/admin_report.hpp"
 #include "pipelines/storage_faults.hpp"
 #include "storage/updates.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <string_view>
 
 namespace companion::pipelines {
 
@@ -126,7 +129,8 @@ engine::awaitable<bool> bot::prepare() {
     for (const std::string_view lang : {"", "tr", "ru", "en"}) {
         const std::string text_lang = lang.empty() ? std::string("en") : std::string(lang);
         std::vector<tg::command_description> commands;
-        for (const char* name : {"start", "persona", "selfie", "video", "language", "forget", "help"}) {
+        for (const char* name :
+             {"start", "persona", "selfie", "video", "language", "settings", "forget", "help"}) {
             commands.push_back({name, svc_.locales.text(text_lang, std::string("cmd.") + name)});
         }
         if (auto r = co_await svc_.telegram.set_my_commands(std::move(commands), std::string(lang)); !r) {
@@ -186,9 +190,53 @@ user_context bot::context_of(const sender_info& from) {
     return c;
 }
 
+namespace {
+
+// Update kinds Telegram may send that this bot does not handle (Bot API up to 10.5): counted by
+// name, any other name as "unknown", so the metric's labels stay a short fixed set.
+constexpr std::string_view known_ignored_kinds[] = {"channel_post",
+                                                    "edited_channel_post",
+                                                    "business_connection",
+                                                    "business_message",
+                                                    "edited_business_message",
+                                                    "deleted_business_messages",
+                                                    "message_reaction",
+                                                    "message_reaction_count",
+                                                    "inline_query",
+                                                    "chosen_inline_result",
+                                                    "shipping_query",
+                                                    "pre_checkout_query",
+                                                    "purchased_paid_media",
+                                                    "poll",
+                                                    "poll_answer",
+                                                    "chat_member",
+                                                    "chat_join_request",
+                                                    "chat_boost",
+                                                    "removed_chat_boost",
+                                                    "guest_message",
+                                                    "managed_bot",
+                                                    "widget_query",
+                                                    "shared_widget_query",
+                                                    "subscription"};
+
+} // namespace
+
+void bot::count_ignored(std::string_view kind) {
+    const auto* known = std::find(std::begin(known_ignored_kinds), std::end(known_ignored_kinds), kind);
+    const std::string label(known != std::end(known_ignored_kinds) ? kind : std::string_view("unknown"));
+    engine::metrics()
+        .make_counter("bot_updates_ignored_total",
+                      "Updates of kinds the bot does not handle.",
+                      {{"kind", label}})
+        .inc();
+}
+
 engine::awaitable<void> bot::handle(const tg::update& u) {
     const route r = route_update(u, svc_.locales, username_);
     if (const auto* ignored = std::get_if<intent::ignore>(&r.what)) {
+        if (u.what == tg::update::kind::other) {
+            count_ignored(u.other_kind);
+        }
         engine::log().debug(
             "bot.update_ignored",
             {{"update", u.update_id}, {"kind", tg::to_string(u.what)}, {"why", ignored->why}});
@@ -196,6 +244,14 @@ engine::awaitable<void> bot::handle(const tg::update& u) {
     }
     if (const auto* block = std::get_if<intent::block_changed>(&r.what)) {
         profile_.set_blocked(r.from.user_id, block->blocked);
+        co_return;
+    }
+    if (const auto* stop = std::get_if<intent::stop_generation>(&r.what)) {
+        // Handled on its own lane (the chat's queue is busy with the generation it stops); a stop
+        // for a generation that already ended, or another's draft id, does nothing.
+        const bool stopped = chat_.stop(r.from.chat_id, stop->draft_id);
+        engine::log().debug("bot.stop_pressed",
+                            {{"chat", r.from.chat_id}, {"draft", stop->draft_id}, {"stopped", stopped}});
         co_return;
     }
     if (std::holds_alternative<intent::private_only>(r.what)) {
@@ -272,6 +328,8 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
         }
     } else if (const auto* v = std::get_if<intent::choose_video>(&r.what)) {
         co_await choose_video(c, callback, v->mode);
+    } else if (const auto* streaming = std::get_if<intent::set_streaming>(&r.what)) {
+        co_await profile_.set_streaming(c, callback, streaming->on);
     } else {
         co_await sender_.answer(callback, l.text(c.lang, "button.expired"));
     }
@@ -298,6 +356,9 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
         break;
     case command::forget:
         co_await profile_.ask_forget(c); // erased only after "yes"
+        break;
+    case command::settings:
+        co_await profile_.show_settings(c);
         break;
     case command::status:
         if (c.user.is_admin) {

@@ -105,6 +105,8 @@ private:
     /// Sends `text` unless this user got a notice within notice_every.
     engine::awaitable<void> notice(const user_context& c, std::string text);
     bool allow(limit which, std::int64_t user_id);
+    /// Counts an update of a kind the bot does not handle (no log line per update).
+    static void count_ignored(std::string_view kind);
     bool is_admin(std::int64_t user_id) const;
 
     engine::executor ex_;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "engine/sync.hpp"
+#include "pipelines/draft_stream.hpp"
 #include "pipelines/sender.hpp"
 #include "pipelines/services.hpp"
 #include "storage/conversation.hpp"
@@ -11,13 +13,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 
 namespace companion::pipelines {
 
 struct chat_config {
     std::size_t history_turns = 12; ///< turns the LLM sees besides the summary
     int summary_every = 8;          ///< refresh the summary after this many turns
+    /// Stream replies in private chats as a growing draft (sendMessageDraft) with a stop
+    /// button; off, or for a persona or user who turned it off, the typing action shows instead.
+    bool stream = true;
+    draft_config drafts{};
 };
+
+/// Whether a reply to `c` streams: private chats only (drafts exist nowhere else), and only when
+/// the configuration, the persona and the user all allow it.
+bool streams_reply(const chat_config& cfg, const user_context& c) noexcept;
 
 class chat_pipeline {
 public:
@@ -28,16 +39,37 @@ public:
     /// gets the persona's localized apology; the user's turn stays stored either way.
     engine::awaitable<void> turn(const user_context& c, std::string text);
 
+    /// The user pressed stop on draft `draft_id` in `chat_id`: that generation ends at once and
+    /// what it wrote so far becomes the reply. False (nothing done) when no generation of that
+    /// chat streams under that draft id (it finished, or the id is another's).
+    bool stop(std::int64_t chat_id, std::int64_t draft_id);
+
     std::uint64_t turns() const noexcept { return turns_count_; }
+    std::uint64_t stops() const noexcept { return stops_; }
 
 private:
+    /// What the model answered: the text (empty: nothing usable) and whether the user stopped it.
+    struct answer {
+        std::string text{};
+        bool stopped = false;
+    };
+    /// A streamed generation in flight, findable by its chat for a stop.
+    struct generation {
+        std::int64_t draft_id = 0;
+        engine::event stopped;
+    };
+    engine::awaitable<answer> whole(const user_context& c, net::openai::chat_request req);
+    engine::awaitable<answer> streamed(const user_context& c, net::openai::chat_request req);
     engine::awaitable<void> refresh_summary(const user_context& c, const persona& p);
+    std::int64_t next_draft_id() noexcept;
 
     bot_services& svc_;
     sender& out_;
     chat_config cfg_;
     storage::conversation_repository turns_;
     std::uint64_t turns_count_ = 0;
+    std::uint64_t stops_ = 0;
+    std::unordered_map<std::int64_t, generation*> live_{}; ///< by chat; one turn per chat at a time
 };
 
 } // namespace companion::pipelines

@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 
 namespace companion::pipelines {
@@ -34,7 +35,18 @@ namespace {
 
 /// Every update kind the bot handles (getUpdates' and setWebhook's allowed_updates).
 std::vector<std::string> allowed_update_kinds() {
-    return {"message", "edited_message", "callback_query", "my_chat_member"};
+    return tg::typed_update_kinds();
+}
+
+/// The queue a stop press runs on: its own, since the chat's queue is busy with the very
+/// generation it stops. Handling it only signals that generation, so the lane never backs up.
+constexpr std::int64_t stop_lane = std::numeric_limits<std::int64_t>::min();
+
+std::int64_t queue_key(const storage::inbox_entry& entry, const std::optional<tg::update>& parsed) {
+    if (parsed && parsed->what == tg::update::kind::stopped_message_generation) {
+        return stop_lane;
+    }
+    return entry.chat_id;
 }
 
 } // namespace
@@ -389,7 +401,7 @@ engine::awaitable<delivery_answer> intake::deliver(std::string body) {
 }
 
 engine::awaitable<void> intake::accept(storage::inbox_entry entry, std::optional<tg::update> parsed) {
-    const auto chat = entry.chat_id;
+    const auto chat = queue_key(entry, parsed);
     if (queue_.submit(chat, process(entry, parsed)) != engine::make_error_code(engine::errc::queue_full)) {
         co_return; // queued; or stopping, and the update stays in the inbox for the next start
     }

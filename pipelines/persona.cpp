@@ -62,6 +62,12 @@ boost::system::result<persona_catalog, std::string> persona_catalog::parse(std::
             *dest = *v;
         }
         p.style = string_field(o, "style").value_or("");
+        if (const auto* stream = o.if_contains("stream"); stream != nullptr) {
+            if (!stream->is_bool()) {
+                return where + " (" + p.id + "): \"stream\" must be true or false";
+            }
+            p.stream = stream->get_bool();
+        }
         const auto* age = o.if_contains("age");
         if (age == nullptr || !age->is_int64()) {
             return where + " (" + p.id + "): \"age\" must be an integer";

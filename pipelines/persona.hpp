@@ -26,6 +26,7 @@ struct persona {
     std::map<std::string, std::string> greeting; ///< by language code
     std::map<std::string, std::string> names;    ///< the name as written in a language ("Маша")
     std::map<std::string, std::string> cities;   ///< the city as written in a language ("Москва")
+    bool stream = true; ///< her replies stream as a growing draft ("stream": false turns it off)
 
     /// The name and the city as a user of `lang` reads them; `name` and `city` where the catalog
     /// gives no spelling of its own.

@@ -82,6 +82,9 @@ public:
     engine::awaitable<tg::result<void>> answer_callback_query(tg::answer_callback_params p) override {
         return c_.answer_callback_query(std::move(p));
     }
+    engine::awaitable<tg::result<void>> send_message_draft(tg::send_message_draft_params p) override {
+        return c_.send_message_draft(std::move(p));
+    }
 
 private:
     tg::client& c_;
@@ -94,6 +97,13 @@ public:
     engine::awaitable<net::openai::result<net::openai::chat_completion>>
     complete(net::openai::chat_request request) override {
         auto r = co_await c_.complete(std::move(request));
+        note_(r);
+        co_return r;
+    }
+    engine::awaitable<net::openai::result<net::openai::chat_completion>>
+    stream(net::openai::chat_request request, net::openai::delta_handler on_delta) override {
+        auto r = co_await c_.stream(std::move(request), std::move(on_delta));
+        // A stream cut after some content still answered: the model is up, the network hiccuped.
         note_(r);
         co_return r;
     }

@@ -41,6 +41,8 @@ public:
     virtual engine::awaitable<tg::result<void>> send_chat_action(std::int64_t chat_id,
                                                                  tg::chat_action action) = 0;
     virtual engine::awaitable<tg::result<void>> answer_callback_query(tg::answer_callback_params params) = 0;
+    /// A streamed reply's draft (private chats only); `true` on Telegram's side is no result.
+    virtual engine::awaitable<tg::result<void>> send_message_draft(tg::send_message_draft_params params) = 0;
 };
 
 /// An OpenAI-compatible chat model: the persona's voice, the photo and video prompts, memory.
@@ -49,6 +51,11 @@ public:
     virtual ~chat_model() = default;
     virtual engine::awaitable<net::openai::result<net::openai::chat_completion>>
     complete(net::openai::chat_request request) = 0;
+    /// The same completion streamed: `on_delta` sees each piece of content as it arrives, and the
+    /// result is the whole completion (`interrupted` set when the stream broke after some
+    /// content). A model that cannot stream may answer whole: one delta, then the result.
+    virtual engine::awaitable<net::openai::result<net::openai::chat_completion>>
+    stream(net::openai::chat_request request, net::openai::delta_handler on_delta) = 0;
 };
 
 /// The selfie image model.

@@ -109,6 +109,27 @@ profile::pick_language(const user_context& c, const std::string& callback_id, co
     co_await say(c, svc_.locales.text(lang, "language.set"), main_keyboard(lang));
 }
 
+engine::awaitable<void> profile::show_settings(const user_context& c) {
+    const auto& l = svc_.locales;
+    tg::inline_keyboard kb;
+    // The button offers the change; the text says what holds now.
+    if (c.user.stream_replies) {
+        kb.button(l.text(c.lang, "settings.stream_off"), "set:stream:off");
+    } else {
+        kb.button(l.text(c.lang, "settings.stream_on"), "set:stream:on");
+    }
+    co_await say(c,
+                 l.text(c.lang, c.user.stream_replies ? "settings.streaming" : "settings.not_streaming"),
+                 built(kb));
+}
+
+engine::awaitable<void>
+profile::set_streaming(const user_context& c, const std::string& callback_id, bool on) {
+    co_await out_.answer(callback_id);
+    note("stream_replies", c.user_id, users_.set_stream_replies(c.user_id, on));
+    co_await say(c, svc_.locales.text(c.lang, on ? "settings.streaming" : "settings.not_streaming"));
+}
+
 engine::awaitable<void> profile::ask_forget(const user_context& c) {
     const auto& l = svc_.locales;
     tg::inline_keyboard kb;

@@ -33,6 +33,10 @@ public:
     engine::awaitable<void>
     pick_language(const user_context& c, const std::string& callback_id, const std::string& lang);
     /// Asks whether to erase everything, with "yes, erase" and "keep it".
+    /// /settings: how replies come (streamed as a growing draft, or whole after "typing…").
+    engine::awaitable<void> show_settings(const user_context& c);
+    /// A /settings button: stores the choice and confirms it.
+    engine::awaitable<void> set_streaming(const user_context& c, const std::string& callback_id, bool on);
     engine::awaitable<void> ask_forget(const user_context& c);
     /// Erases the user's history and media (rows first, then files).
     engine::awaitable<void> forget(const user_context& c);

@@ -90,6 +90,8 @@ route on_callback(const tg::callback_query& q) {
         what = intent::choose_video{storage::video_mode::from_last_selfie};
     } else if (data == "vid:new") {
         what = intent::choose_video{storage::video_mode::new_video};
+    } else if (data == "set:stream:on" || data == "set:stream:off") {
+        what = intent::set_streaming{data == "set:stream:on"};
     }
     return {std::move(what), std::move(from), gate::action};
 }
@@ -117,6 +119,14 @@ route route_update(const tg::update& u, const locale_catalog& locales, std::stri
         return {intent::ignore{"a group membership change"}};
     case tg::update::kind::edited_message:
         return {intent::ignore{"an edited message"}};
+    case tg::update::kind::stopped_message_generation:
+        if (u.stopped_generation && u.stopped_generation->chat_id > 0) {
+            // Drafts exist in private chats only, whose id is the user's.
+            const auto chat = u.stopped_generation->chat_id;
+            return {intent::stop_generation{u.stopped_generation->draft_id},
+                    {chat, chat, {}, {}, std::nullopt}};
+        }
+        return {intent::ignore{"a stop outside a private chat"}};
     case tg::update::kind::other:
         break;
     }
@@ -139,6 +149,8 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                    [&](const intent::answer_adult& v) { os << "adult " << (v.adult ? "yes" : "no"); },
                    [&](const intent::confirm_forget& v) { os << "forget " << (v.erase ? "yes" : "no"); },
                    [&](const intent::choose_video& v) { os << "video " << storage::to_string(v.mode); },
+                   [&](const intent::set_streaming& v) { os << "streaming " << (v.on ? "on" : "off"); },
+                   [&](const intent::stop_generation& v) { os << "stop draft " << v.draft_id; },
                    [&](const intent::stale_button&) { os << "stale button"; },
                    [&](const intent::private_only&) { os << "private only"; },
                },

@@ -20,8 +20,8 @@ namespace companion::pipelines {
 
 namespace tg = net::telegram;
 
-enum class command { start, persona, language, help, selfie, video, forget, status, unknown };
-BOOST_DESCRIBE_ENUM(command, start, persona, language, help, selfie, video, forget, status, unknown)
+enum class command { start, persona, language, help, selfie, video, forget, status, settings, unknown };
+BOOST_DESCRIBE_ENUM(command, start, persona, language, help, selfie, video, forget, status, settings, unknown)
 using engine::operator<<; // to_string and printing of the described enums
 using engine::to_string;
 
@@ -63,6 +63,14 @@ struct confirm_forget {
 struct choose_video {
     storage::video_mode mode = storage::video_mode::new_video;
 };
+/// A /settings button: streamed replies on or off.
+struct set_streaming {
+    bool on = true;
+};
+/// The user pressed stop on a streamed reply's draft (`stopped_message_generation`).
+struct stop_generation {
+    std::int64_t draft_id = 0;
+};
 /// A button this version does not know (an older version's data, a forged query).
 struct stale_button {};
 /// A button pressed on a bot message outside a private chat (a forwarded or group copy): never
@@ -80,6 +88,8 @@ using routed_intent = std::variant<intent::ignore,
                                    intent::answer_adult,
                                    intent::confirm_forget,
                                    intent::choose_video,
+                                   intent::set_streaming,
+                                   intent::stop_generation,
                                    intent::stale_button,
                                    intent::private_only>;
 

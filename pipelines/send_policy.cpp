@@ -47,6 +47,23 @@ send_failure_reason send_policy::reason(const tg::error& e) noexcept {
     }
 }
 
+draft_outcome classify_draft(const tg::result<void>& r) noexcept {
+    if (r) {
+        return {};
+    }
+    const auto& e = r.error();
+    switch (e.kind) {
+    case tg::error_kind::rate_limited:
+        return {.what = draft_outcome::kind::held, .wait = e.retry_after.value_or(std::chrono::seconds(1))};
+    case tg::error_kind::transport:
+    case tg::error_kind::server:
+    case tg::error_kind::malformed_response:
+        return {.what = draft_outcome::kind::held};
+    default:
+        return {.what = draft_outcome::kind::failed};
+    }
+}
+
 bool flood_detector::note(std::int64_t chat, engine::time_point now) {
     while (!recent_.empty() && now - recent_.front().first > window_) {
         recent_.pop_front();

@@ -70,6 +70,22 @@ struct send_failure {
 
 std::ostream& operator<<(std::ostream& os, const send_failure& f);
 
+/// What became of a streamed reply's draft (drafts are never retried: a late one is worthless).
+struct draft_outcome {
+    enum class kind {
+        sent,
+        held,   ///< not now: no draft for `wait` (a 429, a chat or global pause, no free token)
+        failed, ///< refused for good (400, 403, 401): no more drafts this turn
+    };
+    kind what = kind::sent;
+    engine::duration wait = engine::duration::zero();
+};
+
+/// The outcome of a draft call's result: a flood holds drafts for its retry_after (the final
+/// message keeps its own pacing), an outage holds them for nothing more than the usual interval,
+/// and anything Telegram refuses ends them.
+draft_outcome classify_draft(const tg::result<void>& r) noexcept;
+
 /// Classifies one failed call: retry (with the server's delay for a flood), or fail.
 class send_policy {
 public:

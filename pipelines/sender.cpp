@@ -23,7 +23,10 @@ sender::sender(telegram_api& api, engine::time_source& time, sender_config cfg)
       limiter_({.per_key = cfg_.per_chat, .global = cfg_.global, .use_global = true}, time),
       sent_metric_(engine::metrics().make_counter("telegram_sent_total", "Messages delivered to Telegram.")),
       flood_metric_(engine::metrics().make_counter("telegram_flood_waits_total", "429 answers honoured.")),
-      failed_metric_(engine::metrics().make_counter("telegram_send_failures_total", "Sends given up.")) {}
+      failed_metric_(engine::metrics().make_counter("telegram_send_failures_total", "Sends given up.")),
+      drafts_metric_(engine::metrics().make_counter("telegram_drafts_total", "Streamed reply drafts sent.")),
+      drafts_failed_metric_(engine::metrics().make_counter("telegram_draft_failures_total",
+                                                           "Streamed reply drafts refused or lost.")) {}
 
 template <class T, class Call>
 engine::awaitable<send_result<T>>
@@ -178,6 +181,22 @@ engine::awaitable<void> sender::action(std::int64_t chat_id, tg::chat_action act
         }
     }
     engine::log().debug("telegram.action_failed", {{"chat", chat_id}, {"error", r.error().message()}});
+}
+
+engine::awaitable<draft_outcome> sender::draft(tg::send_message_draft_params params) {
+    if (!limiter_.try_acquire_global(params.chat_id)) {
+        co_return draft_outcome{.what = draft_outcome::kind::held};
+    }
+    const auto chat = params.chat_id;
+    auto r = co_await api_.send_message_draft(std::move(params));
+    const auto out = classify_draft(r);
+    if (!r) {
+        drafts_failed_metric_.inc();
+        engine::log().debug("telegram.draft_failed", {{"chat", chat}, {"error", r.error().message()}});
+    } else {
+        drafts_metric_.inc();
+    }
+    co_return out;
 }
 
 engine::awaitable<void> sender::answer(std::string callback_query_id, std::string text) {

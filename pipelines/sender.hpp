@@ -70,6 +70,10 @@ public:
         };
         return engine::with_heartbeat(std::move(work), cfg_.action_every, time_, std::move(beat));
     }
+    /// A streamed reply's draft: sent only when a global token is free now and nothing holds the
+    /// chat back (drafts yield to every message), never retried, and a 429 on it holds back
+    /// drafts only (the caller's draft_stream), not the chat's messages.
+    engine::awaitable<draft_outcome> draft(tg::send_message_draft_params params);
     /// Answers a callback query at once (unpaced); a late answer is logged, never fatal.
     engine::awaitable<void> answer(std::string callback_query_id, std::string text = {});
 
@@ -101,6 +105,8 @@ private:
     engine::counter& sent_metric_;
     engine::counter& flood_metric_;
     engine::counter& failed_metric_;
+    engine::counter& drafts_metric_;
+    engine::counter& drafts_failed_metric_;
 };
 
 } // namespace companion::pipelines

@@ -118,6 +118,8 @@ locales = "locales"
 admins = [42, 4242]
 history_turns = 20
 summary_every = 4
+[chat]
+stream = false
 [admin]
 listen = "0.0.0.0"
 port = 9100

@@ -143,6 +143,13 @@ public:
         record("answerCallbackQuery", 0, p.text);
         co_return plain_failure("answerCallbackQuery");
     }
+    engine::awaitable<tg::result<void>> send_message_draft(tg::send_message_draft_params p) override {
+        record("sendMessageDraft", p.chat_id, p.text);
+        drafts.push_back(p);
+        co_return plain_failure("sendMessageDraft");
+    }
+    /// Every sendMessageDraft's parameters, failed ones too, in order.
+    std::vector<tg::send_message_draft_params> drafts;
 
 private:
     void record(std::string method, std::int64_t chat, std::string text) {
@@ -210,10 +217,44 @@ public:
         if (auto a = next_scripted(answers)) {
             co_return std::move(*a);
         }
+        co_return echo(request);
+    }
+
+    /// Streams the scripted (or echoed) content a word at a time, `piece_every` apart on `time`
+    /// when one is set; an answer that is an error comes before any piece.
+    engine::time_source* time = nullptr;
+    engine::duration piece_every{};
+    engine::duration first_after{}; ///< before the first piece (a model slow to start)
+    engine::awaitable<net::openai::result<net::openai::chat_completion>>
+    stream(net::openai::chat_request request, net::openai::delta_handler on_delta) override {
+        requests.push_back(request);
+        auto a = next_scripted(answers);
+        net::openai::result<net::openai::chat_completion> r = a ? std::move(*a) : echo(request);
+        if (!r || !r->content) {
+            co_return r;
+        }
+        const std::string& text = *r->content;
+        if (time != nullptr && first_after > engine::duration::zero()) {
+            co_await time->sleep(first_after);
+        }
+        for (std::size_t at = 0; at < text.size();) {
+            const auto space = text.find(' ', at + 1);
+            const auto end = space == std::string::npos ? text.size() : space;
+            if (time != nullptr && at > 0) {
+                co_await time->sleep(piece_every);
+            }
+            on_delta(std::string_view(text).substr(at, end - at));
+            at = end;
+        }
+        co_return r;
+    }
+
+private:
+    static net::openai::chat_completion echo(const net::openai::chat_request& request) {
         net::openai::chat_completion c;
         c.content = "echo: " + (request.messages.empty() ? std::string() : request.messages.back().content);
         c.finish = net::openai::finish_reason::stop;
-        co_return c;
+        return c;
     }
 };
 

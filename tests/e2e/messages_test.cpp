@@ -188,6 +188,7 @@ BOOST_FIXTURE_TEST_CASE(a_delivered_video_closes_its_progress_line_without_repea
 }
 
 BOOST_FIXTURE_TEST_CASE(typing_and_the_photo_action_stay_alive_while_the_models_work, world) {
+    cfg.chat.stream = false; // whole replies show "typing…" (streamed ones show a draft instead)
     test::run_test(
         ioc,
         [&]() -> awaitable<void> {
