@@ -38,7 +38,7 @@ install(DIRECTORY engine/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/companion/engi
         FILES_MATCHING PATTERN "*.hpp")
 install(FILES net/api_error.hpp net/error.hpp
               net/http_client.hpp net/http_server.hpp
-              net/multipart.hpp net/url.hpp
+              net/multipart.hpp net/sse.hpp net/url.hpp
               net/utf16.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/companion/net COMPONENT dev)
 configure_package_config_file(packaging/companionConfig.cmake.in

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
             cfg.openai.stream_chunk_delay = std::chrono::milliseconds(std::stoll(v.at(0)));
             return true;
         },
-        "pause between the parts of a streamed chat completion (\"stream\": true)");
+        "pause between the events of a streamed chat completion (\"stream\": true), one per few words");
     cli.add_option(
         "--video-queue-ms",
         [&](const std::vector<std::string>& v) {
