@@ -690,6 +690,51 @@ struct http_client::impl {
         }
     };
 
+    /// One request's attempts: a connection from the pool, the exchange `run` makes on it, and
+    /// one more on a fresh connection when a pooled one turned out stale and the request may be
+    /// sent again (replayable, or certainly not delivered).
+    template <class Run>
+    engine::awaitable<result<response>> attempts(const request& req, Run run) {
+        auto parts = parse_url(req.url);
+        if (!parts) {
+            co_return parts.error();
+        }
+        const phase_timeouts t = req.timeouts.value_or(cfg.timeouts);
+        pool& p = pool_for(parts->where);
+        const bool replayable = req.replayable
+                                    ? *req.replayable == replay::safe
+                                    : (req.method == http::verb::get || req.method == http::verb::head);
+        p.requests.inc();
+        const auto started = clock::now();
+
+        for (int attempt = 0;; ++attempt) {
+            auto checked_out = co_await checkout(p, parts->where, t, attempt > 0);
+            if (!checked_out) {
+                co_return checked_out.error();
+            }
+            lease held(*this, p, std::move(*checked_out));
+            auto out = co_await run(*held.c, *parts, t);
+            ++held.c->uses;
+            if (out.r) {
+                if (out.keep_alive) {
+                    held.keep();
+                } else {
+                    held.close();
+                }
+                p.latency.observe(std::chrono::duration<double>(clock::now() - started).count());
+                co_return std::move(out.r);
+            }
+            held.close();
+            const bool not_delivered = !out.r.error().request_sent;
+            if (attempt == 0 && out.stale && (replayable || not_delivered)) {
+                engine::log().debug("http.stale_connection_retry", {{"origin", p.origin_key}});
+                continue;
+            }
+            count_error(p, out.r.error());
+            co_return out.r.error();
+        }
+    }
+
     engine::awaitable<exchange_outcome>
     exchange_on(connection& c, const request& req, const url_parts& u, const phase_timeouts& t) {
         if (c.secure) {
@@ -746,91 +791,21 @@ std::size_t http_client::idle_connections() const noexcept {
 
 engine::awaitable<result<response>> http_client::send(request req) {
     auto& d = *impl_;
-    auto parts = parse_url(req.url);
-    if (!parts) {
-        co_return parts.error();
-    }
-    const phase_timeouts t = req.timeouts.value_or(d.cfg.timeouts);
-    pool& p = d.pool_for(parts->where);
-    const bool replayable = req.replayable
-                                ? *req.replayable == replay::safe
-                                : (req.method == http::verb::get || req.method == http::verb::head);
-    p.requests.inc();
-    const auto started = clock::now();
-
-    for (int attempt = 0;; ++attempt) {
-        auto checked_out = co_await d.checkout(p, parts->where, t, attempt > 0);
-        if (!checked_out) {
-            co_return checked_out.error();
-        }
-        std::unique_ptr<connection> c = std::move(*checked_out);
-        auto out = co_await d.exchange_on(*c, req, *parts, t);
-        ++c->uses;
-        if (out.r) {
-            if (out.keep_alive) {
-                d.release(p, std::move(c));
-            } else {
-                c->close();
-                d.release(p, nullptr);
-            }
-            p.latency.observe(std::chrono::duration<double>(clock::now() - started).count());
-            co_return std::move(out.r);
-        }
-        c->close();
-        d.release(p, nullptr);
-        const bool not_delivered = !out.r.error().request_sent;
-        if (attempt == 0 && out.stale && (replayable || not_delivered)) {
-            engine::log().debug("http.stale_connection_retry", {{"origin", p.origin_key}});
-            continue;
-        }
-        d.count_error(p, out.r.error());
-        co_return out.r.error();
-    }
+    auto run = [&d, &req](connection& c, const url_parts& u, const phase_timeouts& t) {
+        return d.exchange_on(c, req, u, t);
+    };
+    co_return co_await d.attempts(req, std::move(run));
 }
 
 engine::awaitable<result<response>>
 http_client::stream(request req, std::function<bool(std::string_view)> on_body, engine::duration idle) {
     auto& d = *impl_;
-    auto parts = parse_url(req.url);
-    if (!parts) {
-        co_return parts.error();
-    }
-    const phase_timeouts t = req.timeouts.value_or(d.cfg.timeouts);
-    pool& p = d.pool_for(parts->where);
-    const bool replayable = req.replayable
-                                ? *req.replayable == replay::safe
-                                : (req.method == http::verb::get || req.method == http::verb::head);
-    p.requests.inc();
-    const auto started = clock::now();
-
-    for (int attempt = 0;; ++attempt) {
-        auto checked_out = co_await d.checkout(p, parts->where, t, attempt > 0);
-        if (!checked_out) {
-            co_return checked_out.error();
-        }
-        impl::lease held(d, p, std::move(*checked_out));
-        auto out = co_await d.stream_on(*held.c, req, *parts, t, on_body, idle);
-        ++held.c->uses;
-        if (out.r) {
-            if (out.keep_alive) {
-                held.keep();
-            } else {
-                held.close();
-            }
-            p.latency.observe(std::chrono::duration<double>(clock::now() - started).count());
-            co_return std::move(out.r);
-        }
-        held.close();
-        // Only failures before any response byte are stale, so the caller's handler has seen
-        // nothing of a request that is sent again.
-        const bool not_delivered = !out.r.error().request_sent;
-        if (attempt == 0 && out.stale && (replayable || not_delivered)) {
-            engine::log().debug("http.stale_connection_retry", {{"origin", p.origin_key}});
-            continue;
-        }
-        d.count_error(p, out.r.error());
-        co_return out.r.error();
-    }
+    // Only failures before any response byte are stale (attempts() retries those), so the
+    // caller's handler has seen nothing of a request that is sent again.
+    auto run = [&d, &req, &on_body, idle](connection& c, const url_parts& u, const phase_timeouts& t) {
+        return d.stream_on(c, req, u, t, on_body, idle);
+    };
+    co_return co_await d.attempts(req, std::move(run));
 }
 
 namespace {

@@ -332,17 +332,28 @@ chat_client::chat_client(net::http_client& http, chat_config cfg) : http_(http),
     cfg_.base_url = detail::client_base_url(std::move(cfg_.base_url), cfg_.api_key);
 }
 
-engine::awaitable<result<chat_completion>> chat_client::complete(chat_request req) {
-    auto r = detail::api_request(http::verb::post, cfg_.base_url + "/chat/completions", cfg_);
+namespace {
+
+// A POST to /chat/completions with the key, the configured extra headers and `body`, accepting
+// `accept` (JSON, or server-sent events for a stream).
+net::request completions_request(const chat_config& cfg, std::string_view accept, std::string body) {
+    auto r = detail::api_request(http::verb::post, cfg.base_url + "/chat/completions", cfg);
     r.headers.set(http::field::content_type, "application/json");
-    r.headers.set(http::field::accept, "application/json");
-    if (!cfg_.api_key.empty()) {
-        r.headers.set(http::field::authorization, "Bearer " + cfg_.api_key);
+    r.headers.set(http::field::accept, accept);
+    if (!cfg.api_key.empty()) {
+        r.headers.set(http::field::authorization, "Bearer " + cfg.api_key);
     }
-    for (const auto& [name, value] : cfg_.extra_headers) {
+    for (const auto& [name, value] : cfg.extra_headers) {
         r.headers.set(name, value);
     }
-    r.body = build_chat_body(cfg_, req);
+    r.body = std::move(body);
+    return r;
+}
+
+} // namespace
+
+engine::awaitable<result<chat_completion>> chat_client::complete(chat_request req) {
+    auto r = completions_request(cfg_, "application/json", build_chat_body(cfg_, req));
     auto sent = co_await http_.send(std::move(r));
     if (!sent) {
         co_return from_failure(sent.error());
@@ -351,21 +362,12 @@ engine::awaitable<result<chat_completion>> chat_client::complete(chat_request re
 }
 
 engine::awaitable<result<chat_completion>> chat_client::stream(chat_request req, delta_handler on_delta) {
-    auto r = detail::api_request(http::verb::post, cfg_.base_url + "/chat/completions", cfg_);
+    auto r = completions_request(cfg_, "text/event-stream", build_chat_stream_body(cfg_, req));
     // The whole stream gets the budget of a completion that is not streamed: the model thinks and
     // writes while the body arrives.
     r.timeouts = detail::call_timeouts(cfg_.connect_timeout,
                                        cfg_.response_timeout,
                                        cfg_.response_timeout + cfg_.body_timeout);
-    r.headers.set(http::field::content_type, "application/json");
-    r.headers.set(http::field::accept, "text/event-stream");
-    if (!cfg_.api_key.empty()) {
-        r.headers.set(http::field::authorization, "Bearer " + cfg_.api_key);
-    }
-    for (const auto& [name, value] : cfg_.extra_headers) {
-        r.headers.set(name, value);
-    }
-    r.body = build_chat_stream_body(cfg_, req);
     chat_stream_reader reader({}, std::min<std::size_t>(cfg_.body_limit, std::size_t{1} << 20));
     auto on_body = [&](std::string_view piece) { return reader.feed(piece, on_delta); };
     auto sent = co_await http_.stream(std::move(r), on_body, cfg_.stream_idle_timeout);

@@ -87,18 +87,6 @@ BOOST_AUTO_TEST_SUITE(http_stream_suite)
 
 namespace {
 
-// Lets the server's clock move one step only after the body handler has taken the piece before:
-// every piece after the first waits for the handler's word.
-awaitable<void> pace(engine::manual_time& time, bool& may_advance, const bool& finished) {
-    while (!finished) {
-        co_await engine::yield();
-        if (may_advance && time.sleepers() > 0) {
-            may_advance = false;
-            time.advance(1s);
-        }
-    }
-}
-
 awaitable<void> stream_and_mark(http_client& c,
                                 request req,
                                 std::function<bool(std::string_view)> on_body,
@@ -134,7 +122,7 @@ BOOST_FIXTURE_TEST_CASE(pieces_are_handed_over_as_they_arrive, fixture) {
         };
         std::optional<result<response>> r;
         auto streaming = stream_and_mark(c, get_request(s.url("/stream")), on_body, r, finished);
-        auto pacing = pace(time, may_advance, finished);
+        auto pacing = test::pace(time, may_advance, finished);
         co_await (std::move(streaming) && std::move(pacing));
         BOOST_TEST_REQUIRE(r.has_value());
         BOOST_TEST_REQUIRE(r->has_value());

@@ -4,6 +4,7 @@
 
 #include "engine/asio.hpp"
 #include "engine/log.hpp"
+#include "engine/time_source.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -68,5 +69,18 @@ struct log_capture {
         return false;
     }
 };
+
+/// Moves `time` one second at a time while a paced stream is read, and only after the reader took
+/// the piece before (it sets `may_advance`), so every piece after the first waits for the reader's
+/// word; ends when `finished` is set.
+inline engine::awaitable<void> pace(engine::manual_time& time, bool& may_advance, const bool& finished) {
+    while (!finished) {
+        co_await engine::yield();
+        if (may_advance && time.sleepers() > 0) {
+            may_advance = false;
+            time.advance(std::chrono::seconds(1));
+        }
+    }
+}
 
 } // namespace companion::test

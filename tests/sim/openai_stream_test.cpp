@@ -162,17 +162,6 @@ struct paced_world : virtual_clock, openai_world {
     paced_world() : openai_world({.stream_chunk_delay = 1s, .time = &time}) {}
 };
 
-// Moves virtual time one step at a time, and only after the client took the event before.
-awaitable<void> pace(engine::manual_time& time, bool& may_advance, const bool& finished) {
-    while (!finished) {
-        co_await engine::yield();
-        if (may_advance && time.sleepers() > 0) {
-            may_advance = false;
-            time.advance(1s);
-        }
-    }
-}
-
 net::request stream_request(const sim::openai_simulator& sim, std::string options) {
     net::request req;
     req.method = net::http::verb::post;

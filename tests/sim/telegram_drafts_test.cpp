@@ -23,18 +23,7 @@ using engine::awaitable;
 
 namespace {
 
-// The time goes first: the simulator keeps a pointer to it.
-struct manual_clock {
-    engine::manual_time time;
-};
-
-/// The world on manual time, without flood control.
-struct timed_world : manual_clock, telegram_world {
-    timed_world()
-        : telegram_world({.enforce_rate_limits = false,
-                          .max_poll_hold = std::chrono::milliseconds{200},
-                          .time = &time}) {}
-};
+using timed_world = timed_telegram_world;
 
 /// With flood control: a message burst large enough for the world's own sends, drafts' default.
 struct limited_world : manual_clock, telegram_world {

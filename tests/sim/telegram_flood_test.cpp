@@ -22,17 +22,7 @@ using engine::awaitable;
 
 namespace {
 
-// The time goes first: the simulator keeps a pointer to it.
-struct manual_clock {
-    engine::manual_time time;
-};
-
-struct flood_world : manual_clock, telegram_world {
-    flood_world()
-        : telegram_world({.enforce_rate_limits = false,
-                          .max_poll_hold = std::chrono::milliseconds{200},
-                          .time = &time}) {}
-};
+using flood_world = timed_telegram_world;
 
 enum class connection { same, other };
 

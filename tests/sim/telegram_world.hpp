@@ -3,6 +3,7 @@
 // each named by a placeholder ($USER, $PHOTO_ID, ...) that request templates can use.
 #pragma once
 
+#include "engine/time_source.hpp"
 #include "net/http_client.hpp"
 #include "net/multipart.hpp"
 #include "sim/media/mp4.hpp"
@@ -181,6 +182,20 @@ struct telegram_world : sim_fixture<sim::telegram_simulator> {
         };
         sim_fixture::run(populated);
     }
+};
+
+/// Holds the time of a world on manual time: a base that goes first, since the simulator keeps a
+/// pointer to it.
+struct manual_clock {
+    engine::manual_time time;
+};
+
+/// The world on manual time, without flood control.
+struct timed_telegram_world : manual_clock, telegram_world {
+    timed_telegram_world()
+        : telegram_world({.enforce_rate_limits = false,
+                          .max_poll_hold = std::chrono::milliseconds{200},
+                          .time = &time}) {}
 };
 
 } // namespace companion::test
