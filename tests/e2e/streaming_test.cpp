@@ -186,6 +186,41 @@ BOOST_FIXTURE_TEST_CASE(a_callback_with_inline_message_id_is_answered_and_routed
     }());
 }
 
+BOOST_FIXTURE_TEST_CASE(a_429_on_drafts_holds_drafts_only_and_a_late_stop_does_nothing, streaming_world) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        co_await start();
+        auto& t = sims->telegram();
+        const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
+        co_await onboard(*this, user, "aylin");
+        // Every draft of this turn is told to wait 30 s; the reply must not wait with them.
+        sims->telegram().faults.add(
+            {.match = "sendMessageDraft", .kind = sim::fault_kind::rate_limited, .count = 20, .delay = 30s});
+        const auto asked = engine::clock::now();
+        t.user_sends_text(user, "Tell me about your day");
+        auto reply = co_await next(user, text);
+        BOOST_TEST_REQUIRE(reply.has_value());
+        BOOST_TEST((engine::clock::now() - asked < 10s));
+        BOOST_TEST(t.drafts(user).empty()); // each one refused, none retried into the flood
+        sims->telegram().faults.clear();
+
+        // A stop pressed on a generation that already ended changes nothing.
+        t.user_sends_text(user, "and tomorrow?");
+        auto second = co_await next(user, text);
+        BOOST_TEST_REQUIRE(second.has_value());
+        const auto drafts = t.drafts(user);
+        BOOST_TEST_REQUIRE(!drafts.empty());
+        const auto sent_before = t.sent_to(user).size();
+        t.press_stop(user, drafts.back().draft_id);
+        t.user_sends_text(user, "good night");
+        auto third = co_await next(user, text);
+        BOOST_TEST_REQUIRE(third.has_value());
+        const auto items = t.sent_to(user);
+        BOOST_TEST(
+            std::count_if(items.begin() + static_cast<std::ptrdiff_t>(sent_before), items.end(), text) == 1);
+        co_await finish();
+    }());
+}
+
 BOOST_FIXTURE_TEST_CASE(a_group_gets_no_draft, streaming_world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         co_await start();
