@@ -304,6 +304,14 @@ struct http_client::impl {
                 p.size.set(static_cast<double>(p.open));
                 co_return nullptr;
             }
+            if (fresh && !p.idle.empty()) {
+                // Every slot is open and some are idle: the oldest idle connection gives its slot
+                // to this one. Waiting instead would wait for a release that an idle pool never
+                // makes, and every later request would queue behind the wait.
+                p.idle.front()->close();
+                p.idle.erase(p.idle.begin());
+                co_return nullptr;
+            }
         }
     }
 

@@ -213,6 +213,37 @@ BOOST_FIXTURE_TEST_CASE(stale_pooled_connection_is_retried_once_for_a_safe_reque
     }());
 }
 
+BOOST_FIXTURE_TEST_CASE(a_retry_on_a_fresh_connection_at_the_pool_limit_takes_an_idle_ones_place, fixture) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        test_server s(ex, {.idle_timeout = 30ms, .name = "closer"});
+        BOOST_TEST_REQUIRE(s.server.start().has_value());
+        http_client c(ex, {.max_connections_per_origin = 1, .idle_timeout = 60s, .name = "t"});
+        auto first = co_await get(c, s.url("/hello"));
+        BOOST_TEST_REQUIRE(first.has_value());
+        co_await engine::sleep(120ms); // the server closes the idle connection
+        // The first request meets the stale connection and must retry on a fresh one; the second
+        // waits for the one slot, gets it from the first's failure, and leaves its connection idle
+        // in the pool. The retry then finds the slot held by an idle connection: it takes its
+        // place (it used to wait for a release that never came, and everything queued behind it).
+        std::vector<std::string> bodies;
+        engine::task_group g(ex);
+        for (const char* path : {"/hello", "/slow"}) {
+            BOOST_TEST(
+                g.spawn([](http_client& cl, std::string u, std::vector<std::string>& out) -> awaitable<void> {
+                    auto r = co_await get(cl, u);
+                    BOOST_TEST_REQUIRE(r.has_value());
+                    out.push_back(r->body);
+                }(c, s.url(path), bodies)));
+        }
+        co_await g.join();
+        BOOST_TEST(bodies.size() == 2U);
+        BOOST_TEST(c.open_connections() == 1U);
+        auto after = co_await get(c, s.url("/hello")); // the pool still serves
+        BOOST_TEST(after.has_value());
+        co_await s.server.stop();
+    }());
+}
+
 BOOST_FIXTURE_TEST_CASE(each_phase_has_its_own_typed_deadline, fixture) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         test_server s(ex);
