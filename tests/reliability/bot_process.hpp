@@ -53,6 +53,9 @@ public:
             const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
             ::dup2(log, STDOUT_FILENO);
             ::dup2(log, STDERR_FILENO);
+            // Nothing else of the test's: its simulators' sockets would otherwise live on in the
+            // bot (a listener it never accepts on, the far end of its own connections).
+            ::close_range(3, ~0U, 0);
             ::execve(COMPANION_BOT_PATH, const_cast<char* const*>(argv), envp.data());
             ::_exit(127);
         }
