@@ -54,6 +54,10 @@ generated_content_repository::generated_content_repository(database& db) try
       last_selfie_(
           db.connection(),
           select_where("user_id = ?1 AND persona_id = ?2 AND kind = 'selfie' ORDER BY id DESC LIMIT 1")),
+      delivered_(
+          db.connection(),
+          select_where("id IN (SELECT max(id) FROM generated_content WHERE user_id = ?1 AND kind = ?2 "
+                       "AND telegram_file_id IS NOT NULL GROUP BY media_path) ORDER BY id DESC LIMIT ?3")),
       set_file_id_(db.connection(), "UPDATE generated_content SET telegram_file_id = ?2 WHERE id = ?1"),
       by_path_(db.connection(), select_where("media_path = ?1 ORDER BY id")),
       old_paths_(db.connection(), "SELECT media_path FROM generated_content WHERE created_at < ?1"),
@@ -97,6 +101,18 @@ std::optional<content> generated_content_repository::get(std::int64_t id) try {
     return read_content(get_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "generated_content.get");
+}
+
+std::vector<content>
+generated_content_repository::delivered(std::int64_t user_id, content_kind kind, int limit) try {
+    statement_scope scope(delivered_, user_id, to_string(kind), limit);
+    std::vector<content> out;
+    while (delivered_.executeStep()) {
+        out.push_back(read_content(delivered_));
+    }
+    return out;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "generated_content.delivered");
 }
 
 std::vector<content> generated_content_repository::by_media_path(std::string_view path) try {

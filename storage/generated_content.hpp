@@ -61,6 +61,10 @@ public:
     /// The newest selfie of this user with this persona (the seed's get_last_selfie_data).
     std::optional<content> last_selfie(std::int64_t user_id, std::string_view persona_id);
 
+    /// The user's delivered media of `kind` (sent, so Telegram holds a file_id to send again),
+    /// newest first, one row per file however often its delivery was tried, at most `limit`.
+    std::vector<content> delivered(std::int64_t user_id, content_kind kind, int limit);
+
     /// Rows of one media file, oldest first (a delivery that was attempted more than once).
     std::vector<content> by_media_path(std::string_view path);
     /// Remembers Telegram's file_id after an upload; errc::not_found for an unknown id.
@@ -84,6 +88,7 @@ private:
     SQLite::Statement insert_;
     SQLite::Statement get_;
     SQLite::Statement last_selfie_;
+    SQLite::Statement delivered_;
     SQLite::Statement set_file_id_;
     SQLite::Statement by_path_;
     SQLite::Statement old_paths_;

@@ -66,6 +66,37 @@ BOOST_FIXTURE_TEST_CASE(telegram_file_id_is_set_after_upload, database_fixture) 
     BOOST_TEST(repo.set_telegram_file_id(id + 100, "x").error() == make_error_code(errc::not_found));
 }
 
+BOOST_FIXTURE_TEST_CASE(delivered_lists_sent_files_of_one_kind_newest_first_once_each, database_fixture) {
+    add_user(1);
+    add_user(2);
+    generated_content_repository repo(*db);
+    const auto sent = [&](new_content c, std::string file_id) {
+        const auto id = repo.insert(c);
+        BOOST_TEST_REQUIRE(repo.set_telegram_file_id(id, file_id).has_value());
+        return id;
+    };
+    sent(selfie(1, "aylin", "old", t0), "F1");
+    repo.insert(selfie(1, "aylin", "never delivered", t0 + 1s));
+    auto clip = selfie(1, "olga", "a clip", t0 + 2s);
+    clip.kind = content_kind::video;
+    clip.media_path = "media/clip.mp4";
+    repo.insert(clip);                     // a first delivery attempt, lost
+    const auto clip_id = sent(clip, "V1"); // the second attempt: the same file, sent
+    sent(selfie(2, "aylin", "another user's", t0 + 3s), "F2");
+    sent(selfie(1, "olga", "new", t0 + 4s), "F3");
+
+    const auto selfies = repo.delivered(1, content_kind::selfie, 10);
+    BOOST_TEST_REQUIRE(selfies.size() == 2U);
+    BOOST_TEST(selfies[0].prompt == "new");
+    BOOST_TEST(selfies[1].prompt == "old");
+    BOOST_TEST(repo.delivered(1, content_kind::selfie, 1).size() == 1U);
+    const auto videos = repo.delivered(1, content_kind::video, 10);
+    BOOST_TEST_REQUIRE(videos.size() == 1U);
+    BOOST_TEST(videos[0].id == clip_id);
+    BOOST_TEST(videos[0].telegram_file_id.value() == "V1");
+    BOOST_TEST(repo.delivered(3, content_kind::video, 10).empty());
+}
+
 BOOST_FIXTURE_TEST_CASE(prune_deletes_old_rows_oldest_first_up_to_the_limit, database_fixture) {
     add_user(1);
     generated_content_repository repo(*db);
