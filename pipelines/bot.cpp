@@ -24,6 +24,7 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
       chat_(svc_, sender_, cfg_.chat),
       selfies_(svc_, sender_),
       profile_(svc_, sender_),
+      history_(svc_, sender_),
       videos_(svc_.videos != nullptr ? std::make_unique<video_jobs>(ex,
                                                                     svc_,
                                                                     sender_,
@@ -129,8 +130,16 @@ engine::awaitable<bool> bot::prepare() {
     for (const std::string_view lang : {"", "tr", "ru", "en"}) {
         const std::string text_lang = lang.empty() ? std::string("en") : std::string(lang);
         std::vector<tg::command_description> commands;
-        for (const char* name :
-             {"start", "persona", "selfie", "video", "language", "settings", "forget", "help"}) {
+        for (const char* name : {"start",
+                                 "persona",
+                                 "selfie",
+                                 "video",
+                                 "videos",
+                                 "selfies",
+                                 "language",
+                                 "settings",
+                                 "forget",
+                                 "help"}) {
             commands.push_back({name, svc_.locales.text(text_lang, std::string("cmd.") + name)});
         }
         if (auto r = co_await svc_.telegram.set_my_commands(std::move(commands), std::string(lang)); !r) {
@@ -330,6 +339,8 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
         co_await choose_video(c, callback, v->mode);
     } else if (const auto* streaming = std::get_if<intent::set_streaming>(&r.what)) {
         co_await profile_.set_streaming(c, callback, streaming->on);
+    } else if (const auto* again = std::get_if<intent::resend_media>(&r.what)) {
+        co_await history_.resend(c, callback, again->id);
     } else {
         co_await sender_.answer(callback, l.text(c.lang, "button.expired"));
     }
@@ -353,6 +364,12 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
         break;
     case command::video:
         co_await offer_video(c, offer_step::ask_adult);
+        break;
+    case command::videos:
+        co_await history_.list(c, storage::content_kind::video);
+        break;
+    case command::selfies:
+        co_await history_.list(c, storage::content_kind::selfie);
         break;
     case command::forget:
         co_await profile_.ask_forget(c); // erased only after "yes"

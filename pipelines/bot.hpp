@@ -6,6 +6,7 @@
 #pragma once
 
 #include "pipelines/chat.hpp"
+#include "pipelines/history.hpp"
 #include "pipelines/intake.hpp"
 #include "pipelines/profile.hpp"
 #include "pipelines/router.hpp"
@@ -117,6 +118,7 @@ private:
     chat_pipeline chat_;
     selfie_pipeline selfies_;
     profile profile_;
+    media_history history_;
     std::unique_ptr<video_jobs> videos_;
     video_offer offer_;
     intake intake_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace companion::pipelines {
 
@@ -92,6 +93,13 @@ route on_callback(const tg::callback_query& q) {
         what = intent::choose_video{storage::video_mode::new_video};
     } else if (data == "set:stream:on" || data == "set:stream:off") {
         what = intent::set_streaming{data == "set:stream:on"};
+    } else if (data.starts_with("h:")) {
+        std::int64_t id = 0;
+        const auto digits = data.substr(2);
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+        if (ec == std::errc{} && end == digits.data() + digits.size() && id > 0) {
+            what = intent::resend_media{id};
+        }
     }
     return {std::move(what), std::move(from), gate::action};
 }
@@ -151,6 +159,7 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                    [&](const intent::choose_video& v) { os << "video " << storage::to_string(v.mode); },
                    [&](const intent::set_streaming& v) { os << "streaming " << (v.on ? "on" : "off"); },
                    [&](const intent::stop_generation& v) { os << "stop draft " << v.draft_id; },
+                   [&](const intent::resend_media& v) { os << "resend content " << v.id; },
                    [&](const intent::stale_button&) { os << "stale button"; },
                    [&](const intent::private_only&) { os << "private only"; },
                },

@@ -20,8 +20,33 @@ namespace companion::pipelines {
 
 namespace tg = net::telegram;
 
-enum class command { start, persona, language, help, selfie, video, forget, status, settings, unknown };
-BOOST_DESCRIBE_ENUM(command, start, persona, language, help, selfie, video, forget, status, settings, unknown)
+enum class command {
+    start,
+    persona,
+    language,
+    help,
+    selfie,
+    video,
+    videos,
+    selfies,
+    forget,
+    status,
+    settings,
+    unknown
+};
+BOOST_DESCRIBE_ENUM(command,
+                    start,
+                    persona,
+                    language,
+                    help,
+                    selfie,
+                    video,
+                    videos,
+                    selfies,
+                    forget,
+                    status,
+                    settings,
+                    unknown)
 using engine::operator<<; // to_string and printing of the described enums
 using engine::to_string;
 
@@ -71,6 +96,10 @@ struct set_streaming {
 struct stop_generation {
     std::int64_t draft_id = 0;
 };
+/// A gallery button (/videos, /selfies): send content row `id` again.
+struct resend_media {
+    std::int64_t id = 0;
+};
 /// A button this version does not know (an older version's data, a forged query).
 struct stale_button {};
 /// A button pressed on a bot message outside a private chat (a forwarded or group copy): never
@@ -90,6 +119,7 @@ using routed_intent = std::variant<intent::ignore,
                                    intent::choose_video,
                                    intent::set_streaming,
                                    intent::stop_generation,
+                                   intent::resend_media,
                                    intent::stale_button,
                                    intent::private_only>;
 
