@@ -821,6 +821,19 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
         co_await d.selfie(u);
         say.heading("Elif asks for a video: she answers the 18+ question, so it may be flirty");
         co_await d.video(u, "vid:last");
+        say.heading("Elif opens her gallery (/videos) and gets the video again, by its file_id");
+        d.send(u, "/videos");
+        const auto gallery = [](const item& i) {
+            return is_text(i) && i.reply_markup.find("\"h:") != std::string::npos;
+        };
+        co_await d.expect(u, gallery);
+        if (auto again = d.newest_button(u, "h:")) {
+            d.press(u, *again);
+            co_await d.expect(u, is_video);
+            co_await d.settle(u);
+        } else {
+            d.fail();
+        }
         say.heading("Elif switches to English; an old button has expired");
         d.send(u, "/language");
         const auto lang_menu = [](const item& i) {
