@@ -20,33 +20,12 @@ namespace companion::pipelines {
 
 namespace tg = net::telegram;
 
-enum class command {
-    start,
-    persona,
-    language,
-    help,
-    selfie,
-    video,
-    videos,
-    selfies,
-    forget,
-    status,
-    settings,
-    unknown
-};
-BOOST_DESCRIBE_ENUM(command,
-                    start,
-                    persona,
-                    language,
-                    help,
-                    selfie,
-                    video,
-                    videos,
-                    selfies,
-                    forget,
-                    status,
-                    settings,
-                    unknown)
+// clang-format off
+enum class command { start, persona, language, help, selfie, video, videos, selfies, forget, status, settings,
+                     unknown };
+BOOST_DESCRIBE_ENUM(command, start, persona, language, help, selfie, video, videos, selfies, forget, status,
+                    settings, unknown)
+// clang-format on
 using engine::operator<<; // to_string and printing of the described enums
 using engine::to_string;
 
