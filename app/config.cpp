@@ -714,7 +714,7 @@ table make_table() {
                   1,
                   60,
                   empty_list::allowed,
-                  "lengths to offer; [] (the default): the provider's own")
+                  "lengths the provider makes; [] (the default): the provider's own")
         .text("size", &video_settings::size, "WIDTHxHEIGHT (9:16, 720p)", {}, video_size)
         .integer("requested_seconds",
                  &video_settings::requested_seconds,
@@ -731,6 +731,23 @@ table make_table() {
                        pipelines::effective_seconds(c.video.requested_seconds, terms.allowed_seconds)) +
                    " s of " + list_text(terms.allowed_seconds) + " at " +
                    std::to_string(terms.price_cents_per_second) + " cents/s";
+        })
+        .integers("offered_seconds",
+                  &video_settings::offered_seconds,
+                  1,
+                  60,
+                  empty_list::allowed,
+                  "the lengths the user chooses from with the video offer's buttons, each mapped to the "
+                  "nearest allowed one; fewer than two distinct ones (e.g. [5]): no choice, every clip "
+                  "is requested_seconds")
+        .note([](const config& c) {
+            const auto terms = effective_video_terms(c.video);
+            if (terms.allowed_seconds.empty()) {
+                return std::string("effective: no video provider");
+            }
+            const auto offered = pipelines::offered_lengths(c.video.offered_seconds, terms.allowed_seconds);
+            return offered.empty() ? std::string("effective: no choice")
+                                   : "effective: " + list_text(offered) + " s";
         })
         .integer("price_cents_per_second",
                  &video_settings::price_cents_per_second,

@@ -55,7 +55,10 @@ struct video_settings {
     std::string model;                  ///< provider's model id (never a constant in code)
     std::vector<int> allowed_seconds{}; ///< empty: the provider's own lengths
     std::string size = "720x1280";
-    int requested_seconds = 5;                   ///< the seed's 5 s, mapped to the nearest allowed length
+    int requested_seconds = 5; ///< the seed's 5 s, mapped to the nearest allowed length
+    /// The lengths the video offer lets the user choose, each mapped to the nearest allowed one;
+    /// fewer than two distinct lengths: no choice (requested_seconds).
+    std::vector<int> offered_seconds{5, 10};
     std::optional<int> price_cents_per_second{}; ///< unset: the provider's own price
     bool reports_progress = true;
     std::chrono::milliseconds poll_interval = std::chrono::seconds{5};

@@ -144,6 +144,7 @@ pipelines::bot_config make_bot_config(const config& cfg) {
     }
     auto& v = b.video;
     v.requested_seconds = cfg.video.requested_seconds;
+    v.offered_seconds = cfg.video.offered_seconds;
     v.poll_interval = cfg.video.poll_interval;
     v.poll_timeout = cfg.video.poll_timeout;
     v.submit_budget = cfg.video.submit_outage;

@@ -80,6 +80,18 @@ std::string counter(const char* name, const char* help) {
     return std::to_string(engine::metrics().make_counter(name, help).value());
 }
 
+/// " (offered: 5, 10 s)" when the user chooses the length; empty when not.
+std::string offered_text(const std::vector<int>& offered) {
+    if (offered.empty()) {
+        return {};
+    }
+    std::string s = " (offered: ";
+    for (std::size_t i = 0; i < offered.size(); ++i) {
+        s += (i == 0 ? "" : ", ") + std::to_string(offered[i]);
+    }
+    return s + " s)";
+}
+
 } // namespace
 
 void publish_metrics(bot& b, storage::database& db, engine::wall_time now) {
@@ -132,10 +144,10 @@ std::string status_report(bot& b, storage::database& db, engine::wall_time now) 
     if (const auto* v = b.videos()) {
         const auto& info = v->provider_info();
         s += "videos: provider " + info.name + " (" + info.model + "), " +
-             std::to_string(v->effective_seconds()) + " s clips, " + get(running) +
-             " jobs running; requested " + count(requested) + ", delivered " + count(delivered) +
-             ", failed " + count(failed) + ", refused " + count(refused) + ", submit unknown " +
-             count(submit_unknown) + "\n";
+             std::to_string(v->effective_seconds()) + " s clips" + offered_text(v->offered_seconds()) + ", " +
+             get(running) + " jobs running; requested " + count(requested) + ", delivered " +
+             count(delivered) + ", failed " + count(failed) + ", refused " + count(refused) +
+             ", submit unknown " + count(submit_unknown) + "\n";
         s += "spend today: " + get(spend) + " of " + get(spend_cap) + " cents";
         // Where it went: per provider and model, as reported where the provider reports costs.
         for (const auto& [key, cents] :

@@ -138,6 +138,7 @@ engine::awaitable<bool> bot::prepare() {
                                  "selfies",
                                  "language",
                                  "settings",
+                                 "status",
                                  "forget",
                                  "help"}) {
             commands.push_back({name, svc_.locales.text(text_lang, std::string("cmd.") + name)});
@@ -336,7 +337,7 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
             co_await say(c, l.text(c.lang, "forget.kept"));
         }
     } else if (const auto* v = std::get_if<intent::choose_video>(&r.what)) {
-        co_await choose_video(c, callback, v->mode);
+        co_await choose_video(c, callback, *v);
     } else if (const auto* streaming = std::get_if<intent::set_streaming>(&r.what)) {
         co_await profile_.set_streaming(c, callback, streaming->on);
     } else if (const auto* again = std::get_if<intent::resend_media>(&r.what)) {
@@ -378,11 +379,18 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
         co_await profile_.show_settings(c);
         break;
     case command::status:
-        if (c.user.is_admin) {
-            co_await say(c, status_report(*this, svc_.db, svc_.time.wall()));
+        // An admin sees the bot's; anyone else, their own video's.
+        {
+            // (No ternary in the co_await: g++ 12 destroys its temporary twice.)
+            std::string status;
+            if (c.user.is_admin) {
+                status = status_report(*this, svc_.db, svc_.time.wall());
+            } else {
+                status = offer_.status_text(c.user_id, c.lang);
+            }
+            co_await say(c, std::move(status));
             break;
         }
-        [[fallthrough]]; // to anyone else it is no command at all
     case command::unknown:
         co_await say(c, l.text(c.lang, "unknown_command"));
         break;
@@ -442,7 +450,7 @@ engine::awaitable<void> bot::offer_video(const user_context& c, offer_step from)
 }
 
 engine::awaitable<void>
-bot::choose_video(const user_context& c, const std::string& callback_id, storage::video_mode mode) {
+bot::choose_video(const user_context& c, const std::string& callback_id, const intent::choose_video& choice) {
     const auto& l = svc_.locales;
     if (auto busy = offer_.available() ? offer_.busy_text(c.user_id, c.lang) : std::nullopt) {
         co_await sender_.answer(callback_id, std::move(*busy)); // a toast: repeated presses stay quiet
@@ -454,7 +462,7 @@ bot::choose_video(const user_context& c, const std::string& callback_id, storage
     } else if (c.p == nullptr) {
         co_await say(c, l.text(c.lang, "persona.none"));
     } else {
-        co_await offer_.request(c, mode);
+        co_await offer_.request(c, choice.mode, choice.seconds);
     }
 }
 

@@ -94,7 +94,7 @@ private:
     engine::awaitable<void> dispatch(const user_context& c, const route& r);
     engine::awaitable<void> run_command(const user_context& c, command what);
     engine::awaitable<void>
-    choose_video(const user_context& c, const std::string& callback_id, storage::video_mode mode);
+    choose_video(const user_context& c, const std::string& callback_id, const intent::choose_video& choice);
     engine::awaitable<void> selfie(const user_context& c);
     /// Where an offer starts: with the 18+ question for a user who has not answered it, or (the
     /// answer just given) straight at the choice of mode.

@@ -66,6 +66,19 @@ route on_message(const tg::message& m, const locale_catalog& locales, std::strin
     return {intent::run_command{what}, std::move(from), gate::action};
 }
 
+/// All of `digits` as a number above zero; anything else (a sign, a space, an overflow) is none.
+std::optional<std::int64_t> positive_number(std::string_view digits) {
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || n <= 0) {
+        return std::nullopt;
+    }
+    return n;
+}
+
+/// No provider makes a longer clip; a button claiming one is forged.
+constexpr std::int64_t max_clip_seconds = 600;
+
 route on_callback(const tg::callback_query& q) {
     sender_info from{q.from.id,
                      q.message ? q.message->chat.id : q.from.id,
@@ -93,12 +106,18 @@ route on_callback(const tg::callback_query& q) {
         what = intent::choose_video{storage::video_mode::new_video};
     } else if (data == "set:stream:on" || data == "set:stream:off") {
         what = intent::set_streaming{data == "set:stream:on"};
+    } else if (data.starts_with("vid:last:") || data.starts_with("vid:new:")) {
+        // A length button: the mode and the clip's seconds (the offer checks it is one it makes).
+        const auto colon = data.rfind(':');
+        const auto seconds = positive_number(data.substr(colon + 1));
+        if (seconds && *seconds <= max_clip_seconds) {
+            what = intent::choose_video{data.starts_with("vid:last:") ? storage::video_mode::from_last_selfie
+                                                                      : storage::video_mode::new_video,
+                                        static_cast<int>(*seconds)};
+        }
     } else if (data.starts_with("h:")) {
-        std::int64_t id = 0;
-        const auto digits = data.substr(2);
-        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-        if (ec == std::errc{} && end == digits.data() + digits.size() && id > 0) {
-            what = intent::resend_media{id};
+        if (const auto id = positive_number(data.substr(2))) {
+            what = intent::resend_media{*id};
         }
     }
     return {std::move(what), std::move(from), gate::action};
@@ -156,7 +175,12 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                    [&](const intent::pick_language& v) { os << "language " << v.lang; },
                    [&](const intent::answer_adult& v) { os << "adult " << (v.adult ? "yes" : "no"); },
                    [&](const intent::confirm_forget& v) { os << "forget " << (v.erase ? "yes" : "no"); },
-                   [&](const intent::choose_video& v) { os << "video " << storage::to_string(v.mode); },
+                   [&](const intent::choose_video& v) {
+                       os << "video " << storage::to_string(v.mode);
+                       if (v.seconds) {
+                           os << " " << *v.seconds << " s";
+                       }
+                   },
                    [&](const intent::set_streaming& v) { os << "streaming " << (v.on ? "on" : "off"); },
                    [&](const intent::stop_generation& v) { os << "stop draft " << v.draft_id; },
                    [&](const intent::resend_media& v) { os << "resend content " << v.id; },

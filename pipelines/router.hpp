@@ -66,6 +66,8 @@ struct confirm_forget {
 };
 struct choose_video {
     storage::video_mode mode = storage::video_mode::new_video;
+    /// A length button's seconds; none: the configured length (the offer without a choice).
+    std::optional<int> seconds{};
 };
 /// A /settings button: streamed replies on or off.
 struct set_streaming {

@@ -159,10 +159,8 @@ engine::awaitable<send_result<tg::message>> sender::video(tg::send_video_params 
 engine::awaitable<send_result<tg::edit_outcome>> sender::edit(tg::edit_message_text_params params) {
     const auto chat = params.chat_id;
     auto call = [this, &params]() { return api_.edit_message_text(params); };
-    co_return co_await deliver<tg::edit_outcome>(chat,
-                                                 "editMessageText",
-                                                 std::move(call),
-                                                 edit_outage_budget);
+    const char* method = params.caption ? "editMessageCaption" : "editMessageText";
+    co_return co_await deliver<tg::edit_outcome>(chat, method, std::move(call), edit_outage_budget);
 }
 
 engine::awaitable<void> sender::action(std::int64_t chat_id, tg::chat_action action) {

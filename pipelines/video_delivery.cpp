@@ -38,7 +38,7 @@ bool video_delivery::show_debug(std::int64_t user_id) const {
 }
 
 engine::awaitable<delivery>
-video_delivery::deliver(const storage::video_job& job, std::string lang, video_file file) {
+video_delivery::deliver(const storage::video_job& job, std::string lang, video_file file, int seconds) {
     // Delivered already: done. Sent once with the outcome unknown: one more send is the accepted
     // duplicate (design.md §4). Twice: no more sends, and the user is told it may be lost.
     const auto earlier = content_.by_media_path(file.path.string());
@@ -67,7 +67,7 @@ video_delivery::deliver(const storage::video_job& job, std::string lang, video_f
     row.size_bytes = file.bytes;
     row.sha256 = file.sha256;
     row.mime = file.mime;
-    row.duration = std::chrono::seconds(cfg_.seconds);
+    row.duration = std::chrono::seconds(seconds);
     row.created = svc_.time.wall();
     const auto content_id = content_.insert(row);
 
@@ -77,7 +77,7 @@ video_delivery::deliver(const storage::video_job& job, std::string lang, video_f
     params.caption = svc_.locales.text(lang, "video.success");
     params.width = cfg_.width;
     params.height = cfg_.height;
-    params.duration = std::chrono::seconds(cfg_.seconds);
+    params.duration = std::chrono::seconds(seconds);
     params.supports_streaming = true;
     auto sent = co_await out_.video(std::move(params));
     if (!sent) {

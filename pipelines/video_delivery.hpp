@@ -20,7 +20,6 @@ namespace companion::pipelines {
 enum class debug_info { off, admins, all };
 
 struct video_delivery_config {
-    int seconds = 5; ///< the clip length shown by Telegram
     int width = 720;
     int height = 1280;
     debug_info debug = debug_info::admins; ///< the seed's debug message (first 300 characters of each prompt)
@@ -32,7 +31,9 @@ public:
     /// `svc` and `out` must outlive it.
     video_delivery(bot_services& svc, sender& out, video_delivery_config cfg);
 
-    engine::awaitable<delivery> deliver(const storage::video_job& job, std::string lang, video_file file);
+    /// Sends `file`, the job's clip of `seconds` (the length Telegram shows and the gallery lists).
+    engine::awaitable<delivery>
+    deliver(const storage::video_job& job, std::string lang, video_file file, int seconds);
 
 private:
     bool show_debug(std::int64_t user_id) const;

@@ -125,7 +125,7 @@ video_job_machine::on(const storage::video_job& job, const video_job_event& even
                     spend_reserved_ = true; // a resumed job reserved it before the restart
                 }
                 if (!spend_reserved_) {
-                    return {job_action::check_spend{create_cents()}};
+                    return {job_action::check_spend{create_cents(job)}};
                 }
                 return {job_action::submit{}};
             },
@@ -209,7 +209,7 @@ video_job_machine::refused(const storage::video_job& job, std::string reason, st
 video_job_step video_job_machine::on_submitted(const storage::video_job& job,
                                                const video_result<std::string>& r,
                                                engine::wall_time now) {
-    const auto reserved = spend_reserved_ ? create_cents() : 0;
+    const auto reserved = spend_reserved_ ? create_cents(job) : 0;
     if (r) {
         submit_failures_ = 0;
         submit_failing_since_.reset();
@@ -282,7 +282,7 @@ video_job_step video_job_machine::on_polled(const storage::video_job& job,
         return {std::move(t)};
     }
     case video_poll::state::refused:
-        return refused(job, r->error, create_cents());
+        return refused(job, r->error, create_cents(job));
     case video_poll::state::failed:
         break;
     }

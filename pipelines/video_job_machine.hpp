@@ -47,7 +47,7 @@ struct video_machine_config {
     /// which has been paid for): longer.
     int download_attempts = 3;
     engine::duration download_budget = std::chrono::minutes(15);
-    int seconds = 5; ///< the effective clip length
+    int seconds = 5; ///< the effective clip length of a job that did not choose one
     int price_cents_per_second = 10;
     bool reports_progress = true; ///< the provider's percent is shown
 };
@@ -259,9 +259,14 @@ public:
     /// This run holds the job's first frame (found, or made: a "new video" paid for it).
     bool has_selfie() const noexcept { return selfie_.has_value(); }
 
-    /// The spend one create costs.
-    std::int64_t create_cents() const noexcept {
-        return static_cast<std::int64_t>(cfg_.price_cents_per_second) * cfg_.seconds;
+    /// The job's clip length: the one chosen with it, else the configured one.
+    int seconds_of(const storage::video_job& job) const noexcept {
+        return job.seconds.value_or(cfg_.seconds);
+    }
+
+    /// The spend one create of `job` costs (its length at the configured price).
+    std::int64_t create_cents(const storage::video_job& job) const noexcept {
+        return static_cast<std::int64_t>(cfg_.price_cents_per_second) * seconds_of(job);
     }
 
 private:

@@ -74,10 +74,10 @@ video_jobs::video_jobs(engine::executor ex,
                        pipelines::effective_seconds(cfg_.requested_seconds, provider_.info().allowed_seconds),
                    .price_cents_per_second = provider_.info().price_cents_per_second,
                    .reports_progress = provider_.info().reports_progress},
+      offered_seconds_(offered_lengths(cfg_.offered_seconds, provider_.info().allowed_seconds)),
       delivery_(svc,
                 out,
-                {.seconds = machine_cfg_.seconds,
-                 .width = provider_.info().width,
+                {.width = provider_.info().width,
                  .height = provider_.info().height,
                  .debug = cfg_.debug,
                  .admins = cfg_.admins}),
@@ -86,11 +86,16 @@ video_jobs::video_jobs(engine::executor ex,
       content_(svc.db),
       quotas_(svc.db),
       users_(svc.db) {
+    std::string offered;
+    for (const int seconds : offered_seconds_) {
+        offered += (offered.empty() ? "" : ",") + std::to_string(seconds);
+    }
     engine::log().info("video.provider",
                        {{"provider", provider_.info().name},
                         {"model", provider_.info().model},
                         {"requested_seconds", cfg_.requested_seconds},
-                        {"effective_seconds", machine_cfg_.seconds}});
+                        {"effective_seconds", machine_cfg_.seconds},
+                        {"offered_seconds", offered.empty() ? std::string("none") : offered}});
 }
 
 video_jobs::~video_jobs() = default;
@@ -235,7 +240,7 @@ engine::awaitable<video_job_event> video_jobs::execute(job_run& jr, const video_
         co_return job_event::selfie_made{std::move(made.selfie), made.refused};
     }
     if (const auto* w = std::get_if<job_action::write_prompt>(&action)) {
-        const auto clip = std::chrono::seconds(machine_cfg_.seconds);
+        const auto clip = std::chrono::seconds(jr.machine.seconds_of(job));
         auto prompt = co_await write_video_prompt(svc_.llm, *p, w->selfie_prompt, w->flirty, clip);
         co_return job_event::prompt_written{std::move(prompt)};
     }
@@ -277,7 +282,10 @@ engine::awaitable<video_job_event> video_jobs::execute(job_run& jr, const video_
             co_return job_event::stored{false}; // the row moved elsewhere: this run stops
         }
         ++stats_.creates;
-        video_submit sub{job.video_prompt.value_or(""), jr.frame.bytes, jr.frame.mime, machine_cfg_.seconds};
+        video_submit sub{job.video_prompt.value_or(""),
+                         jr.frame.bytes,
+                         jr.frame.mime,
+                         jr.machine.seconds_of(job)};
         auto created = co_await provider_.submit(std::move(sub));
         if (!created && created.error().kind != video_error_kind::unknown_outcome) {
             // Certainly not created: a restart while this job waits to try again resumes it.
@@ -308,7 +316,7 @@ engine::awaitable<video_job_event> video_jobs::execute(job_run& jr, const video_
         co_return job_event::downloaded{std::move(file)};
     }
     if (const auto* d = std::get_if<job_action::deliver>(&action)) {
-        const auto outcome = co_await delivery_.deliver(job, jr.lang, d->file);
+        const auto outcome = co_await delivery_.deliver(job, jr.lang, d->file, jr.machine.seconds_of(job));
         co_return job_event::delivered{outcome};
     }
     if (const auto* f = std::get_if<job_action::finish>(&action)) {
@@ -403,6 +411,7 @@ engine::awaitable<void> video_jobs::report(job_run& jr, const job_progress& prog
     params.chat_id = jr.job.chat_id;
     params.message_id = *jr.job.progress_message_id;
     params.text = std::move(text);
+    params.caption = jr.job.progress_is_caption;
     if (auto edited = co_await out_.edit(std::move(params)); !edited) {
         // The next report tries again with newer text; the job itself goes on.
         engine::log().debug("video.progress_not_shown",
@@ -485,6 +494,7 @@ engine::awaitable<void> video_jobs::close_progress(const job_run& jr, std::strin
     tg::edit_message_text_params done;
     done.chat_id = job.chat_id;
     done.message_id = *job.progress_message_id;
+    done.caption = job.progress_is_caption;
     done.text = svc_.locales.text(jr.lang, key, {{"elapsed", svc_.locales.elapsed(jr.lang, elapsed)}});
     if (auto edited = co_await out_.edit(std::move(done)); !edited) {
         // Only the line stays as it was; the video or the ending message is what the user needs.

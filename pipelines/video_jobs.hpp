@@ -27,6 +27,9 @@ namespace companion::pipelines {
 
 struct video_jobs_config {
     int requested_seconds = 5; ///< the seed's 5 s; mapped per provider
+    /// The lengths the video offer lets the user choose from, each mapped to the nearest one the
+    /// provider makes; fewer than two distinct lengths: no choice, every clip is requested_seconds.
+    std::vector<int> offered_seconds{};
     engine::duration poll_interval = std::chrono::seconds(5);
     engine::duration poll_timeout = std::chrono::minutes(10);
     engine::duration progress_every = std::chrono::seconds(5); ///< edits no more often than this
@@ -84,10 +87,13 @@ public:
 
     const video_jobs_stats& stats() const noexcept { return stats_; }
     std::size_t running() const noexcept { return jobs_.size(); }
+    /// The length of a clip whose user did not choose one.
     int effective_seconds() const noexcept { return machine_cfg_.seconds; }
-    /// What one create costs against the daily spend cap.
-    std::int64_t create_cents() const noexcept {
-        return static_cast<std::int64_t>(machine_cfg_.price_cents_per_second) * machine_cfg_.seconds;
+    /// The lengths the user chooses from, ascending; empty when there is no choice.
+    const std::vector<int>& offered_seconds() const noexcept { return offered_seconds_; }
+    /// What one create of a `seconds` clip costs against the daily spend cap.
+    std::int64_t create_cents(int seconds) const noexcept {
+        return static_cast<std::int64_t>(machine_cfg_.price_cents_per_second) * seconds;
     }
     const video_provider_info& provider_info() const noexcept { return provider_.info(); }
     /// The day's spend is kept per provider and model ("fal fal-ai/kling-video/..."), so /status
@@ -118,6 +124,7 @@ private:
     video_provider& provider_;
     video_jobs_config cfg_;
     video_machine_config machine_cfg_;
+    std::vector<int> offered_seconds_;
     video_delivery delivery_;
     engine::task_group jobs_;
     storage::video_job_repository repo_;

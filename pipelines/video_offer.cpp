@@ -5,6 +5,9 @@
 #include "pipelines/prompts.hpp"
 #include "storage/error.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 namespace companion::pipelines {
 
 video_offer::video_offer(bot_services& svc, sender& out, video_jobs* jobs)
@@ -19,6 +22,20 @@ std::optional<std::string> video_offer::busy_text(std::int64_t user_id, std::str
                                  {{"elapsed", svc_.locales.elapsed(lang, elapsed)}});
     }
     return std::nullopt;
+}
+
+std::string video_offer::status_text(std::int64_t user_id, std::string_view lang) {
+    const auto& l = svc_.locales;
+    const auto in_flight = available() ? repo_.in_flight_for(user_id) : std::nullopt;
+    if (!in_flight) {
+        return l.text(lang, available() ? "video.status_none" : "video.unavailable");
+    }
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::seconds>(svc_.time.wall() - in_flight->created);
+    return l.text(lang,
+                  "video.status",
+                  {{"seconds", std::to_string(in_flight->seconds.value_or(jobs_->effective_seconds()))},
+                   {"elapsed", l.elapsed(lang, elapsed)}});
 }
 
 engine::awaitable<void>
@@ -49,9 +66,24 @@ engine::awaitable<void> video_offer::ask_adult(const user_context& c) {
 engine::awaitable<void> video_offer::offer(const user_context& c) {
     const auto& l = svc_.locales;
     tg::inline_keyboard kb;
-    kb.button(l.text(c.lang, "video.from_last"), "vid:last")
-        .row()
-        .button(l.text(c.lang, "video.new"), "vid:new");
+    const auto& lengths = jobs_->offered_seconds();
+    if (lengths.empty()) {
+        kb.button(l.text(c.lang, "video.from_last"), "vid:last")
+            .row()
+            .button(l.text(c.lang, "video.new"), "vid:new");
+    } else {
+        // A row per mode, a button per length: "📸➡️🎬 Video from my last selfie · 10 s".
+        for (const auto& [mode, key, data] :
+             {std::tuple{0, "video.from_last", "vid:last:"}, std::tuple{1, "video.new", "vid:new:"}}) {
+            if (mode == 1) {
+                kb.row();
+            }
+            for (const int seconds : lengths) {
+                kb.button(l.text(c.lang, key) + " · " + length_text(c.lang, seconds),
+                          data + std::to_string(seconds));
+            }
+        }
+    }
     std::optional<boost::json::value> markup;
     if (auto built = kb.build()) {
         markup = *built;
@@ -59,8 +91,51 @@ engine::awaitable<void> video_offer::offer(const user_context& c) {
     co_await say(c.chat_id, l.text(c.lang, "video.choose"), std::move(markup));
 }
 
-engine::awaitable<void> video_offer::request(const user_context& c, storage::video_mode mode) {
+engine::awaitable<std::optional<std::pair<tg::message, bool>>>
+video_offer::progress_message(const user_context& c, storage::video_mode mode) {
+    const auto line = svc_.locales.text(c.lang, "video.generating");
+    if (mode == storage::video_mode::from_last_selfie) {
+        // The first frame is a selfie Telegram has: it is shown again by its file_id (no upload)
+        // with the progress as its caption, so the wait has something to look at. A "new video"
+        // needs no copy: its selfie arrives as its own photo right under the progress line.
+        const auto last = content_.last_selfie(c.user_id, c.p->id);
+        if (last && last->telegram_file_id) {
+            tg::send_photo_params p;
+            p.chat_id = c.chat_id;
+            p.photo = tg::input_file::by_id(*last->telegram_file_id);
+            p.caption = line;
+            auto photo = co_await out_.photo(std::move(p));
+            if (photo) {
+                co_return std::pair{std::move(*photo), true};
+            }
+            // Refused (a file_id gone stale) or undeliverable: the line alone, as before.
+            engine::log().info("video.preview_not_shown",
+                               {{"chat", c.chat_id}, {"reason", to_string(photo.error().reason)}});
+        }
+    }
+    auto text = co_await out_.text(c.chat_id, line);
+    if (!text) {
+        co_return std::nullopt; // the job runs on; its ending message is owed all the same
+    }
+    co_return std::pair{std::move(*text), false};
+}
+
+std::string video_offer::length_text(std::string_view lang, int seconds) const {
+    return svc_.locales.text(lang, "video.length", {{"seconds", std::to_string(seconds)}});
+}
+
+engine::awaitable<void>
+video_offer::request(const user_context& c, storage::video_mode mode, std::optional<int> seconds) {
     const auto& l = svc_.locales;
+    const auto& lengths = jobs_->offered_seconds();
+    if (seconds && std::find(lengths.begin(), lengths.end(), *seconds) == lengths.end()) {
+        // A length this bot no longer offers (the configuration changed since the button was
+        // sent), or a forged one: nothing is charged.
+        engine::log().info("video.length_refused", {{"user", c.user_id}, {"seconds", *seconds}});
+        co_await say(c.chat_id, l.text(c.lang, "button.expired"));
+        co_return;
+    }
+    const int clip = seconds.value_or(jobs_->effective_seconds());
     if (mode == storage::video_mode::from_last_selfie && !content_.last_selfie(c.user_id, c.p->id)) {
         co_await say(c.chat_id, l.text(c.lang, "video.no_selfie"));
         co_return;
@@ -75,7 +150,7 @@ engine::awaitable<void> video_offer::request(const user_context& c, storage::vid
         co_await say(c.chat_id, l.text(c.lang, "quota.videos"));
         co_return;
     }
-    if (quotas_.spent_total(today) + jobs_->create_cents() > cfg.daily_spend_cap_cents) {
+    if (quotas_.spent_total(today) + jobs_->create_cents(clip) > cfg.daily_spend_cap_cents) {
         quotas_.refund(c.user_id, storage::quota_kind::video, today);
         co_await say(c.chat_id, l.text(c.lang, "quota.spend"));
         co_return;
@@ -95,6 +170,7 @@ engine::awaitable<void> video_offer::request(const user_context& c, storage::vid
     job.mode = mode;
     job.flirty = choose_flirty(cfg.flirty_probability, c.user.adult_confirmed, svc_.random.uniform());
     job.created = now;
+    job.seconds = seconds; // none: the configured length, as the job machine reads it
     auto id = repo_.create(job);
     if (!id) {
         // One in flight already (a racing request won, or the press came before the busy check
@@ -109,9 +185,10 @@ engine::awaitable<void> video_offer::request(const user_context& c, storage::vid
     }
     jobs_->count_request();
     // The progress message: the seed's "generating" line, edited in place from now on.
-    auto sent = co_await out_.text(c.chat_id, l.text(c.lang, "video.generating"));
+    auto sent = co_await progress_message(c, mode);
     if (sent) {
-        if (auto r = repo_.set_progress_message(*id, sent->message_id, svc_.time.wall()); !r) {
+        if (auto r = repo_.set_progress_message(*id, sent->first.message_id, svc_.time.wall(), sent->second);
+            !r) {
             engine::log().warn("video.progress_message_not_stored",
                                {{"job", *id}, {"error", r.error().message()}});
         }

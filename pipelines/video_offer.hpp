@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace companion::pipelines {
 
@@ -29,6 +30,10 @@ public:
     /// The localized "still being made (elapsed)" line when `user_id` has a video in flight.
     std::optional<std::string> busy_text(std::int64_t user_id, std::string_view lang);
 
+    /// The user's /status: the video in flight with its length and how long it has taken, or
+    /// that none is being made.
+    std::string status_text(std::int64_t user_id, std::string_view lang);
+
     /// True when the user has made today's videos already (the offer would lead nowhere).
     bool used_up(std::int64_t user_id);
 
@@ -38,10 +43,20 @@ public:
     /// The mode buttons.
     engine::awaitable<void> offer(const user_context& c);
 
-    /// Admits `mode` for the user and starts the job; every refusal is a localized message.
-    engine::awaitable<void> request(const user_context& c, storage::video_mode mode);
+    /// Admits `mode` for the user and starts the job, a clip of `seconds` (one of the offered
+    /// lengths; none: the configured length); every refusal is a localized message.
+    engine::awaitable<void>
+    request(const user_context& c, storage::video_mode mode, std::optional<int> seconds = std::nullopt);
+
+    /// "10 s" in the user's language.
+    std::string length_text(std::string_view lang, int seconds) const;
 
 private:
+    /// Sends the job's progress message: the first frame's photo with the line as its caption
+    /// (`second` true) when the video animates a selfie Telegram has, else the line as text.
+    engine::awaitable<std::optional<std::pair<tg::message, bool>>> progress_message(const user_context& c,
+                                                                                    storage::video_mode mode);
+
     engine::awaitable<void>
     say(std::int64_t chat_id, std::string text, std::optional<boost::json::value> markup = {});
 

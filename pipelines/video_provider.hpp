@@ -10,6 +10,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -128,6 +129,21 @@ inline int effective_seconds(int requested, const std::vector<int>& allowed) {
         }
     }
     return best;
+}
+
+/// The lengths a user may choose from: each wanted length mapped as above, ascending, without
+/// repeats. Fewer than two distinct lengths is no choice at all: empty.
+inline std::vector<int> offered_lengths(const std::vector<int>& wanted, const std::vector<int>& allowed) {
+    std::vector<int> out;
+    for (const int w : wanted) {
+        out.push_back(effective_seconds(w, allowed));
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    if (out.size() < 2) {
+        out.clear();
+    }
+    return out;
 }
 
 } // namespace companion::pipelines

@@ -191,7 +191,16 @@ constexpr std::string_view v11_stream_replies = R"sql(
 ALTER TABLE users ADD COLUMN stream_replies INTEGER NOT NULL DEFAULT 1 CHECK (stream_replies IN (0, 1));
 )sql";
 
-constexpr std::array<migration, 11> all{{
+// The user chooses the video's length from the offered ones; the choice is the job's (its price,
+// its request and its delivery follow it, also after a restart). A job from before this version
+// has none and takes the configured length. A video made from the last selfie shows that selfie
+// as its progress message, whose caption (not text) is then edited.
+constexpr std::string_view v12_video_seconds = R"sql(
+ALTER TABLE video_jobs ADD COLUMN seconds INTEGER CHECK (seconds IS NULL OR seconds BETWEEN 1 AND 600);
+ALTER TABLE video_jobs ADD COLUMN progress_caption INTEGER NOT NULL DEFAULT 0 CHECK (progress_caption IN (0, 1));
+)sql";
+
+constexpr std::array<migration, 12> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
@@ -203,6 +212,7 @@ constexpr std::array<migration, 11> all{{
     {"adult question answered", v9_adult_answered},
     {"video create in flight", v10_create_in_flight},
     {"streamed replies setting", v11_stream_replies},
+    {"video length chosen, first-frame progress", v12_video_seconds},
 }};
 
 } // namespace

@@ -65,7 +65,7 @@ namespace {
 constexpr const char* job_columns =
     "id, user_id, chat_id, persona_id, provider, provider_job_id, mode, flirty, state, selfie_prompt, "
     "video_prompt, image_content_id, image_path, attempts, next_poll_at, progress_message_id, error, "
-    "created_at, updated_at, notice, create_started_at, spend_reserved_cents";
+    "created_at, updated_at, notice, create_started_at, spend_reserved_cents, seconds, progress_caption";
 
 std::string select_jobs(const std::string& where) {
     return std::string("SELECT ") + job_columns + " FROM video_jobs WHERE " + where;
@@ -101,6 +101,10 @@ video_job read_job(const SQLite::Statement& s) {
         j.create_started = from_unix_ms(*at);
     }
     j.spend_reserved_cents = s.getColumn(21).getInt64();
+    if (auto seconds = detail::optional_int(s.getColumn(22))) {
+        j.seconds = static_cast<int>(*seconds); // the CHECK keeps it within 1-600
+    }
+    j.progress_is_caption = s.getColumn(23).getInt() != 0;
     return j;
 }
 
@@ -111,7 +115,7 @@ video_job_repository::video_job_repository(database& db) try
       insert_(
           db.connection(),
           "INSERT INTO video_jobs (user_id, chat_id, persona_id, provider, mode, flirty, state, created_at, "
-          "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requested', ?7, ?7)"),
+          "updated_at, seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requested', ?7, ?7, ?8)"),
       get_(db.connection(), select_jobs("id = ?1")),
       state_of_(db.connection(), "SELECT state, flirty FROM video_jobs WHERE id = ?1"),
       // NULL parameters leave a column as it is; ?13 is the refusal retry, which needs (and
@@ -134,7 +138,8 @@ video_job_repository::video_job_repository(database& db) try
                    "UPDATE video_jobs SET attempts = attempts + 1, next_poll_at = ?2, updated_at = ?3 "
                    "WHERE id = ?1 AND state = 'submitted'"),
       set_progress_(db.connection(),
-                    "UPDATE video_jobs SET progress_message_id = ?2, updated_at = ?3 WHERE id = ?1"),
+                    "UPDATE video_jobs SET progress_message_id = ?2, updated_at = ?3, progress_caption = ?4 "
+                    "WHERE id = ?1"),
       mark_create_(db.connection(),
                    "UPDATE video_jobs SET create_started_at = ?2, updated_at = ?3 "
                    "WHERE id = ?1 AND state = 'submitting'"),
@@ -170,7 +175,8 @@ boost::system::result<std::int64_t> video_job_repository::create(const new_video
                           job.provider,
                           to_string(job.mode),
                           job.flirty,
-                          job.created);
+                          job.created,
+                          job.seconds);
     insert_.exec();
     return db_.connection().getLastInsertRowid();
 } catch (const SQLite::Exception& e) {
@@ -283,9 +289,11 @@ video_job_repository::set_spend_reserved(std::int64_t id, std::int64_t cents, ti
     rethrow(e, "video_jobs.set_spend_reserved");
 }
 
-boost::system::result<void>
-video_job_repository::set_progress_message(std::int64_t id, std::int64_t message_id, timestamp now) try {
-    statement_scope scope(set_progress_, id, message_id, now);
+boost::system::result<void> video_job_repository::set_progress_message(std::int64_t id,
+                                                                       std::int64_t message_id,
+                                                                       timestamp now,
+                                                                       bool caption) try {
+    statement_scope scope(set_progress_, id, message_id, now, caption);
     if (set_progress_.exec() == 0) {
         return make_error_code(errc::not_found);
     }

@@ -81,6 +81,8 @@ struct new_video_job {
     video_mode mode = video_mode::new_video;
     bool flirty = false;
     timestamp created{};
+    /// The clip length the user chose (one of the offered lengths); unset: the configured one.
+    std::optional<int> seconds{};
 };
 
 struct video_job {
@@ -100,6 +102,8 @@ struct video_job {
     int attempts = 0;
     std::optional<timestamp> next_poll_at{};
     std::optional<std::int64_t> progress_message_id{}; ///< the Telegram message edited with progress
+    /// The progress message is the first frame's photo: its caption carries the progress.
+    bool progress_is_caption = false;
     std::optional<std::string> error{};
     /// The locale key of the message the user still has to hear about this ended job.
     std::optional<std::string> notice{};
@@ -110,6 +114,9 @@ struct video_job {
     std::int64_t spend_reserved_cents = 0;
     timestamp created{};
     timestamp updated{};
+    /// The clip length chosen with the request; unset for a job made before lengths were offered
+    /// (it takes the configured length).
+    std::optional<int> seconds{};
 
     bool operator==(const video_job&) const = default;
 };
@@ -151,8 +158,10 @@ public:
     /// wrong_state / not_found as for transition().
     boost::system::result<void> record_poll(std::int64_t id, timestamp next_poll_at, timestamp now);
 
-    /// Remembers the progress message; any state.
-    boost::system::result<void> set_progress_message(std::int64_t id, std::int64_t message_id, timestamp now);
+    /// Remembers the progress message (`caption`: a photo whose caption shows the progress); any
+    /// state.
+    boost::system::result<void>
+    set_progress_message(std::int64_t id, std::int64_t message_id, timestamp now, bool caption = false);
 
     /// Every job not in a terminal state, oldest first: what to resume at start.
     std::vector<video_job> unfinished();

@@ -305,9 +305,10 @@ engine::awaitable<result<edit_outcome>> client::edit_message_text(edit_message_t
     json::object o;
     o["chat_id"] = params.chat_id;
     o["message_id"] = params.message_id;
-    o["text"] = params.text;
+    o[params.caption ? "caption" : "text"] = params.text;
     add_common(o, params.reply_markup, params.mode, notification::normal);
-    auto r = co_await call("editMessageText", std::move(o));
+    const char* method = params.caption ? "editMessageCaption" : "editMessageText";
+    auto r = co_await call(method, std::move(o));
     if (!r) {
         if (r.error().kind == error_kind::not_modified) {
             co_return edit_outcome{.modified = false};
@@ -319,7 +320,7 @@ engine::awaitable<result<edit_outcome>> client::edit_message_text(edit_message_t
     }
     auto m = parse_message(*r);
     if (!m) {
-        co_return malformed("editMessageText", 200, m.error().what);
+        co_return malformed(method, 200, m.error().what);
     }
     co_return edit_outcome{.modified = true, .message = std::move(*m)};
 }

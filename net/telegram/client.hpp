@@ -97,7 +97,9 @@ struct send_message_params {
 struct edit_message_text_params {
     std::int64_t chat_id = 0;
     std::int64_t message_id = 0;
-    std::string text{};
+    std::string text{}; ///< 1-4096 characters; a caption 0-1024
+    /// The message is a photo or video: its caption is edited (editMessageCaption).
+    bool caption = false;
     std::optional<boost::json::value> reply_markup{}; ///< inline keyboard only; absent removes it
     parse_mode mode = parse_mode::none;
 };

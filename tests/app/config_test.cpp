@@ -84,6 +84,7 @@ model = "omni \"quoted\" \\ path\ttab"
 allowed_seconds = [3, 5, 10]
 size = "1080x1920"
 requested_seconds = 6
+offered_seconds = [6, 10]
 price_cents_per_second = 12
 reports_progress = false
 poll_interval = "1500ms"

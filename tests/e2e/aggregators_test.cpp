@@ -91,6 +91,95 @@ BOOST_FIXTURE_TEST_CASE(fal_kling_both_modes_in_three_languages_at_exactly_five_
         std::chrono::seconds(60));
 }
 
+namespace {
+
+/// The user's /status while a video renders: "video.status" with `seconds` and some elapsed time.
+bool shows_status(const world& w, const std::string& lang, const std::string& got, int seconds) {
+    const auto pattern =
+        w.locales.text(lang, "video.status", {{"seconds", std::to_string(seconds)}, {"elapsed", "\x01"}});
+    const auto cut = pattern.find('\x01');
+    return cut != std::string::npos && got.size() > pattern.size() - 1 &&
+           got.starts_with(pattern.substr(0, cut)) && got.ends_with(pattern.substr(cut + 1));
+}
+
+} // namespace
+
+// Kling on fal makes 5 s and 10 s clips; the offer shows both for each mode, in the user's
+// language. A 10 s press makes a 10 s clip (the request, the file, the job row), /status shows
+// its length while it renders, and a length the bot does not offer is refused without a job.
+struct fal_lengths_world : fal_world {
+    fal_lengths_world() { cfg.video.offered_seconds = {5, 10}; } // the shipped configuration's
+};
+
+BOOST_FIXTURE_TEST_CASE(fal_a_ten_second_video_chosen_by_button_in_three_languages, fal_lengths_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            const std::vector<std::tuple<std::string, std::string, std::string>> cases{
+                {"tr", "elif", "vid:last:10"},
+                {"ru", "masha", "vid:new:10"},
+                {"en", "emma", "vid:last:10"}};
+            std::size_t creates = 0;
+            for (const auto& c : cases) {
+                const std::string lang = std::get<0>(c);
+                const std::string persona = std::get<1>(c);
+                const std::string press = std::get<2>(c);
+                BOOST_TEST_CONTEXT(lang) {
+                    const auto user = co_await user_with_selfie(*this, "L" + lang, lang, persona);
+                    t.user_sends_text(user, locales.text(lang, "btn.video"));
+                    const auto offer = co_await video_offer(user);
+                    BOOST_TEST_REQUIRE(offer.has_value());
+                    for (const char* data : {"vid:last:5", "vid:last:10", "vid:new:5", "vid:new:10"}) {
+                        BOOST_TEST(offer->reply_markup.find(std::string("\"") + data + "\"") !=
+                                       std::string::npos,
+                                   offer->reply_markup);
+                    }
+                    const auto ten = locales.text(lang, "video.new") + " · " +
+                                     locales.text(lang, "video.length", {{"seconds", "10"}});
+                    BOOST_TEST(offer->reply_markup.find(ten) != std::string::npos, offer->reply_markup);
+
+                    t.user_presses_button(user, offer->message_id, press);
+                    BOOST_TEST_REQUIRE(
+                        co_await eventually([&] { return last_job(*this, user).has_value(); }));
+                    t.user_sends_text(user, "/status");
+                    auto status = co_await next(user, [&](const item& i) {
+                        return text(i) && shows_status(*this, lang, i.text, 10);
+                    });
+                    BOOST_TEST(status.has_value());
+
+                    auto clip = co_await next(user, is_video, 20s);
+                    BOOST_TEST_REQUIRE(clip.has_value());
+                    const auto info = sim::media::read_mp4_info(*t.file_bytes(clip->file_id));
+                    BOOST_TEST_REQUIRE(info.has_value());
+                    BOOST_TEST(info->duration.count() == 10.0, boost::test_tools::tolerance(0.01));
+                    const auto job = last_job(*this, user);
+                    BOOST_TEST_REQUIRE(job.has_value());
+                    BOOST_TEST(job->seconds.value_or(0) == 10);
+                    BOOST_TEST_REQUIRE(sims->fal().video_creates().size() == ++creates);
+                    BOOST_TEST(sims->fal().video_creates().back().duration == "\"10\"");
+
+                    // Done: /status says nothing is being made.
+                    BOOST_TEST(co_await eventually([&] {
+                        auto j = last_job(*this, user);
+                        return j && j->state == job_state::delivered;
+                    }));
+                    t.user_sends_text(user, "/status");
+                    BOOST_TEST((co_await localized(*this, user, lang, "video.status_none")).has_value());
+
+                    // A length the bot does not make (a forged or outdated button): no job, no charge.
+                    t.user_presses_button(user, offer->message_id, "vid:new:7");
+                    BOOST_TEST((co_await localized(*this, user, lang, "button.expired")).has_value());
+                    BOOST_TEST(last_job(*this, user)->id == job->id);
+                }
+            }
+            BOOST_TEST(sims->fal().video_creates().size() == 3U);
+            co_await finish();
+        }(),
+        std::chrono::seconds(90));
+}
+
 BOOST_FIXTURE_TEST_CASE(fal_flagged_image_is_refused_kindly_counted_and_not_charged, fal_world) {
     test::run_test(
         ioc,

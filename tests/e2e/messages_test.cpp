@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <utility>
 
 using namespace companion;
 using namespace companion::test;
@@ -185,6 +186,66 @@ BOOST_FIXTURE_TEST_CASE(a_delivered_video_closes_its_progress_line_without_repea
             co_await finish();
         }(),
         60s);
+}
+
+// A video from the last selfie shows that selfie while it renders: the progress is the photo's
+// caption (sent by file_id, no upload), edited as the job moves and closed when the video is
+// there. In TR, RU and EN.
+BOOST_FIXTURE_TEST_CASE(a_video_from_the_last_selfie_shows_it_as_the_progress_in_three_languages,
+                        openai_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            const std::vector<std::pair<std::string, std::string>> cases{{"tr", "elif"},
+                                                                         {"ru", "masha"},
+                                                                         {"en", "emma"}};
+            for (const auto& c : cases) {
+                const std::string lang = c.first;
+                const std::string persona = c.second;
+                BOOST_TEST_CONTEXT(lang) {
+                    const auto user = t.add_user({.first_name = "F", .language_code = lang});
+                    co_await onboard(*this, user, persona);
+                    t.user_sends_text(user, "/selfie");
+                    auto selfie =
+                        co_await next(user, [](const item& i) { return i.what == item::kind::photo; });
+                    BOOST_TEST_REQUIRE(selfie.has_value());
+                    t.user_sends_text(user, "/video");
+                    auto offer = co_await video_offer(user);
+                    BOOST_TEST_REQUIRE(offer.has_value());
+                    t.user_presses_button(user, offer->message_id, "vid:last");
+                    auto preview =
+                        co_await next(user, [](const item& i) { return i.what == item::kind::photo; });
+                    BOOST_TEST_REQUIRE(preview.has_value());
+                    BOOST_TEST(preview->file_id == selfie->file_id); // the same file, not an upload
+                    BOOST_TEST(preview->text == locales.text(lang, "video.generating"));
+                    auto clip = co_await next(
+                        user,
+                        [](const item& i) { return i.what == item::kind::video; },
+                        20s);
+                    BOOST_TEST_REQUIRE(clip.has_value());
+                    auto closed = co_await next(
+                        user,
+                        [&](const item& i) {
+                            return i.what == item::kind::edit && i.message_id == preview->message_id &&
+                                   is_line_with_elapsed(locales, lang, "video.progress_done", i.text);
+                        },
+                        10s);
+                    BOOST_TEST(closed.has_value());
+                    const auto all = t.sent_to(user);
+                    BOOST_TEST(count_where(all, [&](const item& i) {
+                                   return text(i) && i.text == locales.text(lang, "video.generating");
+                               }) == 0U); // the photo carries the line: no second message
+                    // Its stages were shown on the caption along the way.
+                    BOOST_TEST(count_where(all, [&](const item& i) {
+                                   return i.what == item::kind::edit && i.message_id == preview->message_id;
+                               }) >= 2U);
+                }
+            }
+            co_await finish();
+        }(),
+        90s);
 }
 
 BOOST_FIXTURE_TEST_CASE(typing_and_the_photo_action_stay_alive_while_the_models_work, world) {

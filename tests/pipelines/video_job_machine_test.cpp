@@ -314,6 +314,30 @@ BOOST_AUTO_TEST_CASE(the_spend_is_reserved_once_however_often_the_create_is_retr
     BOOST_TEST(f.refund_spend_cents == cents);
 }
 
+BOOST_AUTO_TEST_CASE(the_length_chosen_with_a_job_sets_its_price_and_refund) {
+    struct length_case {
+        std::optional<int> chosen;
+        int seconds;         ///< the clip the job makes
+        std::int64_t priced; ///< what its create reserves and a refusal gives back
+    };
+    for (const auto& c :
+         {length_case{std::nullopt, 4, cents}, length_case{10, 10, 100}, length_case{4, 4, 40}}) {
+        BOOST_TEST_CONTEXT("chosen " << c.chosen.value_or(0)) {
+            engine::scripted_random random({0.5});
+            video_job_machine m(config, random);
+            auto job = row(job_state::submitting);
+            job.seconds = c.chosen;
+            BOOST_TEST(m.seconds_of(job) == c.seconds);
+            BOOST_TEST(kind_of(m.on(job, job_event::entered{}, t0).action) == "prepare_frame");
+            const auto check = m.on(job, job_event::frame_prepared{}, t0);
+            BOOST_TEST(std::get<job_action::check_spend>(check.action).cents == c.priced);
+            BOOST_TEST(kind_of(m.on(job, job_event::spend_checked{true}, t0).action) == "submit");
+            const auto end = m.on(job, job_event::submitted{error(video_error_kind::refused)}, t0);
+            BOOST_TEST(std::get<job_action::finish>(end.action).refund_spend_cents == c.priced);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_job_resumed_in_submitting_reserves_its_spend_once_across_the_restart) {
     struct resume_case {
         std::string name;

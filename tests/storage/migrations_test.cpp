@@ -100,6 +100,7 @@ BOOST_AUTO_TEST_CASE(every_earlier_version_migrates_to_the_latest_with_its_data)
             }
             if (version >= 3) {
                 BOOST_TEST(jobs.unfinished().at(0).provider_job_id.value() == "vid_1");
+                BOOST_TEST(!jobs.unfinished().at(0).seconds.has_value()); // v12: the configured length
                 BOOST_TEST(quotas.used(1001, quota_kind::video, day{std::chrono::days{20000}}) == 2);
                 // A job caught submitting by the v10 upgrade may have a create in flight: a restart
                 // calls it lost (never a second create) as the binary before it would have.

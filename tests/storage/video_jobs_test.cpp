@@ -95,6 +95,23 @@ BOOST_FIXTURE_TEST_CASE(new_job_starts_requested_with_its_fields, jobs_fixture) 
     BOOST_TEST(job->flirty);
     BOOST_TEST(job->attempts == 0);
     BOOST_TEST((job->created == t0));
+    BOOST_TEST(!job->seconds.has_value()); // none chosen: the configured length
+}
+
+BOOST_FIXTURE_TEST_CASE(the_chosen_length_is_stored_with_the_job, jobs_fixture) {
+    const auto id = jobs.create({.user_id = 1,
+                                 .chat_id = 10,
+                                 .persona_id = "aylin",
+                                 .provider = "fal",
+                                 .created = t0,
+                                 .seconds = 10});
+    BOOST_TEST_REQUIRE(id.has_value());
+    BOOST_TEST(jobs.get(*id)->seconds.value_or(0) == 10);
+    BOOST_TEST(jobs.in_flight_for(1)->seconds.value_or(0) == 10);
+    // The schema refuses a length no provider makes.
+    BOOST_CHECK_THROW(
+        db->connection().exec("UPDATE video_jobs SET seconds = 0 WHERE id = " + std::to_string(*id)),
+        SQLite::Exception);
 }
 
 BOOST_FIXTURE_TEST_CASE(happy_path_stores_fields_set_with_each_transition, jobs_fixture) {
@@ -119,6 +136,9 @@ BOOST_FIXTURE_TEST_CASE(happy_path_stores_fields_set_with_each_transition, jobs_
                    .has_value());
     BOOST_TEST(jobs.record_poll(id, t0 + 13s, t0 + 8s).has_value());
     BOOST_TEST(jobs.set_progress_message(id, 555, t0 + 9s).has_value());
+    BOOST_TEST(!jobs.get(id)->progress_is_caption); // a text message
+    BOOST_TEST(jobs.set_progress_message(id, 556, t0 + 9s, true).has_value());
+    BOOST_TEST(jobs.get(id)->progress_is_caption); // the first frame's photo
     BOOST_TEST(jobs.transition(id, submitted, downloading, {}, t0 + 14s).has_value());
     BOOST_TEST(jobs.transition(id, downloading, delivered, {}, t0 + 15s).has_value());
 
@@ -131,7 +151,7 @@ BOOST_FIXTURE_TEST_CASE(happy_path_stores_fields_set_with_each_transition, jobs_
     BOOST_TEST(job.provider_job_id.value() == "vid_123");
     BOOST_TEST(job.attempts == 1);
     BOOST_TEST((job.next_poll_at.value() == t0 + 13s));
-    BOOST_TEST(job.progress_message_id.value() == 555);
+    BOOST_TEST(job.progress_message_id.value() == 556);
     BOOST_TEST((job.updated == t0 + 15s));
     BOOST_TEST(!job.error.has_value());
 }

@@ -36,6 +36,30 @@ BOOST_AUTO_TEST_CASE(requested_length_maps_to_the_nearest_allowed_shorter_on_tie
     }
 }
 
+struct offer_case {
+    std::vector<int> wanted;
+    std::vector<int> allowed;
+    std::vector<int> expected;
+};
+
+BOOST_AUTO_TEST_CASE(offered_lengths_are_the_distinct_allowed_ones_or_no_choice) {
+    const std::vector<offer_case> cases{
+        {{5, 10}, {5, 10}, {5, 10}},                   // fal's Kling
+        {{10, 5}, {5, 10}, {5, 10}},                   // ascending whatever the order
+        {{5, 10}, {4, 8, 12}, {4, 8}},                 // 10 ties between 8 and 12: the shorter
+        {{5, 10}, {3, 4, 5, 6, 7, 8, 9, 10}, {5, 10}}, // Gemini Omni: two of its eight
+        {{5, 6}, {4, 8, 12}, {}},                      // both map to 4: no choice
+        {{5}, {5, 10}, {}},                            // one length: no choice
+        {{}, {5, 10}, {}},
+        {{5, 10, 20}, {4, 6, 8}, {4, 8}},
+        {{5, 10}, {}, {5, 10}}, // a provider that takes any length
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST(pipelines::offered_lengths(c.wanted, c.allowed) == c.expected,
+                   boost::test_tools::per_element());
+    }
+}
+
 BOOST_AUTO_TEST_CASE(an_error_thrown_from_a_result_keeps_its_message) {
     pipelines::video_result<int> r = pipelines::video_error{.kind = pipelines::video_error_kind::model_gone,
                                                             .message = "model sora-2 is gone",
