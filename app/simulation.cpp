@@ -642,7 +642,7 @@ public:
     }
 
     // Presses the video button, answers the 18+ question when it is asked (pressing its
-    // confirmation), and picks `choice` ("vid:last" / "vid:new").
+    // confirmation), and picks `choice` (the mode and length: "vid:last:10", "vid:new:5").
     engine::awaitable<void> ask_video(const demo_user& u, std::string_view choice) {
         send(u, text(u, "btn.video"));
         const auto offered = [](const item& i) {
@@ -819,8 +819,9 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
         co_await d.chat(u, "Bugün nasılsın?");
         co_await d.chat(u, "Az önce ne dediğimi hatırlıyor musun?");
         co_await d.selfie(u);
-        say.heading("Elif asks for a video: she answers the 18+ question, so it may be flirty");
-        co_await d.video(u, "vid:last");
+        say.heading("Elif asks for a 10-second video: she answers the 18+ question, so it may be flirty; "
+                    "her selfie shows while it renders");
+        co_await d.video(u, "vid:last:10");
         say.heading("Elif opens her gallery (/videos) and gets the video again, by its file_id");
         d.send(u, "/videos");
         const auto gallery = [](const item& i) {
@@ -857,7 +858,7 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
         co_await d.pick_persona(u, "masha");
         co_await d.chat(u, "Привет! Как прошёл день?");
         say.heading("a video from the last selfie, before any selfie");
-        co_await d.ask_video(u, "vid:last");
+        co_await d.ask_video(u, "vid:last:5");
         co_await d.expect(u, is_text);
         co_await d.settle(u);
         say.heading("the image model refuses the next selfie");
@@ -878,7 +879,7 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
 
         say.heading("a new video: a new selfie first, then the video; a second request while it renders");
         const auto before = d.creates();
-        co_await d.ask_video(u, "vid:new");
+        co_await d.ask_video(u, "vid:new:5");
         co_await d.job_reaches(u, std::nullopt);
         d.send(u, d.text(u, "btn.video"));
         co_await d.expect(u, is_text);
@@ -890,7 +891,7 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
         // fal's content checker flags the first job (its result is a 422 naming the input).
         d.world().sims().fal().faults.add(
             {.match = "queue.submit", .kind = sim::fault_kind::refusal, .count = 1});
-        co_await d.video(u, "vid:last");
+        co_await d.video(u, "vid:last:5");
 
         say.heading("the daily selfie quota (2 in this demo) is reached");
         co_await d.selfie(u, true);
@@ -924,7 +925,7 @@ engine::awaitable<void> walk_omni(demo_script& d) {
     co_await d.pick_persona(u, "defne");
     co_await d.selfie(u);
     say.heading("a video on the second provider; the bot stops while it renders");
-    co_await d.ask_video(u, "vid:last");
+    co_await d.ask_video(u, "vid:last:5");
     auto& w = d.world();
     const auto job = co_await d.job_reaches(u, storage::job_state::submitted);
     if (!job) {
@@ -974,7 +975,7 @@ engine::awaitable<bool> run_demo(simulation_context ctx) {
     say.set_speaker([&current](std::int64_t user) { return current->persona_of(user); });
     std::unique_ptr<sim_world> omni;
     try {
-        say.banner("first provider: fal's queue, Kling v3 at exactly 5 s");
+        say.banner("first provider: fal's queue, Kling v3 at 5 or 10 s");
         const bool up = co_await gateway.start_bot(simulation_bot_config(gateway.cfg()));
         if (!up) {
             d.fail();

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <string>
@@ -97,20 +98,32 @@ BOOST_AUTO_TEST_CASE(the_demo_shows_every_flow_with_memory_real_prompts_and_no_l
         ++count;
     }
     BOOST_TEST(count >= 8U);
-    // One file is sent twice: the gallery's resend, by the file_id of the video it names.
-    BOOST_TEST(ids.size() + 1 == count);
+    // Files sent again by their file_id: the gallery's resend of the video it names, and each
+    // selfie a video from the last selfie shows as its progress ("🎬 ..." as its caption).
+    const std::regex preview(R"(\[photo [^\]]*\] 🎬)");
+    const auto previews = static_cast<std::size_t>(
+        std::distance(std::sregex_iterator(t.begin(), t.end(), preview), std::sregex_iterator()));
+    BOOST_TEST(previews >= 2U);
+    BOOST_TEST(ids.size() + 1 + previews == count);
     const auto gallery = section(t, "Elif opens her gallery");
     std::smatch resent;
     BOOST_TEST_REQUIRE(std::regex_search(gallery, resent, id), gallery);
-    BOOST_TEST(section(t, "Elif asks for a video").find(resent[1].str()) != std::string::npos);
+    BOOST_TEST(section(t, "Elif asks for a 10-second video").find(resent[1].str()) != std::string::npos);
 
     // Before a persona is chosen, the bot speaks as the bot.
     BOOST_TEST(t.find("🤖 bot: Hi Emma! 👋 Who would you like to talk to?") != std::string::npos);
     BOOST_TEST(t.find("🤖 bot: Merhaba Elif!") != std::string::npos);
 
     // Every flow the README claims, each under its own heading with its answer.
-    const auto adult = section(t, "Elif asks for a video");
+    const auto adult = section(t, "Elif asks for a 10-second video");
     BOOST_TEST(adult.find("18+") != std::string::npos);
+    // She chose the length with a button; the provider was asked for it, and her selfie (the
+    // first frame) is the progress message.
+    BOOST_TEST(adult.find("presses “📸➡️🎬 Son selfie'den video yap · 10 sn”") !=
+                   std::string::npos,
+               adult);
+    BOOST_TEST(adult.find("duration \"10\"") != std::string::npos, adult);
+    BOOST_TEST(adult.find("] 🎬 Video hazırlanıyor") != std::string::npos, adult);
     BOOST_TEST(adult.find("[video ") != std::string::npos);
     BOOST_TEST(adult.find("wink") != std::string::npos); // flirty, once she said she is an adult
 
@@ -172,8 +185,8 @@ BOOST_AUTO_TEST_CASE(the_terminal_chat_numbers_buttons_across_the_screen_and_pri
     BOOST_TEST_REQUIRE(bot.wait_for("Yes, I'm 18+]"), bot.output());
     const auto yes = number_of(bot.output(), "✅ Yes, I'm 18+");
     bot.write_line(yes);
-    BOOST_TEST_REQUIRE(bot.wait_for("Video from my last selfie]"), bot.output());
-    const auto from_last = number_of(bot.output(), "📸➡️🎬 Video from my last selfie");
+    BOOST_TEST_REQUIRE(bot.wait_for("Video from my last selfie · 5 s]"), bot.output());
+    const auto from_last = number_of(bot.output(), "📸➡️🎬 Video from my last selfie · 5 s");
     BOOST_TEST(yes != from_last); // each number names one button of one message
     const auto before_video = bot.output().size();
     bot.write_line(from_last);
