@@ -40,6 +40,7 @@ forget_result forget_user(database& db, std::int64_t user_id) {
             }
             r.turns = run(conn, "DELETE FROM conversation_turns WHERE user_id = ?1", user_id);
             r.summaries = run(conn, "DELETE FROM conversation_summaries WHERE user_id = ?1", user_id);
+            r.voice_notes = run(conn, "DELETE FROM voice_notes WHERE user_id = ?1", user_id);
             r.jobs = run(conn,
                          std::string("DELETE FROM video_jobs WHERE user_id = ?1 AND state IN ") +
                              detail::terminal_job_states,

@@ -13,6 +13,7 @@ struct forget_result {
     std::vector<std::string> media_paths{}; ///< files for the caller to delete after the commit
     std::int64_t turns = 0;
     std::int64_t summaries = 0;
+    std::int64_t voice_notes = 0;
     std::int64_t content = 0;
     std::int64_t jobs = 0;
 };

@@ -200,7 +200,26 @@ ALTER TABLE video_jobs ADD COLUMN seconds INTEGER CHECK (seconds IS NULL OR seco
 ALTER TABLE video_jobs ADD COLUMN progress_caption INTEGER NOT NULL DEFAULT 0 CHECK (progress_caption IN (0, 1));
 )sql";
 
-constexpr std::array<migration, 12> all{{
+// Her voice: the user chooses how replies come (text, a voice note, both, or "mirror": a voice
+// note answers a voice note, text answers text), mirror by default. The voice notes she sent are
+// remembered by Telegram file_id with the text they say (the audio itself lives at Telegram, as a
+// resend needs nothing else), and go with the user's row and with /forget.
+constexpr std::string_view v13_voice = R"sql(
+ALTER TABLE users ADD COLUMN voice_replies TEXT NOT NULL DEFAULT 'mirror'
+    CHECK (voice_replies IN ('mirror', 'text', 'voice', 'both'));
+CREATE TABLE voice_notes (
+    id               INTEGER PRIMARY KEY,
+    user_id          INTEGER NOT NULL REFERENCES users (telegram_id) ON DELETE CASCADE,
+    persona_id       TEXT    NOT NULL,
+    text             TEXT    NOT NULL,
+    seconds          INTEGER NOT NULL CHECK (seconds >= 0),
+    telegram_file_id TEXT    NOT NULL,
+    created_at       INTEGER NOT NULL
+);
+CREATE INDEX voice_notes_by_user ON voice_notes (user_id);
+)sql";
+
+constexpr std::array<migration, 13> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
@@ -213,6 +232,7 @@ constexpr std::array<migration, 12> all{{
     {"video create in flight", v10_create_in_flight},
     {"streamed replies setting", v11_stream_replies},
     {"video length chosen, first-frame progress", v12_video_seconds},
+    {"voice replies setting, voice notes", v13_voice},
 }};
 
 } // namespace

@@ -17,16 +17,17 @@ user_repository::user_repository(database& db) try
               "ON CONFLICT (telegram_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, "
               "is_admin = excluded.is_admin, blocked_bot = 0 "
               "RETURNING telegram_id, language, persona_id, adult_confirmed, is_admin, blocked_bot, "
-              "created_at, last_seen_at, adult_answered, stream_replies"),
+              "created_at, last_seen_at, adult_answered, stream_replies, voice_replies"),
       get_(db.connection(),
            "SELECT telegram_id, language, persona_id, adult_confirmed, is_admin, blocked_bot, created_at, "
-           "last_seen_at, adult_answered, stream_replies FROM users WHERE telegram_id = ?1"),
+           "last_seen_at, adult_answered, stream_replies, voice_replies FROM users WHERE telegram_id = ?1"),
       set_language_(db.connection(), "UPDATE users SET language = ?2 WHERE telegram_id = ?1"),
       set_persona_(db.connection(), "UPDATE users SET persona_id = ?2 WHERE telegram_id = ?1"),
       set_adult_(db.connection(),
                  "UPDATE users SET adult_confirmed = ?2, adult_answered = 1 WHERE telegram_id = ?1"),
       set_blocked_(db.connection(), "UPDATE users SET blocked_bot = ?2 WHERE telegram_id = ?1"),
       set_stream_(db.connection(), "UPDATE users SET stream_replies = ?2 WHERE telegram_id = ?1"),
+      set_voice_(db.connection(), "UPDATE users SET voice_replies = ?2 WHERE telegram_id = ?1"),
       count_(db.connection(), "SELECT count(*) FROM users") {
 } catch (const SQLite::Exception& e) {
     rethrow(e, "prepare users statements");
@@ -46,6 +47,9 @@ user read_user(const SQLite::Statement& s) {
         .last_seen = detail::time_of(s.getColumn(7)),
         .adult_answered = s.getColumn(8).getInt() != 0,
         .stream_replies = s.getColumn(9).getInt() != 0,
+        // The CHECK admits only the four names; an unknown one would be a newer schema's: mirror.
+        .voice = engine::enum_from_name<voice_replies>(s.getColumn(10).getString())
+                     .value_or(voice_replies::mirror),
     };
 }
 
@@ -107,6 +111,11 @@ boost::system::result<void> user_repository::set_blocked_bot(std::int64_t telegr
 boost::system::result<void> user_repository::set_stream_replies(std::int64_t telegram_id, bool on) {
     statement_scope scope(set_stream_, telegram_id, on);
     return changed_one(set_stream_, "users.set_stream_replies");
+}
+
+boost::system::result<void> user_repository::set_voice_replies(std::int64_t telegram_id, voice_replies how) {
+    statement_scope scope(set_voice_, telegram_id, to_string(how));
+    return changed_one(set_voice_, "users.set_voice_replies");
 }
 
 std::int64_t user_repository::count() try {

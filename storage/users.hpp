@@ -2,6 +2,7 @@
 // flags that gate content (adult confirmation) and delivery (blocked the bot).
 #pragma once
 
+#include "engine/enum_text.hpp"
 #include "storage/database.hpp"
 #include "storage/time.hpp"
 
@@ -16,6 +17,12 @@
 
 namespace companion::storage {
 
+/// How replies come (the user's /settings): `mirror` answers a voice note by voice and text by text.
+enum class voice_replies { mirror, text, voice, both };
+BOOST_DESCRIBE_ENUM(voice_replies, mirror, text, voice, both)
+using engine::operator<<; // to_string and printing of the described enums
+using engine::to_string;
+
 struct user {
     std::int64_t telegram_id = 0;
     std::string language{};                  ///< "tr", "ru" or "en"; localization owns the list
@@ -27,6 +34,7 @@ struct user {
     timestamp last_seen{};
     bool adult_answered = false; ///< asked once: yes sets adult_confirmed, no leaves it false
     bool stream_replies = true;  ///< replies stream as a growing draft (the user's /settings)
+    storage::voice_replies voice = storage::voice_replies::mirror; ///< text, voice or both (/settings)
 
     bool operator==(const user&) const = default;
 };
@@ -50,6 +58,7 @@ public:
     boost::system::result<void> set_adult_answer(std::int64_t telegram_id, bool adult);
     boost::system::result<void> set_blocked_bot(std::int64_t telegram_id, bool blocked);
     boost::system::result<void> set_stream_replies(std::int64_t telegram_id, bool on);
+    boost::system::result<void> set_voice_replies(std::int64_t telegram_id, voice_replies how);
 
     std::int64_t count();
 
@@ -63,6 +72,7 @@ private:
     SQLite::Statement set_adult_;
     SQLite::Statement set_blocked_;
     SQLite::Statement set_stream_;
+    SQLite::Statement set_voice_;
     SQLite::Statement count_;
 };
 

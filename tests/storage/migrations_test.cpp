@@ -7,6 +7,7 @@
 #include "storage/updates.hpp"
 #include "storage/users.hpp"
 #include "storage/video_jobs.hpp"
+#include "storage/voice_notes.hpp"
 #include "tests/storage/test_support.hpp"
 
 namespace companion::storage::test {
@@ -87,6 +88,7 @@ BOOST_AUTO_TEST_CASE(every_earlier_version_migrates_to_the_latest_with_its_data)
                 BOOST_TEST(!u->blocked_bot);   // the v2 column's default
                 BOOST_TEST(u->adult_answered); // a yes before v9 counts as an answer
                 BOOST_TEST(u->stream_replies); // the v11 column's default: streamed, as configured
+                BOOST_TEST((u->voice == voice_replies::mirror)); // v13: a voice note answers a voice note
                 BOOST_TEST(conversation.last_turns(1001, "aylin", 10).at(0).text == "merhaba");
                 const auto selfie = content.last_selfie(1001, "aylin");
                 BOOST_TEST_REQUIRE(selfie.has_value());
@@ -117,6 +119,13 @@ BOOST_AUTO_TEST_CASE(every_earlier_version_migrates_to_the_latest_with_its_data)
             BOOST_TEST(jobs.create({.user_id = 2002, .chat_id = 2002, .persona_id = "p", .provider = "sim"})
                            .has_value());
             BOOST_TEST(quotas.try_consume(2002, quota_kind::selfie, utc_day(t0), 1));
+            voice_note_repository voices(db);
+            BOOST_TEST(voices.insert({.user_id = 2002,
+                                      .persona_id = "p",
+                                      .text = "hi",
+                                      .seconds = 1,
+                                      .telegram_file_id = "AwAD",
+                                      .created = t0}) > 0);
         }
     }
 }
