@@ -44,6 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // A typed kind carries its payload; an ignored kind only its (bounded) key.
         if (u.what == tg::update::kind::stopped_message_generation && !u.stopped_generation)
             __builtin_trap();
+        // A voice note's length is never negative, whatever the update says.
+        if (u.message && u.message->voice && u.message->voice->duration < 0)
+            __builtin_trap();
         if (u.other_kind.size() > tg::update::max_other_kind ||
             (u.what != tg::update::kind::other && !u.other_kind.empty()))
             __builtin_trap();

@@ -389,6 +389,19 @@ engine::awaitable<result<message>> client::send_video(send_video_params params) 
     co_return r;
 }
 
+engine::awaitable<result<message>> client::send_voice(send_voice_params params) {
+    json::object o;
+    if (!params.caption.empty()) {
+        o["caption"] = params.caption;
+    }
+    if (params.duration) {
+        o["duration"] = *params.duration;
+    }
+    add_common(o, params.reply_markup, params.mode, params.notify);
+    auto r = co_await send_media("sendVoice", "voice", params.chat_id, std::move(params.voice), std::move(o));
+    co_return r;
+}
+
 engine::awaitable<result<void>> client::send_chat_action(std::int64_t chat_id, chat_action action) {
     json::object o;
     o["chat_id"] = chat_id;

@@ -132,8 +132,24 @@ struct send_video_params {
     bool supports_streaming = true; ///< our MP4s are faststart
 };
 
-enum class chat_action { typing, upload_photo, upload_video, record_video, upload_document };
-BOOST_DESCRIBE_ENUM(chat_action, typing, upload_photo, upload_video, record_video, upload_document)
+/// sendVoice: a voice note, Ogg with Opus (also MP3 or M4A), up to 50 MB
+/// (contracts/telegram-drafts-stars-voice.md §3). Telegram refuses other audio with 400.
+struct send_voice_params {
+    std::int64_t chat_id = 0;
+    input_file voice{};
+    std::optional<int> duration{}; ///< seconds; absent: not sent
+    std::string caption{};         ///< 0-1024 characters
+    std::optional<boost::json::value> reply_markup{};
+    parse_mode mode = parse_mode::none;
+    notification notify = notification::normal;
+};
+
+// clang-format off
+enum class chat_action { typing, upload_photo, upload_video, record_video, upload_document, upload_voice,
+                         record_voice };
+BOOST_DESCRIBE_ENUM(chat_action, typing, upload_photo, upload_video, record_video, upload_document, upload_voice,
+                    record_voice)
+// clang-format on
 using engine::operator<<; // to_string and printing of the described enums
 using engine::to_string;
 
@@ -182,6 +198,8 @@ public:
     engine::awaitable<result<message>> send_photo(send_photo_params params);
     /// The returned message's video->file_id is the id to resend with.
     engine::awaitable<result<message>> send_video(send_video_params params);
+    /// The returned message's voice->file_id is the id to resend with.
+    engine::awaitable<result<message>> send_voice(send_voice_params params);
     engine::awaitable<result<void>> send_chat_action(std::int64_t chat_id, chat_action action);
     /// A streamed reply's draft (`true` on success). Errors as for any send: 429 (rate_limited,
     /// with retry_after), 403 blocked, 400 for a group chat or a zero draft_id. Safe to repeat
@@ -192,7 +210,9 @@ public:
     engine::awaitable<result<void>> set_my_commands(std::vector<command_description> commands,
                                                     std::string language_code);
     engine::awaitable<result<file_info>> get_file(std::string file_id);
-    /// Downloads a file_path from get_file to `destination` (at most `max_bytes`).
+    /// Downloads a file_path from get_file to `destination` (at most `max_bytes`). A user's voice
+    /// note is fetched this way too: get_file(message.voice->file_id), then its file_path (getFile
+    /// refuses files over 20 MB with a bad_request).
     engine::awaitable<result<net::download_result>>
     download_file(std::string file_path, std::filesystem::path destination, std::size_t max_bytes);
 

@@ -225,6 +225,26 @@ checked<video> parse_video(const json::value& v) {
     return out;
 }
 
+checked<voice> parse_voice(const json::value& v) {
+    reader r(v, "voice");
+    voice out;
+    out.file_id = r.string("file_id", true);
+    out.file_unique_id = r.string("file_unique_id", false);
+    // Telegram states whole seconds; a value beyond int is nonsense and read as unknown (0), not
+    // as a broken update.
+    const auto duration = r.integer("duration", false);
+    out.duration =
+        duration >= 0 && duration <= std::numeric_limits<int>::max() ? static_cast<int>(duration) : 0;
+    out.mime_type = r.string("mime_type", false);
+    if (r.child("file_size") != nullptr) {
+        out.file_size = r.integer("file_size", false);
+    }
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return out;
+}
+
 checked<callback_query> parse_callback_query(const json::value& v) {
     reader r(v, "callback_query");
     callback_query q;
@@ -322,6 +342,7 @@ checked<message> parse_message(const json::value& v) {
         m.entities = r.list<message_entity>("entities", parse_entity);
         m.photo = r.list<photo_size>("photo", parse_photo_size);
         m.video = r.nested<video>("video", false, parse_video);
+        m.voice = r.nested<voice>("voice", false, parse_voice);
         m.caption = r.string("caption", false);
         m.caption_entities = r.list<message_entity>("caption_entities", parse_entity);
         m.edit_date = r.integer("edit_date", false);

@@ -77,6 +77,16 @@ struct video {
     std::int64_t file_size = 0;
 };
 
+/// A voice note (Ogg Opus as Telegram's apps record it; contracts/telegram-drafts-stars-voice.md
+/// §3). Fetch its bytes with getFile and the file path; downloads are limited to 20 MB.
+struct voice {
+    std::string file_id{};
+    std::string file_unique_id{};
+    int duration = 0;        ///< seconds, as the sender stated it
+    std::string mime_type{}; ///< "audio/ogg" from the apps; empty when Telegram omits it
+    std::optional<std::int64_t> file_size{};
+};
+
 /// A Message, or an InaccessibleMessage (date == 0: only chat and message_id are known).
 /// reply_markup and reply_to_message are not parsed: the bot never reads them back.
 struct message {
@@ -88,6 +98,7 @@ struct message {
     std::vector<message_entity> entities{};
     std::vector<photo_size> photo{}; ///< largest last
     std::optional<telegram::video> video{};
+    std::optional<telegram::voice> voice{};
     std::string caption{};
     std::vector<message_entity> caption_entities{};
     std::int64_t edit_date = 0;

@@ -1,7 +1,8 @@
 // The OpenAI simulator: chat completions (persona replies, Structured Outputs, the error shapes of
-// OpenAI, OpenRouter and vLLM) and the videos protocol (job life cycle with a progress ramp, the
-// exact-size check of input_reference, failed jobs, content with an optional redirect, expiry)
-// on a loopback HTTP server, faithful enough for the bot's clients and for the `openai` SDK.
+// OpenAI, OpenRouter and vLLM), the videos protocol (job life cycle with a progress ramp, the
+// exact-size check of input_reference, failed jobs, content with an optional redirect, expiry) and
+// audio (speech and transcriptions) on a loopback HTTP server, faithful enough for the bot's
+// clients and for the `openai` SDK.
 //
 // Chat completions stream when asked (`"stream": true`): server-sent events of
 // chat.completion.chunk objects in a chunked body, one event per chunk `stream_chunk_delay` apart
@@ -9,18 +10,32 @@
 // `stream_options.include_usage`, then "data: [DONE]". `GET /v1/models` and `GET /v1/models/{id}`
 // list the configured models.
 //
+// Audio: `POST /v1/audio/speech` (JSON {model, input, voice, response_format, instructions})
+// answers a real Ogg Opus file (sim/media/ogg_opus) of about words / 2.5 seconds (0.5..120) whose
+// TRANSCRIPT comment is the input, so a transcription of it gives the input back. Only
+// response_format "opus" is served; "mp3", "aac", "flac", "wav" and "pcm" are valid on OpenAI but
+// refused here with a 400 (the simulator makes no MP3s), like an unknown format, an unknown model
+// (speech_models), a missing or empty input or voice, and an input over 4096 characters.
+// `POST /v1/audio/transcriptions` (multipart: file, model, optional language and response_format
+// "json" or "text") answers {"text": the file's TRANSCRIPT comment, "" when it has none}; 400 for a
+// missing file or model, an unknown model (transcription_models), a language that is no ISO-639-1
+// code, a file over max_transcription_bytes (OpenAI's 25 MB; the text of its 413) and a file that
+// is not readable Ogg Opus ("Audio file might be corrupted or unsupported", param "file", code
+// "invalid_value"). Accepted requests are recorded (speech_requests(), transcription_requests()).
+//
 // Fault methods for `faults` (match strings): "chat.completions", "videos.create",
-// "videos.retrieve", "videos.content", "models". Custom details on chat: "malformed_content",
-// the stream breaks (a request that does not stream answers normally): "stream_error" (a streamed
-// answer stops after its first piece with an error event, and the body ends without [DONE]),
-// "stream_stall" (nothing more after the first piece; the connection stays open until the client
-// gives up), "stream_cut" (the connection closes after the first piece, mid-body),
-// "stream_malformed" (a chunk that is not JSON after the first piece, then the rest and [DONE]),
-// "length_empty", "content_filter", "insufficient_quota", "context_length", "model_not_found",
-// "openrouter" (numeric code, status from the fault, default 402), "openrouter_in_200",
-// "vllm" (unwrapped error body, default status 400). On videos.create: "moderation_blocked"
-// (the job fails later), "quota". Refusal on chat: content null plus a refusal text; on
-// videos.create: the job ends failed with moderation_blocked.
+// "videos.retrieve", "videos.content", "models", "audio.speech", "audio.transcriptions". Custom details on
+// chat: "malformed_content", the stream breaks (a request that does not stream answers normally):
+// "stream_error" (a streamed answer stops after its first piece with an error event, and the body ends
+// without [DONE]), "stream_stall" (nothing more after the first piece; the connection stays open until the
+// client gives up), "stream_cut" (the connection closes after the first piece, mid-body), "stream_malformed"
+// (a chunk that is not JSON after the first piece, then the rest and [DONE]), "length_empty",
+// "content_filter", "insufficient_quota", "context_length", "model_not_found", "openrouter" (numeric code,
+// status from the fault, default 402), "openrouter_in_200", "vllm" (unwrapped error body, default status
+// 400). On videos.create: "moderation_blocked" (the job fails later), "quota". Refusal on chat: content null
+// plus a refusal text; on videos.create: the job ends failed with moderation_blocked. On the audio methods:
+// rate_limited, server_error and the custom details as on chat ("insufficient_quota", ...); a refusal is a
+// 400 with code "moderation_blocked" (the input, or what the file says, was flagged).
 #pragma once
 
 #include "engine/asio.hpp"
@@ -57,6 +72,10 @@ struct openai_sim_config {
     std::string redirect_host = "localhost";   ///< host of that path: differs from 127.0.0.1 on purpose
     std::uint32_t video_fps = 24;              ///< tests lower it to make files smaller
     std::string refusal_marker = "[[refuse]]"; ///< a prompt containing it ends failed (moderation)
+    /// Audio: the models each endpoint knows (empty: any) and the largest file a transcription takes.
+    std::vector<std::string> speech_models{"gpt-4o-mini-tts", "tts-1", "tts-1-hd"};
+    std::vector<std::string> transcription_models{"whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"};
+    std::size_t max_transcription_bytes = 25 * 1024 * 1024;
     net::server_config server{.name = "openai_sim"};
     /// The time video jobs progress on and latency is slept on; nullptr is the process's real
     /// time. A test passes its manual_time; it must outlive the simulator.
@@ -71,6 +90,23 @@ struct openai_video_create {
     std::string seconds{};
     std::string size{};
     std::string reference_mime{}; ///< empty without input_reference
+};
+
+/// One accepted `POST /v1/audio/speech`.
+struct openai_speech_request {
+    std::string model{};
+    std::string input{};
+    std::string voice{};
+    std::string format{}; ///< response_format
+    std::string instructions{};
+};
+
+/// One accepted `POST /v1/audio/transcriptions`.
+struct openai_transcription_request {
+    std::string model{};
+    std::string language{}; ///< empty when not sent
+    double seconds = 0;     ///< the file's length
+    std::string text{};     ///< what the simulator answered
 };
 
 class openai_simulator final : public provider_service<openai_video_create> {
@@ -89,6 +125,11 @@ public:
     std::size_t cdn_requests() const noexcept { return cdn_requests_; }
     std::size_t cdn_requests_with_authorization() const noexcept { return cdn_with_auth_; }
 
+    const std::vector<openai_speech_request>& speech_requests() const noexcept { return speech_requests_; }
+    const std::vector<openai_transcription_request>& transcription_requests() const noexcept {
+        return transcription_requests_;
+    }
+
 private:
     struct job {
         video_create create;
@@ -102,6 +143,10 @@ private:
     engine::awaitable<net::server_response> handle_models(net::server_request& req);
     engine::awaitable<net::server_response> handle_videos(net::server_request& req);
     engine::awaitable<net::server_response> handle_cdn(net::server_request& req);
+    engine::awaitable<net::server_response> handle_speech(net::server_request& req);
+    engine::awaitable<net::server_response> handle_transcription(net::server_request& req);
+    net::server_response speak(const net::server_request& req);
+    net::server_response transcribe(const net::server_request& req);
     net::server_response create_video(net::server_request& req);
     net::server_response retrieve_video(std::string_view id);
     net::server_response video_content(std::string_view id, net::server_request& req);
@@ -117,6 +162,8 @@ private:
     std::size_t next_id_ = 1;
     std::size_t cdn_requests_ = 0;
     std::size_t cdn_with_auth_ = 0;
+    std::vector<openai_speech_request> speech_requests_{};
+    std::vector<openai_transcription_request> transcription_requests_{};
 };
 
 } // namespace companion::sim

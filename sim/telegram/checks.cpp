@@ -289,6 +289,9 @@ json::object sent_item_json(const sent_item& s) {
     if (!s.media_group_id.empty()) {
         o["media_group_id"] = s.media_group_id;
     }
+    if (s.duration != 0) {
+        o["duration"] = s.duration;
+    }
     if (!s.callback_query_id.empty()) {
         o["callback_query_id"] = s.callback_query_id;
         o["show_alert"] = s.show_alert;

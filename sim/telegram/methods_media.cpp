@@ -2,9 +2,12 @@
 // sendAnimation, sendMediaGroup, editMessageMedia, getFile and the file downloads. Uploads become
 // stored files with real per-size photo files (PNGs of each size), a thumbnail for videos and
 // animations, MIME types from the bytes when the client sent none, and file ids good for their own
-// kind only. Error texts: contract §8, or github.com/tdlib/telegram-bot-api Client.cpp (cited).
+// kind only. A voice upload must be Ogg Opus (its length read from the file when the client sent
+// no duration), MP3 or M4A (contracts/telegram-drafts-stars-voice.md §3). Error texts: contract §8, or
+// github.com/tdlib/telegram-bot-api Client.cpp (cited).
 #include "net/multipart.hpp"
 #include "sim/media/mp4.hpp"
+#include "sim/media/ogg_opus.hpp"
 #include "sim/media/picture.hpp"
 #include "sim/media/png.hpp"
 #include "sim/telegram/detail/state.hpp"
@@ -120,6 +123,22 @@ std::string_view id_prefix(file_kind k) {
         return "BQACAgIAAxkBAAM";
     }
     return "BQACAgIAAxkBAAM";
+}
+
+// What sendVoice takes (contract §3): Ogg with Opus, also MP3 or M4A. Returns the length of an Ogg
+// Opus file in whole seconds (at least 1), 0 for MP3 and M4A (not read), nullopt for anything else.
+std::optional<std::int64_t> voice_seconds(std::string_view bytes) {
+    if (const auto ogg = media::read_ogg_opus(bytes)) {
+        return std::max<std::int64_t>(1, std::llround(ogg->seconds));
+    }
+    const bool mp3 =
+        bytes.starts_with("ID3") || (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+                                     (static_cast<unsigned char>(bytes[1]) & 0xE0U) == 0xE0U);
+    const bool m4a = bytes.size() >= 12 && bytes.substr(4, 4) == "ftyp" && bytes.substr(8, 3) == "M4A";
+    if (mp3 || m4a) {
+        return 0;
+    }
+    return std::nullopt;
 }
 
 std::optional<file_kind> kind_of_field(std::string_view field) {
@@ -246,6 +265,16 @@ telegram_simulator::take_file(const call& c,
                      .width = c.integer("width").value_or(0),
                      .height = c.integer("height").value_or(0),
                      .duration = c.integer("duration").value_or(0)};
+    if (kind == file_kind::voice) {
+        const auto seconds = voice_seconds(*bytes);
+        if (!seconds) {
+            // What Telegram answers for a voice it cannot take as one (a picture, a WAV, Ogg Vorbis).
+            return bad_request("wrong file type");
+        }
+        if (!c.has("duration")) {
+            info.duration = *seconds;
+        }
+    }
     // A thumbnail the client uploaded (attach:// or its own part) replaces the one Telegram makes.
     const auto thumb_ref = c.str("thumbnail").value_or("");
     auto thumb_part = c.files.find(thumb_ref.starts_with("attach://") ? thumb_ref.substr(9) : "thumbnail");
@@ -362,7 +391,8 @@ net::server_response telegram_simulator::send_media(call& c, std::string_view fi
         {.what = sent_kind(kind),
          .text = out.text.text,
          .file_id = sizes.back()->file_id,
-         .entities = out.text.entities.empty() ? std::string{} : json::serialize(out.text.entities)},
+         .entities = out.text.entities.empty() ? std::string{} : json::serialize(out.text.entities),
+         .duration = sizes.back()->duration},
         out.markup);
 }
 

@@ -129,6 +129,7 @@ struct sent_item {
     engine::time_point at{};
     std::string entities{};       ///< the message's entities as JSON text (parse_mode applied), or empty
     std::string media_group_id{}; ///< sendMediaGroup
+    std::int64_t duration = 0;    ///< seconds of a video, audio or voice (as sent, or read from the file)
 };
 
 /// One sendMessageDraft the simulator accepted (also recorded as a sent_item of kind draft).
@@ -241,6 +242,15 @@ public:
     std::int64_t user_sends_text(std::int64_t user_id, std::string text);
     /// The user sends any kind of message. Returns the update_id.
     std::int64_t user_sends(std::int64_t user_id, user_message m);
+    /// The user records a voice note of these bytes in their private chat: a message with `voice`
+    /// {file_id, file_unique_id, duration, mime_type, file_size} whose file getFile and
+    /// /file/bot<token>/<file_path> serve as they are (getFile refuses files over 20 MB, as
+    /// Telegram does). The bytes are not checked: a test may send a broken file. Returns the
+    /// update_id.
+    std::int64_t user_sends_voice(std::int64_t user_id,
+                                  std::string bytes,
+                                  int duration,
+                                  std::string mime_type = "audio/ogg");
     /// The message id of the user's last message in `chat_id` (0: private chat), 0 if none.
     std::int64_t last_user_message(std::int64_t user_id, std::int64_t chat_id = 0) const;
     /// The user edits their earlier text (or caption): an edited_message update.

@@ -2,9 +2,10 @@
 // Every message kind a bot meets (text, photo, video, voice, video note, audio, document,
 // animation, sticker, location, contact, dice, poll), edits, reactions, button presses, inline
 // queries, payments, blocking the bot, joining and leaving groups, and raw updates written by hand.
-// Media are real files where the project can make them (PNG pictures, H.264 MP4 videos); voice and
-// audio carry only their container's header (the project has no audio encoder).
+// Media are real files where the project can make them (PNG pictures, H.264 MP4 videos, Ogg Opus
+// voice notes); audio carries only its container's header (the project has no MP3 encoder).
 #include "sim/media/mp4.hpp"
+#include "sim/media/ogg_opus.hpp"
 #include "sim/media/picture.hpp"
 #include "sim/media/png.hpp"
 #include "sim/telegram/detail/state.hpp"
@@ -21,17 +22,6 @@ namespace companion::sim {
 using namespace telegram_detail;
 
 namespace {
-
-// An OGG page header with an Opus identification header: the shape of a voice note, not playable.
-std::string ogg_opus_stub(std::uint64_t seed) {
-    std::string s = "OggS";
-    s.append(std::string(22, '\0'));
-    s += "OpusHead";
-    s.push_back('\x01');
-    s.push_back('\x01');
-    s.append(std::to_string(seed));
-    return s;
-}
 
 // An ID3 tag followed by an MPEG frame header: the shape of an MP3, not playable.
 std::string mp3_stub(std::uint64_t seed) {
@@ -105,6 +95,20 @@ std::int64_t telegram_simulator::user_sends_text(std::int64_t user_id, std::stri
     return user_sends(user_id, {.what = user_message::kind::text, .text = std::move(text)});
 }
 
+std::int64_t telegram_simulator::user_sends_voice(std::int64_t user_id,
+                                                  std::string bytes,
+                                                  int duration,
+                                                  std::string mime_type) {
+    auto& chat = user_chat(user_id, 0);
+    auto msg = user_message_json(chat, user_id, 0);
+    auto f = store_upload(file_kind::voice,
+                          std::make_shared<const std::string>(std::move(bytes)),
+                          {.content_type = std::move(mime_type), .duration = duration});
+    msg["voice"] = file_json(*f);
+    auto& stored = add_message(chat, std::move(msg), "voice", user_id);
+    return enqueue_update("message", json::serialize(stored.json));
+}
+
 std::int64_t telegram_simulator::user_sends(std::int64_t user_id, user_message m) {
     auto& chat = user_chat(user_id, m.chat_id);
     auto msg = user_message_json(chat, user_id, m.reply_to);
@@ -168,7 +172,8 @@ std::int64_t telegram_simulator::user_sends(std::int64_t user_id, user_message m
     case user_message::kind::voice:
     case user_message::kind::audio: {
         const bool voice = m.what == user_message::kind::voice;
-        auto bytes = std::make_shared<const std::string>(voice ? ogg_opus_stub(seed) : mp3_stub(seed));
+        auto bytes = std::make_shared<const std::string>(voice ? media::make_ogg_opus({.seconds = 3.0})
+                                                               : mp3_stub(seed));
         auto f = store_upload(
             voice ? file_kind::voice : file_kind::audio,
             std::move(bytes),

@@ -1,6 +1,7 @@
 // The OpenAI simulator's streamed chat completions (server-sent events as the official SDKs read
 // them: role, content pieces, finish_reason, usage chunk, [DONE]; one event per chunk, paced; the
-// stream faults: an error event, a stall, a cut, a malformed chunk) and its model list.
+// stream faults: an error event, a stall, a cut, a malformed chunk) and its model list (chat, video
+// and audio models).
 #include "engine/time.hpp"
 #include "engine/time_source.hpp"
 #include "net/http_client.hpp"
@@ -328,8 +329,11 @@ BOOST_AUTO_TEST_CASE(a_stream_fault_leaves_a_request_that_does_not_stream_alone)
     });
 }
 
-BOOST_AUTO_TEST_CASE(models_list_the_configured_chat_and_video_models_and_refuse_unknown_ones) {
-    openai_world w({.chat_models = {"gpt-4o-mini"}, .video_models = {"sora-2"}});
+BOOST_AUTO_TEST_CASE(models_list_the_configured_chat_video_and_audio_models_and_refuse_unknown_ones) {
+    openai_world w({.chat_models = {"gpt-4o-mini"},
+                    .video_models = {"sora-2"},
+                    .speech_models = {"tts-1"},
+                    .transcription_models = {"whisper-1"}});
     w.run([&]() -> awaitable<void> {
         auto list = co_await w.send(net::http::verb::get, "/models");
         BOOST_TEST_REQUIRE(list.status == 200U);
@@ -340,7 +344,7 @@ BOOST_AUTO_TEST_CASE(models_list_the_configured_chat_and_video_models_and_refuse
             ids.emplace_back(m.at("id").as_string());
             BOOST_TEST(m.at("object").as_string() == "model");
         }
-        BOOST_TEST(ids == (std::vector<std::string>{"gpt-4o-mini", "sora-2"}),
+        BOOST_TEST(ids == (std::vector<std::string>{"gpt-4o-mini", "sora-2", "tts-1", "whisper-1"}),
                    boost::test_tools::per_element());
         auto one = co_await w.send(net::http::verb::get, "/models/gpt-4o-mini");
         BOOST_TEST(one.status == 200U);

@@ -7,6 +7,7 @@
 #include "net/http_client.hpp"
 #include "net/multipart.hpp"
 #include "sim/media/mp4.hpp"
+#include "sim/media/ogg_opus.hpp"
 #include "sim/media/png.hpp"
 #include "sim/telegram/simulator.hpp"
 #include "tests/common/sim_fixture.hpp"
@@ -141,8 +142,8 @@ struct telegram_world : sim_fixture<sim::telegram_simulator> {
         const auto audio =
             co_await upload("sendAudio", "audio", "a.mp3", "audio/mpeg", "ID3\x03 not really music");
         names["$AUDIO_ID"] = file_of(audio, "audio");
-        const auto voice =
-            co_await upload("sendVoice", "voice", "v.ogg", "audio/ogg", "OggS not really speech");
+        const auto note = sim::media::make_ogg_opus({.seconds = 1.0});
+        const auto voice = co_await upload("sendVoice", "voice", "v.ogg", "audio/ogg", note);
         names["$VOICE_ID"] = file_of(voice, "voice");
         const auto anim = co_await upload("sendAnimation", "animation", "a.mp4", "video/mp4", clip);
         names["$ANIM_ID"] = file_of(anim, "animation");

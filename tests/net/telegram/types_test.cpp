@@ -1,8 +1,8 @@
 // The update model without sockets: every sample payload of the contract, malformed and unknown
 // updates, UTF-16 entity offsets, command extraction, keyboards and error classification, and the
 // Bot API 10.x shapes (contracts/telegram-drafts-stars-voice.md §1, §4): a stopped draft, a
-// callback with inline_message_id and no message, message_id 0, getMe's BotFullInfo, and the update
-// kinds the bot ignores.
+// callback with inline_message_id and no message, message_id 0, getMe's BotFullInfo, the update
+// kinds the bot ignores, and voice notes (§3).
 #include "net/telegram/error.hpp"
 #include "net/telegram/types.hpp"
 
@@ -623,6 +623,48 @@ BOOST_AUTO_TEST_CASE(typed_update_kinds_are_the_keys_the_parser_types_stop_inclu
         BOOST_TEST(to_string(u->what) == k);
         BOOST_TEST(*u->chat_id() == 4);
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_voice_note_parses_tolerantly_and_a_wrong_type_is_malformed_with_its_id) {
+    // The contract's shape (§3), plus an unknown field; then the optional fields left out.
+    auto batch = parse_updates(json::parse(R"([
+        {"update_id":30,"message":{"message_id":5,"date":1764000600,
+         "from":{"id":412345678,"is_bot":false,"first_name":"Elif"},
+         "chat":{"id":412345678,"type":"private"},
+         "voice":{"file_id":"AwACAgIAAxkBAAM…","file_unique_id":"AgADw","duration":7,"mime_type":"audio/ogg",
+                  "file_size":23415,"waveform":"ignored"}}},
+        {"update_id":31,"message":{"message_id":6,"date":1,"chat":{"id":1,"type":"private"},
+         "voice":{"file_id":"AwAC-bare","duration":null}}},
+        {"update_id":32,"message":{"message_id":7,"date":1,"chat":{"id":1,"type":"private"},
+         "voice":{"file_id":"AwAC-long","duration":99999999999}}},
+        {"update_id":33,"message":{"message_id":8,"date":1,"chat":{"id":1,"type":"private"},
+         "voice":{"duration":3}}},
+        {"update_id":34,"message":{"message_id":9,"date":1,"chat":{"id":1,"type":"private"},
+         "voice":{"file_id":"x","file_size":"big"}}},
+        {"update_id":35,"message":{"message_id":10,"date":1,"chat":{"id":1,"type":"private"},"voice":[]}}
+    ])"));
+    BOOST_TEST_REQUIRE(batch.updates.size() == 3U);
+    const auto& full = batch.updates[0].message->voice;
+    BOOST_TEST_REQUIRE(full.has_value());
+    BOOST_TEST(full->file_id == "AwACAgIAAxkBAAM…");
+    BOOST_TEST(full->file_unique_id == "AgADw");
+    BOOST_TEST(full->duration == 7);
+    BOOST_TEST(full->mime_type == "audio/ogg");
+    BOOST_TEST(full->file_size.value_or(0) == 23415);
+    BOOST_TEST(batch.updates[0].message->text.empty());
+    const auto& bare = batch.updates[1].message->voice;
+    BOOST_TEST_REQUIRE(bare.has_value());
+    BOOST_TEST(bare->duration == 0);
+    BOOST_TEST(bare->mime_type.empty());
+    BOOST_TEST(!bare->file_size.has_value());
+    BOOST_TEST(batch.updates[2].message->voice->duration == 0); // beyond int: unknown, not broken
+    BOOST_TEST(!parse_one(start_update).message->voice.has_value());
+    // No file_id, a file_size that is not a number, a voice that is not an object.
+    BOOST_TEST_REQUIRE(batch.malformed.size() == 3U);
+    BOOST_TEST(batch.malformed[0].update_id.value_or(0) == 33);
+    BOOST_TEST(batch.malformed[1].update_id.value_or(0) == 34);
+    BOOST_TEST(batch.malformed[2].update_id.value_or(0) == 35);
+    BOOST_TEST(batch.next_offset().value_or(0) == 36);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
