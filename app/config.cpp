@@ -881,6 +881,37 @@ table make_table() {
               "private-chat replies appear as she writes them, with a stop button (personas and users may "
               "turn it off)");
 
+    rows(t,
+         "voice",
+         &config::voice,
+         "voice notes heard and replies spoken: any OpenAI-compatible /v1/audio server")
+        .flag("enabled",
+              &voice_settings::enabled,
+              "false: voice notes get a polite \"please write\" and replies stay text")
+        .text("base_url",
+              &voice_settings::base_url,
+              "the audio server; empty: the chat server's (openai.base_url)",
+              "VOICE_BASE_URL",
+              http_url_or_empty)
+        .from_environment("api_key",
+                          &voice_settings::api_key,
+                          "VOICE_API_KEY",
+                          secrecy::secret,
+                          "the audio server's key; else OPENAI_API_KEY")
+        .text("transcription_model",
+              &voice_settings::transcription_model,
+              "speech to text (/v1/audio/transcriptions)")
+        .text("speech_model", &voice_settings::speech_model, "text to speech (/v1/audio/speech, Opus)")
+        .text("default_voice",
+              &voice_settings::default_voice,
+              "the voice of a persona without her own \"voice\"")
+        .integer("max_seconds", &voice_settings::max_seconds, 1, 3600, "longer voice notes are declined")
+        .integer("max_spoken_chars",
+                 &voice_settings::max_spoken_chars,
+                 1,
+                 4096,
+                 "longer replies are sent as text, not spoken");
+
     rows(t, "admin", &config::admin, "/metrics, /healthz and /readyz")
         .from_environment("token",
                           &admin_settings::token,

@@ -118,6 +118,19 @@ struct chat_settings {
     bool stream = true;
 };
 
+/// Voice notes heard and replies spoken (issue 22): any OpenAI-compatible /v1/audio server (a
+/// local whisper or TTS server works too).
+struct voice_settings {
+    bool enabled = true;
+    std::string base_url; ///< VOICE_BASE_URL; empty: the chat server's
+    std::string api_key;  ///< VOICE_API_KEY; empty: OPENAI_API_KEY
+    std::string transcription_model = "whisper-1";
+    std::string speech_model = "gpt-4o-mini-tts";
+    std::string default_voice = "nova"; ///< for a persona without her own "voice"
+    int max_seconds = 300;              ///< longer voice notes are declined
+    int max_spoken_chars = 1500;        ///< longer replies go as text
+};
+
 struct admin_settings {
     std::string token; ///< COMPANION_ADMIN_TOKEN (secret): when set, requests need it as a bearer token
     std::string listen = "127.0.0.1";
@@ -147,6 +160,7 @@ struct config {
     storage_settings storage;
     bot_settings bot;
     chat_settings chat;
+    voice_settings voice;
     admin_settings admin;
     log_settings log;
     http_settings http;

@@ -6,6 +6,7 @@
 #include "engine/log.hpp"
 #include "engine/task_group.hpp"
 #include "engine/time.hpp"
+#include "sim/media/ogg_opus.hpp"
 #include "sim/suite.hpp"
 #include "storage/users.hpp"
 #include "storage/video_jobs.hpp"
@@ -409,6 +410,19 @@ private:
             print_buttons(i.message_id, i.reply_markup);
             break;
         }
+        case item::kind::voice: {
+            // What she says, from the simulated speech's transcript tag.
+            const auto* bytes = tg_->file_bytes(i.file_id);
+            const auto heard = bytes != nullptr ? sim::media::read_ogg_opus(*bytes) : std::nullopt;
+            std::fprintf(out_,
+                         "%s: [voice %.1f s, %zu KB, file_id %s] 🎙 “%s”\n",
+                         who.c_str(),
+                         heard ? heard->seconds : 0.0,
+                         bytes != nullptr ? bytes->size() / 1024 : 0,
+                         i.file_id.c_str(),
+                         heard ? indent(heard->transcript.value_or("")).c_str() : "");
+            break;
+        }
         case item::kind::action:
             std::fprintf(out_, "   … %s\n", i.text.c_str());
             break;
@@ -475,6 +489,10 @@ bool is_text(const item& i) {
 
 bool is_photo(const item& i) {
     return i.what == item::kind::photo;
+}
+
+bool is_voice(const item& i) {
+    return i.what == item::kind::voice;
 }
 
 bool is_video(const item& i) {
@@ -631,6 +649,19 @@ public:
     engine::awaitable<void> chat(const demo_user& u, const std::string& line) {
         send(u, line);
         co_await expect(u, is_text);
+    }
+
+    // A voice note that says `words` (a real Ogg/Opus file; the simulated transcription reads
+    // its words back), answered by her voice note or, with voice replies off, by text.
+    engine::awaitable<void> voice(const demo_user& u, const std::string& words, double seconds) {
+        say_.user(u.name,
+                  "🎙 [voice note " + std::to_string(static_cast<int>(seconds)) + " s] “" + words + "”");
+        w_->telegram().user_sends_voice(u.id,
+                                        sim::media::make_ogg_opus({.seconds = seconds, .transcript = words}),
+                                        static_cast<int>(seconds));
+        const auto answered = [](const item& i) { return is_voice(i) || is_text(i); };
+        co_await expect(u, answered);
+        co_await settle(u);
     }
 
     engine::awaitable<void> selfie(const demo_user& u, bool by_command = false) {
@@ -818,6 +849,8 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
         co_await d.pick_persona(u, "elif");
         co_await d.chat(u, "Bugün nasılsın?");
         co_await d.chat(u, "Az önce ne dediğimi hatırlıyor musun?");
+        say.heading("Elif sends a voice note: heard in Turkish, answered by a voice note in Elif's voice");
+        co_await d.voice(u, "Sesini duymak istiyorum, bana bir şey söyler misin?", 3.0);
         co_await d.selfie(u);
         say.heading("Elif asks for a 10-second video: she answers the 18+ question, so it may be flirty; "
                     "her selfie shows while it renders");
@@ -862,8 +895,10 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
         co_await d.expect(u, is_text);
         co_await d.settle(u);
         say.heading("the image model refuses the next selfie");
+        // Three refusals: her first selfie draws Masha's portrait first (refused: the selfie goes
+        // on from her description), then the selfie and its retry.
         d.world().sims().gemini().faults.add(
-            {.match = "generateContent", .kind = sim::fault_kind::refusal, .count = 2});
+            {.match = "generateContent", .kind = sim::fault_kind::refusal, .count = 3});
         co_await d.selfie(u, true);
     }
     // Emma: English, memory of the first question, a new video, the busy message, a refused

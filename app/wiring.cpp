@@ -55,7 +55,8 @@ void register_secrets(const config& cfg) {
                                &cfg.gemini.api_key,
                                &cfg.video.api_key,
                                &cfg.video.fal_key,
-                               &cfg.video.openrouter_key}) {
+                               &cfg.video.openrouter_key,
+                               &cfg.voice.api_key}) {
         engine::secrets().add_secret(*secret);
     }
 }
@@ -123,6 +124,16 @@ pipelines::webhook_config make_webhook_config(const telegram_settings& t) {
     return w;
 }
 
+/// The audio client: the chat server and its key unless [voice] names its own.
+net::openai::audio_config audio_config(const config& cfg) {
+    net::openai::audio_config a;
+    a.base_url = cfg.voice.base_url.empty() ? cfg.openai.base_url : cfg.voice.base_url;
+    a.api_key = cfg.voice.api_key.empty() ? cfg.openai.api_key : cfg.voice.api_key;
+    a.transcription_model = cfg.voice.transcription_model;
+    a.speech_model = cfg.voice.speech_model;
+    return a;
+}
+
 } // namespace
 
 pipelines::bot_config make_bot_config(const config& cfg) {
@@ -132,6 +143,9 @@ pipelines::bot_config make_bot_config(const config& cfg) {
     b.chat.history_turns = static_cast<std::size_t>(cfg.bot.history_turns);
     b.chat.summary_every = cfg.bot.summary_every;
     b.chat.stream = cfg.chat.stream;
+    b.voice.max_seconds = cfg.voice.max_seconds;
+    b.voice.default_voice = cfg.voice.default_voice;
+    b.voice.max_spoken_chars = static_cast<std::size_t>(cfg.voice.max_spoken_chars);
     b.limits.chat_turns_per_minute = cfg.limits.chat_turns_per_minute;
     b.limits.selfies_per_minute = cfg.limits.selfies_per_minute;
     b.intake.poll_timeout = cfg.telegram.poll_timeout;
@@ -222,10 +236,12 @@ bot_app::bot_app(engine::executor ex,
       telegram_(http_, cfg.telegram),
       llm_(http_, cfg.openai),
       images_(http_, cfg.gemini),
+      voice_(http_, audio_config(cfg)),
       time_(options.time != nullptr ? *options.time : engine::system_time()),
       telegram_port_(pipelines::adapt(telegram_, health_, time_)),
       llm_port_(pipelines::adapt(llm_, health_, time_)),
       images_port_(pipelines::adapt(images_, health_, time_)),
+      voice_port_(cfg.voice.enabled ? pipelines::adapt(voice_) : nullptr),
       video_(pipelines::adapt(make_video_provider(cfg, http_, offload), health_, time_)),
       own_random_(static_cast<std::uint64_t>(engine::system_time().now().time_since_epoch().count())) {
     register_secrets(cfg);
@@ -262,7 +278,8 @@ bot_app::bot_app(engine::executor ex,
                                                                     offload,
                                                                     time,
                                                                     random,
-                                                                    video_.get()},
+                                                                    video_.get(),
+                                                                    voice_port_.get()},
                                             std::move(bot_cfg));
 }
 

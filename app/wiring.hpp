@@ -9,6 +9,7 @@
 #include "engine/time_source.hpp"
 #include "net/gemini/image.hpp"
 #include "net/http_client.hpp"
+#include "net/openai/audio.hpp"
 #include "net/openai/chat.hpp"
 #include "net/telegram/client.hpp"
 #include "pipelines/bot.hpp"
@@ -87,11 +88,13 @@ private:
     net::telegram::client telegram_;
     net::openai::chat_client llm_;
     net::gemini::image_client images_;
+    net::openai::audio_client voice_;
     engine::time_source& time_;
     pipelines::service_health health_;
     std::unique_ptr<pipelines::telegram_api> telegram_port_;
     std::unique_ptr<pipelines::chat_model> llm_port_;
     std::unique_ptr<pipelines::image_model> images_port_;
+    std::unique_ptr<pipelines::voice_model> voice_port_; ///< nullptr: [voice] enabled = false
     std::unique_ptr<pipelines::video_provider> video_;
     std::unique_ptr<storage::database> db_;
     std::unique_ptr<storage::media_store> media_;

@@ -21,7 +21,8 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
       cfg_(std::move(cfg)),
       sender_(svc_.telegram, svc_.time, cfg_.sending),
       limits_(cfg_.limits, svc_.time.now()),
-      chat_(svc_, sender_, cfg_.chat),
+      voice_(svc_, sender_, cfg_.voice),
+      chat_(svc_, sender_, cfg_.chat, &voice_),
       selfies_(svc_, sender_),
       profile_(svc_, sender_),
       history_(svc_, sender_),
@@ -74,6 +75,9 @@ bot_stats bot::stats() const noexcept {
     bot_stats s;
     static_cast<intake_stats&>(s) = intake_.stats();
     s.chat_turns = chat_.turns();
+    s.voice_notes_heard = voice_.heard();
+    s.voice_replies = voice_.spoken_notes();
+    s.voice_fallbacks = chat_.voice_fallbacks();
     s.selfies = selfies_.made();
     s.rate_limited = rate_limited_;
     return s;
@@ -317,6 +321,19 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
         } else {
             co_await chat_.turn(c, text->text);
         }
+    } else if (const auto* note = std::get_if<intent::voice_note>(&r.what)) {
+        if (c.p == nullptr) {
+            co_await say(c, l.text(c.lang, "persona.none"));
+        } else if (!voice_.enabled()) {
+            co_await notice(c, l.text(c.lang, "voice.unavailable"));
+        } else if (!allow(limit::chat_turn, c.user_id)) {
+            co_await notice(c, l.text(c.lang, "rate_limited"));
+        } else {
+            auto words = co_await voice_.listen(c, *note);
+            if (words) {
+                co_await chat_.turn(c, std::move(*words), true);
+            }
+        }
     } else if (const auto* other = std::get_if<intent::unsupported>(&r.what)) {
         engine::log().debug("bot.unsupported_message", {{"user", c.user_id}, {"kind", other->kind}});
         co_await notice(c, l.text(c.lang, "chat.unsupported"));
@@ -340,6 +357,8 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
         co_await choose_video(c, callback, *v);
     } else if (const auto* streaming = std::get_if<intent::set_streaming>(&r.what)) {
         co_await profile_.set_streaming(c, callback, streaming->on);
+    } else if (const auto* voice = std::get_if<intent::set_voice>(&r.what)) {
+        co_await profile_.set_voice(c, callback, voice->how, voice_.enabled());
     } else if (const auto* again = std::get_if<intent::resend_media>(&r.what)) {
         co_await history_.resend(c, callback, again->id);
     } else {
@@ -376,7 +395,7 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
         co_await profile_.ask_forget(c); // erased only after "yes"
         break;
     case command::settings:
-        co_await profile_.show_settings(c);
+        co_await profile_.show_settings(c, voice_.enabled());
         break;
     case command::status:
         // An admin sees the bot's; anyone else, their own video's.

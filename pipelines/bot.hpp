@@ -36,6 +36,7 @@ struct bot_config {
     intake_config intake{};
     sender_config sending{};
     video_jobs_config video{};
+    voice_config voice{};
     /// Set: webhook mode (Telegram POSTs updates to this endpoint); unset: long polling.
     std::optional<webhook_config> webhook{};
     /// On a stop, in-flight updates and jobs get this long before they are cancelled.
@@ -45,6 +46,9 @@ struct bot_config {
 /// The bot's counters, for tests and the admin report.
 struct bot_stats : intake_stats {
     std::uint64_t chat_turns = 0;
+    std::uint64_t voice_notes_heard = 0; ///< voice notes transcribed and answered as turns
+    std::uint64_t voice_replies = 0;     ///< replies sent as voice notes
+    std::uint64_t voice_fallbacks = 0;   ///< replies that should have been spoken and went as text
     std::uint64_t selfies = 0;
     std::uint64_t rate_limited = 0; ///< inbound requests refused by the per-user limits
 };
@@ -115,6 +119,7 @@ private:
     bot_config cfg_;
     sender sender_;
     user_limits limits_;
+    voice_pipeline voice_;
     chat_pipeline chat_;
     selfie_pipeline selfies_;
     profile profile_;

@@ -15,8 +15,8 @@ namespace companion::pipelines {
 
 namespace oa = net::openai;
 
-chat_pipeline::chat_pipeline(bot_services& svc, sender& out, chat_config cfg)
-    : svc_(svc), out_(out), cfg_(cfg), turns_(svc.db) {}
+chat_pipeline::chat_pipeline(bot_services& svc, sender& out, chat_config cfg, voice_pipeline* voice)
+    : svc_(svc), out_(out), cfg_(cfg), voice_(voice), turns_(svc.db) {}
 
 bool streams_reply(const chat_config& cfg, const user_context& c) noexcept {
     // A private chat's id is the user's own id; drafts are refused everywhere else.
@@ -24,7 +24,7 @@ bool streams_reply(const chat_config& cfg, const user_context& c) noexcept {
            c.user.stream_replies;
 }
 
-engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string text) {
+engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string text, bool spoke) {
     const persona& p = *c.p;
     ++turns_count_;
     turns_.append(c.user_id, p.id, storage::speaker::user, sanitize_user_text(text, 4000), svc_.time.wall());
@@ -36,8 +36,12 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
         req.messages.push_back(
             {t.role == storage::speaker::user ? oa::role::user : oa::role::assistant, t.text});
     }
+    // Whether it may be spoken is known before the model writes: a spoken reply does not stream
+    // (a draft of text would be followed by a voice note saying it again).
+    const bool can_speak = voice_ != nullptr && voice_->enabled();
+    const reply_form form = choose_reply_form(c.user.voice, spoke, can_speak);
     answer a;
-    if (streams_reply(cfg_, c)) {
+    if (form != reply_form::voice && streams_reply(cfg_, c)) {
         a = co_await streamed(c, std::move(req));
     } else {
         a = co_await whole(c, std::move(req));
@@ -54,13 +58,37 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
         }
         co_return;
     }
-    // The final message also replaces a streamed draft (any message to the chat dismisses it).
-    auto sent = co_await out_.text(c.chat_id, a.text);
-    if (!sent) {
-        // Not said, so not remembered as said: the next turn's history stays true.
-        engine::log().warn("chat.reply_not_sent",
-                           {{"user", c.user_id}, {"reason", to_string(sent.error().reason)}});
-        co_return;
+    // A reply too long to listen to goes as text whatever the setting.
+    const bool speak = form != reply_form::text && a.text.size() <= voice_->config().max_spoken_chars;
+    bool said = false;
+    bool blocked = false;
+    if (!speak || form == reply_form::both) {
+        // The final message also replaces a streamed draft (any message to the chat dismisses it).
+        auto sent = co_await out_.text(c.chat_id, a.text);
+        said = sent.has_value();
+        if (!sent) {
+            engine::log().warn("chat.reply_not_sent",
+                               {{"user", c.user_id}, {"reason", to_string(sent.error().reason)}});
+            blocked = sent.error().reason == send_failure_reason::blocked;
+        }
+    }
+    if (speak && !blocked) {
+        const spoken how = co_await voice_->speak(c, a.text);
+        if (how == spoken::sent) {
+            said = true;
+        } else if (how == spoken::failed && !said) {
+            // Never silence: the words go as text.
+            ++voice_fallbacks_;
+            auto sent = co_await out_.text(c.chat_id, a.text);
+            said = sent.has_value();
+            if (!sent) {
+                engine::log().warn("chat.reply_not_sent",
+                                   {{"user", c.user_id}, {"reason", to_string(sent.error().reason)}});
+            }
+        }
+    }
+    if (!said) {
+        co_return; // not said, so not remembered as said: the next turn's history stays true
     }
     turns_.append(c.user_id, p.id, storage::speaker::assistant, a.text, svc_.time.wall());
     if (turns_.turns_since_summary(c.user_id, p.id) >= cfg_.summary_every) {

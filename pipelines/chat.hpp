@@ -8,6 +8,7 @@
 #include "pipelines/draft_stream.hpp"
 #include "pipelines/sender.hpp"
 #include "pipelines/services.hpp"
+#include "pipelines/voice.hpp"
 #include "storage/conversation.hpp"
 
 #include <cstddef>
@@ -32,12 +33,14 @@ bool streams_reply(const chat_config& cfg, const user_context& c) noexcept;
 
 class chat_pipeline {
 public:
-    /// `svc` and `out` must outlive the pipeline.
-    chat_pipeline(bot_services& svc, sender& out, chat_config cfg);
+    /// `svc`, `out` and `voice` must outlive the pipeline; `voice` nullptr: replies are text only.
+    chat_pipeline(bot_services& svc, sender& out, chat_config cfg, voice_pipeline* voice = nullptr);
 
     /// One turn with the user's persona (`c.p` must be set). An LLM that fails or answers nothing
-    /// gets the persona's localized apology; the user's turn stays stored either way.
-    engine::awaitable<void> turn(const user_context& c, std::string text);
+    /// gets the persona's localized apology; the user's turn stays stored either way. `spoke`:
+    /// the turn was a voice note (heard as `text`), which the user's setting may answer by voice.
+    /// A reply that should be spoken but cannot be goes as text: never silence.
+    engine::awaitable<void> turn(const user_context& c, std::string text, bool spoke = false);
 
     /// The user pressed stop on draft `draft_id` in `chat_id`: that generation ends at once and
     /// what it wrote so far becomes the reply. False (nothing done) when no generation of that
@@ -46,6 +49,8 @@ public:
 
     std::uint64_t turns() const noexcept { return turns_count_; }
     std::uint64_t stops() const noexcept { return stops_; }
+    /// Replies that should have been spoken and went as text (speech or sendVoice failed).
+    std::uint64_t voice_fallbacks() const noexcept { return voice_fallbacks_; }
 
 private:
     /// What the model answered: the text (empty: nothing usable) and whether the user stopped it.
@@ -66,9 +71,11 @@ private:
     bot_services& svc_;
     sender& out_;
     chat_config cfg_;
+    voice_pipeline* voice_;
     storage::conversation_repository turns_;
     std::uint64_t turns_count_ = 0;
     std::uint64_t stops_ = 0;
+    std::uint64_t voice_fallbacks_ = 0;
     std::unordered_map<std::int64_t, generation*> live_{}; ///< by chat; one turn per chat at a time
 };
 

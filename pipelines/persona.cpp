@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -19,6 +21,14 @@ std::optional<std::string> string_field(const boost::json::object& o, std::strin
         return std::nullopt;
     }
     return std::string(v->as_string());
+}
+
+bool has_image_extension(std::string_view name) {
+    std::string lower;
+    for (char ch : name.substr(name.rfind('.') == std::string_view::npos ? name.size() : name.rfind('.'))) {
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+    }
+    return lower == ".png" || lower == ".jpg" || lower == ".jpeg";
 }
 
 } // namespace
@@ -62,11 +72,31 @@ boost::system::result<persona_catalog, std::string> persona_catalog::parse(std::
             *dest = *v;
         }
         p.style = string_field(o, "style").value_or("");
+        if (o.contains("voice")) {
+            auto voice = string_field(o, "voice");
+            if (!voice) {
+                return where + ": \"voice\" must be a non-empty string (a speech voice such as \"nova\")";
+            }
+            p.voice = *voice;
+        }
         if (const auto* stream = o.if_contains("stream"); stream != nullptr) {
             if (!stream->is_bool()) {
                 return where + " (" + p.id + "): \"stream\" must be true or false";
             }
             p.stream = stream->get_bool();
+        }
+        if (const auto* same = o.if_contains("same_face"); same != nullptr) {
+            if (!same->is_bool()) {
+                return where + " (" + p.id + "): \"same_face\" must be true or false";
+            }
+            p.same_face = same->get_bool();
+        }
+        if (o.contains("portrait")) {
+            auto portrait = string_field(o, "portrait");
+            if (!portrait || !has_image_extension(*portrait)) {
+                return where + " (" + p.id + "): \"portrait\" must name a .png, .jpg or .jpeg file";
+            }
+            p.portrait = *portrait;
         }
         const auto* age = o.if_contains("age");
         if (age == nullptr || !age->is_int64()) {
@@ -132,7 +162,28 @@ boost::system::result<persona_catalog, std::string> persona_catalog::load(const 
         return "personas: cannot read " + path;
     }
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return parse(text);
+    auto cat = parse(text);
+    if (!cat) {
+        return cat;
+    }
+    // Portraits are named relative to the catalog, so a data folder moves as a whole.
+    const auto folder = std::filesystem::path(path).parent_path();
+    for (auto& p : cat->personas_) {
+        if (p.portrait.empty()) {
+            continue;
+        }
+        auto file = std::filesystem::path(p.portrait);
+        if (file.is_relative()) {
+            file = folder / file;
+        }
+        std::error_code ec;
+        const bool regular = std::filesystem::is_regular_file(file, ec);
+        if (!regular || !std::ifstream(file, std::ios::binary)) {
+            return "personas: " + p.id + ": the portrait " + file.string() + " is not a readable file";
+        }
+        p.portrait = file.string();
+    }
+    return cat;
 }
 
 namespace {

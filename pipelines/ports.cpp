@@ -82,6 +82,16 @@ public:
     engine::awaitable<tg::result<void>> answer_callback_query(tg::answer_callback_params p) override {
         return c_.answer_callback_query(std::move(p));
     }
+    engine::awaitable<tg::result<tg::message>> send_voice(tg::send_voice_params p) override {
+        return c_.send_voice(std::move(p));
+    }
+    engine::awaitable<tg::result<tg::file_info>> get_file(std::string file_id) override {
+        return c_.get_file(std::move(file_id));
+    }
+    engine::awaitable<tg::result<net::download_result>>
+    download_file(std::string file_path, std::filesystem::path destination, std::size_t max_bytes) override {
+        return c_.download_file(std::move(file_path), std::move(destination), max_bytes);
+    }
     engine::awaitable<tg::result<void>> send_message_draft(tg::send_message_draft_params p) override {
         return c_.send_message_draft(std::move(p));
     }
@@ -128,6 +138,22 @@ private:
     health_note note_;
 };
 
+class audio_client_port final : public voice_model {
+public:
+    explicit audio_client_port(net::openai::audio_client& c) : c_(c) {}
+    engine::awaitable<net::openai::result<net::openai::transcription>>
+    transcribe(net::openai::transcription_request request) override {
+        return c_.transcribe(std::move(request));
+    }
+    engine::awaitable<net::openai::result<net::openai::speech>>
+    speak(net::openai::speech_request request) override {
+        return c_.speak(std::move(request));
+    }
+
+private:
+    net::openai::audio_client& c_;
+};
+
 class recording_video_provider final : public video_provider {
 public:
     recording_video_provider(std::unique_ptr<video_provider> inner, health_note note)
@@ -172,6 +198,10 @@ std::unique_ptr<chat_model> adapt(net::openai::chat_client& client) {
 
 std::unique_ptr<image_model> adapt(net::gemini::image_client& client) {
     return std::make_unique<image_client_port>(client);
+}
+
+std::unique_ptr<voice_model> adapt(net::openai::audio_client& client) {
+    return std::make_unique<audio_client_port>(client);
 }
 
 std::unique_ptr<telegram_api> adapt(tg::client& client, service_health& health, engine::time_source& time) {

@@ -9,6 +9,7 @@
 #include "engine/asio.hpp"
 #include "engine/time_source.hpp"
 #include "net/gemini/image.hpp"
+#include "net/openai/audio.hpp"
 #include "net/openai/chat.hpp"
 #include "net/telegram/client.hpp"
 #include "pipelines/service_health.hpp"
@@ -43,6 +44,12 @@ public:
     virtual engine::awaitable<tg::result<void>> answer_callback_query(tg::answer_callback_params params) = 0;
     /// A streamed reply's draft (private chats only); `true` on Telegram's side is no result.
     virtual engine::awaitable<tg::result<void>> send_message_draft(tg::send_message_draft_params params) = 0;
+    virtual engine::awaitable<tg::result<tg::message>> send_voice(tg::send_voice_params params) = 0;
+    /// A user's file (a voice note): its path for download_file, or 400 over Telegram's 20 MB.
+    virtual engine::awaitable<tg::result<tg::file_info>> get_file(std::string file_id) = 0;
+    /// Downloads get_file's `file_path` to `destination` (written whole or not at all).
+    virtual engine::awaitable<tg::result<net::download_result>>
+    download_file(std::string file_path, std::filesystem::path destination, std::size_t max_bytes) = 0;
 };
 
 /// An OpenAI-compatible chat model: the persona's voice, the photo and video prompts, memory.
@@ -66,10 +73,21 @@ public:
     generate(net::gemini::image_request request) = 0;
 };
 
+/// Speech in and out (OpenAI-compatible /v1/audio): a voice note heard, a reply spoken.
+class voice_model {
+public:
+    virtual ~voice_model() = default;
+    virtual engine::awaitable<net::openai::result<net::openai::transcription>>
+    transcribe(net::openai::transcription_request request) = 0;
+    virtual engine::awaitable<net::openai::result<net::openai::speech>>
+    speak(net::openai::speech_request request) = 0;
+};
+
 /// The net clients behind the ports. Each adapter refers to its client, which must outlive it.
 std::unique_ptr<telegram_api> adapt(tg::client& client);
 std::unique_ptr<chat_model> adapt(net::openai::chat_client& client);
 std::unique_ptr<image_model> adapt(net::gemini::image_client& client);
+std::unique_ptr<voice_model> adapt(net::openai::audio_client& client);
 
 /// The same ports, each recording in `health` (on `time`'s wall clock) how its service answered:
 /// Telegram by getMe and getUpdates (a send refused for one user says nothing about the bot),

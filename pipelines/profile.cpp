@@ -109,18 +109,69 @@ profile::pick_language(const user_context& c, const std::string& callback_id, co
     co_await say(c, svc_.locales.text(lang, "language.set"), main_keyboard(lang));
 }
 
-engine::awaitable<void> profile::show_settings(const user_context& c) {
+namespace {
+
+/// The settings line that says how replies come, and the button that chooses it.
+struct voice_keys {
+    std::string_view line;
+    std::string_view button;
+};
+
+voice_keys keys_of(storage::voice_replies how) {
+    switch (how) {
+    case storage::voice_replies::mirror:
+        break;
+    case storage::voice_replies::text:
+        return {"settings.voice_text", "settings.to_voice_text"};
+    case storage::voice_replies::voice:
+        return {"settings.voice_voice", "settings.to_voice_voice"};
+    case storage::voice_replies::both:
+        return {"settings.voice_both", "settings.to_voice_both"};
+    }
+    return {"settings.voice_mirror", "settings.to_voice_mirror"};
+}
+
+} // namespace
+
+engine::awaitable<void> profile::show_settings(const user_context& c, bool voice) {
     const auto& l = svc_.locales;
     tg::inline_keyboard kb;
-    // The button offers the change; the text says what holds now.
+    // The buttons offer the changes; the text says what holds now.
     if (c.user.stream_replies) {
         kb.button(l.text(c.lang, "settings.stream_off"), "set:stream:off");
     } else {
         kb.button(l.text(c.lang, "settings.stream_on"), "set:stream:on");
     }
-    co_await say(c,
-                 l.text(c.lang, c.user.stream_replies ? "settings.streaming" : "settings.not_streaming"),
-                 built(kb));
+    std::string text =
+        l.text(c.lang, c.user.stream_replies ? "settings.streaming" : "settings.not_streaming");
+    if (voice) {
+        const std::vector<storage::voice_replies> choices{storage::voice_replies::mirror,
+                                                          storage::voice_replies::text,
+                                                          storage::voice_replies::voice,
+                                                          storage::voice_replies::both};
+        for (const auto how : choices) {
+            if (how == c.user.voice) {
+                continue;
+            }
+            kb.row().button(l.text(c.lang, keys_of(how).button),
+                            "set:voice:" + std::string(storage::to_string(how)));
+        }
+        text += "\n" + l.text(c.lang, keys_of(c.user.voice).line);
+    }
+    co_await say(c, std::move(text), built(kb));
+}
+
+engine::awaitable<void> profile::set_voice(const user_context& c,
+                                           const std::string& callback_id,
+                                           storage::voice_replies how,
+                                           bool voice) {
+    co_await out_.answer(callback_id);
+    if (!voice) {
+        co_await say(c, svc_.locales.text(c.lang, "voice.unavailable"));
+        co_return;
+    }
+    note("voice_replies", c.user_id, users_.set_voice_replies(c.user_id, how));
+    co_await say(c, svc_.locales.text(c.lang, keys_of(how).line));
 }
 
 engine::awaitable<void>

@@ -33,8 +33,13 @@ public:
     engine::awaitable<void>
     pick_language(const user_context& c, const std::string& callback_id, const std::string& lang);
     /// Asks whether to erase everything, with "yes, erase" and "keep it".
-    /// /settings: how replies come (streamed as a growing draft, or whole after "typing…").
-    engine::awaitable<void> show_settings(const user_context& c);
+    /// /settings: how replies come (streamed as a growing draft, or whole after "typing…"), and
+    /// when `voice` (speech is configured) whether in text, by voice, both, or voice for voice.
+    engine::awaitable<void> show_settings(const user_context& c, bool voice);
+    /// A /settings voice button: stores the choice and confirms it (without speech configured,
+    /// an old button gets the "voice unavailable" line and nothing changes).
+    engine::awaitable<void>
+    set_voice(const user_context& c, const std::string& callback_id, storage::voice_replies how, bool voice);
     /// A /settings button: stores the choice and confirms it.
     engine::awaitable<void> set_streaming(const user_context& c, const std::string& callback_id, bool on);
     engine::awaitable<void> ask_forget(const user_context& c);

@@ -51,6 +51,11 @@ route on_message(const tg::message& m, const locale_catalog& locales, std::strin
         }
         return {intent::run_command{command_named(cmd->name)}, std::move(from), gate::action};
     }
+    if (m.voice && !m.voice->file_id.empty()) {
+        // Heard and answered as a turn: the chat limit guards it, as it does text.
+        intent::voice_note note{m.voice->file_id, m.voice->duration, m.voice->mime_type, m.voice->file_size};
+        return {std::move(note), std::move(from), gate::chat};
+    }
     if (m.text.empty()) {
         return {intent::unsupported{kind_of(m)}, std::move(from), gate::action};
     }
@@ -106,6 +111,10 @@ route on_callback(const tg::callback_query& q) {
         what = intent::choose_video{storage::video_mode::new_video};
     } else if (data == "set:stream:on" || data == "set:stream:off") {
         what = intent::set_streaming{data == "set:stream:on"};
+    } else if (data.starts_with("set:voice:")) {
+        if (const auto how = engine::enum_from_name<storage::voice_replies>(data.substr(10))) {
+            what = intent::set_voice{*how};
+        }
     } else if (data.starts_with("vid:last:") || data.starts_with("vid:new:")) {
         // A length button: the mode and the clip's seconds (the offer checks it is one it makes).
         const auto colon = data.rfind(':');
@@ -170,6 +179,7 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                    [&](const intent::block_changed& v) { os << (v.blocked ? "blocked" : "unblocked"); },
                    [&](const intent::run_command& v) { os << "command " << v.what; },
                    [&](const intent::chat_text& v) { os << "chat \"" << v.text << "\""; },
+                   [&](const intent::voice_note& v) { os << "voice note " << v.duration << " s"; },
                    [&](const intent::unsupported& v) { os << "unsupported " << v.kind; },
                    [&](const intent::pick_persona& v) { os << "persona " << v.persona_id; },
                    [&](const intent::pick_language& v) { os << "language " << v.lang; },
@@ -182,6 +192,7 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                        }
                    },
                    [&](const intent::set_streaming& v) { os << "streaming " << (v.on ? "on" : "off"); },
+                   [&](const intent::set_voice& v) { os << "voice replies " << storage::to_string(v.how); },
                    [&](const intent::stop_generation& v) { os << "stop draft " << v.draft_id; },
                    [&](const intent::resend_media& v) { os << "resend content " << v.id; },
                    [&](const intent::stale_button&) { os << "stale button"; },

@@ -7,6 +7,7 @@
 #include "engine/enum_text.hpp"
 #include "net/telegram/types.hpp"
 #include "pipelines/locale.hpp"
+#include "storage/users.hpp"
 #include "storage/video_jobs.hpp"
 
 #include <cstdint>
@@ -46,6 +47,13 @@ struct run_command {
 struct chat_text {
     std::string text;
 };
+/// A voice note for the persona: heard (downloaded and transcribed), then answered as a turn.
+struct voice_note {
+    std::string file_id;
+    int duration = 0;                        ///< seconds, as Telegram measured it
+    std::string mime_type{};                 ///< "audio/ogg" for a voice note; may be empty
+    std::optional<std::int64_t> file_size{}; ///< bytes, when Telegram says
+};
 /// A message the bot cannot read (a photo, a sticker, a voice note...): `kind` names it.
 struct unsupported {
     std::string_view kind;
@@ -73,6 +81,10 @@ struct choose_video {
 struct set_streaming {
     bool on = true;
 };
+/// A /settings button: how replies come (text, voice, both, or voice for voice).
+struct set_voice {
+    storage::voice_replies how = storage::voice_replies::mirror;
+};
 /// The user pressed stop on a streamed reply's draft (`stopped_message_generation`).
 struct stop_generation {
     std::int64_t draft_id = 0;
@@ -92,6 +104,7 @@ using routed_intent = std::variant<intent::ignore,
                                    intent::block_changed,
                                    intent::run_command,
                                    intent::chat_text,
+                                   intent::voice_note,
                                    intent::unsupported,
                                    intent::pick_persona,
                                    intent::pick_language,
@@ -99,6 +112,7 @@ using routed_intent = std::variant<intent::ignore,
                                    intent::confirm_forget,
                                    intent::choose_video,
                                    intent::set_streaming,
+                                   intent::set_voice,
                                    intent::stop_generation,
                                    intent::resend_media,
                                    intent::stale_button,

@@ -34,7 +34,8 @@ std::string extension_for(std::string_view mime) {
 
 } // namespace
 
-selfie_pipeline::selfie_pipeline(bot_services& svc, sender& out) : svc_(svc), out_(out), content_(svc.db) {}
+selfie_pipeline::selfie_pipeline(bot_services& svc, sender& out)
+    : svc_(svc), out_(out), content_(svc.db), portraits_(svc, svc.media.directory() / "portraits") {}
 
 engine::awaitable<void>
 selfie_pipeline::tell(std::int64_t chat_id, const std::string& lang, std::string_view key) {
@@ -59,12 +60,19 @@ selfie_pipeline::render(std::int64_t user_id, const persona& p, engine::wall_tim
     rendered out;
     const std::string moment = moment_of_day(now);
     out.prompt = co_await write_selfie_prompt(svc_.llm, p, moment);
+    // Her face: nullopt when same face is off or the portrait is not to be had now (the selfie is
+    // then drawn from her description, as a portrait failure must not cost the user the selfie).
+    const auto portrait = co_await portraits_.of(p);
 
     // One retry: with the plain template after a refusal, as is after "no image".
     std::optional<gm::inline_image> image;
     for (int attempt = 0; attempt < 2 && !image; ++attempt) {
         gm::image_request req;
         req.prompt = out.prompt;
+        if (portrait) {
+            req.prompt += "\n\n" + same_face_instruction();
+            req.references.push_back(*portrait);
+        }
         auto r = co_await svc_.images.generate(std::move(req));
         if (!r) {
             engine::log().warn("selfie.image_failed", {{"user", user_id}, {"error", r.error().message()}});

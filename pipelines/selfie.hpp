@@ -1,10 +1,12 @@
 // The selfie pipeline (design.md §1): the LLM writes the photo prompt, the image model renders it
-// (one retry with the plain template after a refusal), the picture is fitted to Telegram's photo
+// (one retry with the plain template after a refusal) with her reference portrait as an input
+// image so every selfie shows the same woman, the picture is fitted to Telegram's photo
 // limits and stored off the loop, recorded, and sent. Both the /selfie command and "new video"
 // jobs use it; quotas and rate limits are the caller's.
 #pragma once
 
 #include "engine/asio.hpp"
+#include "pipelines/portrait.hpp"
 #include "pipelines/sender.hpp"
 #include "pipelines/services.hpp"
 #include "storage/generated_content.hpp"
@@ -41,6 +43,8 @@ public:
                                            selfie_notice notice = selfie_notice::tell_user);
 
     std::uint64_t made() const noexcept { return made_; }
+    /// Her reference portraits (kept under the media folder's `portraits/`).
+    portrait_book& portraits() noexcept { return portraits_; }
 
 private:
     struct rendered;
@@ -51,6 +55,7 @@ private:
     bot_services& svc_;
     sender& out_;
     storage::generated_content_repository content_;
+    portrait_book portraits_;
     std::uint64_t made_ = 0;
 };
 

@@ -56,6 +56,7 @@ public:
     text(std::int64_t chat_id, std::string text, std::optional<boost::json::value> markup = std::nullopt);
     engine::awaitable<send_result<tg::message>> photo(tg::send_photo_params params);
     engine::awaitable<send_result<tg::message>> video(tg::send_video_params params);
+    engine::awaitable<send_result<tg::message>> voice(tg::send_voice_params params);
     /// Edits a message's text; "not modified" is success.
     engine::awaitable<send_result<tg::edit_outcome>> edit(tg::edit_message_text_params params);
     /// Best effort, unpaced (chat actions expire in 5 s anyway); a chat under a flood wait skips

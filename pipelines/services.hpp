@@ -31,6 +31,7 @@ struct bot_services {
     engine::time_source& time;
     engine::random_source& random;
     video_provider* videos = nullptr; ///< nullptr: videos are not configured
+    voice_model* voice = nullptr;     ///< nullptr: voice notes are not heard nor spoken
 };
 
 /// Who an update is from, as the bot knows them: the stored user, their persona and language.

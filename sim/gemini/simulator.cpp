@@ -304,6 +304,27 @@ engine::awaitable<net::server_response> gemini_simulator::handle_models(net::ser
     co_return out;
 }
 
+std::optional<std::string> face_of(std::string_view image_bytes) {
+    auto text = media::read_png_text(image_bytes, "Comment");
+    if (!text || !text->starts_with("face:") || text->size() == 5) {
+        return std::nullopt;
+    }
+    return text->substr(5);
+}
+
+namespace {
+
+std::string new_face(std::uint64_t seed) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (int shift = 60; shift >= 0; shift -= 4) {
+        out.push_back(hex[(seed >> static_cast<unsigned>(shift)) & 0xFU]);
+    }
+    return out;
+}
+
+} // namespace
+
 net::server_response
 gemini_simulator::generate_image(std::string_view model, const net::server_request& req, const fault* f) {
     boost::json::object body;
@@ -311,6 +332,7 @@ gemini_simulator::generate_image(std::string_view model, const net::server_reque
         return std::move(*bad);
     }
     std::string prompt;
+    std::vector<std::string> faces;
     if (const auto* contents = body.if_contains("contents"); contents && contents->is_array()) {
         for (const auto& c : contents->as_array()) {
             const auto* parts = c.is_object() ? c.as_object().if_contains("parts") : nullptr;
@@ -326,13 +348,22 @@ gemini_simulator::generate_image(std::string_view model, const net::server_reque
                 }
                 if (const auto* id = p.as_object().if_contains("inlineData"); id && id->is_object()) {
                     const auto* data = id->as_object().if_contains("data");
-                    if (data == nullptr || !data->is_string() ||
-                        !net::gemini::decode_base64(std::string_view(data->as_string()))) {
+                    auto decoded = data != nullptr && data->is_string()
+                                       ? net::gemini::decode_base64(std::string_view(data->as_string()))
+                                       : std::nullopt;
+                    if (!decoded) {
                         return error_response(400,
                                               "INVALID_ARGUMENT",
                                               "Invalid value at 'contents[0].parts[1].inline_data.data' "
                                               "(TYPE_BYTES), Base64 decoding failed.");
                     }
+                    if (!media::read_image_size(*decoded)) {
+                        return error_response(400,
+                                              "INVALID_ARGUMENT",
+                                              "Unable to process input image. Please retry or report in "
+                                              "https://developers.generativeai.google/guide/troubleshooting");
+                    }
+                    faces.push_back(face_of(*decoded).value_or(""));
                 }
             }
         }
@@ -379,6 +410,7 @@ gemini_simulator::generate_image(std::string_view model, const net::server_reque
                                   ": " + aspect + (image_size.empty() ? "" : " " + image_size));
     }
     image_prompts_.push_back(prompt);
+    image_requests_.push_back(gemini_image_request{.prompt = prompt, .faces = faces});
     const std::string detail = f ? f->detail : std::string();
     if (f && f->kind == fault_kind::custom && detail == "per_day_quota") {
         return rate_limited(std::chrono::milliseconds(60'000), true);
@@ -429,7 +461,10 @@ gemini_simulator::generate_image(std::string_view model, const net::server_reque
         }
     }
     const auto seed = media::seed_from_text(prompt);
-    const std::string png = media::make_png(size->width, size->height, {.seed = seed});
+    // The face of the first input image, or a new one: "same face" requests keep it.
+    const std::string face = !faces.empty() && !faces.front().empty() ? faces.front() : new_face(seed);
+    const std::string comment = "face:" + face;
+    const std::string png = media::make_png(size->width, size->height, {.seed = seed, .comment = comment});
     boost::json::array parts;
     // Gemini 3 image models think first and may show an interim image: clients must skip it.
     if (!model.starts_with("gemini-2.5") && seed % 2 == 0) {

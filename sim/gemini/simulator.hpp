@@ -12,6 +12,11 @@
 // "model_output_error", "inline", "model_gone"; predictLongRunning "operation_error",
 // "never_finishes", "model_gone". Refusal: image prompt blocked; Omni completed with text only;
 // Veo RAI filtered.
+//
+// Faces: every picture it draws carries a PNG tEXt "Comment" of "face:<id>". A request with input
+// images (character consistency) draws the face of its first one; a request without draws a new
+// face. An input image that is not a PNG, JPEG or WebP gets Google's 400. Tests read which faces
+// each request sent from `image_requests()`, and a picture's face with `face_of`.
 #pragma once
 
 #include "engine/asio.hpp"
@@ -68,6 +73,16 @@ struct gemini_sim_config {
     engine::time_source* time = nullptr;
 };
 
+/// One accepted image generation: its prompt and the faces of its input images, in order ("" for
+/// an input image with no face mark).
+struct gemini_image_request {
+    std::string prompt{};
+    std::vector<std::string> faces{};
+};
+
+/// The face a simulated picture shows ("face:<id>" in its PNG text), or nullopt for any other image.
+std::optional<std::string> face_of(std::string_view image_bytes);
+
 /// One accepted Omni interaction or Veo operation.
 struct gemini_video_create {
     std::string api; ///< "omni" or "veo"
@@ -88,6 +103,7 @@ public:
 
     using video_create = gemini_video_create;
     const std::vector<std::string>& image_prompts() const noexcept { return image_prompts_; }
+    const std::vector<gemini_image_request>& image_requests() const noexcept { return image_requests_; }
     std::size_t storage_requests() const noexcept { return storage_requests_; }
     std::size_t storage_requests_with_key() const noexcept { return storage_with_key_; }
     std::size_t operation_polls() const noexcept { return operation_polls_; }
@@ -140,6 +156,7 @@ private:
 
     gemini_sim_config cfg_;
     std::vector<std::string> image_prompts_{};
+    std::vector<gemini_image_request> image_requests_{};
     std::map<std::string, video_job, std::less<>> jobs_{}; ///< interactions and operations by id/name
     std::map<std::string, stored_video, std::less<>> files_{};
     std::size_t next_id_ = 1;

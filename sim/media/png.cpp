@@ -115,9 +115,42 @@ std::string make_png(std::uint32_t width, std::uint32_t height, const png_option
     png.reserve(png_signature.size() + 25 + idat.size() + 12 + 12);
     png.append(png_signature);
     put_chunk(png, "IHDR", ihdr);
+    if (!opts.comment.empty()) {
+        std::string text("Comment");
+        text.push_back('\0');
+        text.append(opts.comment);
+        put_chunk(png, "tEXt", text);
+    }
     put_chunk(png, "IDAT", idat);
     put_chunk(png, "IEND", {});
     return png;
+}
+
+std::optional<std::string> read_png_text(std::string_view bytes, std::string_view keyword) {
+    if (!read_png_header(bytes)) {
+        return std::nullopt;
+    }
+    std::size_t at = 8;
+    while (at + 12 <= bytes.size()) {
+        const std::size_t length = u32be_at(bytes, at);
+        if (length > bytes.size() - at - 12) {
+            return std::nullopt;
+        }
+        const std::string_view type = bytes.substr(at + 4, 4);
+        const std::string_view data = bytes.substr(at + 8, length);
+        if (crc_of(bytes.substr(at + 4, length + 4)) != u32be_at(bytes, at + 8 + length)) {
+            return std::nullopt;
+        }
+        if (type == "IDAT" || type == "IEND") {
+            return std::nullopt; // text that matters comes before the pixels
+        }
+        const auto nul = data.find('\0');
+        if (type == "tEXt" && nul != std::string_view::npos && data.substr(0, nul) == keyword) {
+            return std::string(data.substr(nul + 1));
+        }
+        at += 12 + length;
+    }
+    return std::nullopt;
 }
 
 std::optional<image_size> read_png_header(std::string_view bytes) {

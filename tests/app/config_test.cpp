@@ -121,6 +121,14 @@ history_turns = 20
 summary_every = 4
 [chat]
 stream = false
+[voice]
+enabled = false
+base_url = "http://127.0.0.1:9000/v1"
+transcription_model = "whisper-large-v3"
+speech_model = "tts-1-hd"
+default_voice = "shimmer"
+max_seconds = 120
+max_spoken_chars = 800
 [admin]
 listen = "0.0.0.0"
 port = 9100
@@ -139,6 +147,7 @@ const env_lookup every_secret{{"TELEGRAM_BOT_TOKEN", "123456:tg-secret-token"},
                               {"VIDEO_API_KEY", "video-secret"},
                               {"FAL_KEY", "fal-id:fal-secret"},
                               {"OPENROUTER_API_KEY", "sk-or-v1-secret"},
+                              {"VOICE_API_KEY", "voice-secret-key"},
                               {"GOOGLE_APPLICATION_CREDENTIALS", "/etc/companion/vertex.json"},
                               {"COMPANION_ADMIN_TOKEN", "admin-secret-token"}};
 
@@ -260,7 +269,8 @@ const mistake mistakes[] = {
      {},
      "storage.password: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, "
      "TELEGRAM_WEBHOOK_SECRET, OPENAI_API_KEY, "
-     "GEMINI_API_KEY, VIDEO_API_KEY, FAL_KEY, OPENROUTER_API_KEY, COMPANION_ADMIN_TOKEN), not the file"},
+     "GEMINI_API_KEY, VIDEO_API_KEY, FAL_KEY, OPENROUTER_API_KEY, VOICE_API_KEY, COMPANION_ADMIN_TOKEN), not "
+     "the file"},
     {"token = \"1:x\"\n", {}, "token: unknown key; secrets come from the environment (TELEGRAM_BOT_TOKEN, "},
     {"[openai]\nmax_token = 5\n", {}, "openai.max_token: unknown key (did you mean max_tokens?)"},
     {"[admin]\nlisten = \"0.0.0.0\"\nport = 9100\n",
@@ -378,7 +388,7 @@ BOOST_AUTO_TEST_CASE(secrets_come_only_from_the_environment) {
             }
         }
     }
-    BOOST_TEST(secrets == 8);
+    BOOST_TEST(secrets == 9);
 }
 
 BOOST_DATA_TEST_CASE(each_mistake_is_one_line_that_names_its_key_and_the_fix,

@@ -7,6 +7,8 @@
 #include "pipelines/ports.hpp"
 
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -151,6 +153,56 @@ public:
     /// Every sendMessageDraft's parameters, failed ones too, in order.
     std::vector<tg::send_message_draft_params> drafts;
 
+    engine::awaitable<tg::result<tg::message>> send_voice(tg::send_voice_params p) override {
+        auto m = send("sendVoice", p.chat_id, p.caption);
+        if (m) {
+            voices.push_back(p.voice.bytes);
+            m->voice = tg::voice{.file_id = "voice-" + std::to_string(m->message_id),
+                                 .file_unique_id = "u",
+                                 .duration = 3,
+                                 .mime_type = "audio/ogg",
+                                 .file_size = static_cast<std::int64_t>(p.voice.bytes.size())};
+        }
+        co_return m;
+    }
+    /// The bytes of every voice note sent, in order.
+    std::vector<std::string> voices;
+    /// The users' files getFile and the download serve, by file_id.
+    std::map<std::string, std::string, std::less<>> files;
+
+    engine::awaitable<tg::result<tg::file_info>> get_file(std::string file_id) override {
+        record("getFile", 0, file_id);
+        if (auto e = failure("getFile")) {
+            co_return *e;
+        }
+        const auto it = files.find(file_id);
+        if (it == files.end()) {
+            co_return telegram_error(tg::error_kind::bad_request);
+        }
+        co_return tg::file_info{.file_id = file_id,
+                                .file_unique_id = "u",
+                                .file_size = static_cast<std::int64_t>(it->second.size()),
+                                .file_path = "voice/" + file_id + ".oga"};
+    }
+    engine::awaitable<tg::result<net::download_result>>
+    download_file(std::string file_path, std::filesystem::path destination, std::size_t max_bytes) override {
+        record("download", 0, file_path);
+        if (auto e = failure("download")) {
+            co_return *e;
+        }
+        const std::string id = file_path.substr(6, file_path.size() - 10); // "voice/<id>.oga"
+        const auto it = files.find(id);
+        if (it == files.end() || it->second.size() > max_bytes) {
+            co_return telegram_error(it == files.end() ? tg::error_kind::not_found
+                                                       : tg::error_kind::too_large);
+        }
+        std::ofstream(destination, std::ios::binary) << it->second;
+        net::download_result r;
+        r.path = destination;
+        r.bytes = it->second.size();
+        co_return r;
+    }
+
 private:
     void record(std::string method, std::int64_t chat, std::string text) {
         calls.push_back({std::move(method), chat, std::move(text), time_.now()});
@@ -272,6 +324,33 @@ public:
             co_return std::move(*a);
         }
         co_return net::gemini::image_result{};
+    }
+};
+
+/// A speech service that answers from scripts: transcripts for notes heard, audio for replies
+/// spoken (by default the words of any note, and "OggS" plus the text).
+class fake_voice_model final : public pipelines::voice_model {
+public:
+    std::deque<net::openai::result<net::openai::transcription>> transcripts;
+    std::deque<net::openai::result<net::openai::speech>> speeches;
+    std::vector<net::openai::transcription_request> heard;
+    std::vector<net::openai::speech_request> spoken;
+
+    engine::awaitable<net::openai::result<net::openai::transcription>>
+    transcribe(net::openai::transcription_request request) override {
+        heard.push_back(request);
+        if (auto a = next_scripted(transcripts)) {
+            co_return std::move(*a);
+        }
+        co_return net::openai::transcription{.text = "heard: " + request.audio};
+    }
+    engine::awaitable<net::openai::result<net::openai::speech>>
+    speak(net::openai::speech_request request) override {
+        spoken.push_back(request);
+        if (auto a = next_scripted(speeches)) {
+            co_return std::move(*a);
+        }
+        co_return net::openai::speech{.bytes = "OggS" + request.input, .mime_type = "audio/ogg"};
     }
 };
 

@@ -266,7 +266,8 @@ BOOST_FIXTURE_TEST_CASE(llm_outage_and_image_refusal_give_localized_messages, wo
         storage::conversation_repository turns(*db);
         BOOST_TEST(turns.last_turns(user, "elif", 10).back().text == "Merhaba!"); // the turn is kept
 
-        sims->gemini().faults.add({.match = "generateContent", .kind = sim::fault_kind::refusal, .count = 2});
+        // Her first selfie draws her portrait first: three refusals cover it, the selfie and its retry.
+        sims->gemini().faults.add({.match = "generateContent", .kind = sim::fault_kind::refusal, .count = 3});
         t.user_sends_text(user, "/selfie");
         auto refused = co_await next(user, text);
         BOOST_TEST_REQUIRE(refused.has_value());
@@ -536,7 +537,7 @@ BOOST_FIXTURE_TEST_CASE(a_message_the_bot_cannot_read_gets_a_short_line_in_the_u
         auto& t = sims->telegram();
         using kind = sim::user_message::kind;
         const std::vector<std::tuple<std::string, std::string, kind>> cases{{"tr", "elif", kind::sticker},
-                                                                            {"ru", "masha", kind::voice},
+                                                                            {"ru", "masha", kind::document},
                                                                             {"en", "emma", kind::photo}};
         for (const auto& [lang, persona, what] : cases) {
             const auto user = t.add_user({.first_name = "Reader", .language_code = lang});

@@ -3,13 +3,20 @@
 // a new video's first frame is refused; a progress line that ends saying how the video ended
 // instead of at its last stage or repeating the caption; "typing…" and "sending a photo…" kept
 // alive while the models work.
+#include "pipelines/portrait.hpp"
+#include "sim/gemini/simulator.hpp"
 #include "storage/conversation.hpp"
+#include "storage/generated_content.hpp"
 #include "storage/users.hpp"
 #include "tests/e2e/world.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
 #include <utility>
 
 using namespace companion;
@@ -44,6 +51,13 @@ bool is_line_with_elapsed(const pipelines::locale_catalog& l,
     const std::string_view before(marked.data(), at);
     const std::string_view after(marked.data() + at + 1, marked.size() - at - 1);
     return text.size() > before.size() + after.size() && text.starts_with(before) && text.ends_with(after);
+}
+
+/// The face the Gemini simulator marked in the picture stored at `path` ("" when none).
+std::string face_in_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return sim::face_of(bytes).value_or("");
 }
 
 } // namespace
@@ -109,9 +123,10 @@ BOOST_FIXTURE_TEST_CASE(a_new_video_whose_first_frame_is_refused_is_one_message_
             auto& t = sims->telegram();
             const auto user = t.add_user({.first_name = "Emma", .language_code = "en"});
             co_await onboard(*this, user, "emma");
-            // Both attempts at the first frame are refused by the image model.
+            // Her portrait (drawn at the first selfie) and both attempts at the first frame are
+            // refused by the image model.
             sims->gemini().faults.add(
-                {.match = "generateContent", .kind = sim::fault_kind::refusal, .count = 2});
+                {.match = "generateContent", .kind = sim::fault_kind::refusal, .count = 3});
             t.user_sends_text(user, "/video");
             auto offer = co_await video_offer(user);
             BOOST_TEST_REQUIRE(offer.has_value());
@@ -243,6 +258,86 @@ BOOST_FIXTURE_TEST_CASE(a_video_from_the_last_selfie_shows_it_as_the_progress_in
                                }) >= 2U);
                 }
             }
+            co_await finish();
+        }(),
+        90s);
+}
+
+BOOST_FIXTURE_TEST_CASE(selfies_of_a_persona_show_the_same_face_in_three_languages, world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            const std::vector<std::pair<std::string, std::string>> cases{{"tr", "elif"},
+                                                                         {"ru", "masha"},
+                                                                         {"en", "emma"}};
+            std::vector<std::int64_t> users;
+            for (const auto& c : cases) {
+                const std::string lang = c.first;
+                const std::string persona = c.second;
+                BOOST_TEST_CONTEXT(lang) {
+                    const auto user = t.add_user({.first_name = "F", .language_code = lang});
+                    users.push_back(user);
+                    co_await onboard(*this, user, persona);
+                    for (int i = 0; i < 2; ++i) {
+                        t.user_sends_text(user, "/selfie");
+                        auto photo =
+                            co_await next(user, [](const item& it) { return it.what == item::kind::photo; });
+                        BOOST_TEST_REQUIRE(photo.has_value());
+                        const auto* p = personas.find(persona);
+                        BOOST_TEST(photo->text ==
+                                   locales.text(lang, "selfie.caption", {{"name", p->name_in(lang)}}));
+                    }
+                }
+            }
+            co_await stop_bot(); // a restart must not draw another face
+            start_bot();
+            for (std::size_t i = 0; i < cases.size(); ++i) {
+                t.user_sends_text(users[i], "/selfie");
+                auto photo =
+                    co_await next(users[i], [](const item& it) { return it.what == item::kind::photo; });
+                BOOST_TEST_REQUIRE(photo.has_value());
+            }
+
+            storage::generated_content_repository content(*db);
+            const auto& requests = sims->gemini().image_requests();
+            std::set<std::string> faces;
+            for (std::size_t i = 0; i < cases.size(); ++i) {
+                const auto& persona = *personas.find(cases[i].second);
+                BOOST_TEST_CONTEXT(cases[i].first) {
+                    // Her portrait was drawn once, from her description, and kept.
+                    const auto portrait_file = dir.path / "media" / "portraits" / (persona.id + ".png");
+                    const std::string face = face_in_file(portrait_file);
+                    BOOST_TEST_REQUIRE(!face.empty());
+                    faces.insert(face);
+                    const auto drawings = std::count_if(requests.begin(), requests.end(), [&](const auto& r) {
+                        return r.prompt == pipelines::portrait_prompt(persona);
+                    });
+                    BOOST_TEST(drawings == 1);
+                    // Each of her three selfies sent it as the input image and shows her face.
+                    const auto with_her_face =
+                        std::count_if(requests.begin(), requests.end(), [&](const auto& r) {
+                            return r.faces == std::vector<std::string>{face} &&
+                                   r.prompt.find(pipelines::same_face_instruction()) != std::string::npos;
+                        });
+                    BOOST_TEST(with_her_face == 3);
+                    // Her three selfies (the simulated LLM writes one prompt, so the pictures may
+                    // share a file) all show that face.
+                    const auto selfies = content.delivered(users[i], storage::content_kind::selfie, 10);
+                    BOOST_TEST_REQUIRE(!selfies.empty());
+                    for (const auto& s : selfies) {
+                        BOOST_TEST(face_in_file(s.media_path) == face);
+                    }
+                    SQLite::Statement rows(
+                        db->connection(),
+                        "SELECT count(*) FROM generated_content WHERE user_id = ?1 AND kind = 'selfie'");
+                    rows.bind(1, users[i]);
+                    BOOST_TEST_REQUIRE(rows.executeStep());
+                    BOOST_TEST(rows.getColumn(0).getInt64() == 3);
+                }
+            }
+            BOOST_TEST(faces.size() == 3U); // three women, three faces
             co_await finish();
         }(),
         90s);

@@ -148,7 +148,9 @@ BOOST_DATA_TEST_CASE_F(streaming_world, settings_turn_streaming_off_and_on, lang
             return text(i) && i.reply_markup.find("set:stream:off") != std::string::npos;
         });
         BOOST_TEST_REQUIRE(shown.has_value());
-        BOOST_TEST(shown->text == l.text(lc.lang, "settings.streaming"));
+        // How replies come: streamed, then (speech being configured) voice for voice.
+        BOOST_TEST(shown->text ==
+                   l.text(lc.lang, "settings.streaming") + "\n" + l.text(lc.lang, "settings.voice_mirror"));
         t.user_presses_button(user, shown->message_id, "set:stream:off");
         auto confirmed = co_await next(user, text);
         BOOST_TEST_REQUIRE(confirmed.has_value());

@@ -1,10 +1,14 @@
 // Tests of pipelines/persona: the shipped catalog loads, and every kind of bad entry is refused
 // with an error that names it.
 #include "pipelines/persona.hpp"
+#include "tests/common/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace companion::pipelines;
 
@@ -93,6 +97,60 @@ BOOST_AUTO_TEST_CASE(bad_catalogs_are_refused_with_the_entry_and_field_named) {
     std::string bad_id = good;
     bad_id.replace(bad_id.find(R"("elif")"), 6, R"("Elif Ş")");
     BOOST_TEST(error_of(with_persona(bad_id)).find("callback data") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(same_face_and_portrait_are_optional_and_checked) {
+    const auto plain = persona_catalog::parse(with_persona(good));
+    BOOST_TEST_REQUIRE(plain.has_value());
+    BOOST_TEST(plain->all()[0].same_face); // on unless turned off
+    BOOST_TEST(plain->all()[0].portrait.empty());
+
+    std::string off = good;
+    off.insert(off.size() - 1, R"(,"same_face":false,"portrait":"faces/Elif.JPG")");
+    const auto with = persona_catalog::parse(with_persona(off));
+    BOOST_TEST_REQUIRE(with.has_value());
+    BOOST_TEST(!with->all()[0].same_face);
+    BOOST_TEST(with->all()[0].portrait == "faces/Elif.JPG");
+
+    const std::vector<std::pair<std::string, std::string>> bad{
+        {R"(,"same_face":"yes")", "\"same_face\" must be true or false"},
+        {R"(,"portrait":"elif.gif")", "\"portrait\" must name a .png, .jpg or .jpeg file"},
+        {R"(,"portrait":"")", "\"portrait\" must name"},
+        {R"(,"portrait":7)", "\"portrait\" must name"},
+        {R"(,"portrait":"png")", "\"portrait\" must name"},
+    };
+    for (const auto& [field, expected] : bad) {
+        std::string entry = good;
+        entry.insert(entry.size() - 1, field);
+        const std::string error = error_of(with_persona(entry));
+        BOOST_TEST(error.find("personas[0] (elif): " + expected) != std::string::npos,
+                   field << ": " << error);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_portrait_is_found_beside_the_catalog_or_named_at_start) {
+    const companion::test::temp_dir dir;
+    std::string entry = good;
+    entry.insert(entry.size() - 1, R"(,"portrait":"elif.png")");
+    const auto catalog = dir.path / "personas.json";
+    std::ofstream(catalog) << with_persona(entry);
+
+    const auto missing = persona_catalog::load(catalog.string());
+    BOOST_TEST_REQUIRE(!missing.has_value());
+    BOOST_TEST(missing.error() == "personas: elif: the portrait " + (dir.path / "elif.png").string() +
+                                      " is not a readable file");
+
+    std::filesystem::create_directory(dir.path / "folder.png");
+    std::string folder = good;
+    folder.insert(folder.size() - 1, R"(,"portrait":"folder.png")");
+    std::ofstream(catalog) << with_persona(folder);
+    BOOST_TEST(!persona_catalog::load(catalog.string()).has_value()); // a folder is not a portrait
+
+    std::ofstream(catalog) << with_persona(entry);
+    std::ofstream(dir.path / "elif.png") << "picture bytes";
+    const auto found = persona_catalog::load(catalog.string());
+    BOOST_TEST_REQUIRE(found.has_value());
+    BOOST_TEST(found->all()[0].portrait == (dir.path / "elif.png").string());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

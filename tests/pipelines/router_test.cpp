@@ -49,6 +49,13 @@ std::string press(const std::string& data, const std::string& chat_type = "priva
 const std::string photo =
     R"({"update_id":12,"message":{"message_id":7,"date":1700000000,"from":{"id":42,"is_bot":false,"first_name":"A"},)"
     R"("chat":{"id":42,"type":"private"},"photo":[{"file_id":"p","file_unique_id":"u","width":90,"height":90}]}})";
+const std::string voice =
+    R"({"update_id":15,"message":{"message_id":8,"date":1700000000,"from":{"id":42,"is_bot":false,"first_name":"A"},)"
+    R"("chat":{"id":42,"type":"private"},"voice":{"file_id":"AwAC","file_unique_id":"v1","duration":7,)"
+    R"("mime_type":"audio/ogg","file_size":21000}}})";
+const std::string voice_without_id =
+    R"({"update_id":16,"message":{"message_id":9,"date":1700000000,"from":{"id":42,"is_bot":false,"first_name":"A"},)"
+    R"("chat":{"id":42,"type":"private"},"voice":{"file_id":"","file_unique_id":"v1","duration":7}}})";
 const std::string blocked =
     R"({"update_id":13,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42,"is_bot":false,)"
     R"("first_name":"A"},"date":1700000000,"old_chat_member":{"status":"member","user":{"id":1,"is_bot":true,)"
@@ -96,6 +103,14 @@ const std::vector<route_case> cases{
      "chat \"🎬 Send a video please\"",
      gate::chat},
     {"a photo is unsupported", photo, "unsupported photo", gate::action},
+    {"a voice note is heard as a turn", voice, "voice note 7 s", gate::chat},
+    {"a voice note without a file is unsupported", voice_without_id, "unsupported other", gate::action},
+    {"replies by voice for voice", press("set:voice:mirror"), "voice replies mirror", gate::action},
+    {"replies in text only", press("set:voice:text"), "voice replies text", gate::action},
+    {"replies always by voice", press("set:voice:voice"), "voice replies voice", gate::action},
+    {"replies in text and voice", press("set:voice:both"), "voice replies both", gate::action},
+    {"an unknown voice setting", press("set:voice:loud"), "stale button", gate::action},
+    {"a voice setting with no value", press("set:voice:"), "stale button", gate::action},
     {"a group message is ignored",
      message("hi", "group"),
      "ignore (not a private chat with a person)",

@@ -300,6 +300,25 @@ BOOST_AUTO_TEST_CASE(png_has_signature_ihdr_idat_iend_with_valid_crcs) {
     BOOST_TEST(chunks[0].data.substr(8) == bytes({8, 2, 0, 0, 0}));
 }
 
+BOOST_AUTO_TEST_CASE(png_comment_is_a_text_chunk_before_the_pixels_that_reads_back) {
+    const std::string png = make_png(32, 48, {.seed = 3, .comment = "face:ab12"});
+    const auto chunks = png_chunks(png);
+    BOOST_TEST_REQUIRE(chunks.size() == 4U);
+    BOOST_TEST(chunks[1].type == "tEXt");
+    BOOST_TEST(chunks[1].crc_ok);
+    BOOST_TEST(chunks[1].data == std::string("Comment\0face:ab12", 17));
+    BOOST_TEST(read_png_text(png, "Comment").value_or("none") == "face:ab12");
+    BOOST_TEST(read_png_header(png) == size(32, 48));
+    // Another keyword, a picture without a comment, a broken CRC and a cut file give nothing.
+    BOOST_TEST(!read_png_text(png, "Title"));
+    BOOST_TEST(!read_png_text(make_png(32, 48, {.seed = 3}), "Comment"));
+    std::string broken = png;
+    broken[33 + 8 + 3] ^= 1; // a byte of the text: its CRC no longer matches
+    BOOST_TEST(!read_png_text(broken, "Comment"));
+    BOOST_TEST(!read_png_text(png.substr(0, 40), "Comment"));
+    BOOST_TEST(!read_png_text("not a png", "Comment"));
+}
+
 BOOST_AUTO_TEST_CASE(png_size_reads_back_for_the_gemini_portrait_sizes) {
     for (const auto& [w, h] : std::array<std::pair<std::uint32_t, std::uint32_t>, 4>{
              {{768, 1344}, {768, 1376}, {1, 1}, {1024, 1024}}}) {

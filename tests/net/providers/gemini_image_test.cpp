@@ -78,6 +78,53 @@ BOOST_FIXTURE_TEST_CASE(images_have_the_documented_9_16_size_per_model, image_fi
     });
 }
 
+BOOST_FIXTURE_TEST_CASE(a_reference_image_keeps_its_face_and_a_non_image_is_refused, image_fixture) {
+    run([this]() -> engine::awaitable<void> {
+        net::gemini::image_client client(http, cfg);
+        net::gemini::image_request portrait_req;
+        portrait_req.prompt = "a portrait of Elif";
+        auto portrait = co_await client.generate(std::move(portrait_req));
+        BOOST_REQUIRE(portrait.has_value());
+        BOOST_REQUIRE(portrait->image.has_value());
+        const auto face = sim::face_of(portrait->image->bytes);
+        BOOST_REQUIRE(face.has_value());
+
+        // Two selfies with the portrait as input: new pictures (other prompts), the same face.
+        const std::vector<std::string> places{"a cafe", "a beach"};
+        for (const auto& place : places) {
+            net::gemini::image_request req;
+            req.prompt = "a selfie in " + place;
+            req.references.push_back(*portrait->image);
+            auto r = co_await client.generate(std::move(req));
+            BOOST_REQUIRE(r.has_value());
+            BOOST_REQUIRE(r->image.has_value());
+            BOOST_TEST(r->image->bytes != portrait->image->bytes);
+            BOOST_TEST(sim::face_of(r->image->bytes).value_or("none") == *face);
+        }
+        // Without a reference each picture gets a face of its own.
+        auto other = co_await generate("a selfie somewhere else");
+        BOOST_REQUIRE(other.has_value());
+        BOOST_TEST(sim::face_of(other->image->bytes).value_or(*face) != *face);
+
+        BOOST_REQUIRE(sim.image_requests().size() == 4U);
+        BOOST_TEST(sim.image_requests()[0].faces.empty());
+        BOOST_REQUIRE(sim.image_requests()[1].faces.size() == 1U);
+        BOOST_TEST(sim.image_requests()[1].faces[0] == *face);
+        BOOST_TEST(sim.image_requests()[3].faces.empty());
+
+        // Base64 that is not a picture: Google's 400, and nothing drawn.
+        net::gemini::image_request bad;
+        bad.prompt = "a selfie";
+        bad.references.push_back(
+            net::gemini::inline_image{.mime_type = "image/png", .bytes = "not a picture"});
+        auto refused = co_await client.generate(std::move(bad));
+        BOOST_REQUIRE(refused.has_error());
+        BOOST_TEST(refused.error().status == 400U);
+        BOOST_TEST(refused.error().message().find("input image") != std::string::npos);
+        BOOST_TEST(sim.image_requests().size() == 4U);
+    });
+}
+
 BOOST_FIXTURE_TEST_CASE(blocked_and_imageless_answers_are_typed_outcomes, image_fixture) {
     run([this]() -> engine::awaitable<void> {
         auto blocked = co_await outcome_with(test::fault_of(sim::fault_kind::refusal, "generateContent"));
