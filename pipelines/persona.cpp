@@ -75,7 +75,7 @@ boost::system::result<persona_catalog, std::string> persona_catalog::parse(std::
         if (o.contains("voice")) {
             auto voice = string_field(o, "voice");
             if (!voice) {
-                return where + ": \"voice\" must be a non-empty string (a speech voice such as \"nova\")";
+                return where + R"(: "voice" must be a non-empty string (a speech voice such as "nova"))";
             }
             p.voice = *voice;
         }
