@@ -187,13 +187,43 @@ engine::awaitable<void> sender::action(std::int64_t chat_id, tg::chat_action act
     engine::log().debug("telegram.action_failed", {{"chat", chat_id}, {"error", r.error().message()}});
 }
 
+engine::duration sender::draft_hold_remaining(std::int64_t chat_id) {
+    const auto it = draft_holds_.find(chat_id);
+    if (it == draft_holds_.end()) {
+        return engine::duration::zero();
+    }
+    const auto now = time_.now();
+    if (it->second > now) {
+        return it->second - now;
+    }
+    draft_holds_.erase(it);
+    return engine::duration::zero();
+}
+
+void sender::hold_drafts(std::int64_t chat_id, engine::duration d) {
+    const auto now = time_.now();
+    if (draft_holds_.size() >= 1024) { // chats that never drafted again: drop the expired holds
+        std::erase_if(draft_holds_, [now](const auto& h) { return h.second <= now; });
+    }
+    auto& until = draft_holds_[chat_id];
+    until = std::max(until, now + d);
+}
+
 engine::awaitable<draft_outcome> sender::draft(tg::send_message_draft_params params) {
-    if (!limiter_.try_acquire_global(params.chat_id)) {
+    const auto chat = params.chat_id;
+    // Telegram's retry_after on drafts outlives the reply that met it: the next reply's first
+    // draft in this chat waits it out too (another draft sooner only earns another 429).
+    if (const auto held = draft_hold_remaining(chat); held > engine::duration::zero()) {
+        co_return draft_outcome{.what = draft_outcome::kind::held, .wait = held};
+    }
+    if (!limiter_.try_acquire_global(chat)) {
         co_return draft_outcome{.what = draft_outcome::kind::held};
     }
-    const auto chat = params.chat_id;
     auto r = co_await api_.send_message_draft(std::move(params));
     const auto out = classify_draft(r);
+    if (!r && r.error().kind == tg::error_kind::rate_limited) {
+        hold_drafts(chat, out.wait);
+    }
     if (!r) {
         drafts_failed_metric_.inc();
         engine::log().debug("telegram.draft_failed", {{"chat", chat}, {"error", r.error().message()}});

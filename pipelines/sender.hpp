@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace companion::pipelines {
 
@@ -73,7 +74,8 @@ public:
     }
     /// A streamed reply's draft: sent only when a global token is free now and nothing holds the
     /// chat back (drafts yield to every message), never retried, and a 429 on it holds back
-    /// drafts only (the caller's draft_stream), not the chat's messages.
+    /// drafts only, not the chat's messages: this chat's drafts, in this reply and the next ones,
+    /// are held until its retry_after has passed.
     engine::awaitable<draft_outcome> draft(tg::send_message_draft_params params);
     /// Answers a callback query at once (unpaced); a late answer is logged, never fatal.
     engine::awaitable<void> answer(std::string callback_query_id, std::string text = {});
@@ -93,6 +95,9 @@ private:
     /// A progress edit is worth little once late: max_attempts only, no outage budget.
     static constexpr engine::duration edit_outage_budget = engine::duration::zero();
     void note_flood(std::int64_t chat_id, engine::duration retry_after);
+    /// How long this chat's drafts are still held by a 429 on a draft (zero: not held).
+    engine::duration draft_hold_remaining(std::int64_t chat_id);
+    void hold_drafts(std::int64_t chat_id, engine::duration d);
 
     telegram_api& api_;
     engine::time_source& time_;
@@ -102,6 +107,8 @@ private:
     std::function<void(std::int64_t)> on_blocked_;
     std::function<void(std::int64_t, engine::duration)> on_flood_;
     engine::keyed_rate_limiter<std::int64_t> limiter_;
+    /// Until when each chat's drafts are held by a 429 on a draft; expired entries are pruned.
+    std::unordered_map<std::int64_t, engine::time_point> draft_holds_;
     sender_stats stats_;
     engine::counter& sent_metric_;
     engine::counter& flood_metric_;

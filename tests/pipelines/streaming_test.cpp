@@ -385,3 +385,41 @@ BOOST_AUTO_TEST_CASE(drafts_yield_to_a_paused_chat) {
     BOOST_TEST(static_cast<int>(sent->value->what) == static_cast<int>(draft_outcome::kind::sent));
     BOOST_TEST(telegram.drafts.size() == 1U);
 }
+
+// A 429 on a draft outlives the reply that met it: Telegram refuses the chat's drafts for the
+// whole retry_after, so the next reply's drafts wait it out instead of earning another 429 (the
+// storm's retry_after oracle counted that as a violation). Messages are not held.
+BOOST_AUTO_TEST_CASE(a_429_on_a_draft_holds_the_chats_next_drafts_for_its_retry_after) {
+    virtual_loop loop;
+    fake_telegram telegram{loop.time};
+    sender out{telegram, loop.time, sender_config{}};
+    telegram.fail("sendMessageDraft", telegram_error(tg::error_kind::rate_limited, 30s));
+    tg::send_message_draft_params d;
+    d.chat_id = 7;
+    d.draft_id = 1;
+    auto refused = loop.spawn(out.draft(d));
+    BOOST_TEST_REQUIRE(refused->done);
+    BOOST_TEST(static_cast<int>(refused->value->what) == static_cast<int>(draft_outcome::kind::held));
+    BOOST_TEST(telegram.drafts.size() == 1U);
+
+    loop.advance(10s);
+    d.draft_id = 2; // the next reply's stream
+    auto next = loop.spawn(out.draft(d));
+    BOOST_TEST_REQUIRE(next->done);
+    BOOST_TEST(static_cast<int>(next->value->what) == static_cast<int>(draft_outcome::kind::held));
+    BOOST_TEST(next->value->wait.count() == engine::duration(20s).count()); // the rest of the 30 s
+    BOOST_TEST(telegram.drafts.size() == 1U);                               // nothing sent into the wait
+
+    d.chat_id = 8; // another chat's drafts are not held
+    auto other = loop.spawn(out.draft(d));
+    BOOST_TEST_REQUIRE(other->done);
+    BOOST_TEST(static_cast<int>(other->value->what) == static_cast<int>(draft_outcome::kind::sent));
+    BOOST_TEST(out.pause_remaining(7).count() == 0); // the chat's messages go on
+
+    loop.advance(20s);
+    d.chat_id = 7;
+    auto after = loop.spawn(out.draft(d));
+    BOOST_TEST_REQUIRE(after->done);
+    BOOST_TEST(static_cast<int>(after->value->what) == static_cast<int>(draft_outcome::kind::sent));
+    BOOST_TEST(telegram.drafts.size() == 3U);
+}
