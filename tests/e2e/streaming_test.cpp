@@ -188,7 +188,8 @@ BOOST_FIXTURE_TEST_CASE(a_callback_with_inline_message_id_is_answered_and_routed
     }());
 }
 
-BOOST_FIXTURE_TEST_CASE(a_429_on_drafts_holds_drafts_only_and_a_late_stop_does_nothing, streaming_world) {
+BOOST_FIXTURE_TEST_CASE(a_429_on_drafts_holds_drafts_only_for_its_retry_after_and_a_late_stop_does_nothing,
+                        streaming_world) {
     test::run_test(ioc, [&]() -> awaitable<void> {
         co_await start();
         auto& t = sims->telegram();
@@ -205,18 +206,29 @@ BOOST_FIXTURE_TEST_CASE(a_429_on_drafts_holds_drafts_only_and_a_late_stop_does_n
         BOOST_TEST(t.drafts(user).empty()); // each one refused, none retried into the flood
         sims->telegram().faults.clear();
 
-        // A stop pressed on a generation that already ended changes nothing.
+        // The 30 s outlive that reply: the next reply in this chat comes whole, with no draft sent
+        // into the wait (Telegram would answer 429 again), and on time.
         t.user_sends_text(user, "and tomorrow?");
-        auto second = co_await next(user, text);
+        auto held = co_await next(user, text);
+        BOOST_TEST_REQUIRE(held.has_value());
+        BOOST_TEST(t.drafts(user).empty());
+        BOOST_TEST(t.counters().retry_after_violations == 0U);
+
+        // A stop pressed on a generation that already ended changes nothing (another chat, whose
+        // drafts nothing holds).
+        const auto other = t.add_user({.first_name = "Tom", .language_code = "en"});
+        co_await onboard(*this, other, "aylin");
+        t.user_sends_text(other, "and tomorrow?");
+        auto second = co_await next(other, text);
         BOOST_TEST_REQUIRE(second.has_value());
-        const auto drafts = t.drafts(user);
+        const auto drafts = t.drafts(other);
         BOOST_TEST_REQUIRE(!drafts.empty());
-        const auto sent_before = t.sent_to(user).size();
-        t.press_stop(user, drafts.back().draft_id);
-        t.user_sends_text(user, "good night");
-        auto third = co_await next(user, text);
+        const auto sent_before = t.sent_to(other).size();
+        t.press_stop(other, drafts.back().draft_id);
+        t.user_sends_text(other, "good night");
+        auto third = co_await next(other, text);
         BOOST_TEST_REQUIRE(third.has_value());
-        const auto items = t.sent_to(user);
+        const auto items = t.sent_to(other);
         BOOST_TEST(
             std::count_if(items.begin() + static_cast<std::ptrdiff_t>(sent_before), items.end(), text) == 1);
         co_await finish();
