@@ -431,6 +431,45 @@ engine::awaitable<result<void>> client::send_message_draft(send_message_draft_pa
     co_return done(r);
 }
 
+engine::awaitable<result<message>> client::send_invoice(send_invoice_params params) {
+    json::object o;
+    o["chat_id"] = params.chat_id;
+    o["title"] = params.title;
+    o["description"] = params.description;
+    o["payload"] = params.payload;
+    o["currency"] = params.currency;
+    json::array prices;
+    for (const auto& p : params.prices) {
+        prices.push_back(json::object{{"label", p.label}, {"amount", p.amount}});
+    }
+    o["prices"] = std::move(prices);
+    if (params.reply_markup) {
+        o["reply_markup"] = *params.reply_markup;
+    }
+    auto r = co_await call("sendInvoice", std::move(o));
+    co_return read_result("sendInvoice", std::move(r), parse_message);
+}
+
+engine::awaitable<result<void>>
+client::answer_pre_checkout_query(std::string pre_checkout_query_id, bool ok, std::string error_message) {
+    json::object o;
+    o["pre_checkout_query_id"] = std::move(pre_checkout_query_id);
+    o["ok"] = ok;
+    if (!ok) {
+        o["error_message"] = std::move(error_message);
+    }
+    auto r = co_await call("answerPreCheckoutQuery", std::move(o));
+    co_return done(r);
+}
+
+engine::awaitable<result<void>> client::refund_star_payment(std::int64_t user_id, std::string charge_id) {
+    json::object o;
+    o["user_id"] = user_id;
+    o["telegram_payment_charge_id"] = std::move(charge_id);
+    auto r = co_await call("refundStarPayment", std::move(o));
+    co_return done(r);
+}
+
 engine::awaitable<result<void>> client::answer_callback_query(answer_callback_params params) {
     json::object o;
     o["callback_query_id"] = params.callback_query_id;

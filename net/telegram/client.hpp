@@ -159,6 +159,24 @@ struct answer_callback_params {
     bool show_alert = false;
 };
 
+/// One LabeledPrice; for Stars (`XTR`) an invoice carries exactly one, in whole Stars.
+struct labeled_price {
+    std::string label{};
+    std::int64_t amount = 0;
+};
+
+/// sendInvoice (contracts/telegram-drafts-stars-voice.md §2): for Stars `currency` is "XTR", no
+/// provider token, one price; title 1-32 characters, description 1-255, payload 1-128 bytes.
+struct send_invoice_params {
+    std::int64_t chat_id = 0;
+    std::string title{};
+    std::string description{};
+    std::string payload{};
+    std::string currency{"XTR"};
+    std::vector<labeled_price> prices{};
+    std::optional<boost::json::value> reply_markup{};
+};
+
 /// sendMessageDraft (Bot API 9.5 for every bot; contracts/telegram-drafts-stars-voice.md §1): one
 /// animated draft per draft_id in a private chat, an ephemeral preview of about 30 s that the
 /// final sendMessage replaces. Telegram answers 400 for a group or a zero draft_id.
@@ -207,6 +225,13 @@ public:
     engine::awaitable<result<void>> send_message_draft(send_message_draft_params params);
     /// A late or repeated answer is error_kind::query_too_old: log it, do not fail the flow.
     engine::awaitable<result<void>> answer_callback_query(answer_callback_params params);
+    engine::awaitable<result<message>> send_invoice(send_invoice_params params);
+    /// Answers a pre-checkout query: `ok`, or a refusal the user reads (`error_message`, required
+    /// when not ok). Telegram cancels the payment when no answer comes within 10 s.
+    engine::awaitable<result<void>>
+    answer_pre_checkout_query(std::string pre_checkout_query_id, bool ok, std::string error_message);
+    /// Gives a Stars payment back to the user (Telegram then sends a refunded_payment message).
+    engine::awaitable<result<void>> refund_star_payment(std::int64_t user_id, std::string charge_id);
     engine::awaitable<result<void>> set_my_commands(std::vector<command_description> commands,
                                                     std::string language_code);
     engine::awaitable<result<file_info>> get_file(std::string file_id);

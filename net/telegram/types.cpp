@@ -245,6 +245,53 @@ checked<voice> parse_voice(const json::value& v) {
     return out;
 }
 
+checked<successful_payment> parse_successful_payment(const json::value& v) {
+    reader r(v, "successful_payment");
+    successful_payment p;
+    p.currency = r.string("currency", true);
+    p.total_amount = r.integer("total_amount", true);
+    p.invoice_payload = r.string("invoice_payload", false);
+    p.telegram_payment_charge_id = r.string("telegram_payment_charge_id", true);
+    if (r.child("subscription_expiration_date") != nullptr) {
+        p.subscription_expiration_date = r.integer("subscription_expiration_date", false);
+    }
+    p.is_recurring = r.boolean("is_recurring");
+    p.is_first_recurring = r.boolean("is_first_recurring");
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return p;
+}
+
+checked<refunded_payment> parse_refunded_payment(const json::value& v) {
+    reader r(v, "refunded_payment");
+    refunded_payment p;
+    p.currency = r.string("currency", true);
+    p.total_amount = r.integer("total_amount", true);
+    p.invoice_payload = r.string("invoice_payload", false);
+    p.telegram_payment_charge_id = r.string("telegram_payment_charge_id", true);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return p;
+}
+
+checked<pre_checkout_query> parse_pre_checkout_query(const json::value& v) {
+    reader r(v, "pre_checkout_query");
+    pre_checkout_query q;
+    q.id = r.string("id", true);
+    if (auto u = r.nested<user>("from", true, parse_user)) {
+        q.from = std::move(*u);
+    }
+    q.currency = r.string("currency", true);
+    q.total_amount = r.integer("total_amount", true);
+    q.invoice_payload = r.string("invoice_payload", false);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return q;
+}
+
 checked<callback_query> parse_callback_query(const json::value& v) {
     reader r(v, "callback_query");
     callback_query q;
@@ -343,6 +390,9 @@ checked<message> parse_message(const json::value& v) {
         m.photo = r.list<photo_size>("photo", parse_photo_size);
         m.video = r.nested<video>("video", false, parse_video);
         m.voice = r.nested<voice>("voice", false, parse_voice);
+        m.successful_payment =
+            r.nested<successful_payment>("successful_payment", false, parse_successful_payment);
+        m.refunded_payment = r.nested<refunded_payment>("refunded_payment", false, parse_refunded_payment);
         m.caption = r.string("caption", false);
         m.caption_entities = r.list<message_entity>("caption_entities", parse_entity);
         m.edit_date = r.integer("edit_date", false);
@@ -391,6 +441,9 @@ boost::system::result<update, malformed_update> parse_update(const json::value& 
         u.stopped_generation = r.nested<message_generation_stopped>("stopped_message_generation",
                                                                     true,
                                                                     parse_generation_stopped);
+    } else if (r.child("pre_checkout_query") != nullptr) {
+        u.what = update::kind::pre_checkout_query;
+        u.pre_checkout = r.nested<pre_checkout_query>("pre_checkout_query", true, parse_pre_checkout_query);
     } else if (const auto* o = v.if_object()) {
         // A kind this bot does not handle (new ones appear with every Bot API version): its key
         // is kept for counting, and nothing inside it is read, so it can never be malformed.
@@ -489,6 +542,9 @@ std::optional<std::int64_t> update::chat_id() const noexcept {
     }
     if (stopped_generation) {
         return stopped_generation->chat_id;
+    }
+    if (pre_checkout) {
+        return pre_checkout->from.id; // the payer's private chat (its queue is not used: intake)
     }
     return std::nullopt;
 }

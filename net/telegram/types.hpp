@@ -87,6 +87,27 @@ struct voice {
     std::optional<std::int64_t> file_size{};
 };
 
+/// SuccessfulPayment (contracts/telegram-drafts-stars-voice.md §2): for Stars `currency` is "XTR"
+/// and `total_amount` whole Stars. Goods are granted once per `telegram_payment_charge_id`
+/// (Telegram may deliver the update again).
+struct successful_payment {
+    std::string currency{};
+    std::int64_t total_amount = 0;
+    std::string invoice_payload{};
+    std::string telegram_payment_charge_id{};
+    std::optional<std::int64_t> subscription_expiration_date{}; ///< Unix time, subscriptions only
+    bool is_recurring = false;
+    bool is_first_recurring = false;
+};
+
+/// RefundedPayment: the service message after refundStarPayment.
+struct refunded_payment {
+    std::string currency{};
+    std::int64_t total_amount = 0;
+    std::string invoice_payload{};
+    std::string telegram_payment_charge_id{};
+};
+
 /// A Message, or an InaccessibleMessage (date == 0: only chat and message_id are known).
 /// reply_markup and reply_to_message are not parsed: the bot never reads them back.
 struct message {
@@ -99,6 +120,8 @@ struct message {
     std::vector<photo_size> photo{}; ///< largest last
     std::optional<telegram::video> video{};
     std::optional<telegram::voice> voice{};
+    std::optional<telegram::successful_payment> successful_payment{};
+    std::optional<telegram::refunded_payment> refunded_payment{};
     std::string caption{};
     std::vector<message_entity> caption_entities{};
     std::int64_t edit_date = 0;
@@ -138,6 +161,16 @@ struct message_generation_stopped {
     std::int64_t draft_id = 0;
 };
 
+/// PreCheckoutQuery: the user pressed Pay. Answer it with answerPreCheckoutQuery within 10 s, or
+/// Telegram cancels the payment.
+struct pre_checkout_query {
+    std::string id{};
+    telegram::user from{};
+    std::string currency{};
+    std::int64_t total_amount = 0;
+    std::string invoice_payload{};
+};
+
 struct update {
     /// Every kind but `other` is named after its JSON key (typed_update_kinds() relies on it).
     enum class kind {
@@ -146,11 +179,12 @@ struct update {
         callback_query,
         my_chat_member,
         stopped_message_generation,
+        pre_checkout_query,
         other
     };
     // clang-format off
     BOOST_DESCRIBE_NESTED_ENUM(kind, message, edited_message, callback_query, my_chat_member,
-                               stopped_message_generation, other)
+                               stopped_message_generation, pre_checkout_query, other)
     // clang-format on
 
     std::int64_t update_id = 0;
@@ -159,6 +193,7 @@ struct update {
     std::optional<telegram::callback_query> callback_query{};
     std::optional<telegram::my_chat_member> my_chat_member{};
     std::optional<message_generation_stopped> stopped_generation{};
+    std::optional<telegram::pre_checkout_query> pre_checkout{};
     /// For kind::other: the update's JSON key ("guest_message", "business_message", ...), cut to
     /// max_other_kind bytes, so the bot can count ignored kinds without logging each update; empty
     /// when the update carries nothing besides its id. Telegram adds kinds over time: a metric

@@ -551,7 +551,14 @@ net::server_response telegram_simulator::answer_pre_checkout_query(call& c) {
     }
     const auto query = it->second;
     queries_.erase(it);
+    if (time().now() - query.asked > cfg_.pre_checkout_timeout) {
+        // Too late: Telegram cancelled the payment at the 10 s mark; the user was charged nothing.
+        ++counters_.payments_cancelled;
+        return api_error(400, query_too_old);
+    }
     if (!ok) {
+        ++counters_.payments_cancelled;
+        checkout_refusals_.push_back(c.str("error_message").value_or(""));
         return api_ok(true); // the user sees the bot's error_message; no payment happens
     }
     // The payment goes through: the bot receives the successful_payment service message.
@@ -570,7 +577,9 @@ net::server_response telegram_simulator::answer_pre_checkout_query(call& c) {
     charges_[charge_id] = {query.user_id,
                            meta.at("total_amount").as_int64(),
                            std::string(meta.at("payload").as_string()),
-                           false};
+                           false,
+                           unix_now()};
+    ++counters_.payments_completed;
     auto msg = user_message_json(chat, query.user_id, 0);
     msg["successful_payment"] = std::move(payment);
     auto& stored = add_message(chat, std::move(msg), "successful_payment", query.user_id);
@@ -592,6 +601,7 @@ net::server_response telegram_simulator::refund_star_payment(call& c) {
         return bad_request("CHARGE_ALREADY_REFUNDED"); // the contract's §2 name
     }
     it->second.refunded = true;
+    ++counters_.payments_refunded;
     auto* chat = find_chat(user_id);
     if (chat != nullptr) {
         auto msg = user_message_json(*chat, user_id, 0);
@@ -603,6 +613,64 @@ net::server_response telegram_simulator::refund_star_payment(call& c) {
         enqueue_update("message", json::serialize(stored.json));
     }
     return api_ok(true);
+}
+
+net::server_response telegram_simulator::get_star_transactions(call& c) {
+    // StarTransactions: the bot's incoming payments (and the refunds, as outgoing ones), newest
+    // first, `offset` skipped, at most `limit` (1-100, default 100).
+    const auto offset = c.integer("offset").value_or(0);
+    const auto limit = c.integer("limit").value_or(100);
+    if (offset < 0) {
+        return bad_request("OFFSET_INVALID");
+    }
+    if (limit < 1 || limit > 100) {
+        return bad_request("LIMIT_INVALID");
+    }
+    std::vector<const std::pair<const std::string, charge>*> ordered;
+    for (const auto& entry : charges_) {
+        ordered.push_back(&entry);
+    }
+    std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
+        return a->second.date > b->second.date;
+    });
+    json::array list;
+    for (std::size_t i = static_cast<std::size_t>(offset);
+         i < ordered.size() && list.size() < static_cast<std::size_t>(limit);
+         ++i) {
+        const auto& [id, ch] = *ordered[i];
+        json::object partner{{"type", "user"}, {"user", user_json(ch.user_id)}};
+        json::object t{{"id", id}, {"amount", ch.amount}, {"date", ch.date}};
+        if (ch.refunded) {
+            t["receiver"] = std::move(partner); // the Stars went back to the user
+        } else {
+            t["source"] = std::move(partner);
+        }
+        list.push_back(std::move(t));
+    }
+    return api_ok(json::object{{"transactions", std::move(list)}});
+}
+
+std::vector<std::pair<std::int64_t, std::string>>
+telegram_simulator::invoices_to(std::int64_t user_id) const {
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    const auto it = chats_.find(user_id);
+    if (it == chats_.end()) {
+        return out;
+    }
+    for (const auto& [id, m] : it->second->messages) {
+        if (m.content == "invoice") {
+            out.emplace_back(id, std::string(m.meta.at("payload").as_string()));
+        }
+    }
+    return out;
+}
+
+std::map<std::string, telegram_simulator::star_charge> telegram_simulator::star_charges() const {
+    std::map<std::string, star_charge> out;
+    for (const auto& [id, ch] : charges_) {
+        out[id] = {ch.user_id, ch.amount, ch.payload, ch.refunded};
+    }
+    return out;
 }
 
 } // namespace companion::sim

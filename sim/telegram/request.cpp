@@ -173,7 +173,7 @@ std::string random_suffix(std::mt19937_64& rng, std::size_t n) {
 
 namespace {
 
-constexpr std::array<std::string_view, 35> method_list{
+constexpr std::array<std::string_view, 36> method_list{
     "answerCallbackQuery",
     "answerInlineQuery",
     "answerPreCheckoutQuery",
@@ -192,6 +192,7 @@ constexpr std::array<std::string_view, 35> method_list{
     "getFile",
     "getMe",
     "getMyCommands",
+    "getStarTransactions",
     "getUpdates",
     "getWebhookInfo",
     "refundStarPayment",
@@ -387,6 +388,7 @@ engine::awaitable<net::server_response> telegram_simulator::dispatch(call& c) {
         {"sendInvoice", &telegram_simulator::send_invoice},
         {"answerPreCheckoutQuery", &telegram_simulator::answer_pre_checkout_query},
         {"refundStarPayment", &telegram_simulator::refund_star_payment},
+        {"getStarTransactions", &telegram_simulator::get_star_transactions},
         {"sendMessage", &telegram_simulator::send_message},
         {"sendMessageDraft", &telegram_simulator::send_message_draft},
         {"editMessageReplyMarkup", &telegram_simulator::edit_message_reply_markup},

@@ -77,6 +77,9 @@ struct telegram_simulator_config {
     /// holds back the chat's final message.
     engine::token_bucket_config per_chat_draft_rate{.rate_per_second = 3.0, .burst = 3.0};
     bool enforce_rate_limits = true;
+    /// How long the bot has to answer a pre_checkout_query before the payment is cancelled
+    /// (Telegram's 10 s; a test shortens it to make any answer late).
+    engine::duration pre_checkout_timeout = std::chrono::seconds{10};
     /// The longest a getUpdates is held, whatever its `timeout` (tests shorten it).
     engine::duration max_poll_hold = std::chrono::seconds{50};
     std::size_t max_photo_bytes = 10 * 1024 * 1024;
@@ -212,6 +215,11 @@ struct telegram_sim_counters {
     std::uint64_t webhook_deliveries = 0;                 ///< updates POSTed to the webhook and answered 2xx
     std::uint64_t webhook_failures = 0;     ///< deliveries refused, failed or cut (tried again later)
     std::uint64_t webhook_unauthorized = 0; ///< of those, answered 401
+    /// Stars payments: completed (a successful_payment was sent), cancelled because the
+    /// pre-checkout was answered after Telegram's 10 s or refused, and refunded.
+    std::uint64_t payments_completed = 0;
+    std::uint64_t payments_cancelled = 0;
+    std::uint64_t payments_refunded = 0;
 };
 
 class telegram_simulator : boost::noncopyable {
@@ -297,6 +305,18 @@ public:
     /// pre_checkout_query; once the bot answers it with ok, a successful_payment message follows.
     /// Returns the pre_checkout_query id.
     std::string user_pays(std::int64_t user_id, std::int64_t invoice_message_id);
+    /// The bot's invoices in `user_id`'s chat, oldest first: message id and payload.
+    std::vector<std::pair<std::int64_t, std::string>> invoices_to(std::int64_t user_id) const;
+    /// The Stars charges made so far: charge id -> (user, amount, refunded).
+    struct star_charge {
+        std::int64_t user_id = 0;
+        std::int64_t amount = 0;
+        std::string payload;
+        bool refunded = false;
+    };
+    std::map<std::string, star_charge> star_charges() const;
+    /// The error_message of every pre-checkout the bot refused, in order (what the user read).
+    const std::vector<std::string>& checkout_refusals() const noexcept { return checkout_refusals_; }
     /// Queues an update written by hand. JSON text is re-numbered (see raw_update_options) and its
     /// callback, inline and pre-checkout query ids are registered, so the bot's answers are
     /// recorded; any "$ID" in the text is replaced by the assigned update_id. Text that is not JSON
@@ -416,6 +436,7 @@ private:
     response send_invoice(call& c);
     response answer_pre_checkout_query(call& c);
     response refund_star_payment(call& c);
+    response get_star_transactions(call& c);
 
     // methods_messages.cpp: what every send and edit shares
     /// The chat named by `key` that the bot can write to, or Telegram's error.
@@ -503,6 +524,7 @@ private:
         std::int64_t user_id = 0;
         std::string kind; ///< "callback_query", "inline_query", "pre_checkout_query"
         std::int64_t invoice_message_id = 0;
+        engine::time_point asked{}; ///< when the query went out (pre-checkout: 10 s to answer)
     };
     std::map<std::string, open_query> queries_;   ///< unanswered query id -> where it came from
     std::map<std::string, std::string> commands_; ///< scope key + "|" + language -> JSON text
@@ -511,8 +533,10 @@ private:
         std::int64_t amount = 0;
         std::string payload;
         bool refunded = false;
+        std::int64_t date = 0; ///< Unix time of the payment
     };
     std::map<std::string, charge> charges_; ///< telegram_payment_charge_id -> the payment
+    std::vector<std::string> checkout_refusals_;
     std::map<std::uint64_t, std::vector<std::string>> photo_groups_; ///< the sizes of one photo
     std::list<pending_update> pending_;                              ///< sorted by update id
     std::vector<std::string> allowed_updates_;                       ///< sticky; empty: the default set

@@ -319,7 +319,7 @@ std::string telegram_simulator::user_presses_button(std::int64_t user_id,
                                                     std::string callback_data) {
     auto& chat = user_chat(user_id, chat_id);
     const auto query_id = std::to_string(2199023255552000ULL + next_query_++);
-    queries_[query_id] = {chat.id, user_id, "callback_query", 0};
+    queries_[query_id] = {chat.id, user_id, "callback_query", 0, time().now()};
     json::object message;
     if (auto* m = find_message(chat, message_id); m != nullptr && m->from_bot) {
         message = m->json;
@@ -341,7 +341,7 @@ std::string telegram_simulator::press_inline_button(std::int64_t user_id,
                                                     std::string callback_data) {
     auto& chat = user_chat(user_id, 0);
     const auto query_id = std::to_string(2199023255552000ULL + next_query_++);
-    queries_[query_id] = {chat.id, user_id, "callback_query", 0};
+    queries_[query_id] = {chat.id, user_id, "callback_query", 0, time().now()};
     json::object query{{"id", query_id},
                        {"from", user_json(user_id)},
                        {"inline_message_id", inline_message_id},
@@ -374,7 +374,7 @@ std::int64_t telegram_simulator::press_stop(std::int64_t chat_id, std::int64_t d
 std::string telegram_simulator::user_queries_inline(std::int64_t user_id, std::string query_text) {
     auto& chat = user_chat(user_id, 0);
     const auto query_id = std::to_string(3299023255552000ULL + next_query_++);
-    queries_[query_id] = {chat.id, user_id, "inline_query", 0};
+    queries_[query_id] = {chat.id, user_id, "inline_query", 0, time().now()};
     json::object query{{"id", query_id},
                        {"from", user_json(user_id)},
                        {"query", query_text},
@@ -441,7 +441,7 @@ std::string telegram_simulator::user_pays(std::int64_t user_id, std::int64_t inv
                                     " is not an invoice of the bot");
     }
     const auto query_id = std::to_string(4399023255552000ULL + next_query_++);
-    queries_[query_id] = {chat.id, user_id, "pre_checkout_query", invoice_message_id};
+    queries_[query_id] = {chat.id, user_id, "pre_checkout_query", invoice_message_id, time().now()};
     json::object query{{"id", query_id},
                        {"from", user_json(user_id)},
                        {"currency", invoice->meta.at("currency")},
@@ -508,7 +508,7 @@ std::int64_t telegram_simulator::inject_raw_update(std::string text, raw_update_
         if (find_chat(chat) == nullptr && chat > 0) {
             add_user({.id = chat}); // so the answer has a chat to be recorded in
         }
-        queries_[std::string(qid->get_string())] = {chat, user, std::string(key), 0};
+        queries_[std::string(qid->get_string())] = {chat, user, std::string(key), 0, time().now()};
     };
     for (auto key : {"callback_query", "inline_query", "pre_checkout_query"}) {
         if (const auto* q = update.if_contains(key); q != nullptr && q->is_object()) {

@@ -376,6 +376,8 @@ const std::vector<conformance_case> table{
      R"({"user_id":$USER,"telegram_payment_charge_id":"stxnope"})",
      400,
      "Bad Request: CHARGE_NOT_FOUND"},
+    {"getStarTransactions", R"({"offset":0,"limit":10})", 200, "object:transactions"},
+    {"getStarTransactions", R"({"limit":101})", 400, "Bad Request: LIMIT_INVALID"},
 };
 
 // Checks the shape of a successful result.
@@ -444,7 +446,7 @@ BOOST_AUTO_TEST_CASE(the_table_covers_every_implemented_method_with_a_success_an
         const bool implemented = std::find(methods.begin(), methods.end(), row.method) != methods.end();
         BOOST_TEST(implemented, row.method << " is in the table but not implemented");
     }
-    BOOST_TEST(methods.size() == 35U);
+    BOOST_TEST(methods.size() == 36U);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

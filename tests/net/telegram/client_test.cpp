@@ -632,6 +632,54 @@ BOOST_FIXTURE_TEST_CASE(a_stop_press_arrives_as_stopped_message_generation_once_
     });
 }
 
+// Contract §2 over a real socket: a Stars invoice, the user's Pay, the pre-checkout answered,
+// the successful payment, and a refund Telegram then reports as already made.
+BOOST_FIXTURE_TEST_CASE(a_stars_invoice_is_paid_answered_and_refunded, telegram_fixture) {
+    const auto user = sim.add_user({.language_code = "tr"});
+    run([&]() -> awaitable<void> {
+        tg::send_invoice_params inv;
+        inv.chat_id = user;
+        inv.title = "3 video";
+        inv.description = "3 video kredisi";
+        inv.payload = "pack:3:150:" + std::to_string(user);
+        inv.prices.push_back({.label = "3 video", .amount = 150});
+        auto sent = co_await bot->send_invoice(std::move(inv));
+        BOOST_TEST_REQUIRE(sent.has_value());
+        const auto query_id = sim.user_pays(user, sent->message_id);
+
+        tg::get_updates_params polled_params{.allowed_updates = tg::typed_update_kinds(), .timeout = 0s};
+        auto polled = co_await bot->get_updates(std::move(polled_params));
+        BOOST_TEST_REQUIRE(polled.has_value());
+        BOOST_TEST_REQUIRE(polled->updates.size() == 1U);
+        const auto& q = polled->updates[0];
+        BOOST_TEST(q.what == tg::update::kind::pre_checkout_query);
+        BOOST_TEST_REQUIRE(q.pre_checkout.has_value());
+        BOOST_TEST(q.pre_checkout->id == query_id);
+        BOOST_TEST(q.pre_checkout->currency == "XTR");
+        BOOST_TEST(q.pre_checkout->total_amount == 150);
+        auto answered = co_await bot->answer_pre_checkout_query(query_id, true, "");
+        BOOST_TEST_REQUIRE(answered.has_value());
+
+        tg::get_updates_params next_params{.offset = polled->next_offset(),
+                                           .allowed_updates = tg::typed_update_kinds(),
+                                           .timeout = 0s};
+        auto paid = co_await bot->get_updates(std::move(next_params));
+        BOOST_TEST_REQUIRE(paid.has_value());
+        BOOST_TEST_REQUIRE(paid->updates.size() == 1U);
+        const auto& payment = paid->updates[0].message->successful_payment;
+        BOOST_TEST_REQUIRE(payment.has_value());
+        BOOST_TEST(payment->invoice_payload == "pack:3:150:" + std::to_string(user));
+        BOOST_TEST(!payment->telegram_payment_charge_id.empty());
+
+        auto refunded = co_await bot->refund_star_payment(user, payment->telegram_payment_charge_id);
+        BOOST_TEST(refunded.has_value());
+        auto again = co_await bot->refund_star_payment(user, payment->telegram_payment_charge_id);
+        BOOST_TEST_REQUIRE(!again.has_value());
+        BOOST_TEST(again.error().detail.find("CHARGE_ALREADY_REFUNDED") != std::string::npos);
+        BOOST_TEST(sim.counters().payments_refunded == 1U);
+    });
+}
+
 BOOST_FIXTURE_TEST_CASE(an_inline_button_press_arrives_without_a_message_and_is_answered, telegram_fixture) {
     const auto user = sim.add_user({.language_code = "ru"});
     run([&]() -> awaitable<void> {

@@ -564,7 +564,6 @@ const std::vector<ignored_case> ignored_cases{
     {"chat_join_request", R"({"chat":{"id":-100,"type":"supergroup"},"from":{"id":5},"date":1})"},
     {"inline_query",
      R"({"id":"q","from":{"id":5,"is_bot":false,"first_name":"A"},"query":"cats","offset":""})"},
-    {"pre_checkout_query", R"({"id":"p","from":{"id":5},"currency":"XTR","total_amount":50})"},
     {"a_kind_of_bot_api_11", R"("a string, where an object would be")"},
 };
 
@@ -604,7 +603,8 @@ BOOST_AUTO_TEST_CASE(typed_update_kinds_are_the_keys_the_parser_types_stop_inclu
                                             "edited_message",
                                             "callback_query",
                                             "my_chat_member",
-                                            "stopped_message_generation"};
+                                            "stopped_message_generation",
+                                            "pre_checkout_query"};
     BOOST_TEST(kinds == expected, boost::test_tools::per_element());
     // Each name, used as an update's key with a valid payload, gives that kind: the list and the
     // parser cannot drift apart.
@@ -616,6 +616,8 @@ BOOST_AUTO_TEST_CASE(typed_update_kinds_are_the_keys_the_parser_types_stop_inclu
         {"my_chat_member",
          R"({"chat":{"id":4,"type":"private"},"from":{"id":4,"first_name":"A"},"new_chat_member":{"status":"kicked"}})"},
         {"stopped_message_generation", R"({"chat":{"id":4,"type":"private"},"draft_id":1})"},
+        {"pre_checkout_query",
+         R"({"id":"p","from":{"id":4,"is_bot":false,"first_name":"A"},"currency":"XTR","total_amount":1})"},
     };
     for (const auto& k : kinds) {
         auto u = parse_update(update_of(60, k, payloads.at(k)));
@@ -623,6 +625,45 @@ BOOST_AUTO_TEST_CASE(typed_update_kinds_are_the_keys_the_parser_types_stop_inclu
         BOOST_TEST(to_string(u->what) == k);
         BOOST_TEST(*u->chat_id() == 4);
     }
+}
+
+BOOST_AUTO_TEST_CASE(stars_payments_parse_and_a_wrong_type_is_malformed_with_its_id) {
+    // Contract §2's shapes: a pre-checkout query, a successful payment (a subscription's fields
+    // too) and a refund notice; then a total_amount of the wrong type.
+    auto batch = parse_updates(json::parse(R"([
+        {"update_id":40,"pre_checkout_query":{"id":"4399023255552001","from":{"id":7,"is_bot":false,"first_name":"E"},
+         "currency":"XTR","total_amount":150,"invoice_payload":"pack:3:150:7"}},
+        {"update_id":41,"message":{"message_id":9,"date":1764000600,"from":{"id":7,"is_bot":false,"first_name":"E"},
+         "chat":{"id":7,"type":"private"},"successful_payment":{"currency":"XTR","total_amount":150,
+         "invoice_payload":"pack:3:150:7","telegram_payment_charge_id":"stxA","provider_payment_charge_id":"",
+         "subscription_expiration_date":1766592600,"is_recurring":true,"is_first_recurring":true}}},
+        {"update_id":42,"message":{"message_id":10,"date":1764000700,"chat":{"id":7,"type":"private"},
+         "refunded_payment":{"currency":"XTR","total_amount":150,"invoice_payload":"pack:3:150:7",
+         "telegram_payment_charge_id":"stxA"}}},
+        {"update_id":43,"pre_checkout_query":{"id":"q","from":{"id":7,"is_bot":false,"first_name":"E"},
+         "currency":"XTR","total_amount":"150"}}
+    ])"));
+    BOOST_TEST_REQUIRE(batch.updates.size() == 3U);
+    const auto& q = batch.updates[0];
+    BOOST_TEST((q.what == update::kind::pre_checkout_query));
+    BOOST_TEST_REQUIRE(q.pre_checkout.has_value());
+    BOOST_TEST(q.pre_checkout->id == "4399023255552001");
+    BOOST_TEST(q.pre_checkout->from.id == 7);
+    BOOST_TEST(q.pre_checkout->total_amount == 150);
+    BOOST_TEST(q.pre_checkout->invoice_payload == "pack:3:150:7");
+    BOOST_TEST(q.chat_id().value_or(0) == 7); // the payer's private chat
+    const auto& paid = batch.updates[1].message->successful_payment;
+    BOOST_TEST_REQUIRE(paid.has_value());
+    BOOST_TEST(paid->currency == "XTR");
+    BOOST_TEST(paid->telegram_payment_charge_id == "stxA");
+    BOOST_TEST(paid->subscription_expiration_date.value_or(0) == 1766592600);
+    BOOST_TEST(paid->is_recurring);
+    BOOST_TEST(paid->is_first_recurring);
+    const auto& back = batch.updates[2].message->refunded_payment;
+    BOOST_TEST_REQUIRE(back.has_value());
+    BOOST_TEST(back->telegram_payment_charge_id == "stxA");
+    BOOST_TEST_REQUIRE(batch.malformed.size() == 1U);
+    BOOST_TEST(batch.malformed[0].update_id.value_or(0) == 43);
 }
 
 BOOST_AUTO_TEST_CASE(a_voice_note_parses_tolerantly_and_a_wrong_type_is_malformed_with_its_id) {
