@@ -219,7 +219,34 @@ CREATE TABLE voice_notes (
 CREATE INDEX voice_notes_by_user ON voice_notes (user_id);
 )sql";
 
-constexpr std::array<migration, 13> all{{
+// Video credits bought with Telegram Stars: the ledger of payments (one row per charge id, so a
+// replayed payment grants nothing twice), each user's balance and credits spent, and the credits
+// each video job was paid with (given back once if it ends undelivered). No foreign key to users:
+// money records outlive the user's data.
+constexpr std::string_view v14_star_credits = R"sql(
+CREATE TABLE star_payments (
+    charge_id   TEXT    PRIMARY KEY,
+    user_id     INTEGER NOT NULL,
+    payload     TEXT    NOT NULL,
+    stars       INTEGER NOT NULL CHECK (stars >= 0),
+    credits     INTEGER NOT NULL CHECK (credits >= 0),
+    paid_at     INTEGER NOT NULL,
+    refunded_at INTEGER
+);
+CREATE INDEX star_payments_by_user ON star_payments (user_id);
+CREATE TABLE video_credits (
+    user_id INTEGER PRIMARY KEY,
+    balance INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
+    spent   INTEGER NOT NULL DEFAULT 0 CHECK (spent >= 0)
+);
+CREATE TABLE credit_spends (
+    job_id  INTEGER PRIMARY KEY REFERENCES video_jobs (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL,
+    credits INTEGER NOT NULL CHECK (credits > 0)
+);
+)sql";
+
+constexpr std::array<migration, 14> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
@@ -233,6 +260,7 @@ constexpr std::array<migration, 13> all{{
     {"streamed replies setting", v11_stream_replies},
     {"video length chosen, first-frame progress", v12_video_seconds},
     {"voice replies setting, voice notes", v13_voice},
+    {"Stars ledger, video credits", v14_star_credits},
 }};
 
 } // namespace
