@@ -540,6 +540,58 @@ public:
         return choice(name, m, std::move(names), doc, env);
     }
 
+    /// Packs of video credits: an array of inline tables `{credits = 3, stars = 150}`.
+    rows& packs(std::string_view name, std::vector<pipelines::credit_pack> S::*m, std::string_view doc) {
+        const field<S, std::vector<pipelines::credit_pack>> at{section_, m};
+        key& k = add(name, doc);
+        k.read = [at](const toml::node& n, config& c) -> problem {
+            constexpr std::string_view shape = "expected an array of tables like {credits = 3, stars = 150}";
+            const auto* arr = n.as_array();
+            if (arr == nullptr) {
+                return std::string(shape);
+            }
+            std::vector<pipelines::credit_pack> packs;
+            for (const auto& item : *arr) {
+                const auto* t = item.as_table();
+                if (t == nullptr) {
+                    return std::string(shape);
+                }
+                for (const auto& [field_name, value] : *t) {
+                    if (field_name.str() != "credits" && field_name.str() != "stars") {
+                        return "a pack has credits and stars only, not " + std::string(field_name.str());
+                    }
+                }
+                const auto credits = (*t)["credits"].value_exact<std::int64_t>();
+                const auto stars = (*t)["stars"].value_exact<std::int64_t>();
+                if (!credits || !stars) {
+                    return "every pack needs integer credits and stars";
+                }
+                if (*credits < 1 || *credits > 10000) {
+                    return "a pack's credits " + between("1", "10000");
+                }
+                if (*stars < 1 || *stars > 10000) { // Telegram's ceiling on one Stars price
+                    return "a pack's stars " + between("1", "10000");
+                }
+                const auto same = [&](const pipelines::credit_pack& p) { return p.credits == *credits; };
+                if (std::any_of(packs.begin(), packs.end(), same)) {
+                    return "two packs of " + std::to_string(*credits) + " credits";
+                }
+                packs.push_back({.credits = static_cast<int>(*credits), .stars = *stars});
+            }
+            at(c) = std::move(packs);
+            return std::nullopt;
+        };
+        k.print = [at](const config& c) -> std::optional<std::string> {
+            std::string out = "[";
+            for (const auto& p : at(c)) {
+                out += (out.size() > 1 ? ", " : "") + std::string("{ credits = ") +
+                       std::to_string(p.credits) + ", stars = " + std::to_string(p.stars) + " }";
+            }
+            return out + "]";
+        };
+        return *this;
+    }
+
     /// A derived fact printed on its own comment line under the last key.
     rows& note(std::function<std::string(const config&)> f) {
         table_.keys.back().note = std::move(f);
@@ -880,6 +932,19 @@ table make_table() {
               &chat_settings::stream,
               "private-chat replies appear as she writes them, with a stop button (personas and users may "
               "turn it off)");
+
+    rows(t, "payments", &config::payments, "video credits sold for Telegram Stars (contract §2)")
+        .flag("enabled",
+              &pipelines::payments_config::enabled,
+              "once the day's free videos are used up, packs of video credits are sold for Stars")
+        .packs("packs",
+               &pipelines::payments_config::packs,
+               "the packs offered, in order: credits and their price in Stars")
+        .integer("seconds_per_credit",
+                 &pipelines::payments_config::seconds_per_credit,
+                 1,
+                 600,
+                 "a clip costs one credit per this many seconds, rounded up");
 
     rows(t,
          "voice",

@@ -8,6 +8,7 @@
 #include "net/gemini/image.hpp"
 #include "net/openai/chat.hpp"
 #include "net/telegram/client.hpp"
+#include "pipelines/payments.hpp"
 #include "pipelines/providers/fal_queue.hpp"
 #include "pipelines/video_delivery.hpp"
 
@@ -161,6 +162,11 @@ struct config {
     bot_settings bot;
     chat_settings chat;
     voice_settings voice;
+    /// Video credits sold for Telegram Stars: off by default; the packs are ready to turn on.
+    pipelines::payments_config payments{
+        .enabled = false,
+        .packs = {{.credits = 3, .stars = 150}, {.credits = 10, .stars = 450}},
+        .seconds_per_credit = 5};
     admin_settings admin;
     log_settings log;
     http_settings http;

@@ -819,6 +819,8 @@ config demo_config(const simulation_context& ctx) {
     c.video.debug_info = pipelines::debug_info::all;
     c.bot.summary_every = 2;
     c.limits.selfies_per_day = 2;
+    c.limits.videos_per_day = 2; // Emma's third video is paid for with a pack of credits
+    c.payments.enabled = true;
     c.telegram.send_pacing = false; // the simulator does not hold the demo to Telegram's pace
     c.storage.data_dir = (std::filesystem::path(ctx.cfg.storage.data_dir) / "fal").string();
     return c;
@@ -927,6 +929,33 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
         d.world().sims().fal().faults.add(
             {.match = "queue.submit", .kind = sim::fault_kind::refusal, .count = 1});
         co_await d.video(u, "vid:last:5");
+
+        say.heading(
+            "the day's free videos (2 in this demo) are used up: Emma buys 3 videos for 150 Telegram Stars");
+        d.send(u, d.text(u, "btn.video"));
+        const auto packs = [](const item& i) {
+            return is_text(i) && i.reply_markup.find("\"buy:") != std::string::npos;
+        };
+        co_await d.expect(u, packs);
+        if (auto pack = d.newest_button(u, "buy:3")) {
+            d.press(u, *pack);
+            const auto invoiced = [](const item& i) { return i.what == item::kind::invoice; };
+            co_await d.expect(u, invoiced);
+            co_await d.settle(u);
+            const auto invoices = d.world().telegram().invoices_to(u.id);
+            if (!invoices.empty()) {
+                say.user(u.name, "pays the invoice with Telegram Stars");
+                d.world().telegram().user_pays(u.id, invoices.back().first);
+                co_await d.expect(u, is_text); // her thanks, with the balance
+                co_await d.settle(u);
+                say.heading("a credit pays for the next video");
+                co_await d.video(u, "vid:last:5");
+            } else {
+                d.fail();
+            }
+        } else {
+            d.fail();
+        }
 
         say.heading("the daily selfie quota (2 in this demo) is reached");
         co_await d.selfie(u, true);

@@ -4,6 +4,7 @@
 #include "engine/metrics.hpp"
 #include "engine/task_group.hpp"
 #include "pipelines/bot.hpp"
+#include "storage/credits.hpp"
 #include "storage/quotas.hpp"
 #include "storage/users.hpp"
 
@@ -156,6 +157,13 @@ std::string status_report(bot& b, storage::database& db, engine::wall_time now) 
         }
     } else {
         s += "videos: no provider configured";
+    }
+    // The money from Stars, from the ledger (so it survives restarts).
+    if (const auto money = storage::credit_repository(db).totals(); money.payments != 0) {
+        s += "\nstars: " + std::to_string(money.payments) + " payments, " + std::to_string(money.stars) +
+             " ⭐ received; credits granted " + std::to_string(money.credits_granted) + ", spent " +
+             std::to_string(money.credits_spent) + "; refunds " + std::to_string(money.refunds) + " (" +
+             std::to_string(money.stars_refunded) + " ⭐)";
     }
     return s;
 }

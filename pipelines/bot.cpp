@@ -26,6 +26,7 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
       selfies_(svc_, sender_),
       profile_(svc_, sender_),
       history_(svc_, sender_),
+      payments_(svc_, sender_, cfg_.payments),
       videos_(svc_.videos != nullptr ? std::make_unique<video_jobs>(ex,
                                                                     svc_,
                                                                     sender_,
@@ -38,7 +39,7 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
                                                                         return vc;
                                                                     }())
                                      : nullptr),
-      offer_(svc_, sender_, videos_.get()),
+      offer_(svc_, sender_, videos_.get(), &payments_),
       intake_(ex, svc_, *this, cfg_.intake),
       users_(svc_.db),
       quotas_(svc_.db),
@@ -80,6 +81,9 @@ bot_stats bot::stats() const noexcept {
     s.voice_fallbacks = chat_.voice_fallbacks();
     s.selfies = selfies_.made();
     s.rate_limited = rate_limited_;
+    s.payments_granted = payments_.stats().granted;
+    s.payments_duplicates = payments_.stats().duplicates;
+    s.payments_refused = payments_.stats().refused;
     return s;
 }
 
@@ -146,6 +150,10 @@ engine::awaitable<bool> bot::prepare() {
                                  "forget",
                                  "help"}) {
             commands.push_back({name, svc_.locales.text(text_lang, std::string("cmd.") + name)});
+        }
+        if (payments_.enabled()) { // Telegram's policy expects /paysupport from a bot that sells
+            commands.push_back({"balance", svc_.locales.text(text_lang, "cmd.balance")});
+            commands.push_back({"paysupport", svc_.locales.text(text_lang, "cmd.paysupport")});
         }
         if (auto r = co_await svc_.telegram.set_my_commands(std::move(commands), std::string(lang)); !r) {
             engine::log().warn("bot.set_commands_failed", {{"lang", lang}, {"error", r.error().message()}});
@@ -219,7 +227,6 @@ constexpr std::string_view known_ignored_kinds[] = {"channel_post",
                                                     "inline_query",
                                                     "chosen_inline_result",
                                                     "shipping_query",
-                                                    "pre_checkout_query",
                                                     "purchased_paid_media",
                                                     "poll",
                                                     "poll_answer",
@@ -266,6 +273,14 @@ engine::awaitable<void> bot::handle(const tg::update& u) {
         const bool stopped = chat_.stop(r.from.chat_id, stop->draft_id);
         engine::log().debug("bot.stop_pressed",
                             {{"chat", r.from.chat_id}, {"draft", stop->draft_id}, {"stopped", stopped}});
+        co_return;
+    }
+    if (const auto* checkout = std::get_if<intent::pre_checkout>(&r.what)) {
+        // On its own lane and before anything else: Telegram cancels the payment 10 s after the
+        // press. Nothing is stored; the language is the stored one when the user is known.
+        const auto known = users_.get(r.from.user_id);
+        const std::string lang = known ? known->language : language_from_code(r.from.language_code);
+        co_await payments_.pre_checkout(checkout->query, lang);
         co_return;
     }
     if (std::holds_alternative<intent::private_only>(r.what)) {
@@ -361,6 +376,16 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
         co_await profile_.set_voice(c, callback, voice->how, voice_.enabled());
     } else if (const auto* again = std::get_if<intent::resend_media>(&r.what)) {
         co_await history_.resend(c, callback, again->id);
+    } else if (const auto* buy = std::get_if<intent::buy_pack>(&r.what)) {
+        co_await payments_.send_invoice(c, callback, buy->credits);
+    } else if (const auto* paid = std::get_if<intent::payment_received>(&r.what)) {
+        co_await payments_.paid(c, paid->payment);
+    } else if (const auto* refund = std::get_if<intent::refund_payment>(&r.what)) {
+        if (c.user.is_admin) {
+            co_await payments_.refund(c, refund->charge_id);
+        } else {
+            co_await say(c, l.text(c.lang, "unknown_command"));
+        }
     } else {
         co_await sender_.answer(callback, l.text(c.lang, "button.expired"));
     }
@@ -410,6 +435,12 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
             co_await say(c, std::move(status));
             break;
         }
+    case command::balance:
+        co_await payments_.show(c);
+        break;
+    case command::paysupport:
+        co_await payments_.support(c);
+        break;
     case command::unknown:
         co_await say(c, l.text(c.lang, "unknown_command"));
         break;
@@ -460,7 +491,11 @@ engine::awaitable<void> bot::offer_video(const user_context& c, offer_step from)
     } else if (c.p == nullptr) {
         co_await say(c, l.text(c.lang, "persona.none"));
     } else if (offer_.used_up(c.user_id)) {
-        co_await say(c, l.text(c.lang, "quota.videos"));
+        if (payments_.enabled()) {
+            co_await payments_.used_up(c); // the balance and the packs
+        } else {
+            co_await say(c, l.text(c.lang, "quota.videos"));
+        }
     } else if (from == offer_step::ask_adult && !c.user.adult_answered) {
         co_await offer_.ask_adult(c);
     } else {

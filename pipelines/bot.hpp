@@ -8,6 +8,7 @@
 #include "pipelines/chat.hpp"
 #include "pipelines/history.hpp"
 #include "pipelines/intake.hpp"
+#include "pipelines/payments.hpp"
 #include "pipelines/profile.hpp"
 #include "pipelines/router.hpp"
 #include "pipelines/selfie.hpp"
@@ -37,6 +38,7 @@ struct bot_config {
     sender_config sending{};
     video_jobs_config video{};
     voice_config voice{};
+    payments_config payments{};
     /// Set: webhook mode (Telegram POSTs updates to this endpoint); unset: long polling.
     std::optional<webhook_config> webhook{};
     /// On a stop, in-flight updates and jobs get this long before they are cancelled.
@@ -50,7 +52,10 @@ struct bot_stats : intake_stats {
     std::uint64_t voice_replies = 0;     ///< replies sent as voice notes
     std::uint64_t voice_fallbacks = 0;   ///< replies that should have been spoken and went as text
     std::uint64_t selfies = 0;
-    std::uint64_t rate_limited = 0; ///< inbound requests refused by the per-user limits
+    std::uint64_t rate_limited = 0;        ///< inbound requests refused by the per-user limits
+    std::uint64_t payments_granted = 0;    ///< successful payments whose credits were granted
+    std::uint64_t payments_duplicates = 0; ///< payments delivered again: nothing granted twice
+    std::uint64_t payments_refused = 0;    ///< payments for nothing this bot sold: logged, nothing granted
 };
 
 class bot final : public update_handler {
@@ -124,6 +129,7 @@ private:
     selfie_pipeline selfies_;
     profile profile_;
     media_history history_;
+    payments payments_;
     std::unique_ptr<video_jobs> videos_;
     video_offer offer_;
     intake intake_;

@@ -41,10 +41,16 @@ std::vector<std::string> allowed_update_kinds() {
 /// The queue a stop press runs on: its own, since the chat's queue is busy with the very
 /// generation it stops. Handling it only signals that generation, so the lane never backs up.
 constexpr std::int64_t stop_lane = std::numeric_limits<std::int64_t>::min();
+/// The queue a pre-checkout query runs on: Telegram cancels the payment unless it is answered
+/// within 10 s, so it never waits behind a slow chat (its answer is one unpaced call).
+constexpr std::int64_t checkout_lane = std::numeric_limits<std::int64_t>::min() + 1;
 
 std::int64_t queue_key(const storage::inbox_entry& entry, const std::optional<tg::update>& parsed) {
     if (parsed && parsed->what == tg::update::kind::stopped_message_generation) {
         return stop_lane;
+    }
+    if (parsed && parsed->what == tg::update::kind::pre_checkout_query) {
+        return checkout_lane;
     }
     return entry.chat_id;
 }

@@ -95,6 +95,17 @@ public:
     engine::awaitable<tg::result<void>> send_message_draft(tg::send_message_draft_params p) override {
         return c_.send_message_draft(std::move(p));
     }
+    engine::awaitable<tg::result<tg::message>> send_invoice(tg::send_invoice_params p) override {
+        return c_.send_invoice(std::move(p));
+    }
+    engine::awaitable<tg::result<void>>
+    answer_pre_checkout_query(std::string query_id, bool ok, std::string error_message) override {
+        return c_.answer_pre_checkout_query(std::move(query_id), ok, std::move(error_message));
+    }
+    engine::awaitable<tg::result<void>> refund_star_payment(std::int64_t user_id,
+                                                            std::string charge_id) override {
+        return c_.refund_star_payment(user_id, std::move(charge_id));
+    }
 
 private:
     tg::client& c_;

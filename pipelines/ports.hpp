@@ -45,6 +45,13 @@ public:
     /// A streamed reply's draft (private chats only); `true` on Telegram's side is no result.
     virtual engine::awaitable<tg::result<void>> send_message_draft(tg::send_message_draft_params params) = 0;
     virtual engine::awaitable<tg::result<tg::message>> send_voice(tg::send_voice_params params) = 0;
+    /// A Stars invoice (a pack of video credits).
+    virtual engine::awaitable<tg::result<tg::message>> send_invoice(tg::send_invoice_params params) = 0;
+    /// The answer to a pre-checkout query (within Telegram's 10 s).
+    virtual engine::awaitable<tg::result<void>>
+    answer_pre_checkout_query(std::string query_id, bool ok, std::string error_message) = 0;
+    virtual engine::awaitable<tg::result<void>> refund_star_payment(std::int64_t user_id,
+                                                                    std::string charge_id) = 0;
     /// A user's file (a voice note): its path for download_file, or 400 over Telegram's 20 MB.
     virtual engine::awaitable<tg::result<tg::file_info>> get_file(std::string file_id) = 0;
     /// Downloads get_file's `file_path` to `destination` (written whole or not at all).

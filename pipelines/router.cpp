@@ -19,6 +19,9 @@ command command_named(std::string_view name) {
     if (name == "stats") {
         return command::status;
     }
+    if (name == "buy") {
+        return command::balance;
+    }
     return engine::enum_from_name<command>(name).value_or(command::unknown);
 }
 
@@ -45,9 +48,19 @@ route on_message(const tg::message& m, const locale_catalog& locales, std::strin
         return {intent::ignore{"not a private chat with a person"}};
     }
     sender_info from{m.from->id, m.chat.id, m.from->first_name, m.from->language_code, std::nullopt};
+    if (m.successful_payment) {
+        // Money: never behind a rate limit (the grant is idempotent by its charge id).
+        return {intent::payment_received{*m.successful_payment}, std::move(from), gate::none};
+    }
+    if (m.refunded_payment) {
+        return {intent::ignore{"a refund notice (the refund was recorded when it was made)"}};
+    }
     if (auto cmd = tg::extract_command(m)) {
         if (!cmd->bot.empty() && !bot_username.empty() && !same_username(cmd->bot, bot_username)) {
             return {intent::ignore{"a command for another bot"}};
+        }
+        if (cmd->name == "refund") {
+            return {intent::refund_payment{cmd->payload}, std::move(from), gate::action};
         }
         return {intent::run_command{command_named(cmd->name)}, std::move(from), gate::action};
     }
@@ -124,6 +137,10 @@ route on_callback(const tg::callback_query& q) {
                                                                       : storage::video_mode::new_video,
                                         static_cast<int>(*seconds)};
         }
+    } else if (data.starts_with("buy:")) {
+        if (const auto credits = positive_number(data.substr(4)); credits && *credits <= 10000) {
+            what = intent::buy_pack{static_cast<int>(*credits)};
+        }
     } else if (data.starts_with("h:")) {
         if (const auto id = positive_number(data.substr(2))) {
             what = intent::resend_media{*id};
@@ -163,6 +180,13 @@ route route_update(const tg::update& u, const locale_catalog& locales, std::stri
                     {chat, chat, {}, {}, std::nullopt}};
         }
         return {intent::ignore{"a stop outside a private chat"}};
+    case tg::update::kind::pre_checkout_query:
+        if (u.pre_checkout) {
+            const auto& q = *u.pre_checkout;
+            return {intent::pre_checkout{q},
+                    {q.from.id, q.from.id, q.from.first_name, q.from.language_code, std::nullopt}};
+        }
+        break;
     case tg::update::kind::other:
         break;
     }
@@ -195,6 +219,12 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                    [&](const intent::set_voice& v) { os << "voice replies " << storage::to_string(v.how); },
                    [&](const intent::stop_generation& v) { os << "stop draft " << v.draft_id; },
                    [&](const intent::resend_media& v) { os << "resend content " << v.id; },
+                   [&](const intent::buy_pack& v) { os << "buy pack " << v.credits; },
+                   [&](const intent::pre_checkout& v) { os << "pre-checkout " << v.query.invoice_payload; },
+                   [&](const intent::payment_received& v) {
+                       os << "payment " << v.payment.total_amount << " " << v.payment.currency;
+                   },
+                   [&](const intent::refund_payment& v) { os << "refund " << v.charge_id; },
                    [&](const intent::stale_button&) { os << "stale button"; },
                    [&](const intent::private_only&) { os << "private only"; },
                },

@@ -23,9 +23,9 @@ namespace tg = net::telegram;
 
 // clang-format off
 enum class command { start, persona, language, help, selfie, video, videos, selfies, forget, status, settings,
-                     unknown };
+                     balance, paysupport, unknown };
 BOOST_DESCRIBE_ENUM(command, start, persona, language, help, selfie, video, videos, selfies, forget, status,
-                    settings, unknown)
+                    settings, balance, paysupport, unknown)
 // clang-format on
 using engine::operator<<; // to_string and printing of the described enums
 using engine::to_string;
@@ -93,6 +93,22 @@ struct stop_generation {
 struct resend_media {
     std::int64_t id = 0;
 };
+/// A pack button ("buy:<credits>"): the Stars invoice for that pack.
+struct buy_pack {
+    int credits = 0;
+};
+/// The user pressed Pay on an invoice: answered at once, on its own lane.
+struct pre_checkout {
+    tg::pre_checkout_query query;
+};
+/// A successful_payment service message: the credits, once per charge id.
+struct payment_received {
+    tg::successful_payment payment;
+};
+/// An admin's /refund <telegram_payment_charge_id> (empty: the usage line).
+struct refund_payment {
+    std::string charge_id;
+};
 /// A button this version does not know (an older version's data, a forged query).
 struct stale_button {};
 /// A button pressed on a bot message outside a private chat (a forwarded or group copy): never
@@ -115,6 +131,10 @@ using routed_intent = std::variant<intent::ignore,
                                    intent::set_voice,
                                    intent::stop_generation,
                                    intent::resend_media,
+                                   intent::buy_pack,
+                                   intent::pre_checkout,
+                                   intent::payment_received,
+                                   intent::refund_payment,
                                    intent::stale_button,
                                    intent::private_only>;
 

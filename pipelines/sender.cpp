@@ -162,6 +162,12 @@ engine::awaitable<send_result<tg::message>> sender::voice(tg::send_voice_params 
     co_return co_await deliver<tg::message>(chat, "sendVoice", std::move(call), cfg_.outage_budget);
 }
 
+engine::awaitable<send_result<tg::message>> sender::invoice(tg::send_invoice_params params) {
+    const auto chat = params.chat_id;
+    auto call = [this, &params]() { return api_.send_invoice(params); };
+    co_return co_await deliver<tg::message>(chat, "sendInvoice", std::move(call), cfg_.outage_budget);
+}
+
 engine::awaitable<send_result<tg::edit_outcome>> sender::edit(tg::edit_message_text_params params) {
     const auto chat = params.chat_id;
     auto call = [this, &params]() { return api_.edit_message_text(params); };

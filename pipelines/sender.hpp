@@ -58,6 +58,8 @@ public:
     engine::awaitable<send_result<tg::message>> photo(tg::send_photo_params params);
     engine::awaitable<send_result<tg::message>> video(tg::send_video_params params);
     engine::awaitable<send_result<tg::message>> voice(tg::send_voice_params params);
+    /// A Stars invoice, paced and retried like a message.
+    engine::awaitable<send_result<tg::message>> invoice(tg::send_invoice_params params);
     /// Edits a message's text; "not modified" is success.
     engine::awaitable<send_result<tg::edit_outcome>> edit(tg::edit_message_text_params params);
     /// Best effort, unpaced (chat actions expire in 5 s anyway); a chat under a flood wait skips

@@ -85,6 +85,7 @@ video_jobs::video_jobs(engine::executor ex,
       repo_(svc.db),
       content_(svc.db),
       quotas_(svc.db),
+      credits_(svc.db),
       users_(svc.db) {
     std::string offered;
     for (const int seconds : offered_seconds_) {
@@ -109,7 +110,10 @@ engine::awaitable<void> video_jobs::resume() {
         lost = svc_.db.in_transaction([&] {
             auto jobs = repo_.recover_after_crash(now);
             for (const auto& job : jobs) {
-                quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+                // Paid with credits: they go back; else the day's free video does.
+                if (credits_.refund_job(job.id) == 0) {
+                    quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+                }
             }
             return jobs;
         });
@@ -432,7 +436,14 @@ engine::awaitable<void> video_jobs::finish(job_run& jr, const job_action::finish
             engine::log().error("video.transition_failed", {{"job", job.id}, {"error", r.error().message()}});
             return false;
         }
-        quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+        // The user pays for delivered videos only: the credits the job was paid with go back (once:
+        // their row goes with them), else the day's free video does.
+        if (const int back = credits_.refund_job(job.id); back != 0) {
+            engine::log().info("video.credits_refunded",
+                               {{"job", job.id}, {"user", job.user_id}, {"credits", back}});
+        } else {
+            quotas_.refund(job.user_id, storage::quota_kind::video, storage::utc_day(job.created));
+        }
         if (job.mode == storage::video_mode::new_video && !job.image_path && !jr.machine.has_selfie()) {
             // Its selfie was never made: the selfie charged at admission goes back too. A selfie
             // that was made was spent, whatever became of the video.

@@ -14,6 +14,7 @@
 #include "pipelines/services.hpp"
 #include "pipelines/video_delivery.hpp"
 #include "pipelines/video_job_machine.hpp"
+#include "storage/credits.hpp"
 #include "storage/generated_content.hpp"
 #include "storage/quotas.hpp"
 #include "storage/video_jobs.hpp"
@@ -130,6 +131,7 @@ private:
     storage::video_job_repository repo_;
     storage::generated_content_repository content_;
     storage::quota_repository quotas_;
+    storage::credit_repository credits_;
     storage::user_repository users_;
     video_jobs_stats stats_;
 };

@@ -6,12 +6,24 @@
 #include "storage/error.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <tuple>
 
 namespace companion::pipelines {
 
-video_offer::video_offer(bot_services& svc, sender& out, video_jobs* jobs)
-    : svc_(svc), out_(out), jobs_(jobs), repo_(svc.db), content_(svc.db), quotas_(svc.db) {}
+video_offer::video_offer(bot_services& svc, sender& out, video_jobs* jobs, payments* pay)
+    : svc_(svc),
+      out_(out),
+      jobs_(jobs),
+      pay_(pay),
+      repo_(svc.db),
+      credits_(svc.db),
+      content_(svc.db),
+      quotas_(svc.db) {}
+
+int video_offer::price_in_credits(int seconds) const {
+    return pay_ != nullptr && pay_->enabled() ? credits_for(pay_->config(), seconds) : 0;
+}
 
 std::optional<std::string> video_offer::busy_text(std::int64_t user_id, std::string_view lang) {
     if (auto in_flight = repo_.in_flight_for(user_id)) {
@@ -49,7 +61,14 @@ video_offer::say(std::int64_t chat_id, std::string text, std::optional<boost::js
 
 bool video_offer::used_up(std::int64_t user_id) {
     const auto today = storage::utc_day(svc_.time.wall());
-    return quotas_.used(user_id, storage::quota_kind::video, today) >= jobs_->config().videos_per_day;
+    if (quotas_.used(user_id, storage::quota_kind::video, today) < jobs_->config().videos_per_day) {
+        return false;
+    }
+    const auto& lengths = jobs_->offered_seconds();
+    const int shortest =
+        lengths.empty() ? jobs_->effective_seconds() : *std::min_element(lengths.begin(), lengths.end());
+    const int price = price_in_credits(shortest);
+    return price == 0 || credits_.balance(user_id) < price;
 }
 
 engine::awaitable<void> video_offer::ask_adult(const user_context& c) {
@@ -88,7 +107,18 @@ engine::awaitable<void> video_offer::offer(const user_context& c) {
     if (auto built = kb.build()) {
         markup = *built;
     }
-    co_await say(c.chat_id, l.text(c.lang, "video.choose"), std::move(markup));
+    std::string text = l.text(c.lang, "video.choose");
+    if (price_in_credits(jobs_->effective_seconds()) > 0) {
+        // Credits are sold: what today's free videos and the bought ones leave.
+        const auto today = storage::utc_day(svc_.time.wall());
+        const auto used = quotas_.used(c.user_id, storage::quota_kind::video, today);
+        const auto free = std::max<std::int64_t>(0, jobs_->config().videos_per_day - used);
+        text += "\n" + l.text(c.lang,
+                              "pay.offer_balance",
+                              {{"free", std::to_string(free)},
+                               {"credits", std::to_string(credits_.balance(c.user_id))}});
+    }
+    co_await say(c.chat_id, std::move(text), std::move(markup));
 }
 
 engine::awaitable<std::optional<std::pair<tg::message, bool>>>
@@ -146,19 +176,36 @@ video_offer::request(const user_context& c, storage::video_mode mode, std::optio
     // Money before work: every limit a paid call would meet is checked before the first one (a
     // "new video" renders a selfie, an LLM and an image call, before the video's spend is
     // reserved), so presses past a limit cost nothing.
+    // The free quota first; once it is used up, credits bought with Stars pay (taken with the
+    // job's row below, and given back if the video is not delivered).
+    int paid_credits = 0;
     if (!quotas_.try_consume(c.user_id, storage::quota_kind::video, today, cfg.videos_per_day)) {
-        co_await say(c.chat_id, l.text(c.lang, "quota.videos"));
-        co_return;
+        const int price = price_in_credits(clip);
+        if (price > 0 && credits_.balance(c.user_id) >= price) {
+            paid_credits = price;
+        } else if (price > 0) {
+            co_await pay_->used_up(c); // the balance and the packs
+            co_return;
+        } else {
+            co_await say(c.chat_id, l.text(c.lang, "quota.videos"));
+            co_return;
+        }
     }
+    // What was taken for this request goes back when it stops before its job exists.
+    auto give_back_quota = [&] {
+        if (paid_credits == 0) {
+            quotas_.refund(c.user_id, storage::quota_kind::video, today);
+        }
+    };
     if (quotas_.spent_total(today) + jobs_->create_cents(clip) > cfg.daily_spend_cap_cents) {
-        quotas_.refund(c.user_id, storage::quota_kind::video, today);
+        give_back_quota();
         co_await say(c.chat_id, l.text(c.lang, "quota.spend"));
         co_return;
     }
     const bool makes_selfie = mode == storage::video_mode::new_video;
     if (makes_selfie &&
         !quotas_.try_consume(c.user_id, storage::quota_kind::selfie, today, cfg.selfies_per_day)) {
-        quotas_.refund(c.user_id, storage::quota_kind::video, today);
+        give_back_quota();
         co_await say(c.chat_id, l.text(c.lang, "quota.selfies"));
         co_return;
     }
@@ -171,11 +218,24 @@ video_offer::request(const user_context& c, storage::video_mode mode, std::optio
     job.flirty = choose_flirty(cfg.flirty_probability, c.user.adult_confirmed, svc_.random.uniform());
     job.created = now;
     job.seconds = seconds; // none: the configured length, as the job machine reads it
-    auto id = repo_.create(job);
+    // The job and the credits it is paid with commit together: a crash leaves both or neither.
+    const auto id = svc_.db.in_transaction([&] {
+        auto created = repo_.create(job);
+        if (created && paid_credits > 0 && !credits_.try_spend(c.user_id, *created, paid_credits)) {
+            // The balance was read on this chat's queue a moment ago; only a concurrent spend
+            // elsewhere could change it. Nothing commits.
+            throw std::runtime_error("video credits changed while a video was requested");
+        }
+        return created;
+    });
+    if (paid_credits > 0 && id) {
+        engine::log().info("video.paid_with_credits",
+                           {{"user", c.user_id}, {"job", *id}, {"credits", paid_credits}});
+    }
     if (!id) {
         // One in flight already (a racing request won, or the press came before the busy check
         // could see it): the schema kept one; this one is not charged.
-        quotas_.refund(c.user_id, storage::quota_kind::video, today);
+        give_back_quota();
         if (makes_selfie) {
             quotas_.refund(c.user_id, storage::quota_kind::selfie, today);
         }

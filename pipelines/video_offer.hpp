@@ -5,9 +5,11 @@
 #pragma once
 
 #include "engine/asio.hpp"
+#include "pipelines/payments.hpp"
 #include "pipelines/sender.hpp"
 #include "pipelines/services.hpp"
 #include "pipelines/video_jobs.hpp"
+#include "storage/credits.hpp"
 #include "storage/generated_content.hpp"
 #include "storage/quotas.hpp"
 #include "storage/video_jobs.hpp"
@@ -22,8 +24,9 @@ namespace companion::pipelines {
 
 class video_offer {
 public:
-    /// `jobs` may be null: videos are not configured. The others must outlive the offer.
-    video_offer(bot_services& svc, sender& out, video_jobs* jobs);
+    /// `jobs` may be null: videos are not configured; `pay` may be null: no credits are sold.
+    /// The others must outlive the offer.
+    video_offer(bot_services& svc, sender& out, video_jobs* jobs, payments* pay = nullptr);
 
     bool available() const noexcept { return jobs_ != nullptr; }
 
@@ -34,7 +37,8 @@ public:
     /// that none is being made.
     std::string status_text(std::int64_t user_id, std::string_view lang);
 
-    /// True when the user has made today's videos already (the offer would lead nowhere).
+    /// True when the user has made today's free videos already and has no credits for the
+    /// shortest clip (the offer would lead nowhere).
     bool used_up(std::int64_t user_id);
 
     /// The 18+ question, with yes and no: asked once, before the first offer.
@@ -62,8 +66,13 @@ private:
 
     bot_services& svc_;
     sender& out_;
+    /// The credits a clip of `seconds` costs once the free videos are used up; 0: none are sold.
+    int price_in_credits(int seconds) const;
+
     video_jobs* jobs_;
+    payments* pay_;
     storage::video_job_repository repo_;
+    storage::credit_repository credits_;
     storage::generated_content_repository content_;
     storage::quota_repository quotas_;
 };

@@ -121,6 +121,10 @@ history_turns = 20
 summary_every = 4
 [chat]
 stream = false
+[payments]
+enabled = true
+packs = [{ credits = 1, stars = 50 }, { credits = 25, stars = 1000 }]
+seconds_per_credit = 10
 [voice]
 enabled = false
 base_url = "http://127.0.0.1:9000/v1"
@@ -189,6 +193,22 @@ const mistake mistakes[] = {
     {"[storage]\nupdate_log_retention = \"12h\"\n", {}, "storage.update_log_retention: must be between 1d"},
     {"[video]\nflirty_probability = nan\n", {}, "video.flirty_probability: must be between 0.0 and 1.0"},
     {"[bot]\nadmins = [42, 0]\n", {}, "bot.admins: every value must be between 1 and"},
+    {"[payments]\npacks = [3, 150]\n", {}, "payments.packs: expected an array of tables like {credits = 3"},
+    {"[payments]\npacks = [{credits = 3}]\n",
+     {},
+     "payments.packs: every pack needs integer credits and stars"},
+    {"[payments]\npacks = [{credits = 3, stars = 150, price = 2}]\n",
+     {},
+     "payments.packs: a pack has credits and stars only, not price"},
+    {"[payments]\npacks = [{credits = 0, stars = 150}]\n",
+     {},
+     "payments.packs: a pack's credits must be between 1"},
+    {"[payments]\npacks = [{credits = 3, stars = 20000}]\n",
+     {},
+     "payments.packs: a pack's stars must be between 1"},
+    {"[payments]\npacks = [{credits = 3, stars = 150}, {credits = 3, stars = 100}]\n",
+     {},
+     "payments.packs: two packs of 3 credits"},
     {"[storage]\nsynchronous = \"off\"\n", {}, "storage.synchronous: must be one of \"normal\", \"full\""},
     {"", {{"COMPANION_LOG_LEVEL", "loud"}}, "log.level (from COMPANION_LOG_LEVEL): must be one of \"trace\""},
     {"", {{"OPENAI_BASE_URL", "ftp://x"}}, "openai.base_url (from OPENAI_BASE_URL): must start with http://"},

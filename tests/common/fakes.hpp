@@ -167,6 +167,38 @@ public:
     }
     /// The bytes of every voice note sent, in order.
     std::vector<std::string> voices;
+
+    engine::awaitable<tg::result<tg::message>> send_invoice(tg::send_invoice_params p) override {
+        record("sendInvoice", p.chat_id, p.title);
+        if (auto e = failure("sendInvoice")) {
+            co_return *e;
+        }
+        invoices.push_back(p);
+        tg::message m;
+        m.message_id = next_id_++;
+        m.chat.id = p.chat_id;
+        m.chat.type = "private";
+        co_return m;
+    }
+    /// Every invoice sent, in order.
+    std::vector<tg::send_invoice_params> invoices;
+    engine::awaitable<tg::result<void>>
+    answer_pre_checkout_query(std::string query_id, bool ok, std::string error_message) override {
+        record("answerPreCheckoutQuery", 0, error_message);
+        checkout_answers.push_back({std::move(query_id), ok, std::move(error_message)});
+        co_return plain_failure("answerPreCheckoutQuery");
+    }
+    struct checkout_answer {
+        std::string query_id;
+        bool ok = false;
+        std::string error_message;
+    };
+    std::vector<checkout_answer> checkout_answers;
+    engine::awaitable<tg::result<void>> refund_star_payment(std::int64_t user_id,
+                                                            std::string charge_id) override {
+        record("refundStarPayment", user_id, charge_id);
+        co_return plain_failure("refundStarPayment");
+    }
     /// The users' files getFile and the download serve, by file_id.
     std::map<std::string, std::string, std::less<>> files;
 

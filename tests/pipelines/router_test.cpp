@@ -60,6 +60,17 @@ const std::string blocked =
     R"({"update_id":13,"my_chat_member":{"chat":{"id":42,"type":"private"},"from":{"id":42,"is_bot":false,)"
     R"("first_name":"A"},"date":1700000000,"old_chat_member":{"status":"member","user":{"id":1,"is_bot":true,)"
     R"("first_name":"bot"}},"new_chat_member":{"status":"kicked","user":{"id":1,"is_bot":true,"first_name":"bot"}}}})";
+const std::string paid =
+    R"({"update_id":17,"message":{"message_id":10,"date":1700000000,"from":{"id":42,"is_bot":false,"first_name":"A"},)"
+    R"("chat":{"id":42,"type":"private"},"successful_payment":{"currency":"XTR","total_amount":150,)"
+    R"("invoice_payload":"pack:3:150:42","telegram_payment_charge_id":"stx1","provider_payment_charge_id":""}}})";
+const std::string refunded =
+    R"({"update_id":18,"message":{"message_id":11,"date":1700000000,"from":{"id":42,"is_bot":false,"first_name":"A"},)"
+    R"("chat":{"id":42,"type":"private"},"refunded_payment":{"currency":"XTR","total_amount":150,)"
+    R"("invoice_payload":"pack:3:150:42","telegram_payment_charge_id":"stx1"}}})";
+const std::string pre_checkout =
+    R"({"update_id":19,"pre_checkout_query":{"id":"pq1","from":{"id":42,"is_bot":false,"first_name":"A",)"
+    R"("language_code":"ru"},"currency":"XTR","total_amount":150,"invoice_payload":"pack:3:150:42"}})";
 const std::string edited =
     R"({"update_id":14,"edited_message":{"message_id":5,"date":1700000000,"edit_date":1700000001,)"
     R"("from":{"id":42,"is_bot":false,"first_name":"A"},"chat":{"id":42,"type":"private"},"text":"hi"}})";
@@ -150,6 +161,21 @@ const std::vector<route_case> cases{
     {"a video button pressed in a supergroup", press("vid:new", "supergroup"), "private only", gate::none},
     {"a persona button pressed in a group", press("p:elif", "group"), "private only", gate::none},
     {"a button pressed in a channel", press("lang:ru", "channel"), "private only", gate::none},
+    {"a pack button", press("buy:3"), "buy pack 3", gate::action},
+    {"a pack button of zero credits", press("buy:0"), "stale button", gate::action},
+    {"a pack button with junk", press("buy:3x"), "stale button", gate::action},
+    {"a pack button past any pack", press("buy:10001"), "stale button", gate::action},
+    {"a successful payment, never rate-limited", paid, "payment 150 XTR", gate::none},
+    {"a refund notice",
+     refunded,
+     "ignore (a refund notice (the refund was recorded when it was made))",
+     gate::none},
+    {"a pre-checkout query, never rate-limited", pre_checkout, "pre-checkout pack:3:150:42", gate::none},
+    {"the balance", message("/balance"), "command balance", gate::action},
+    {"buying is the balance with its packs", message("/buy"), "command balance", gate::action},
+    {"payment support", message("/paysupport"), "command paysupport", gate::action},
+    {"an admin's refund", message("/refund stx1"), "refund stx1", gate::action},
+    {"a refund without a charge id", message("/refund"), "refund ", gate::action},
     {"a command for this bot by name", message("/start@Companion_Bot"), "command start", gate::action},
     {"a command for another bot",
      message("/start@OtherBot"),
