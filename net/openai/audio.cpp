@@ -112,7 +112,7 @@ engine::awaitable<result<transcription>> audio_client::transcribe(transcription_
     }
     auto parsed = parse_transcription(sent->status, sent->body, sent->headers);
     if (!parsed) {
-        co_return named(std::move(parsed.error()), transcriptions_method);
+        co_return named(parsed.error(), transcriptions_method);
     }
     co_return parsed;
 }
