@@ -246,7 +246,30 @@ CREATE TABLE credit_spends (
 );
 )sql";
 
-constexpr std::array<migration, 14> all{{
+// A companion who writes first, for users who asked for it: each user's choice (asked once, off
+// until they say yes), the UTC offset they set (none: guessed from the language), when the next
+// check-in is due, and a log of the check-ins sent. A check-in is claimed ('sending') before it
+// goes out and resolved with the send's outcome; a claim left by a crash counts as sent, so no
+// check-in is ever sent twice. The rows go with the user's.
+constexpr std::string_view v15_checkins = R"sql(
+CREATE TABLE checkins (
+    user_id    INTEGER PRIMARY KEY REFERENCES users (telegram_id) ON DELETE CASCADE,
+    opted_in   INTEGER NOT NULL DEFAULT 0 CHECK (opted_in IN (0, 1)),
+    asked_at   INTEGER,
+    utc_offset INTEGER CHECK (utc_offset BETWEEN -720 AND 840),
+    next_at    INTEGER
+);
+CREATE INDEX checkins_due ON checkins (next_at) WHERE next_at IS NOT NULL;
+CREATE TABLE checkin_log (
+    id      INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (telegram_id) ON DELETE CASCADE,
+    at      INTEGER NOT NULL,
+    outcome TEXT    NOT NULL CHECK (outcome IN ('sending', 'sent', 'unknown', 'blocked', 'failed'))
+);
+CREATE INDEX checkin_log_by_user ON checkin_log (user_id, at);
+)sql";
+
+constexpr std::array<migration, 15> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
@@ -261,6 +284,7 @@ constexpr std::array<migration, 14> all{{
     {"video length chosen, first-frame progress", v12_video_seconds},
     {"voice replies setting, voice notes", v13_voice},
     {"Stars ledger, video credits", v14_star_credits},
+    {"check-ins", v15_checkins},
 }};
 
 } // namespace
