@@ -479,7 +479,7 @@ public:
             const auto value = std::chrono::duration_cast<D>(*d);
             if (value != *d) {
                 // Truncating "90m" to 1h would run with a value nobody wrote.
-                return "must be a multiple of " + duration_text(D{1});
+                return "must be a multiple of " + duration_text(std::chrono::ceil<milliseconds>(D{1}));
             }
             at(c) = value;
             return std::nullopt;
@@ -946,6 +946,43 @@ table make_table() {
                  600,
                  "a clip costs one credit per this many seconds, rounded up");
 
+    rows(t, "checkins", &config::checkins, "she writes first, to users who asked for it (issue 21)")
+        .flag("enabled",
+              &pipelines::checkins_config::enabled,
+              "users are asked once, after ask_after of chatting, whether she may write first; only those "
+              "who say yes (or turn it on in /settings) ever get a check-in")
+        .duration("ask_after",
+                  &pipelines::checkins_config::ask_after,
+                  1min,
+                  std::chrono::days{365},
+                  "the opt-in question comes after this long since the user's first message")
+        .duration("quiet_after",
+                  &pipelines::checkins_config::quiet_after,
+                  1s,
+                  std::chrono::days{365},
+                  "she writes once the user has been quiet this long (and this long after her last)")
+        .integer("per_week", &pipelines::checkins_config::per_week, 1, 14, "at most this many in any 7 days")
+        .integer("day_starts",
+                 &pipelines::checkins_config::day_starts,
+                 0,
+                 23,
+                 "the user's local hour from which she may write")
+        .integer("day_ends",
+                 &pipelines::checkins_config::day_ends,
+                 1,
+                 24,
+                 "the user's local hour until which she may write (never at night)")
+        .duration("every",
+                  &pipelines::checkins_config::every,
+                  100ms,
+                  1h,
+                  "how often due check-ins are looked for")
+        .duration("retry_after",
+                  &pipelines::checkins_config::retry_after,
+                  1s,
+                  std::chrono::days{7},
+                  "a check-in the LLM or Telegram could not make is tried again this much later");
+
     rows(t,
          "voice",
          &config::voice,
@@ -1151,6 +1188,12 @@ std::string label(const key& k, bool from_env) {
 
 /// Rules that relate two keys.
 problem across_keys(const config& cfg) {
+    if (cfg.checkins.day_starts >= cfg.checkins.day_ends) {
+        return "checkins.day_ends: must be later than checkins.day_starts (the hours she may write)";
+    }
+    if (cfg.payments.enabled && cfg.payments.packs.empty()) {
+        return "payments.packs: payments are enabled but no pack is sold; add one or set enabled = false";
+    }
     if (cfg.video.poll_timeout <= cfg.video.poll_interval) {
         return "video.poll_timeout: must be longer than video.poll_interval";
     }

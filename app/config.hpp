@@ -8,6 +8,7 @@
 #include "net/gemini/image.hpp"
 #include "net/openai/chat.hpp"
 #include "net/telegram/client.hpp"
+#include "pipelines/checkins.hpp"
 #include "pipelines/payments.hpp"
 #include "pipelines/providers/fal_queue.hpp"
 #include "pipelines/video_delivery.hpp"
@@ -167,6 +168,8 @@ struct config {
         .enabled = false,
         .packs = {{.credits = 3, .stars = 150}, {.credits = 10, .stars = 450}},
         .seconds_per_credit = 5};
+    /// She writes first to users who asked for it: off by default.
+    pipelines::checkins_config checkins{};
     admin_settings admin;
     log_settings log;
     http_settings http;

@@ -821,6 +821,15 @@ config demo_config(const simulation_context& ctx) {
     c.limits.selfies_per_day = 2;
     c.limits.videos_per_day = 2; // Emma's third video is paid for with a pack of credits
     c.payments.enabled = true;
+    // Ivan lets Masha write first: in the demo a few seconds are a long silence and any hour is
+    // day (the real defaults: 48 h of quiet, 09:00-21:00 in the user's time zone, twice a week).
+    c.checkins = {.enabled = true,
+                  .ask_after = std::chrono::hours(72),
+                  .quiet_after = 3s,
+                  .per_week = 2,
+                  .day_starts = 0,
+                  .day_ends = 24,
+                  .every = 250ms};
     c.telegram.send_pacing = false; // the simulator does not hold the demo to Telegram's pace
     c.storage.data_dir = (std::filesystem::path(ctx.cfg.storage.data_dir) / "fal").string();
     return c;
@@ -902,6 +911,24 @@ engine::awaitable<void> walk_gateway(demo_script& d) {
         d.world().sims().gemini().faults.add(
             {.match = "generateContent", .kind = sim::fault_kind::refusal, .count = 3});
         co_await d.selfie(u, true);
+
+        say.heading(
+            "Ivan lets Masha write first (/settings shows his local time, guessed from Russian); he "
+            "goes quiet, and she writes to him (in this demo 3 s is a long silence and any hour is day)");
+        d.send(u, "/settings");
+        const auto settings = [](const item& i) {
+            return is_text(i) && i.reply_markup.find("chk:on") != std::string::npos;
+        };
+        co_await d.expect(u, settings);
+        if (auto on = d.newest_button(u, "chk:on")) {
+            d.press(u, *on);
+            co_await d.expect(u, is_text); // her yes, with /stop
+            say.note("Ivan writes nothing for a while");
+            co_await d.expect(u, is_text, 30s); // she writes first
+            co_await d.settle(u);
+        } else {
+            d.fail();
+        }
     }
     // Emma: English, memory of the first question, a new video, the busy message, a refused
     // flirty video and its clean retry, the quota, an LLM outage, a persona switch and /forget.

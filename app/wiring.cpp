@@ -144,6 +144,7 @@ pipelines::bot_config make_bot_config(const config& cfg) {
     b.chat.summary_every = cfg.bot.summary_every;
     b.chat.stream = cfg.chat.stream;
     b.payments = cfg.payments;
+    b.checkins = cfg.checkins;
     b.voice.max_seconds = cfg.voice.max_seconds;
     b.voice.default_voice = cfg.voice.default_voice;
     b.voice.max_spoken_chars = static_cast<std::size_t>(cfg.voice.max_spoken_chars);

@@ -124,6 +124,15 @@ public:
         return !cfg_.use_global || global_.try_take(now);
     }
 
+    /// True when nothing holds `key` back and the global bucket has at least `tokens` free at
+    /// `now`: the bot has capacity to spare for a send nobody is waiting for. Takes nothing.
+    bool spare(const Key& key, time_point now, double tokens) {
+        if (pause_remaining(key, now) > duration::zero()) {
+            return false;
+        }
+        return !cfg_.use_global || global_.available(now) >= tokens;
+    }
+
     /// How long the pause in force for `key` (or for everything) lasts from `now`.
     duration pause_remaining(const Key& key, time_point now) const {
         time_point until = global_pause_;
@@ -272,6 +281,8 @@ public:
     duration pause_remaining(const Key& key) const { return buckets_.pause_remaining(key, time_.now()); }
     /// See keyed_token_bucket::try_take_global.
     bool try_acquire_global(const Key& key) { return buckets_.try_take_global(key, time_.now()); }
+    /// See keyed_token_bucket::spare.
+    bool spare(const Key& key, double tokens) { return buckets_.spare(key, time_.now(), tokens); }
     std::size_t keys() const noexcept { return buckets_.keys(); }
 
 private:

@@ -4,6 +4,7 @@
 #include "engine/metrics.hpp"
 #include "engine/task_group.hpp"
 #include "pipelines/bot.hpp"
+#include "storage/checkins.hpp"
 #include "storage/credits.hpp"
 #include "storage/quotas.hpp"
 #include "storage/users.hpp"
@@ -164,6 +165,17 @@ std::string status_report(bot& b, storage::database& db, engine::wall_time now) 
              " ⭐ received; credits granted " + std::to_string(money.credits_granted) + ", spent " +
              std::to_string(money.credits_spent) + "; refunds " + std::to_string(money.refunds) + " (" +
              std::to_string(money.stars_refunded) + " ⭐)";
+    }
+    // Check-ins, from their log: who opted in, and what the last 7 days sent.
+    storage::checkin_repository checkins(db);
+    if (const auto opted = checkins.opted_in_users(); opted != 0) {
+        const auto week = now - std::chrono::days(7);
+        using storage::checkin_outcome;
+        s += "\ncheck-ins: " + std::to_string(opted) + " users opted in; last 7 days sent " +
+             std::to_string(checkins.count(checkin_outcome::sent, week)) + ", unknown after a crash " +
+             std::to_string(checkins.count(checkin_outcome::unknown, week)) + ", blocked " +
+             std::to_string(checkins.count(checkin_outcome::blocked, week)) + ", failed " +
+             std::to_string(checkins.count(checkin_outcome::failed, week));
     }
     return s;
 }

@@ -27,6 +27,7 @@ bot::bot(engine::executor ex, bot_services services, bot_config cfg)
       profile_(svc_, sender_),
       history_(svc_, sender_),
       payments_(svc_, sender_, cfg_.payments),
+      checkins_(svc_, sender_, cfg_.checkins),
       videos_(svc_.videos != nullptr ? std::make_unique<video_jobs>(ex,
                                                                     svc_,
                                                                     sender_,
@@ -84,6 +85,8 @@ bot_stats bot::stats() const noexcept {
     s.payments_granted = payments_.stats().granted;
     s.payments_duplicates = payments_.stats().duplicates;
     s.payments_refused = payments_.stats().refused;
+    s.checkins_sent = checkins_.stats().sent;
+    s.checkins_asked = checkins_.stats().asked;
     return s;
 }
 
@@ -151,6 +154,9 @@ engine::awaitable<bool> bot::prepare() {
                                  "help"}) {
             commands.push_back({name, svc_.locales.text(text_lang, std::string("cmd.") + name)});
         }
+        if (checkins_.enabled()) {
+            commands.push_back({"stop", svc_.locales.text(text_lang, "cmd.stop")});
+        }
         if (payments_.enabled()) { // Telegram's policy expects /paysupport from a bot that sells
             commands.push_back({"balance", svc_.locales.text(text_lang, "cmd.balance")});
             commands.push_back({"paysupport", svc_.locales.text(text_lang, "cmd.paysupport")});
@@ -167,6 +173,11 @@ engine::awaitable<void> bot::run() {
     if (videos_) {
         co_await videos_->resume();
     }
+    // The check-in pass runs beside the intake; the stop cancels it with the rest.
+    engine::task_group background(ex_, {.name = "checkins"});
+    if (checkins_.enabled() && !background.spawn(checkins_.run())) {
+        engine::log().error("bot.checkins_not_started", {});
+    }
     std::exception_ptr error;
     try {
         if (cfg_.webhook) {
@@ -182,6 +193,7 @@ engine::awaitable<void> bot::run() {
     // The whole stop runs to its end (shielded): the bot's owner destroys what the queues and jobs
     // use as soon as run() returns.
     co_await asio::this_coro::reset_cancellation_state(asio::enable_terminal_cancellation());
+    co_await background.shutdown(cfg_.drain_grace, svc_.time);
     co_await engine::shielded(stop());
     engine::log().info("bot.stopped", {{"processed", intake_.stats().updates_processed}});
     if (error && !engine::is_cancellation(error)) {
@@ -335,6 +347,7 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
             co_await notice(c, l.text(c.lang, "rate_limited"));
         } else {
             co_await chat_.turn(c, text->text);
+            co_await checkins_.maybe_ask(c);
         }
     } else if (const auto* note = std::get_if<intent::voice_note>(&r.what)) {
         if (c.p == nullptr) {
@@ -347,6 +360,7 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
             auto words = co_await voice_.listen(c, *note);
             if (words) {
                 co_await chat_.turn(c, std::move(*words), true);
+                co_await checkins_.maybe_ask(c);
             }
         }
     } else if (const auto* other = std::get_if<intent::unsupported>(&r.what)) {
@@ -374,6 +388,10 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
         co_await profile_.set_streaming(c, callback, streaming->on);
     } else if (const auto* voice = std::get_if<intent::set_voice>(&r.what)) {
         co_await profile_.set_voice(c, callback, voice->how, voice_.enabled());
+    } else if (const auto* checkins = std::get_if<intent::set_checkins>(&r.what)) {
+        co_await checkins_.set(c, callback, checkins->on);
+    } else if (const auto* clock = std::get_if<intent::shift_clock>(&r.what)) {
+        co_await checkins_.shift_clock(c, callback, clock->minutes);
     } else if (const auto* again = std::get_if<intent::resend_media>(&r.what)) {
         co_await history_.resend(c, callback, again->id);
     } else if (const auto* buy = std::get_if<intent::buy_pack>(&r.what)) {
@@ -420,7 +438,7 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
         co_await profile_.ask_forget(c); // erased only after "yes"
         break;
     case command::settings:
-        co_await profile_.show_settings(c, voice_.enabled());
+        co_await profile_.show_settings(c, voice_.enabled(), checkins_.section(c));
         break;
     case command::status:
         // An admin sees the bot's; anyone else, their own video's.
@@ -440,6 +458,9 @@ engine::awaitable<void> bot::run_command(const user_context& c, command what) {
         break;
     case command::paysupport:
         co_await payments_.support(c);
+        break;
+    case command::stop:
+        co_await checkins_.stop(c); // off even when check-ins are: the choice is kept for later
         break;
     case command::unknown:
         co_await say(c, l.text(c.lang, "unknown_command"));

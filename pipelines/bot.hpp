@@ -5,7 +5,9 @@
 // messages all go through the paced sender.
 #pragma once
 
+#include "engine/task_group.hpp"
 #include "pipelines/chat.hpp"
+#include "pipelines/checkins.hpp"
 #include "pipelines/history.hpp"
 #include "pipelines/intake.hpp"
 #include "pipelines/payments.hpp"
@@ -39,6 +41,7 @@ struct bot_config {
     video_jobs_config video{};
     voice_config voice{};
     payments_config payments{};
+    checkins_config checkins{};
     /// Set: webhook mode (Telegram POSTs updates to this endpoint); unset: long polling.
     std::optional<webhook_config> webhook{};
     /// On a stop, in-flight updates and jobs get this long before they are cancelled.
@@ -56,6 +59,8 @@ struct bot_stats : intake_stats {
     std::uint64_t payments_granted = 0;    ///< successful payments whose credits were granted
     std::uint64_t payments_duplicates = 0; ///< payments delivered again: nothing granted twice
     std::uint64_t payments_refused = 0;    ///< payments for nothing this bot sold: logged, nothing granted
+    std::uint64_t checkins_sent = 0;       ///< messages she wrote first
+    std::uint64_t checkins_asked = 0;      ///< opt-in questions asked
 };
 
 class bot final : public update_handler {
@@ -93,6 +98,8 @@ public:
     std::size_t queued_updates() const noexcept { return intake_.queued_updates(); }
     std::size_t deferred_updates() const noexcept { return intake_.deferred_updates(); }
     std::size_t video_jobs_running() const noexcept { return videos_ ? videos_->running() : 0U; }
+    /// The check-in unit (tests run its pass).
+    checkins& checkins_unit() noexcept { return checkins_; }
     /// The video job manager, when a provider is configured.
     video_jobs* videos() noexcept { return videos_.get(); }
 
@@ -130,6 +137,7 @@ private:
     profile profile_;
     media_history history_;
     payments payments_;
+    checkins checkins_;
     std::unique_ptr<video_jobs> videos_;
     video_offer offer_;
     intake intake_;

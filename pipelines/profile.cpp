@@ -133,7 +133,8 @@ voice_keys keys_of(storage::voice_replies how) {
 
 } // namespace
 
-engine::awaitable<void> profile::show_settings(const user_context& c, bool voice) {
+engine::awaitable<void>
+profile::show_settings(const user_context& c, bool voice, std::optional<settings_section> more) {
     const auto& l = svc_.locales;
     tg::inline_keyboard kb;
     // The buttons offer the changes; the text says what holds now.
@@ -157,6 +158,15 @@ engine::awaitable<void> profile::show_settings(const user_context& c, bool voice
                             "set:voice:" + std::string(storage::to_string(how)));
         }
         text += "\n" + l.text(c.lang, keys_of(c.user.voice).line);
+    }
+    if (more) {
+        for (auto& row : more->rows) {
+            kb.row();
+            for (auto& [label, data] : row) {
+                kb.button(std::move(label), std::move(data));
+            }
+        }
+        text += "\n" + more->text;
     }
     co_await say(c, std::move(text), built(kb));
 }

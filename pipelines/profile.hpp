@@ -13,8 +13,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace companion::pipelines {
+
+/// A part of /settings another unit owns (check-ins): a line and rows of (label, callback data)
+/// buttons.
+struct settings_section {
+    std::string text;
+    std::vector<std::vector<std::pair<std::string, std::string>>> rows;
+};
 
 class profile {
 public:
@@ -35,7 +44,9 @@ public:
     /// Asks whether to erase everything, with "yes, erase" and "keep it".
     /// /settings: how replies come (streamed as a growing draft, or whole after "typing…"), and
     /// when `voice` (speech is configured) whether in text, by voice, both, or voice for voice.
-    engine::awaitable<void> show_settings(const user_context& c, bool voice);
+    /// `more`: further parts, shown after these.
+    engine::awaitable<void>
+    show_settings(const user_context& c, bool voice, std::optional<settings_section> more = std::nullopt);
     /// A /settings voice button: stores the choice and confirms it (without speech configured,
     /// an old button gets the "voice unavailable" line and nothing changes).
     engine::awaitable<void>

@@ -77,6 +77,22 @@ std::string chat_system_prompt(const persona& p, std::string_view lang, std::str
     return s;
 }
 
+std::string checkin_instruction(std::string_view lang,
+                                std::string_view part_of_day,
+                                std::string_view clock,
+                                std::chrono::hours quiet) {
+    const auto days = quiet.count() / 24;
+    std::string s = "Now you write first: the person has not written for ";
+    s += days >= 2 ? std::to_string(days) + " days" : std::to_string(quiet.count()) + " hours";
+    s += ", and it is " + std::string(part_of_day) + " where they are (" + std::string(clock) + "). ";
+    s += "Write one short message (one or two sentences) in ";
+    s += language_name_en(lang);
+    s += " to start talking again: something from your day that fits the time, or a warm callback to "
+         "what you talked about. Do not mention or complain about the silence, do not ask why they were "
+         "away, no pressure. Answer with the message only.";
+    return s;
+}
+
 std::string selfie_prompt_instruction(const persona& p, std::string_view moment) {
     std::string s =
         "Write one photo prompt (English, 2-4 sentences, no lists) for a candid vertical smartphone "

@@ -19,6 +19,14 @@ namespace companion::pipelines {
 /// content rules come last and say that nothing the user writes can change them.
 std::string chat_system_prompt(const persona& p, std::string_view lang, std::string_view summary);
 
+/// The last system message of a check-in (she writes first): one or two short sentences in
+/// `lang`, fitting the user's `part_of_day` and local `clock`, after `quiet` of silence; no guilt
+/// about the silence, no question about it.
+std::string checkin_instruction(std::string_view lang,
+                                std::string_view part_of_day,
+                                std::string_view clock,
+                                std::chrono::hours quiet);
+
 /// The instruction that asks the LLM for a photo prompt (a candid smartphone selfie of `p` at a
 /// plausible moment of her day). `moment` is an optional hint (for example the time of day).
 std::string selfie_prompt_instruction(const persona& p, std::string_view moment);

@@ -137,6 +137,10 @@ route on_callback(const tg::callback_query& q) {
                                                                       : storage::video_mode::new_video,
                                         static_cast<int>(*seconds)};
         }
+    } else if (data == "chk:on" || data == "chk:off") {
+        what = intent::set_checkins{data == "chk:on"};
+    } else if (data == "tz:-60" || data == "tz:+60") {
+        what = intent::shift_clock{data == "tz:+60" ? 60 : -60};
     } else if (data.starts_with("buy:")) {
         if (const auto credits = positive_number(data.substr(4)); credits && *credits <= 10000) {
             what = intent::buy_pack{static_cast<int>(*credits)};
@@ -220,6 +224,8 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                    [&](const intent::stop_generation& v) { os << "stop draft " << v.draft_id; },
                    [&](const intent::resend_media& v) { os << "resend content " << v.id; },
                    [&](const intent::buy_pack& v) { os << "buy pack " << v.credits; },
+                   [&](const intent::set_checkins& v) { os << "check-ins " << (v.on ? "on" : "off"); },
+                   [&](const intent::shift_clock& v) { os << "clock " << v.minutes << " min"; },
                    [&](const intent::pre_checkout& v) { os << "pre-checkout " << v.query.invoice_payload; },
                    [&](const intent::payment_received& v) {
                        os << "payment " << v.payment.total_amount << " " << v.payment.currency;

@@ -23,9 +23,9 @@ namespace tg = net::telegram;
 
 // clang-format off
 enum class command { start, persona, language, help, selfie, video, videos, selfies, forget, status, settings,
-                     balance, paysupport, unknown };
+                     balance, paysupport, stop, unknown };
 BOOST_DESCRIBE_ENUM(command, start, persona, language, help, selfie, video, videos, selfies, forget, status,
-                    settings, balance, paysupport, unknown)
+                    settings, balance, paysupport, stop, unknown)
 // clang-format on
 using engine::operator<<; // to_string and printing of the described enums
 using engine::to_string;
@@ -85,6 +85,14 @@ struct set_streaming {
 struct set_voice {
     storage::voice_replies how = storage::voice_replies::mirror;
 };
+/// The opt-in question's or a /settings button: check-ins (she writes first) on or off.
+struct set_checkins {
+    bool on = false;
+};
+/// A /settings clock button: the user's time zone moved by `minutes` (one hour either way).
+struct shift_clock {
+    int minutes = 0;
+};
 /// The user pressed stop on a streamed reply's draft (`stopped_message_generation`).
 struct stop_generation {
     std::int64_t draft_id = 0;
@@ -129,6 +137,8 @@ using routed_intent = std::variant<intent::ignore,
                                    intent::choose_video,
                                    intent::set_streaming,
                                    intent::set_voice,
+                                   intent::set_checkins,
+                                   intent::shift_clock,
                                    intent::stop_generation,
                                    intent::resend_media,
                                    intent::buy_pack,

@@ -82,6 +82,11 @@ public:
     /// Answers a callback query at once (unpaced); a late answer is logged, never fatal.
     engine::awaitable<void> answer(std::string callback_query_id, std::string text = {});
 
+    /// True when a send nobody waits for (a check-in) may go to `chat_id` now without delaying
+    /// anyone: nothing holds the chat back and at least half the global budget is free (replies
+    /// waiting for tokens keep it below that). Takes nothing: the send then paces as usual.
+    bool has_spare(std::int64_t chat_id) { return limiter_.spare(chat_id, cfg_.global.burst / 2.0); }
+
     const sender_stats& stats() const noexcept { return stats_; }
     /// Holds a chat back for `d` (a stored flood wait resumed after a restart); chat 0: all.
     void pause(std::int64_t chat_id, engine::duration d);

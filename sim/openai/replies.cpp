@@ -438,7 +438,45 @@ std::string persona_reply(std::string_view system_prompt, std::string_view last_
     return with_tag(std::move(reply), last_user);
 }
 
+// "Now you write first ... it is PART where they are (HH:MM)" (pipelines/prompts.cpp,
+// checkin_instruction): a first message that fits the time of day, in the persona's language.
+std::string checkin_reply(std::string_view system_prompt) {
+    const std::string part = between(system_prompt, "and it is ", " where they are").value_or("afternoon");
+    const std::size_t slot = part == "morning" ? 0U : part == "evening" ? 2U : part == "night" ? 3U : 1U;
+    static constexpr std::array<std::string_view, 4> en{
+        "Good morning! ☀️ I just made my coffee and thought of you. Sleep well?",
+        "Hey you 🙂 Quiet afternoon at the shop, and I caught myself wondering how your day is going.",
+        "Evening! 🌙 I'm curled up with tea and a book. How was your day?",
+        "Still awake? I couldn't sleep and thought of you.",
+    };
+    static constexpr std::array<std::string_view, 4> tr{
+        "Günaydın! ☀️ Kahvemi yaptım ve aklıma sen geldin. İyi uyudun mu?",
+        "Selam 🙂 Öğleden sonra sakin geçiyor, günün nasıl gidiyor merak ettim.",
+        "İyi akşamlar! 🌙 Çayımı aldım, kitabımı okuyorum. Günün nasıl geçti?",
+        "Uyanık mısın? Uyuyamadım, aklıma sen geldin.",
+    };
+    static constexpr std::array<std::string_view, 4> ru{
+        "Доброе утро! ☀️ Сварила кофе и вспомнила о тебе. Как "
+        "спалось?",
+        "Привет 🙂 Тихий день, а я всё думаю, как у тебя дела.",
+        "Добрый вечер! 🌙 Сижу с чаем и книгой. Как прошёл твой день?",
+        "Не спишь? Мне не спится, вспомнила о тебе.",
+    };
+    switch (detect_language(system_prompt, "")) {
+    case reply_language::tr:
+        return std::string(tr[slot]);
+    case reply_language::ru:
+        return std::string(ru[slot]);
+    case reply_language::en:
+        break;
+    }
+    return std::string(en[slot]);
+}
+
 std::string chat_reply(const chat_view& chat) {
+    if (chat.system_prompt.find("Now you write first") != std::string::npos) {
+        return checkin_reply(chat.system_prompt);
+    }
     if (chat.user_messages.empty()) {
         return persona_reply(chat.system_prompt, "");
     }

@@ -125,6 +125,15 @@ stream = false
 enabled = true
 packs = [{ credits = 1, stars = 50 }, { credits = 25, stars = 1000 }]
 seconds_per_credit = 10
+[checkins]
+enabled = true
+ask_after = "2d"
+quiet_after = "36h"
+per_week = 3
+day_starts = 10
+day_ends = 22
+every = "30s"
+retry_after = "2h"
 [voice]
 enabled = false
 base_url = "http://127.0.0.1:9000/v1"
@@ -210,6 +219,14 @@ const mistake mistakes[] = {
      {},
      "payments.packs: two packs of 3 credits"},
     {"[storage]\nsynchronous = \"off\"\n", {}, "storage.synchronous: must be one of \"normal\", \"full\""},
+    {"[checkins]\nday_starts = 21\nday_ends = 9\n",
+     {},
+     "checkins.day_ends: must be later than checkins.day_starts"},
+    {"[checkins]\nper_week = 0\n", {}, "checkins.per_week: must be between 1"},
+    {"[checkins]\nquiet_after = \"0s\"\n", {}, "checkins.quiet_after: must be between"},
+    {"[payments]\nenabled = true\npacks = []\n",
+     {},
+     "payments.packs: payments are enabled but no pack is sold"},
     {"", {{"COMPANION_LOG_LEVEL", "loud"}}, "log.level (from COMPANION_LOG_LEVEL): must be one of \"trace\""},
     {"", {{"OPENAI_BASE_URL", "ftp://x"}}, "openai.base_url (from OPENAI_BASE_URL): must start with http://"},
     {"[video]\nbase_url = \"example.com\"\n", {}, "video.base_url: must start with http://"},
