@@ -398,6 +398,23 @@ reply_language detect_language(std::string_view system_prompt, std::string_view 
     return reply_language::en;
 }
 
+/// Line `i` of the set in `lang`.
+std::string in_language(reply_language lang,
+                        const std::array<std::string_view, 4>& en,
+                        const std::array<std::string_view, 4>& tr,
+                        const std::array<std::string_view, 4>& ru,
+                        std::size_t i) {
+    switch (lang) {
+    case reply_language::tr:
+        return std::string(tr.at(i));
+    case reply_language::ru:
+        return std::string(ru.at(i));
+    case reply_language::en:
+        break;
+    }
+    return std::string(en.at(i));
+}
+
 std::string persona_reply(std::string_view system_prompt, std::string_view last_user) {
     static constexpr std::array<std::string_view, 4> en{
         "Oh, that made me smile! Tell me more about your day.",
@@ -420,18 +437,7 @@ std::string persona_reply(std::string_view system_prompt, std::string_view last_
     const std::string key = std::string(system_prompt) + '\n' + std::string(last_user);
     const auto pick = static_cast<std::size_t>(media::seed_from_text(key) % 4);
     const std::string name = persona_name(system_prompt);
-    std::string reply;
-    switch (detect_language(system_prompt, last_user)) {
-    case reply_language::tr:
-        reply = std::string(tr[pick]);
-        break;
-    case reply_language::ru:
-        reply = std::string(ru[pick]);
-        break;
-    case reply_language::en:
-        reply = std::string(en[pick]);
-        break;
-    }
+    std::string reply = in_language(detect_language(system_prompt, last_user), en, tr, ru, pick);
     if (!name.empty() && pick % 2 == 0) {
         reply += " \xe2\x80\x94 " + name; // a signature now and then, so personas read differently
     }
@@ -462,15 +468,7 @@ std::string checkin_reply(std::string_view system_prompt) {
         "Добрый вечер! 🌙 Сижу с чаем и книгой. Как прошёл твой день?",
         "Не спишь? Мне не спится, вспомнила о тебе.",
     };
-    switch (detect_language(system_prompt, "")) {
-    case reply_language::tr:
-        return std::string(tr[slot]);
-    case reply_language::ru:
-        return std::string(ru[slot]);
-    case reply_language::en:
-        break;
-    }
-    return std::string(en[slot]);
+    return in_language(detect_language(system_prompt, ""), en, tr, ru, slot);
 }
 
 std::string chat_reply(const chat_view& chat) {

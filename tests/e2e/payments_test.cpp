@@ -91,6 +91,23 @@ awaitable<std::string> buy(world& w, std::int64_t user, const item& packs, const
     co_return std::string{};
 }
 
+/// A new user who has used up the day's free video, pressed the pack button `data` and got its
+/// invoice: returns the user and the invoice.
+awaitable<std::pair<std::int64_t, item>>
+invoiced_user(world& w, const std::string& lang, const std::string& persona, const std::string& data) {
+    auto& t = w.sims->telegram();
+    const auto user = t.add_user({.first_name = "I" + lang, .language_code = lang});
+    co_await onboard(w, user, persona);
+    co_await take_selfie(w, user);
+    co_await free_video(w, user, lang);
+    auto packs = co_await packs_offered(w, user, lang, 0);
+    BOOST_TEST_REQUIRE(packs.has_value());
+    t.user_presses_button(user, packs->message_id, data);
+    auto invoice = co_await w.next(user, is_invoice);
+    BOOST_TEST_REQUIRE(invoice.has_value());
+    co_return std::pair{user, *invoice};
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(payments_e2e)
@@ -209,16 +226,10 @@ BOOST_FIXTURE_TEST_CASE(a_pre_checkout_answered_late_cancels_the_payment, late_c
         [&]() -> awaitable<void> {
             co_await start();
             auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "L", .language_code = "ru"});
-            co_await onboard(*this, user, "masha");
-            co_await take_selfie(*this, user);
-            co_await free_video(*this, user, "ru");
-            auto packs = co_await packs_offered(*this, user, "ru", 0);
-            BOOST_TEST_REQUIRE(packs.has_value());
-            t.user_presses_button(user, packs->message_id, "buy:10");
-            auto invoice = co_await next(user, is_invoice);
-            BOOST_TEST_REQUIRE(invoice.has_value());
-            t.user_pays(user, invoice->message_id);
+            const auto bought = co_await invoiced_user(*this, "ru", "masha", "buy:10");
+            const auto user = bought.first;
+            const auto& invoice = bought.second;
+            t.user_pays(user, invoice.message_id);
             BOOST_TEST_REQUIRE(
                 co_await eventually([&] { return t.counters().payments_cancelled == 1U; }, 10s));
             BOOST_TEST(t.star_charges().empty()); // no charge, no successful_payment
@@ -235,21 +246,15 @@ BOOST_FIXTURE_TEST_CASE(a_pack_no_longer_sold_is_refused_and_a_forged_payment_gr
         [&]() -> awaitable<void> {
             co_await start();
             auto& t = sims->telegram();
-            const auto user = t.add_user({.first_name = "T", .language_code = "tr"});
-            co_await onboard(*this, user, "elif");
-            co_await take_selfie(*this, user);
-            co_await free_video(*this, user, "tr");
-            auto packs = co_await packs_offered(*this, user, "tr", 0);
-            BOOST_TEST_REQUIRE(packs.has_value());
-            t.user_presses_button(user, packs->message_id, "buy:3");
-            auto invoice = co_await next(user, is_invoice);
-            BOOST_TEST_REQUIRE(invoice.has_value());
+            const auto bought = co_await invoiced_user(*this, "tr", "elif", "buy:3");
+            const auto user = bought.first;
+            const auto& invoice = bought.second;
 
             // The operator stops selling the 3-credit pack before the user pays its invoice.
             co_await stop_bot();
             cfg.payments.packs = {{.credits = 10, .stars = 450}};
             start_bot();
-            t.user_pays(user, invoice->message_id);
+            t.user_pays(user, invoice.message_id);
             BOOST_TEST_REQUIRE(co_await eventually([&] { return t.checkout_refusals().size() == 1U; }, 10s));
             BOOST_TEST(t.checkout_refusals().back() == locales.text("tr", "pay.checkout_refused"));
             BOOST_TEST(t.star_charges().empty());
