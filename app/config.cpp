@@ -944,7 +944,17 @@ table make_table() {
                  &pipelines::payments_config::seconds_per_credit,
                  1,
                  600,
-                 "a clip costs one credit per this many seconds, rounded up");
+                 "a clip costs one credit per this many seconds, rounded up")
+        .integer("subscription_stars",
+                 &pipelines::payments_config::subscription_stars,
+                 0,
+                 10000,
+                 "the monthly subscription's price in Stars (renewed every 30 days); 0: none sold")
+        .integer("subscription_videos",
+                 &pipelines::payments_config::subscription_videos,
+                 1,
+                 100,
+                 "the extra videos a day a subscription gives, on top of the free ones");
 
     rows(t, "checkins", &config::checkins, "she writes first, to users who asked for it (issue 21)")
         .flag("enabled",

@@ -821,6 +821,7 @@ config demo_config(const simulation_context& ctx) {
     c.limits.selfies_per_day = 2;
     c.limits.videos_per_day = 2; // Emma's third video is paid for with a pack of credits
     c.payments.enabled = true;
+    c.payments.subscription_stars = 450; // offered beside the packs
     // Ivan lets Masha write first: in the demo a few seconds are a long silence and any hour is
     // day (the real defaults: 48 h of quiet, 09:00-21:00 in the user's time zone, twice a week).
     c.checkins = {.enabled = true,

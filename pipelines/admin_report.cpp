@@ -160,11 +160,11 @@ std::string status_report(bot& b, storage::database& db, engine::wall_time now) 
         s += "videos: no provider configured";
     }
     // The money from Stars, from the ledger (so it survives restarts).
-    if (const auto money = storage::credit_repository(db).totals(); money.payments != 0) {
+    if (const auto money = storage::credit_repository(db).totals(now); money.payments != 0) {
         s += "\nstars: " + std::to_string(money.payments) + " payments, " + std::to_string(money.stars) +
              " ⭐ received; credits granted " + std::to_string(money.credits_granted) + ", spent " +
              std::to_string(money.credits_spent) + "; refunds " + std::to_string(money.refunds) + " (" +
-             std::to_string(money.stars_refunded) + " ⭐)";
+             std::to_string(money.stars_refunded) + " ⭐); subscribers " + std::to_string(money.subscribers);
     }
     // Check-ins, from their log: who opted in, and what the last 7 days sent.
     storage::checkin_repository checkins(db);

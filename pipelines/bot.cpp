@@ -249,8 +249,7 @@ constexpr std::string_view known_ignored_kinds[] = {"channel_post",
                                                     "guest_message",
                                                     "managed_bot",
                                                     "widget_query",
-                                                    "shared_widget_query",
-                                                    "subscription"};
+                                                    "shared_widget_query"};
 
 } // namespace
 
@@ -396,6 +395,10 @@ engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
         co_await history_.resend(c, callback, again->id);
     } else if (const auto* buy = std::get_if<intent::buy_pack>(&r.what)) {
         co_await payments_.send_invoice(c, callback, buy->credits);
+    } else if (std::holds_alternative<intent::subscribe>(r.what)) {
+        co_await payments_.subscribe(c, callback);
+    } else if (const auto* changed = std::get_if<intent::subscription_changed>(&r.what)) {
+        co_await payments_.subscription_changed(c, changed->state);
     } else if (const auto* paid = std::get_if<intent::payment_received>(&r.what)) {
         co_await payments_.paid(c, paid->payment);
     } else if (const auto* refund = std::get_if<intent::refund_payment>(&r.what)) {

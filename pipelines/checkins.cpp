@@ -3,9 +3,11 @@
 
 #include "engine/log.hpp"
 #include "pipelines/prompts.hpp"
+#include "storage/error.hpp"
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 
 namespace companion::pipelines {
 
@@ -160,15 +162,26 @@ engine::awaitable<void> checkins::run() {
     if (!cfg_.enabled) {
         co_return;
     }
-    // A claim still "sending" means the process died between the claim and the outcome: the
-    // message may have arrived, so it counts as sent and is never sent again.
-    if (const int unknown = repo_.recover_after_crash(svc_.time.wall()); unknown > 0) {
-        engine::log().warn("checkins.unknown_after_crash", {{"count", unknown}});
-    }
     for (;;) {
-        const int sent = co_await pass();
-        if (sent > 0) {
-            engine::log().info("checkins.pass", {{"sent", sent}});
+        std::exception_ptr fault;
+        try {
+            const int sent = co_await pass();
+            if (sent > 0) {
+                engine::log().info("checkins.pass", {{"sent", sent}});
+            }
+        } catch (...) {
+            fault = std::current_exception();
+        }
+        if (fault) {
+            if (engine::is_cancellation(fault) || !storage::is_transient(fault)) {
+                // A stop, or a storage fault that needs an operator (the bot's next write meets
+                // it too and ends the process): check-ins end here.
+                std::rethrow_exception(fault);
+            }
+            // A lock or a full disk goes away by itself: the next pass tries again, and what a
+            // claim left "sending" counts as sent (never twice).
+            engine::log().warn("checkins.storage_fault", {{"error", engine::describe(fault)}});
+            settle_claims_ = true;
         }
         co_await svc_.time.sleep(cfg_.every);
     }
@@ -176,6 +189,15 @@ engine::awaitable<void> checkins::run() {
 
 engine::awaitable<int> checkins::pass() {
     const auto now = svc_.time.wall();
+    if (settle_claims_) {
+        // A claim still "sending" when no visit is in flight was cut off between the claim and
+        // the outcome (a crash, or a storage fault): the message may have arrived, so it counts
+        // as sent and is never sent again, and the user goes back on the schedule.
+        if (const int unknown = repo_.recover_after_crash(now); unknown > 0) {
+            engine::log().warn("checkins.unknown_outcome", {{"count", unknown}});
+        }
+        settle_claims_ = false;
+    }
     int sent = 0;
     for (const auto user_id : repo_.due(now, cfg_.batch)) {
         const auto what = co_await visit(user_id, now);

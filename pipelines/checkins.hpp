@@ -118,10 +118,12 @@ public:
     bool enabled() const noexcept { return cfg_.enabled; }
     const checkins_config& config() const noexcept { return cfg_; }
 
-    /// Settles claims a crash left behind (counted as sent), then runs a pass every
-    /// `every` until cancelled. Returns at once when check-ins are off.
+    /// Runs a pass every `every` until cancelled (a transient storage fault skips one pass).
+    /// Returns at once when check-ins are off.
     engine::awaitable<void> run();
-    /// One pass over the users due now; returns the check-ins sent. An LLM failure ends the pass
+    /// One pass over the users due now; returns the check-ins sent. The first pass (and the
+    /// first after a fault) settles claims left unresolved: counted as sent, never sent again.
+    /// An LLM failure ends the pass
     /// (the others wait for the next one: an outage costs one request a pass, not a storm).
     engine::awaitable<int> pass();
 
@@ -156,6 +158,7 @@ private:
     storage::user_repository users_;
     storage::conversation_repository turns_;
     checkin_stats stats_;
+    bool settle_claims_ = true; ///< the next pass first settles claims left unresolved
 };
 
 } // namespace companion::pipelines

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 
 namespace companion::pipelines {
 
@@ -36,13 +38,10 @@ const credit_pack* pack_of(const payments_config& cfg, std::int64_t credits) {
 
 } // namespace
 
-std::string pack_payload(const pack_order& order) {
-    return "pack:" + std::to_string(order.pack.credits) + ":" + std::to_string(order.pack.stars) + ":" +
-           std::to_string(order.user_id);
-}
+namespace {
 
-std::optional<pack_order> read_pack_payload(std::string_view payload) {
-    constexpr std::string_view prefix = "pack:";
+/// "<prefix><count>:<stars>:<user_id>", each a number above zero, or none.
+std::optional<pack_order> read_order(std::string_view prefix, std::string_view payload) {
     if (!payload.starts_with(prefix)) {
         return std::nullopt;
     }
@@ -67,6 +66,42 @@ std::optional<pack_order> read_pack_payload(std::string_view payload) {
                       .pack = credit_pack{.credits = static_cast<int>(*fields[0]), .stars = *fields[1]}};
 }
 
+std::string order_payload(std::string_view prefix, const pack_order& order) {
+    return std::string(prefix) + std::to_string(order.pack.credits) + ":" + std::to_string(order.pack.stars) +
+           ":" + std::to_string(order.user_id);
+}
+
+/// "2026-12-31" (UTC).
+std::string date_text(storage::timestamp t) {
+    const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
+    char buf[16];
+    std::snprintf(buf,
+                  sizeof buf,
+                  "%04d-%02u-%02u",
+                  static_cast<int>(d.year()),
+                  static_cast<unsigned>(d.month()),
+                  static_cast<unsigned>(d.day()));
+    return buf;
+}
+
+} // namespace
+
+std::string pack_payload(const pack_order& order) {
+    return order_payload("pack:", order);
+}
+
+std::optional<pack_order> read_pack_payload(std::string_view payload) {
+    return read_order("pack:", payload);
+}
+
+std::string subscription_payload(const pack_order& order) {
+    return order_payload("sub:", order);
+}
+
+std::optional<pack_order> read_subscription_payload(std::string_view payload) {
+    return read_order("sub:", payload);
+}
+
 int credits_for(const payments_config& cfg, int seconds) {
     const int per = std::max(1, cfg.seconds_per_credit);
     return std::max(1, (seconds + per - 1) / per);
@@ -79,6 +114,19 @@ checkout_verdict check_checkout(const payments_config& cfg,
                                 std::string_view payload) {
     if (!cfg.enabled) {
         return checkout_verdict::payments_off;
+    }
+    if (const auto sub = read_subscription_payload(payload)) {
+        if (sub->user_id != payer) {
+            return checkout_verdict::not_the_buyer;
+        }
+        if (cfg.subscription_stars <= 0 || sub->pack.stars != cfg.subscription_stars ||
+            sub->pack.credits != cfg.subscription_videos) {
+            return checkout_verdict::unknown_pack; // not sold, or changed since the link was made
+        }
+        if (currency != "XTR" || total_amount != cfg.subscription_stars) {
+            return checkout_verdict::wrong_price;
+        }
+        return checkout_verdict::accept;
     }
     const auto order = read_pack_payload(payload);
     if (!order) {
@@ -99,23 +147,31 @@ checkout_verdict check_checkout(const payments_config& cfg,
 
 grant_decision decide_grant(std::int64_t payer, const tg::successful_payment& p) {
     if (p.telegram_payment_charge_id.empty()) {
-        return {.credits = 0, .why = "no charge id"};
+        return {.why = "no charge id"};
     }
     if (p.currency != "XTR") {
-        return {.credits = 0, .why = "not paid in Stars"};
+        return {.why = "not paid in Stars"};
     }
-    const auto order = read_pack_payload(p.invoice_payload);
+    const auto sub = read_subscription_payload(p.invoice_payload);
+    const auto order = sub ? sub : read_pack_payload(p.invoice_payload);
     if (!order) {
-        return {.credits = 0, .why = "a payload this bot did not write"};
+        return {.why = "a payload this bot did not write"};
     }
     if (order->user_id != payer) {
-        return {.credits = 0, .why = "paid by another user than the invoice's"};
+        return {.why = "paid by another user than the invoice's"};
     }
     if (p.total_amount != order->pack.stars) {
-        return {.credits = 0, .why = "an amount other than the invoice's"};
+        return {.why = "an amount other than the invoice's"};
+    }
+    if (sub) {
+        // A period of the subscription (the first or a renewal), until the date Telegram gives.
+        if (!p.subscription_expiration_date || *p.subscription_expiration_date <= 0) {
+            return {.why = "a subscription payment without its expiration"};
+        }
+        return {.videos_per_day = order->pack.credits};
     }
     // Honoured at the price paid, whether or not the pack is still sold.
-    return {.credits = order->pack.credits, .why = {}};
+    return {.credits = order->pack.credits};
 }
 
 std::string pack_data(const credit_pack& p) {
@@ -141,6 +197,13 @@ std::optional<boost::json::value> payments::pack_buttons(std::string_view lang) 
                               {{"credits", std::to_string(p.credits)}, {"stars", std::to_string(p.stars)}}),
             pack_data(p));
     }
+    if (subscription_sold()) {
+        kb.row().button(svc_.locales.text(lang,
+                                          "pay.sub_button",
+                                          {{"videos", std::to_string(cfg_.subscription_videos)},
+                                           {"stars", std::to_string(cfg_.subscription_stars)}}),
+                        "sub:month");
+    }
     auto built = kb.build();
     if (!built) {
         engine::log().warn("payments.keyboard_invalid", {{"error", built.error().what}});
@@ -161,6 +224,9 @@ payments::say(const user_context& c, std::string text, std::optional<boost::json
 engine::awaitable<void> payments::show(const user_context& c) {
     const auto& l = svc_.locales;
     std::string text = l.text(c.lang, "pay.balance", {{"credits", std::to_string(balance(c.user_id))}});
+    if (auto line = subscription_line(c.user_id, c.lang); !line.empty()) {
+        text += "\n" + line;
+    }
     if (!enabled()) {
         text += "\n" + l.text(c.lang, "pay.off");
         co_await say(c, std::move(text), std::nullopt);
@@ -231,7 +297,7 @@ engine::awaitable<void> payments::pre_checkout(const tg::pre_checkout_query& q, 
 engine::awaitable<void> payments::paid(const user_context& c, const tg::successful_payment& p) {
     const auto& l = svc_.locales;
     const auto decision = decide_grant(c.user_id, p);
-    if (decision.credits == 0) {
+    if (!decision.grants()) {
         // Nothing this bot sold: logged for the admin, and the user is told nothing was added.
         ++stats_.refused;
         engine::log().error("payments.grant_refused",
@@ -240,6 +306,10 @@ engine::awaitable<void> payments::paid(const user_context& c, const tg::successf
                              {"payload", p.invoice_payload},
                              {"stars", p.total_amount},
                              {"why", decision.why}});
+        co_return;
+    }
+    if (decision.videos_per_day > 0) {
+        co_await subscribed(c, p, decision.videos_per_day);
         co_return;
     }
     storage::star_payment row;
@@ -302,6 +372,110 @@ engine::awaitable<void> payments::refund(const user_context& admin, std::string 
                        {{"charge", charge_id}, {"user", row->user_id}, {"marked", marked}});
     std::string done_text = l.text(admin.lang, "pay.refund_done", {{"charge", charge_id}});
     co_await say(admin, std::move(done_text), std::nullopt);
+}
+
+engine::awaitable<void>
+payments::subscribed(const user_context& c, const tg::successful_payment& p, int videos_per_day) {
+    storage::star_payment row;
+    row.charge_id = p.telegram_payment_charge_id;
+    row.user_id = c.user_id;
+    row.payload = p.invoice_payload;
+    row.stars = p.total_amount;
+    row.credits = 0;
+    row.paid = svc_.time.wall();
+    const auto until = storage::from_unix_ms(*p.subscription_expiration_date * 1000);
+    if (credits_.grant_subscription(row, videos_per_day, until) == storage::grant_outcome::duplicate) {
+        ++stats_.duplicates;
+        engine::log().warn("payments.duplicate",
+                           {{"user", c.user_id}, {"charge", p.telegram_payment_charge_id}});
+        co_return;
+    }
+    ++stats_.granted;
+    engine::log().info("payments.subscribed",
+                       {{"user", c.user_id},
+                        {"charge", p.telegram_payment_charge_id},
+                        {"videos_per_day", videos_per_day},
+                        {"renewal", !p.is_first_recurring},
+                        {"stars", p.total_amount}});
+    const auto ends = credits_.subscription(c.user_id);
+    const std::string date = date_text(ends ? ends->expires : until);
+    std::string thanks = p.is_first_recurring
+                             ? svc_.locales.text(c.lang,
+                                                 "pay.subscribed",
+                                                 {{"videos", std::to_string(videos_per_day)}, {"date", date}})
+                             : svc_.locales.text(c.lang, "pay.renewed", {{"date", date}});
+    co_await say(c, std::move(thanks), std::nullopt);
+}
+
+engine::awaitable<void> payments::subscribe(const user_context& c, const std::string& callback_id) {
+    const auto& l = svc_.locales;
+    if (!subscription_sold()) {
+        co_await out_.answer(callback_id, l.text(c.lang, "button.expired"));
+        co_return;
+    }
+    co_await out_.answer(callback_id);
+    const std::string videos = std::to_string(cfg_.subscription_videos);
+    tg::create_invoice_link_params p;
+    p.title = l.text(c.lang, "pay.sub_title", {{"videos", videos}});
+    p.description = l.text(c.lang, "pay.sub_description", {{"videos", videos}});
+    p.payload = subscription_payload(
+        {.user_id = c.user_id,
+         .pack = {.credits = cfg_.subscription_videos, .stars = cfg_.subscription_stars}});
+    p.currency = "XTR";
+    p.prices.push_back({.label = p.title, .amount = cfg_.subscription_stars});
+    p.subscription_period = subscription_period_seconds;
+    auto link = co_await svc_.telegram.create_invoice_link(std::move(p));
+    if (!link) {
+        engine::log().warn("payments.link_not_made",
+                           {{"user", c.user_id}, {"error", link.error().message()}});
+        co_await say(c, l.text(c.lang, "error.generic"), std::nullopt);
+        co_return;
+    }
+    tg::inline_keyboard kb;
+    kb.url_button(l.text(c.lang, "pay.sub_open"), *link);
+    std::optional<boost::json::value> markup;
+    if (auto built = kb.build()) {
+        markup = std::move(*built);
+    }
+    std::string text = l.text(c.lang,
+                              "pay.sub_link",
+                              {{"videos", videos}, {"stars", std::to_string(cfg_.subscription_stars)}});
+    co_await say(c, std::move(text), std::move(markup));
+}
+
+engine::awaitable<void> payments::subscription_changed(const user_context& c, const std::string& state) {
+    if (state != "active" && state != "canceled" && state != "failed") {
+        engine::log().warn("payments.subscription_state_unknown", {{"user", c.user_id}, {"state", state}});
+        co_return;
+    }
+    if (!credits_.set_subscription_state(c.user_id, state)) {
+        engine::log().warn("payments.subscription_unknown", {{"user", c.user_id}, {"state", state}});
+        co_return;
+    }
+    engine::log().info("payments.subscription_state", {{"user", c.user_id}, {"state", state}});
+    if (state == "active") {
+        co_return; // the renewal's payment says so
+    }
+    const auto s = credits_.subscription(c.user_id);
+    std::string text = svc_.locales.text(c.lang,
+                                         state == "canceled" ? "pay.sub_canceled" : "pay.sub_failed",
+                                         {{"date", s ? date_text(s->expires) : std::string("-")}});
+    co_await say(c, std::move(text), std::nullopt);
+}
+
+int payments::daily_allowance(std::int64_t user_id) {
+    return credits_.daily_allowance(user_id, svc_.time.wall());
+}
+
+std::string payments::subscription_line(std::int64_t user_id, std::string_view lang) {
+    const auto s = credits_.subscription(user_id);
+    if (!s || s->expires <= svc_.time.wall()) {
+        return {};
+    }
+    return svc_.locales.text(
+        lang,
+        "pay.sub_status",
+        {{"videos", std::to_string(s->videos_per_day)}, {"date", date_text(s->expires)}});
 }
 
 } // namespace companion::pipelines

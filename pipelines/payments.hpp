@@ -34,7 +34,13 @@ struct payments_config {
     bool enabled = false;           ///< off: no packs, no invoices, pre-checkouts refused
     std::vector<credit_pack> packs; ///< as offered, in order; credits are unique
     int seconds_per_credit = 5;     ///< a clip costs one credit per this many seconds (rounded up)
+    /// The monthly subscription's price in Stars (0: none sold; at most 10000).
+    std::int64_t subscription_stars = 0;
+    int subscription_videos = 3; ///< the extra videos a day it gives, on top of the free ones
 };
+
+/// Stars subscriptions are sold for exactly this period (createInvoiceLink's subscription_period).
+inline constexpr int subscription_period_seconds = 2592000;
 
 /// What an invoice was for: the buyer and the pack at the price it was sold.
 struct pack_order {
@@ -48,6 +54,12 @@ struct pack_order {
 std::string pack_payload(const pack_order& order);
 /// The order a payload names; none for anything this bot did not write (junk, zero, overflow).
 std::optional<pack_order> read_pack_payload(std::string_view payload);
+
+/// The subscription's payload: "sub:<videos a day>:<stars>:<user_id>" (the order's `credits` are
+/// the videos a day).
+std::string subscription_payload(const pack_order& order);
+/// The subscription a payload names; none for anything else.
+std::optional<pack_order> read_subscription_payload(std::string_view payload);
 
 /// The credits a clip of `seconds` costs (at least one).
 int credits_for(const payments_config& cfg, int seconds);
@@ -67,10 +79,14 @@ checkout_verdict check_checkout(const payments_config& cfg,
                                 std::string_view payload);
 
 /// What a successful payment grants: the credits of the pack at the price paid (a pack removed
-/// from the configuration since is honoured), or nothing with the reason.
+/// from the configuration since is honoured), the videos a day of a subscription period (until
+/// the payment's subscription_expiration_date), or nothing with the reason.
 struct grant_decision {
-    int credits = 0; ///< 0: nothing is granted
-    std::string_view why{};
+    int credits = 0;        ///< a pack's credits
+    int videos_per_day = 0; ///< a subscription period's allowance
+    std::string_view why{}; ///< set when nothing is granted
+
+    bool grants() const noexcept { return credits > 0 || videos_per_day > 0; }
 
     bool operator==(const grant_decision&) const = default;
 };
@@ -85,6 +101,8 @@ public:
     payments(bot_services& svc, sender& out, payments_config cfg);
 
     bool enabled() const noexcept { return cfg_.enabled && !cfg_.packs.empty(); }
+    /// Whether the monthly subscription is sold.
+    bool subscription_sold() const noexcept { return enabled() && cfg_.subscription_stars > 0; }
     const payments_config& config() const noexcept { return cfg_; }
     std::int64_t balance(std::int64_t user_id);
 
@@ -96,6 +114,14 @@ public:
     engine::awaitable<void> used_up(const user_context& c);
     /// A pack button: the Stars invoice for it, or the expired-button toast for a pack not sold.
     engine::awaitable<void> send_invoice(const user_context& c, const std::string& callback_id, int credits);
+    /// The subscribe button: the subscription's invoice link (createInvoiceLink, 30 days), as a
+    /// button that opens it, or the expired-button toast when no subscription is sold.
+    engine::awaitable<void> subscribe(const user_context& c, const std::string& callback_id);
+    /// Telegram's `subscription` update: the state is kept (a cancelled or failed subscription
+    /// runs to its end) and the user is told in their language.
+    engine::awaitable<void> subscription_changed(const user_context& c, const std::string& state);
+    /// The extra videos a day the user's subscription gives now.
+    int daily_allowance(std::int64_t user_id);
     /// Answers a pre-checkout query at once: ok, or a localized refusal.
     engine::awaitable<void> pre_checkout(const net::telegram::pre_checkout_query& q, std::string_view lang);
     /// A successful_payment message: the credits granted once per charge id, and the thanks.
@@ -118,6 +144,11 @@ public:
 private:
     engine::awaitable<void>
     say(const user_context& c, std::string text, std::optional<boost::json::value> markup);
+    /// The subscription's line for /balance, or empty.
+    std::string subscription_line(std::int64_t user_id, std::string_view lang);
+    /// A subscription period paid: the allowance until the payment's expiration, once per charge.
+    engine::awaitable<void>
+    subscribed(const user_context& c, const net::telegram::successful_payment& p, int videos_per_day);
 
     bot_services& svc_;
     sender& out_;

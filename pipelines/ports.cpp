@@ -98,6 +98,10 @@ public:
     engine::awaitable<tg::result<tg::message>> send_invoice(tg::send_invoice_params p) override {
         return c_.send_invoice(std::move(p));
     }
+    engine::awaitable<tg::result<std::string>>
+    create_invoice_link(tg::create_invoice_link_params p) override {
+        return c_.create_invoice_link(std::move(p));
+    }
     engine::awaitable<tg::result<void>>
     answer_pre_checkout_query(std::string query_id, bool ok, std::string error_message) override {
         return c_.answer_pre_checkout_query(std::move(query_id), ok, std::move(error_message));

@@ -47,6 +47,9 @@ public:
     virtual engine::awaitable<tg::result<tg::message>> send_voice(tg::send_voice_params params) = 0;
     /// A Stars invoice (a pack of video credits).
     virtual engine::awaitable<tg::result<tg::message>> send_invoice(tg::send_invoice_params params) = 0;
+    /// An invoice link (the monthly subscription).
+    virtual engine::awaitable<tg::result<std::string>>
+    create_invoice_link(tg::create_invoice_link_params params) = 0;
     /// The answer to a pre-checkout query (within Telegram's 10 s).
     virtual engine::awaitable<tg::result<void>>
     answer_pre_checkout_query(std::string query_id, bool ok, std::string error_message) = 0;

@@ -141,6 +141,8 @@ route on_callback(const tg::callback_query& q) {
         what = intent::set_checkins{data == "chk:on"};
     } else if (data == "tz:-60" || data == "tz:+60") {
         what = intent::shift_clock{data == "tz:+60" ? 60 : -60};
+    } else if (data == "sub:month") {
+        what = intent::subscribe{};
     } else if (data.starts_with("buy:")) {
         if (const auto credits = positive_number(data.substr(4)); credits && *credits <= 10000) {
             what = intent::buy_pack{static_cast<int>(*credits)};
@@ -191,6 +193,13 @@ route route_update(const tg::update& u, const locale_catalog& locales, std::stri
                     {q.from.id, q.from.id, q.from.first_name, q.from.language_code, std::nullopt}};
         }
         break;
+    case tg::update::kind::subscription:
+        if (u.subscription) {
+            const auto& s = *u.subscription;
+            return {intent::subscription_changed{s.state},
+                    {s.from.id, s.from.id, s.from.first_name, s.from.language_code, std::nullopt}};
+        }
+        break;
     case tg::update::kind::other:
         break;
     }
@@ -226,6 +235,8 @@ std::ostream& operator<<(std::ostream& os, const routed_intent& i) {
                    [&](const intent::buy_pack& v) { os << "buy pack " << v.credits; },
                    [&](const intent::set_checkins& v) { os << "check-ins " << (v.on ? "on" : "off"); },
                    [&](const intent::shift_clock& v) { os << "clock " << v.minutes << " min"; },
+                   [&](const intent::subscribe&) { os << "subscribe"; },
+                   [&](const intent::subscription_changed& v) { os << "subscription " << v.state; },
                    [&](const intent::pre_checkout& v) { os << "pre-checkout " << v.query.invoice_payload; },
                    [&](const intent::payment_received& v) {
                        os << "payment " << v.payment.total_amount << " " << v.payment.currency;

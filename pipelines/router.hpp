@@ -105,6 +105,12 @@ struct resend_media {
 struct buy_pack {
     int credits = 0;
 };
+/// The subscribe button ("sub:month"): the monthly subscription's invoice link.
+struct subscribe {};
+/// Telegram's `subscription` update: the user's subscription is active, canceled or failed.
+struct subscription_changed {
+    std::string state;
+};
 /// The user pressed Pay on an invoice: answered at once, on its own lane.
 struct pre_checkout {
     tg::pre_checkout_query query;
@@ -142,6 +148,8 @@ using routed_intent = std::variant<intent::ignore,
                                    intent::stop_generation,
                                    intent::resend_media,
                                    intent::buy_pack,
+                                   intent::subscribe,
+                                   intent::subscription_changed,
                                    intent::pre_checkout,
                                    intent::payment_received,
                                    intent::refund_payment,

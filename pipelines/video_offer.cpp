@@ -21,6 +21,12 @@ video_offer::video_offer(bot_services& svc, sender& out, video_jobs* jobs, payme
       content_(svc.db),
       quotas_(svc.db) {}
 
+int video_offer::videos_today(std::int64_t user_id) {
+    // The free ones, and the subscription's daily allowance while it runs (paid: it counts even
+    // once the subscription is no longer sold).
+    return jobs_->config().videos_per_day + credits_.daily_allowance(user_id, svc_.time.wall());
+}
+
 int video_offer::price_in_credits(int seconds) const {
     return pay_ != nullptr && pay_->enabled() ? credits_for(pay_->config(), seconds) : 0;
 }
@@ -61,7 +67,7 @@ video_offer::say(std::int64_t chat_id, std::string text, std::optional<boost::js
 
 bool video_offer::used_up(std::int64_t user_id) {
     const auto today = storage::utc_day(svc_.time.wall());
-    if (quotas_.used(user_id, storage::quota_kind::video, today) < jobs_->config().videos_per_day) {
+    if (quotas_.used(user_id, storage::quota_kind::video, today) < videos_today(user_id)) {
         return false;
     }
     const auto& lengths = jobs_->offered_seconds();
@@ -112,7 +118,7 @@ engine::awaitable<void> video_offer::offer(const user_context& c) {
         // Credits are sold: what today's free videos and the bought ones leave.
         const auto today = storage::utc_day(svc_.time.wall());
         const auto used = quotas_.used(c.user_id, storage::quota_kind::video, today);
-        const auto free = std::max<std::int64_t>(0, jobs_->config().videos_per_day - used);
+        const auto free = std::max<std::int64_t>(0, videos_today(c.user_id) - used);
         text += "\n" + l.text(c.lang,
                               "pay.offer_balance",
                               {{"free", std::to_string(free)},
@@ -179,7 +185,7 @@ video_offer::request(const user_context& c, storage::video_mode mode, std::optio
     // The free quota first; once it is used up, credits bought with Stars pay (taken with the
     // job's row below, and given back if the video is not delivered).
     int paid_credits = 0;
-    if (!quotas_.try_consume(c.user_id, storage::quota_kind::video, today, cfg.videos_per_day)) {
+    if (!quotas_.try_consume(c.user_id, storage::quota_kind::video, today, videos_today(c.user_id))) {
         const int price = price_in_credits(clip);
         if (price > 0 && credits_.balance(c.user_id) >= price) {
             paid_credits = price;

@@ -68,6 +68,9 @@ private:
     sender& out_;
     /// The credits a clip of `seconds` costs once the free videos are used up; 0: none are sold.
     int price_in_credits(int seconds) const;
+    /// The videos the user may make today before credits pay: the free quota and their
+    /// subscription's allowance.
+    int videos_today(std::int64_t user_id);
 
     video_jobs* jobs_;
     payments* pay_;

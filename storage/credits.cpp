@@ -41,7 +41,18 @@ credit_repository::credit_repository(database& db) try
               "SELECT count(*), coalesce(sum(stars), 0), coalesce(sum(credits), 0), "
               "coalesce(sum(refunded_at IS NOT NULL), 0), "
               "coalesce(sum(CASE WHEN refunded_at IS NOT NULL THEN stars ELSE 0 END), 0), "
-              "(SELECT coalesce(sum(spent), 0) FROM video_credits) FROM star_payments") {
+              "(SELECT coalesce(sum(spent), 0) FROM video_credits), "
+              "(SELECT count(*) FROM subscriptions WHERE expires_at > ?1) FROM star_payments"),
+      subscribe_(
+          db.connection(),
+          "INSERT INTO subscriptions (user_id, payload, videos_per_day, expires_at) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT (user_id) DO UPDATE SET payload = excluded.payload, "
+          "videos_per_day = excluded.videos_per_day, expires_at = max(expires_at, excluded.expires_at), "
+          "state = 'active'"),
+      subscription_(
+          db.connection(),
+          "SELECT user_id, payload, videos_per_day, expires_at, state FROM subscriptions WHERE user_id = ?1"),
+      sub_state_(db.connection(), "UPDATE subscriptions SET state = ?2 WHERE user_id = ?1") {
 } catch (const SQLite::Exception& e) {
     rethrow(e, "prepare credit statements");
 }
@@ -156,8 +167,8 @@ bool credit_repository::mark_refunded(std::string_view charge_id, timestamp at) 
     rethrow(e, "credits.mark_refunded");
 }
 
-credit_totals credit_repository::totals() try {
-    statement_scope scope(totals_);
+credit_totals credit_repository::totals(timestamp now) try {
+    statement_scope scope(totals_, now);
     credit_totals t;
     if (totals_.executeStep()) {
         t.payments = totals_.getColumn(0).getInt64();
@@ -166,10 +177,56 @@ credit_totals credit_repository::totals() try {
         t.refunds = totals_.getColumn(3).getInt64();
         t.stars_refunded = totals_.getColumn(4).getInt64();
         t.credits_spent = totals_.getColumn(5).getInt64();
+        t.subscribers = totals_.getColumn(6).getInt64();
     }
     return t;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "credits.totals");
+}
+
+grant_outcome
+credit_repository::grant_subscription(const star_payment& p, int videos_per_day, timestamp expires) try {
+    return db_.in_transaction([&] {
+        {
+            statement_scope scope(record_, p.charge_id, p.user_id, p.payload, p.stars, p.credits, p.paid);
+            if (!record_.executeStep()) {
+                return grant_outcome::duplicate; // this period was paid and granted before
+            }
+        }
+        statement_scope scope(subscribe_, p.user_id, p.payload, videos_per_day, expires);
+        scope.exec();
+        return grant_outcome::granted;
+    });
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "credits.grant_subscription");
+}
+
+std::optional<video_subscription> credit_repository::subscription(std::int64_t user_id) try {
+    statement_scope scope(subscription_, user_id);
+    if (!subscription_.executeStep()) {
+        return std::nullopt;
+    }
+    video_subscription s;
+    s.user_id = subscription_.getColumn(0).getInt64();
+    s.payload = subscription_.getColumn(1).getString();
+    s.videos_per_day = subscription_.getColumn(2).getInt();
+    s.expires = detail::time_of(subscription_.getColumn(3));
+    s.state = subscription_.getColumn(4).getString();
+    return s;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "credits.subscription");
+}
+
+bool credit_repository::set_subscription_state(std::int64_t user_id, std::string_view state) try {
+    statement_scope scope(sub_state_, user_id, state);
+    return scope.exec() > 0;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "credits.set_subscription_state");
+}
+
+int credit_repository::daily_allowance(std::int64_t user_id, timestamp now) {
+    const auto s = subscription(user_id);
+    return s && s->expires > now ? s->videos_per_day : 0;
 }
 
 } // namespace companion::storage

@@ -35,6 +35,17 @@ enum class grant_outcome {
     duplicate, ///< this charge id was granted before: nothing changed
 };
 
+/// A monthly Stars subscription: `videos_per_day` more videos a day until `expires`.
+struct video_subscription {
+    std::int64_t user_id = 0;
+    std::string payload{};
+    int videos_per_day = 0;
+    timestamp expires{};
+    std::string state{}; ///< "active", "canceled" (runs to its end) or "failed" (renewal not charged)
+
+    bool operator==(const video_subscription&) const = default;
+};
+
 /// What /stats shows of the money.
 struct credit_totals {
     std::int64_t payments = 0;
@@ -43,6 +54,7 @@ struct credit_totals {
     std::int64_t credits_spent = 0; ///< on videos, net of credits given back
     std::int64_t refunds = 0;
     std::int64_t stars_refunded = 0;
+    std::int64_t subscribers = 0; ///< subscriptions that have not ended (at the totals' `now`)
 
     bool operator==(const credit_totals&) const = default;
 };
@@ -67,7 +79,17 @@ public:
     /// Marks a payment refunded (its Stars went back to the user) and takes back the credits it
     /// bought that are still unspent; false when the charge is unknown or was marked before.
     bool mark_refunded(std::string_view charge_id, timestamp at);
-    credit_totals totals();
+    credit_totals totals(timestamp now);
+
+    /// Records a subscription payment (first or renewal) in the ledger and moves the user's
+    /// subscription end to `expires` (never back), active again, in one transaction. A charge id
+    /// seen before changes nothing.
+    grant_outcome grant_subscription(const star_payment& p, int videos_per_day, timestamp expires);
+    std::optional<video_subscription> subscription(std::int64_t user_id);
+    /// Telegram's `subscription` update: the state changes, the end stays. False: no subscription.
+    bool set_subscription_state(std::int64_t user_id, std::string_view state);
+    /// The extra videos a day the user's subscription gives at `now` (0 once it has ended).
+    int daily_allowance(std::int64_t user_id, timestamp now);
 
 private:
     database& db_;
@@ -83,6 +105,9 @@ private:
     SQLite::Statement mark_refunded_;
     SQLite::Statement take_back_;
     SQLite::Statement totals_;
+    SQLite::Statement subscribe_;
+    SQLite::Statement subscription_;
+    SQLite::Statement sub_state_;
 };
 
 } // namespace companion::storage

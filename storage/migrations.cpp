@@ -269,7 +269,20 @@ CREATE TABLE checkin_log (
 CREATE INDEX checkin_log_by_user ON checkin_log (user_id, at);
 )sql";
 
-constexpr std::array<migration, 15> all{{
+// The monthly Stars subscription: the daily video allowance each subscriber has until when. Each
+// renewal is a payment in the ledger (once per charge id) that moves the end forward; a cancelled
+// or failed subscription runs to its end. Money records: no foreign key to users.
+constexpr std::string_view v16_subscriptions = R"sql(
+CREATE TABLE subscriptions (
+    user_id        INTEGER PRIMARY KEY,
+    payload        TEXT    NOT NULL,
+    videos_per_day INTEGER NOT NULL CHECK (videos_per_day > 0),
+    expires_at     INTEGER NOT NULL,
+    state          TEXT    NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'canceled', 'failed'))
+);
+)sql";
+
+constexpr std::array<migration, 16> all{{
     {"seed tables", v1_seed},
     {"media metadata, summaries, update log", v2_media_memory_updates},
     {"video jobs, quotas, spend", v3_jobs_quotas},
@@ -285,6 +298,7 @@ constexpr std::array<migration, 15> all{{
     {"voice replies setting, voice notes", v13_voice},
     {"Stars ledger, video credits", v14_star_credits},
     {"check-ins", v15_checkins},
+    {"Stars subscriptions", v16_subscriptions},
 }};
 
 } // namespace

@@ -450,6 +450,30 @@ engine::awaitable<result<message>> client::send_invoice(send_invoice_params para
     co_return read_result("sendInvoice", std::move(r), parse_message);
 }
 
+engine::awaitable<result<std::string>> client::create_invoice_link(create_invoice_link_params params) {
+    json::object o;
+    o["title"] = params.title;
+    o["description"] = params.description;
+    o["payload"] = params.payload;
+    o["currency"] = params.currency;
+    json::array prices;
+    for (const auto& p : params.prices) {
+        prices.push_back(json::object{{"label", p.label}, {"amount", p.amount}});
+    }
+    o["prices"] = std::move(prices);
+    if (params.subscription_period) {
+        o["subscription_period"] = *params.subscription_period;
+    }
+    auto r = co_await call("createInvoiceLink", std::move(o));
+    if (!r) {
+        co_return r.error();
+    }
+    if (!r->is_string() || r->get_string().empty()) {
+        co_return malformed("createInvoiceLink", 200, "result is not a link");
+    }
+    co_return std::string(r->get_string());
+}
+
 engine::awaitable<result<void>>
 client::answer_pre_checkout_query(std::string pre_checkout_query_id, bool ok, std::string error_message) {
     json::object o;

@@ -177,6 +177,17 @@ struct send_invoice_params {
     std::optional<boost::json::value> reply_markup{};
 };
 
+/// createInvoiceLink: a link to an invoice, the only way to sell a Stars subscription
+/// (`subscription_period` 2592000, 30 days; price at most 10000 Stars).
+struct create_invoice_link_params {
+    std::string title{};
+    std::string description{};
+    std::string payload{};
+    std::string currency{"XTR"};
+    std::vector<labeled_price> prices{};
+    std::optional<int> subscription_period{}; ///< seconds; set: a subscription renewed each period
+};
+
 /// sendMessageDraft (Bot API 9.5 for every bot; contracts/telegram-drafts-stars-voice.md §1): one
 /// animated draft per draft_id in a private chat, an ephemeral preview of about 30 s that the
 /// final sendMessage replaces. Telegram answers 400 for a group or a zero draft_id.
@@ -226,6 +237,8 @@ public:
     /// A late or repeated answer is error_kind::query_too_old: log it, do not fail the flow.
     engine::awaitable<result<void>> answer_callback_query(answer_callback_params params);
     engine::awaitable<result<message>> send_invoice(send_invoice_params params);
+    /// The link of an invoice (a subscription when subscription_period is set).
+    engine::awaitable<result<std::string>> create_invoice_link(create_invoice_link_params params);
     /// Answers a pre-checkout query: `ok`, or a refusal the user reads (`error_message`, required
     /// when not ok). Telegram cancels the payment when no answer comes within 10 s.
     engine::awaitable<result<void>>

@@ -292,6 +292,20 @@ checked<pre_checkout_query> parse_pre_checkout_query(const json::value& v) {
     return q;
 }
 
+checked<bot_subscription_updated> parse_subscription(const json::value& v) {
+    reader r(v, "subscription");
+    bot_subscription_updated s;
+    if (auto u = r.nested<user>("user", true, parse_user)) {
+        s.from = std::move(*u);
+    }
+    s.invoice_payload = r.string("invoice_payload", false);
+    s.state = r.string("state", true);
+    if (!r.ok()) {
+        return invalid_input{r.problem()};
+    }
+    return s;
+}
+
 checked<callback_query> parse_callback_query(const json::value& v) {
     reader r(v, "callback_query");
     callback_query q;
@@ -444,6 +458,9 @@ boost::system::result<update, malformed_update> parse_update(const json::value& 
     } else if (r.child("pre_checkout_query") != nullptr) {
         u.what = update::kind::pre_checkout_query;
         u.pre_checkout = r.nested<pre_checkout_query>("pre_checkout_query", true, parse_pre_checkout_query);
+    } else if (r.child("subscription") != nullptr) {
+        u.what = update::kind::subscription;
+        u.subscription = r.nested<bot_subscription_updated>("subscription", true, parse_subscription);
     } else if (const auto* o = v.if_object()) {
         // A kind this bot does not handle (new ones appear with every Bot API version): its key
         // is kept for counting, and nothing inside it is read, so it can never be malformed.
@@ -545,6 +562,9 @@ std::optional<std::int64_t> update::chat_id() const noexcept {
     }
     if (pre_checkout) {
         return pre_checkout->from.id; // the payer's private chat (its queue is not used: intake)
+    }
+    if (subscription) {
+        return subscription->from.id; // the subscriber's private chat
     }
     return std::nullopt;
 }

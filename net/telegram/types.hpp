@@ -171,6 +171,15 @@ struct pre_checkout_query {
     std::string invoice_payload{};
 };
 
+/// BotSubscriptionUpdated (Bot API 10.2, contracts/telegram-drafts-stars-voice.md §2): a user's
+/// Stars subscription to the bot changed state: "active", "canceled" (it runs to its end, no
+/// renewal) or "failed" (a renewal could not be charged). `invoice_payload` names what it was for.
+struct bot_subscription_updated {
+    telegram::user from{}; ///< the JSON's `user`
+    std::string invoice_payload{};
+    std::string state{};
+};
+
 struct update {
     /// Every kind but `other` is named after its JSON key (typed_update_kinds() relies on it).
     enum class kind {
@@ -180,11 +189,12 @@ struct update {
         my_chat_member,
         stopped_message_generation,
         pre_checkout_query,
+        subscription,
         other
     };
     // clang-format off
     BOOST_DESCRIBE_NESTED_ENUM(kind, message, edited_message, callback_query, my_chat_member,
-                               stopped_message_generation, pre_checkout_query, other)
+                               stopped_message_generation, pre_checkout_query, subscription, other)
     // clang-format on
 
     std::int64_t update_id = 0;
@@ -194,6 +204,7 @@ struct update {
     std::optional<telegram::my_chat_member> my_chat_member{};
     std::optional<message_generation_stopped> stopped_generation{};
     std::optional<telegram::pre_checkout_query> pre_checkout{};
+    std::optional<bot_subscription_updated> subscription{};
     /// For kind::other: the update's JSON key ("guest_message", "business_message", ...), cut to
     /// max_other_kind bytes, so the bot can count ignored kinds without logging each update; empty
     /// when the update carries nothing besides its id. Telegram adds kinds over time: a metric

@@ -462,12 +462,7 @@ net::server_response telegram_simulator::send_chat_action(call& c) {
 // contracts/telegram-drafts-stars-voice.md §2. The upper-case error names are Telegram's server
 // errors as bots receive them (unconfirmed here which of them the Bot API server rewords).
 
-net::server_response telegram_simulator::send_invoice(call& c) {
-    auto target = chat_for_send(c, "chat_id");
-    if (auto* bad = std::get_if<response>(&target)) {
-        return std::move(*bad);
-    }
-    auto& chat = *std::get<chat_state*>(target);
+std::variant<json::object, net::server_response> telegram_simulator::checked_invoice(call& c) {
     for (auto name : {"title", "description", "payload", "currency", "prices"}) {
         if (c.str(name).value_or("").empty() && !c.structured(name)) {
             return required(name);
@@ -514,6 +509,24 @@ net::server_response telegram_simulator::send_invoice(call& c) {
     if (total <= 0) {
         return bad_request("CURRENCY_TOTAL_AMOUNT_INVALID");
     }
+    return json::object{{"title", title},
+                        {"description", description},
+                        {"payload", payload},
+                        {"currency", currency},
+                        {"total_amount", total}};
+}
+
+net::server_response telegram_simulator::send_invoice(call& c) {
+    auto target = chat_for_send(c, "chat_id");
+    if (auto* bad = std::get_if<response>(&target)) {
+        return std::move(*bad);
+    }
+    auto& chat = *std::get<chat_state*>(target);
+    auto invoice = checked_invoice(c);
+    if (auto* bad = std::get_if<response>(&invoice)) {
+        return std::move(*bad);
+    }
+    const auto& meta = std::get<json::object>(invoice);
     auto markup = check_markup(c);
     if (auto* bad = std::get_if<response>(&markup)) {
         return std::move(*bad);
@@ -521,19 +534,44 @@ net::server_response telegram_simulator::send_invoice(call& c) {
     if (auto limited = check_rate(c, chat.id)) {
         return std::move(*limited);
     }
+    const std::string title(meta.at("title").as_string());
     json::object msg{{"invoice",
                       json::object{{"title", title},
-                                   {"description", description},
+                                   {"description", meta.at("description")},
                                    {"start_parameter", c.str("start_parameter").value_or("")},
-                                   {"currency", currency},
-                                   {"total_amount", total}}}};
+                                   {"currency", meta.at("currency")},
+                                   {"total_amount", meta.at("total_amount")}}}};
     auto& stored = post(chat,
                         std::move(msg),
                         "invoice",
                         {.what = sent_item::kind::invoice, .text = title},
                         std::get<std::string>(markup));
-    stored.meta = json::object{{"payload", payload}, {"currency", currency}, {"total_amount", total}};
+    stored.meta = json::object{{"payload", meta.at("payload")},
+                               {"currency", meta.at("currency")},
+                               {"total_amount", meta.at("total_amount")}};
     return api_ok(stored.json);
+}
+
+net::server_response telegram_simulator::create_invoice_link(call& c) {
+    auto invoice = checked_invoice(c);
+    if (auto* bad = std::get_if<response>(&invoice)) {
+        return std::move(*bad);
+    }
+    auto meta = std::get<json::object>(std::move(invoice));
+    if (c.has("subscription_period")) {
+        // Stars subscriptions: exactly 30 days, at most 10000 Stars (contract §2).
+        const auto period = c.integer("subscription_period").value_or(0);
+        if (period != 2592000) {
+            return bad_request("SUBSCRIPTION_PERIOD_INVALID");
+        }
+        if (meta.at("currency") != "XTR" || meta.at("total_amount").as_int64() > 10000) {
+            return bad_request("SUBSCRIPTION_INVALID");
+        }
+        meta["period"] = period;
+    }
+    auto link = "https://t.me/$" + random_suffix(rng_, 24);
+    invoice_links_.emplace_back(link, std::move(meta));
+    return api_ok(json::value(link));
 }
 
 net::server_response telegram_simulator::answer_pre_checkout_query(call& c) {
@@ -563,28 +601,46 @@ net::server_response telegram_simulator::answer_pre_checkout_query(call& c) {
     }
     // The payment goes through: the bot receives the successful_payment service message.
     auto& chat = *find_chat(query.chat_id);
-    auto* invoice = find_message(chat, query.invoice_message_id);
-    if (invoice == nullptr) {
-        return api_ok(true);
+    std::optional<std::int64_t> expires;
+    if (const auto* period = query.invoice.if_contains("period")) {
+        expires = unix_now() + period->as_int64();
     }
+    complete_payment(chat, query.user_id, query.invoice, expires, true);
+    if (expires) {
+        subscriptions_[query.user_id] = {query.invoice, *expires, true};
+    }
+    return api_ok(true);
+}
+
+std::string telegram_simulator::complete_payment(chat_state& chat,
+                                                 std::int64_t user_id,
+                                                 const json::object& invoice,
+                                                 std::optional<std::int64_t> expires,
+                                                 bool first_recurring) {
     const auto charge_id = "stxSIM" + random_suffix(rng_, 40);
-    const auto& meta = invoice->meta;
-    json::object payment{{"currency", meta.at("currency")},
-                         {"total_amount", meta.at("total_amount")},
-                         {"invoice_payload", meta.at("payload")},
+    json::object payment{{"currency", invoice.at("currency")},
+                         {"total_amount", invoice.at("total_amount")},
+                         {"invoice_payload", invoice.at("payload")},
                          {"telegram_payment_charge_id", charge_id},
                          {"provider_payment_charge_id", ""}};
-    charges_[charge_id] = {query.user_id,
-                           meta.at("total_amount").as_int64(),
-                           std::string(meta.at("payload").as_string()),
+    if (expires) {
+        payment["subscription_expiration_date"] = *expires;
+        payment["is_recurring"] = true;
+        if (first_recurring) {
+            payment["is_first_recurring"] = true;
+        }
+    }
+    charges_[charge_id] = {user_id,
+                           invoice.at("total_amount").as_int64(),
+                           std::string(invoice.at("payload").as_string()),
                            false,
                            unix_now()};
     ++counters_.payments_completed;
-    auto msg = user_message_json(chat, query.user_id, 0);
+    auto msg = user_message_json(chat, user_id, 0);
     msg["successful_payment"] = std::move(payment);
-    auto& stored = add_message(chat, std::move(msg), "successful_payment", query.user_id);
+    auto& stored = add_message(chat, std::move(msg), "successful_payment", user_id);
     enqueue_update("message", json::serialize(stored.json));
-    return api_ok(true);
+    return charge_id;
 }
 
 net::server_response telegram_simulator::refund_star_payment(call& c) {

@@ -173,11 +173,12 @@ std::string random_suffix(std::mt19937_64& rng, std::size_t n) {
 
 namespace {
 
-constexpr std::array<std::string_view, 36> method_list{
+constexpr std::array<std::string_view, 37> method_list{
     "answerCallbackQuery",
     "answerInlineQuery",
     "answerPreCheckoutQuery",
     "copyMessage",
+    "createInvoiceLink",
     "deleteMessage",
     "deleteMessages",
     "deleteMyCommands",
@@ -386,6 +387,7 @@ engine::awaitable<net::server_response> telegram_simulator::dispatch(call& c) {
         {"answerInlineQuery", &telegram_simulator::answer_inline_query},
         {"sendChatAction", &telegram_simulator::send_chat_action},
         {"sendInvoice", &telegram_simulator::send_invoice},
+        {"createInvoiceLink", &telegram_simulator::create_invoice_link},
         {"answerPreCheckoutQuery", &telegram_simulator::answer_pre_checkout_query},
         {"refundStarPayment", &telegram_simulator::refund_star_payment},
         {"getStarTransactions", &telegram_simulator::get_star_transactions},

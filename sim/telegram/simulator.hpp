@@ -305,6 +305,20 @@ public:
     /// pre_checkout_query; once the bot answers it with ok, a successful_payment message follows.
     /// Returns the pre_checkout_query id.
     std::string user_pays(std::int64_t user_id, std::int64_t invoice_message_id);
+    /// The user opens invoice link `link` (made by createInvoiceLink) and pays: a
+    /// pre_checkout_query, then a successful_payment; for a subscription link it carries
+    /// subscription_expiration_date (now + the period), is_recurring and is_first_recurring, and
+    /// the subscription renews by renew_subscription. Returns the pre_checkout_query id.
+    std::string user_pays_link(std::int64_t user_id, const std::string& link);
+    /// The invoice links the bot made, oldest first: link and payload.
+    std::vector<std::pair<std::string, std::string>> invoice_links() const;
+    /// A period of `user_id`'s active subscription passes: Telegram charges it again (a new
+    /// charge id) and the bot gets a successful_payment with is_recurring and the new
+    /// expiration. Returns the charge id, empty when the user has no active subscription.
+    std::string renew_subscription(std::int64_t user_id);
+    /// The user cancels the subscription (it runs to its end): a `subscription` update, state
+    /// "canceled"; no renewal follows.
+    void user_cancels_subscription(std::int64_t user_id);
     /// The bot's invoices in `user_id`'s chat, oldest first: message id and payload.
     std::vector<std::pair<std::int64_t, std::string>> invoices_to(std::int64_t user_id) const;
     /// The Stars charges made so far: charge id -> (user, amount, refunded).
@@ -433,7 +447,11 @@ private:
     response answer_callback_query(call& c);
     response answer_inline_query(call& c);
     response send_chat_action(call& c);
+    /// An invoice's fields as sendInvoice and createInvoiceLink check them: the invoice (title,
+    /// description, payload, currency, total_amount), or the error Telegram answers.
+    std::variant<boost::json::object, response> checked_invoice(call& c);
     response send_invoice(call& c);
+    response create_invoice_link(call& c);
     response answer_pre_checkout_query(call& c);
     response refund_star_payment(call& c);
     response get_star_transactions(call& c);
@@ -525,6 +543,9 @@ private:
         std::string kind; ///< "callback_query", "inline_query", "pre_checkout_query"
         std::int64_t invoice_message_id = 0;
         engine::time_point asked{}; ///< when the query went out (pre-checkout: 10 s to answer)
+        /// A pre-checkout's invoice: payload, currency, total_amount, and the subscription's
+        /// period (seconds) when it sells one.
+        boost::json::object invoice{};
     };
     std::map<std::string, open_query> queries_;   ///< unanswered query id -> where it came from
     std::map<std::string, std::string> commands_; ///< scope key + "|" + language -> JSON text
@@ -536,6 +557,26 @@ private:
         std::int64_t date = 0; ///< Unix time of the payment
     };
     std::map<std::string, charge> charges_; ///< telegram_payment_charge_id -> the payment
+    /// Invoice links made by createInvoiceLink, in order: link and its invoice (as open_query's).
+    std::vector<std::pair<std::string, boost::json::object>> invoice_links_;
+    struct subscription {
+        boost::json::object invoice;
+        std::int64_t expires = 0; ///< Unix time
+        bool active = true;
+    };
+    std::map<std::int64_t, subscription> subscriptions_; ///< by user
+    /// Queues the pre_checkout_query for `invoice` (an invoice message's, or a link's: message 0).
+    std::string ask_pre_checkout(chat_state& chat,
+                                 std::int64_t user_id,
+                                 std::int64_t invoice_message_id,
+                                 const boost::json::object& invoice);
+    /// Charges the user `user_id` for `invoice` and delivers the successful_payment (with the
+    /// subscription fields when `expires` is set). Returns the charge id.
+    std::string complete_payment(chat_state& chat,
+                                 std::int64_t user_id,
+                                 const boost::json::object& invoice,
+                                 std::optional<std::int64_t> expires,
+                                 bool first_recurring);
     std::vector<std::string> checkout_refusals_;
     std::map<std::uint64_t, std::vector<std::string>> photo_groups_; ///< the sizes of one photo
     std::list<pending_update> pending_;                              ///< sorted by update id

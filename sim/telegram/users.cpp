@@ -440,15 +440,61 @@ std::string telegram_simulator::user_pays(std::int64_t user_id, std::int64_t inv
         throw std::invalid_argument("telegram_simulator: message " + std::to_string(invoice_message_id) +
                                     " is not an invoice of the bot");
     }
+    return ask_pre_checkout(chat, user_id, invoice_message_id, invoice->meta);
+}
+
+std::string telegram_simulator::ask_pre_checkout(chat_state& chat,
+                                                 std::int64_t user_id,
+                                                 std::int64_t invoice_message_id,
+                                                 const json::object& invoice) {
     const auto query_id = std::to_string(4399023255552000ULL + next_query_++);
-    queries_[query_id] = {chat.id, user_id, "pre_checkout_query", invoice_message_id, time().now()};
+    queries_[query_id] = {chat.id, user_id, "pre_checkout_query", invoice_message_id, time().now(), invoice};
     json::object query{{"id", query_id},
                        {"from", user_json(user_id)},
-                       {"currency", invoice->meta.at("currency")},
-                       {"total_amount", invoice->meta.at("total_amount")},
-                       {"invoice_payload", invoice->meta.at("payload")}};
+                       {"currency", invoice.at("currency")},
+                       {"total_amount", invoice.at("total_amount")},
+                       {"invoice_payload", invoice.at("payload")}};
     enqueue_update("pre_checkout_query", json::serialize(query));
     return query_id;
+}
+
+std::string telegram_simulator::user_pays_link(std::int64_t user_id, const std::string& link) {
+    auto& chat = user_chat(user_id, 0);
+    for (const auto& [made, invoice] : invoice_links_) {
+        if (made == link) {
+            return ask_pre_checkout(chat, user_id, 0, invoice);
+        }
+    }
+    throw std::invalid_argument("telegram_simulator: " + link + " is not an invoice link of the bot");
+}
+
+std::vector<std::pair<std::string, std::string>> telegram_simulator::invoice_links() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [link, invoice] : invoice_links_) {
+        out.emplace_back(link, std::string(invoice.at("payload").as_string()));
+    }
+    return out;
+}
+
+std::string telegram_simulator::renew_subscription(std::int64_t user_id) {
+    auto it = subscriptions_.find(user_id);
+    if (it == subscriptions_.end() || !it->second.active) {
+        return {};
+    }
+    it->second.expires += it->second.invoice.at("period").as_int64();
+    return complete_payment(user_chat(user_id, 0), user_id, it->second.invoice, it->second.expires, false);
+}
+
+void telegram_simulator::user_cancels_subscription(std::int64_t user_id) {
+    auto it = subscriptions_.find(user_id);
+    if (it == subscriptions_.end() || !it->second.active) {
+        return;
+    }
+    it->second.active = false;
+    json::object update{{"user", user_json(user_id)},
+                        {"invoice_payload", it->second.invoice.at("payload")},
+                        {"state", "canceled"}};
+    enqueue_update("subscription", json::serialize(update));
 }
 
 std::int64_t telegram_simulator::inject_raw_update(std::string text, raw_update_options options) {

@@ -125,6 +125,8 @@ stream = false
 enabled = true
 packs = [{ credits = 1, stars = 50 }, { credits = 25, stars = 1000 }]
 seconds_per_credit = 10
+subscription_stars = 300
+subscription_videos = 5
 [checkins]
 enabled = true
 ask_after = "2d"
@@ -223,6 +225,9 @@ const mistake mistakes[] = {
      {},
      "checkins.day_ends: must be later than checkins.day_starts"},
     {"[checkins]\nper_week = 0\n", {}, "checkins.per_week: must be between 1"},
+    {"[payments]\nsubscription_stars = 20000\n",
+     {},
+     "payments.subscription_stars: must be between 0 and 10000"},
     {"[checkins]\nquiet_after = \"0s\"\n", {}, "checkins.quiet_after: must be between"},
     {"[payments]\nenabled = true\npacks = []\n",
      {},

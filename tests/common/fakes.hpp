@@ -182,6 +182,17 @@ public:
     }
     /// Every invoice sent, in order.
     std::vector<tg::send_invoice_params> invoices;
+    engine::awaitable<tg::result<std::string>>
+    create_invoice_link(tg::create_invoice_link_params p) override {
+        record("createInvoiceLink", 0, p.payload);
+        if (auto e = failure("createInvoiceLink")) {
+            co_return *e;
+        }
+        invoice_links.push_back(p);
+        co_return "https://t.me/$sim" + std::to_string(invoice_links.size());
+    }
+    /// Every invoice link made, in order.
+    std::vector<tg::create_invoice_link_params> invoice_links;
     engine::awaitable<tg::result<void>>
     answer_pre_checkout_query(std::string query_id, bool ok, std::string error_message) override {
         record("answerPreCheckoutQuery", 0, error_message);

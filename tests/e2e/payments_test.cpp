@@ -11,6 +11,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 using namespace companion;
 using namespace companion::test;
@@ -27,7 +29,9 @@ struct payments_world : world {
         cfg.video.videos_per_day = 1; // one free video a day, then credits
         cfg.payments = {.enabled = true,
                         .packs = {{.credits = 3, .stars = 150}, {.credits = 10, .stars = 450}},
-                        .seconds_per_credit = 5};
+                        .seconds_per_credit = 5,
+                        .subscription_stars = 450,
+                        .subscription_videos = 2};
     }
 };
 
@@ -54,6 +58,31 @@ std::string payment_update(std::int64_t user,
            R"(,"type":"private"},"successful_payment":{"currency":"XTR","total_amount":)" +
            std::to_string(stars) + R"(,"invoice_payload":")" + payload +
            R"(","telegram_payment_charge_id":")" + charge_id + R"(","provider_payment_charge_id":""}}})";
+}
+
+/// The same with a subscription's fields: a period that ends at `expires` (Unix time).
+std::string renewal_update(std::int64_t user,
+                           const std::string& payload,
+                           const std::string& charge,
+                           std::int64_t expires) {
+    auto text = payment_update(user, payload, 450, charge);
+    const std::string fields =
+        R"(,"subscription_expiration_date":)" + std::to_string(expires) + R"(,"is_recurring":true})";
+    const auto end = text.rfind("}}}");
+    return text.substr(0, end) + fields + "}}";
+}
+
+/// "2026-12-31", as the bot writes a subscription's end.
+std::string day_of(storage::timestamp t) {
+    const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
+    char buf[16];
+    std::snprintf(buf,
+                  sizeof buf,
+                  "%04d-%02u-%02u",
+                  static_cast<int>(d.year()),
+                  static_cast<unsigned>(d.month()),
+                  static_cast<unsigned>(d.day()));
+    return buf;
 }
 
 /// Uses up the day's free video: one delivered from the last selfie.
@@ -201,7 +230,7 @@ BOOST_FIXTURE_TEST_CASE(a_pack_bought_with_stars_pays_for_videos_exactly_once_in
             BOOST_TEST_REQUIRE(
                 co_await eventually([&] { return bot->stats().payments_duplicates == 3U; }, 10s));
             BOOST_TEST(bot->stats().payments_granted == 0U);
-            const auto money = credits.totals();
+            const auto money = credits.totals(storage::timestamp{});
             BOOST_TEST(money.payments == 3);
             BOOST_TEST(money.stars == 450);
             BOOST_TEST(money.credits_granted == 9);
@@ -210,6 +239,97 @@ BOOST_FIXTURE_TEST_CASE(a_pack_bought_with_stars_pays_for_videos_exactly_once_in
             co_await finish();
         }(),
         180s);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_monthly_subscription_gives_daily_videos_renews_once_per_charge_and_is_cancelled,
+                        payments_world) {
+    test::run_test(
+        ioc,
+        [&]() -> awaitable<void> {
+            co_await start();
+            auto& t = sims->telegram();
+            storage::credit_repository credits(*db);
+            for (const auto& c : lang_cases) {
+                BOOST_TEST_CONTEXT(c.lang) {
+                    const auto user = t.add_user({.first_name = "S" + c.lang, .language_code = c.lang});
+                    const auto payload = "sub:2:450:" + std::to_string(user);
+                    co_await onboard(*this, user, c.persona);
+                    co_await take_selfie(*this, user);
+                    co_await free_video(*this, user, c.lang);
+
+                    // Beside the packs, the subscription, in the user's language.
+                    auto packs = co_await packs_offered(*this, user, c.lang, 0);
+                    BOOST_TEST_REQUIRE(packs.has_value());
+                    const auto offer =
+                        locales.text(c.lang, "pay.sub_button", {{"videos", "2"}, {"stars", "450"}});
+                    BOOST_TEST(packs->reply_markup.find(offer) != std::string::npos, packs->reply_markup);
+                    t.user_presses_button(user, packs->message_id, "sub:month");
+                    auto linked = co_await next(user, [](const item& i) {
+                        return text(i) && i.reply_markup.find("https://t.me/$") != std::string::npos;
+                    });
+                    BOOST_TEST_REQUIRE(linked.has_value());
+                    const auto links = t.invoice_links();
+                    BOOST_TEST_REQUIRE(!links.empty());
+                    BOOST_TEST(links.back().second == payload);
+
+                    // Paid through the link: two more videos a day, no credits.
+                    t.user_pays_link(user, links.back().first);
+                    auto thanks = co_await next(user, [&](const item& i) {
+                        const auto s = credits.subscription(user);
+                        return text(i) && s &&
+                               i.text == locales.text(c.lang,
+                                                      "pay.subscribed",
+                                                      {{"videos", "2"}, {"date", day_of(s->expires)}});
+                    });
+                    BOOST_TEST_REQUIRE(thanks.has_value());
+                    BOOST_TEST(credits.balance(user) == 0);
+                    for (int i = 0; i < 2; ++i) {
+                        co_await ask_video(*this, user, c.lang, "vid:last");
+                        auto clip = co_await next(user, is_video, 20s);
+                        BOOST_TEST_REQUIRE(clip.has_value());
+                    }
+                    auto again = co_await packs_offered(*this, user, c.lang, 0); // today's are used up
+                    BOOST_TEST(again.has_value());
+
+                    // A month later Telegram charges the renewal: the end moves a period on, once.
+                    const auto before = credits.subscription(user)->expires;
+                    const auto renewal = t.renew_subscription(user);
+                    BOOST_TEST_REQUIRE(!renewal.empty());
+                    const auto renewed_text =
+                        locales.text(c.lang,
+                                     "pay.renewed",
+                                     {{"date", day_of(before + std::chrono::days(30))}});
+                    auto renewed =
+                        co_await next(user, [&](const item& i) { return text(i) && i.text == renewed_text; });
+                    BOOST_TEST_REQUIRE(renewed.has_value());
+                    const auto after = credits.subscription(user)->expires;
+                    BOOST_TEST((after == before + std::chrono::days(30)));
+                    const auto duplicates = bot->stats().payments_duplicates;
+                    const auto sent_before = t.sent_to(user).size();
+                    t.inject_raw_update(
+                        renewal_update(user, payload, renewal, storage::to_unix_ms(after) / 1000),
+                        {});
+                    BOOST_TEST_REQUIRE(co_await eventually(
+                        [&] { return bot->stats().payments_duplicates == duplicates + 1; },
+                        10s));
+                    BOOST_TEST((credits.subscription(user)->expires == after));
+                    BOOST_TEST(t.sent_to(user).size() == sent_before);
+
+                    // Cancelled in Telegram: it runs to its end, and the user is told until when.
+                    t.user_cancels_subscription(user);
+                    const auto cancelled_text =
+                        locales.text(c.lang, "pay.sub_canceled", {{"date", day_of(after)}});
+                    auto cancelled = co_await next(user, [&](const item& i) {
+                        return text(i) && i.text == cancelled_text;
+                    });
+                    BOOST_TEST_REQUIRE(cancelled.has_value());
+                    BOOST_TEST(credits.subscription(user)->state == "canceled");
+                    BOOST_TEST(credits.daily_allowance(user, after - std::chrono::hours(1)) == 2);
+                }
+            }
+            co_await finish();
+        }(),
+        240s);
 }
 
 namespace {

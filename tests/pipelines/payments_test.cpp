@@ -20,7 +20,14 @@ namespace {
 
 const payments_config selling{.enabled = true,
                               .packs = {{.credits = 3, .stars = 150}, {.credits = 10, .stars = 450}},
-                              .seconds_per_credit = 5};
+                              .seconds_per_credit = 5,
+                              .subscription_stars = 450,
+                              .subscription_videos = 3};
+
+const payments_config packs_only{.enabled = true,
+                                 .packs = {{.credits = 3, .stars = 150}},
+                                 .seconds_per_credit = 5,
+                                 .subscription_stars = 0};
 
 struct payload_case {
     const char* name;
@@ -52,6 +59,15 @@ BOOST_DATA_TEST_CASE(payloads, boost::unit_test::data::make(payload_cases), c) {
         BOOST_TEST((*got == *c.expected));
         BOOST_TEST(pack_payload(*got) == c.payload); // written as read
     }
+}
+
+BOOST_AUTO_TEST_CASE(subscription_payloads_are_written_as_read_and_never_taken_for_packs) {
+    const pack_order order{.user_id = 42, .pack = {.credits = 3, .stars = 450}};
+    BOOST_TEST(subscription_payload(order) == "sub:3:450:42");
+    BOOST_TEST((read_subscription_payload("sub:3:450:42") == order));
+    BOOST_TEST(!read_subscription_payload("pack:3:450:42").has_value());
+    BOOST_TEST(!read_pack_payload("sub:3:450:42").has_value());
+    BOOST_TEST(!read_subscription_payload("sub:3:450").has_value());
 }
 
 struct checkout_case {
@@ -89,6 +105,36 @@ const std::vector<checkout_case> checkout_cases{
     {"another amount", selling, 42, "XTR", 1, "pack:3:150:42", checkout_verdict::wrong_price},
     {"not Stars", selling, 42, "USD", 150, "pack:3:150:42", checkout_verdict::wrong_price},
     {"a forged payload", selling, 42, "XTR", 150, "pack:3:abc:42", checkout_verdict::unknown_pack},
+    {"the subscription at its price", selling, 42, "XTR", 450, "sub:3:450:42", checkout_verdict::accept},
+    {"a subscription when none is sold",
+     packs_only,
+     42,
+     "XTR",
+     450,
+     "sub:3:450:42",
+     checkout_verdict::unknown_pack},
+    {"a subscription repriced since the link",
+     selling,
+     42,
+     "XTR",
+     300,
+     "sub:3:300:42",
+     checkout_verdict::unknown_pack},
+    {"a subscription of other videos a day",
+     selling,
+     42,
+     "XTR",
+     450,
+     "sub:5:450:42",
+     checkout_verdict::unknown_pack},
+    {"another user's subscription", selling, 43, "XTR", 450, "sub:3:450:42", checkout_verdict::not_the_buyer},
+    {"a subscription at another amount",
+     selling,
+     42,
+     "XTR",
+     45,
+     "sub:3:450:42",
+     checkout_verdict::wrong_price},
 };
 
 BOOST_DATA_TEST_CASE(pre_checkouts, boost::unit_test::data::make(checkout_cases), c) {
@@ -106,11 +152,20 @@ payment(std::string currency, std::int64_t amount, std::string payload, std::str
     return p;
 }
 
+net::telegram::successful_payment
+period(std::int64_t amount, std::string payload, std::string charge, std::optional<std::int64_t> expires) {
+    auto p = payment("XTR", amount, std::move(payload), std::move(charge));
+    p.subscription_expiration_date = expires;
+    p.is_recurring = true;
+    return p;
+}
+
 struct grant_case {
     const char* name;
     std::int64_t payer;
     net::telegram::successful_payment paid;
-    int credits; ///< 0: nothing granted
+    int credits;            ///< 0: no credits
+    int videos_per_day = 0; ///< a subscription period's allowance
 };
 
 std::ostream& operator<<(std::ostream& os, const grant_case& c) {
@@ -125,12 +180,17 @@ const std::vector<grant_case> grant_cases{
     {"another user's invoice", 43, payment("XTR", 150, "pack:3:150:42", "stx1"), 0},
     {"an amount other than the invoice's", 42, payment("XTR", 1, "pack:3:150:42", "stx1"), 0},
     {"a payload the bot did not write", 42, payment("XTR", 150, "premium", "stx1"), 0},
+    {"a subscription period", 42, period(450, "sub:3:450:42", "stx2", 1766592600), 0, 3},
+    {"a subscription paid by another user", 43, period(450, "sub:3:450:42", "stx2", 1766592600), 0, 0},
+    {"a subscription without its expiration", 42, period(450, "sub:3:450:42", "stx2", std::nullopt), 0, 0},
+    {"a subscription at another amount", 42, period(45, "sub:3:450:42", "stx2", 1766592600), 0, 0},
 };
 
 BOOST_DATA_TEST_CASE(grants, boost::unit_test::data::make(grant_cases), c) {
     const auto d = decide_grant(c.payer, c.paid);
     BOOST_TEST(d.credits == c.credits);
-    BOOST_TEST(d.why.empty() == (c.credits != 0)); // a refusal always says why
+    BOOST_TEST(d.videos_per_day == c.videos_per_day);
+    BOOST_TEST(d.why.empty() == d.grants()); // a refusal always says why
 }
 
 struct price_case {
@@ -240,6 +300,53 @@ BOOST_FIXTURE_TEST_CASE(a_refund_already_made_counts_as_done, payments_world) {
     BOOST_TEST(pay.balance(buyer) == 0);
     const auto texts = telegram.texts_to(buyer);
     BOOST_TEST(texts.back() == locales.text("ru", "pay.refund_done", {{"charge", "stx1"}}));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_subscription_gives_its_videos_a_day_once_per_period_and_runs_to_its_end,
+                        payments_world) {
+    const auto until = storage::to_unix_ms(time.wall()) / 1000 + 30 * 86400;
+    const auto first = [&] {
+        auto p = payment("XTR", 450, "sub:3:450:4242", "stxS1");
+        p.subscription_expiration_date = until;
+        p.is_recurring = true;
+        p.is_first_recurring = true;
+        return p;
+    }();
+    for (int i = 0; i < 2; ++i) { // the second is Telegram delivering it again
+        auto done = spawn(pay.paid(c, first));
+        BOOST_TEST_REQUIRE(advance_until([&] { return done->done; }, 5s));
+    }
+    BOOST_TEST(pay.daily_allowance(buyer) == 3);
+    BOOST_TEST(pay.balance(buyer) == 0); // days of videos, not credits
+    BOOST_TEST(pay.stats().granted == 1U);
+    BOOST_TEST(pay.stats().duplicates == 1U);
+    const auto sent = telegram.texts_to(buyer);
+    BOOST_TEST_REQUIRE(sent.size() == 1U);
+    BOOST_TEST(sent.front().find("⭐") == 0U);
+    // Cancelled in Telegram: it runs to its end, and the user is told until when.
+    auto cancelled = spawn(pay.subscription_changed(c, "canceled"));
+    BOOST_TEST_REQUIRE(advance_until([&] { return cancelled->done; }, 5s));
+    BOOST_TEST(pay.daily_allowance(buyer) == 3);
+    BOOST_TEST(telegram.texts_to(buyer).size() == 2U);
+    advance(std::chrono::days(31));
+    BOOST_TEST(pay.daily_allowance(buyer) == 0);
+    // A state this version does not know changes nothing and tells nothing.
+    auto odd = spawn(pay.subscription_changed(c, "paused"));
+    BOOST_TEST_REQUIRE(advance_until([&] { return odd->done; }, 5s));
+    BOOST_TEST(telegram.texts_to(buyer).size() == 2U);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_subscribe_button_opens_a_thirty_day_stars_link, payments_world) {
+    auto done = spawn(pay.subscribe(c, "cb1"));
+    BOOST_TEST_REQUIRE(advance_until([&] { return done->done; }, 5s));
+    BOOST_TEST_REQUIRE(telegram.invoice_links.size() == 1U);
+    const auto& link = telegram.invoice_links.front();
+    BOOST_TEST(link.payload == "sub:3:450:4242");
+    BOOST_TEST(link.currency == "XTR");
+    BOOST_TEST(link.subscription_period.value_or(0) == 2592000);
+    BOOST_TEST_REQUIRE(link.prices.size() == 1U);
+    BOOST_TEST(link.prices.front().amount == 450);
+    BOOST_TEST(telegram.texts_to(buyer).size() == 1U); // the message with the link's button
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -71,6 +71,9 @@ const std::string refunded =
 const std::string pre_checkout =
     R"({"update_id":19,"pre_checkout_query":{"id":"pq1","from":{"id":42,"is_bot":false,"first_name":"A",)"
     R"("language_code":"ru"},"currency":"XTR","total_amount":150,"invoice_payload":"pack:3:150:42"}})";
+const std::string subscription_canceled =
+    R"({"update_id":20,"subscription":{"user":{"id":42,"is_bot":false,"first_name":"A"},)"
+    R"("invoice_payload":"sub:3:450:42","state":"canceled"}})";
 const std::string edited =
     R"({"update_id":14,"edited_message":{"message_id":5,"date":1700000000,"edit_date":1700000001,)"
     R"("from":{"id":42,"is_bot":false,"first_name":"A"},"chat":{"id":42,"type":"private"},"text":"hi"}})";
@@ -171,6 +174,12 @@ const std::vector<route_case> cases{
      "ignore (a refund notice (the refund was recorded when it was made))",
      gate::none},
     {"a pre-checkout query, never rate-limited", pre_checkout, "pre-checkout pack:3:150:42", gate::none},
+    {"the subscribe button", press("sub:month"), "subscribe", gate::action},
+    {"a subscribe button of another period", press("sub:year"), "stale button", gate::action},
+    {"a subscription cancelled, never rate-limited",
+     subscription_canceled,
+     "subscription canceled",
+     gate::none},
     {"the balance", message("/balance"), "command balance", gate::action},
     {"buying is the balance with its packs", message("/buy"), "command balance", gate::action},
     {"payment support", message("/paysupport"), "command paysupport", gate::action},

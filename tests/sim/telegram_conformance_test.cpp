@@ -21,6 +21,7 @@ namespace {
 
 // `expect`, for an error: the exact description. For a success, the result's shape:
 //   "true"               the result is true
+//   "link"               a t.me invoice link
 //   "array:<n>"          an array of n items ("array" for any length)
 //   "object:<key>"       an object with <key>
 //   "message:<field>"    a Message (message_id, chat, date) with <field>
@@ -365,6 +366,18 @@ const std::vector<conformance_case> table{
      R"({"chat_id":$USER,"description":"d","payload":"p","currency":"XTR","prices":[]})",
      400,
      "Bad Request: parameter \"title\" is required"},
+    {"createInvoiceLink",
+     R"({"title":"Monthly","description":"3 videos a day","payload":"sub:3:450:1","currency":"XTR","prices":[{"label":"30 days","amount":450}],"subscription_period":2592000})",
+     200,
+     "link"},
+    {"createInvoiceLink",
+     R"({"title":"Monthly","description":"d","payload":"p","currency":"XTR","prices":[{"label":"a","amount":450}],"subscription_period":86400})",
+     400,
+     "Bad Request: SUBSCRIPTION_PERIOD_INVALID"},
+    {"createInvoiceLink",
+     R"({"title":"Monthly","description":"d","payload":"p","currency":"XTR","prices":[{"label":"a","amount":20000}],"subscription_period":2592000})",
+     400,
+     "Bad Request: SUBSCRIPTION_INVALID"},
     {"answerPreCheckoutQuery", R"({"pre_checkout_query_id":"$PRECHECKOUT","ok":true})", 200, "true"},
     {"answerPreCheckoutQuery", R"({"pre_checkout_query_id":"123","ok":true})", 400, too_old},
     {"answerPreCheckoutQuery",
@@ -396,6 +409,9 @@ void check_shape(const json::value& result, std::string_view expect) {
     } else if (kind == "object") {
         BOOST_TEST_REQUIRE(result.is_object());
         BOOST_TEST(result.get_object().contains(arg), "no " << arg << " in " << json::serialize(result));
+    } else if (kind == "link") {
+        BOOST_TEST_REQUIRE(result.is_string());
+        BOOST_TEST(result.get_string().starts_with("https://t.me/$"));
     } else if (kind == "message") {
         BOOST_TEST_REQUIRE(result.is_object());
         const auto& m = result.get_object();
@@ -446,7 +462,7 @@ BOOST_AUTO_TEST_CASE(the_table_covers_every_implemented_method_with_a_success_an
         const bool implemented = std::find(methods.begin(), methods.end(), row.method) != methods.end();
         BOOST_TEST(implemented, row.method << " is in the table but not implemented");
     }
-    BOOST_TEST(methods.size() == 36U);
+    BOOST_TEST(methods.size() == 37U);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -83,12 +83,12 @@ BOOST_FIXTURE_TEST_CASE(a_spend_needs_the_balance_and_goes_back_once, credits_fi
     BOOST_TEST(credits.try_spend(1, first, 2));
     BOOST_TEST(credits.balance(1) == 1);
     BOOST_TEST(credits.paid_credits(first) == 2);
-    BOOST_TEST(credits.totals().credits_spent == 2);
+    BOOST_TEST(credits.totals(t0).credits_spent == 2);
     BOOST_TEST(credits.refund_job(first) == 2);
     BOOST_TEST(credits.refund_job(first) == 0); // once
     BOOST_TEST(credits.balance(1) == 3);
     BOOST_TEST(credits.paid_credits(first) == 0);
-    BOOST_TEST(credits.totals().credits_spent == 0);
+    BOOST_TEST(credits.totals(t0).credits_spent == 0);
     BOOST_TEST(!credits.try_spend(2, job(2), 1)); // another user has none
 }
 
@@ -104,18 +104,52 @@ BOOST_FIXTURE_TEST_CASE(a_refunded_payment_takes_back_what_is_left_once, credits
 }
 
 BOOST_FIXTURE_TEST_CASE(totals_sum_the_ledger, credits_fixture) {
-    BOOST_TEST((credits.totals() == credit_totals{}));
+    BOOST_TEST((credits.totals(t0) == credit_totals{}));
     BOOST_TEST((credits.grant(paid("stx1", 1, 3, 150)) == grant_outcome::granted));
     BOOST_TEST((credits.grant(paid("stx2", 2, 10, 450)) == grant_outcome::granted));
     BOOST_TEST(credits.try_spend(2, job(2), 1));
     BOOST_TEST(credits.mark_refunded("stx1", t0));
-    const auto t = credits.totals();
+    const auto t = credits.totals(t0);
     BOOST_TEST(t.payments == 2);
     BOOST_TEST(t.stars == 600);
     BOOST_TEST(t.credits_granted == 13);
     BOOST_TEST(t.credits_spent == 1);
     BOOST_TEST(t.refunds == 1);
     BOOST_TEST(t.stars_refunded == 150);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_subscription_is_granted_once_per_charge_and_runs_to_its_end, credits_fixture) {
+    using namespace std::chrono_literals;
+    auto first = paid("sub1", 1, 0, 450);
+    first.payload = "sub:3:450:1";
+    const auto month = t0 + std::chrono::days(30);
+    BOOST_TEST((credits.grant_subscription(first, 3, month) == grant_outcome::granted));
+    BOOST_TEST((credits.grant_subscription(first, 3, month) == grant_outcome::duplicate)); // replayed
+    BOOST_TEST(credits.daily_allowance(1, t0) == 3);
+    BOOST_TEST(credits.daily_allowance(2, t0) == 0);
+    BOOST_TEST(credits.daily_allowance(1, month) == 0); // ended
+    BOOST_TEST(credits.totals(t0).subscribers == 1);
+    BOOST_TEST(credits.totals(month).subscribers == 0);
+    // Cancelled: it runs to its end.
+    BOOST_TEST(credits.set_subscription_state(1, "canceled"));
+    BOOST_TEST(!credits.set_subscription_state(2, "canceled"));
+    BOOST_TEST(credits.daily_allowance(1, month - 1h) == 3);
+    BOOST_TEST(credits.subscription(1)->state == "canceled");
+    // A renewal moves the end forward and makes it active again; a late older one never back.
+    auto renewal = first;
+    renewal.charge_id = "sub2";
+    BOOST_TEST(
+        (credits.grant_subscription(renewal, 3, month + std::chrono::days(30)) == grant_outcome::granted));
+    auto stale = first;
+    stale.charge_id = "sub0";
+    BOOST_TEST((credits.grant_subscription(stale, 3, month) == grant_outcome::granted));
+    const auto s = credits.subscription(1);
+    BOOST_TEST_REQUIRE(s.has_value());
+    BOOST_TEST((s->expires == month + std::chrono::days(30)));
+    BOOST_TEST(s->state == "active");
+    BOOST_TEST(credits.balance(1) == 0); // a subscription is no credits
+    BOOST_TEST(credits.totals(t0).payments == 3);
+    BOOST_TEST(credits.totals(t0).stars == 1350);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

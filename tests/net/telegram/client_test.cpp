@@ -680,6 +680,66 @@ BOOST_FIXTURE_TEST_CASE(a_stars_invoice_is_paid_answered_and_refunded, telegram_
     });
 }
 
+// Contract §2's subscription over a real socket: createInvoiceLink with the 30-day period, the
+// user's payment (is_first_recurring, the expiration a period away), a renewal, and the
+// `subscription` update when the user cancels.
+BOOST_FIXTURE_TEST_CASE(a_stars_subscription_is_linked_paid_renewed_and_cancelled, telegram_fixture) {
+    const auto user = sim.add_user({.language_code = "en"});
+    run([&]() -> awaitable<void> {
+        const auto payload = "sub:3:450:" + std::to_string(user);
+        tg::create_invoice_link_params bad;
+        bad.title = "Daily videos";
+        bad.description = "3 more videos a day";
+        bad.payload = payload;
+        bad.prices.push_back({.label = "30 days", .amount = 450});
+        bad.subscription_period = 7 * 86400; // Telegram sells 30-day subscriptions only
+        auto refused = co_await bot->create_invoice_link(bad);
+        BOOST_TEST_REQUIRE(!refused.has_value());
+        BOOST_TEST(refused.error().detail.find("SUBSCRIPTION_PERIOD_INVALID") != std::string::npos);
+        auto good = bad;
+        good.subscription_period = 2592000;
+        auto link = co_await bot->create_invoice_link(good);
+        BOOST_TEST_REQUIRE(link.has_value());
+        BOOST_TEST(link->starts_with("https://t.me/$"));
+
+        const auto query_id = sim.user_pays_link(user, *link);
+        tg::get_updates_params first{.allowed_updates = tg::typed_update_kinds(), .timeout = 0s};
+        auto asked = co_await bot->get_updates(first);
+        BOOST_TEST_REQUIRE(asked.has_value());
+        BOOST_TEST_REQUIRE(asked->updates.size() == 1U);
+        BOOST_TEST(asked->updates[0].pre_checkout->invoice_payload == payload);
+        BOOST_TEST_REQUIRE((co_await bot->answer_pre_checkout_query(query_id, true, "")).has_value());
+        const auto renewed_charge = sim.renew_subscription(user);
+        BOOST_TEST(!renewed_charge.empty());
+        sim.user_cancels_subscription(user);
+        BOOST_TEST(sim.renew_subscription(user).empty()); // cancelled: no renewal
+
+        tg::get_updates_params rest{.offset = asked->next_offset(),
+                                    .allowed_updates = tg::typed_update_kinds(),
+                                    .timeout = 0s};
+        auto got = co_await bot->get_updates(rest);
+        BOOST_TEST_REQUIRE(got.has_value());
+        BOOST_TEST_REQUIRE(got->updates.size() == 3U);
+        const auto& paid = got->updates[0].message->successful_payment;
+        BOOST_TEST_REQUIRE(paid.has_value());
+        BOOST_TEST(paid->invoice_payload == payload);
+        BOOST_TEST(paid->is_recurring);
+        BOOST_TEST(paid->is_first_recurring);
+        BOOST_TEST_REQUIRE(paid->subscription_expiration_date.has_value());
+        const auto& renewal = got->updates[1].message->successful_payment;
+        BOOST_TEST_REQUIRE(renewal.has_value());
+        BOOST_TEST(renewal->telegram_payment_charge_id == renewed_charge);
+        BOOST_TEST(!renewal->is_first_recurring);
+        BOOST_TEST(renewal->subscription_expiration_date.value_or(0) ==
+                   *paid->subscription_expiration_date + 2592000);
+        const auto& cancelled = got->updates[2];
+        BOOST_TEST((cancelled.what == tg::update::kind::subscription));
+        BOOST_TEST_REQUIRE(cancelled.subscription.has_value());
+        BOOST_TEST(cancelled.subscription->state == "canceled");
+        BOOST_TEST(cancelled.subscription->from.id == user);
+    });
+}
+
 BOOST_FIXTURE_TEST_CASE(an_inline_button_press_arrives_without_a_message_and_is_answered, telegram_fixture) {
     const auto user = sim.add_user({.language_code = "ru"});
     run([&]() -> awaitable<void> {

@@ -555,8 +555,6 @@ const std::vector<ignored_case> ignored_cases{
      R"({"user":{"id":5,"is_bot":false,"first_name":"A"},"bot":{"id":6,"is_bot":true,"first_name":"B"}})"},
     {"widget_query", R"({"id":"w1","from":{"id":5,"is_bot":false,"first_name":"A"},"query":"x"})"},
     {"shared_widget_query", R"({"id":"w2","from":{"id":5}})"},
-    {"subscription",
-     R"({"user":{"id":5,"is_bot":false,"first_name":"A"},"invoice_payload":"p","state":"canceled"})"},
     {"purchased_paid_media",
      R"({"from":{"id":5,"is_bot":false,"first_name":"A"},"paid_media_payload":"clip"})"},
     {"message_reaction", R"({"chat":{"id":5,"type":"private"},"message_id":3,"date":1,"new_reaction":[]})"},
@@ -604,7 +602,8 @@ BOOST_AUTO_TEST_CASE(typed_update_kinds_are_the_keys_the_parser_types_stop_inclu
                                             "callback_query",
                                             "my_chat_member",
                                             "stopped_message_generation",
-                                            "pre_checkout_query"};
+                                            "pre_checkout_query",
+                                            "subscription"};
     BOOST_TEST(kinds == expected, boost::test_tools::per_element());
     // Each name, used as an update's key with a valid payload, gives that kind: the list and the
     // parser cannot drift apart.
@@ -618,6 +617,7 @@ BOOST_AUTO_TEST_CASE(typed_update_kinds_are_the_keys_the_parser_types_stop_inclu
         {"stopped_message_generation", R"({"chat":{"id":4,"type":"private"},"draft_id":1})"},
         {"pre_checkout_query",
          R"({"id":"p","from":{"id":4,"is_bot":false,"first_name":"A"},"currency":"XTR","total_amount":1})"},
+        {"subscription", R"({"user":{"id":4,"is_bot":false,"first_name":"A"},"state":"active"})"},
     };
     for (const auto& k : kinds) {
         auto u = parse_update(update_of(60, k, payloads.at(k)));
@@ -641,9 +641,19 @@ BOOST_AUTO_TEST_CASE(stars_payments_parse_and_a_wrong_type_is_malformed_with_its
          "refunded_payment":{"currency":"XTR","total_amount":150,"invoice_payload":"pack:3:150:7",
          "telegram_payment_charge_id":"stxA"}}},
         {"update_id":43,"pre_checkout_query":{"id":"q","from":{"id":7,"is_bot":false,"first_name":"E"},
-         "currency":"XTR","total_amount":"150"}}
+         "currency":"XTR","total_amount":"150"}},
+        {"update_id":44,"subscription":{"user":{"id":7,"is_bot":false,"first_name":"E"},
+         "invoice_payload":"sub:3:450:7","state":"canceled"}},
+        {"update_id":45,"subscription":{"invoice_payload":"sub:3:450:7","state":"failed"}}
     ])"));
-    BOOST_TEST_REQUIRE(batch.updates.size() == 3U);
+    BOOST_TEST_REQUIRE(batch.updates.size() == 4U);
+    const auto& sub = batch.updates[3];
+    BOOST_TEST((sub.what == update::kind::subscription));
+    BOOST_TEST_REQUIRE(sub.subscription.has_value());
+    BOOST_TEST(sub.subscription->from.id == 7);
+    BOOST_TEST(sub.subscription->invoice_payload == "sub:3:450:7");
+    BOOST_TEST(sub.subscription->state == "canceled");
+    BOOST_TEST(sub.chat_id().value_or(0) == 7);
     const auto& q = batch.updates[0];
     BOOST_TEST((q.what == update::kind::pre_checkout_query));
     BOOST_TEST_REQUIRE(q.pre_checkout.has_value());
@@ -662,8 +672,9 @@ BOOST_AUTO_TEST_CASE(stars_payments_parse_and_a_wrong_type_is_malformed_with_its
     const auto& back = batch.updates[2].message->refunded_payment;
     BOOST_TEST_REQUIRE(back.has_value());
     BOOST_TEST(back->telegram_payment_charge_id == "stxA");
-    BOOST_TEST_REQUIRE(batch.malformed.size() == 1U);
+    BOOST_TEST_REQUIRE(batch.malformed.size() == 2U); // a wrong type; a subscription without its user
     BOOST_TEST(batch.malformed[0].update_id.value_or(0) == 43);
+    BOOST_TEST(batch.malformed[1].update_id.value_or(0) == 45);
 }
 
 BOOST_AUTO_TEST_CASE(a_voice_note_parses_tolerantly_and_a_wrong_type_is_malformed_with_its_id) {
