@@ -71,8 +71,9 @@ std::string order_payload(std::string_view prefix, const pack_order& order) {
            ":" + std::to_string(order.user_id);
 }
 
-/// "2026-12-31" (UTC).
-std::string date_text(storage::timestamp t) {
+} // namespace
+
+std::string subscription_date(storage::timestamp t) {
     const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
     char buf[16];
     std::snprintf(buf,
@@ -83,8 +84,6 @@ std::string date_text(storage::timestamp t) {
                   static_cast<unsigned>(d.day()));
     return buf;
 }
-
-} // namespace
 
 std::string pack_payload(const pack_order& order) {
     return order_payload("pack:", order);
@@ -398,7 +397,7 @@ payments::subscribed(const user_context& c, const tg::successful_payment& p, int
                         {"renewal", !p.is_first_recurring},
                         {"stars", p.total_amount}});
     const auto ends = credits_.subscription(c.user_id);
-    const std::string date = date_text(ends ? ends->expires : until);
+    const std::string date = subscription_date(ends ? ends->expires : until);
     std::string thanks = p.is_first_recurring
                              ? svc_.locales.text(c.lang,
                                                  "pay.subscribed",
@@ -459,7 +458,7 @@ engine::awaitable<void> payments::subscription_changed(const user_context& c, co
     const auto s = credits_.subscription(c.user_id);
     std::string text = svc_.locales.text(c.lang,
                                          state == "canceled" ? "pay.sub_canceled" : "pay.sub_failed",
-                                         {{"date", s ? date_text(s->expires) : std::string("-")}});
+                                         {{"date", s ? subscription_date(s->expires) : std::string("-")}});
     co_await say(c, std::move(text), std::nullopt);
 }
 
@@ -475,7 +474,7 @@ std::string payments::subscription_line(std::int64_t user_id, std::string_view l
     return svc_.locales.text(
         lang,
         "pay.sub_status",
-        {{"videos", std::to_string(s->videos_per_day)}, {"date", date_text(s->expires)}});
+        {{"videos", std::to_string(s->videos_per_day)}, {"date", subscription_date(s->expires)}});
 }
 
 } // namespace companion::pipelines

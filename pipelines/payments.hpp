@@ -61,6 +61,9 @@ std::string subscription_payload(const pack_order& order);
 /// The subscription a payload names; none for anything else.
 std::optional<pack_order> read_subscription_payload(std::string_view payload);
 
+/// A subscription's end as the user reads it: "2026-12-31" (UTC).
+std::string subscription_date(storage::timestamp t);
+
 /// The credits a clip of `seconds` costs (at least one).
 int credits_for(const payments_config& cfg, int seconds);
 

@@ -57,7 +57,8 @@ credit_repository::credit_repository(database& db) try
     rethrow(e, "prepare credit statements");
 }
 
-grant_outcome credit_repository::grant(const star_payment& p) try {
+template <class Apply>
+grant_outcome credit_repository::record_then(const star_payment& p, Apply apply) {
     return db_.in_transaction([&] {
         {
             statement_scope scope(record_, p.charge_id, p.user_id, p.payload, p.stars, p.credits, p.paid);
@@ -65,9 +66,15 @@ grant_outcome credit_repository::grant(const star_payment& p) try {
                 return grant_outcome::duplicate; // the charge is in the ledger: granted before
             }
         }
+        apply();
+        return grant_outcome::granted;
+    });
+}
+
+grant_outcome credit_repository::grant(const star_payment& p) try {
+    return record_then(p, [&] {
         statement_scope scope(add_, p.user_id, p.credits);
         scope.exec();
-        return grant_outcome::granted;
     });
 } catch (const SQLite::Exception& e) {
     rethrow(e, "credits.grant");
@@ -186,16 +193,9 @@ credit_totals credit_repository::totals(timestamp now) try {
 
 grant_outcome
 credit_repository::grant_subscription(const star_payment& p, int videos_per_day, timestamp expires) try {
-    return db_.in_transaction([&] {
-        {
-            statement_scope scope(record_, p.charge_id, p.user_id, p.payload, p.stars, p.credits, p.paid);
-            if (!record_.executeStep()) {
-                return grant_outcome::duplicate; // this period was paid and granted before
-            }
-        }
+    return record_then(p, [&] {
         statement_scope scope(subscribe_, p.user_id, p.payload, videos_per_day, expires);
         scope.exec();
-        return grant_outcome::granted;
     });
 } catch (const SQLite::Exception& e) {
     rethrow(e, "credits.grant_subscription");

@@ -92,6 +92,11 @@ public:
     int daily_allowance(std::int64_t user_id, timestamp now);
 
 private:
+    /// Records `p` in the ledger and runs `apply` (what it buys) in one transaction; nothing when
+    /// the charge id was recorded before.
+    template <class Apply>
+    grant_outcome record_then(const star_payment& p, Apply apply);
+
     database& db_;
     SQLite::Statement record_;
     SQLite::Statement add_;

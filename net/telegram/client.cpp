@@ -84,6 +84,15 @@ read_result(std::string_view method, result<json::value> r, checked<T> (*parse)(
     return std::move(*parsed);
 }
 
+// An invoice's prices as Telegram takes them: [{"label", "amount"}].
+json::array prices_json(const std::vector<labeled_price>& prices) {
+    json::array out;
+    for (const auto& p : prices) {
+        out.push_back(json::object{{"label", p.label}, {"amount", p.amount}});
+    }
+    return out;
+}
+
 // A call whose `result` (true) tells nothing more than success.
 result<void> done(const result<json::value>& r) {
     if (!r) {
@@ -438,11 +447,7 @@ engine::awaitable<result<message>> client::send_invoice(send_invoice_params para
     o["description"] = params.description;
     o["payload"] = params.payload;
     o["currency"] = params.currency;
-    json::array prices;
-    for (const auto& p : params.prices) {
-        prices.push_back(json::object{{"label", p.label}, {"amount", p.amount}});
-    }
-    o["prices"] = std::move(prices);
+    o["prices"] = prices_json(params.prices);
     if (params.reply_markup) {
         o["reply_markup"] = *params.reply_markup;
     }
@@ -456,11 +461,7 @@ engine::awaitable<result<std::string>> client::create_invoice_link(create_invoic
     o["description"] = params.description;
     o["payload"] = params.payload;
     o["currency"] = params.currency;
-    json::array prices;
-    for (const auto& p : params.prices) {
-        prices.push_back(json::object{{"label", p.label}, {"amount", p.amount}});
-    }
-    o["prices"] = std::move(prices);
+    o["prices"] = prices_json(params.prices);
     if (params.subscription_period) {
         o["subscription_period"] = *params.subscription_period;
     }

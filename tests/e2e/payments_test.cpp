@@ -72,19 +72,6 @@ std::string renewal_update(std::int64_t user,
     return text.substr(0, end) + fields + "}}";
 }
 
-/// "2026-12-31", as the bot writes a subscription's end.
-std::string day_of(storage::timestamp t) {
-    const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
-    char buf[16];
-    std::snprintf(buf,
-                  sizeof buf,
-                  "%04d-%02u-%02u",
-                  static_cast<int>(d.year()),
-                  static_cast<unsigned>(d.month()),
-                  static_cast<unsigned>(d.day()));
-    return buf;
-}
-
 /// Uses up the day's free video: one delivered from the last selfie.
 awaitable<void> free_video(world& w, std::int64_t user, const std::string& lang) {
     co_await ask_video(w, user, lang, "vid:last");
@@ -120,15 +107,23 @@ awaitable<std::string> buy(world& w, std::int64_t user, const item& packs, const
     co_return std::string{};
 }
 
+/// A new user (named `name`) who has picked `persona`, taken a selfie and used up the day's free
+/// video.
+awaitable<std::int64_t>
+spent_user(world& w, const std::string& name, const std::string& lang, const std::string& persona) {
+    const auto user = w.sims->telegram().add_user({.first_name = name, .language_code = lang});
+    co_await onboard(w, user, persona);
+    co_await take_selfie(w, user);
+    co_await free_video(w, user, lang);
+    co_return user;
+}
+
 /// A new user who has used up the day's free video, pressed the pack button `data` and got its
 /// invoice: returns the user and the invoice.
 awaitable<std::pair<std::int64_t, item>>
 invoiced_user(world& w, const std::string& lang, const std::string& persona, const std::string& data) {
     auto& t = w.sims->telegram();
-    const auto user = t.add_user({.first_name = "I" + lang, .language_code = lang});
-    co_await onboard(w, user, persona);
-    co_await take_selfie(w, user);
-    co_await free_video(w, user, lang);
+    const auto user = co_await spent_user(w, "I" + lang, lang, persona);
     auto packs = co_await packs_offered(w, user, lang, 0);
     BOOST_TEST_REQUIRE(packs.has_value());
     t.user_presses_button(user, packs->message_id, data);
@@ -151,10 +146,7 @@ BOOST_FIXTURE_TEST_CASE(a_pack_bought_with_stars_pays_for_videos_exactly_once_in
             storage::credit_repository credits(*db);
             for (const auto& c : lang_cases) {
                 BOOST_TEST_CONTEXT(c.lang) {
-                    const auto user = t.add_user({.first_name = "B" + c.lang, .language_code = c.lang});
-                    co_await onboard(*this, user, c.persona);
-                    co_await take_selfie(*this, user);
-                    co_await free_video(*this, user, c.lang);
+                    const auto user = co_await spent_user(*this, "B" + c.lang, c.lang, c.persona);
 
                     // The free video is used up: the packs, in the user's language.
                     auto packs = co_await packs_offered(*this, user, c.lang, 0);
@@ -251,11 +243,8 @@ BOOST_FIXTURE_TEST_CASE(a_monthly_subscription_gives_daily_videos_renews_once_pe
             storage::credit_repository credits(*db);
             for (const auto& c : lang_cases) {
                 BOOST_TEST_CONTEXT(c.lang) {
-                    const auto user = t.add_user({.first_name = "S" + c.lang, .language_code = c.lang});
+                    const auto user = co_await spent_user(*this, "S" + c.lang, c.lang, c.persona);
                     const auto payload = "sub:2:450:" + std::to_string(user);
-                    co_await onboard(*this, user, c.persona);
-                    co_await take_selfie(*this, user);
-                    co_await free_video(*this, user, c.lang);
 
                     // Beside the packs, the subscription, in the user's language.
                     auto packs = co_await packs_offered(*this, user, c.lang, 0);
@@ -279,7 +268,8 @@ BOOST_FIXTURE_TEST_CASE(a_monthly_subscription_gives_daily_videos_renews_once_pe
                         return text(i) && s &&
                                i.text == locales.text(c.lang,
                                                       "pay.subscribed",
-                                                      {{"videos", "2"}, {"date", day_of(s->expires)}});
+                                                      {{"videos", "2"},
+                                                       {"date", pipelines::subscription_date(s->expires)}});
                     });
                     BOOST_TEST_REQUIRE(thanks.has_value());
                     BOOST_TEST(credits.balance(user) == 0);
@@ -295,10 +285,10 @@ BOOST_FIXTURE_TEST_CASE(a_monthly_subscription_gives_daily_videos_renews_once_pe
                     const auto before = credits.subscription(user)->expires;
                     const auto renewal = t.renew_subscription(user);
                     BOOST_TEST_REQUIRE(!renewal.empty());
-                    const auto renewed_text =
-                        locales.text(c.lang,
-                                     "pay.renewed",
-                                     {{"date", day_of(before + std::chrono::days(30))}});
+                    const auto renewed_text = locales.text(
+                        c.lang,
+                        "pay.renewed",
+                        {{"date", pipelines::subscription_date(before + std::chrono::days(30))}});
                     auto renewed =
                         co_await next(user, [&](const item& i) { return text(i) && i.text == renewed_text; });
                     BOOST_TEST_REQUIRE(renewed.has_value());
@@ -317,8 +307,9 @@ BOOST_FIXTURE_TEST_CASE(a_monthly_subscription_gives_daily_videos_renews_once_pe
 
                     // Cancelled in Telegram: it runs to its end, and the user is told until when.
                     t.user_cancels_subscription(user);
-                    const auto cancelled_text =
-                        locales.text(c.lang, "pay.sub_canceled", {{"date", day_of(after)}});
+                    const auto cancelled_text = locales.text(c.lang,
+                                                             "pay.sub_canceled",
+                                                             {{"date", pipelines::subscription_date(after)}});
                     auto cancelled = co_await next(user, [&](const item& i) {
                         return text(i) && i.text == cancelled_text;
                     });
