@@ -19,7 +19,6 @@
 #include "storage/maintenance.hpp"
 
 #include <CLI/CLI.hpp>
-#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -261,10 +260,7 @@ engine::awaitable<void> serve(engine::runtime& rt, app::config cfg, options opt,
 } // namespace
 
 int main(int argc, char** argv) {
-    // One loop thread plus the offload and libvips workers: glibc would give each thread its own
-    // malloc arena, and image buffers freed on one thread fragment them (the soak showed the
-    // heap creeping by ~0.5 MB/s). Two arenas keep it flat at no measurable cost.
-    ::mallopt(M_ARENA_MAX, 2);
+    app::configure_allocator();
     // Private by default: the database, its WAL, the media and the logs hold every conversation
     // and selfie, so nothing this process creates is readable by another account (files 0600,
     // folders 0700), whatever umask the shell or the unit had.

@@ -12,6 +12,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include <malloc.h>
 #include <openssl/rand.h>
 
 #include <filesystem>
@@ -417,6 +418,10 @@ engine::awaitable<std::vector<service_check>> bot_app::check_services() {
         }
     }
     co_return out;
+}
+
+void configure_allocator() noexcept {
+    ::mallopt(M_ARENA_MAX, 2);
 }
 
 } // namespace companion::app

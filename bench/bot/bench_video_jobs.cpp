@@ -33,6 +33,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <malloc.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -54,6 +55,12 @@ namespace {
 
 using bench::cpu_seconds;
 using bench::rss_kb;
+
+/// The heap's bytes in use (KB): what the jobs hold, without the pages glibc keeps after frees
+/// (RSS counts those: the submissions' images and uploads leave such pages behind).
+long heap_kb() {
+    return static_cast<long>(::mallinfo2().uordblks / 1024);
+}
 
 struct options {
     std::string json_path = "bench_video_jobs.json";
@@ -296,6 +303,7 @@ engine::awaitable<void> create_jobs(pipelines::bot& bot, int jobs) {
 } // namespace
 
 int main(int argc, char** argv) {
+    app::configure_allocator(); // as companion-bot does
     const auto parsed = parse_options(argc, argv);
     if (!parsed) {
         return 2;
@@ -357,16 +365,15 @@ int main(int argc, char** argv) {
     acfg.storage.data_dir = dir.string();
     acfg.storage.database = "bench.db";
     auto db_holder = std::make_unique<storage::database>(storage::database_config{.path = dir / "bench.db"});
-    auto& db = *db_holder;
     // Users who already have a 720x1280 selfie of Emma.
     const auto selfie_path = dir / "selfie.png";
     { std::ofstream(selfie_path, std::ios::binary) << sim::media::make_png(720, 1280, {}); }
     const auto now =
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     {
-        storage::user_repository users(db);
-        storage::generated_content_repository content(db);
-        db.in_transaction([&] {
+        storage::user_repository users(*db_holder);
+        storage::generated_content_repository content(*db_holder);
+        db_holder->in_transaction([&] {
             for (int i = 0; i < jobs; ++i) {
                 const std::int64_t id = 800000000 + i;
                 users.record_contact(id, "en", false, now);
@@ -425,6 +432,8 @@ int main(int argc, char** argv) {
     }
 
     const long rss_before = rss_kb();
+    const long heap_before = heap_kb();
+    long heap_jobs = heap_before;
     const double process_cpu_start = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
     const double side_cpu_start = cpu_seconds(side_clock);
     // Create the jobs on the bot's loop.
@@ -455,7 +464,8 @@ int main(int argc, char** argv) {
         // Wait until every job is submitted.
         for (;;) {
             ioc.run_for(200ms);
-            SQLite::Statement q(db.connection(), "SELECT count(*) FROM video_jobs WHERE state = 'submitted'");
+            SQLite::Statement q(wired.db().connection(),
+                                "SELECT count(*) FROM video_jobs WHERE state = 'submitted'");
             q.executeStep();
             if (q.getColumn(0).getInt() >= jobs) {
                 break;
@@ -470,6 +480,7 @@ int main(int argc, char** argv) {
             ioc.run_for(interval / 5); // settle into steady polling
         }
         rss_jobs = rss_kb();
+        heap_jobs = heap_kb();
 
         clockid_t bot_clock{};
         pthread_getcpuclockid(pthread_self(), &bot_clock);
@@ -562,6 +573,9 @@ int main(int argc, char** argv) {
         {"rss_before_kb", rss_before},
         {"rss_jobs_kb", rss_jobs},
         {"bytes_per_job", bytes_per_job},
+        {"heap_before_kb", heap_before},
+        {"heap_jobs_kb", heap_jobs},
+        {"heap_bytes_per_job", jobs > 0 ? static_cast<double>(heap_jobs - heap_before) * 1024.0 / jobs : 0.0},
         {"loop_lag_p99_ms", counted ? 0.0 : lag.quantile(0.99) * 1000},
         {"chat_replies", st.chat_latency_ms.size()},
         {"chat_p50_ms", percentile(st.chat_latency_ms, 0.5)},
