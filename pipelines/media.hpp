@@ -16,6 +16,15 @@ struct image_bytes {
     std::string mime; ///< image/png, image/jpeg, image/webp
     int width = 0;
     int height = 0;
+
+    /// Empties it and gives its memory back (assigning `{}` to a std::string keeps its capacity:
+    /// a sleeping video job would hold its first frame's bytes).
+    void release() noexcept {
+        std::string().swap(bytes);
+        mime.clear();
+        width = 0;
+        height = 0;
+    }
 };
 
 struct photo_limits {

@@ -41,16 +41,30 @@ void count_refusal(const video_provider_info& info, std::string_view reason) {
 using storage::job_state;
 using namespace std::chrono_literals;
 
-// What one job's run keeps between steps: its machine, its row as last read, the progress
-// throttle and, while it is being submitted, the first frame.
+// What one job's run keeps between steps, and all a sleeping job is: its machine, its row as
+// last read, the progress throttle and, while it is being submitted, the first frame.
 struct video_jobs::job_run {
-    job_run(const video_machine_config& mc, const video_jobs_config& cfg, engine::random_source& random)
-        : machine(mc, random), progress(cfg.progress_every, cfg.action_every) {}
+    job_run(const video_machine_config& mc,
+            const video_jobs_config& cfg,
+            engine::random_source& random,
+            std::size_t& live)
+        : machine(mc, random), progress(cfg.progress_every, cfg.action_every), live_(live) {
+        ++live_;
+    }
+    ~job_run() { --live_; }
+    job_run(const job_run&) = delete;
+    job_run& operator=(const job_run&) = delete;
+
     video_job_machine machine;
     progress_throttle progress;
     storage::video_job job{};
     std::string lang;
     image_bytes frame{};
+    int faults = 0;            ///< storage faults in a row
+    bool reload_first = false; ///< parked after a fault: read the row again on waking
+
+private:
+    std::size_t& live_;
 };
 
 video_jobs::video_jobs(engine::executor ex,
@@ -81,6 +95,7 @@ video_jobs::video_jobs(engine::executor ex,
                  .height = provider_.info().height,
                  .debug = cfg_.debug,
                  .admins = cfg_.admins}),
+      polls_(ex, svc.time, cfg_.poll_tick),
       jobs_(ex, engine::task_group::config{.name = "video_jobs"}),
       repo_(svc.db),
       content_(svc.db),
@@ -147,11 +162,14 @@ engine::awaitable<void> video_jobs::resume() {
 }
 
 engine::awaitable<void> video_jobs::shutdown(engine::duration grace) {
+    // Sleeping jobs are records, not tasks: they are dropped at once (each stays in the database
+    // where it stands and resumes at the next start), and nothing in flight can park again.
+    polls_.close();
     co_await jobs_.shutdown(grace);
 }
 
 bool video_jobs::start(std::int64_t job_id, std::string lang) {
-    return jobs_.spawn(run(job_id, std::move(lang)));
+    return jobs_.spawn(begin(job_id, std::move(lang)));
 }
 
 bool video_jobs::reload(job_run& jr) {
@@ -163,63 +181,136 @@ bool video_jobs::reload(job_run& jr) {
     return true;
 }
 
-engine::awaitable<void> video_jobs::run(std::int64_t job_id, std::string lang) {
-    // Between steps only this frame stays alive (thousands of jobs sleep between polls); an
-    // action's larger frame lives only while it works.
-    job_run jr(machine_cfg_, cfg_, svc_.random);
-    jr.job.id = job_id;
-    jr.lang = std::move(lang);
-    if (!reload(jr)) {
+job_event::entered video_jobs::entered(const job_run& jr) const {
+    return job_event::entered{svc_.personas.find(jr.job.persona_id) != nullptr};
+}
+
+engine::awaitable<void> video_jobs::begin(std::int64_t job_id, std::string lang) {
+    auto jr = std::make_unique<job_run>(machine_cfg_, cfg_, svc_.random, live_);
+    jr->job.id = job_id;
+    jr->lang = std::move(lang);
+    if (!reload(*jr)) {
         co_return;
     }
-    const auto entered = [&] { return job_event::entered{svc_.personas.find(jr.job.persona_id) != nullptr}; };
-    video_job_event event = entered();
-    for (int faults = 0;;) {
-        const auto step = jr.machine.on(jr.job, event, svc_.time.wall());
-        const auto* wait = std::get_if<job_action::wait_until>(&step.action);
+    auto step = jr->machine.on(jr->job, entered(*jr), svc_.time.wall());
+    co_await drive(std::move(jr), std::move(step), lane::own);
+}
+
+void video_jobs::park(job_ptr jr, engine::wall_time at) {
+    if (!pollers_started_) {
+        // The scheduler's timer loop and the poll workers start with the first job that waits.
+        pollers_started_ = true;
+        bool started = jobs_.spawn(polls_.dispatch());
+        for (std::size_t i = 0; started && i < cfg_.poll_workers; ++i) {
+            started = jobs_.spawn(poll_worker());
+        }
+        if (!started) {
+            engine::log().info("video.pollers_not_started", {{"job", jr->job.id}}); // stopping
+        }
+    }
+    if (jr->job.state == job_state::submitted) {
+        // Its prompts are in its row and no poll reads them: every step that does again (a
+        // refusal's retry, the delivery's caption) follows a transition, which reloads the row.
+        // Thousands of sleeping jobs need not hold a kilobyte of prompt each.
+        jr->job.video_prompt.reset();
+        jr->job.selfie_prompt.reset();
+    }
+    const auto id = jr->job.id;
+    if (!polls_.schedule(svc_.time.now() + (at - svc_.time.wall()), std::move(jr))) {
+        // Stopping: the job stays in the database where it stands and resumes at the next start.
+        engine::log().debug("video.park_refused", {{"job", id}});
+    }
+}
+
+engine::awaitable<void> video_jobs::poll_worker() {
+    while (auto jr = co_await polls_.next()) {
+        co_await wake(std::move(*jr));
+    }
+}
+
+engine::awaitable<void> video_jobs::wake(job_ptr jr) {
+    if (jr->reload_first) {
+        // A storage fault parked it: the row is read again, as it may have moved since.
+        std::exception_ptr fault;
+        try {
+            jr->reload_first = false;
+            if (!reload(*jr)) {
+                co_return; // erased (by /forget) meanwhile: nothing left to do
+            }
+        } catch (...) {
+            fault = std::current_exception();
+        }
+        if (fault) {
+            co_await on_fault(std::move(jr), fault);
+            co_return;
+        }
+    }
+    auto step = jr->machine.on(jr->job, entered(*jr), svc_.time.wall());
+    co_await drive(std::move(jr), std::move(step), lane::poller);
+}
+
+engine::awaitable<void> video_jobs::drive(job_ptr jr, video_job_step step, lane where) {
+    for (;;) {
+        video_job_event event;
         std::exception_ptr fault;
         try {
             if (step.progress) {
-                co_await report(jr, *step.progress);
+                co_await report(*jr, *step.progress);
             }
             if (const auto* stop = std::get_if<job_action::stop>(&step.action)) {
-                engine::log().debug("video.run_ended", {{"job", job_id}, {"reason", stop->reason}});
+                engine::log().debug("video.run_ended", {{"job", jr->job.id}, {"reason", stop->reason}});
                 co_return;
             }
-            if (wait != nullptr) {
-                co_await svc_.time.sleep(wait->at - svc_.time.wall());
-                event = entered();
-            } else {
-                event = co_await execute(jr, step.action);
+            if (const auto* wait = std::get_if<job_action::wait_until>(&step.action)) {
+                park(std::move(jr), wait->at);
+                co_return;
             }
+            if (where == lane::poller && !std::holds_alternative<job_action::poll>(step.action) &&
+                !std::holds_alternative<job_action::transition>(step.action)) {
+                // A download, the delivery or an ending takes longer than a poll: it goes on in a
+                // task of its own and leaves the poll workers to the polls.
+                const auto id = jr->job.id;
+                if (!jobs_.spawn(drive(std::move(jr), std::move(step), lane::own))) {
+                    engine::log().debug("video.run_deferred", {{"job", id}}); // stopping: resumes at start
+                }
+                co_return;
+            }
+            event = co_await execute(*jr, step.action);
             if (std::holds_alternative<job_action::finish>(step.action) ||
                 std::holds_alternative<job_action::complete>(step.action)) {
                 co_return;
             }
-            faults = 0;
-            continue;
+            jr->faults = 0;
         } catch (...) {
             fault = std::current_exception();
         }
-        if (engine::is_cancellation(fault)) {
-            std::rethrow_exception(fault); // a stop: the job stays resumable where it stands
-        }
-        // A storage fault (a locked or full disk): the row still says where the job stands.
-        engine::log().error("video.step_failed",
-                            {{"job", job_id}, {"faults", faults + 1}, {"error", engine::describe(fault)}});
-        if (++faults >= cfg_.step_faults) {
-            auto told = co_await out_.text(jr.job.chat_id, svc_.locales.text(jr.lang, "video.interrupted"));
-            if (!told) {
-                engine::log().warn("video.interrupted_not_told", {{"job", job_id}});
-            }
-            co_return; // resumes at the next start
-        }
-        co_await svc_.time.sleep(std::chrono::seconds(1 << std::min(faults, 5)));
-        if (!reload(jr)) {
+        if (fault) {
+            co_await on_fault(std::move(jr), fault);
             co_return;
         }
-        event = entered();
+        step = jr->machine.on(jr->job, event, svc_.time.wall());
     }
+}
+
+engine::awaitable<void> video_jobs::on_fault(job_ptr jr, std::exception_ptr fault) {
+    if (engine::is_cancellation(fault)) {
+        std::rethrow_exception(fault); // a stop: the job stays resumable where it stands
+    }
+    // A storage fault (a locked or full disk): the row still says where the job stands.
+    const auto id = jr->job.id;
+    engine::log().error("video.step_failed",
+                        {{"job", id}, {"faults", jr->faults + 1}, {"error", engine::describe(fault)}});
+    if (++jr->faults >= cfg_.step_faults) {
+        auto told = co_await out_.text(jr->job.chat_id, svc_.locales.text(jr->lang, "video.interrupted"));
+        if (!told) {
+            engine::log().warn("video.interrupted_not_told", {{"job", id}});
+        }
+        co_return; // resumes at the next start
+    }
+    // Tried again after a back-off, from the row as it then stands.
+    jr->reload_first = true;
+    const auto backoff = std::chrono::seconds(1 << std::min(jr->faults, 5));
+    park(std::move(jr), svc_.time.wall() + backoff);
 }
 
 engine::awaitable<video_job_event> video_jobs::execute(job_run& jr, const video_job_action& action) {
@@ -301,7 +392,7 @@ engine::awaitable<video_job_event> video_jobs::execute(job_run& jr, const video_
             }
         }
         if (created) {
-            jr.frame = {}; // a created job needs no frame; a sleeping poller should not hold one
+            jr.frame.release(); // a created job needs no frame; a sleeping poller should not hold one
             engine::log().info("video.submitted", {{"job", job.id}, {"provider_job", *created}});
         }
         co_return job_event::submitted{std::move(created)};
@@ -371,7 +462,7 @@ engine::awaitable<video_job_event> video_jobs::transition(job_run& jr, const job
     if (moved && t.to == job_state::prompting && job.state != job_state::requested) {
         ++stats_.refusal_retries;
         count_refusal(provider_.info(), t.fields.error.value_or(""));
-        jr.frame = {};
+        jr.frame.release();
     }
     co_return job_event::stored{moved && reload(jr)};
 }

@@ -2,12 +2,15 @@
 // class only carries out its actions (database transitions, the selfie and prompt pipelines, the
 // provider's calls, delivery) and feeds their outcomes back. A job is committed as `submitting`
 // before the provider's create, so a crash there ends `submit_unknown` and is never paid twice.
-// Thousands of jobs poll concurrently: between polls a job is a small sleeping frame (the
-// machine, its row and the progress throttle); on start every unfinished job resumes where it
-// stood. A storage fault inside a step is retried with back-off; after repeated faults the user
-// is told and the job stays resumable for the next start.
+// Thousands of jobs poll concurrently: between polls a job is a record in one scheduler (the
+// machine, its row and the progress throttle; no coroutine frame and no timer of its own), and a
+// bounded set of poll workers carries out the polls as they come due; longer work (the selfie, the
+// prompt, the download, the delivery) runs in a task of the job's own. On start every unfinished
+// job resumes where it stood. A storage fault inside a step is retried with back-off; after repeated faults
+// the user is told and the job stays resumable for the next start.
 #pragma once
 
+#include "engine/due_queue.hpp"
 #include "engine/task_group.hpp"
 #include "pipelines/selfie.hpp"
 #include "pipelines/sender.hpp"
@@ -21,6 +24,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,6 +52,11 @@ struct video_jobs_config {
     int download_attempts = 3;
     engine::duration download_budget = std::chrono::minutes(15);
     int step_faults = 5; ///< storage faults in a row before a job's run gives up (until restart)
+    /// Jobs between polls wait in one scheduler whose deadlines are rounded up to this tick (one
+    /// wake-up serves every poll due in it; the jitter of seconds is kept).
+    engine::duration poll_tick = std::chrono::milliseconds(2);
+    /// The tasks that carry out due polls (at most this many polls in flight to the provider).
+    std::size_t poll_workers = 32;
 };
 
 struct video_jobs_stats {
@@ -87,7 +97,10 @@ public:
     engine::awaitable<void> shutdown(engine::duration grace);
 
     const video_jobs_stats& stats() const noexcept { return stats_; }
-    std::size_t running() const noexcept { return jobs_.size(); }
+    /// Jobs being carried out or waiting for their next poll.
+    std::size_t running() const noexcept { return live_; }
+    /// Jobs waiting for their next poll (records in the scheduler, no task each).
+    std::size_t sleeping() const noexcept { return polls_.parked(); }
     /// The length of a clip whose user did not choose one.
     int effective_seconds() const noexcept { return machine_cfg_.seconds; }
     /// The lengths the user chooses from, ascending; empty when there is no choice.
@@ -104,7 +117,23 @@ public:
 
 private:
     struct job_run;
-    engine::awaitable<void> run(std::int64_t job_id, std::string lang);
+    using job_ptr = std::unique_ptr<job_run>;
+    /// Where a job's steps run: a poll worker (polls and transitions only) or a task of its own.
+    enum class lane { poller, own };
+
+    engine::awaitable<void> begin(std::int64_t job_id, std::string lang);
+    /// Carries out `step` and the ones after it, until the job waits (it is parked), ends, or on a
+    /// poll worker reaches longer work (handed to a task of its own).
+    engine::awaitable<void> drive(job_ptr jr, video_job_step step, lane where);
+    /// Parks the job in the scheduler until `at`.
+    void park(job_ptr jr, engine::wall_time at);
+    engine::awaitable<void> poll_worker();
+    /// A parked job is due.
+    engine::awaitable<void> wake(job_ptr jr);
+    /// A step threw: a stop is rethrown; a storage fault parks the job for a retry, or after
+    /// step_faults in a row tells the user and leaves it for the next start.
+    engine::awaitable<void> on_fault(job_ptr jr, std::exception_ptr fault);
+    job_event::entered entered(const job_run& jr) const;
     bool reload(job_run& jr);
     engine::awaitable<video_job_event> execute(job_run& jr, const video_job_action& action);
     engine::awaitable<video_job_event> transition(job_run& jr, const job_action::transition& t);
@@ -118,6 +147,7 @@ private:
     engine::awaitable<void>
     notify(std::int64_t job_id, std::int64_t chat_id, std::string lang, std::string message_key);
 
+    std::size_t live_ = 0; ///< jobs alive (first: every job record refers to it)
     engine::executor ex_;
     bot_services& svc_;
     sender& out_;
@@ -127,7 +157,9 @@ private:
     video_machine_config machine_cfg_;
     std::vector<int> offered_seconds_;
     video_delivery delivery_;
-    engine::task_group jobs_;
+    engine::due_scheduler<job_ptr> polls_;
+    bool pollers_started_ = false;
+    engine::task_group jobs_; ///< after polls_: its tasks hold job records and wait on it
     storage::video_job_repository repo_;
     storage::generated_content_repository content_;
     storage::quota_repository quotas_;

@@ -2,6 +2,7 @@
 // message, a malformed LLM prompt, a refused flirty prompt retried clean, failed and timed-out
 // jobs, restarts while submitted and between submitting and the stored id, two requests at
 // once, the spend cap, and many jobs polling while another user's chat stays prompt.
+#include "engine/task_group.hpp"
 #include "sim/media/mp4.hpp"
 #include "sim/media/png.hpp"
 #include "storage/generated_content.hpp"
@@ -395,6 +396,11 @@ BOOST_FIXTURE_TEST_CASE(a_thousand_jobs_poll_while_another_chat_is_answered, ope
                 BOOST_TEST_REQUIRE(reply.has_value());
             }
             BOOST_TEST(bot->videos()->stats().polls > polls_before); // they were polling meanwhile
+            // Between polls the jobs are records in one scheduler, not tasks (no frame, no timer
+            // each): most sleep at any instant, and the process runs far fewer tasks than jobs.
+            BOOST_TEST(bot->videos()->running() == static_cast<std::size_t>(jobs));
+            BOOST_TEST(bot->videos()->sleeping() > static_cast<std::size_t>(jobs) / 2);
+            BOOST_TEST(engine::task_group::live_tasks() < static_cast<std::size_t>(jobs) / 4);
             BOOST_TEST(sims->openai().video_creates().size() ==
                        static_cast<std::size_t>(jobs)); // one create per job
             co_await finish();
