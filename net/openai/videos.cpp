@@ -3,12 +3,11 @@
 
 #include "engine/log.hpp"
 #include "net/detail/client_support.hpp"
+#include "net/detail/json_fields.hpp"
 #include "net/multipart.hpp"
 #include "net/url.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <ostream>
@@ -41,40 +40,65 @@ parse_video_job(unsigned status, std::string_view body, const boost::beast::http
     if (status < 200 || status >= 300) {
         return parse_error(status, body, headers);
     }
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(body, ec);
-    if (ec || !v.is_object()) {
+    // Polled thousands of times a minute: the fields are read from a streamed parse, no DOM.
+    video_job j;
+    std::string task_id;
+    bool has_id = false;
+    bool error_object = false;
+    video_job_error err;
+    const auto field = [&](std::string_view parent, std::string_view key, const detail::json_scalar& v) {
+        if (parent.empty()) {
+            if (key == "id") {
+                has_id = true;
+                j.id = v.as_text();
+            } else if (key == "task_id") {
+                task_id = v.as_text(); // some gateways
+            } else if (key == "status") {
+                j.raw_status = v.as_text();
+            } else if (key == "progress") {
+                j.progress.reset();
+                if (auto n = v.as_int()) {
+                    j.progress = static_cast<int>(std::clamp<std::int64_t>(*n, 0, 100));
+                }
+            } else if (key == "model") {
+                j.model = v.as_text();
+            } else if (key == "seconds") {
+                j.seconds = v.as_text();
+            } else if (key == "size") {
+                j.size = v.as_text();
+            } else if (key == "created_at") {
+                j.created_at = v.as_int();
+            } else if (key == "completed_at") {
+                j.completed_at = v.as_int();
+            } else if (key == "expires_at") {
+                j.expires_at = v.as_int();
+            } else if (key == "error") {
+                error_object = v.type == detail::json_scalar::kind::object; // the last one counts
+                err = {};
+            }
+        } else if (parent == "error") {
+            if (key == "code") {
+                err.code = v.as_text();
+            } else if (key == "message") {
+                err.message = v.as_text();
+            }
+        }
+    };
+    if (detail::read_json_fields(body, field)) {
         return malformed(status, "video object is not a JSON object", headers);
     }
-    const auto& o = v.as_object();
-    if (o.contains("error") && o.at("error").is_object() && !o.contains("id")) {
+    if (error_object && !has_id) {
         return parse_error(status >= 400 ? status : 502, body, headers); // an error inside a 200
     }
-    video_job j;
-    j.id = detail::json_text(o.if_contains("id"));
     if (j.id.empty()) {
-        j.id = detail::json_text(o.if_contains("task_id")); // some gateways
+        j.id = std::move(task_id);
     }
-    j.raw_status = detail::json_text(o.if_contains("status"));
     if (j.id.empty() || j.raw_status.empty()) {
         return malformed(status, "video object without id or status", headers);
     }
     j.status = normalize_video_status(j.raw_status);
-    if (const auto* p = o.if_contains("progress"); p && !p->is_null()) {
-        if (auto n = detail::json_int(p)) {
-            j.progress = static_cast<int>(std::clamp<std::int64_t>(*n, 0, 100));
-        }
-    }
-    j.model = detail::json_text(o.if_contains("model"));
-    j.seconds = detail::json_text(o.if_contains("seconds"));
-    j.size = detail::json_text(o.if_contains("size"));
-    j.created_at = detail::json_int(o.if_contains("created_at"));
-    j.completed_at = detail::json_int(o.if_contains("completed_at"));
-    j.expires_at = detail::json_int(o.if_contains("expires_at"));
-    if (const auto* e = o.if_contains("error"); e && e->is_object()) {
-        video_job_error err;
-        err.code = detail::json_text(e->as_object().if_contains("code"));
-        err.message = engine::secrets().redact(detail::json_text(e->as_object().if_contains("message")));
+    if (error_object) {
+        err.message = engine::secrets().redact(err.message);
         j.error = std::move(err);
     }
     if (j.status == video_status::failed && !j.error) {
