@@ -4,8 +4,9 @@
 //
 // - `due_queue<T>` is the decision, sans-I/O: push items with their due time, ask when the
 //   earliest is due, take those due by `now` (earliest first, first pushed first within a tick).
-// - `due_scheduler<T>` carries it out on the loop: one sleep on the time source (`dispatch`)
-//   moves the items due into a ready queue, from which a bounded set of workers take them
+// - `due_scheduler<T>` carries it out on the loop: one alarm on the time source (`dispatch`),
+//   brought forward when an earlier item comes in, moves the items due into a ready queue, from which a
+//   bounded set of workers take them
 //   (`next`). An item is in the queue, ready, or with one worker: never two places at once.
 #pragma once
 
@@ -14,12 +15,11 @@
 #include "engine/sync.hpp"
 #include "engine/time_source.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -103,7 +103,10 @@ class due_scheduler {
 public:
     /// `time` must outlive the scheduler.
     due_scheduler(executor ex, time_source& time, duration tick)
-        : time_(time), queue_(tick), ready_(ex, std::numeric_limits<std::size_t>::max()), wake_(ex) {}
+        : time_(time),
+          queue_(tick),
+          ready_(ex, std::numeric_limits<std::size_t>::max()),
+          alarm_(time.make_alarm(ex)) {}
 
     /// Parks `item` until `due`. False (and the item is dropped) once the scheduler is closed.
     bool schedule(time_point due, T item) {
@@ -112,17 +115,15 @@ public:
         }
         queue_.push(due, std::move(item));
         if (const auto first = queue_.next_due(); first && *first < target_) {
-            wake_.set(); // earlier than the sleep in progress (or none): dispatch looks again
+            alarm_->ring(); // earlier than the wait in progress (or none): dispatch looks again
         }
         return true;
     }
 
-    /// The timer loop: sleeps until the earliest item's tick, then makes every item due by then
+    /// The timer loop: waits until the earliest item's tick, then makes every item due by then
     /// ready for the workers. Runs until close() (or cancellation, which it rethrows).
     awaitable<void> dispatch() {
-        using namespace boost::asio::experimental::awaitable_operators;
         while (!closed_) {
-            wake_.reset();
             queue_.take_due(time_.now(), [this](T&& item) {
                 // The ready queue is unbounded (workers behind only makes it longer) and open
                 // until close(), which also ends this loop: a refusal here would be a bug, counted.
@@ -130,23 +131,13 @@ public:
                     ++lost_;
                 }
             });
-            if (const auto first = queue_.next_due()) {
-                const time_point at = *first;
-                if (at - time_.now() <= queue_.tick()) {
-                    // Due within a tick (the steady state of thousands of jobs): a plain sleep, as
-                    // an item scheduled meanwhile is made ready at most a tick late.
-                    target_ = time_point::min(); // nothing wakes this sleep early
-                    co_await time_.sleep_until(at);
-                } else {
-                    // A longer sleep, which an earlier item must be able to cut short.
-                    target_ = at;
-                    co_await (time_.sleep_until(at) || wake_.wait());
-                }
-            } else {
-                target_ = time_point::max();
-                co_await wake_.wait();
+            target_ = queue_.next_due().value_or(time_point::max());
+            const time_point at = target_;
+            // False: rung by an earlier item (or by close): the loop looks again either way.
+            if (!co_await alarm_->wait_until(at)) {
+                ++early_wakes_;
             }
-            target_ = time_point::max();
+            target_ = time_point::min(); // between waits nothing needs to ring
         }
     }
 
@@ -160,12 +151,14 @@ public:
         while (ready_.try_receive()) {
         }
         ready_.close();
-        wake_.set();
+        alarm_->ring();
     }
 
     std::size_t parked() const noexcept { return queue_.size(); }
     std::size_t ready() const noexcept { return ready_.size(); }
     bool closed() const noexcept { return closed_; }
+    /// Waits an earlier item (or close) cut short.
+    std::size_t early_wakes() const noexcept { return early_wakes_; }
     /// Items the ready queue refused (always 0: it is unbounded and open while dispatch runs).
     std::size_t lost() const noexcept { return lost_; }
 
@@ -173,9 +166,10 @@ private:
     time_source& time_;
     due_queue<T> queue_;
     channel<T> ready_;
-    event wake_;
-    time_point target_ = time_point::max(); ///< what dispatch sleeps until (max: no sleep)
+    std::unique_ptr<alarm> alarm_;
+    time_point target_ = time_point::max(); ///< what dispatch waits until (min: not waiting)
     bool closed_ = false;
+    std::size_t early_wakes_ = 0;
     std::size_t lost_ = 0;
 };
 

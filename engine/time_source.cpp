@@ -5,16 +5,47 @@
 #include "engine/error.hpp"
 #include "engine/time.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <algorithm>
 
 namespace companion::engine {
 
 namespace {
+
+/// A steady timer whose wait is re-armed each time; ring() cancels the wait in progress, which
+/// then completes with an error code (read as such: no exception is thrown for a ring).
+class system_alarm final : public alarm {
+public:
+    explicit system_alarm(executor ex) : timer_(std::move(ex)) {}
+
+    awaitable<bool> wait_until(time_point t) override {
+        rung_ = false;
+        timer_.expires_at(t);
+        const auto [ec] = co_await timer_.async_wait(asio::as_tuple(use_awaitable));
+        if (!ec) {
+            co_return true;
+        }
+        if (ec == asio::error::operation_aborted && rung_) {
+            co_return false;
+        }
+        throw boost::system::system_error(ec); // the caller was cancelled
+    }
+
+    void ring() override {
+        rung_ = true;
+        timer_.cancel();
+    }
+
+private:
+    timer timer_;
+    bool rung_ = false;
+};
 
 class system_time_source final : public time_source {
 public:
@@ -23,6 +54,9 @@ public:
         return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     }
     awaitable<void> sleep_until(time_point t) override { return engine::sleep_until(t); }
+    std::unique_ptr<alarm> make_alarm(executor ex) override {
+        return std::make_unique<system_alarm>(std::move(ex));
+    }
 };
 
 } // namespace
@@ -71,6 +105,67 @@ awaitable<void> manual_time::sleep_until(time_point t) {
         }
     } guard{*this, s};
     co_await s.queue.async_wait(use_awaitable);
+}
+
+/// A sleeper on the virtual schedule (woken by advance_to like any other) that ring() takes off
+/// the schedule and wakes with an error code.
+class manual_time::manual_alarm final : public alarm {
+public:
+    manual_alarm(manual_time& time, executor ex) : time_(time), ex_(std::move(ex)) {}
+
+    awaitable<bool> wait_until(time_point t) override {
+        if (t <= time_.now_) {
+            co_return true;
+        }
+        rung_ = false;
+        sleeper s(ex_);
+        if (t != time_point::max()) {
+            s.pos = time_.sleepers_.emplace(t, &s);
+        } else {
+            s.queued = false; // on no schedule: only a ring ends it
+        }
+        current_ = &s;
+        struct leave_schedule {
+            manual_alarm& a;
+            sleeper& s;
+            ~leave_schedule() {
+                if (s.queued) {
+                    a.time_.sleepers_.erase(s.pos);
+                }
+                a.current_ = nullptr;
+            }
+        } guard{*this, s};
+        const auto [ec] = co_await s.queue.async_wait(asio::as_tuple(use_awaitable));
+        if (!ec) {
+            co_return true;
+        }
+        if (ec == asio::error::operation_aborted && rung_) {
+            co_return false;
+        }
+        throw boost::system::system_error(ec); // cancelled, or the time source is gone
+    }
+
+    void ring() override {
+        rung_ = true;
+        if (current_ == nullptr) {
+            return;
+        }
+        if (current_->queued) {
+            time_.sleepers_.erase(current_->pos);
+            current_->queued = false;
+        }
+        current_->queue.notify_one(asio::error::operation_aborted);
+    }
+
+private:
+    manual_time& time_;
+    executor ex_;
+    sleeper* current_ = nullptr;
+    bool rung_ = false;
+};
+
+std::unique_ptr<alarm> manual_time::make_alarm(executor ex) {
+    return std::make_unique<manual_alarm>(*this, std::move(ex));
 }
 
 void manual_time::advance_to(time_point t, const std::function<void()>& settle) {

@@ -12,12 +12,28 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace companion::engine {
 
 /// A wall-clock instant with millisecond resolution (what the storage layer keeps).
 using wall_time = std::chrono::sys_time<std::chrono::milliseconds>;
+
+/// A wake-up that can be brought forward without cancelling anything (no exception, no second
+/// task): one sleeper, armed anew at each wait. A scheduler keeps one and rings it when an earlier
+/// deadline comes in.
+class alarm {
+public:
+    virtual ~alarm() = default;
+
+    /// Resumes at `t` (at once when it has passed) with true, or with false when ring() is called
+    /// first. `t` = time_point::max() waits for ring() alone. Throws
+    /// system_error(operation_aborted) when the caller is cancelled.
+    virtual awaitable<bool> wait_until(time_point t) = 0;
+    /// Ends the wait in progress (it returns false); nothing when none is.
+    virtual void ring() = 0;
+};
 
 class time_source {
 public:
@@ -32,6 +48,9 @@ public:
     virtual awaitable<void> sleep_until(time_point t) = 0;
 
     awaitable<void> sleep(duration d) { return sleep_until(now() + d); }
+
+    /// An alarm on this time source for tasks of `ex`; it must not outlive the source.
+    virtual std::unique_ptr<alarm> make_alarm(executor ex) = 0;
 };
 
 /// The process's real time: the engine clock and the system clock, sleeping on engine timers.
@@ -51,6 +70,7 @@ public:
     time_point now() const noexcept override { return now_; }
     wall_time wall() const noexcept override;
     awaitable<void> sleep_until(time_point t) override;
+    std::unique_ptr<alarm> make_alarm(executor ex) override;
 
     /// Moves time forward to `t`, waking every sleeper due by then. `settle` runs after each
     /// wake-up (a test drains its io_context there); without it the woken tasks run later, when
@@ -64,6 +84,7 @@ public:
 
 private:
     struct sleeper;
+    class manual_alarm;
 
     time_point start_;
     time_point now_;

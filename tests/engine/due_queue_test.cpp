@@ -164,11 +164,13 @@ BOOST_FIXTURE_TEST_CASE(an_earlier_item_cuts_a_long_sleep_short, scheduler_loop)
     auto w = spawn(worker(s, time, start, log));
     BOOST_TEST(s.schedule(in(10s), "far"));
     settle();
-    advance(1s); // dispatch sleeps toward 10 s
+    BOOST_TEST(s.early_wakes() == 1U); // "far" rang the idle wait
+    advance(1s);                       // dispatch sleeps toward 10 s
     BOOST_TEST(s.schedule(in(1500ms), "near"));
     BOOST_TEST(advance_until([&] { return log.size() == 2; }, 10s, 10ms));
     const std::vector<taken> expected{{"near", 1500}, {"far", 10000}};
     BOOST_TEST(log == expected, boost::test_tools::per_element());
+    BOOST_TEST(s.early_wakes() == 2U); // and "near" the wait toward "far"; nothing else rang
     s.close();
     settle();
     BOOST_TEST(dispatch->done);

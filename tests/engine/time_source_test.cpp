@@ -168,4 +168,71 @@ BOOST_AUTO_TEST_CASE(the_system_time_source_reads_the_engine_clock_and_the_syste
     BOOST_TEST(std::chrono::abs(t.wall() - wall) < 1s);
 }
 
+BOOST_FIXTURE_TEST_CASE(an_alarm_wakes_at_its_time_or_earlier_when_rung, manual_loop) {
+    auto a = time.make_alarm(ioc.get_executor());
+    std::vector<std::string> log;
+    const auto start = time.now();
+    auto waiter = [&]() -> awaitable<void> {
+        log.push_back(co_await a->wait_until(start + 100ms) ? "time" : "rung");
+        log.push_back(co_await a->wait_until(start + 10s) ? "time" : "rung");
+        log.push_back(co_await a->wait_until(time_point::max()) ? "time" : "rung");
+        log.push_back(co_await a->wait_until(start) ? "time" : "rung"); // past: at once
+    };
+    auto w = test::spawn(ioc, waiter());
+    settle();
+    BOOST_TEST(time.sleepers() == 1U);
+    advance(100ms);
+    BOOST_TEST(log == std::vector<std::string>{"time"}, boost::test_tools::per_element());
+    advance(1s);
+    a->ring(); // 9 s early
+    settle();
+    BOOST_TEST(time.sleepers() == 0U); // the max wait is on no schedule
+    BOOST_TEST(log.size() == 2U);
+    advance(1h);
+    BOOST_TEST(log.size() == 2U); // only a ring ends it
+    a->ring();
+    settle();
+    BOOST_TEST(w->done);
+    BOOST_TEST(!w->error);
+    BOOST_TEST(log == (std::vector<std::string>{"time", "rung", "rung", "time"}),
+               boost::test_tools::per_element());
+    a->ring(); // no wait in progress: nothing
+    settle();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cancelled_alarm_wait_throws_operation_aborted, manual_loop) {
+    auto a = time.make_alarm(ioc.get_executor());
+    boost::asio::cancellation_signal stop;
+    std::exception_ptr error;
+    bool finished = false;
+    boost::asio::co_spawn(
+        ioc,
+        accepting_total([&]() -> awaitable<void> {
+            const bool came = co_await a->wait_until(time.now() + 1s);
+            finished = came;
+        }()),
+        boost::asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e) { error = e; }));
+    settle();
+    stop.emit(boost::asio::cancellation_type::total);
+    settle();
+    BOOST_TEST(!finished);
+    BOOST_TEST(engine::is_cancellation(error));
+    BOOST_TEST(time.sleepers() == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(the_system_alarm_is_rung_without_an_exception) {
+    boost::asio::io_context ioc;
+    auto a = system_time().make_alarm(ioc.get_executor());
+    std::optional<bool> came;
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> awaitable<void> { came = co_await a->wait_until(system_time().now() + 1h); },
+        [](std::exception_ptr e) { BOOST_TEST(!e); });
+    ioc.poll();
+    a->ring();
+    ioc.run();
+    BOOST_TEST(came.has_value());
+    BOOST_TEST(!came.value_or(true));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
