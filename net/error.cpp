@@ -20,7 +20,7 @@ const boost::system::error_category& net_category() noexcept {
         "timeout waiting for the response header", "timeout while reading the response body",
         "connection reset by peer", "response header too large", "body too large", "malformed HTTP response",
         "unexpected HTTP status", "too many redirects", "file write failed", "operation cancelled",
-        "malformed body"
+        "malformed body", "malformed request"
     }, "unknown net error");
     // clang-format on
     return instance;
@@ -33,7 +33,7 @@ std::string_view kind_label(const boost::system::error_code& ec) noexcept {
     static constexpr kinds labels = {
         "protocol", "resolve", "resolve", "refused", "connect", "connect", "proxy", "tls", "tls_verify", "tls",
         "timeout", "timeout", "timeout", "reset", "too_large", "too_large", "protocol", "protocol", "protocol",
-        "protocol", "cancelled", "protocol"
+        "protocol", "cancelled", "protocol", "protocol"
     };
     // clang-format on
     if (ec.category() != net_category()) {

@@ -37,13 +37,14 @@ enum class errc {
     file_error,            ///< writing a downloaded file failed
     cancelled,             ///< the caller cancelled the operation
     malformed_body,        ///< a request or response body could not be parsed (multipart, form, JSON)
+    bad_request,           ///< the request cannot be sent as given (a header with a line break)
 };
 // clang-format off
 BOOST_DESCRIBE_ENUM(errc, bad_url, resolve_failed, resolve_timeout, connect_refused, connect_failed,
                     connect_timeout, proxy_failed, tls_handshake_timeout, tls_verify_failed, tls_failed,
                     write_timeout, response_timeout, body_timeout, connection_reset, header_too_large,
                     body_too_large, bad_response, http_status, too_many_redirects, file_error, cancelled,
-                    malformed_body)
+                    malformed_body, bad_request)
 // clang-format on
 
 const boost::system::error_category& net_category() noexcept;

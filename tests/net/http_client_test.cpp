@@ -95,6 +95,23 @@ struct test_server {
             resp.msg.set(http::field::location, "/loop");
             co_return resp;
         });
+        const auto seen = [this](server_request& r) -> awaitable<server_response> {
+            ++seen_requests;
+            // What a server parsed of the request head, field by field ("-": absent).
+            const auto field = [&](http::field f) {
+                const auto it = r.msg.find(f);
+                return it == r.msg.end() ? std::string("-") : std::string(it->value());
+            };
+            const auto custom = r.msg.find("X-Custom");
+            co_return text_response(
+                200,
+                std::string(r.msg.method_string()) + " host=" + field(http::field::host) +
+                    " ua=" + field(http::field::user_agent) + " len=" + field(http::field::content_length) +
+                    " x=" + (custom == r.msg.end() ? std::string("-") : std::string(custom->value())) +
+                    " body=" + r.msg.body());
+        };
+        server.route(http::verb::get, "/seen", seen);
+        server.route(http::verb::post, "/seen", seen);
         server.route(http::verb::get, "/missing", [](server_request&) -> awaitable<server_response> {
             co_return json_response(404, R"({"error":{"message":"no such video"}})");
         });
@@ -111,6 +128,7 @@ struct test_server {
     std::string file_auth_seen;
     std::string file_key_seen;
     std::string redirect_to;
+    int seen_requests = 0;
 };
 
 struct fixture {
@@ -290,6 +308,62 @@ BOOST_FIXTURE_TEST_CASE(connection_refused_and_bad_urls_are_typed, fixture) {
         BOOST_TEST_REQUIRE(!unresolvable.has_value());
         BOOST_TEST((unresolvable.error().code == make_error_code(errc::resolve_failed)));
         BOOST_TEST(c.open_connections() == 0U); // failed connects give their slots back
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(the_request_head_is_what_a_server_parses_and_a_line_break_in_a_header_is_refused,
+                        fixture) {
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        test_server srv(ex);
+        BOOST_TEST_REQUIRE(srv.server.start().has_value());
+        http_client c(ex, {.user_agent = "companion/test", .name = "t"});
+        const auto host = srv.url("").substr(std::string_view("http://").size());
+        struct row {
+            http::verb method;
+            std::string user_agent; ///< empty: the client's own
+            std::string body;
+            std::string expected;
+        };
+        const std::vector<row> rows{
+            {http::verb::get, "", "", "GET host=" + host + " ua=companion/test len=- x=42 body="},
+            {http::verb::get, "curl/8", "", "GET host=" + host + " ua=curl/8 len=- x=42 body="},
+            {http::verb::post, "", "", "POST host=" + host + " ua=companion/test len=0 x=42 body="},
+            {http::verb::post,
+             "",
+             "a body",
+             "POST host=" + host + " ua=companion/test len=6 x=42 body=a body"},
+        };
+        for (const auto& r : rows) {
+            request req;
+            req.method = r.method;
+            req.url = srv.url("/seen");
+            req.headers.set("X-Custom", "42");
+            req.headers.set(http::field::host, "elsewhere.example"); // the URL says the host
+            req.headers.set(http::field::content_length, "999");     // the body says its length
+            if (!r.user_agent.empty()) {
+                req.headers.set(http::field::user_agent, r.user_agent);
+            }
+            req.body = r.body;
+            auto got = co_await c.send(std::move(req));
+            BOOST_TEST_REQUIRE(got.has_value());
+            BOOST_TEST(got->body == r.expected);
+        }
+        // Twice on one keep-alive connection: the head's buffer is reused, not appended to.
+        BOOST_TEST(c.open_connections() == 1U);
+
+        const int before = srv.seen_requests;
+        for (const std::string& bad :
+             std::vector<std::string>{"1\r\nX-Evil: 1", "1\nX", std::string("1\0", 2)}) {
+            request req;
+            req.url = srv.url("/seen");
+            req.headers.set("X-Custom", bad);
+            auto refused = co_await c.send(std::move(req));
+            BOOST_TEST_REQUIRE(!refused.has_value());
+            BOOST_TEST((refused.error().code == make_error_code(errc::bad_request)));
+            BOOST_TEST(!refused.error().request_sent);
+        }
+        BOOST_TEST(srv.seen_requests == before); // nothing of them reached the server
+        co_await srv.server.stop();
     }());
 }
 
