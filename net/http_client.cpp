@@ -743,7 +743,7 @@ struct http_client::impl {
     /// sent again (replayable, or certainly not delivered).
     template <class Run>
     engine::awaitable<result<response>> attempts(const request& req, Run run) {
-        auto parts = parse_url(req.url);
+        auto parts = urls.parse(req.url);
         if (!parts) {
             co_return parts.error();
         }
@@ -795,6 +795,7 @@ struct http_client::impl {
 
     engine::executor ex;
     client_config cfg;
+    url_cache urls;
     asio::ssl::context ssl;
     tcp::resolver resolver;
     std::unordered_map<std::string, std::unique_ptr<pool>> pools;

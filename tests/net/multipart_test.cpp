@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <string>
+#include <vector>
 
 using namespace companion::net;
 
@@ -89,6 +90,43 @@ BOOST_AUTO_TEST_CASE(urls_split_into_origin_and_target) {
     BOOST_TEST(!parse_url("ftp://x/").has_value());
     BOOST_TEST(!parse_url("not a url").has_value());
     BOOST_TEST(url_encode("a b/ç") == "a%20b%2F%C3%A7");
+}
+
+BOOST_AUTO_TEST_CASE(a_url_cache_gives_what_a_full_parse_gives_on_known_and_new_origins) {
+    // Each URL twice (the second time on a known origin), in an order that teaches the cache
+    // its origins first; every answer must equal parse_url's.
+    const std::vector<std::string> urls{
+        "http://127.0.0.1:8081/v1/videos/video_1",
+        "http://127.0.0.1:8081/v1/videos/video_2?x=1&y=%2F",
+        "http://127.0.0.1:8081/v1/videos/a%zz",   // a bad escape
+        "http://127.0.0.1:8081/v1/videos/a b",    // a space
+        "http://127.0.0.1:8081/v1/videos/a#frag", // a fragment (dropped by the parse)
+        "http://127.0.0.1:8081/p?",               // an empty query
+        "http://127.0.0.1:80810/x",               // a longer port on the same prefix
+        "http://127.0.0.1:8081?q=1",              // no path
+        "https://api.telegram.org/bot123:abc/getMe?x=1",
+        "https://api.telegram.org/bot123:abc/sendMessage",
+        "http://[::1]:9000/x/y",
+        "http://[::1]:9000/x/%41",
+        "http://127.0.0.1:8081/v1/videos/\"quoted\"",
+        "ftp://x/",
+    };
+    url_cache cache;
+    for (int round = 0; round < 2; ++round) {
+        for (const auto& url : urls) {
+            BOOST_TEST_CONTEXT(url << " (round " << round << ")") {
+                const auto full = parse_url(url);
+                const auto cached = cache.parse(url);
+                BOOST_TEST_REQUIRE(full.has_value() == cached.has_value());
+                if (full) {
+                    BOOST_TEST((full->where == cached->where));
+                    BOOST_TEST(full->target == cached->target);
+                } else {
+                    BOOST_TEST((full.error().code == cached.error().code));
+                }
+            }
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
