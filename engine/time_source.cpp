@@ -22,7 +22,7 @@ namespace {
 /// then completes with an error code (read as such: no exception is thrown for a ring).
 class system_alarm final : public alarm {
 public:
-    explicit system_alarm(executor ex) : timer_(std::move(ex)) {}
+    explicit system_alarm(const executor& ex) : timer_(ex) {}
 
     awaitable<bool> wait_until(time_point t) override {
         rung_ = false;
