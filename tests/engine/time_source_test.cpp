@@ -205,12 +205,14 @@ BOOST_FIXTURE_TEST_CASE(a_cancelled_alarm_wait_throws_operation_aborted, manual_
     boost::asio::cancellation_signal stop;
     std::exception_ptr error;
     bool finished = false;
+    // Named: a coroutine lambda's captures live in the lambda object, which must outlive it.
+    const auto waiter = [&]() -> awaitable<void> {
+        const bool came = co_await a->wait_until(time.now() + 1s);
+        finished = came;
+    };
     boost::asio::co_spawn(
         ioc,
-        accepting_total([&]() -> awaitable<void> {
-            const bool came = co_await a->wait_until(time.now() + 1s);
-            finished = came;
-        }()),
+        accepting_total(waiter()),
         boost::asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e) { error = e; }));
     settle();
     stop.emit(boost::asio::cancellation_type::total);
