@@ -113,12 +113,12 @@ awaitable<void> task_group::drain(std::shared_ptr<state> s, time_point deadline,
     auto ex = co_await asio::this_coro::executor;
     while (s->live != 0) {
         // A notification or the loop's end alike: the loop condition decides.
-        [[maybe_unused]] auto [order, join_ec, timer_error] =
+        [[maybe_unused]] auto [order, join_ec, timer_error, expired] =
             co_await asio::experimental::make_parallel_group(
                 s->joiners.async_wait(asio::deferred),
                 asio::co_spawn(ex, detail::expire_at(time, deadline), asio::deferred))
                 .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-        if (order[0] == 1 && !timer_error) {
+        if (order[0] == 1 && !timer_error && expired) {
             break; // the grace period is over
         }
     }

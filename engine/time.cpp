@@ -20,9 +20,9 @@ namespace detail {
 // Both arms of a deadline race accept any cancellation, as the caller does: co_spawn's default
 // filter would drop a total cancellation, and a parallel group forwards its parent's cancellation
 // only once, so an arm that ignored it would hold the group (and the caller) until the deadline.
-awaitable<void> expire_at(time_source& time, time_point at) {
+awaitable<bool> expire_at(time_source& time, time_point at) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    co_await time.sleep_until(at);
+    co_return co_await time.wait_until(at);
 }
 
 } // namespace detail

@@ -63,8 +63,9 @@ inline awaitable<void> accepting_total(awaitable<void> op) {
     co_await std::move(op);
 }
 
-/// Sleeps on `time` until `at`, accepting any cancellation (the other arm of a deadline race).
-awaitable<void> expire_at(time_source& time, time_point at);
+/// Sleeps on `time` until `at`, accepting any cancellation (the other arm of a deadline race):
+/// true when `at` came, false when cancelled first (no exception either way).
+awaitable<bool> expire_at(time_source& time, time_point at);
 
 /// Runs a non-void `op`, cancelling it at `deadline` on `time`; throws
 /// system_error(errc::timeout) when the deadline won and `op` failed. If `op` finished despite the
@@ -72,13 +73,13 @@ awaitable<void> expire_at(time_source& time, time_point at);
 template <class T>
 awaitable<T> race_deadline(awaitable<T> op, time_point deadline, time_source& time) {
     auto ex = co_await asio::this_coro::executor;
-    auto [order, op_error, value, timer_error] =
+    auto [order, op_error, value, timer_error, expired] =
         co_await asio::experimental::make_parallel_group(
             asio::co_spawn(ex, as_optional(std::move(op)), asio::deferred),
             asio::co_spawn(ex, expire_at(time, deadline), asio::deferred))
             .async_wait(asio::experimental::wait_for_one(), use_awaitable);
     // The deadline ending first by itself (not cancelled with the caller) is the timeout.
-    if (order[0] == 1 && !timer_error && op_error) {
+    if (order[0] == 1 && !timer_error && expired && op_error) {
         throw_error(errc::timeout, "deadline exceeded");
     }
     if (op_error) {
@@ -187,7 +188,12 @@ inline awaitable<void> beat_every(duration period, time_source& time, std::funct
         if (failed && is_cancellation(failed)) {
             std::rethrow_exception(failed);
         }
-        co_await time.sleep(period);
+        const bool slept = co_await time.wait_until(time.now() + period); // named: see manual_time
+        if (!slept) {
+            // Cancelled in its sleep, the usual end (the work finished, or the caller's
+            // cancellation reached the work too): returned, not thrown, as no one reads it.
+            co_return;
+        }
     }
 }
 

@@ -54,6 +54,11 @@ public:
         return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     }
     awaitable<void> sleep_until(time_point t) override { return engine::sleep_until(t); }
+    awaitable<bool> wait_until(time_point t) override {
+        timer tm(co_await asio::this_coro::executor, t);
+        const auto [ec] = co_await tm.async_wait(asio::as_tuple(use_awaitable));
+        co_return !ec;
+    }
     std::unique_ptr<alarm> make_alarm(executor ex) override {
         return std::make_unique<system_alarm>(std::move(ex));
     }
@@ -89,8 +94,16 @@ wall_time manual_time::wall() const noexcept {
 }
 
 awaitable<void> manual_time::sleep_until(time_point t) {
+    // Awaited into a named value: g++ 12 miscompiles a co_await inside an if condition here.
+    const bool came = co_await wait_until(t);
+    if (!came) {
+        throw boost::system::system_error(asio::error::operation_aborted);
+    }
+}
+
+awaitable<bool> manual_time::wait_until(time_point t) {
     if (t <= now_) {
-        co_return;
+        co_return true;
     }
     sleeper s(co_await asio::this_coro::executor);
     s.pos = sleepers_.emplace(t, &s);
@@ -104,7 +117,8 @@ awaitable<void> manual_time::sleep_until(time_point t) {
             }
         }
     } guard{*this, s};
-    co_await s.queue.async_wait(use_awaitable);
+    const auto [ec] = co_await s.queue.async_wait(asio::as_tuple(use_awaitable));
+    co_return !ec;
 }
 
 /// A sleeper on the virtual schedule (woken by advance_to like any other) that ring() takes off
@@ -195,12 +209,12 @@ std::optional<time_point> manual_time::next_wake() const noexcept {
 
 awaitable<void> with_deadline(awaitable<void> op, time_point deadline, time_source& time) {
     auto ex = co_await asio::this_coro::executor;
-    auto [order, op_error, timer_error] =
+    auto [order, op_error, timer_error, expired] =
         co_await asio::experimental::make_parallel_group(
             asio::co_spawn(ex, detail::accepting_total(std::move(op)), asio::deferred),
             asio::co_spawn(ex, detail::expire_at(time, deadline), asio::deferred))
             .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-    if (order[0] == 1 && !timer_error) {
+    if (order[0] == 1 && !timer_error && expired) {
         throw_error(errc::timeout, "deadline exceeded");
     }
     if (op_error) {

@@ -46,6 +46,10 @@ public:
     /// Resumes at `t` (at once when it has passed). Throws system_error(operation_aborted) when
     /// cancelled (any cancellation type).
     virtual awaitable<void> sleep_until(time_point t) = 0;
+    /// Resumes at `t` (at once when it has passed) with true, or with false when cancelled first:
+    /// no exception, so the deadline arm of a race, cancelled each time the operation wins, costs
+    /// no unwinding.
+    virtual awaitable<bool> wait_until(time_point t) = 0;
 
     awaitable<void> sleep(duration d) { return sleep_until(now() + d); }
 
@@ -70,6 +74,7 @@ public:
     time_point now() const noexcept override { return now_; }
     wall_time wall() const noexcept override;
     awaitable<void> sleep_until(time_point t) override;
+    awaitable<bool> wait_until(time_point t) override;
     std::unique_ptr<alarm> make_alarm(executor ex) override;
 
     /// Moves time forward to `t`, waking every sleeper due by then. `settle` runs after each

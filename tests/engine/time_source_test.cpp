@@ -237,4 +237,63 @@ BOOST_AUTO_TEST_CASE(the_system_alarm_is_rung_without_an_exception) {
     BOOST_TEST(!came.value_or(true));
 }
 
+BOOST_FIXTURE_TEST_CASE(wait_until_answers_whether_the_time_came_or_the_wait_was_cancelled, manual_loop) {
+    std::vector<std::string> log;
+    boost::asio::cancellation_signal stop;
+    const auto start = time.now();
+    // Named: a coroutine lambda's captures live in the lambda object, which must outlive it.
+    const auto waiter = [&]() -> awaitable<void> {
+        log.push_back(co_await time.wait_until(start) ? "past" : "cancelled"); // at once
+        log.push_back(co_await time.wait_until(start + 100ms) ? "time" : "cancelled");
+        log.push_back(co_await time.wait_until(start + 10s) ? "time" : "cancelled");
+        log.push_back("after");
+    };
+    std::exception_ptr error;
+    bool done = false;
+    boost::asio::co_spawn(ioc,
+                          accepting_total(waiter()),
+                          boost::asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e) {
+                              done = true;
+                              error = e;
+                          }));
+    settle();
+    BOOST_TEST(log == std::vector<std::string>{"past"}, boost::test_tools::per_element());
+    advance(100ms);
+    BOOST_TEST(time.sleepers() == 1U);
+    stop.emit(boost::asio::cancellation_type::total);
+    settle();
+    // The cancelled wait returns false instead of throwing: the task went on to its end.
+    BOOST_TEST(done);
+    BOOST_TEST(!error);
+    BOOST_TEST(time.sleepers() == 0U);
+    BOOST_TEST(log == (std::vector<std::string>{"past", "time", "cancelled", "after"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(the_system_wait_until_returns_false_when_cancelled) {
+    boost::asio::io_context ioc;
+    boost::asio::cancellation_signal stop;
+    std::optional<bool> late;
+    std::optional<bool> past;
+    std::exception_ptr error;
+    const auto waiter = [&]() -> awaitable<void> {
+        past = co_await system_time().wait_until(system_time().now() - 1s);
+        late = co_await system_time().wait_until(system_time().now() + 1h);
+    };
+    boost::asio::co_spawn(
+        ioc,
+        accepting_total(waiter()),
+        boost::asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e) { error = e; }));
+    while (!past) {
+        ioc.run_one();
+    }
+    ioc.poll();
+    stop.emit(boost::asio::cancellation_type::total);
+    ioc.run();
+    BOOST_TEST(!error);
+    BOOST_TEST(past.value_or(false));
+    BOOST_TEST(late.has_value());
+    BOOST_TEST(!late.value_or(true));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
