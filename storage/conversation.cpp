@@ -17,11 +17,11 @@ conversation_repository::conversation_repository(database& db) try
       append_(db.connection(),
               "INSERT INTO conversation_turns (user_id, persona_id, role, text, created_at) "
               "VALUES (?1, ?2, ?3, ?4, ?5)"),
-      // The newest N by the index, then re-sorted oldest first.
+      // The newest N, read backwards along the index (last_turns puts them oldest first: no
+      // subquery and no temporary b-tree to sort a dozen rows).
       last_turns_(db.connection(),
-                  "SELECT id, user_id, persona_id, role, text, created_at FROM ("
-                  "SELECT * FROM conversation_turns WHERE user_id = ?1 AND persona_id = ?2 "
-                  "ORDER BY id DESC LIMIT ?3) ORDER BY id ASC"),
+                  "SELECT id, user_id, persona_id, role, text, created_at FROM conversation_turns "
+                  "WHERE user_id = ?1 AND persona_id = ?2 ORDER BY id DESC LIMIT ?3"),
       summary_(db.connection(),
                "SELECT text, covered_turn_id, updated_at FROM conversation_summaries "
                "WHERE user_id = ?1 AND persona_id = ?2"),
@@ -66,11 +66,13 @@ std::vector<turn> conversation_repository::last_turns(std::int64_t user_id,
             .id = last_turns_.getColumn(0).getInt64(),
             .user_id = last_turns_.getColumn(1).getInt64(),
             .persona_id = last_turns_.getColumn(2).getString(),
-            .role = last_turns_.getColumn(3).getString() == "user" ? speaker::user : speaker::assistant,
+            .role = std::string_view(last_turns_.getColumn(3).getText()) == "user" ? speaker::user
+                                                                                   : speaker::assistant,
             .text = last_turns_.getColumn(4).getString(),
             .created = detail::time_of(last_turns_.getColumn(5)),
         });
     }
+    std::reverse(out.begin(), out.end()); // oldest first
     return out;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "conversation.last_turns");

@@ -55,10 +55,17 @@ user read_user(const SQLite::Statement& s) {
 
 } // namespace
 
+bool contact_needs_write(const user& u, bool is_admin, timestamp now) noexcept {
+    return u.is_admin != is_admin || u.blocked_bot || now - u.last_seen >= contact_refresh;
+}
+
 user user_repository::record_contact(std::int64_t telegram_id,
                                      std::string_view language,
                                      bool is_admin,
                                      timestamp now) try {
+    if (auto known = get(telegram_id); known && !contact_needs_write(*known, is_admin, now)) {
+        return std::move(*known);
+    }
     statement_scope scope(upsert_, telegram_id, language, is_admin, now);
     upsert_.executeStep();
     return read_user(upsert_);

@@ -39,6 +39,15 @@ struct user {
     bool operator==(const user&) const = default;
 };
 
+/// How old last_seen may be before contact writes it again: a user who writes every few seconds
+/// costs one write a minute, not a commit a message. Check-ins count quiet hours, so a minute of
+/// staleness changes nothing they decide.
+inline constexpr std::chrono::milliseconds contact_refresh = std::chrono::minutes(1);
+
+/// Whether contact from the stored `u` at `now` must be written: last_seen is `contact_refresh`
+/// old or more, the admin flag changed, or the user had blocked the bot (writing unblocks it).
+bool contact_needs_write(const user& u, bool is_admin, timestamp now) noexcept;
+
 class user_repository {
 public:
     explicit user_repository(database& db);
@@ -46,7 +55,8 @@ public:
     /// Records contact from a user: creates the row on first contact (with `language` and
     /// `is_admin`), otherwise refreshes last_seen and the admin flag (admins come from the
     /// configuration) and clears blocked_bot, since a user who writes has unblocked the bot.
-    /// Keeps an existing user's chosen language. Returns the stored row.
+    /// Keeps an existing user's chosen language. A known user whose row needs none of that
+    /// (contact_needs_write) is only read. Returns the stored row.
     user record_contact(std::int64_t telegram_id, std::string_view language, bool is_admin, timestamp now);
 
     std::optional<user> get(std::int64_t telegram_id);

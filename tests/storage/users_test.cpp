@@ -53,6 +53,50 @@ BOOST_FIXTURE_TEST_CASE(later_contact_refreshes_last_seen_and_keeps_choices, dat
     BOOST_TEST((u.last_seen == t0 + 1h));
 }
 
+BOOST_AUTO_TEST_CASE(contact_is_written_when_last_seen_is_stale_or_a_flag_changes) {
+    const user seen{.telegram_id = 1, .last_seen = t0};
+    user blocked = seen;
+    blocked.blocked_bot = true;
+    user admin = seen;
+    admin.is_admin = true;
+    struct row {
+        const char* name;
+        user u;
+        bool is_admin;
+        timestamp now;
+        bool write;
+    };
+    const row rows[] = {
+        {"at once", seen, false, t0, false},
+        {"within the minute", seen, false, t0 + contact_refresh - 1ms, false},
+        {"a minute on", seen, false, t0 + contact_refresh, true},
+        {"an hour on", seen, false, t0 + 1h, true},
+        {"the clock went back", seen, false, t0 - 1h, false},
+        {"became an admin", seen, true, t0 + 1s, true},
+        {"no longer an admin", admin, false, t0 + 1s, true},
+        {"still an admin", admin, true, t0 + 1s, false},
+        {"had blocked the bot", blocked, false, t0 + 1s, true},
+    };
+    for (const auto& r : rows) {
+        BOOST_TEST_CONTEXT(r.name) {
+            BOOST_TEST(contact_needs_write(r.u, r.is_admin, r.now) == r.write);
+        }
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(contact_within_the_refresh_reads_the_row_without_writing_it, database_fixture) {
+    user_repository users(*db);
+    users.record_contact(1, "tr", false, t0);
+    const auto changes = db->connection().getTotalChanges();
+    const user again = users.record_contact(1, "ru", false, t0 + 10s);
+    BOOST_TEST(db->connection().getTotalChanges() == changes); // nothing written
+    BOOST_TEST((again.last_seen == t0));
+    BOOST_TEST(again.language == "tr");
+    const user later = users.record_contact(1, "ru", false, t0 + contact_refresh);
+    BOOST_TEST(db->connection().getTotalChanges() == changes + 1);
+    BOOST_TEST((later.last_seen == t0 + contact_refresh));
+}
+
 BOOST_FIXTURE_TEST_CASE(persona_can_be_cleared, database_fixture) {
     user_repository users(*db);
     users.record_contact(1, "tr", false, t0);
