@@ -36,24 +36,31 @@ std::optional<std::int64_t> json_int(const boost::json::value* v) {
     if (v->is_uint64()) {
         return static_cast<std::int64_t>(v->as_uint64());
     }
-    double d = 0;
     if (v->is_double()) {
-        d = v->as_double();
-    } else if (v->is_string()) {
-        char* end = nullptr;
-        const std::string s(v->as_string());
-        d = std::strtod(s.c_str(), &end);
-        if (end == s.c_str() || *end != '\0') {
-            return std::nullopt;
-        }
-    } else {
+        return rounded_int(v->as_double());
+    }
+    if (v->is_string()) {
+        const auto d = number_in_text(v->as_string());
+        return d ? rounded_int(*d) : std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::optional<double> number_in_text(std::string_view text) {
+    const std::string s(text); // strtod needs the terminator
+    char* end = nullptr;
+    const double d = std::strtod(s.c_str(), &end);
+    if (end == s.c_str() || *end != '\0') {
         return std::nullopt;
     }
-    // Outside int64 a rounding is meaningless (and llround's result unspecified).
-    if (!std::isfinite(d) || std::fabs(d) >= 9.2e18) {
+    return d;
+}
+
+std::optional<std::int64_t> rounded_int(double v) noexcept {
+    if (!std::isfinite(v) || std::fabs(v) >= 9.2e18) {
         return std::nullopt;
     }
-    return static_cast<std::int64_t>(std::llround(d));
+    return static_cast<std::int64_t>(std::llround(v));
 }
 
 std::string header_value(const boost::beast::http::fields& headers, std::string_view name) {

@@ -25,6 +25,13 @@ std::string json_text(const boost::json::value* v);
 /// A JSON number, or a string holding one, as an integer (rounded); nullopt otherwise.
 std::optional<std::int64_t> json_int(const boost::json::value* v);
 
+/// The rule json_int applies (shared with the streamed reader of net/detail/json_fields): the
+/// number a JSON string holds whole ("12", "3.5"), nullopt when it holds anything else...
+std::optional<double> number_in_text(std::string_view text);
+/// ...and a number rounded to an int64, nullopt when not finite or outside int64 (where a
+/// rounding is meaningless and llround's result unspecified).
+std::optional<std::int64_t> rounded_int(double v) noexcept;
+
 /// A header's value, "" when absent.
 std::string header_value(const boost::beast::http::fields& headers, std::string_view name);
 

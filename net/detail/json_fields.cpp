@@ -2,6 +2,8 @@
 // wanted scalar and the text of a string split across pieces.
 #include "net/detail/json_fields.hpp"
 
+#include "net/detail/client_support.hpp"
+
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
 
@@ -196,32 +198,20 @@ std::string json_scalar::as_text() const {
 }
 
 std::optional<std::int64_t> json_scalar::as_int() const {
-    double v = 0;
     switch (type) {
     case kind::int64:
         return i;
     case kind::uint64:
         return static_cast<std::int64_t>(u);
     case kind::number:
-        v = d;
-        break;
+        return rounded_int(d);
     case kind::string: {
-        const std::string s(text);
-        char* end = nullptr;
-        v = std::strtod(s.c_str(), &end);
-        if (end == s.c_str() || *end != '\0') {
-            return std::nullopt;
-        }
-        break;
+        const auto v = number_in_text(text);
+        return v ? rounded_int(*v) : std::nullopt;
     }
     default:
         return std::nullopt;
     }
-    // Outside int64 a rounding is meaningless (and llround's result unspecified).
-    if (!std::isfinite(v) || std::fabs(v) >= 9.2e18) {
-        return std::nullopt;
-    }
-    return static_cast<std::int64_t>(std::llround(v));
 }
 
 boost::system::error_code read_json_fields(std::string_view body, json_field_visitor visit) {
