@@ -133,8 +133,10 @@ public:
             });
             target_ = queue_.next_due().value_or(time_point::max());
             const time_point at = target_;
-            // False: rung by an earlier item (or by close): the loop looks again either way.
-            if (!co_await alarm_->wait_until(at)) {
+            // False: rung by an earlier item (or by close): the loop looks again either way. Named:
+            // g++ 12 miscompiles a co_await inside an if condition (see manual_time).
+            const bool came = co_await alarm_->wait_until(at);
+            if (!came) {
                 ++early_wakes_;
             }
             target_ = time_point::min(); // between waits nothing needs to ring

@@ -1,6 +1,7 @@
 // Sleeping on the engine clock, and the deadline arm of a race on a time source.
 #include "engine/time.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/system/system_error.hpp>
 
 namespace companion::engine {
@@ -13,6 +14,12 @@ awaitable<void> sleep(duration d) {
 awaitable<void> sleep_until(time_point tp) {
     timer t(co_await asio::this_coro::executor, tp);
     co_await t.async_wait(use_awaitable);
+}
+
+awaitable<bool> wait_until(time_point tp) {
+    timer t(co_await asio::this_coro::executor, tp);
+    const auto [ec] = co_await t.async_wait(asio::as_tuple(use_awaitable));
+    co_return !ec;
 }
 
 namespace detail {

@@ -39,6 +39,9 @@ namespace companion::engine {
 /// Suspends for `d` on the engine clock. Throws system_error(operation_aborted) when cancelled.
 awaitable<void> sleep(duration d);
 awaitable<void> sleep_until(time_point t);
+/// Suspends until `t` on the engine clock without throwing: true when the time came, false when
+/// cancelled (the deadline arms and timer loops, where a cancelled wait is the common case).
+awaitable<bool> wait_until(time_point t);
 
 namespace detail {
 

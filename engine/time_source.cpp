@@ -54,11 +54,7 @@ public:
         return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     }
     awaitable<void> sleep_until(time_point t) override { return engine::sleep_until(t); }
-    awaitable<bool> wait_until(time_point t) override {
-        timer tm(co_await asio::this_coro::executor, t);
-        const auto [ec] = co_await tm.async_wait(asio::as_tuple(use_awaitable));
-        co_return !ec;
-    }
+    awaitable<bool> wait_until(time_point t) override { return engine::wait_until(t); }
     std::unique_ptr<alarm> make_alarm(executor ex) override {
         return std::make_unique<system_alarm>(std::move(ex));
     }
