@@ -605,7 +605,7 @@ struct http_client::impl {
         auto& msg_in = parser.get();
         response r;
         r.status = msg_in.result_int();
-        r.headers = msg_in.base();
+        r.headers = std::move(static_cast<http::fields&>(msg_in)); // the parse is done: no copy
         r.body = std::move(msg_in.body());
         r.reused_connection = c.uses > 0;
         // The parser's answer, not the message's: a body that ended with the connection leaves

@@ -7,8 +7,6 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
 
-#include <cmath>
-#include <cstdlib>
 #include <limits>
 
 namespace companion::net::detail {

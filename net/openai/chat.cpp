@@ -5,11 +5,13 @@
 #include "engine/log.hpp"
 #include "net/detail/client_support.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <array>
 #include <ostream>
 
 namespace companion::net::openai {
@@ -94,7 +96,11 @@ parse_chat_response(unsigned status, std::string_view body, const boost::beast::
         return parse_error(status, body, headers);
     }
     boost::system::error_code ec;
-    const auto v = boost::json::parse(body, ec);
+    // The document lives only for this read: its nodes go in a scratch buffer, not one
+    // allocation each.
+    std::array<unsigned char, 4096> scratch; // NOLINT(cppcoreguidelines-pro-type-member-init)
+    boost::json::monotonic_resource nodes(scratch.data(), scratch.size());
+    const auto v = boost::json::parse(body, ec, &nodes);
     if (ec || !v.is_object()) {
         return malformed(status, "chat completion body is not a JSON object", headers);
     }
@@ -215,7 +221,10 @@ void chat_stream_reader::on_event(const sse_event& e, const delta_handler& on_de
         return;
     }
     boost::system::error_code ec;
-    const auto v = boost::json::parse(e.data, ec);
+    // One chunk's document lives only for this event (see parse_chat_response).
+    std::array<unsigned char, 2048> scratch; // NOLINT(cppcoreguidelines-pro-type-member-init)
+    boost::json::monotonic_resource nodes(scratch.data(), scratch.size());
+    const auto v = boost::json::parse(e.data, ec, &nodes);
     if (ec || !v.is_object()) {
         broken_ = malformed(200, "a stream chunk is not a JSON object", headers_);
         return;
@@ -231,10 +240,10 @@ void chat_stream_reader::on_event(const sse_event& e, const delta_handler& on_de
 
 void chat_stream_reader::on_chunk(const boost::json::object& o, const delta_handler& on_delta) {
     if (const auto* id = o.if_contains("id"); id && id->is_string() && !id->as_string().empty()) {
-        out_.id = std::string(id->as_string());
+        out_.id.assign(id->as_string()); // in place: every chunk repeats it
     }
     if (const auto* m = o.if_contains("model"); m && m->is_string() && !m->as_string().empty()) {
-        out_.model = std::string(m->as_string());
+        out_.model.assign(m->as_string());
     }
     if (const auto* u = o.if_contains("usage"); u && u->is_object()) {
         const auto& uo = u->as_object();

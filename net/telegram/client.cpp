@@ -172,12 +172,12 @@ client::exchange(std::string method, net::request req, call_kind kind, std::stri
     if (resp.ok()) {
         boost::system::error_code ec;
         auto v = json::parse(resp.body, ec);
-        const json::object* envelope = ec ? nullptr : v.if_object();
+        json::object* envelope = ec ? nullptr : v.if_object();
         if (envelope != nullptr) {
             const auto* ok = envelope->if_contains("ok");
-            const auto* res = envelope->if_contains("result");
+            auto* res = envelope->if_contains("result");
             if (ok != nullptr && ok->is_bool() && ok->get_bool() && res != nullptr) {
-                co_return *res;
+                co_return std::move(*res); // moved out of the envelope, not copied
             }
         }
         if (envelope == nullptr || envelope->if_contains("ok") == nullptr) {
