@@ -14,6 +14,8 @@ set(COMPANION_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/companion")
 
 # ---- bot ----------------------------------------------------------------------------------------
 install(TARGETS companion-bot companion-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT bot)
+# The image module the bot loads on its first image (pipelines/detail/media_module.hpp).
+install(TARGETS companion_media_vips LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/companion COMPONENT bot)
 install(FILES data/personas.json data/companion.example.toml
         DESTINATION ${CMAKE_INSTALL_DATADIR}/companion COMPONENT bot)
 install(DIRECTORY data/locales DESTINATION ${CMAKE_INSTALL_DATADIR}/companion COMPONENT bot

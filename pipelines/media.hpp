@@ -1,6 +1,8 @@
 // Fitting generated images to what Telegram and the video providers accept (libvips; CPU work,
 // so callers run it on the offload pool): a photo re-encoded when it exceeds Telegram's photo
 // limits, and a first frame cropped to exactly the size the OpenAI videos protocol demands.
+// libvips is a module loaded on the first image (detail/media_module.hpp); when it cannot be
+// loaded, each call says so in its error.
 #pragma once
 
 #include <boost/system/result.hpp>
@@ -32,9 +34,6 @@ struct photo_limits {
     int max_width_plus_height = 10000;        ///< Telegram: width + height <= 10000
     int max_aspect = 20;                      ///< Telegram: aspect ratio <= 20
 };
-
-/// Starts libvips once per process (thread-safe; call before offloading image work).
-void init_image_library();
 
 /// The image unchanged when it fits `limits`; otherwise scaled down and re-encoded as JPEG until
 /// it fits. Error: a readable reason (undecodable image, impossible aspect ratio).

@@ -1,18 +1,17 @@
-// libvips-based image fitting.
-#include "pipelines/media.hpp"
+// The image module (libcompanion-media.so): libvips-based image fitting, loaded by
+// pipelines/media.cpp on the first image (see detail/media_module.hpp).
+#include "pipelines/detail/media_module.hpp"
 
 #include <vips/vips8>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 
 namespace companion::pipelines {
 namespace {
 
-using fit_result = boost::system::result<image_bytes, std::string>;
+using detail::fit_result;
 
 // image_bytes starts with a string, so the error needs naming explicitly.
 fit_result fail(std::string reason) {
@@ -38,8 +37,7 @@ vips::VImage flatten_to_srgb(vips::VImage img) {
     return img;
 }
 
-} // namespace
-
+// Starts libvips once per process (thread-safe).
 void init_image_library() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -50,8 +48,7 @@ void init_image_library() {
     });
 }
 
-boost::system::result<image_bytes, std::string>
-fit_photo(std::string_view bytes, std::string_view mime, const photo_limits& limits) {
+fit_result vips_fit_photo(std::string_view bytes, std::string_view mime, const photo_limits& limits) {
     init_image_library();
     try {
         auto img = vips::VImage::new_from_buffer(bytes.data(), bytes.size(), "");
@@ -89,7 +86,7 @@ fit_photo(std::string_view bytes, std::string_view mime, const photo_limits& lim
     }
 }
 
-boost::system::result<image_bytes, std::string> fit_frame(std::string_view bytes, int width, int height) {
+fit_result vips_fit_frame(std::string_view bytes, int width, int height) {
     init_image_library();
     try {
         // Already the exact size (a 720x1280 selfie used again): no decode, no re-encode. Only
@@ -116,18 +113,15 @@ boost::system::result<image_bytes, std::string> fit_frame(std::string_view bytes
     }
 }
 
-boost::system::result<image_bytes, std::string>
-load_first_frame(const std::string& path, bool exact, int width, int height) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return {boost::system::in_place_error, "the first frame is missing"};
-    }
-    std::string frame((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (exact) {
-        return fit_frame(frame, width, height);
-    }
-    const bool jpeg = frame.size() > 3 && frame[0] == '\xFF' && frame[1] == '\xD8';
-    return image_bytes{std::move(frame), jpeg ? "image/jpeg" : "image/png"};
-}
-
+} // namespace
 } // namespace companion::pipelines
+
+extern "C" __attribute__((visibility("default"))) const companion::pipelines::detail::media_module*
+companion_media_module() noexcept {
+    static const companion::pipelines::detail::media_module module{
+        .abi = companion::pipelines::detail::media_module_abi,
+        .fit_photo = &companion::pipelines::vips_fit_photo,
+        .fit_frame = &companion::pipelines::vips_fit_frame,
+    };
+    return &module;
+}

@@ -33,6 +33,8 @@ for want in "./usr/bin/companion-bot" "./usr/bin/companion-sim" "./usr/share/com
     "./etc/companion/companion.toml" "./lib/systemd/system/companion.service"; do
     grep -qF " $want" <<< "$contents" || fail "the package lacks $want"
 done
+# The image module the bot loads on its first image (pipelines/detail/media_module.hpp).
+grep -qE ' \./usr/lib/(.*/)?companion/libcompanion-media\.so$' <<< "$contents" || fail "the package lacks the image module"
 grep -qE '^-rw------- root/root .* \./etc/companion/secrets\.env$' <<< "$contents" ||
     fail "secrets.env is not root's with mode 0600: $(grep secrets <<< "$contents")"
 if grep -qE '\.a$|/include/|\.cmake$' <<< "$contents"; then
@@ -76,6 +78,11 @@ grep -qF 'data_dir = "/var/lib/companion"' <<< "$live" || fail "data_dir is not 
 grep -qF 'format = "json"' <<< "$live" || fail "the journal does not get JSON lines"
 
 # The demo, from /.
-demo=$(cd / && "$bot" --script demo 2>&1) || { echo "$demo" | tail -20; fail "the demo failed"; }
+# The loader's record (LD_DEBUG) shows which image module its selfies loaded.
+demo=$(cd / && LD_DEBUG=files LD_DEBUG_OUTPUT="$work/ld" "$bot" --script demo 2>&1) ||
+    { echo "$demo" | tail -20; fail "the demo failed"; }
 grep -qF "demo finished: every step answered" <<< "$demo" || { echo "$demo" | tail -20; fail "the demo did not finish"; }
+# Its selfies went through the package's own image module, not the build tree's.
+loaded=$(cat "$work"/ld.* | grep -F 'libcompanion-media.so' | grep -F 'dynamically loaded' || true)
+grep -qF "file=$root/usr/lib/" <<< "$loaded" || fail "the demo did not load the package's image module: $loaded"
 echo "deb_test: ok (metadata, $(grep -c . <<< "$contents") entries, unit verified, demo from / passed)"
