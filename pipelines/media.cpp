@@ -21,9 +21,11 @@ fit_result fail(std::string reason) {
     return fit_result(boost::system::in_place_error, std::move(reason));
 }
 
-// Where the module may be: installed beside the bot (<prefix>/bin/companion-bot and
-// <prefix>/<libdir>/companion/), then where this build made it.
-std::vector<std::filesystem::path> module_candidates() {
+} // namespace
+
+namespace detail {
+
+std::vector<std::filesystem::path> media_module_candidates() {
     std::vector<std::filesystem::path> out;
     std::error_code ec;
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -35,34 +37,30 @@ std::vector<std::filesystem::path> module_candidates() {
     return out;
 }
 
-struct loaded_module {
-    const detail::media_module* api = nullptr;
-    std::string path; ///< where it was loaded from
-    std::string why;  ///< when api is null: why it could not be loaded
-};
-
-loaded_module load_module() {
-    loaded_module out;
-    for (const auto& path : module_candidates()) {
+loaded_media_module load_media_module(const std::vector<std::filesystem::path>& candidates) {
+    loaded_media_module out;
+    const auto lacked = [&out](const std::string& what) { out.why += (out.why.empty() ? "" : "; ") + what; };
+    for (const auto& path : candidates) {
         std::error_code ec;
         if (!std::filesystem::exists(path, ec)) {
-            out.why += (out.why.empty() ? "" : "; ") + path.string() + " is missing";
+            lacked(path.string() + " is missing");
             continue;
         }
-        // Never closed: the module serves the process until it exits.
         void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (handle == nullptr) {
             const char* e = ::dlerror();
-            out.why += (out.why.empty() ? "" : "; ") + std::string(e != nullptr ? e : path.c_str());
+            lacked(e != nullptr ? std::string(e) : path.string() + " cannot be loaded");
             continue;
         }
-        using entry_fn = const detail::media_module* (*)() noexcept;
+        using entry_fn = const media_module* (*)() noexcept;
         // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): dlsym's symbol is a function
-        auto entry = reinterpret_cast<entry_fn>(::dlsym(handle, detail::media_module_symbol));
-        const detail::media_module* api = entry != nullptr ? entry() : nullptr;
-        if (api == nullptr || api->abi != detail::media_module_abi || api->fit_photo == nullptr ||
+        auto entry = reinterpret_cast<entry_fn>(::dlsym(handle, media_module_symbol));
+        const media_module* api = entry != nullptr ? entry() : nullptr;
+        if (api == nullptr || api->abi != media_module_abi || api->fit_photo == nullptr ||
             api->fit_frame == nullptr) {
-            out.why += (out.why.empty() ? "" : "; ") + path.string() + " is from another build";
+            // Another library, or a module of another build: not used, and not unloaded (a
+            // library's destructors at dlclose are not ours to run early).
+            lacked(path.string() + " is not this build's image module");
             continue;
         }
         out.api = api;
@@ -73,12 +71,16 @@ loaded_module load_module() {
     return out;
 }
 
+} // namespace detail
+
+namespace {
+
 // Loaded once per process, by the first caller (an offload thread: loading maps ~95 libraries).
-const loaded_module& image_module() {
+const detail::loaded_media_module& image_module() {
     static std::once_flag once;
-    static loaded_module module;
+    static detail::loaded_media_module module;
     std::call_once(once, [] {
-        module = load_module();
+        module = detail::load_media_module(detail::media_module_candidates());
         if (module.api != nullptr) {
             engine::log().info("media.module_loaded", {{"path", module.path}});
         } else {

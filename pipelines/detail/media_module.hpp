@@ -6,6 +6,9 @@
 
 #include "pipelines/media.hpp"
 
+#include <filesystem>
+#include <vector>
+
 namespace companion::pipelines::detail {
 
 using fit_result = boost::system::result<image_bytes, std::string>;
@@ -24,5 +27,18 @@ inline constexpr int media_module_abi = 1;
 
 /// The module's one exported symbol: `extern "C" const media_module* companion_media_module()`.
 inline constexpr const char* media_module_symbol = "companion_media_module";
+
+struct loaded_media_module {
+    const media_module* api = nullptr; ///< null: none of the candidates could be loaded
+    std::string path{};                ///< where it was loaded from
+    std::string why{};                 ///< when api is null: what each candidate lacked
+};
+
+/// Loads the first of `candidates` that is this build's image module (dlopen; never closed).
+/// Blocking file work: call it off the loop. The bot calls it once, with module_candidates().
+loaded_media_module load_media_module(const std::vector<std::filesystem::path>& candidates);
+
+/// Where the bot looks: installed beside it (<exe>/../<libdir>/companion/), then this build's.
+std::vector<std::filesystem::path> media_module_candidates();
 
 } // namespace companion::pipelines::detail

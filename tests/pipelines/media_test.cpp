@@ -1,9 +1,17 @@
 // Tests of pipelines/media with real images from sim/media: photos within Telegram's limits pass
 // untouched, others are scaled and re-encoded; first frames are cropped to the exact size.
+#include "pipelines/detail/media_module.hpp"
 #include "pipelines/media.hpp"
 #include "sim/media/png.hpp"
 
 #include <boost/test/unit_test.hpp>
+
+#include <dlfcn.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 using namespace companion;
 using namespace companion::pipelines;
@@ -71,6 +79,53 @@ BOOST_AUTO_TEST_CASE(a_frame_of_the_exact_size_is_used_as_it_is) {
     BOOST_TEST_REQUIRE(r.has_value(), (r ? "" : r.error()));
     BOOST_TEST((r->bytes == bytes));
     BOOST_TEST(r->mime == "image/png");
+}
+
+// The loader (detail/media_module.hpp) over lists of candidates: what each kind of wrong file
+// says, and the first good one wins.
+BOOST_AUTO_TEST_CASE(the_image_module_loads_from_the_first_candidate_that_is_this_builds_module) {
+    namespace fs = std::filesystem;
+    const auto built = detail::media_module_candidates();
+    BOOST_TEST_REQUIRE(built.size() == 2U);
+    BOOST_TEST_REQUIRE(fs::exists(built.back())); // this build's module
+    BOOST_TEST(built.front().filename() == built.back().filename());
+
+    const auto dir = fs::temp_directory_path() / ("companion-media-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const auto text = dir / "libcompanion-media.so";
+    std::ofstream(text) << "not a library\n";
+    Dl_info sqlite{}; // a library, not ours (and no sanitizer intercepts its functions)
+    BOOST_TEST_REQUIRE(::dladdr(reinterpret_cast<void*>(&::sqlite3_libversion), &sqlite) != 0); // NOLINT
+    const fs::path other = sqlite.dli_fname;
+    const fs::path missing = dir / "gone.so";
+
+    struct row {
+        std::vector<fs::path> candidates;
+        std::string loaded; ///< empty: none loads
+        std::vector<std::string> said;
+    };
+    const std::vector<row> rows{
+        {{missing}, "", {missing.string() + " is missing"}},
+        {{text}, "", {text.string()}},
+        {{other}, "", {other.string() + " is not this build's image module"}},
+        {{missing, text, other, built.back()}, built.back().string(), {}},
+        {{}, "", {}},
+    };
+    for (const auto& r : rows) {
+        const auto m = detail::load_media_module(r.candidates);
+        BOOST_TEST((m.api != nullptr) == !r.loaded.empty());
+        BOOST_TEST(m.path == r.loaded);
+        for (const auto& s : r.said) {
+            BOOST_TEST(m.why.find(s) != std::string::npos, m.why << " lacks " << s);
+        }
+        if (m.api != nullptr) {
+            BOOST_TEST(m.why.empty());
+            BOOST_TEST(m.api->abi == detail::media_module_abi);
+            const auto frame = m.api->fit_frame(png(720, 1280), 720, 1280);
+            BOOST_TEST(frame.has_value());
+        }
+    }
+    fs::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
