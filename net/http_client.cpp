@@ -544,17 +544,19 @@ struct http_client::impl {
         if (!wec) {
             co_return std::nullopt;
         }
-        exchange_outcome out{make_failure(errc::bad_response, "no exchange"), false, false};
-        out.stale = c.uses > 0 && is_reset(wec);
+        const bool stale = c.uses > 0 && is_reset(wec);
         if (wec == beast::error::timeout) {
-            out.r = make_failure(errc::write_timeout, u.where.host, true);
-        } else if (wec == asio::error::operation_aborted) {
-            out.r = make_failure(errc::cancelled, "request cancelled", true);
-        } else {
-            // A failed write never delivered the whole request.
-            out.r = make_failure(errc::connection_reset, "write: " + wec.message(), false);
+            co_return exchange_outcome{make_failure(errc::write_timeout, u.where.host, true), false, stale};
         }
-        co_return out;
+        if (wec == asio::error::operation_aborted) {
+            co_return exchange_outcome{make_failure(errc::cancelled, "request cancelled", true),
+                                       false,
+                                       stale};
+        }
+        // A failed write never delivered the whole request.
+        co_return exchange_outcome{make_failure(errc::connection_reset, "write: " + wec.message(), false),
+                                   false,
+                                   stale};
     }
 
     // Reads the response header into `parser` within the header deadline. Returns the outcome to
@@ -593,13 +595,11 @@ struct http_client::impl {
         if (headless) {
             co_return std::move(*headless);
         }
-        exchange_outcome out{make_failure(errc::bad_response, "no exchange"), false, false};
         c.lowest().expires_after(t.body);
         // The body's size is the parser's to check (body_limit); the byte count adds nothing.
         [[maybe_unused]] auto [bec, bn] = co_await http::async_read(s, c.buffer, parser, tuple_awaitable);
         if (bec) {
-            out.r = read_failure(bec, true, u.where.host);
-            co_return out;
+            co_return exchange_outcome{read_failure(bec, true, u.where.host), false, false};
         }
         c.lowest().expires_never();
         auto& msg_in = parser.get();
@@ -610,9 +610,7 @@ struct http_client::impl {
         r.reused_connection = c.uses > 0;
         // The parser's answer, not the message's: a body that ended with the connection leaves
         // nothing to reuse, whatever the Connection header said.
-        out.keep_alive = parser.keep_alive();
-        out.r = std::move(r);
-        co_return out;
+        co_return exchange_outcome{std::move(r), parser.keep_alive(), false};
     }
 
     // stream()'s exchange: the header as exchange() reads it, then the body piece by piece, each
@@ -639,7 +637,6 @@ struct http_client::impl {
         if (headless) {
             co_return std::move(*headless);
         }
-        exchange_outcome out{make_failure(errc::bad_response, "no exchange"), false, false};
         response r;
         r.status = parser.get().result_int();
         r.headers = parser.get().base();
@@ -670,17 +667,18 @@ struct http_client::impl {
                 const auto ms = [](engine::duration d) {
                     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
                 };
-                out.r = make_failure(errc::body_timeout,
-                                     idle_first ? u.where.host + ": no body bytes for " + ms(idle) +
-                                                      " ms (the idle deadline between pieces)"
-                                                : u.where.host + ": the body took longer than its " +
-                                                      ms(t.body) + " ms deadline",
-                                     true);
-                co_return out;
+                co_return exchange_outcome{
+                    make_failure(errc::body_timeout,
+                                 idle_first ? u.where.host + ": no body bytes for " + ms(idle) +
+                                                  " ms (the idle deadline between pieces)"
+                                            : u.where.host + ": the body took longer than its " + ms(t.body) +
+                                                  " ms deadline",
+                                 true),
+                    false,
+                    false};
             }
             if (ec) {
-                out.r = read_failure(ec, true, u.where.host);
-                co_return out;
+                co_return exchange_outcome{read_failure(ec, true, u.where.host), false, false};
             }
             const std::size_t got = piece.size() - parser.get().body().size;
             if (got == 0) {
@@ -692,14 +690,12 @@ struct http_client::impl {
                 // The caller wants no more: the rest of the body is never read, so the
                 // connection cannot carry another request.
                 c.lowest().expires_never();
-                out.r = std::move(r);
-                co_return out;
+                co_return exchange_outcome{std::move(r), false, false};
             }
         }
         c.lowest().expires_never();
-        out.keep_alive = parser.keep_alive(); // false for a close-delimited body, as in exchange()
-        out.r = std::move(r);
-        co_return out;
+        // keep_alive is false for a close-delimited body, as in exchange().
+        co_return exchange_outcome{std::move(r), parser.keep_alive(), false};
     }
 
     engine::awaitable<exchange_outcome> stream_on(connection& c,
@@ -708,12 +704,12 @@ struct http_client::impl {
                                                   const phase_timeouts& t,
                                                   const std::function<bool(std::string_view)>& on_body,
                                                   engine::duration idle) {
+        // Not a coroutine (no frame of its own): the caller awaits the exchange at once, while
+        // everything it refers to is alive.
         if (c.secure) {
-            auto o = co_await stream_exchange(*c.secure, c, req, u, t, on_body, idle);
-            co_return o;
+            return stream_exchange(*c.secure, c, req, u, t, on_body, idle);
         }
-        auto o = co_await stream_exchange(*c.plain, c, req, u, t, on_body, idle);
-        co_return o;
+        return stream_exchange(*c.plain, c, req, u, t, on_body, idle);
     }
 
     // A checked-out connection that gives its pool slot back however the exchange ends: closed
@@ -742,7 +738,7 @@ struct http_client::impl {
     /// one more on a fresh connection when a pooled one turned out stale and the request may be
     /// sent again (replayable, or certainly not delivered).
     template <class Run>
-    engine::awaitable<result<response>> attempts(const request& req, Run run) {
+    engine::awaitable<result<response>> attempts(request req, Run run) {
         auto parts = urls.parse(req.url);
         if (!parts) {
             co_return parts.error();
@@ -761,7 +757,7 @@ struct http_client::impl {
                 co_return checked_out.error();
             }
             lease held(*this, p, std::move(*checked_out));
-            auto out = co_await run(*held.c, *parts, t);
+            auto out = co_await run(req, *held.c, *parts, t);
             ++held.c->uses;
             if (out.r) {
                 if (out.keep_alive) {
@@ -785,12 +781,11 @@ struct http_client::impl {
 
     engine::awaitable<exchange_outcome>
     exchange_on(connection& c, const request& req, const url_parts& u, const phase_timeouts& t) {
+        // Not a coroutine, as stream_on.
         if (c.secure) {
-            auto o = co_await exchange(*c.secure, c, req, u, t);
-            co_return o;
+            return exchange(*c.secure, c, req, u, t);
         }
-        auto o = co_await exchange(*c.plain, c, req, u, t);
-        co_return o;
+        return exchange(*c.plain, c, req, u, t);
     }
 
     engine::executor ex;
@@ -838,12 +833,14 @@ std::size_t http_client::idle_connections() const noexcept {
     return n;
 }
 
+// send() and stream() are not coroutines: attempts() owns the request (and stream()'s handler) in
+// its own frame, so a call costs no frame beyond the ones that do the work.
 engine::awaitable<result<response>> http_client::send(request req) {
     auto& d = *impl_;
-    auto run = [&d, &req](connection& c, const url_parts& u, const phase_timeouts& t) {
-        return d.exchange_on(c, req, u, t);
+    auto run = [&d](const request& r, connection& c, const url_parts& u, const phase_timeouts& t) {
+        return d.exchange_on(c, r, u, t);
     };
-    co_return co_await d.attempts(req, std::move(run));
+    return d.attempts(std::move(req), run);
 }
 
 engine::awaitable<result<response>>
@@ -851,10 +848,12 @@ http_client::stream(request req, std::function<bool(std::string_view)> on_body, 
     auto& d = *impl_;
     // Only failures before any response byte are stale (attempts() retries those), so the
     // caller's handler has seen nothing of a request that is sent again.
-    auto run = [&d, &req, &on_body, idle](connection& c, const url_parts& u, const phase_timeouts& t) {
-        return d.stream_on(c, req, u, t, on_body, idle);
+    auto run = [&d,
+                on_body = std::move(on_body),
+                idle](const request& r, connection& c, const url_parts& u, const phase_timeouts& t) {
+        return d.stream_on(c, r, u, t, on_body, idle);
     };
-    co_return co_await d.attempts(req, std::move(run));
+    return d.attempts(std::move(req), std::move(run));
 }
 
 namespace {

@@ -254,7 +254,9 @@ public:
     engine::awaitable<result<net::download_result>>
     download_file(std::string file_path, std::filesystem::path destination, std::size_t max_bytes);
 
-    /// Calls any method with a JSON object of parameters and returns the raw `result`.
+    /// Calls any method with a JSON object of parameters and returns the raw `result`. Its nodes
+    /// live in one arena sized by the response (shared with copies that use its storage): parse
+    /// what is needed and drop it rather than keep it for long.
     engine::awaitable<result<boost::json::value>> call(std::string method, boost::json::object params);
 
 private:
