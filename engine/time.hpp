@@ -164,17 +164,31 @@ awaitable<T> abandon_on_cancel(awaitable<T> op) {
     }
 }
 
+/// When a heartbeat beats: `first` after the work starts (zero: at once), then every `every`.
+struct heartbeat_schedule {
+    duration first{};
+    duration every{};
+};
+
 namespace detail {
 
-// The heartbeat's side of the race: a beat, then a sleep, until cancelled. A beat is never cut
-// off mid-way (a chat action is one short request, with its own deadlines): a cancellation that
-// arrives during it ends the loop right after it, so no request is abandoned half-sent; only the
-// sleep is cancelled. A beat that fails is the beat's own business (it is best effort): the loop
-// goes on, so the heartbeat never ends before the work and never cancels it.
-inline awaitable<void> beat_every(duration period, time_source& time, std::function<awaitable<void>()> beat) {
+// The heartbeat's side of the race: a first sleep (when it has one), then a beat and a sleep,
+// until cancelled. A beat is never cut off mid-way (a chat action is one short request, with its
+// own deadlines): a cancellation that arrives during it ends the loop right after it, so no
+// request is abandoned half-sent; only the sleeps are cancelled. A beat that fails is the beat's
+// own business (it is best effort): the loop goes on, so the heartbeat never ends before the work
+// and never cancels it.
+inline awaitable<void>
+beat_every(heartbeat_schedule when, time_source& time, std::function<awaitable<void>()> beat) {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
     co_await asio::this_coro::throw_if_cancelled(false);
     auto ex = co_await asio::this_coro::executor;
+    if (when.first > duration::zero()) {
+        const bool slept = co_await time.wait_until(time.now() + when.first); // named: see manual_time
+        if (!slept) {
+            co_return; // the work ended (or was cancelled) before the first beat was due: none
+        }
+    }
     for (;;) {
         std::exception_ptr failed;
         try {
@@ -191,7 +205,7 @@ inline awaitable<void> beat_every(duration period, time_source& time, std::funct
         if (failed && is_cancellation(failed)) {
             std::rethrow_exception(failed);
         }
-        const bool slept = co_await time.wait_until(time.now() + period); // named: see manual_time
+        const bool slept = co_await time.wait_until(time.now() + when.every); // named: see manual_time
         if (!slept) {
             // Cancelled in its sleep, the usual end (the work finished, or the caller's
             // cancellation reached the work too): returned, not thrown, as no one reads it.
@@ -202,20 +216,23 @@ inline awaitable<void> beat_every(duration period, time_source& time, std::funct
 
 } // namespace detail
 
-/// Runs `op` and, while it runs, `beat()` at once and then every `period` on `time` (a chat
-/// action that Telegram shows for 5 s, refreshed while a model works). The beats stop when `op`
-/// ends; `op`'s value or exception is the result. Cancellation of the caller reaches both.
+/// Runs `op` and, while it runs, `beat()` `when.first` after it starts (zero: at once) and then
+/// every `when.every` on `time` (a chat action that Telegram shows for 5 s, refreshed while a
+/// model works; none for work that ends before the first is due). The beats stop when `op` ends;
+/// `op`'s value or exception is the result. Cancellation of the caller reaches both.
 template <class T>
-awaitable<T>
-with_heartbeat(awaitable<T> op, duration period, time_source& time, std::function<awaitable<void>()> beat) {
+awaitable<T> with_heartbeat(awaitable<T> op,
+                            heartbeat_schedule when,
+                            time_source& time,
+                            std::function<awaitable<void>()> beat) {
     auto ex = co_await asio::this_coro::executor;
     if constexpr (std::is_void_v<T>) {
-        co_await with_heartbeat(detail::as_unit(std::move(op)), period, time, std::move(beat));
+        co_await with_heartbeat(detail::as_unit(std::move(op)), when, time, std::move(beat));
     } else {
         auto [order, op_error, value, beat_error] =
             co_await asio::experimental::make_parallel_group(
                 asio::co_spawn(ex, detail::as_optional(std::move(op)), asio::deferred),
-                asio::co_spawn(ex, detail::beat_every(period, time, std::move(beat)), asio::deferred))
+                asio::co_spawn(ex, detail::beat_every(when, time, std::move(beat)), asio::deferred))
                 .async_wait(asio::experimental::wait_for_one(), use_awaitable);
         if (op_error) {
             std::rethrow_exception(op_error);

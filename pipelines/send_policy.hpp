@@ -41,6 +41,10 @@ struct sender_config {
     /// over its limit: everything pauses, not just those chats.
     std::size_t global_flood_chats = 3;
     engine::duration global_flood_window = std::chrono::seconds(1);
+    /// The first chat action waits this long: a reply that comes sooner needs no "typing…"
+    /// (Telegram recommends actions only where the wait is noticeable, and each is a request
+    /// that counts against the bot's limits).
+    engine::duration action_after = std::chrono::milliseconds(500);
     /// A chat action shows for up to 5 s: work that takes longer repeats it this often.
     engine::duration action_every = std::chrono::seconds(4);
 };

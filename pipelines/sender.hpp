@@ -65,14 +65,18 @@ public:
     /// Best effort, unpaced (chat actions expire in 5 s anyway); a chat under a flood wait skips
     /// it, and a failure only logs.
     engine::awaitable<void> action(std::int64_t chat_id, tg::chat_action action);
-    /// Runs `work` while the chat shows `action` ("typing…"), repeated every
-    /// `sender_config::action_every` until the work ends; the work's result is returned.
+    /// Runs `work` while the chat shows `action` ("typing…"): first once the work has taken
+    /// `sender_config::action_after`, then every `action_every` until it ends; the work's result
+    /// is returned.
     template <class T>
     engine::awaitable<T> acting(std::int64_t chat_id, tg::chat_action shown, engine::awaitable<T> work) {
         std::function<engine::awaitable<void>()> beat = [this, chat_id, shown] {
             return action(chat_id, shown);
         };
-        return engine::with_heartbeat(std::move(work), cfg_.action_every, time_, std::move(beat));
+        return engine::with_heartbeat(std::move(work),
+                                      {.first = cfg_.action_after, .every = cfg_.action_every},
+                                      time_,
+                                      std::move(beat));
     }
     /// A streamed reply's draft: sent only when a global token is free now and nothing holds the
     /// chat back (drafts yield to every message), never retried, and a 429 on it holds back

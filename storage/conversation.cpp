@@ -20,7 +20,7 @@ conversation_repository::conversation_repository(database& db) try
       // The newest N, read backwards along the index (last_turns puts them oldest first: no
       // subquery and no temporary b-tree to sort a dozen rows).
       last_turns_(db.connection(),
-                  "SELECT id, user_id, persona_id, role, text, created_at FROM conversation_turns "
+                  "SELECT id, role, text, created_at FROM conversation_turns "
                   "WHERE user_id = ?1 AND persona_id = ?2 ORDER BY id DESC LIMIT ?3"),
       summary_(db.connection(),
                "SELECT text, covered_turn_id, updated_at FROM conversation_summaries "
@@ -64,12 +64,12 @@ std::vector<turn> conversation_repository::last_turns(std::int64_t user_id,
     while (last_turns_.executeStep()) {
         out.push_back(turn{
             .id = last_turns_.getColumn(0).getInt64(),
-            .user_id = last_turns_.getColumn(1).getInt64(),
-            .persona_id = last_turns_.getColumn(2).getString(),
-            .role = std::string_view(last_turns_.getColumn(3).getText()) == "user" ? speaker::user
+            .user_id = user_id, // the key: not read back from every row
+            .persona_id = std::string(persona_id),
+            .role = std::string_view(last_turns_.getColumn(1).getText()) == "user" ? speaker::user
                                                                                    : speaker::assistant,
-            .text = last_turns_.getColumn(4).getString(),
-            .created = detail::time_of(last_turns_.getColumn(5)),
+            .text = last_turns_.getColumn(2).getString(),
+            .created = detail::time_of(last_turns_.getColumn(3)),
         });
     }
     std::reverse(out.begin(), out.end()); // oldest first

@@ -309,6 +309,9 @@ public:
     engine::awaitable<net::openai::result<net::openai::chat_completion>>
     complete(net::openai::chat_request request) override {
         requests.push_back(request);
+        if (time != nullptr && think > engine::duration::zero()) {
+            co_await time->sleep(think);
+        }
         if (auto a = next_scripted(answers)) {
             co_return std::move(*a);
         }
@@ -318,6 +321,7 @@ public:
     /// Streams the scripted (or echoed) content a word at a time, `piece_every` apart on `time`
     /// when one is set; an answer that is an error comes before any piece.
     engine::time_source* time = nullptr;
+    engine::duration think{}; ///< how long a whole answer takes, when `time` is set
     engine::duration piece_every{};
     engine::duration first_after{}; ///< before the first piece (a model slow to start)
     engine::awaitable<net::openai::result<net::openai::chat_completion>>

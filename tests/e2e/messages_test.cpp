@@ -348,6 +348,7 @@ BOOST_FIXTURE_TEST_CASE(typing_and_the_photo_action_stay_alive_while_the_models_
     test::run_test(
         ioc,
         [&]() -> awaitable<void> {
+            cfg.sending.action_after = 100ms; // the first once the wait is noticeable
             cfg.sending.action_every = 100ms;
             sim_cfg.openai.latency = 700ms;
             sim_cfg.gemini.latency = 700ms;

@@ -138,6 +138,8 @@ BOOST_DATA_TEST_CASE_F(streaming_world, a_stream_cut_midway_sends_what_arrived, 
 
 BOOST_DATA_TEST_CASE_F(streaming_world, settings_turn_streaming_off_and_on, languages, lc) {
     test::run_test(ioc, [&]() -> awaitable<void> {
+        // A whole reply from the simulator comes at once: "typing…" at once too, to see it shown.
+        cfg.sending.action_after = engine::duration::zero();
         co_await start();
         auto& t = sims->telegram();
         const auto user = t.add_user({.first_name = "Deniz", .language_code = lc.lang});

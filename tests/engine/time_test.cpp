@@ -8,10 +8,13 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <functional>
 #include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <vector>
 
@@ -190,7 +193,8 @@ std::function<awaitable<void>()> beat_into(beats& b, time_source& time) {
 BOOST_FIXTURE_TEST_CASE(a_heartbeat_beats_every_period_while_the_work_runs_and_stops_with_it, virtual_time) {
     beats b;
     const auto start = time.now().time_since_epoch();
-    auto s = test::spawn(ioc, with_heartbeat(slow_value(time, 10s, 7), 4s, time, beat_into(b, time)));
+    auto s =
+        test::spawn(ioc, with_heartbeat(slow_value(time, 10s, 7), {.every = 4s}, time, beat_into(b, time)));
     advance(30s);
     BOOST_TEST(s->done);
     BOOST_TEST(s->value.value() == 7);
@@ -200,10 +204,51 @@ BOOST_FIXTURE_TEST_CASE(a_heartbeat_beats_every_period_while_the_work_runs_and_s
     BOOST_TEST((b.at[2] == start + 8s));
 }
 
+// A first beat that waits (Telegram recommends a chat action only for a noticeable wait): work
+// that ends sooner shows none; longer work shows the first when due, then one every period.
+struct delayed_case {
+    duration work;
+    std::vector<duration> expected; // beat times after the start
+};
+
+std::ostream& operator<<(std::ostream& os, const delayed_case& c) {
+    return os << "work of " << c.work.count() << " ns";
+}
+
+const delayed_case delayed_cases[] = {
+    {100ms, {}},
+    {499ms, {}},
+    {501ms, {500ms}},
+    {4s, {500ms}},
+    {5s, {500ms, 4500ms}},
+    {10s, {500ms, 4500ms, 8500ms}},
+};
+
+BOOST_DATA_TEST_CASE_F(virtual_time,
+                       a_heartbeat_with_a_first_delay_beats_only_for_work_that_outlasts_it,
+                       boost::unit_test::data::make(delayed_cases),
+                       c) {
+    beats b;
+    const auto start = time.now().time_since_epoch();
+    auto s = test::spawn(ioc,
+                         with_heartbeat(slow_value(time, c.work, 7),
+                                        heartbeat_schedule{.first = 500ms, .every = 4s},
+                                        time,
+                                        beat_into(b, time)));
+    advance(30s);
+    BOOST_TEST(s->done);
+    BOOST_TEST(s->value.value() == 7);
+    BOOST_TEST_REQUIRE(b.at.size() == c.expected.size());
+    for (std::size_t i = 0; i < b.at.size(); ++i) {
+        BOOST_TEST((b.at[i] == start + c.expected[i]));
+    }
+}
+
 BOOST_FIXTURE_TEST_CASE(a_heartbeat_passes_the_works_error_and_survives_failing_beats, virtual_time) {
     beats b;
     b.fail = true;
-    auto failed = test::spawn(ioc, with_heartbeat(failing_after(time, 5s), 1s, time, beat_into(b, time)));
+    auto failed =
+        test::spawn(ioc, with_heartbeat(failing_after(time, 5s), {.every = 1s}, time, beat_into(b, time)));
     advance(10s);
     BOOST_TEST(failed->done);
     BOOST_CHECK_THROW(std::rethrow_exception(failed->error), std::runtime_error);
@@ -216,7 +261,7 @@ BOOST_FIXTURE_TEST_CASE(cancelling_the_caller_of_a_heartbeat_cancels_the_work, v
     std::optional<std::exception_ptr> ended;
     boost::asio::co_spawn(
         ioc,
-        with_heartbeat(slow_value(time, 60s, 1), 4s, time, beat_into(b, time)),
+        with_heartbeat(slow_value(time, 60s, 1), {.every = 4s}, time, beat_into(b, time)),
         boost::asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, int) { ended = e; }));
     advance(5s);
     signal.emit(boost::asio::cancellation_type::terminal);

@@ -360,10 +360,44 @@ BOOST_DATA_TEST_CASE(without_streaming_the_typing_action_shows, boost::unit_test
     }
     BOOST_TEST(!streams_reply(cfg, w.c));
     w.answer_with(reply);
+    w.llm.think = 2s; // a noticeable wait
     auto done = w.spawn(w.chat.turn(w.c, "tell me"));
     BOOST_TEST_REQUIRE(w.advance_until([&] { return done->done; }, 10s));
     BOOST_TEST(w.telegram.drafts.empty());
-    BOOST_TEST(w.telegram.count("sendChatAction") >= 1U);
+    BOOST_TEST(w.telegram.count("sendChatAction") == 1U);
+    BOOST_TEST(w.telegram.texts_to(w.c.chat_id) == std::vector<std::string>{reply});
+}
+
+// "typing…" only where the wait is noticeable (sender_config::action_after, 500 ms): a whole
+// reply written sooner comes alone; a longer one shows the action, refreshed every 4 s.
+struct typing_case {
+    engine::duration think;
+    std::size_t actions;
+};
+
+std::ostream& operator<<(std::ostream& os, const typing_case& c) {
+    return os << std::chrono::duration_cast<std::chrono::milliseconds>(c.think).count() << " ms";
+}
+
+const typing_case typing_cases[] = {
+    {0ms, 0},
+    {300ms, 0},
+    {600ms, 1},
+    {4s, 1},
+    {5s, 2},
+};
+
+BOOST_DATA_TEST_CASE(a_whole_reply_shows_typing_only_when_the_model_takes_a_noticeable_time,
+                     boost::unit_test::data::make(typing_cases),
+                     tc) {
+    chat_config cfg;
+    cfg.stream = false;
+    stream_world w(cfg);
+    w.answer_with(reply);
+    w.llm.think = tc.think;
+    auto done = w.spawn(w.chat.turn(w.c, "tell me"));
+    BOOST_TEST_REQUIRE(w.advance_until([&] { return done->done; }, 10s));
+    BOOST_TEST(w.telegram.count("sendChatAction") == tc.actions);
     BOOST_TEST(w.telegram.texts_to(w.c.chat_id) == std::vector<std::string>{reply});
 }
 

@@ -53,7 +53,12 @@ net::api_error service_error(net::api_error_kind kind, unsigned status) {
 // The voice and chat pipelines over the fakes, with the user stored and Elif chosen.
 struct voice_world : services_world {
     fake_voice_model speech;
-    sender out{telegram, time, sender_config{}};
+    // The chat actions at once (the fakes answer at once): this suite checks which are shown.
+    sender out{telegram, time, [] {
+                   sender_config s;
+                   s.action_after = engine::duration::zero();
+                   return s;
+               }()};
     voice_pipeline voice{svc, out, voice_config{}};
     chat_pipeline chat{svc, out, chat_config{.stream = false}, &voice};
     storage::user_repository users{db};
