@@ -1052,7 +1052,9 @@ table make_table() {
         .one_of_texts("format", &log_settings::format, {"text", "json"}, "\"text\" | \"json\" (JSON lines)");
 
     rows(t, "http", &config::http)
-        .text("ca_file", &http_settings::ca_file, "extra CA bundle; empty: the system trust store");
+        .text("ca_file",
+              &http_settings::ca_file,
+              "CA bundle trusted instead of the system store; empty: the system store");
     return t;
 }
 

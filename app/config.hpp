@@ -148,7 +148,7 @@ struct log_settings {
 };
 
 struct http_settings {
-    std::string ca_file; ///< extra CA bundle; empty: the system trust store
+    std::string ca_file; ///< CA bundle trusted instead of the system store; empty: the system store
 };
 
 struct config {

@@ -6,6 +6,7 @@
 #include "engine/detail/wait_queue.hpp"
 #include "engine/log.hpp"
 #include "engine/offload.hpp"
+#include "net/detail/trust_store.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -239,7 +240,12 @@ struct http_client::impl {
             ssl.set_verify_mode(asio::ssl::verify_peer);
             error_code ec;
             if (cfg.tls.ca_file.empty()) {
-                ssl.set_default_verify_paths(ec);
+                const auto trust = detail::system_trust();
+                if (trust.how == detail::trust_source::kind::hashed_directory) {
+                    ssl.add_verify_path(trust.path, ec); // lazy: a handshake reads the root it needs
+                } else {
+                    ssl.set_default_verify_paths(ec);
+                }
             } else {
                 ssl.load_verify_file(cfg.tls.ca_file, ec);
             }

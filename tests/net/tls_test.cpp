@@ -1,7 +1,8 @@
 // TLS tests with a CA and certificates made at test time: a valid chain passes; a wrong host
 // name, an untrusted CA and an expired certificate fail with the typed TLS error, directly and
-// through the CONNECT proxy.
+// through the CONNECT proxy; the system trust store is looked up lazily in a hashed directory.
 #include "engine/task_group.hpp"
+#include "net/detail/trust_store.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "tests/net/net_test_support.hpp"
@@ -16,8 +17,15 @@
 #include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace companion;
 using namespace companion::net;
@@ -153,9 +161,115 @@ struct connect_proxy {
     std::vector<std::string> connect_lines;
 };
 
+// The name OpenSSL's directory lookup asks for: the subject hash, then a counter.
+std::string hashed_file_name(X509* cert) {
+    const unsigned long hash = X509_NAME_hash_ex(X509_get_subject_name(cert), nullptr, nullptr, nullptr);
+    std::array<char, 16> name{};
+    std::snprintf(name.data(), name.size(), "%08lx.0", hash);
+    return name.data();
+}
+
+// Sets (or unsets) an environment variable for a test's span and puts the old value back.
+class scoped_env {
+public:
+    scoped_env(const char* name, std::optional<std::string> value) : name_(name) {
+        if (const char* old = std::getenv(name)) { // NOLINT(concurrency-mt-unsafe): one test thread
+            old_ = old;
+        }
+        set(value);
+    }
+    scoped_env(const scoped_env&) = delete;
+    scoped_env& operator=(const scoped_env&) = delete;
+    ~scoped_env() { set(old_); }
+
+private:
+    void set(const std::optional<std::string>& v) {
+        const int rc = v ? ::setenv(name_, v->c_str(), 1) : ::unsetenv(name_);
+        if (rc != 0) {
+            throw std::runtime_error("setenv failed");
+        }
+    }
+    const char* name_;
+    std::optional<std::string> old_;
+};
+
+void touch(const std::filesystem::path& p) {
+    std::ofstream(p) << "x";
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(tls_suite)
+
+BOOST_AUTO_TEST_CASE(the_system_trust_store_is_a_hashed_directory_when_there_is_one) {
+    using kind = detail::trust_source::kind;
+    test::temp_dir hashed;
+    touch(hashed.path / "5ad8a5d6.0");
+    touch(hashed.path / "ISRG_Root_X1.pem");
+    test::temp_dir unhashed;
+    touch(unhashed.path / "ca.pem");
+    touch(unhashed.path / "5AD8A5D6.0");  // OpenSSL's hashes are lower case
+    touch(unhashed.path / "5ad8a5d6.r0"); // a CRL's name: no certificate to look up
+    touch(unhashed.path / "5ad8a5d6.");
+    const std::string h = hashed.path.string();
+    const std::string u = unhashed.path.string();
+    const std::string missing = (unhashed.path / "none").string();
+    struct row {
+        std::optional<std::string> file_env, dir_env;
+        std::string default_dir;
+        kind how;
+        std::string path;
+    };
+    const std::vector<row> table{
+        {std::nullopt, std::nullopt, h, kind::hashed_directory, h},    // Debian: /usr/lib/ssl/certs
+        {std::nullopt, std::string(""), h, kind::hashed_directory, h}, // empty means unset
+        {std::nullopt, h, u, kind::hashed_directory, h},               // SSL_CERT_DIR wins
+        {std::nullopt, u, h, kind::openssl_defaults, ""},              // ... even when unhashed
+        {std::nullopt, missing, h, kind::openssl_defaults, ""},
+        {std::nullopt, missing + ":" + h, u, kind::hashed_directory, missing + ":" + h},
+        {std::nullopt, std::nullopt, u, kind::openssl_defaults, ""},
+        {std::nullopt, std::nullopt, missing, kind::openssl_defaults, ""},
+        {std::string("/etc/my-bundle.pem"), h, h, kind::openssl_defaults, ""}, // the operator's bundle
+        {std::string(""), std::nullopt, h, kind::hashed_directory, h},
+    };
+    for (const auto& r : table) {
+        const auto got = detail::choose_system_trust(r.file_env, r.dir_env, r.default_dir);
+        BOOST_TEST((got.how == r.how), r.dir_env.value_or("(unset)") << " default " << r.default_dir);
+        BOOST_TEST(got.path == r.path);
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(the_system_trust_store_verifies_with_the_root_it_looks_up, fixture) {
+    // No ca_file: the client trusts the system store, here a hashed directory holding the test
+    // CA (SSL_CERT_DIR), read on the handshake; one holding only another CA trusts nothing here.
+    test::temp_dir trusted;
+    test::write_cert(trusted.path / hashed_file_name(keys.ca.cert), keys.ca.cert);
+    test::temp_dir other;
+    test::write_cert(other.path / hashed_file_name(keys.other_ca.cert), keys.other_ca.cert);
+    const scoped_env no_bundle("SSL_CERT_FILE", std::nullopt);
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        auto s = tls_server(ex, keys.server_context("localhost"));
+        auto port = s->start();
+        BOOST_TEST_REQUIRE(port.has_value());
+        const std::string url = "https://localhost:" + std::to_string(*port) + "/hello";
+        {
+            const scoped_env dir("SSL_CERT_DIR", trusted.path.string());
+            BOOST_TEST((detail::system_trust().how == detail::trust_source::kind::hashed_directory));
+            http_client c(ex, {.name = "system-trust"});
+            auto r = co_await fetch(c, url);
+            BOOST_TEST_REQUIRE(r.has_value(), (r.has_value() ? "" : r.error().message()));
+            BOOST_TEST(r->body == "secure hi");
+        }
+        {
+            const scoped_env dir("SSL_CERT_DIR", other.path.string());
+            http_client c(ex, {.name = "system-trust"});
+            auto r = co_await fetch(c, url);
+            BOOST_TEST_REQUIRE(!r.has_value());
+            BOOST_TEST((r.error().code == make_error_code(errc::tls_verify_failed)));
+        }
+        co_await s->stop();
+    }());
+}
 
 BOOST_FIXTURE_TEST_CASE(valid_chain_and_host_name_pass, fixture) {
     test::run_test(ioc, [&]() -> awaitable<void> {
