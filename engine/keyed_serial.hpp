@@ -5,6 +5,11 @@
 // back-pressured form of `submit`: it waits for room instead of refusing, so a producer (the
 // update intake) slows to the pace of the consumers without holding anything on the side.
 //
+// Two forms: keyed_queue<Key, Item> queues data and hands each item to its `run` function when the
+// item's turn comes, so a queued item costs its own size (the bot's intake queues an inbox row of
+// a few hundred bytes, where a coroutine created up front would hold a frame of several kilobytes
+// from submission on); keyed_serial<Key> queues ready-made coroutines (awaitable<void>).
+//
 // The queue owns its workers (a task_group of its own); its owner joins, cancels or shuts it
 // down. An item's exception is logged and contained: the key's later items still run. When a
 // worker is cancelled (shutdown), the items still queued for its key are dropped and counted.
@@ -31,34 +36,41 @@
 
 namespace companion::engine {
 
-template <class Key, class Hash = std::hash<Key>>
-class keyed_serial {
+struct keyed_queue_config {
+    std::size_t per_key_limit = 64;    ///< queued items (running one excluded) per key
+    std::size_t total_limit = 100'000; ///< queued items over all keys
+    std::string name = "keyed_serial";
+};
+
+template <class Key, class Item, class Hash = std::hash<Key>>
+class keyed_queue {
 public:
-    struct config {
-        std::size_t per_key_limit = 64;    ///< queued items (running one excluded) per key
-        std::size_t total_limit = 100'000; ///< queued items over all keys
-        std::string name = "keyed_serial";
-    };
+    using config = keyed_queue_config;
+    /// Carries out one item; called when the item's turn comes, never earlier.
+    using runner = std::function<awaitable<void>(Item)>;
 
-    keyed_serial(executor ex, config cfg)
-        : state_(std::make_shared<state>(ex, cfg)),
+    keyed_queue(executor ex, config cfg, runner run)
+        : state_(std::make_shared<state>(ex, cfg, std::move(run))),
           workers_(std::move(ex), task_group::config{.name = cfg.name}) {}
-    explicit keyed_serial(executor ex) : keyed_serial(std::move(ex), config{}) {}
-    keyed_serial(const keyed_serial&) = delete;
-    keyed_serial& operator=(const keyed_serial&) = delete;
+    keyed_queue(const keyed_queue&) = delete;
+    keyed_queue& operator=(const keyed_queue&) = delete;
 
-    /// Queues `work` behind the earlier work of `key`. Errors: errc::queue_full when a bound is
+    /// Queues `item` behind the earlier items of `key`. Errors: errc::queue_full when a bound is
     /// reached, errc::shutting_down after cancel()/shutdown(). The item is destroyed without
     /// running on error.
-    boost::system::error_code submit(const Key& key, awaitable<void> work) { return try_submit(key, work); }
+    boost::system::error_code submit(const Key& key, Item item) { return offer(key, item); }
 
-    /// Queues `work` behind the earlier work of `key`, waiting while a bound is reached (in FIFO
+    /// As submit(), but `item` is moved from only when it is accepted: on an error it is left
+    /// as it was, for the caller to push() or keep.
+    boost::system::error_code offer(const Key& key, Item& item) { return try_submit(key, item); }
+
+    /// Queues `item` behind the earlier items of `key`, waiting while a bound is reached (in FIFO
     /// order with other waiting producers, each re-checking when an item leaves a queue).
     /// Returns errc::shutting_down after cancel()/shutdown(); throws system_error
-    /// (operation_aborted) when the producer is cancelled while waiting (`work` is dropped).
-    awaitable<boost::system::error_code> push(Key key, awaitable<void> work) {
+    /// (operation_aborted) when the producer is cancelled while waiting (`item` is dropped).
+    awaitable<boost::system::error_code> push(Key key, Item item) {
         for (;;) {
-            const auto ec = try_submit(key, work);
+            const auto ec = try_submit(key, item);
             if (ec != make_error_code(errc::queue_full)) {
                 co_return ec;
             }
@@ -84,7 +96,7 @@ public:
 
 private:
     // Moves from `work` only when it is accepted, so push() can try again with the same item.
-    boost::system::error_code try_submit(const Key& key, awaitable<void>& work) {
+    boost::system::error_code try_submit(const Key& key, Item& work) {
         auto& st = *state_;
         if (workers_.cancelled()) {
             return make_error_code(errc::shutting_down);
@@ -115,10 +127,11 @@ private:
     // Shared with the workers, so it stays valid while they unwind even if the keyed_serial
     // object is destroyed first.
     struct state {
-        state(executor ex, config c) : cfg(std::move(c)), room(std::move(ex)) {}
+        state(executor ex, config c, runner r) : cfg(std::move(c)), run(std::move(r)), room(std::move(ex)) {}
         config cfg;
+        runner run;
         detail::wait_queue room; ///< producers waiting in push() for a queue to have room
-        std::unordered_map<Key, std::deque<awaitable<void>>, Hash> keys;
+        std::unordered_map<Key, std::deque<Item>, Hash> keys;
         std::size_t queued = 0;
         std::size_t dropped = 0;
         std::size_t failed = 0;
@@ -131,13 +144,13 @@ private:
                 st->keys.erase(it);
                 co_return;
             }
-            awaitable<void> item = std::move(it->second.front());
+            Item item = std::move(it->second.front());
             it->second.pop_front();
             --st->queued;
             st->room.notify_all();
             std::exception_ptr error;
             try {
-                co_await std::move(item);
+                co_await st->run(std::move(item));
             } catch (...) {
                 error = std::current_exception();
             }
@@ -177,6 +190,21 @@ private:
 
     std::shared_ptr<state> state_;
     task_group workers_;
+};
+
+/// Keyed serial execution of ready-made coroutines: each queued item is its coroutine, created
+/// (and holding its frame) from submission on. Where items are many and their work is uniform,
+/// keyed_queue with data items costs less.
+template <class Key, class Hash = std::hash<Key>>
+class keyed_serial : public keyed_queue<Key, awaitable<void>, Hash> {
+public:
+    using config = keyed_queue_config;
+
+    keyed_serial(executor ex, config cfg)
+        : keyed_queue<Key, awaitable<void>, Hash>(std::move(ex), std::move(cfg), [](awaitable<void> work) {
+              return work;
+          }) {}
+    explicit keyed_serial(executor ex) : keyed_serial(std::move(ex), config{}) {}
 };
 
 } // namespace companion::engine

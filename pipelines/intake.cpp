@@ -7,9 +7,11 @@
 #include "pipelines/storage_faults.hpp"
 #include "storage/error.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <memory>
 
@@ -62,7 +64,8 @@ intake::intake(engine::executor ex, bot_services& svc, update_handler& handler, 
       handler_(handler),
       cfg_(cfg),
       queue_(std::move(ex),
-             {.per_key_limit = cfg.per_chat_queue, .total_limit = cfg.total_queue, .name = "chats"}),
+             {.per_key_limit = cfg.per_chat_queue, .total_limit = cfg.total_queue, .name = "chats"},
+             [this](storage::inbox_entry entry) { return process(std::move(entry)); }),
       log_(svc.db),
       inbox_(svc.db),
       handling_seconds_(engine::metrics().make_histogram("bot_update_seconds",
@@ -71,7 +74,8 @@ intake::intake(engine::executor ex, bot_services& svc, update_handler& handler, 
 
 engine::awaitable<void> intake::replay() {
     for (auto& entry : inbox_.pending()) {
-        co_await accept(std::move(entry), std::nullopt);
+        const auto chat = entry.chat_id; // its lane is not known unparsed: its chat's queue
+        co_await accept(std::move(entry), chat);
     }
 }
 
@@ -266,8 +270,8 @@ engine::awaitable<void> intake::poll() {
             co_await svc_.time.sleep(1s);
         }
         for (auto& [entry, u] : fresh) {
-            entry.payload.clear(); // parsed already; the inbox row keeps the text
-            co_await accept(std::move(entry), std::move(*u));
+            const auto key = queue_key(entry, *u);
+            co_await accept(std::move(entry), key);
         }
     }
 }
@@ -399,16 +403,15 @@ engine::awaitable<delivery_answer> intake::deliver(std::string body) {
         co_return delivery_answer{};
     }
     ++stats_.updates_received;
-    fresh->payload.clear(); // parsed already; the inbox row keeps the text
     // Waits for room in a full chat queue: the answer, and with it Telegram's next deliveries on
     // this connection, wait too.
-    co_await accept(std::move(*fresh), std::move(*parsed));
+    const auto key = queue_key(*fresh, *parsed);
+    co_await accept(std::move(*fresh), key);
     co_return delivery_answer{};
 }
 
-engine::awaitable<void> intake::accept(storage::inbox_entry entry, std::optional<tg::update> parsed) {
-    const auto chat = queue_key(entry, parsed);
-    if (queue_.submit(chat, process(entry, parsed)) != engine::make_error_code(engine::errc::queue_full)) {
+engine::awaitable<void> intake::accept(storage::inbox_entry entry, std::int64_t chat) {
+    if (queue_.offer(chat, entry) != engine::make_error_code(engine::errc::queue_full)) {
         co_return; // queued; or stopping, and the update stays in the inbox for the next start
     }
     // The chat floods faster than it is served (or every queue is full): wait for room, in order.
@@ -419,13 +422,35 @@ engine::awaitable<void> intake::accept(storage::inbox_entry entry, std::optional
         bool& flag;
         ~clear_flag() { flag = false; }
     } clear{waiting_};
-    const auto ec = co_await queue_.push(chat, process(std::move(entry), std::move(parsed)));
+    const auto ec = co_await queue_.push(chat, std::move(entry));
     if (ec) {
         engine::log().debug("bot.update_left_in_inbox", {{"chat", chat}, {"reason", ec.message()}});
     }
 }
 
-engine::awaitable<void> intake::process(storage::inbox_entry entry, std::optional<tg::update> parsed) {
+std::optional<tg::update> intake::read(const storage::inbox_entry& entry) {
+    boost::system::error_code ec;
+    // The document lives only for this read: its nodes go in a scratch buffer, not one
+    // allocation each (an update's text is a few hundred bytes).
+    std::array<unsigned char, 4096> scratch; // NOLINT(cppcoreguidelines-pro-type-member-init)
+    boost::json::monotonic_resource nodes(scratch.data(), scratch.size());
+    const auto value = boost::json::parse(entry.payload, ec, &nodes);
+    if (ec) {
+        engine::log().warn("bot.update_malformed", {{"update", entry.update_id}, {"error", ec.message()}});
+        ++stats_.updates_malformed;
+        return std::nullopt;
+    }
+    auto u = tg::parse_update(value);
+    if (!u) {
+        engine::log().warn("bot.update_malformed",
+                           {{"update", entry.update_id}, {"error", u.error().reason}});
+        ++stats_.updates_malformed;
+        return std::nullopt;
+    }
+    return std::move(*u);
+}
+
+engine::awaitable<void> intake::process(storage::inbox_entry entry) {
     const auto id = entry.update_id;
     bool done_before = false;
     co_await write_through_faults("checking an update", [&] {
@@ -438,22 +463,9 @@ engine::awaitable<void> intake::process(storage::inbox_entry entry, std::optiona
         ++stats_.updates_replayed;
         co_return;
     }
-    if (!parsed) {
-        boost::system::error_code ec;
-        auto value = boost::json::parse(entry.payload, ec);
-        if (!ec) {
-            if (auto u = tg::parse_update(value)) {
-                parsed = std::move(*u);
-            } else {
-                engine::log().warn("bot.update_malformed", {{"update", id}, {"error", u.error().reason}});
-            }
-        } else {
-            engine::log().warn("bot.update_malformed", {{"update", id}, {"error", ec.message()}});
-        }
-        if (!parsed) {
-            ++stats_.updates_malformed;
-        }
-    }
+    // Parsed here, when its turn comes, though the intake parsed it on arrival: a queued update
+    // costs its JSON text, not the few kilobytes of its parsed form.
+    const auto parsed = read(entry);
     const auto started = svc_.time.now();
     if (parsed) {
         // A transient storage fault in the handling (a locked or full database) is waited out and

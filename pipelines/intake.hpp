@@ -142,8 +142,12 @@ public:
     std::size_t deferred_updates() const noexcept { return waiting_ ? 1U : 0U; }
 
 private:
-    engine::awaitable<void> accept(storage::inbox_entry entry, std::optional<tg::update> parsed);
-    engine::awaitable<void> process(storage::inbox_entry entry, std::optional<tg::update> parsed);
+    /// Queues `entry` on the queue `chat` names (its chat's, or a lane of its own).
+    engine::awaitable<void> accept(storage::inbox_entry entry, std::int64_t chat);
+    /// Handles a queued update when its turn comes: parses it, runs the handler, marks it processed.
+    engine::awaitable<void> process(storage::inbox_entry entry);
+    /// The update an inbox row holds; nullopt (logged, counted) when it is malformed.
+    std::optional<tg::update> read(const storage::inbox_entry& entry);
     /// Runs the handler; true when the update is done (handled, or failed and told), false when a
     /// transient storage fault stopped it and it must run again.
     engine::awaitable<bool> attempt(const storage::inbox_entry& entry, const tg::update& u);
@@ -154,7 +158,8 @@ private:
     bot_services& svc_;
     update_handler& handler_;
     intake_config cfg_;
-    engine::keyed_serial<std::int64_t> queue_;
+    /// Queued updates are inbox rows (their JSON text), handed to process() in turn.
+    engine::keyed_queue<std::int64_t, storage::inbox_entry> queue_;
     storage::update_log log_;
     storage::update_inbox inbox_;
     intake_stats stats_;

@@ -1,5 +1,5 @@
-// Tests of engine/keyed_serial: per-key order, cross-key concurrency, bounds, state freeing,
-// contained failures and cancellation.
+// Tests of engine/keyed_serial and keyed_queue: per-key order, cross-key concurrency, bounds, state
+// freeing, contained failures, cancellation, and data items handed to the runner in their turn.
 #include "engine/keyed_serial.hpp"
 #include "engine/time.hpp"
 #include "tests/engine/test_support.hpp"
@@ -112,6 +112,55 @@ BOOST_FIXTURE_TEST_CASE(destroying_the_queue_with_running_work_unwinds_safely, f
     }
     advance(3s);
     BOOST_TEST(out == (std::vector<std::string>{"a:start"}));
+}
+
+BOOST_FIXTURE_TEST_CASE(data_items_reach_the_runner_in_order_and_only_when_their_turn_comes, fixture) {
+    std::vector<std::string> handed; // what the runner was given, when
+    keyed_queue<std::int64_t, std::string> q(ioc.get_executor(), {}, [&](std::string item) {
+        handed.push_back(item);
+        const auto d = item == "x" ? 5ms : 10ms;
+        return record(time, out, std::move(item), d);
+    });
+    BOOST_TEST(!q.submit(1, "a"));
+    BOOST_TEST(!q.submit(1, "b"));
+    BOOST_TEST(!q.submit(2, "x"));
+    settle();
+    // The heads of both keys run; "b" is still data, no coroutine of it exists yet.
+    BOOST_TEST(handed == (std::vector<std::string>{"a", "x"}));
+    BOOST_TEST(q.queued() == 1U);
+    advance(10ms);
+    BOOST_TEST(handed == (std::vector<std::string>{"a", "x", "b"}));
+    advance(10ms);
+    BOOST_TEST(out == (std::vector<std::string>{"a:start", "x:start", "x:end", "a:end", "b:start", "b:end"}));
+    BOOST_TEST(q.active_keys() == 0U);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_offer_refused_leaves_the_item_to_its_caller, fixture) {
+    keyed_queue<std::int64_t, std::string> q(
+        ioc.get_executor(),
+        {.per_key_limit = 1, .total_limit = 10},
+        [&](std::string item) { return record(time, out, std::move(item), 1s); });
+    std::string first = "first";
+    std::string second = "second";
+    std::string third = "third";
+    BOOST_TEST(!q.offer(1, first));
+    settle(); // "first" runs; the queue of key 1 is empty again
+    BOOST_TEST(!q.offer(1, second));
+    BOOST_TEST((q.offer(1, third) == make_error_code(errc::queue_full)));
+    BOOST_TEST(third == "third"); // not moved from: the caller can push() it
+    auto pushed = spawn(q.push(1, std::move(third)));
+    settle();
+    BOOST_TEST(!pushed->done); // waits for room
+    advance(1s);
+    BOOST_TEST(pushed->done);
+    BOOST_TEST(!pushed->value.value()); // accepted
+    advance(3s);
+    BOOST_TEST(out == (std::vector<std::string>{"first:start",
+                                                "first:end",
+                                                "second:start",
+                                                "second:end",
+                                                "third:start",
+                                                "third:end"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
