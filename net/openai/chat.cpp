@@ -4,6 +4,7 @@
 
 #include "engine/log.hpp"
 #include "net/detail/client_support.hpp"
+#include "net/detail/json_writer.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -62,32 +63,38 @@ finish_reason parse_finish_reason(std::string_view text) noexcept {
 }
 
 std::string build_chat_body(const chat_config& cfg, const chat_request& req) {
-    boost::json::object body;
-    body["model"] = req.model.empty() ? cfg.model : req.model;
-    boost::json::array messages;
+    // Written straight into the body: the conversation is not copied into a DOM first.
+    std::string body;
+    std::size_t text = 0;
     for (const auto& m : req.messages) {
-        messages.push_back(boost::json::object{{"role", role_name(m.who)}, {"content", m.content}});
+        text += m.content.size();
     }
-    body["messages"] = std::move(messages);
+    body.reserve(text + 64 * req.messages.size() + 256);
+    detail::json_writer w(body);
+    w.begin_object().field("model", req.model.empty() ? cfg.model : req.model);
+    w.key("messages").begin_array();
+    for (const auto& m : req.messages) {
+        w.begin_object().field("role", role_name(m.who)).field("content", m.content).end_object();
+    }
+    w.end_array();
     const auto cap = req.max_output_tokens ? req.max_output_tokens : cfg.max_output_tokens;
     if (cap) {
-        body[cfg.limit_field == token_limit_field::max_tokens ? "max_tokens" : "max_completion_tokens"] =
-            *cap;
+        w.field(cfg.limit_field == token_limit_field::max_tokens ? "max_tokens" : "max_completion_tokens",
+                *cap);
     }
     const auto temperature = req.temperature ? req.temperature : cfg.temperature;
     if (temperature) {
-        body["temperature"] = *temperature;
+        w.key("temperature").number(*temperature);
     }
     if (req.format) {
-        body["response_format"] = boost::json::object{
-            {"type", "json_schema"},
-            {"json_schema",
-             boost::json::object{{"name", req.format->name},
-                                 {"strict", req.format->strict},
-                                 {"schema", req.format->schema}}},
-        };
+        w.key("response_format").begin_object().field("type", "json_schema");
+        w.key("json_schema").begin_object().field("name", req.format->name);
+        w.key("strict").boolean(req.format->strict);
+        w.key("schema").value(req.format->schema);
+        w.end_object().end_object();
     }
-    return boost::json::serialize(body);
+    w.end_object();
+    return body;
 }
 
 result<chat_completion>
