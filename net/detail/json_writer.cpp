@@ -3,7 +3,12 @@
 #include "net/detail/json_writer.hpp"
 
 #include <array>
+#include <bit>
 #include <charconv>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace companion::net::detail {
 namespace {
@@ -18,6 +23,30 @@ constexpr std::array<bool, 256> escaped = [] {
     t['\\'] = true;
     return t;
 }();
+
+/// How many bytes from `p` on (at most `n`) need no escape. With SSE2 (every x86-64), sixteen
+/// bytes a step: the bytes equal to '"' or '\\', or at most 0x1f (unsigned), mark the stop.
+std::size_t plain_run(const char* p, std::size_t n) noexcept {
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i last_control = _mm_set1_epi8(0x1f);
+    for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)); // NOLINT: unaligned load
+        const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+        const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v);
+        const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(special, control)));
+        if (mask != 0) {
+            return i + static_cast<std::size_t>(std::countr_zero(mask));
+        }
+    }
+#endif
+    while (i < n && !escaped[static_cast<unsigned char>(p[i])]) {
+        ++i;
+    }
+    return i;
+}
 
 } // namespace
 
@@ -74,17 +103,17 @@ json_writer& json_writer::string(std::string_view s) {
     separate();
     out_ += '"';
     // Runs that need no escape are copied whole; the escapes are Boost.JSON's (the test holds the
-    // two to the same text): the short forms, else \u00XX in lower-case hex. Its serializer took
-    // ~1.7 times the instructions for the same bytes (callgrind, the bot's chat bodies).
-    const char* run = s.data();
+    // two to the same text): the short forms, else \u00XX in lower-case hex.
+    const char* p = s.data();
     const char* const end = s.data() + s.size();
-    for (const char* p = run; p != end; ++p) {
-        const auto c = static_cast<unsigned char>(*p);
-        if (!escaped[c]) {
-            continue;
+    for (;;) {
+        const auto n = plain_run(p, static_cast<std::size_t>(end - p));
+        out_.append(p, n);
+        p += n;
+        if (p == end) {
+            break;
         }
-        out_.append(run, p);
-        run = p + 1;
+        const auto c = static_cast<unsigned char>(*p++);
         switch (c) {
         case '"':
             out_ += "\\\"";
@@ -115,7 +144,6 @@ json_writer& json_writer::string(std::string_view s) {
         }
         }
     }
-    out_.append(run, end);
     out_ += '"';
     comma_ = true;
     return *this;

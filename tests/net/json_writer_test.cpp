@@ -61,6 +61,21 @@ BOOST_AUTO_TEST_CASE(every_byte_value_is_written_as_the_serializer_writes_it) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(every_byte_value_is_found_wherever_it_sits_in_a_long_string) {
+    // Long strings are scanned sixteen bytes a step: each byte value at the start, inside, at the
+    // edges of a step and in the tail after the last whole step.
+    for (int c = 0; c < 256; ++c) {
+        for (const std::size_t at : {0U, 7U, 15U, 16U, 31U, 33U, 37U}) {
+            std::string s(38, 'x');
+            s[at] = static_cast<char>(c);
+            std::string out;
+            json_writer(out).string(s);
+            BOOST_TEST(out == json::serialize(json::value(json::string_view(s.data(), s.size()))),
+                       "byte " << c << " at " << at);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(numbers_and_booleans_are_written_as_the_serializer_writes_them) {
     const std::vector<std::int64_t> ints{0,
                                          -1,
