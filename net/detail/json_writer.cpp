@@ -56,7 +56,7 @@ void json_writer::separate() {
     }
 }
 
-void json_writer::drain() {
+json_writer& json_writer::drain() {
     while (!sr_.done()) {
         constexpr std::size_t round = 256; // the serializer stops where the room ends, goes on next round
         const auto at = out_.size();
@@ -64,30 +64,19 @@ void json_writer::drain() {
         const auto written = sr_.read(out_.data() + at, round);
         out_.resize(at + written.size());
     }
-}
-
-json_writer& json_writer::begin_object() {
-    separate();
-    out_ += '{';
-    comma_ = false;
-    return *this;
-}
-
-json_writer& json_writer::end_object() {
-    out_ += '}';
     comma_ = true;
     return *this;
 }
 
-json_writer& json_writer::begin_array() {
+json_writer& json_writer::open(char bracket) {
     separate();
-    out_ += '[';
+    out_ += bracket;
     comma_ = false;
     return *this;
 }
 
-json_writer& json_writer::end_array() {
-    out_ += ']';
+json_writer& json_writer::close(char bracket) {
+    out_ += bracket;
     comma_ = true;
     return *this;
 }
@@ -172,17 +161,13 @@ json_writer& json_writer::boolean(bool b) {
 json_writer& json_writer::value(const boost::json::value& v) {
     separate();
     sr_.reset(&v);
-    drain();
-    comma_ = true;
-    return *this;
+    return drain();
 }
 
 json_writer& json_writer::value(const boost::json::object& o) {
     separate();
     sr_.reset(&o);
-    drain();
-    comma_ = true;
-    return *this;
+    return drain();
 }
 
 } // namespace companion::net::detail

@@ -22,10 +22,10 @@ public:
     /// Appends to `out`, which must outlive the writer.
     explicit json_writer(std::string& out) noexcept : out_(out) {}
 
-    json_writer& begin_object();
-    json_writer& end_object();
-    json_writer& begin_array();
-    json_writer& end_array();
+    json_writer& begin_object() { return open('{'); }
+    json_writer& end_object() { return close('}'); }
+    json_writer& begin_array() { return open('['); }
+    json_writer& end_array() { return close(']'); }
     json_writer& key(std::string_view k);
 
     json_writer& string(std::string_view s);
@@ -41,9 +41,11 @@ public:
     json_writer& field(std::string_view k, std::int64_t n) { return key(k).number(n); }
 
 private:
+    json_writer& open(char bracket);
+    json_writer& close(char bracket);
     void separate();
-    /// Drains the serializer, reset to one value, into out_.
-    void drain();
+    /// Drains the serializer, reset to one value, into out_: the value is written.
+    json_writer& drain();
 
     std::string& out_;
     boost::json::serializer sr_{};
