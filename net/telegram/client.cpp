@@ -3,6 +3,7 @@
 #include "net/telegram/client.hpp"
 
 #include "engine/log.hpp"
+#include "net/detail/json_writer.hpp"
 #include "net/multipart.hpp"
 #include "net/telegram/update_scan.hpp"
 
@@ -29,6 +30,22 @@ std::string_view to_wire(parse_mode m) noexcept {
         break;
     }
     return {};
+}
+
+// add_common for a body written in place: the same fields, in the same order.
+void write_common(net::detail::json_writer& w,
+                  const std::optional<json::value>& reply_markup,
+                  parse_mode mode,
+                  notification notify) {
+    if (reply_markup) {
+        w.key("reply_markup").value(*reply_markup);
+    }
+    if (mode != parse_mode::none) {
+        w.field("parse_mode", to_wire(mode));
+    }
+    if (notify == notification::silent) {
+        w.key("disable_notification").boolean(true);
+    }
 }
 
 void add_common(json::object& o,
@@ -207,11 +224,15 @@ client::exchange(std::string method, net::request req, call_kind kind, std::stri
 }
 
 engine::awaitable<result<json::value>> client::call(std::string method, json::object params) {
+    return call_json(std::move(method), json::serialize(params));
+}
+
+engine::awaitable<result<json::value>> client::call_json(std::string method, std::string body) {
     net::request req;
     req.method = http::verb::post;
     req.url = method_url(method);
     req.headers.set(http::field::content_type, "application/json");
-    req.body = json::serialize(params);
+    req.body = std::move(body);
     // Only reads and settings are safe to repeat after an unknown outcome; sends are not.
     // A draft repeats as nothing new: the same draft_id shows the same text again.
     const bool safe = method == "getMe" || method == "getUpdates" || method == "getFile" ||
@@ -306,14 +327,17 @@ engine::awaitable<result<void>> client::set_webhook(set_webhook_params params) {
 }
 
 engine::awaitable<result<message>> client::send_message(send_message_params params) {
-    json::object o;
-    o["chat_id"] = params.chat_id;
-    o["text"] = params.text;
-    add_common(o, params.reply_markup, params.mode, params.notify);
+    // Every reply passes here: its body is written in one string, the text escaped once.
+    std::string body;
+    body.reserve(params.text.size() + 64);
+    net::detail::json_writer w(body);
+    w.begin_object().field("chat_id", params.chat_id).field("text", params.text);
+    write_common(w, params.reply_markup, params.mode, params.notify);
     if (params.reply_to) {
-        o["reply_parameters"] = json::object{{"message_id", *params.reply_to}};
+        w.key("reply_parameters").begin_object().field("message_id", *params.reply_to).end_object();
     }
-    auto r = co_await call("sendMessage", std::move(o));
+    w.end_object();
+    auto r = co_await call_json("sendMessage", std::move(body));
     co_return read_result("sendMessage", std::move(r), parse_message);
 }
 
@@ -419,10 +443,10 @@ engine::awaitable<result<message>> client::send_voice(send_voice_params params) 
 }
 
 engine::awaitable<result<void>> client::send_chat_action(std::int64_t chat_id, chat_action action) {
-    json::object o;
-    o["chat_id"] = chat_id;
-    o["action"] = to_string(action);
-    auto r = co_await call("sendChatAction", std::move(o));
+    std::string body;
+    net::detail::json_writer w(body);
+    w.begin_object().field("chat_id", chat_id).field("action", to_string(action)).end_object();
+    auto r = co_await call_json("sendChatAction", std::move(body));
     co_return done(r);
 }
 

@@ -263,6 +263,9 @@ private:
     enum class call_kind { ordinary, long_poll, upload };
 
     std::string method_url(std::string_view method) const;
+    /// call() with its parameters already written as a JSON object (the hot sends write theirs
+    /// straight into the body instead of building an object to serialize).
+    engine::awaitable<result<boost::json::value>> call_json(std::string method, std::string body);
     /// Sends `req` and reads the envelope. When a 2xx body is not JSON and `unparsed` is given,
     /// the body is moved there beside the malformed_response error (getUpdates scans it item by
     /// item).
