@@ -509,10 +509,10 @@ engine::awaitable<result<std::string>> client::create_invoice_link(create_invoic
 engine::awaitable<result<void>>
 client::answer_pre_checkout_query(std::string pre_checkout_query_id, bool ok, std::string error_message) {
     json::object o;
-    o["pre_checkout_query_id"] = std::move(pre_checkout_query_id);
+    o["pre_checkout_query_id"] = pre_checkout_query_id; // json::value copies a std::string
     o["ok"] = ok;
     if (!ok) {
-        o["error_message"] = std::move(error_message);
+        o["error_message"] = error_message;
     }
     auto r = co_await call("answerPreCheckoutQuery", std::move(o));
     co_return done(r);
@@ -521,7 +521,7 @@ client::answer_pre_checkout_query(std::string pre_checkout_query_id, bool ok, st
 engine::awaitable<result<void>> client::refund_star_payment(std::int64_t user_id, std::string charge_id) {
     json::object o;
     o["user_id"] = user_id;
-    o["telegram_payment_charge_id"] = std::move(charge_id);
+    o["telegram_payment_charge_id"] = charge_id;
     auto r = co_await call("refundStarPayment", std::move(o));
     co_return done(r);
 }
