@@ -27,15 +27,31 @@ bool streams_reply(const chat_config& cfg, const user_context& c) noexcept {
 engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string text, bool spoke) {
     const persona& p = *c.p;
     ++turns_count_;
-    turns_.append(c.user_id, p.id, storage::speaker::user, sanitize_user_text(text, 4000), svc_.time.wall());
-
-    oa::chat_request req;
-    const auto summary = turns_.summary(c.user_id, p.id);
-    req.messages.push_back({oa::role::system, chat_system_prompt(p, c.lang, summary ? summary->text : "")});
-    for (const auto& t : turns_.last_turns(c.user_id, p.id, cfg_.history_turns)) {
-        req.messages.push_back(
-            {t.role == storage::speaker::user ? oa::role::user : oa::role::assistant, t.text});
-    }
+    // The user's turn is stored and the context read in one transaction: one lock and one
+    // commit instead of three (each statement outside a transaction is its own), and a fault in
+    // the reads leaves no stored turn behind for the retry to store again. A plain function
+    // (not the coroutine) holds the rows, so the turn's frame keeps only the request.
+    oa::chat_request req = [&] {
+        std::optional<storage::conversation_summary> summary;
+        std::vector<storage::turn> history;
+        svc_.db.in_transaction([&] {
+            turns_.append(c.user_id,
+                          p.id,
+                          storage::speaker::user,
+                          sanitize_user_text(text, 4000),
+                          svc_.time.wall());
+            summary = turns_.summary(c.user_id, p.id);
+            history = turns_.last_turns(c.user_id, p.id, cfg_.history_turns);
+        });
+        oa::chat_request r;
+        r.messages.reserve(history.size() + 1);
+        r.messages.push_back({oa::role::system, chat_system_prompt(p, c.lang, summary ? summary->text : "")});
+        for (auto& t : history) {
+            r.messages.push_back(
+                {t.role == storage::speaker::user ? oa::role::user : oa::role::assistant, std::move(t.text)});
+        }
+        return r;
+    }();
     // Whether it may be spoken is known before the model writes: a spoken reply does not stream
     // (a draft of text would be followed by a voice note saying it again).
     const bool can_speak = voice_ != nullptr && voice_->enabled();
@@ -90,8 +106,12 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
     if (!said) {
         co_return; // not said, so not remembered as said: the next turn's history stays true
     }
-    turns_.append(c.user_id, p.id, storage::speaker::assistant, a.text, svc_.time.wall());
-    if (turns_.turns_since_summary(c.user_id, p.id) >= cfg_.summary_every) {
+    // Stored and counted under one lock.
+    const auto since_summary = svc_.db.in_transaction([&] {
+        turns_.append(c.user_id, p.id, storage::speaker::assistant, a.text, svc_.time.wall());
+        return turns_.turns_since_summary(c.user_id, p.id);
+    });
+    if (since_summary >= cfg_.summary_every) {
         co_await refresh_summary(c, p);
     }
 }
