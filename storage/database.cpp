@@ -64,6 +64,23 @@ checkpoint_result run_checkpoint(SQLite::Database& conn, int mode) {
     return {.wal_frames = wal, .checkpointed_frames = copied};
 }
 
+// SQLite counts every allocation it makes under a global mutex (SQLITE_CONFIG_MEMSTATUS) for
+// sqlite3_memory_used() and sqlite3_status(), which nothing here reads: a chat turn's ~130
+// allocations each took and released that mutex. Switched off once, before the library's first
+// use. Where SQLite is already initialized (an embedder opened a database of its own first), it
+// refuses the change with SQLITE_MISUSE and keeps counting: slower, and otherwise the same.
+void configure_sqlite_once() {
+    [[maybe_unused]] static const int rc = [] { // the outcome is logged: either way the database works
+        const int r = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        if (r != SQLITE_OK) {
+            engine::log().debug(
+                "storage.memstatus_kept",
+                {{"reason", "SQLite was initialized before the first database opened"}, {"code", r}});
+        }
+        return r;
+    }();
+}
+
 void exec_statement(SQLite::Statement& s) {
     // tryReset, not reset: reset() rethrows the error of the previous step, which a failed
     // COMMIT leaves behind.
@@ -104,6 +121,7 @@ database::database(database_config config, std::span<const migration> migrations
 database::~database() = default;
 
 void database::open_main() {
+    configure_sqlite_once();
     try {
         db_ = std::make_unique<SQLite::Database>(config_.path.string(),
                                                  open_flags,
