@@ -7,6 +7,7 @@
 // binary with a controlled environment.
 #include "tests/common/files.hpp"
 #include "tests/common/piped_process.hpp"
+#include "tests/common/sanitizer_env.hpp"
 #include "tests/common/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -40,6 +41,7 @@ run_result run_bot(const std::filesystem::path& dir,
                    std::vector<std::string> env,
                    const std::filesystem::path& cwd = {},
                    const std::string& binary = COMPANION_BOT_PATH) {
+    companion::test::add_sanitizer_options(env);
     const std::string out_path = (dir / "out.txt").string();
     const std::string work = (cwd.empty() ? dir : cwd).string();
     std::vector<char*> argv{const_cast<char*>(binary.c_str())};

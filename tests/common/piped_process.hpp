@@ -3,6 +3,8 @@
 // chat, start-up refusals, a second instance).
 #pragma once
 
+#include "tests/common/sanitizer_env.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <poll.h>
@@ -43,8 +45,13 @@ public:
             argv.push_back(a.data());
         }
         argv.push_back(nullptr);
-        char path[] = "PATH=/usr/bin:/bin";
-        char* envp[] = {path, nullptr};
+        std::vector<std::string> env{"PATH=/usr/bin:/bin"};
+        add_sanitizer_options(env);
+        std::vector<char*> envp;
+        for (auto& e : env) {
+            envp.push_back(e.data());
+        }
+        envp.push_back(nullptr);
         pid_ = ::fork();
         if (pid_ == 0) {
             ::dup2(in[0], STDIN_FILENO);
@@ -58,7 +65,7 @@ public:
             if (o.umask) {
                 ::umask(*o.umask);
             }
-            ::execve(binary.c_str(), argv.data(), envp);
+            ::execve(binary.c_str(), argv.data(), envp.data());
             ::_exit(127);
         }
         ::close(in[0]);

@@ -6,6 +6,7 @@
 #include "engine/time.hpp"
 #include "sim/suite.hpp"
 #include "tests/common/files.hpp"
+#include "tests/common/sanitizer_env.hpp"
 #include "tests/common/sim_speed.hpp"
 #include "tests/net/net_test_support.hpp"
 #include "tests/net/test_certs.hpp"
@@ -30,7 +31,9 @@ namespace companion::test {
 class bot_process {
 public:
     bot_process(std::filesystem::path dir, std::vector<std::string> env)
-        : dir_(std::move(dir)), env_(std::move(env)) {}
+        : dir_(std::move(dir)), env_(std::move(env)) {
+        add_sanitizer_options(env_);
+    }
     ~bot_process() { stop(SIGKILL); }
     bot_process(const bot_process&) = delete;
     bot_process& operator=(const bot_process&) = delete;
