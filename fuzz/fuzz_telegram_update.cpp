@@ -1,6 +1,7 @@
 // Fuzzes the Telegram update parser on JSON read from the input: a getUpdates response (its
 // `result`), a bare array of updates, or one update. The parser must never throw on bad input.
-// The same input goes through the tolerant scan and the text repair.
+// The same input goes through the tolerant scan, the text repair and the lean reader of a
+// sendMessage answer (checked against the DOM reader).
 #include "net/telegram/types.hpp"
 #include "net/telegram/update_scan.hpp"
 
@@ -25,10 +26,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Text that is valid JSON needs no repair.
     const std::string repaired = tg::repair_json_text(text);
 
+    // The reply path's lean reader of a sendMessage answer.
+    const auto sent = tg::read_sent_message(text, 1);
+
     boost::system::error_code ec;
     const boost::json::value v = boost::json::parse(text, ec);
-    if (ec)
+    if (ec) {
+        if (sent) // the streamed reader accepts only what the DOM parser accepts
+            __builtin_trap();
         return 0;
+    }
+    // Where both readers read the answer, they agree.
+    if (sent) {
+        const auto full = tg::parse_message(v.at("result"));
+        if (full &&
+            (full->message_id != sent->message_id || full->date != sent->date || full->text != sent->text))
+            __builtin_trap();
+    }
     if (repaired != text)
         __builtin_trap();
 

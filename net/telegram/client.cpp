@@ -165,8 +165,7 @@ std::string client::method_url(std::string_view method) const {
     return url;
 }
 
-engine::awaitable<result<json::value>>
-client::exchange(std::string method, net::request req, call_kind kind, std::string* unparsed) {
+void client::prepare(net::request& req, call_kind kind) const {
     switch (kind) {
     case call_kind::ordinary:
         req.timeouts = cfg_.request_timeouts;
@@ -178,15 +177,27 @@ client::exchange(std::string method, net::request req, call_kind kind, std::stri
         break; // set by get_updates
     }
     req.body_limit = cfg_.response_body_limit;
+}
 
+error client::not_sent(std::string_view method, net::failure f) const {
+    auto e = transport_error(method, std::move(f), cfg_.token);
+    engine::log().debug("telegram.call_failed",
+                        {{"method", method}, {"kind", to_string(e.kind)}, {"error", e.message()}});
+    return e;
+}
+
+engine::awaitable<result<json::value>>
+client::exchange(std::string method, net::request req, call_kind kind, std::string* unparsed) {
+    prepare(req, kind);
     auto sent = co_await http_.send(std::move(req));
     if (!sent) {
-        auto e = transport_error(method, sent.error(), cfg_.token);
-        engine::log().debug("telegram.call_failed",
-                            {{"method", method}, {"kind", to_string(e.kind)}, {"error", e.message()}});
-        co_return e;
+        co_return not_sent(method, sent.error());
     }
-    net::response& resp = *sent;
+    co_return read_envelope(method, *sent, unparsed);
+}
+
+result<json::value>
+client::read_envelope(std::string_view method, net::response& resp, std::string* unparsed) const {
     if (resp.ok()) {
         // The DOM is read once and dropped (a batch of updates, a sent message): its nodes come
         // from one arena sized by the body, not one allocation each. The result keeps the arena
@@ -201,7 +212,7 @@ client::exchange(std::string method, net::request req, call_kind kind, std::stri
             const auto* ok = envelope->if_contains("ok");
             auto* res = envelope->if_contains("result");
             if (ok != nullptr && ok->is_bool() && ok->get_bool() && res != nullptr) {
-                co_return std::move(*res); // moved out of the envelope, not copied
+                return std::move(*res); // moved out of the envelope, not copied
             }
         }
         if (envelope == nullptr || envelope->if_contains("ok") == nullptr) {
@@ -212,7 +223,7 @@ client::exchange(std::string method, net::request req, call_kind kind, std::stri
             if (ec && unparsed != nullptr) {
                 *unparsed = std::move(resp.body);
             }
-            co_return e;
+            return e;
         }
         // ok:false inside a 2xx: classified below like any failure.
     }
@@ -220,14 +231,14 @@ client::exchange(std::string method, net::request req, call_kind kind, std::stri
     engine::log().debug(
         "telegram.call_failed",
         {{"method", method}, {"kind", to_string(e.kind)}, {"status", e.status}, {"error", e.message()}});
-    co_return e;
+    return e;
 }
 
 engine::awaitable<result<json::value>> client::call(std::string method, json::object params) {
     return call_json(std::move(method), json::serialize(params));
 }
 
-engine::awaitable<result<json::value>> client::call_json(std::string method, std::string body) {
+net::request client::json_request(std::string_view method, std::string body) const {
     net::request req;
     req.method = http::verb::post;
     req.url = method_url(method);
@@ -239,6 +250,11 @@ engine::awaitable<result<json::value>> client::call_json(std::string method, std
                       method == "deleteWebhook" || method == "setWebhook" || method == "setMyCommands" ||
                       method == "sendMessageDraft";
     req.replayable = safe ? net::replay::safe : net::replay::unsafe;
+    return req;
+}
+
+engine::awaitable<result<json::value>> client::call_json(std::string method, std::string body) {
+    auto req = json_request(method, std::move(body));
     // Not a coroutine: exchange() owns what it is given, so the call costs no frame of its own.
     return exchange(std::move(method), std::move(req), call_kind::ordinary);
 }
@@ -337,8 +353,20 @@ engine::awaitable<result<message>> client::send_message(send_message_params para
         w.key("reply_parameters").begin_object().field("message_id", *params.reply_to).end_object();
     }
     w.end_object();
-    auto r = co_await call_json("sendMessage", std::move(body));
-    co_return read_result("sendMessage", std::move(r), parse_message);
+    auto req = json_request("sendMessage", std::move(body));
+    prepare(req, call_kind::ordinary);
+    auto resp = co_await http_.send(std::move(req));
+    if (!resp) {
+        co_return not_sent("sendMessage", resp.error());
+    }
+    // Every reply's answer: read by the field reader (message_id, date, text), no DOM. Anything
+    // but a plain success goes the general way, which classifies it or reports it malformed.
+    if (resp->ok()) {
+        if (auto sent = read_sent_message(resp->body, params.chat_id)) {
+            co_return std::move(*sent);
+        }
+    }
+    co_return read_result("sendMessage", read_envelope("sendMessage", *resp, nullptr), parse_message);
 }
 
 engine::awaitable<result<edit_outcome>> client::edit_message_text(edit_message_text_params params) {

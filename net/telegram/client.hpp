@@ -221,6 +221,8 @@ public:
     engine::awaitable<result<update_batch>> get_updates(get_updates_params params);
     engine::awaitable<result<void>> delete_webhook(drop_pending drop);
     engine::awaitable<result<void>> set_webhook(set_webhook_params params);
+    /// The sent message as read_sent_message() reads it: message_id, date, text and the chat's id
+    /// (the rest of Telegram's echo is not read; an unusual answer is read in full).
     engine::awaitable<result<message>> send_message(send_message_params params);
     engine::awaitable<result<edit_outcome>> edit_message_text(edit_message_text_params params);
     /// The returned message's largest_photo()->file_id is the id to resend with.
@@ -266,11 +268,20 @@ private:
     /// call() with its parameters already written as a JSON object (the hot sends write theirs
     /// straight into the body instead of building an object to serialize).
     engine::awaitable<result<boost::json::value>> call_json(std::string method, std::string body);
-    /// Sends `req` and reads the envelope. When a 2xx body is not JSON and `unparsed` is given,
-    /// the body is moved there beside the malformed_response error (getUpdates scans it item by
-    /// item).
+    /// The request of a call whose parameters are a JSON body.
+    net::request json_request(std::string_view method, std::string body) const;
+    /// Sets the deadlines and the answer's size limit of a call of `kind`.
+    void prepare(net::request& req, call_kind kind) const;
+    /// A call that got no HTTP answer: classified, the token scrubbed, logged at debug.
+    error not_sent(std::string_view method, net::failure f) const;
+    /// Sends `req` and reads the envelope with read_envelope().
     engine::awaitable<result<boost::json::value>>
     exchange(std::string method, net::request req, call_kind kind, std::string* unparsed = nullptr);
+    /// An answer's `result`, or its failure classified. When a 2xx body is not JSON and
+    /// `unparsed` is given, the body is moved there beside the malformed_response error
+    /// (getUpdates scans it item by item).
+    result<boost::json::value>
+    read_envelope(std::string_view method, net::response& resp, std::string* unparsed) const;
     engine::awaitable<result<message>> send_media(std::string method,
                                                   std::string field,
                                                   std::int64_t chat_id,

@@ -2,6 +2,8 @@
 // arithmetic and the keyboard builders.
 #include "net/telegram/types.hpp"
 
+#include "net/detail/json_fields.hpp"
+
 #include <boost/describe/enumerators.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -414,6 +416,62 @@ checked<message> parse_message(const json::value& v) {
     if (!r.ok()) {
         return invalid_input{r.problem()};
     }
+    return m;
+}
+
+std::optional<message> read_sent_message(std::string_view body, std::int64_t chat_id) {
+    using net::detail::json_scalar;
+    // An integer as as_int64 takes it from a DOM: no rounding, no numbers in strings.
+    const auto integer = [](const json_scalar& v) -> std::optional<std::int64_t> {
+        if (v.type == json_scalar::kind::int64) {
+            return v.i;
+        }
+        if (v.type == json_scalar::kind::uint64 &&
+            v.u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            return static_cast<std::int64_t>(v.u);
+        }
+        return std::nullopt;
+    };
+    bool ok = false;
+    bool result_is_object = false;
+    std::optional<std::int64_t> id;
+    std::optional<std::int64_t> date;
+    message m;
+    const auto visit = [&](std::string_view parent, std::string_view key, const json_scalar& v) {
+        if (parent.empty()) {
+            if (key == "ok") {
+                ok = v.type == json_scalar::kind::boolean && v.b;
+            } else if (key == "result") {
+                // A repeated key's last value wins, as in a DOM: forget what an earlier one held.
+                result_is_object = v.type == json_scalar::kind::object;
+                id.reset();
+                date.reset();
+                m.text.clear();
+            }
+            return;
+        }
+        if (parent != "result") {
+            return;
+        }
+        if (key == "message_id") {
+            id = integer(v);
+        } else if (key == "date") {
+            date = integer(v);
+        } else if (key == "text") {
+            if (v.type == json_scalar::kind::string) {
+                m.text.assign(v.text);
+            } else {
+                m.text.clear();
+            }
+        }
+    };
+    if (net::detail::read_json_fields(body, visit) || !ok || !result_is_object || !id || !date ||
+        *date == 0) {
+        return std::nullopt;
+    }
+    m.message_id = *id;
+    m.date = *date;
+    m.chat.id = chat_id;
     return m;
 }
 

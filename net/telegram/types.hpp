@@ -265,6 +265,13 @@ update_batch parse_updates(const boost::json::value& result);
 
 checked<user> parse_user(const boost::json::value& v);
 checked<message> parse_message(const boost::json::value& v);
+/// A sendMessage answer read from its body by the streamed field reader, without a DOM (issue
+/// 16): "ok" is true and "result" holds message_id and a non-zero date as integers. The message
+/// carries those, its text, and `chat_id` as its chat's id (the chat it was sent to); what else
+/// Telegram echoes (from, entities, the chat's other fields) is skipped. nullopt for any other
+/// body, which the caller then reads the general way (a failure classified, a malformed answer
+/// reported).
+std::optional<message> read_sent_message(std::string_view body, std::int64_t chat_id);
 
 struct file_info {
     std::string file_id{};

@@ -170,7 +170,11 @@ BOOST_FIXTURE_TEST_CASE(a_user_who_blocked_the_bot_gives_403_and_a_my_chat_membe
     const auto user = sim.add_user({.first_name = "Иван", .language_code = "ru"});
     run([&]() -> awaitable<void> {
         auto first = co_await bot->send_message(text_to(user, "привет"));
-        BOOST_TEST(first.has_value());
+        BOOST_TEST_REQUIRE(first.has_value());
+        BOOST_TEST(first->message_id > 0);
+        BOOST_TEST(first->date > 0);
+        BOOST_TEST(first->chat.id == user);
+        BOOST_TEST(first->text == "привет");
         sim.user_blocks_bot(user);
         auto sent = co_await bot->send_message(text_to(user, "ещё"));
         BOOST_TEST_REQUIRE(!sent.has_value());
@@ -484,13 +488,20 @@ BOOST_FIXTURE_TEST_CASE(every_fault_kind_maps_to_its_error, telegram_fixture) {
         auto garbage = co_await bot->get_updates(std::move(garbage_params));
         BOOST_TEST(garbage.error().kind == tg::error_kind::malformed_response);
 
+        // A reply's answer is read without a DOM only when it is a plain success.
+        sim.faults.add({.match = "sendMessage", .kind = fault_kind::malformed_json});
+        auto garbled = co_await bot->send_message(text_to(user, "x"));
+        BOOST_TEST_REQUIRE(!garbled.has_value());
+        BOOST_TEST(garbled.error().kind == tg::error_kind::malformed_response);
+        BOOST_TEST(garbled.error().status == 200U);
+
         sim.faults.add({.match = "getUpdates", .kind = fault_kind::custom, .detail = "conflict"});
         tg::get_updates_params conflict_params{.timeout = 0s};
         auto conflict = co_await bot->get_updates(std::move(conflict_params));
         BOOST_TEST(conflict.error().kind == tg::error_kind::conflict);
 
         BOOST_TEST(sim.faults.pending() == 0U);
-        BOOST_TEST(sim.faults.applied() == 9U);
+        BOOST_TEST(sim.faults.applied() == 10U);
         // The fault did not break the simulator: a normal call still works.
         auto healthy = co_await bot->get_me();
         BOOST_TEST(healthy.has_value());

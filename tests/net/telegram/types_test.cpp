@@ -720,3 +720,98 @@ BOOST_AUTO_TEST_CASE(a_voice_note_parses_tolerantly_and_a_wrong_type_is_malforme
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// sendMessage answers read by read_sent_message (the reply path, issue 16): a plain success is
+// read without a DOM; anything else is left to the general reader, which classifies it.
+struct sent_case {
+    std::string_view name;
+    std::string_view body;
+    bool lean = true; ///< read_sent_message reads it
+    std::int64_t id = 0;
+    std::int64_t date = 0;
+    std::string_view text{};
+};
+
+std::ostream& operator<<(std::ostream& os, const sent_case& c) {
+    return os << c.name;
+}
+
+const std::vector<sent_case> sent_cases{
+    {"the contract's answer, chat and sender skipped",
+     R"({"ok":true,"result":{"message_id":59,"from":{"id":7000000001,"is_bot":true,"first_name":"Elif"},
+        "chat":{"id":412345678,"first_name":"Elif","type":"private"},"date":1764000005,
+        "text":"İyiyim, sen? 😊","entities":[{"offset":0,"length":6,"type":"bold"}]}})",
+     true,
+     59,
+     1764000005,
+     "İyiyim, sen? 😊"},
+    {"escapes in the text, result before ok",
+     R"({"result":{"date":1764000006,"text":"\u0130yi\n\"x\" \ud83d\ude0a","message_id":60},"ok":true})",
+     true,
+     60,
+     1764000006,
+     "İyi\n\"x\" 😊"},
+    {"message_id 0 (a scheduled message)",
+     R"({"ok":true,"result":{"message_id":0,"date":1764000007,"chat":{"id":1,"type":"private"}}})",
+     true,
+     0,
+     1764000007,
+     ""},
+    {"a repeated result: the last one counts",
+     R"({"ok":true,"result":{"message_id":1,"date":2,"text":"old"},"result":{"message_id":3,"date":4}})",
+     true,
+     3,
+     4,
+     ""},
+    {"ok false", R"({"ok":false,"error_code":400,"description":"Bad Request: chat not found"})", false},
+    {"ok as a string", R"({"ok":"true","result":{"message_id":1,"date":2}})", false},
+    {"no ok", R"({"result":{"message_id":1,"date":2}})", false},
+    {"result true", R"({"ok":true,"result":true})", false},
+    {"result an array", R"({"ok":true,"result":[{"message_id":1,"date":2}]})", false},
+    {"no message_id", R"({"ok":true,"result":{"date":2}})", false},
+    {"message_id as text", R"({"ok":true,"result":{"message_id":"1","date":2}})", false},
+    {"message_id fractional", R"({"ok":true,"result":{"message_id":1.5,"date":2}})", false},
+    {"message_id beyond 64 bits",
+     R"({"ok":true,"result":{"message_id":18446744073709551615,"date":2}})",
+     false},
+    {"date 0 (inaccessible)", R"({"ok":true,"result":{"message_id":1,"date":0}})", false},
+    {"a repeated result whose last has no id",
+     R"({"ok":true,"result":{"message_id":1,"date":2},"result":{"date":3}})",
+     false},
+    {"cut short", R"({"ok":true,"result":{"message_id":1,"date":2)", false},
+    {"data after the document", R"({"ok":true,"result":{"message_id":1,"date":2}} {})", false},
+    {"not JSON", "<html>502 Bad Gateway</html>", false},
+    {"an array", R"([{"ok":true}])", false},
+    {"invalid UTF-8 in the text",
+     "{\"ok\":true,\"result\":{\"message_id\":1,\"date\":2,\"text\":\"\xff\"}}",
+     false},
+};
+
+} // namespace
+
+BOOST_DATA_TEST_CASE(a_send_answer_is_read_without_a_dom_only_when_it_is_a_plain_success,
+                     boost::unit_test::data::make(sent_cases),
+                     c) {
+    const auto sent = read_sent_message(c.body, 412345678);
+    BOOST_TEST(sent.has_value() == c.lean);
+    if (sent) {
+        BOOST_TEST(sent->message_id == c.id);
+        BOOST_TEST(sent->date == c.date);
+        BOOST_TEST(sent->text == c.text);
+        BOOST_TEST(sent->chat.id == 412345678);
+    }
+    // What the lean reader reads agrees with the DOM reader wherever both read the answer.
+    boost::system::error_code ec;
+    const auto v = json::parse(c.body, ec);
+    if (ec || !sent) {
+        return;
+    }
+    const auto full = parse_message(v.at("result"));
+    if (full) {
+        BOOST_TEST(full->message_id == sent->message_id);
+        BOOST_TEST(full->date == sent->date);
+        BOOST_TEST(full->text == sent->text);
+    }
+}
