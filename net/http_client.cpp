@@ -502,6 +502,7 @@ struct http_client::impl {
         const auto method = http::to_string(req.method);
         head.append(method.data(), method.size()).append(" ").append(u.target).append(" HTTP/1.1\r\n");
         bool agent = false;
+        bool typed = false;
         for (const auto& field : req.headers) {
             const auto name = field.name_string();
             const auto value = field.value();
@@ -514,10 +515,17 @@ struct http_client::impl {
                 continue; // the URL and the body say these
             }
             agent = agent || known == http::field::user_agent;
+            typed = typed || known == http::field::content_type;
             head.append(name.data(), name.size())
                 .append(": ")
                 .append(value.data(), value.size())
                 .append("\r\n");
+        }
+        if (!typed && !req.content_type.empty()) {
+            if (!clean(req.content_type)) {
+                return false;
+            }
+            head.append("Content-Type: ").append(req.content_type).append("\r\n");
         }
         head.append("Host: ").append(u.where.host_header()).append("\r\n");
         if (!agent) {
@@ -870,7 +878,7 @@ namespace {
 // the commit's fsyncs) can run on the offload pool instead of the loop.
 class download_file {
 public:
-    static constexpr std::size_t flush_bytes = 1024 * 1024;
+    static constexpr std::size_t flush_bytes = std::size_t{1024} * 1024;
 
     explicit download_file(engine::atomic_file file) : file_(std::move(file)), ctx_(EVP_MD_CTX_new()) {
         if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
@@ -1033,7 +1041,7 @@ engine::awaitable<result<download_result>> http_client::download(download_reques
             file.emplace(std::move(*created));
         }
         std::string error_body;
-        std::array<char, 64 * 1024> chunk{};
+        std::array<char, std::size_t{64} * 1024> chunk{};
         std::size_t received = 0;
         c->lowest().expires_after(t.body); // one deadline for the whole body
         while (!parser.is_done()) {

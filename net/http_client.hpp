@@ -85,6 +85,9 @@ struct request {
     http::verb method = http::verb::get;
     std::string url;        ///< absolute http(s) URL
     http::fields headers{}; ///< Content-Type, Authorization, ...
+    /// A fixed Content-Type for the body (a literal: it must outlive the call), written into the
+    /// head with no entry in `headers` to allocate; a Content-Type in `headers` wins over it.
+    std::string_view content_type{};
     std::string body{};
     std::optional<phase_timeouts> timeouts{};
     std::size_t body_limit = 0;         ///< 0: the client's default

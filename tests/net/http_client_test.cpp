@@ -20,6 +20,8 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 using namespace companion;
@@ -173,6 +175,32 @@ BOOST_FIXTURE_TEST_CASE(keep_alive_reuses_one_connection, fixture) {
         BOOST_TEST_REQUIRE(e.has_value());
         BOOST_TEST(e->body == R"({"a":1})");
         BOOST_TEST(e->header("x-content-type") == "application/json");
+        // The fixed Content-Type of a hot call goes out the same way; a header set in `headers`
+        // wins over it, and one with a line break is refused before anything is written.
+        const std::pair<std::string_view, std::string_view> typed[] = {{"text/plain", ""},
+                                                                       {"text/plain", "application/xml"}};
+        for (const auto& [fixed, explicit_type] : typed) {
+            request p;
+            p.method = http::verb::post;
+            p.url = s.url("/echo");
+            p.content_type = fixed;
+            if (!explicit_type.empty()) {
+                p.headers.set(http::field::content_type, explicit_type);
+            }
+            p.body = "x";
+            auto typed_answer = co_await c.send(std::move(p));
+            BOOST_TEST_REQUIRE(typed_answer.has_value());
+            BOOST_TEST(typed_answer->header("x-content-type") ==
+                       (explicit_type.empty() ? fixed : explicit_type));
+        }
+        request broken;
+        broken.method = http::verb::post;
+        broken.url = s.url("/echo");
+        broken.content_type = "text/plain\r\nX-Injected: 1";
+        broken.body = "x";
+        auto refused = co_await c.send(std::move(broken));
+        BOOST_TEST_REQUIRE(!refused.has_value());
+        BOOST_TEST((refused.error().code == make_error_code(errc::bad_request)));
         co_await s.server.stop();
     }());
 }
