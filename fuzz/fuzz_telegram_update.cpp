@@ -1,7 +1,8 @@
 // Fuzzes the Telegram update parser on JSON read from the input: a getUpdates response (its
 // `result`), a bare array of updates, or one update. The parser must never throw on bad input.
 // The same input goes through the tolerant scan, the text repair and the lean reader of a
-// sendMessage answer (checked against the DOM reader).
+// sendMessage answer (checked against the DOM reader), and the cut of the `result` items (checked
+// against the DOM).
 #include "net/telegram/types.hpp"
 #include "net/telegram/update_scan.hpp"
 
@@ -50,6 +51,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto* obj = v.if_object())
         if (const auto* r = obj->if_contains("result"))
             result = r;
+
+    // The cut that gives each update its text as received sees, in a body that parsed whole, the
+    // very items of the DOM's `result` array.
+    if (const auto items = tg::result_items(text)) {
+        const auto* arr = result->if_array();
+        if (result == &v || arr == nullptr || arr->size() != items->size())
+            __builtin_trap();
+        for (std::size_t i = 0; i < items->size(); ++i) {
+            boost::system::error_code item_ec;
+            const auto item = boost::json::parse((*items)[i], item_ec);
+            if (item_ec || item != (*arr)[i])
+                __builtin_trap();
+        }
+        const tg::update_batch as_received = tg::parse_updates(*result, *items);
+        for (const tg::update& u : as_received.updates) {
+            boost::system::error_code raw_ec;
+            [[maybe_unused]] const auto raw = boost::json::parse(u.raw, raw_ec);
+            if (raw_ec)
+                __builtin_trap();
+        }
+    }
 
     const tg::update_batch batch = tg::parse_updates(*result);
     (void)batch.next_offset();

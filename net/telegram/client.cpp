@@ -154,13 +154,14 @@ client::client(net::http_client& http, client_config cfg) : http_(http), cfg_(st
     while (!cfg_.base_url.empty() && cfg_.base_url.back() == '/') {
         cfg_.base_url.pop_back();
     }
+    method_prefix_ = cfg_.base_url + "/bot" + cfg_.token + '/';
 }
 
 std::string client::method_url(std::string_view method) const {
-    std::string url = cfg_.base_url;
-    url += "/bot";
-    url += cfg_.token;
-    url += '/';
+    // One allocation per call: the URL is built in place at its final size.
+    std::string url;
+    url.reserve(method_prefix_.size() + method.size());
+    url += method_prefix_;
     url += method;
     return url;
 }
@@ -242,7 +243,7 @@ net::request client::json_request(std::string_view method, std::string body) con
     net::request req;
     req.method = http::verb::post;
     req.url = method_url(method);
-    req.headers.set(http::field::content_type, "application/json");
+    req.content_type = "application/json";
     req.body = std::move(body);
     // Only reads and settings are safe to repeat after an unknown outcome; sends are not.
     // A draft repeats as nothing new: the same draft_id shows the same text again.
@@ -283,15 +284,19 @@ engine::awaitable<result<update_batch>> client::get_updates(get_updates_params p
     net::request req;
     req.method = http::verb::post;
     req.url = method_url("getUpdates");
-    req.headers.set(http::field::content_type, "application/json");
+    req.content_type = "application/json";
     req.body = json::serialize(o);
     req.replayable = net::replay::safe; // the same offset returns the same batch
     auto t = cfg_.request_timeouts;
     t.response_header = timeout + cfg_.poll_margin;
     req.timeouts = t;
     req.body_limit = cfg_.response_body_limit;
+    auto resp = co_await http_.send(std::move(req));
+    if (!resp) {
+        co_return not_sent("getUpdates", resp.error());
+    }
     std::string unparsed;
-    auto r = co_await exchange("getUpdates", std::move(req), call_kind::long_poll, &unparsed);
+    auto r = read_envelope("getUpdates", *resp, &unparsed);
     if (!r && !unparsed.empty()) {
         // One bad update (invalid UTF-8, a lone surrogate) must not hold back every other one:
         // the body is read item by item, and an item that still fails is reported malformed.
@@ -309,7 +314,12 @@ engine::awaitable<result<update_batch>> client::get_updates(get_updates_params p
     if (!r->is_array()) {
         co_return malformed("getUpdates", 200, "result is not an array");
     }
-    co_return parse_updates(*r);
+    // The body parsed whole: each update keeps its own text as received (the inbox stores it),
+    // cut from the body rather than written out again from the DOM.
+    const auto texts = result_items(resp->body);
+    co_return parse_updates(*r,
+                            texts ? std::span<const std::string_view>(*texts)
+                                  : std::span<const std::string_view>{});
 }
 
 engine::awaitable<result<void>> client::delete_webhook(drop_pending drop) {

@@ -290,6 +290,7 @@ private:
 
     net::http_client& http_;
     client_config cfg_;
+    std::string method_prefix_; ///< base_url + "/bot" + token + "/": each call's URL is it + method
 };
 
 } // namespace companion::net::telegram

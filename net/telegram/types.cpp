@@ -64,13 +64,22 @@ public:
     }
 
     /// The field, or nullptr when absent or null (null counts as absent: proto3-style omission).
-    const json::value* child(std::string_view key) const noexcept {
+    const json::value* child(std::string_view key) noexcept {
         if (obj_ == nullptr) {
             return nullptr;
         }
         const auto* v = obj_->if_contains(key);
-        return (v == nullptr || v->is_null()) ? nullptr : v;
+        if (v == nullptr) {
+            return nullptr;
+        }
+        ++found_;
+        return v->is_null() ? nullptr : v;
     }
+
+    /// True when every member of the object has been read (null ones included), so a lookup of
+    /// any other key would find nothing: a plain message skips the lookups of its rare fields.
+    /// Exact only while each key is read once (a DOM object's keys are unique).
+    bool all_read() const noexcept { return obj_ == nullptr || found_ >= obj_->size(); }
 
     std::int64_t integer(std::string_view key, bool required) {
         const auto* v = child(key);
@@ -127,7 +136,13 @@ public:
             }
             return std::nullopt;
         }
-        auto r = parse(*v);
+        return adopt<T>(*v, parse);
+    }
+
+    /// Parses a member already found by child() with `parse`, adopting its problem.
+    template <class T, class Parse>
+    std::optional<T> adopt(const json::value& v, Parse parse) {
+        auto r = parse(v);
         if (!r) {
             fail(r.error().what);
             return std::nullopt;
@@ -162,6 +177,7 @@ public:
 
 private:
     const json::object* obj_ = nullptr;
+    std::size_t found_ = 0; ///< members child() has found
     std::string what_;
     std::string problem_;
 };
@@ -171,9 +187,14 @@ checked<chat> parse_chat(const json::value& v) {
     chat c;
     c.id = r.integer("id", true);
     c.type = r.string("type", true);
-    c.title = r.string("title", false);
-    c.username = r.string("username", false);
+    // The likeliest first; once every member is read, the rest cannot be there.
     c.first_name = r.string("first_name", false);
+    if (!r.all_read()) {
+        c.username = r.string("username", false);
+    }
+    if (!r.all_read()) {
+        c.title = r.string("title", false);
+    }
     if (!r.ok()) {
         return invalid_input{r.problem()};
     }
@@ -382,9 +403,14 @@ checked<user> parse_user(const json::value& v) {
     u.id = r.integer("id", true);
     u.is_bot = r.boolean("is_bot");
     u.first_name = r.string("first_name", false);
-    u.last_name = r.string("last_name", false);
-    u.username = r.string("username", false);
+    // The likeliest first; once every member is read, the rest cannot be there.
     u.language_code = r.string("language_code", false);
+    if (!r.all_read()) {
+        u.username = r.string("username", false);
+    }
+    if (!r.all_read()) {
+        u.last_name = r.string("last_name", false);
+    }
     if (!r.ok()) {
         return invalid_input{r.problem()};
     }
@@ -402,6 +428,10 @@ checked<message> parse_message(const json::value& v) {
     if (m.date != 0) { // an InaccessibleMessage carries only chat, message_id and date
         m.from = r.nested<user>("from", false, parse_user);
         m.text = r.string("text", false);
+    }
+    // Most messages are a text and nothing else: the fields below are looked up only when the
+    // object holds members not read yet.
+    if (m.date != 0 && !r.all_read()) {
         m.entities = r.list<message_entity>("entities", parse_entity);
         m.photo = r.list<photo_size>("photo", parse_photo_size);
         m.video = r.nested<video>("video", false, parse_video);
@@ -495,30 +525,29 @@ boost::system::result<update, malformed_update> parse_update(const json::value& 
     if (!r.ok()) {
         return malformed_update{std::nullopt, r.problem()};
     }
-    // At most one payload key is present; the first known one decides the kind.
-    if (r.child("message") != nullptr) {
+    // At most one payload key is present; the first known one decides the kind. Each key is
+    // looked up once: the member found is the one parsed.
+    if (const auto* m = r.child("message")) {
         u.what = update::kind::message;
-        u.message = r.nested<message>("message", true, parse_message);
-    } else if (r.child("edited_message") != nullptr) {
+        u.message = r.adopt<message>(*m, parse_message);
+    } else if (const auto* edited = r.child("edited_message")) {
         u.what = update::kind::edited_message;
-        u.message = r.nested<message>("edited_message", true, parse_message);
-    } else if (r.child("callback_query") != nullptr) {
+        u.message = r.adopt<message>(*edited, parse_message);
+    } else if (const auto* cb = r.child("callback_query")) {
         u.what = update::kind::callback_query;
-        u.callback_query = r.nested<callback_query>("callback_query", true, parse_callback_query);
-    } else if (r.child("my_chat_member") != nullptr) {
+        u.callback_query = r.adopt<callback_query>(*cb, parse_callback_query);
+    } else if (const auto* member = r.child("my_chat_member")) {
         u.what = update::kind::my_chat_member;
-        u.my_chat_member = r.nested<my_chat_member>("my_chat_member", true, parse_my_chat_member);
-    } else if (r.child("stopped_message_generation") != nullptr) {
+        u.my_chat_member = r.adopt<my_chat_member>(*member, parse_my_chat_member);
+    } else if (const auto* stopped = r.child("stopped_message_generation")) {
         u.what = update::kind::stopped_message_generation;
-        u.stopped_generation = r.nested<message_generation_stopped>("stopped_message_generation",
-                                                                    true,
-                                                                    parse_generation_stopped);
-    } else if (r.child("pre_checkout_query") != nullptr) {
+        u.stopped_generation = r.adopt<message_generation_stopped>(*stopped, parse_generation_stopped);
+    } else if (const auto* checkout = r.child("pre_checkout_query")) {
         u.what = update::kind::pre_checkout_query;
-        u.pre_checkout = r.nested<pre_checkout_query>("pre_checkout_query", true, parse_pre_checkout_query);
-    } else if (r.child("subscription") != nullptr) {
+        u.pre_checkout = r.adopt<pre_checkout_query>(*checkout, parse_pre_checkout_query);
+    } else if (const auto* sub = r.child("subscription")) {
         u.what = update::kind::subscription;
-        u.subscription = r.nested<bot_subscription_updated>("subscription", true, parse_subscription);
+        u.subscription = r.adopt<bot_subscription_updated>(*sub, parse_subscription);
     } else if (const auto* o = v.if_object()) {
         // A kind this bot does not handle (new ones appear with every Bot API version): its key
         // is kept for counting, and nothing inside it is read, so it can never be malformed.
@@ -566,7 +595,7 @@ std::string serialize_update(const json::value& v) {
     return json::serialize(copy);
 }
 
-update_batch parse_updates(const json::value& result) {
+update_batch parse_updates(const json::value& result, std::span<const std::string_view> texts) {
     update_batch batch;
     const auto* arr = result.if_array();
     if (arr == nullptr) {
@@ -574,10 +603,12 @@ update_batch parse_updates(const json::value& result) {
         return batch;
     }
     batch.updates.reserve(arr->size());
-    for (const auto& v : *arr) {
+    const bool as_received = texts.size() == arr->size();
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        const auto& v = (*arr)[i];
         auto u = parse_update(v);
         if (u) {
-            u->raw = serialize_update(v);
+            u->raw = as_received ? std::string(texts[i]) : serialize_update(v);
             batch.updates.push_back(std::move(*u));
         } else {
             batch.malformed.push_back(u.error());

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -261,7 +262,9 @@ std::string serialize_update(const boost::json::value& v);
 /// Parses one Update object.
 boost::system::result<update, malformed_update> parse_update(const boost::json::value& v);
 /// Parses the `result` array of getUpdates; a non-array is one malformed entry without an id.
-update_batch parse_updates(const boost::json::value& result);
+/// `texts`, when it holds one entry per item (result_items() of the body), gives each update's
+/// raw text as received; otherwise raw is serialize_update()'s text of the item.
+update_batch parse_updates(const boost::json::value& result, std::span<const std::string_view> texts = {});
 
 checked<user> parse_user(const boost::json::value& v);
 checked<message> parse_message(const boost::json::value& v);

@@ -3,7 +3,9 @@
 
 #include <boost/json/parse.hpp>
 
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <functional>
 
 namespace companion::net::telegram {
@@ -14,6 +16,39 @@ namespace {
 
 bool is_space(char c) noexcept {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+enum class byte_class : unsigned char { plain, quote, open, close };
+
+constexpr std::array<byte_class, 256> byte_classes = [] {
+    std::array<byte_class, 256> t{};
+    t['"'] = byte_class::quote;
+    t['{'] = t['['] = byte_class::open;
+    t['}'] = t[']'] = byte_class::close;
+    return t;
+}();
+
+/// The position of the quote that closes the string whose text starts at `from`, or npos. Strings
+/// are most of an update's bytes: each quote is found by memchr, and it closes the string unless
+/// an odd run of backslashes escapes it.
+std::size_t closing_quote(std::string_view text, std::size_t from) noexcept {
+    std::size_t at = from;
+    while (at < text.size()) {
+        const void* hit = std::memchr(text.data() + at, '"', text.size() - at);
+        if (hit == nullptr) {
+            return std::string_view::npos;
+        }
+        const auto quote = static_cast<std::size_t>(static_cast<const char*>(hit) - text.data());
+        std::size_t backslashes = 0;
+        while (quote - backslashes > from && text[quote - backslashes - 1] == '\\') {
+            ++backslashes;
+        }
+        if (backslashes % 2 == 0) {
+            return quote;
+        }
+        at = quote + 1;
+    }
+    return std::string_view::npos;
 }
 
 /// A cursor over JSON text that knows strings and nesting only; every step is bounds-checked and
@@ -52,17 +87,13 @@ public:
             return std::nullopt;
         }
         const auto start = ++pos_;
-        while (pos_ < text_.size()) {
-            const char c = text_[pos_];
-            if (c == '\\') {
-                pos_ += 2;
-            } else if (c == '"') {
-                return text_.substr(start, pos_++ - start);
-            } else {
-                ++pos_;
-            }
+        const auto end = closing_quote(text_, start);
+        if (end == std::string_view::npos) {
+            pos_ = text_.size();
+            return std::nullopt;
         }
-        return std::nullopt;
+        pos_ = end + 1;
+        return text_.substr(start, end - start);
     }
     /// Skips one value of any kind; false at a structural fault.
     bool skip_value() noexcept {
@@ -75,25 +106,37 @@ public:
             return string().has_value();
         }
         if (first == '{' || first == '[') {
+            // Every byte of the getUpdates body passes here (issue 16): one table lookup per byte
+            // outside strings, and each string jumped over by closing_quote().
             int depth = 0;
-            while (pos_ < text_.size()) {
-                const char c = text_[pos_];
-                if (c == '"') {
-                    if (!string()) {
-                        return false;
-                    }
-                    continue;
-                }
-                if (c == '{' || c == '[') {
+            std::size_t i = pos_;
+            while (i < text_.size()) {
+                switch (byte_classes[static_cast<unsigned char>(text_[i])]) {
+                case byte_class::plain:
+                    ++i;
+                    break;
+                case byte_class::open:
                     ++depth;
-                } else if (c == '}' || c == ']') {
+                    ++i;
+                    break;
+                case byte_class::close:
+                    ++i;
                     if (--depth == 0) {
-                        ++pos_;
+                        pos_ = i;
                         return true;
                     }
+                    break;
+                case byte_class::quote:
+                    i = closing_quote(text_, i + 1);
+                    if (i == std::string_view::npos) {
+                        pos_ = text_.size();
+                        return false;
+                    }
+                    ++i;
+                    break;
                 }
-                ++pos_;
             }
+            pos_ = text_.size();
             return false;
         }
         const auto start = pos_;
@@ -261,12 +304,17 @@ std::string repair_json_text(std::string_view json_text) {
     return out;
 }
 
-std::optional<update_batch> scan_updates(std::string_view body) {
+std::optional<std::vector<std::string_view>> result_items(std::string_view body) {
     bool ok = false;
     bool have_result = false;
     std::vector<std::string_view> items;
     cursor c(body);
     const bool whole = c.object([&](std::string_view key) {
+        // A key is compared as written: an escaped one (`"res\u0075lt"`) could be `result` to a
+        // parser, so it is refused rather than read as some other member.
+        if (key.find('\\') != std::string_view::npos) {
+            return false;
+        }
         if (key == "ok") {
             const auto start = c.mark();
             const bool read = c.skip_value();
@@ -276,7 +324,9 @@ std::optional<update_batch> scan_updates(std::string_view body) {
         if (key != "result") {
             return c.skip_value();
         }
-        if (!c.eat('[')) {
+        // A second `result` is refused: which one a JSON parser keeps is its own choice, and the
+        // items must be the ones the DOM holds.
+        if (have_result || !c.eat('[')) {
             return false;
         }
         have_result = true;
@@ -298,13 +348,22 @@ std::optional<update_batch> scan_updates(std::string_view body) {
     if (!whole || !ok || !have_result) {
         return std::nullopt;
     }
+    return items;
+}
+
+std::optional<update_batch> scan_updates(std::string_view body) {
+    const auto items = result_items(body);
+    if (!items) {
+        return std::nullopt;
+    }
     update_batch batch;
-    for (const auto item : items) {
+    for (const auto item : *items) {
         boost::system::error_code ec;
         auto v = json::parse(item, ec);
         bool repaired = false;
+        std::string fixed;
         if (ec) {
-            const auto fixed = repair_json_text(item);
+            fixed = repair_json_text(item);
             boost::system::error_code again;
             v = json::parse(fixed, again);
             repaired = !again;
@@ -318,7 +377,8 @@ std::optional<update_batch> scan_updates(std::string_view body) {
             batch.malformed.push_back(u.error());
             continue;
         }
-        u->raw = serialize_update(v);
+        // The text as received (or as repaired): it parsed just now, so the inbox can replay it.
+        u->raw = repaired ? std::move(fixed) : std::string(item);
         if (repaired) {
             batch.repaired.push_back(u->update_id);
         }

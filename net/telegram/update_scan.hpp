@@ -13,8 +13,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace companion::net::telegram {
+
+/// The text of each item of a getUpdates body's `result` array, cut by structure alone; nullopt
+/// unless the body is an object with `"ok":true` and one `result` array the cut can delimit (a
+/// second `result` member is refused). The cut does not validate the items: a body the JSON
+/// parser read whole gets from it each update's text as received, for update::raw, without
+/// writing the DOM out again (issue 16).
+std::optional<std::vector<std::string_view>> result_items(std::string_view body);
 
 /// The updates of a getUpdates body that failed to parse as a whole; nullopt when the body is
 /// not a success envelope (`"ok":true`) with a `result` array the scan can delimit.

@@ -99,6 +99,14 @@ BOOST_FIXTURE_TEST_CASE(a_batch_is_confirmed_only_by_a_later_offset, telegram_fi
         auto cmd = tg::extract_command(*a->updates[1].message);
         BOOST_TEST_REQUIRE(cmd.has_value());
         BOOST_TEST(cmd->payload == "ref_1");
+        // Each update keeps its own text as the simulator sent it, which reads as the same update.
+        for (const auto& u : a->updates) {
+            BOOST_TEST(u.raw.starts_with("{"));
+            auto again = tg::parse_update(json::parse(u.raw));
+            BOOST_TEST_REQUIRE(again.has_value());
+            BOOST_TEST(again->update_id == u.update_id);
+            BOOST_TEST(again->message->text == u.message->text);
+        }
 
         // Returning a batch confirmed nothing: the same updates come again.
         tg::get_updates_params again_params{.timeout = 0s};

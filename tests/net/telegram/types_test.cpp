@@ -17,6 +17,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 using namespace companion::net::telegram;
@@ -534,6 +535,71 @@ BOOST_AUTO_TEST_CASE(get_me_bot_full_info_parses_as_the_bot_user_and_ignores_the
     auto plain = parse_user(json::parse(R"({"id":5,"is_bot":false,"first_name":"Elif"})"));
     BOOST_TEST_REQUIRE(plain.has_value());
     BOOST_TEST(!plain->is_bot);
+}
+
+BOOST_AUTO_TEST_CASE(every_mix_of_optional_fields_is_read_whatever_was_read_before) {
+    // The readers stop looking up fields once every member of the object was read (issue 16): each
+    // subset of the optional fields, nulls included, must still come out whole.
+    const std::pair<std::string_view, std::string_view> user_fields[] = {{"last_name", "Yılmaz"},
+                                                                         {"username", "elif"},
+                                                                         {"language_code", "tr"}};
+    for (unsigned mask = 0; mask < 16; ++mask) {
+        json::object o{{"id", 5}, {"is_bot", false}, {"first_name", "Elif"}};
+        for (unsigned i = 0; i < 3; ++i) {
+            if ((mask & (1U << i)) != 0) {
+                o[user_fields[i].first] = user_fields[i].second;
+            }
+        }
+        if ((mask & 8U) != 0) {
+            o["is_premium"] = nullptr; // a member no reader asks for
+        }
+        const auto u = parse_user(o);
+        BOOST_TEST_REQUIRE(u.has_value(), "mask " << mask);
+        BOOST_TEST(u->last_name == ((mask & 1U) != 0 ? "Yılmaz" : ""), "mask " << mask);
+        BOOST_TEST(u->username == ((mask & 2U) != 0 ? "elif" : ""), "mask " << mask);
+        BOOST_TEST(u->language_code == ((mask & 4U) != 0 ? "tr" : ""), "mask " << mask);
+
+        json::object c{{"id", -100}, {"type", (mask & 1U) != 0 ? "group" : "private"}};
+        if ((mask & 2U) != 0) {
+            c["title"] = "Kulüp";
+        }
+        if ((mask & 4U) != 0) {
+            c["username"] = "kulup";
+        }
+        if ((mask & 8U) != 0) {
+            c["first_name"] = "Elif";
+        }
+        const auto in_chat =
+            parse_message(json::object{{"message_id", 1}, {"date", 1764000000}, {"chat", c}});
+        BOOST_TEST_REQUIRE(in_chat.has_value(), "mask " << mask);
+        const auto* ch = &in_chat->chat;
+        BOOST_TEST(ch->title == ((mask & 2U) != 0 ? "Kulüp" : ""), "mask " << mask);
+        BOOST_TEST(ch->username == ((mask & 4U) != 0 ? "kulup" : ""), "mask " << mask);
+        BOOST_TEST(ch->first_name == ((mask & 8U) != 0 ? "Elif" : ""), "mask " << mask);
+
+        // A message: the rare fields are read when present, after from and text (or without them).
+        json::object m{{"message_id", 3}, {"date", 1764000000}, {"chat", {{"id", 5}, {"type", "private"}}}};
+        if ((mask & 1U) != 0) {
+            m["from"] = o;
+        }
+        if ((mask & 2U) != 0) {
+            m["text"] = "/start x";
+        }
+        if ((mask & 4U) != 0) {
+            m["entities"] = json::array{{{"type", "bot_command"}, {"offset", 0}, {"length", 6}}};
+        }
+        if ((mask & 8U) != 0) {
+            m["caption"] = "altyazı";
+            m["edit_date"] = 1764000001;
+        }
+        const auto msg = parse_message(m);
+        BOOST_TEST_REQUIRE(msg.has_value(), "mask " << mask);
+        BOOST_TEST(msg->from.has_value() == ((mask & 1U) != 0), "mask " << mask);
+        BOOST_TEST(msg->text == ((mask & 2U) != 0 ? "/start x" : ""), "mask " << mask);
+        BOOST_TEST(msg->entities.size() == ((mask & 4U) != 0 ? 1U : 0U), "mask " << mask);
+        BOOST_TEST(msg->caption == ((mask & 8U) != 0 ? "altyazı" : ""), "mask " << mask);
+        BOOST_TEST(msg->edit_date == ((mask & 8U) != 0 ? 1764000001 : 0), "mask " << mask);
+    }
 }
 
 namespace {

@@ -7,7 +7,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <limits>
+#include <optional>
 #include <string>
+#include <vector>
 
 using namespace companion::net::telegram;
 namespace json = boost::json;
@@ -123,18 +125,85 @@ BOOST_AUTO_TEST_CASE(a_number_beyond_the_double_range_keeps_the_raw_text_parseab
     const auto scanned = scan_updates(envelope(huge + R"(,{"update_id":31,"message":{"text":tru}})"));
     BOOST_TEST_REQUIRE(scanned.has_value());
     BOOST_TEST_REQUIRE(scanned->updates.size() == 1U);
-    for (const auto* raw : {&whole.updates[0].raw, &scanned->updates[0].raw}) {
-        boost::system::error_code ec;
-        const auto again = json::parse(*raw, ec);
-        BOOST_TEST_REQUIRE(!ec, *raw);
-        const auto& message = again.at("guest_message").as_object();
-        BOOST_TEST(message.at("dat").as_double() == std::numeric_limits<double>::max());
-        BOOST_TEST(message.at("neg").as_double() == -std::numeric_limits<double>::max());
-        BOOST_TEST(message.at("text").as_string() == "Infinity"); // a string is left alone
-    }
+    // Written out from the DOM (no text as received), the number is clamped to the largest double.
+    boost::system::error_code ec;
+    const auto again = json::parse(whole.updates[0].raw, ec);
+    BOOST_TEST_REQUIRE(!ec, whole.updates[0].raw);
+    const auto& message = again.at("guest_message").as_object();
+    BOOST_TEST(message.at("dat").as_double() == std::numeric_limits<double>::max());
+    BOOST_TEST(message.at("neg").as_double() == -std::numeric_limits<double>::max());
+    BOOST_TEST(message.at("text").as_string() == "Infinity"); // a string is left alone
+    // The scan keeps the text as received, which parses again as it did the first time.
+    BOOST_TEST(scanned->updates[0].raw == huge);
+    [[maybe_unused]] const auto replayed = json::parse(scanned->updates[0].raw, ec);
+    BOOST_TEST(!ec);
     // The usual update is written as it was.
     const auto plain = parse_updates(json::parse("[" + text_update(32, R"("to Infinity")") + "]"));
     BOOST_TEST(json::parse(plain.updates[0].raw) == json::parse(text_update(32, R"("to Infinity")")));
+}
+
+BOOST_AUTO_TEST_CASE(result_items_cut_each_item_as_received) {
+    struct row {
+        std::string body;
+        std::optional<std::vector<std::string>> items; // nullopt: refused
+    };
+    const row rows[] = {
+        {R"({"ok":true,"result":[]})", std::vector<std::string>{}},
+        {R"({"ok":true,"result":[{"update_id":1}]})", std::vector<std::string>{R"({"update_id":1})"}},
+        {R"( { "result" : [ {"a":1} , 2 , "x" ] , "ok" : true } )",
+         std::vector<std::string>{R"({"a":1})", "2", R"("x")"}},
+        // brackets, braces and quotes inside strings are text, not structure
+        {R"({"ok":true,"result":[{"t":"]}[{,"},{"t":"\"]"}]})",
+         std::vector<std::string>{R"({"t":"]}[{,"})", R"({"t":"\"]"})"}},
+        // a run of backslashes: even closes the string, odd escapes the quote
+        {R"({"ok":true,"result":[{"t":"a\\"},{"t":"b\\\"c"}]})",
+         std::vector<std::string>{R"({"t":"a\\"})", R"({"t":"b\\\"c"})"}},
+        {R"({"description":"x","ok":true,"result":[[1,[2]],{}]})", std::vector<std::string>{"[1,[2]]", "{}"}},
+        {R"({"ok":false,"result":[]})", std::nullopt},
+        {R"({"ok":true})", std::nullopt},
+        {R"({"ok":true,"result":{}})", std::nullopt},
+        {R"({"ok":true,"result":[1],"result":[2]})", std::nullopt},      // which one would the DOM keep?
+        {R"({"ok":true,"result":[1],"res\u0075lt":[2]})", std::nullopt}, // the same, escaped
+        {R"({"ok":true,"result":[{"t":"open]})", std::nullopt},          // a string never closed
+        {R"({"ok":true,"result":[1,]})", std::nullopt},
+        {"", std::nullopt},
+    };
+    for (const auto& r : rows) {
+        const auto items = result_items(r.body);
+        BOOST_TEST_REQUIRE(items.has_value() == r.items.has_value(), "body " << r.body);
+        if (items) {
+            BOOST_TEST(std::vector<std::string>(items->begin(), items->end()) == *r.items, "body " << r.body);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_items_cut_from_a_whole_body_are_the_dom_items) {
+    // The client reads a body that parses whole into a DOM and takes each update's raw text from
+    // the cut: both must see the same items, in order.
+    const std::string body =
+        envelope(text_update(40, R"("plain")") + ",\n " + text_update(41, R"("quotes \" and \\\\ and ]}")") +
+                 "," + text_update(42, R"("\u00e7 \ud83d\ude00 \\")") + "," +
+                 R"({"update_id":43,"guest_message":{"n":[1,{"m":"}"}]}})");
+    const auto dom = json::parse(body);
+    const auto& arr = dom.at("result").as_array();
+    const auto items = result_items(body);
+    BOOST_TEST_REQUIRE(items.has_value());
+    BOOST_TEST_REQUIRE(items->size() == arr.size());
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+        BOOST_TEST(json::parse((*items)[i]) == arr[i], "item " << i);
+    }
+    const auto batch = parse_updates(dom.at("result"), *items);
+    BOOST_TEST_REQUIRE(batch.updates.size() == 4U);
+    for (std::size_t i = 0; i < batch.updates.size(); ++i) {
+        BOOST_TEST(batch.updates[i].raw == (*items)[i]); // as received, not written out again
+    }
+    BOOST_TEST(batch.updates[1].message->text == R"(quotes " and \\ and ]})");
+    // Texts that do not match the items one for one are not used: raw is written from the DOM.
+    const std::vector<std::string_view> short_texts{(*items)[0]};
+    const auto fallback = parse_updates(dom.at("result"), short_texts);
+    BOOST_TEST_REQUIRE(fallback.updates.size() == 4U);
+    BOOST_TEST(json::parse(fallback.updates[2].raw) == arr[2]);
+    BOOST_TEST(fallback.updates[0].raw == serialize_update(arr[0]));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
