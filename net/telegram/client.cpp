@@ -174,8 +174,6 @@ void client::prepare(net::request& req, call_kind kind) const {
     case call_kind::upload:
         req.timeouts = cfg_.upload_timeouts;
         break;
-    case call_kind::long_poll:
-        break; // set by get_updates
     }
     req.body_limit = cfg_.response_body_limit;
 }
@@ -188,13 +186,13 @@ error client::not_sent(std::string_view method, net::failure f) const {
 }
 
 engine::awaitable<result<json::value>>
-client::exchange(std::string method, net::request req, call_kind kind, std::string* unparsed) {
+client::exchange(std::string method, net::request req, call_kind kind) {
     prepare(req, kind);
     auto sent = co_await http_.send(std::move(req));
     if (!sent) {
         co_return not_sent(method, sent.error());
     }
-    co_return read_envelope(method, *sent, unparsed);
+    co_return read_envelope(method, *sent, nullptr);
 }
 
 result<json::value>

@@ -262,7 +262,7 @@ public:
     engine::awaitable<result<boost::json::value>> call(std::string method, boost::json::object params);
 
 private:
-    enum class call_kind { ordinary, long_poll, upload };
+    enum class call_kind { ordinary, upload };
 
     std::string method_url(std::string_view method) const;
     /// call() with its parameters already written as a JSON object (the hot sends write theirs
@@ -276,7 +276,7 @@ private:
     error not_sent(std::string_view method, net::failure f) const;
     /// Sends `req` and reads the envelope with read_envelope().
     engine::awaitable<result<boost::json::value>>
-    exchange(std::string method, net::request req, call_kind kind, std::string* unparsed = nullptr);
+    exchange(std::string method, net::request req, call_kind kind);
     /// An answer's `result`, or its failure classified. When a 2xx body is not JSON and
     /// `unparsed` is given, the body is moved there beside the malformed_response error
     /// (getUpdates scans it item by item).
