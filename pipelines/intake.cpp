@@ -65,7 +65,7 @@ intake::intake(engine::executor ex, bot_services& svc, update_handler& handler, 
       cfg_(cfg),
       queue_(std::move(ex),
              {.per_key_limit = cfg.per_chat_queue, .total_limit = cfg.total_queue, .name = "chats"},
-             [this](storage::inbox_entry entry) { return process(std::move(entry)); }),
+             [this](queued item) { return process(std::move(item)); }),
       log_(svc.db),
       inbox_(svc.db),
       handling_seconds_(engine::metrics().make_histogram("bot_update_seconds",
@@ -75,7 +75,9 @@ intake::intake(engine::executor ex, bot_services& svc, update_handler& handler, 
 engine::awaitable<void> intake::replay() {
     for (auto& entry : inbox_.pending()) {
         const auto chat = entry.chat_id; // its lane is not known unparsed: its chat's queue
-        co_await accept(std::move(entry), chat);
+        // Named: g++ 12 miscompiles a braced temporary in an awaited call's arguments.
+        queued item{.entry = std::move(entry), .from_earlier_run = true};
+        co_await accept(std::move(item), chat);
     }
 }
 
@@ -271,7 +273,8 @@ engine::awaitable<void> intake::poll() {
         }
         for (auto& [entry, u] : fresh) {
             const auto key = queue_key(entry, *u);
-            co_await accept(std::move(entry), key);
+            queued item{.entry = std::move(entry)};
+            co_await accept(std::move(item), key);
         }
     }
 }
@@ -406,23 +409,24 @@ engine::awaitable<delivery_answer> intake::deliver(std::string body) {
     // Waits for room in a full chat queue: the answer, and with it Telegram's next deliveries on
     // this connection, wait too.
     const auto key = queue_key(*fresh, *parsed);
-    co_await accept(std::move(*fresh), key);
+    queued item{.entry = std::move(*fresh)};
+    co_await accept(std::move(item), key);
     co_return delivery_answer{};
 }
 
-engine::awaitable<void> intake::accept(storage::inbox_entry entry, std::int64_t chat) {
-    if (queue_.offer(chat, entry) != engine::make_error_code(engine::errc::queue_full)) {
+engine::awaitable<void> intake::accept(queued item, std::int64_t chat) {
+    if (queue_.offer(chat, item) != engine::make_error_code(engine::errc::queue_full)) {
         co_return; // queued; or stopping, and the update stays in the inbox for the next start
     }
     // The chat floods faster than it is served (or every queue is full): wait for room, in order.
     ++stats_.updates_deferred;
-    engine::log().debug("bot.update_deferred", {{"update", entry.update_id}, {"chat", chat}});
+    engine::log().debug("bot.update_deferred", {{"update", item.entry.update_id}, {"chat", chat}});
     waiting_ = true;
     struct clear_flag {
         bool& flag;
         ~clear_flag() { flag = false; }
     } clear{waiting_};
-    const auto ec = co_await queue_.push(chat, std::move(entry));
+    const auto ec = co_await queue_.push(chat, std::move(item));
     if (ec) {
         engine::log().debug("bot.update_left_in_inbox", {{"chat", chat}, {"reason", ec.message()}});
     }
@@ -450,15 +454,18 @@ std::optional<tg::update> intake::read(const storage::inbox_entry& entry) {
     return std::move(*u);
 }
 
-engine::awaitable<void> intake::process(storage::inbox_entry entry) {
+engine::awaitable<void> intake::process(queued item) {
+    const auto& entry = item.entry;
     const auto id = entry.update_id;
     bool done_before = false;
-    co_await write_through_faults("checking an update", [&] {
-        done_before = log_.is_processed(id);
-        if (done_before) {
-            inbox_.remove(id);
-        }
-    });
+    if (item.from_earlier_run) {
+        co_await write_through_faults("checking an update", [&] {
+            done_before = log_.is_processed(id);
+            if (done_before) {
+                inbox_.remove(id);
+            }
+        });
+    }
     if (done_before) {
         ++stats_.updates_replayed;
         co_return;

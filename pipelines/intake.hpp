@@ -142,10 +142,18 @@ public:
     std::size_t deferred_updates() const noexcept { return waiting_ ? 1U : 0U; }
 
 private:
-    /// Queues `entry` on the queue `chat` names (its chat's, or a lane of its own).
-    engine::awaitable<void> accept(storage::inbox_entry entry, std::int64_t chat);
+    /// An inbox row waiting for its turn.
+    struct queued {
+        storage::inbox_entry entry;
+        /// Left in the inbox by an earlier run: checked against the processed log when its turn
+        /// comes. A row this run stored needs no check: the store refused ids already processed,
+        /// and a row is queued once (a second delivery of it finds it stored).
+        bool from_earlier_run = false;
+    };
+    /// Queues `item` on the queue `chat` names (its chat's, or a lane of its own).
+    engine::awaitable<void> accept(queued item, std::int64_t chat);
     /// Handles a queued update when its turn comes: parses it, runs the handler, marks it processed.
-    engine::awaitable<void> process(storage::inbox_entry entry);
+    engine::awaitable<void> process(queued item);
     /// The update an inbox row holds; nullopt (logged, counted) when it is malformed.
     std::optional<tg::update> read(const storage::inbox_entry& entry);
     /// Runs the handler; true when the update is done (handled, or failed and told), false when a
@@ -159,7 +167,7 @@ private:
     update_handler& handler_;
     intake_config cfg_;
     /// Queued updates are inbox rows (their JSON text), handed to process() in turn.
-    engine::keyed_queue<std::int64_t, storage::inbox_entry> queue_;
+    engine::keyed_queue<std::int64_t, queued> queue_;
     storage::update_log log_;
     storage::update_inbox inbox_;
     intake_stats stats_;
