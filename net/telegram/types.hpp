@@ -12,8 +12,10 @@
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -34,6 +36,52 @@ struct invalid_input {
 
 template <class T>
 using checked = boost::system::result<T, invalid_input>;
+
+/// An optional part that most messages lack (a video, a voice note, a payment), kept out of line:
+/// a message is held by value in every update, callback and send result, and so in the coroutine
+/// frames that await them; inline, these parts made a message 992 bytes, mostly empty. Reads as
+/// std::optional does (bool, *, ->, has_value, value); a copy copies the part.
+template <class T>
+class boxed {
+public:
+    boxed() noexcept = default;
+    boxed(std::nullopt_t) noexcept {} // NOLINT(google-explicit-constructor): as std::optional
+    boxed(T v) : p_(std::make_unique<T>(std::move(v))) {} // NOLINT(google-explicit-constructor)
+    boxed(std::optional<T> v) // NOLINT(google-explicit-constructor): a parser's optional result
+        : p_(v ? std::make_unique<T>(std::move(*v)) : nullptr) {}
+    boxed(const boxed& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+    boxed(boxed&&) noexcept = default;
+    boxed& operator=(const boxed& o) {
+        if (this != &o) {
+            p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+        }
+        return *this;
+    }
+    boxed& operator=(boxed&&) noexcept = default;
+    ~boxed() = default;
+
+    bool has_value() const noexcept { return p_ != nullptr; }
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+    T& operator*() noexcept { return *p_; }
+    const T& operator*() const noexcept { return *p_; }
+    T* operator->() noexcept { return p_.get(); }
+    const T* operator->() const noexcept { return p_.get(); }
+    const T& value() const {
+        if (!p_) {
+            throw std::bad_optional_access();
+        }
+        return *p_;
+    }
+    void reset() noexcept { p_.reset(); }
+
+    friend bool operator==(const boxed& a, std::nullopt_t) noexcept { return !a; }
+    friend bool operator==(const boxed& a, const boxed& b) requires std::equality_comparable<T> {
+        return a.has_value() == b.has_value() && (!a || *a == *b);
+    }
+
+private:
+    std::unique_ptr<T> p_;
+};
 
 struct user {
     std::int64_t id = 0;
@@ -119,10 +167,11 @@ struct message {
     std::string text{};
     std::vector<message_entity> entities{};
     std::vector<photo_size> photo{}; ///< largest last
-    std::optional<telegram::video> video{};
-    std::optional<telegram::voice> voice{};
-    std::optional<telegram::successful_payment> successful_payment{};
-    std::optional<telegram::refunded_payment> refunded_payment{};
+    // Out of line (boxed): most messages have none of these four.
+    boxed<telegram::video> video{};
+    boxed<telegram::voice> voice{};
+    boxed<telegram::successful_payment> successful_payment{};
+    boxed<telegram::refunded_payment> refunded_payment{};
     std::string caption{};
     std::vector<message_entity> caption_entities{};
     std::int64_t edit_date = 0;

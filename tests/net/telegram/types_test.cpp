@@ -161,6 +161,35 @@ BOOST_AUTO_TEST_CASE(send_video_result_sample_parses_the_video) {
     BOOST_TEST(m->caption == "🎬");
 }
 
+BOOST_AUTO_TEST_CASE(a_copied_message_owns_its_own_video_and_a_moved_one_gives_it_up) {
+    auto envelope = json::parse(send_video_envelope);
+    auto parsed = parse_message(envelope.at("result"));
+    BOOST_TEST_REQUIRE(parsed.has_value());
+    message copy = *parsed;
+    BOOST_TEST_REQUIRE(copy.video.has_value());
+    BOOST_TEST(&*copy.video != &*parsed->video); // a copy of the part, not a share of it
+    copy.video->duration = 9;
+    BOOST_TEST(parsed->video->duration == 8);
+
+    message moved = std::move(copy);
+    BOOST_TEST(moved.video->duration == 9);
+    BOOST_TEST(!copy.video); // NOLINT(bugprone-use-after-move): a moved-from part is empty
+    BOOST_TEST((copy.video == std::nullopt));
+    BOOST_CHECK_THROW(copy.video.value(), std::bad_optional_access);
+
+    copy = moved; // assignment copies too
+    BOOST_TEST(copy.video->duration == 9);
+    moved.video.reset();
+    BOOST_TEST(copy.video->duration == 9);
+    BOOST_TEST(!parse_one(start_update).message->video);
+}
+
+BOOST_AUTO_TEST_CASE(a_message_keeps_its_rare_parts_out_of_line) {
+    // Every update, callback and send result holds a message, and so does each coroutine frame
+    // that awaits one: the video, voice and payment parts (over 500 bytes inline) stay boxed.
+    BOOST_TEST(sizeof(message) <= 512U);
+}
+
 BOOST_AUTO_TEST_CASE(error_samples_are_classified_by_status_and_description) {
     auto flood = classify_failure("sendMessage", 429, flood_body, "");
     BOOST_TEST(flood.kind == error_kind::rate_limited);
