@@ -190,6 +190,20 @@ BOOST_AUTO_TEST_CASE(a_message_keeps_its_rare_parts_out_of_line) {
     BOOST_TEST(sizeof(message) <= 512U);
 }
 
+BOOST_AUTO_TEST_CASE(an_update_holds_only_its_message_inline) {
+    // An update is held by the intake's and the router's frames for its whole turn: the kinds it
+    // rarely carries (a callback, a member change, a payment query) stay boxed, the message not.
+    BOOST_TEST(sizeof(update) <= sizeof(message) + 192U);
+    const auto cb = parse_update(boost::json::parse(
+        R"({"update_id":7,"callback_query":{"id":"q1","from":{"id":5,"is_bot":false,"first_name":"A"},)"
+        R"("chat_instance":"ci","data":"persona:1"}})"));
+    BOOST_TEST_REQUIRE(cb.has_value());
+    const update copy = *cb; // NOLINT(performance-unnecessary-copy-initialization): the copy is the test
+    BOOST_TEST_REQUIRE(copy.callback_query.has_value());
+    BOOST_TEST(copy.callback_query->data == "persona:1");
+    BOOST_TEST(&*copy.callback_query != &*cb->callback_query);
+}
+
 BOOST_AUTO_TEST_CASE(error_samples_are_classified_by_status_and_description) {
     auto flood = classify_failure("sendMessage", 429, flood_body, "");
     BOOST_TEST(flood.kind == error_kind::rate_limited);
