@@ -7,6 +7,7 @@
 #pragma once
 
 #include "engine/enum_text.hpp"
+#include "net/boxed.hpp"
 #include "net/error.hpp"
 
 #include <boost/assert/source_location.hpp>
@@ -67,7 +68,7 @@ struct api_error {
     std::string
         detail{}; ///< the provider's text (Telegram's description, the error message), redacted, truncated
     std::optional<std::chrono::milliseconds> retry_after{}; ///< the wait the server asked for
-    std::optional<net::failure> transport{};                ///< set for api_error_kind::transport
+    boxed<net::failure> transport{}; ///< set for api_error_kind::transport; out of line, as it is rare
 
     // Provider details callers use; empty when the provider has none.
     std::string type{};          ///< OpenAI: "invalid_request_error", ...

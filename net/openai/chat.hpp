@@ -100,7 +100,7 @@ struct chat_completion {
     /// stalled past the idle deadline, ended without [DONE], a malformed chunk, an error event
     /// mid-stream); `content` (or `refusal`) then holds what arrived, and `finish` is what the
     /// stream said before it broke (usually `other`).
-    std::optional<net::api_error> interrupted{};
+    boxed<net::api_error> interrupted{}; ///< out of line: rare, and an error is about 300 bytes
 };
 
 /// Called by chat_client::stream() with each piece of content as it arrives (never an empty one).
