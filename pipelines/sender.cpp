@@ -6,6 +6,8 @@
 
 #include <boost/system/system_error.hpp>
 
+#include <type_traits>
+
 namespace companion::pipelines {
 
 void throw_exception_from_error(const send_failure& f, const boost::source_location& loc) {
@@ -28,12 +30,29 @@ sender::sender(telegram_api& api, engine::time_source& time, sender_config cfg)
       drafts_failed_metric_(engine::metrics().make_counter("telegram_draft_failures_total",
                                                            "Streamed reply drafts refused or lost.")) {}
 
+namespace {
+
+/// An answer kept as the caller's type: as is, or projected (a sent text keeps its id and date).
+template <class T, class U>
+tg::result<T> kept_as(tg::result<U>&& r) {
+    if constexpr (std::is_same_v<T, U>) {
+        return std::move(r);
+    } else {
+        if (!r) {
+            return std::move(r).error();
+        }
+        return T::of(*r);
+    }
+}
+
+} // namespace
+
 template <class T, class Call>
 engine::awaitable<send_result<T>>
 sender::deliver(std::int64_t chat_id, std::string_view what, Call call, engine::duration outage_budget) {
     auto attempt = [this, chat_id, &call]() -> engine::awaitable<tg::result<T>> {
         co_await limiter_.acquire(chat_id);
-        co_return co_await call();
+        co_return kept_as<T>(co_await call());
     };
     const auto started = time_.now();
     int failures = 0;
@@ -120,13 +139,13 @@ void sender::pause(std::int64_t chat_id, engine::duration d) {
     }
 }
 
-engine::awaitable<send_result<tg::message>>
+engine::awaitable<send_result<sent_message>>
 sender::text(std::int64_t chat_id, std::string text, std::optional<boost::json::value> markup) {
     auto parts = split_message(text);
     if (parts.empty()) {
         co_return send_failure{send_failure_reason::empty, {}};
     }
-    send_result<tg::message> last = send_failure{send_failure_reason::empty, {}};
+    send_result<sent_message> last = send_failure{send_failure_reason::empty, {}};
     for (std::size_t i = 0; i < parts.size(); ++i) {
         tg::send_message_params p;
         p.chat_id = chat_id;
@@ -136,7 +155,7 @@ sender::text(std::int64_t chat_id, std::string text, std::optional<boost::json::
         }
         // g++ 12 destroys a closure passed as a prvalue to a coroutine twice: pass a named one.
         auto call = [this, &p]() { return api_.send_message(p); };
-        last = co_await deliver<tg::message>(chat_id, "sendMessage", std::move(call), cfg_.outage_budget);
+        last = co_await deliver<sent_message>(chat_id, "sendMessage", std::move(call), cfg_.outage_budget);
         if (!last) {
             co_return last;
         }

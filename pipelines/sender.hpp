@@ -30,6 +30,18 @@ namespace companion::pipelines {
 template <class T>
 using send_result = boost::system::result<T, send_failure>;
 
+/// What a caller keeps of a sent text: its id (to edit it later) and Telegram's date for it.
+/// Texts are the hot path, and the whole message (about 500 bytes) would sit in every frame of
+/// the delivery chain while it waits; media sends return the message, whose file_id is stored.
+struct sent_message {
+    std::int64_t message_id = 0;
+    std::int64_t date = 0;
+
+    static sent_message of(const tg::message& m) noexcept {
+        return {.message_id = m.message_id, .date = m.date};
+    }
+};
+
 struct sender_stats {
     std::uint64_t sent = 0;
     std::uint64_t retries = 0;
@@ -53,7 +65,7 @@ public:
 
     /// Sends `text`, split at Telegram's 4096-character limit; the markup goes on the last part.
     /// Returns the last message sent.
-    engine::awaitable<send_result<tg::message>>
+    engine::awaitable<send_result<sent_message>>
     text(std::int64_t chat_id, std::string text, std::optional<boost::json::value> markup = std::nullopt);
     engine::awaitable<send_result<tg::message>> photo(tg::send_photo_params params);
     engine::awaitable<send_result<tg::message>> video(tg::send_video_params params);
@@ -99,7 +111,8 @@ public:
 
 private:
     /// Sends by `call` until it succeeds, fails for good, or transient failures outlast
-    /// `outage_budget` (and max_attempts).
+    /// `outage_budget` (and max_attempts). `call` answers a tg::result<U>; each success is kept
+    /// as a T (sent_message::of for texts), so only the call's own frame holds the whole answer.
     template <class T, class Call>
     engine::awaitable<send_result<T>>
     deliver(std::int64_t chat_id, std::string_view what, Call call, engine::duration outage_budget);

@@ -127,7 +127,7 @@ engine::awaitable<void> video_offer::offer(const user_context& c) {
     co_await say(c.chat_id, std::move(text), std::move(markup));
 }
 
-engine::awaitable<std::optional<std::pair<tg::message, bool>>>
+engine::awaitable<std::optional<std::pair<sent_message, bool>>>
 video_offer::progress_message(const user_context& c, storage::video_mode mode) {
     const auto line = svc_.locales.text(c.lang, "video.generating");
     if (mode == storage::video_mode::from_last_selfie) {
@@ -142,7 +142,7 @@ video_offer::progress_message(const user_context& c, storage::video_mode mode) {
             p.caption = line;
             auto photo = co_await out_.photo(std::move(p));
             if (photo) {
-                co_return std::pair{std::move(*photo), true};
+                co_return std::pair{sent_message::of(*photo), true};
             }
             // Refused (a file_id gone stale) or undeliverable: the line alone, as before.
             engine::log().info("video.preview_not_shown",
@@ -153,7 +153,7 @@ video_offer::progress_message(const user_context& c, storage::video_mode mode) {
     if (!text) {
         co_return std::nullopt; // the job runs on; its ending message is owed all the same
     }
-    co_return std::pair{std::move(*text), false};
+    co_return std::pair{*text, false};
 }
 
 std::string video_offer::length_text(std::string_view lang, int seconds) const {

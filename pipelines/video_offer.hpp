@@ -58,8 +58,8 @@ public:
 private:
     /// Sends the job's progress message: the first frame's photo with the line as its caption
     /// (`second` true) when the video animates a selfie Telegram has, else the line as text.
-    engine::awaitable<std::optional<std::pair<tg::message, bool>>> progress_message(const user_context& c,
-                                                                                    storage::video_mode mode);
+    engine::awaitable<std::optional<std::pair<sent_message, bool>>>
+    progress_message(const user_context& c, storage::video_mode mode);
 
     engine::awaitable<void>
     say(std::int64_t chat_id, std::string text, std::optional<boost::json::value> markup = {});

@@ -6,6 +6,7 @@
 #include "engine/time_source.hpp"
 #include "pipelines/ports.hpp"
 
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -278,6 +279,7 @@ private:
         m.message_id = next_id_++;
         m.chat.id = chat_id;
         m.chat.type = "private";
+        m.date = std::chrono::duration_cast<std::chrono::seconds>(time_.wall().time_since_epoch()).count();
         m.text = text;
         delivered_.emplace_back(chat_id, std::move(text));
         return m;

@@ -11,6 +11,7 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -239,6 +240,21 @@ BOOST_FIXTURE_TEST_CASE(a_long_text_is_split_with_the_keyboard_on_the_last_part,
     const auto parts = telegram.texts_to(42);
     BOOST_TEST_REQUIRE(parts.size() == 2U);
     BOOST_TEST(parts[0].size() + parts[1].size() == 5000U);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_sent_text_answers_the_last_parts_id_and_date, sender_world) {
+    // The caller edits or stores what it is given: the last part's id, as Telegram answered it.
+    advance(90s);
+    const auto sent_at =
+        std::chrono::duration_cast<std::chrono::seconds>(time.wall().time_since_epoch()).count();
+    auto r = spawn(out.text(42, std::string(5000, 'b')));
+    advance(2s);
+    BOOST_TEST_REQUIRE(r->done);
+    BOOST_TEST_REQUIRE(r->value->has_value());
+    BOOST_TEST(telegram.texts_to(42).size() == 2U);
+    BOOST_TEST(r->value->value().message_id == 2);
+    BOOST_TEST(r->value->value().date >= sent_at);
+    BOOST_TEST(r->value->value().date <= sent_at + 2);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_chat_action_is_skipped_while_the_chat_must_wait, sender_world) {
