@@ -334,81 +334,127 @@ engine::awaitable<void> bot::handle_failure(const tg::update& u) {
     }
 }
 
+namespace {
+
+/// What a branch of dispatch() is given as its callback id when the update was no button press.
+const std::string no_callback;
+
+} // namespace
+
+// Not a coroutine: it picks the branch and returns the branch's own coroutine, so a turn holds
+// that frame alone (as a coroutine, dispatch kept every branch's temporaries in one 2 KB frame
+// for the whole turn). What the branches take by reference lives in `c` and `r`, which handle()
+// holds while it awaits the result.
 engine::awaitable<void> bot::dispatch(const user_context& c, const route& r) {
     const auto& l = svc_.locales;
-    const std::string callback = r.from.callback_id.value_or("");
+    const std::string& callback = r.from.callback_id ? *r.from.callback_id : no_callback;
     if (const auto* cmd = std::get_if<intent::run_command>(&r.what)) {
-        co_await run_command(c, cmd->what);
-    } else if (const auto* text = std::get_if<intent::chat_text>(&r.what)) {
+        return run_command(c, cmd->what);
+    }
+    if (const auto* text = std::get_if<intent::chat_text>(&r.what)) {
         if (c.p == nullptr) {
-            co_await say(c, l.text(c.lang, "persona.none"));
-        } else if (!allow(limit::chat_turn, c.user_id)) {
-            co_await notice(c, l.text(c.lang, "rate_limited"));
-        } else {
-            co_await chat_.turn(c, text->text);
-            co_await checkins_.maybe_ask(c);
+            return say(c, l.text(c.lang, "persona.none"));
         }
-    } else if (const auto* note = std::get_if<intent::voice_note>(&r.what)) {
+        if (!allow(limit::chat_turn, c.user_id)) {
+            return notice(c, l.text(c.lang, "rate_limited"));
+        }
+        return converse(c, text->text);
+    }
+    if (const auto* note = std::get_if<intent::voice_note>(&r.what)) {
         if (c.p == nullptr) {
-            co_await say(c, l.text(c.lang, "persona.none"));
-        } else if (!voice_.enabled()) {
-            co_await notice(c, l.text(c.lang, "voice.unavailable"));
-        } else if (!allow(limit::chat_turn, c.user_id)) {
-            co_await notice(c, l.text(c.lang, "rate_limited"));
-        } else {
-            auto words = co_await voice_.listen(c, *note);
-            if (words) {
-                co_await chat_.turn(c, std::move(*words), true);
-                co_await checkins_.maybe_ask(c);
-            }
+            return say(c, l.text(c.lang, "persona.none"));
         }
-    } else if (const auto* other = std::get_if<intent::unsupported>(&r.what)) {
+        if (!voice_.enabled()) {
+            return notice(c, l.text(c.lang, "voice.unavailable"));
+        }
+        if (!allow(limit::chat_turn, c.user_id)) {
+            return notice(c, l.text(c.lang, "rate_limited"));
+        }
+        return converse_by_voice(c, *note);
+    }
+    if (const auto* other = std::get_if<intent::unsupported>(&r.what)) {
         engine::log().debug("bot.unsupported_message", {{"user", c.user_id}, {"kind", other->kind}});
-        co_await notice(c, l.text(c.lang, "chat.unsupported"));
-    } else if (const auto* p = std::get_if<intent::pick_persona>(&r.what)) {
-        co_await profile_.pick_persona(c, callback, p->persona_id);
-    } else if (const auto* lang = std::get_if<intent::pick_language>(&r.what)) {
-        co_await profile_.pick_language(c, callback, lang->lang);
-    } else if (const auto* adult = std::get_if<intent::answer_adult>(&r.what)) {
-        co_await sender_.answer(callback,
-                                l.text(c.lang, adult->adult ? "adult.confirmed" : "adult.declined"));
-        profile_.answer_adult(c, adult->adult);
-        co_await offer_video(c, offer_step::choose_mode); // asked on the way to a video: go on
-    } else if (const auto* forget = std::get_if<intent::confirm_forget>(&r.what)) {
-        co_await sender_.answer(callback);
-        if (forget->erase) {
-            co_await profile_.forget(c);
-        } else {
-            co_await say(c, l.text(c.lang, "forget.kept"));
-        }
-    } else if (const auto* v = std::get_if<intent::choose_video>(&r.what)) {
-        co_await choose_video(c, callback, *v);
-    } else if (const auto* streaming = std::get_if<intent::set_streaming>(&r.what)) {
-        co_await profile_.set_streaming(c, callback, streaming->on);
-    } else if (const auto* voice = std::get_if<intent::set_voice>(&r.what)) {
-        co_await profile_.set_voice(c, callback, voice->how, voice_.enabled());
-    } else if (const auto* checkins = std::get_if<intent::set_checkins>(&r.what)) {
-        co_await checkins_.set(c, callback, checkins->on);
-    } else if (const auto* clock = std::get_if<intent::shift_clock>(&r.what)) {
-        co_await checkins_.shift_clock(c, callback, clock->minutes);
-    } else if (const auto* again = std::get_if<intent::resend_media>(&r.what)) {
-        co_await history_.resend(c, callback, again->id);
-    } else if (const auto* buy = std::get_if<intent::buy_pack>(&r.what)) {
-        co_await payments_.send_invoice(c, callback, buy->credits);
-    } else if (std::holds_alternative<intent::subscribe>(r.what)) {
-        co_await payments_.subscribe(c, callback);
-    } else if (const auto* changed = std::get_if<intent::subscription_changed>(&r.what)) {
-        co_await payments_.subscription_changed(c, changed->state);
-    } else if (const auto* paid = std::get_if<intent::payment_received>(&r.what)) {
-        co_await payments_.paid(c, paid->payment);
-    } else if (const auto* refund = std::get_if<intent::refund_payment>(&r.what)) {
+        return notice(c, l.text(c.lang, "chat.unsupported"));
+    }
+    if (const auto* p = std::get_if<intent::pick_persona>(&r.what)) {
+        return profile_.pick_persona(c, callback, p->persona_id);
+    }
+    if (const auto* lang = std::get_if<intent::pick_language>(&r.what)) {
+        return profile_.pick_language(c, callback, lang->lang);
+    }
+    if (const auto* adult = std::get_if<intent::answer_adult>(&r.what)) {
+        return adult_answered(c, callback, adult->adult);
+    }
+    if (const auto* forget = std::get_if<intent::confirm_forget>(&r.what)) {
+        return forget_answered(c, callback, forget->erase);
+    }
+    if (const auto* v = std::get_if<intent::choose_video>(&r.what)) {
+        return choose_video(c, callback, *v);
+    }
+    if (const auto* streaming = std::get_if<intent::set_streaming>(&r.what)) {
+        return profile_.set_streaming(c, callback, streaming->on);
+    }
+    if (const auto* voice = std::get_if<intent::set_voice>(&r.what)) {
+        return profile_.set_voice(c, callback, voice->how, voice_.enabled());
+    }
+    if (const auto* checkins = std::get_if<intent::set_checkins>(&r.what)) {
+        return checkins_.set(c, callback, checkins->on);
+    }
+    if (const auto* clock = std::get_if<intent::shift_clock>(&r.what)) {
+        return checkins_.shift_clock(c, callback, clock->minutes);
+    }
+    if (const auto* again = std::get_if<intent::resend_media>(&r.what)) {
+        return history_.resend(c, callback, again->id);
+    }
+    if (const auto* buy = std::get_if<intent::buy_pack>(&r.what)) {
+        return payments_.send_invoice(c, callback, buy->credits);
+    }
+    if (std::holds_alternative<intent::subscribe>(r.what)) {
+        return payments_.subscribe(c, callback);
+    }
+    if (const auto* changed = std::get_if<intent::subscription_changed>(&r.what)) {
+        return payments_.subscription_changed(c, changed->state);
+    }
+    if (const auto* paid = std::get_if<intent::payment_received>(&r.what)) {
+        return payments_.paid(c, paid->payment);
+    }
+    if (const auto* refund = std::get_if<intent::refund_payment>(&r.what)) {
         if (c.user.is_admin) {
-            co_await payments_.refund(c, refund->charge_id);
-        } else {
-            co_await say(c, l.text(c.lang, "unknown_command"));
+            return payments_.refund(c, refund->charge_id);
         }
+        return say(c, l.text(c.lang, "unknown_command"));
+    }
+    return sender_.answer(callback, l.text(c.lang, "button.expired"));
+}
+
+engine::awaitable<void> bot::converse(const user_context& c, std::string text) {
+    co_await chat_.turn(c, std::move(text));
+    co_await checkins_.maybe_ask(c);
+}
+
+engine::awaitable<void> bot::converse_by_voice(const user_context& c, intent::voice_note note) {
+    auto words = co_await voice_.listen(c, std::move(note));
+    if (words) {
+        co_await chat_.turn(c, std::move(*words), true);
+        co_await checkins_.maybe_ask(c);
+    }
+}
+
+engine::awaitable<void>
+bot::adult_answered(const user_context& c, const std::string& callback_id, bool adult) {
+    co_await sender_.answer(callback_id,
+                            svc_.locales.text(c.lang, adult ? "adult.confirmed" : "adult.declined"));
+    profile_.answer_adult(c, adult);
+    co_await offer_video(c, offer_step::choose_mode); // asked on the way to a video: go on
+}
+
+engine::awaitable<void>
+bot::forget_answered(const user_context& c, const std::string& callback_id, bool erase) {
+    co_await sender_.answer(callback_id);
+    if (erase) {
+        co_await profile_.forget(c);
     } else {
-        co_await sender_.answer(callback, l.text(c.lang, "button.expired"));
+        co_await say(c, svc_.locales.text(c.lang, "forget.kept"));
     }
 }
 

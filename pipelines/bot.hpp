@@ -108,6 +108,15 @@ private:
     engine::awaitable<void> stop();
     user_context context_of(const sender_info& from);
     engine::awaitable<void> dispatch(const user_context& c, const route& r);
+    /// A chat turn, then the check-in question when one is due.
+    engine::awaitable<void> converse(const user_context& c, std::string text);
+    /// A voice note heard, then answered as a chat turn.
+    engine::awaitable<void> converse_by_voice(const user_context& c, intent::voice_note note);
+    /// The 18+ answer: acknowledged, stored, and the video offer goes on.
+    engine::awaitable<void> adult_answered(const user_context& c, const std::string& callback_id, bool adult);
+    /// The answer to "forget me?": erase everything, or say nothing was erased.
+    engine::awaitable<void>
+    forget_answered(const user_context& c, const std::string& callback_id, bool erase);
     engine::awaitable<void> run_command(const user_context& c, command what);
     engine::awaitable<void>
     choose_video(const user_context& c, const std::string& callback_id, const intent::choose_video& choice);
