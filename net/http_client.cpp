@@ -595,9 +595,12 @@ struct http_client::impl {
     template <class Stream>
     engine::awaitable<exchange_outcome>
     exchange(Stream& s, connection& c, const request& req, const url_parts& u, const phase_timeouts& t) {
-        auto unsent = co_await write_request(s, c, req, u, t);
-        if (unsent) {
-            co_return std::move(*unsent);
+        // Every request's frame: kept under asio's recycling limit (1,020 bytes), so it is reused
+        // rather than allocated. One outcome serves both early exits, and the response is built
+        // by answer_of() on the stack, not in the frame.
+        auto early = co_await write_request(s, c, req, u, t);
+        if (early) {
+            co_return std::move(*early);
         }
         http::response_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
@@ -605,9 +608,9 @@ struct http_client::impl {
         if (req.method == http::verb::head) {
             parser.skip(true);
         }
-        auto headless = co_await read_response_header(s, c, parser, u, t);
-        if (headless) {
-            co_return std::move(*headless);
+        early = co_await read_response_header(s, c, parser, u, t);
+        if (early) {
+            co_return std::move(*early);
         }
         c.lowest().expires_after(t.body);
         // The body's size is the parser's to check (body_limit); the byte count adds nothing.
@@ -616,6 +619,11 @@ struct http_client::impl {
             co_return exchange_outcome{read_failure(bec, true, u.where.host), false, false};
         }
         c.lowest().expires_never();
+        co_return answer_of(parser, c);
+    }
+
+    /// The response a finished parse holds, moved out of the parser.
+    static exchange_outcome answer_of(http::response_parser<http::string_body>& parser, const connection& c) {
         auto& msg_in = parser.get();
         response r;
         r.status = msg_in.result_int();
@@ -624,7 +632,7 @@ struct http_client::impl {
         r.reused_connection = c.uses > 0;
         // The parser's answer, not the message's: a body that ended with the connection leaves
         // nothing to reuse, whatever the Connection header said.
-        co_return exchange_outcome{std::move(r), parser.keep_alive(), false};
+        return exchange_outcome{std::move(r), parser.keep_alive(), false};
     }
 
     // stream()'s exchange: the header as exchange() reads it, then the body piece by piece, each

@@ -364,17 +364,21 @@ engine::awaitable<result<message>> client::send_message(send_message_params para
     auto req = json_request("sendMessage", std::move(body));
     prepare(req, call_kind::ordinary);
     auto resp = co_await http_.send(std::move(req));
+    co_return read_sent(resp, params.chat_id);
+}
+
+result<message> client::read_sent(net::result<net::response>& resp, std::int64_t chat_id) const {
     if (!resp) {
-        co_return not_sent("sendMessage", resp.error());
+        return not_sent("sendMessage", resp.error());
     }
     // Every reply's answer: read by the field reader (message_id, date, text), no DOM. Anything
     // but a plain success goes the general way, which classifies it or reports it malformed.
     if (resp->ok()) {
-        if (auto sent = read_sent_message(resp->body, params.chat_id)) {
-            co_return std::move(*sent);
+        if (auto sent = read_sent_message(resp->body, chat_id)) {
+            return std::move(*sent);
         }
     }
-    co_return read_result("sendMessage", read_envelope("sendMessage", *resp, nullptr), parse_message);
+    return read_result("sendMessage", read_envelope("sendMessage", *resp, nullptr), parse_message);
 }
 
 engine::awaitable<result<edit_outcome>> client::edit_message_text(edit_message_text_params params) {

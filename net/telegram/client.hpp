@@ -282,6 +282,9 @@ private:
     /// (getUpdates scans it item by item).
     result<boost::json::value>
     read_envelope(std::string_view method, net::response& resp, std::string* unparsed) const;
+    /// sendMessage's answer read: the field reader on a plain success, else the general way.
+    /// A plain function, so its temporaries sit on the stack, not in send_message's frame.
+    result<message> read_sent(net::result<net::response>& resp, std::int64_t chat_id) const;
     engine::awaitable<result<message>> send_media(std::string method,
                                                   std::string field,
                                                   std::int64_t chat_id,
