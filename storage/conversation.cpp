@@ -2,6 +2,7 @@
 #include "storage/conversation.hpp"
 
 #include "storage/detail/statement.hpp"
+#include "storage/detail/turn_cache.hpp"
 #include "storage/error.hpp"
 
 #include <SQLiteCpp/Exception.h>
@@ -47,7 +48,14 @@ std::int64_t conversation_repository::append(std::int64_t user_id,
                                              timestamp now) try {
     statement_scope scope(append_, user_id, persona_id, to_string(role), text, now);
     append_.exec();
-    return db_.connection().getLastInsertRowid();
+    const auto id = db_.connection().getLastInsertRowid();
+    db_.turn_cache().appended(turn{.id = id,
+                                   .user_id = user_id,
+                                   .persona_id = std::string(persona_id),
+                                   .role = role,
+                                   .text = std::string(text),
+                                   .created = now});
+    return id;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "conversation.append");
 }
@@ -55,6 +63,11 @@ std::int64_t conversation_repository::append(std::int64_t user_id,
 std::vector<turn> conversation_repository::last_turns(std::int64_t user_id,
                                                       std::string_view persona_id,
                                                       std::size_t limit) try {
+    auto& cache = db_.turn_cache();
+    cache.check(db_.data_version());
+    if (auto kept = cache.newest(user_id, persona_id, limit)) {
+        return std::move(*kept);
+    }
     statement_scope scope(last_turns_,
                           user_id,
                           persona_id,
@@ -73,6 +86,7 @@ std::vector<turn> conversation_repository::last_turns(std::int64_t user_id,
         });
     }
     std::reverse(out.begin(), out.end()); // oldest first
+    cache.fill(user_id, persona_id, limit, out);
     return out;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "conversation.last_turns");

@@ -3,6 +3,7 @@
 
 #include "engine/log.hpp"
 #include "engine/time.hpp"
+#include "storage/detail/turn_cache.hpp"
 #include "storage/error.hpp"
 
 #include <SQLiteCpp/Exception.h>
@@ -91,7 +92,9 @@ void exec_statement(SQLite::Statement& s) {
 } // namespace
 
 database::database(database_config config, std::span<const migration> migrations)
-    : config_(std::move(config)), migrations_(migrations) {
+    : config_(std::move(config)),
+      migrations_(migrations),
+      turns_(std::make_unique<detail::turn_cache>(config_.cached_conversations)) {
     open_main();
     migrate();
     try {
@@ -101,6 +104,7 @@ database::database(database_config config, std::span<const migration> migrations
         savepoint_ = std::make_unique<SQLite::Statement>(*db_, "SAVEPOINT companion_nested");
         release_ = std::make_unique<SQLite::Statement>(*db_, "RELEASE companion_nested");
         rollback_to_ = std::make_unique<SQLite::Statement>(*db_, "ROLLBACK TO companion_nested");
+        data_version_ = std::make_unique<SQLite::Statement>(*db_, "PRAGMA data_version");
         checkpoint_db_ = std::make_unique<SQLite::Database>(config_.path.string(),
                                                             open_flags,
                                                             static_cast<int>(config_.busy_timeout.count()));
@@ -119,6 +123,20 @@ database::database(database_config config, std::span<const migration> migrations
 }
 
 database::~database() = default;
+
+std::int64_t database::data_version() try {
+    data_version_->tryReset();
+    if (!data_version_->executeStep()) {
+        throw error(errc::io, "PRAGMA data_version answered no row");
+    }
+    const std::int64_t version = data_version_->getColumn(0).getInt64();
+    // Reset at once: a statement left on its row keeps a read transaction, and with it an old
+    // snapshot of the file, open on the connection.
+    data_version_->tryReset();
+    return version;
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "data_version");
+}
 
 void database::open_main() {
     configure_sqlite_once();
@@ -270,6 +288,8 @@ void transaction::rollback() noexcept {
     }
     open_ = false;
     --db_.depth_;
+    // What the cache took from this transaction's writes (or reads of them) is undone in the file.
+    db_.turns_->clear();
     if (nested_) {
         db_.rollback_to_->tryReset();
         db_.release_->tryReset();

@@ -12,6 +12,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -20,6 +21,10 @@
 #include <type_traits>
 
 namespace companion::storage {
+
+namespace detail {
+class turn_cache;
+}
 
 /// NORMAL survives a process crash (kill -9) and costs no fsync per commit; FULL also survives a
 /// power loss, at an fsync per commit.
@@ -40,6 +45,9 @@ struct database_config {
     std::chrono::milliseconds loop_busy_timeout = std::chrono::milliseconds{250};
     /// The WAL file is truncated to this size when a checkpoint lets it restart.
     std::int64_t wal_size_limit_bytes = 64 * 1024 * 1024;
+    /// Conversations whose newest turns are kept in memory (storage/detail/turn_cache.hpp);
+    /// 0 reads every history from the file.
+    std::size_t cached_conversations = 1024;
 };
 
 /// PASSIVE copies what it can without taking the writer lock, so loop commits go on meanwhile;
@@ -66,6 +74,12 @@ public:
 
     /// The loop-thread connection, for the repositories of storage/ only.
     SQLite::Database& connection() noexcept { return *db_; }
+    /// The newest turns of recent conversations, for the repositories of storage/ only. Every
+    /// rollback clears it, and so does a read after another connection wrote.
+    detail::turn_cache& turn_cache() noexcept { return *turns_; }
+    /// PRAGMA data_version: changes when another connection (an operator's sqlite3, a second
+    /// process) commits to the file, never for this connection's own commits.
+    std::int64_t data_version();
     const database_config& config() const noexcept { return config_; }
 
     /// PRAGMA user_version.
@@ -103,6 +117,7 @@ private:
     std::span<const migration> migrations_;
     std::unique_ptr<SQLite::Database> db_;
     std::unique_ptr<SQLite::Database> checkpoint_db_;
+    std::unique_ptr<detail::turn_cache> turns_;
     // Transaction control is on the hot path (every commit): prepared once.
     std::unique_ptr<SQLite::Statement> begin_;
     std::unique_ptr<SQLite::Statement> commit_;
@@ -110,6 +125,7 @@ private:
     std::unique_ptr<SQLite::Statement> savepoint_;
     std::unique_ptr<SQLite::Statement> release_;
     std::unique_ptr<SQLite::Statement> rollback_to_;
+    std::unique_ptr<SQLite::Statement> data_version_;
     int depth_ = 0;
     int wal_frames_ = 0;
     bool checkpoint_running_ = false;

@@ -2,6 +2,7 @@
 #include "storage/forget.hpp"
 
 #include "storage/detail/statement.hpp"
+#include "storage/detail/turn_cache.hpp"
 #include "storage/error.hpp"
 
 #include <SQLiteCpp/Exception.h>
@@ -39,6 +40,7 @@ forget_result forget_user(database& db, std::int64_t user_id) {
                 }
             }
             r.turns = run(conn, "DELETE FROM conversation_turns WHERE user_id = ?1", user_id);
+            db.turn_cache().forget(user_id);
             r.summaries = run(conn, "DELETE FROM conversation_summaries WHERE user_id = ?1", user_id);
             r.voice_notes = run(conn, "DELETE FROM voice_notes WHERE user_id = ?1", user_id);
             r.jobs = run(conn,
