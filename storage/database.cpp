@@ -155,6 +155,7 @@ void database::open_main() {
                                                                 : "PRAGMA synchronous = NORMAL");
         db_->exec("PRAGMA foreign_keys = ON");
         db_->exec("PRAGMA wal_autocheckpoint = 0");
+        db_->exec("PRAGMA cache_size = " + std::to_string(-config_.page_cache_kib)); // negative: KiB
         db_->exec("PRAGMA journal_size_limit = " + std::to_string(config_.wal_size_limit_bytes));
     } catch (const SQLite::Exception& e) {
         throw_open_error(e, config_);

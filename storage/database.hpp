@@ -48,6 +48,11 @@ struct database_config {
     /// Conversations whose newest turns are kept in memory (storage/detail/turn_cache.hpp);
     /// 0 reads every history from the file.
     std::size_t cached_conversations = 1024;
+    /// SQLite's page cache per connection, in KiB (PRAGMA cache_size). A page it misses is a
+    /// read from the OS's file cache (a system call and a copy). SQLite's default is 2,000 KiB;
+    /// with the newest turns held above (turn_cache), the chat turn's reads hit few pages, and
+    /// at 512 KiB the full bot's 20k burst peaks 1 to 2 MB lower at the same CPU per turn.
+    std::int64_t page_cache_kib = 512;
 };
 
 /// PASSIVE copies what it can without taking the writer lock, so loop commits go on meanwhile;

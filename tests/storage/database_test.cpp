@@ -49,7 +49,13 @@ BOOST_FIXTURE_TEST_CASE(fresh_file_is_migrated_to_the_latest_version_in_wal_mode
     BOOST_TEST(pragma(*db, "foreign_keys") == 1);
     BOOST_TEST(pragma(*db, "synchronous") == 1); // NORMAL
     BOOST_TEST(pragma(*db, "wal_autocheckpoint") == 0);
+    BOOST_TEST(pragma(*db, "cache_size") == -512); // KiB: database_config::page_cache_kib
     BOOST_TEST(db->integrity_check() == "ok");
+}
+
+BOOST_FIXTURE_TEST_CASE(the_page_cache_size_is_a_config_value_in_kib, temp_dir) {
+    database db(database_config{.path = db_path(), .page_cache_kib = 4096});
+    BOOST_TEST(pragma(db, "cache_size") == -4096);
 }
 
 BOOST_FIXTURE_TEST_CASE(synchronous_full_is_a_config_switch, temp_dir) {
