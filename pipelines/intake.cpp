@@ -65,7 +65,7 @@ intake::intake(engine::executor ex, bot_services& svc, update_handler& handler, 
       cfg_(cfg),
       queue_(std::move(ex),
              {.per_key_limit = cfg.per_chat_queue, .total_limit = cfg.total_queue, .name = "chats"},
-             [this](queued item) { return process(std::move(item)); }),
+             [this](queued item) { return process(item); }),
       log_(svc.db),
       inbox_(svc.db),
       handling_seconds_(engine::metrics().make_histogram("bot_update_seconds",
@@ -76,8 +76,8 @@ engine::awaitable<void> intake::replay() {
     for (auto& entry : inbox_.pending()) {
         const auto chat = entry.chat_id; // its lane is not known unparsed: its chat's queue
         // Named: g++ 12 miscompiles a braced temporary in an awaited call's arguments.
-        queued item{.entry = std::move(entry), .from_earlier_run = true};
-        co_await accept(std::move(item), chat);
+        queued item{.update_id = entry.update_id, .chat_id = chat, .from_earlier_run = true};
+        co_await accept(item, chat);
     }
 }
 
@@ -273,8 +273,8 @@ engine::awaitable<void> intake::poll() {
         }
         for (auto& [entry, u] : fresh) {
             const auto key = queue_key(entry, *u);
-            queued item{.entry = std::move(entry)};
-            co_await accept(std::move(item), key);
+            queued item{.update_id = entry.update_id, .chat_id = entry.chat_id};
+            co_await accept(item, key);
         }
     }
 }
@@ -409,8 +409,8 @@ engine::awaitable<delivery_answer> intake::deliver(std::string body) {
     // Waits for room in a full chat queue: the answer, and with it Telegram's next deliveries on
     // this connection, wait too.
     const auto key = queue_key(*fresh, *parsed);
-    queued item{.entry = std::move(*fresh)};
-    co_await accept(std::move(item), key);
+    queued item{.update_id = fresh->update_id, .chat_id = fresh->chat_id};
+    co_await accept(item, key);
     co_return delivery_answer{};
 }
 
@@ -420,34 +420,33 @@ engine::awaitable<void> intake::accept(queued item, std::int64_t chat) {
     }
     // The chat floods faster than it is served (or every queue is full): wait for room, in order.
     ++stats_.updates_deferred;
-    engine::log().debug("bot.update_deferred", {{"update", item.entry.update_id}, {"chat", chat}});
+    engine::log().debug("bot.update_deferred", {{"update", item.update_id}, {"chat", chat}});
     waiting_ = true;
     struct clear_flag {
         bool& flag;
         ~clear_flag() { flag = false; }
     } clear{waiting_};
-    const auto ec = co_await queue_.push(chat, std::move(item));
+    const auto ec = co_await queue_.push(chat, item);
     if (ec) {
         engine::log().debug("bot.update_left_in_inbox", {{"chat", chat}, {"reason", ec.message()}});
     }
 }
 
-std::optional<tg::update> intake::read(const storage::inbox_entry& entry) {
+std::optional<tg::update> intake::read(std::int64_t update_id, const std::string& payload) {
     boost::system::error_code ec;
     // The document lives only for this read: its nodes go in a scratch buffer, not one
     // allocation each (an update's text is a few hundred bytes).
     std::array<unsigned char, 4096> scratch; // NOLINT(cppcoreguidelines-pro-type-member-init)
     boost::json::monotonic_resource nodes(scratch.data(), scratch.size());
-    const auto value = boost::json::parse(entry.payload, ec, &nodes);
+    const auto value = boost::json::parse(payload, ec, &nodes);
     if (ec) {
-        engine::log().warn("bot.update_malformed", {{"update", entry.update_id}, {"error", ec.message()}});
+        engine::log().warn("bot.update_malformed", {{"update", update_id}, {"error", ec.message()}});
         ++stats_.updates_malformed;
         return std::nullopt;
     }
     auto u = tg::parse_update(value);
     if (!u) {
-        engine::log().warn("bot.update_malformed",
-                           {{"update", entry.update_id}, {"error", u.error().reason}});
+        engine::log().warn("bot.update_malformed", {{"update", update_id}, {"error", u.error().reason}});
         ++stats_.updates_malformed;
         return std::nullopt;
     }
@@ -455,31 +454,40 @@ std::optional<tg::update> intake::read(const storage::inbox_entry& entry) {
 }
 
 engine::awaitable<void> intake::process(queued item) {
-    const auto& entry = item.entry;
-    const auto id = entry.update_id;
+    const auto id = item.update_id;
     bool done_before = false;
-    if (item.from_earlier_run) {
-        co_await write_through_faults("checking an update", [&] {
+    std::optional<std::string> payload;
+    co_await write_through_faults("reading an update", [&] {
+        if (item.from_earlier_run) {
             done_before = log_.is_processed(id);
             if (done_before) {
                 inbox_.remove(id);
+                return;
             }
-        });
-    }
+        }
+        payload = inbox_.payload(id);
+    });
     if (done_before) {
         ++stats_.updates_replayed;
         co_return;
     }
-    // Parsed here, when its turn comes, though the intake parsed it on arrival: a queued update
-    // costs its JSON text, not the few kilobytes of its parsed form.
-    const auto parsed = read(entry);
+    if (!payload) {
+        // Only this intake removes inbox rows, after processing them; a row gone before its turn
+        // was taken out by hand (an operator's sqlite3): nothing is left to run.
+        engine::log().warn("bot.update_gone", {{"update", id}, {"chat", item.chat_id}});
+        co_return;
+    }
+    // Read and parsed here, when its turn comes, though the intake parsed it on arrival: a queued
+    // update costs its ids, not its JSON text or the few kilobytes of its parsed form.
+    const auto parsed = read(id, *payload);
+    payload.reset();
     const auto started = svc_.time.now();
     if (parsed) {
         // A transient storage fault in the handling (a locked or full database) is waited out and
         // the update runs again: the user gets the reply late, not an apology and a lost message.
         backoff wait(cfg_.storage_backoff, cfg_.storage_backoff_max);
         for (;;) {
-            const bool done = co_await attempt(entry, *parsed);
+            const bool done = co_await attempt(item, *parsed);
             if (done) {
                 break;
             }
@@ -501,8 +509,8 @@ engine::awaitable<void> intake::process(queued item) {
     handling_seconds_.observe(std::chrono::duration<double>(svc_.time.now() - started).count());
 }
 
-engine::awaitable<bool> intake::attempt(const storage::inbox_entry& entry, const tg::update& u) {
-    const auto id = entry.update_id;
+engine::awaitable<bool> intake::attempt(const queued& item, const tg::update& u) {
+    const auto id = item.update_id;
     std::exception_ptr failure;
     try {
         co_await engine::with_deadline(handler_.handle(u), svc_.time.now() + cfg_.update_deadline, svc_.time);
@@ -518,12 +526,12 @@ engine::awaitable<bool> intake::attempt(const storage::inbox_entry& entry, const
     if (storage::is_transient(failure)) {
         ++stats_.storage_faults;
         engine::log().warn("bot.update_waits_for_storage",
-                           {{"update", id}, {"chat", entry.chat_id}, {"error", engine::describe(failure)}});
+                           {{"update", id}, {"chat", item.chat_id}, {"error", engine::describe(failure)}});
         co_return false;
     }
     ++stats_.handler_failures;
     engine::log().error("bot.handler_failed",
-                        {{"update", id}, {"chat", entry.chat_id}, {"error", engine::describe(failure)}});
+                        {{"update", id}, {"chat", item.chat_id}, {"error", engine::describe(failure)}});
     std::exception_ptr telling;
     try {
         co_await handler_.handle_failure(u);

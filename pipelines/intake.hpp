@@ -142,9 +142,11 @@ public:
     std::size_t deferred_updates() const noexcept { return waiting_ ? 1U : 0U; }
 
 private:
-    /// An inbox row waiting for its turn.
+    /// An inbox row waiting for its turn: its ids only. At a burst's peak thousands wait in the
+    /// chats' queues (32 per chat); their JSON text stays in the inbox, read when the turn comes.
     struct queued {
-        storage::inbox_entry entry;
+        std::int64_t update_id = 0;
+        std::int64_t chat_id = 0;
         /// Left in the inbox by an earlier run: checked against the processed log when its turn
         /// comes. A row this run stored needs no check: the store refused ids already processed,
         /// and a row is queued once (a second delivery of it finds it stored).
@@ -154,11 +156,11 @@ private:
     engine::awaitable<void> accept(queued item, std::int64_t chat);
     /// Handles a queued update when its turn comes: parses it, runs the handler, marks it processed.
     engine::awaitable<void> process(queued item);
-    /// The update an inbox row holds; nullopt (logged, counted) when it is malformed.
-    std::optional<tg::update> read(const storage::inbox_entry& entry);
+    /// The update an inbox row's text holds; nullopt (logged, counted) when it is malformed.
+    std::optional<tg::update> read(std::int64_t update_id, const std::string& payload);
     /// Runs the handler; true when the update is done (handled, or failed and told), false when a
     /// transient storage fault stopped it and it must run again.
-    engine::awaitable<bool> attempt(const storage::inbox_entry& entry, const tg::update& u);
+    engine::awaitable<bool> attempt(const queued& item, const tg::update& u);
     /// Runs `write` (a storage transaction) until it commits, waiting out transient faults.
     template <class Write>
     engine::awaitable<void> write_through_faults(std::string_view what, Write write);
@@ -166,7 +168,7 @@ private:
     bot_services& svc_;
     update_handler& handler_;
     intake_config cfg_;
-    /// Queued updates are inbox rows (their JSON text), handed to process() in turn.
+    /// Queued updates are inbox rows (their ids), handed to process() in turn.
     engine::keyed_queue<std::int64_t, queued> queue_;
     storage::update_log log_;
     storage::update_inbox inbox_;

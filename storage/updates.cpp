@@ -82,6 +82,7 @@ update_inbox::update_inbox(database& db) try
            "ON CONFLICT (update_id) DO NOTHING"),
       remove_(db.connection(), "DELETE FROM update_inbox WHERE update_id = ?1"),
       pending_(db.connection(), "SELECT update_id, chat_id, payload FROM update_inbox ORDER BY update_id"),
+      payload_(db.connection(), "SELECT payload FROM update_inbox WHERE update_id = ?1"),
       size_(db.connection(), "SELECT count(*) FROM update_inbox") {
 } catch (const SQLite::Exception& e) {
     rethrow(e, "prepare update_inbox statements");
@@ -112,6 +113,16 @@ std::vector<inbox_entry> update_inbox::pending() try {
     return out;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.inbox_pending");
+}
+
+std::optional<std::string> update_inbox::payload(std::int64_t update_id) try {
+    statement_scope scope(payload_, update_id);
+    if (!payload_.executeStep()) {
+        return std::nullopt;
+    }
+    return payload_.getColumn(0).getString();
+} catch (const SQLite::Exception& e) {
+    rethrow(e, "updates.inbox_payload");
 }
 
 std::int64_t update_inbox::size() try {

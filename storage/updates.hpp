@@ -74,12 +74,15 @@ public:
     void remove(std::int64_t update_id);
     /// Every waiting update, oldest first.
     std::vector<inbox_entry> pending();
+    /// The JSON text of a waiting update; nullopt when it is not (or no longer) in the inbox.
+    std::optional<std::string> payload(std::int64_t update_id);
     std::int64_t size();
 
 private:
     SQLite::Statement add_;
     SQLite::Statement remove_;
     SQLite::Statement pending_;
+    SQLite::Statement payload_;
     SQLite::Statement size_;
 };
 

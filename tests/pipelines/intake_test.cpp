@@ -202,6 +202,26 @@ BOOST_FIXTURE_TEST_CASE(a_full_chat_queue_holds_the_intake_back_and_loses_nothin
     stop();
 }
 
+BOOST_FIXTURE_TEST_CASE(a_queued_update_is_read_from_the_inbox_when_its_turn_comes, intake_world) {
+    // The chat's queue holds ids; the text stays in the inbox until the update's turn. A row taken
+    // out meanwhile (by hand: only the intake removes rows, once processed) is skipped, and the
+    // chat's next update runs.
+    handler.hold[10] = 5s;
+    telegram.batches.push_back(
+        batch({text_update(10, 1, "a"), text_update(11, 1, "b"), text_update(12, 1, "c")}));
+    start();
+    advance(1s);
+    BOOST_TEST(handler.handled.empty());
+    BOOST_TEST(in->queued_updates() == 2U); // 11 and 12 wait behind 10
+    storage::update_inbox inbox(db);
+    BOOST_TEST_REQUIRE(inbox.payload(11).has_value());
+    db.connection().exec("DELETE FROM update_inbox WHERE update_id = 11");
+    advance(5s);
+    BOOST_TEST((handler.handled == std::vector<std::int64_t>{10, 12}));
+    BOOST_TEST(inbox.size() == 0);
+    stop();
+}
+
 BOOST_FIXTURE_TEST_CASE(a_handler_that_throws_is_reported_and_its_update_confirmed, intake_world) {
     handler.throw_on = {10};
     telegram.batches.push_back(batch({text_update(10, 1, "a"), text_update(11, 1, "b")}));

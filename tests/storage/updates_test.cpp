@@ -77,10 +77,12 @@ BOOST_FIXTURE_TEST_CASE(inbox_keeps_updates_until_processed_and_skips_known_ones
     BOOST_TEST(waiting[0].update_id == 5); // oldest first
     BOOST_TEST(waiting[1].chat_id == 1001);
     BOOST_TEST(waiting[1].payload == R"({"update_id":7})");
+    BOOST_TEST(inbox.payload(5).value_or("") == R"({"update_id":5})");
     db->in_transaction([&] {
         log.mark_processed(5, t0);
         inbox.remove(5);
     });
+    BOOST_TEST(!inbox.payload(5).has_value()); // gone with its processing
     BOOST_TEST(inbox.size() == 1);
     BOOST_TEST(!inbox.add({5, 1002, "{}"}, t0)); // processed: a replay is not queued again
     BOOST_TEST(inbox.size() == 1);
