@@ -154,6 +154,11 @@ public:
     void close_idle();
 
     std::size_t open_connections() const noexcept;
+
+    /// Whether the client has made its TLS context, which it does on its first https connection
+    /// (off the loop, on `client_config::offload`): a client that speaks only plain HTTP, to a
+    /// local Bot API server or model gateway, never initializes OpenSSL's TLS state.
+    bool tls_ready() const noexcept;
     std::size_t idle_connections() const noexcept;
     const client_config& config() const noexcept;
 

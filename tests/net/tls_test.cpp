@@ -1,6 +1,7 @@
 // TLS tests with a CA and certificates made at test time: a valid chain passes; a wrong host
 // name, an untrusted CA and an expired certificate fail with the typed TLS error, directly and
 // through the CONNECT proxy; the system trust store is looked up lazily in a hashed directory.
+#include "engine/offload.hpp"
 #include "engine/task_group.hpp"
 #include "net/detail/trust_store.hpp"
 #include "net/http_client.hpp"
@@ -73,6 +74,11 @@ awaitable<result<response>> fetch(http_client& c, std::string url) {
     r.url = std::move(url);
     auto out = co_await c.send(std::move(r));
     co_return out;
+}
+
+awaitable<void> fetch_body(http_client& c, std::string url, std::vector<std::string>& bodies) {
+    auto r = co_await fetch(c, std::move(url));
+    bodies.push_back(r.has_value() ? r->body : r.error().message());
 }
 
 std::unique_ptr<http_server> tls_server(engine::executor ex, std::shared_ptr<boost::asio::ssl::context> ctx) {
@@ -268,6 +274,42 @@ BOOST_FIXTURE_TEST_CASE(the_system_trust_store_verifies_with_the_root_it_looks_u
             BOOST_TEST((r.error().code == make_error_code(errc::tls_verify_failed)));
         }
         co_await s->stop();
+    }());
+}
+
+BOOST_FIXTURE_TEST_CASE(the_tls_context_is_made_once_off_the_loop_on_the_first_https_connection, fixture) {
+    // Plain HTTP never makes it; four https requests that start together wait for one context,
+    // made on the offload pool, and all pass verification with it.
+    engine::offload_pool offload(1);
+    test::run_test(ioc, [&]() -> awaitable<void> {
+        auto secure = tls_server(ex, keys.server_context("localhost"));
+        BOOST_TEST_REQUIRE(secure->start().has_value());
+        http_server plain(ex, server_config{});
+        plain.route(http::verb::get, "/hello", [](server_request&) -> awaitable<server_response> {
+            co_return text_response(200, "plain hi");
+        });
+        auto plain_port = plain.start();
+        BOOST_TEST_REQUIRE(plain_port.has_value());
+        http_client c(ex,
+                      {.tls = {.ca_file = keys.ca_file.string()}, .name = "lazy-tls", .offload = &offload});
+
+        auto p = co_await fetch(c, "http://127.0.0.1:" + std::to_string(*plain_port) + "/hello");
+        BOOST_TEST_REQUIRE(p.has_value(), (p.has_value() ? "" : p.error().message()));
+        BOOST_TEST(p->body == "plain hi");
+        BOOST_TEST(!c.tls_ready());
+
+        const std::string url = "https://localhost:" + std::to_string(secure->port()) + "/hello";
+        std::vector<std::string> bodies;
+        engine::task_group g(ex);
+        for (int i = 0; i < 4; ++i) {
+            BOOST_TEST(g.spawn(fetch_body(c, url, bodies)));
+        }
+        co_await g.join();
+        BOOST_TEST(c.tls_ready());
+        BOOST_TEST(bodies == std::vector<std::string>(4, "secure hi"), boost::test_tools::per_element());
+        BOOST_TEST(c.open_connections() == 5U); // the plain one and four secure ones, pooled
+        co_await secure->stop();
+        co_await plain.stop();
     }());
 }
 
