@@ -73,7 +73,7 @@ intake::intake(engine::executor ex, bot_services& svc, update_handler& handler, 
                                                          engine::latency_buckets_seconds())) {}
 
 engine::awaitable<void> intake::replay() {
-    for (auto& entry : inbox_.pending()) {
+    for (const auto& entry : inbox_.pending()) {
         const auto chat = entry.chat_id; // its lane is not known unparsed: its chat's queue
         // Named: g++ 12 miscompiles a braced temporary in an awaited call's arguments.
         queued item{.update_id = entry.update_id, .chat_id = chat, .from_earlier_run = true};

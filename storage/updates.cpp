@@ -81,7 +81,7 @@ update_inbox::update_inbox(database& db) try
            "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?1) "
            "ON CONFLICT (update_id) DO NOTHING"),
       remove_(db.connection(), "DELETE FROM update_inbox WHERE update_id = ?1"),
-      pending_(db.connection(), "SELECT update_id, chat_id, payload FROM update_inbox ORDER BY update_id"),
+      pending_(db.connection(), "SELECT update_id, chat_id FROM update_inbox ORDER BY update_id"),
       payload_(db.connection(), "SELECT payload FROM update_inbox WHERE update_id = ?1"),
       size_(db.connection(), "SELECT count(*) FROM update_inbox") {
 } catch (const SQLite::Exception& e) {
@@ -102,13 +102,11 @@ void update_inbox::remove(std::int64_t update_id) try {
     rethrow(e, "updates.inbox_remove");
 }
 
-std::vector<inbox_entry> update_inbox::pending() try {
+std::vector<waiting_update> update_inbox::pending() try {
     statement_scope scope(pending_);
-    std::vector<inbox_entry> out;
+    std::vector<waiting_update> out;
     while (pending_.executeStep()) {
-        out.push_back({pending_.getColumn(0).getInt64(),
-                       pending_.getColumn(1).getInt64(),
-                       pending_.getColumn(2).getString()});
+        out.push_back({pending_.getColumn(0).getInt64(), pending_.getColumn(1).getInt64()});
     }
     return out;
 } catch (const SQLite::Exception& e) {

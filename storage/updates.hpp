@@ -62,6 +62,12 @@ struct inbox_entry {
     std::string payload{}; ///< the Update object's JSON text as Telegram sent it
 };
 
+/// An update waiting in the inbox, without its text (read by `update_inbox::payload` at its turn).
+struct waiting_update {
+    std::int64_t update_id = 0;
+    std::int64_t chat_id = 0;
+};
+
 /// Durable queue of received updates (design.md §4, with an inbox): a batch is stored, then the
 /// offset advances past it (both in one transaction), then each update is processed and removed
 /// together with its processed mark. A restart processes what is left here first.
@@ -73,7 +79,7 @@ public:
     /// Removes a processed update (call in the transaction that marks it processed).
     void remove(std::int64_t update_id);
     /// Every waiting update, oldest first.
-    std::vector<inbox_entry> pending();
+    std::vector<waiting_update> pending();
     /// The JSON text of a waiting update; nullopt when it is not (or no longer) in the inbox.
     std::optional<std::string> payload(std::int64_t update_id);
     std::int64_t size();
