@@ -231,6 +231,8 @@ bool proxy_config::bypass(std::string_view target_host) const {
     return false;
 }
 
+namespace {
+
 // The client's TLS context: the trusted roots and the verification mode. Making the first one
 // in a process initializes OpenSSL (its configuration file, its providers): about 3 ms of CPU and
 // 2.7 MB of RSS, which is why a client makes it on its first https connection, off the loop.
@@ -262,6 +264,8 @@ std::unique_ptr<asio::ssl::context> make_tls_context(const client_config& cfg) {
     return ssl;
 }
 
+} // namespace
+
 struct http_client::impl {
     impl(engine::executor e, client_config c)
         : ex(std::move(e)), cfg(std::move(c)), tls_made(ex), resolver(ex) {}
@@ -281,7 +285,6 @@ struct http_client::impl {
             }
         } else {
             making_tls = true;
-            std::string why;
             try {
                 if (cfg.offload != nullptr) {
                     // Named: g++ 12 miscompiles a temporary with members in an awaited call's arguments.
@@ -291,8 +294,7 @@ struct http_client::impl {
                     ssl = make_tls_context(cfg);
                 }
             } catch (const std::exception& e) {
-                why = e.what();
-                engine::log().error("http.tls_context_failed", {{"client", cfg.name}, {"error", why}});
+                engine::log().error("http.tls_context_failed", {{"client", cfg.name}, {"error", e.what()}});
             }
             making_tls = false;
             tls_made.set(); // wakes the waiters, who read `ssl`
