@@ -31,6 +31,7 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
     // commit instead of three (each statement outside a transaction is its own), and a fault in
     // the reads leaves no stored turn behind for the retry to store again. A plain function
     // (not the coroutine) holds the rows, so the turn's frame keeps only the request.
+    co_await svc_.db.writes_open();
     oa::chat_request req = [&] {
         std::optional<storage::conversation_summary> summary;
         std::vector<storage::turn> history;
@@ -107,6 +108,7 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
         co_return; // not said, so not remembered as said: the next turn's history stays true
     }
     // Stored and counted under one lock.
+    co_await svc_.db.writes_open();
     const auto since_summary = svc_.db.in_transaction([&] {
         turns_.append(c.user_id, p.id, storage::speaker::assistant, a.text, svc_.time.wall());
         return turns_.turns_since_summary(c.user_id, p.id);
@@ -316,6 +318,7 @@ engine::awaitable<void> chat_pipeline::refresh_summary(const user_context& c, co
                                 "\nConversation:\n" + truncate_chars(transcript, 6000)});
     auto r = co_await svc_.llm.complete(std::move(req));
     if (r && r->content && !r->content->empty()) {
+        co_await svc_.db.writes_open();
         turns_.set_summary(c.user_id,
                            p.id,
                            truncate_chars(*r->content, 1200),

@@ -133,6 +133,7 @@ private:
 
 template <class Write>
 engine::awaitable<void> intake::write_through_faults(std::string_view what, Write write) {
+    co_await svc_.db.writes_open(); // not while a checkpoint's last pass runs (storage/database.hpp)
     co_await through_storage_faults(svc_.time,
                                     what,
                                     std::move(write),
@@ -195,6 +196,7 @@ engine::awaitable<void> intake::poll() {
         std::size_t replayed = 0;
         std::size_t malformed_new = 0;
         poll_offset::step step;
+        co_await svc_.db.writes_open();
         const auto now = svc_.time.wall();
         std::exception_ptr fault;
         try {

@@ -6,6 +6,9 @@
 #include "storage/detail/turn_cache.hpp"
 #include "storage/error.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/system/system_error.hpp>
+
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
 
@@ -210,8 +213,41 @@ void database::migrate() {
 }
 
 int database::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
-    static_cast<database*>(self)->wal_frames_ = frames;
+    auto& db = *static_cast<database*>(self);
+    db.wal_frames_ = frames;
+    if (db.wal_alarm_ != nullptr && frames >= db.wal_watch_frames_ && !db.wal_alarmed_) {
+        db.wal_alarmed_ = true;
+        try {
+            db.wal_alarm_->cancel();
+        } catch (const std::exception&) {
+            // The commit stands; checkpoint_loop finds the flag raised after its timer instead.
+        }
+    }
     return SQLITE_OK;
+}
+
+engine::awaitable<void> database::writes_open() {
+    // A hold that begins again before this waiter runs is waited out as well.
+    while (writes_released_ != nullptr) {
+        co_await writes_released_->wait();
+    }
+}
+
+void database::hold_writes(engine::event& released) noexcept {
+    released.reset();
+    writes_released_ = &released;
+}
+
+void database::release_writes() {
+    if (engine::event* released = std::exchange(writes_released_, nullptr)) {
+        released->set();
+    }
+}
+
+void database::watch_wal(engine::timer* alarm, int frames) noexcept {
+    wal_alarm_ = alarm;
+    wal_watch_frames_ = frames;
+    wal_alarmed_ = false;
 }
 
 int database::schema_version() {
@@ -311,20 +347,77 @@ void transaction::rollback() noexcept {
     }
 }
 
+namespace {
+
+// Holds the loop's writes while `db` runs a passive checkpoint on `pool`: with no commit between
+// its start and the next write, it copies every frame, and that write restarts the WAL.
+engine::awaitable<checkpoint_result>
+held_checkpoint(database& db, engine::offload_pool& pool, engine::event& released) {
+    struct hold {
+        database& db;
+        // noexcept: releasing posts the waiting writers, and should that fail to allocate, the
+        // process ends (it loses nothing) rather than leave them waiting for ever.
+        ~hold() noexcept { db.release_writes(); }
+    };
+    db.hold_writes(released);
+    const hold held{db};
+    co_return co_await db.checkpoint(pool);
+}
+
+void log_checkpoint(std::string_view event, const checkpoint_result& r) {
+    engine::log().debug(
+        event,
+        {{"wal_frames", r.wal_frames}, {"checkpointed", r.checkpointed_frames}, {"busy", r.busy}});
+}
+
+} // namespace
+
 engine::awaitable<void> checkpoint_loop(database& db, engine::offload_pool& pool, checkpoint_policy policy) {
+    const auto ex = co_await asio::this_coro::executor;
+    // Waits out `every`, or less: a commit that leaves the WAL at hold_frames cancels the wait.
+    engine::timer alarm(ex);
+    engine::event released(ex); // the writes held for a checkpoint's last pass may go on
+    struct watch {
+        database& db;
+        ~watch() { db.watch_wal(nullptr, 0); }
+    };
+    db.watch_wal(&alarm, policy.hold_frames);
+    const watch watching{db};
+    int held_at = -1; // the WAL's length after the last held pass, until a commit restarts it
     for (;;) {
-        co_await engine::sleep(policy.every);
+        // An alarm raised while the last checkpoint ran had no wait to cancel: it is acted on now,
+        // unless that checkpoint already let the WAL restart.
+        const bool alarmed = db.take_wal_alarm();
+        if (!alarmed || db.wal_frames() < policy.hold_frames || db.wal_frames() == held_at) {
+            alarm.expires_after(policy.every);
+            const auto [ec] = co_await alarm.async_wait(asio::as_tuple(engine::use_awaitable));
+            // An alarm is the one cancellation that does not end the loop (an owner's cancel also
+            // ends the wait with operation_aborted, and the next await throws it).
+            if (ec && !db.take_wal_alarm()) {
+                throw boost::system::system_error(ec, "storage checkpoint loop");
+            }
+        }
         if (db.wal_frames() < policy.min_frames) {
             continue;
         }
+        bool held = false;
         try {
-            const auto r = co_await db.checkpoint(pool);
-            engine::log().debug(
-                "storage.checkpoint",
-                {{"wal_frames", r.wal_frames}, {"checkpointed", r.checkpointed_frames}, {"busy", r.busy}});
+            log_checkpoint("storage.checkpoint", co_await db.checkpoint(pool));
+            // Commits went on during the pass; if they left the WAL long, the rest is copied
+            // with them held, so the WAL restarts instead of growing for as long as they come.
+            if (db.wal_frames() >= policy.hold_frames) {
+                held = true;
+                log_checkpoint("storage.checkpoint_held", co_await held_checkpoint(db, pool, released));
+                held_at = db.wal_frames();
+            }
         } catch (const error& e) {
             // A failed checkpoint loses nothing (the WAL holds every commit): log and go on.
             engine::log().warn("storage.checkpoint_failed", {{"error", e.what()}});
+        }
+        if (held) {
+            // A WAL that cannot restart (another connection reads an old snapshot) is not
+            // checkpointed back to back, each time holding the writes.
+            co_await engine::sleep(policy.hold_gap);
         }
     }
 }

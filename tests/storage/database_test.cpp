@@ -9,6 +9,7 @@
 #include "tests/storage/test_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <SQLiteCpp/Database.h>
@@ -274,6 +275,92 @@ BOOST_FIXTURE_TEST_CASE(the_checkpoint_loop_keeps_the_wal_from_growing_under_ste
     BOOST_TEST(max_frames > 0);
     BOOST_TEST(max_frames < 1500);
     BOOST_TEST(log.is_processed(1999));
+}
+
+BOOST_FIXTURE_TEST_CASE(held_writes_wait_until_they_are_released, database_fixture) {
+    asio::io_context io(1);
+    engine::event released(io.get_executor());
+    int passed = 0;
+    auto writer = [](database& d, int& n) -> engine::awaitable<void> {
+        co_await d.writes_open();
+        ++n;
+    };
+    BOOST_TEST(!db->writes_held());
+    db->hold_writes(released);
+    BOOST_TEST(db->writes_held());
+    for (int i = 0; i < 3; ++i) {
+        asio::co_spawn(io, writer(*db, passed), [](std::exception_ptr e) {
+            if (e) {
+                std::rethrow_exception(e);
+            }
+        });
+    }
+    while (io.poll() > 0) { // until every writer waits
+    }
+    BOOST_TEST(passed == 0);
+    db->release_writes();
+    BOOST_TEST(!db->writes_held());
+    io.run();
+    BOOST_TEST(passed == 3);
+    // Open: a write passes at once.
+    io.restart();
+    asio::co_spawn(io, writer(*db, passed), asio::detached);
+    io.run();
+    BOOST_TEST(passed == 4);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_steady_stream_of_commits_cannot_keep_the_wal_from_restarting, database_fixture) {
+    update_log log(*db);
+    engine::offload_pool pool(1);
+    asio::io_context io(1);
+    int peak = 0;
+    int restarts = 0;
+    int waited = 0;
+    asio::co_spawn(
+        io,
+        [](database& d, update_log& l, engine::offload_pool& p, int& max_frames, int& restarted, int& held)
+            -> engine::awaitable<void> {
+            engine::task_group loop(co_await asio::this_coro::executor);
+            // Never woken by its timer: only the WAL's length starts a checkpoint here.
+            auto checkpoints = checkpoint_loop(
+                d,
+                p,
+                {.every = std::chrono::hours(1), .min_frames = 50, .hold_frames = 400, .hold_gap = 0ms});
+            if (!loop.spawn(std::move(checkpoints))) {
+                throw std::logic_error("the checkpoint loop did not start");
+            }
+            // Commits with no pause between them, as in a burst of updates: the loop only yields.
+            int last = 0;
+            for (int i = 0; i < 6000; ++i) {
+                if (d.writes_held()) {
+                    ++held;
+                }
+                co_await d.writes_open();
+                d.in_transaction([&] { l.mark_processed(i, timestamp{}); });
+                const int frames = d.wal_frames();
+                max_frames = std::max(max_frames, frames);
+                if (frames < last) {
+                    ++restarted;
+                }
+                last = frames;
+                co_await asio::post(asio::use_awaitable);
+            }
+            loop.cancel();
+            co_await loop.join();
+        }(*db, log, pool, peak, restarts, waited),
+        [](std::exception_ptr e) {
+            if (e) {
+                std::rethrow_exception(e);
+            }
+        });
+    io.run();
+    // Without the held passes no passive checkpoint catches up with the stream, and the WAL holds
+    // every commit (about 12,000 frames).
+    BOOST_TEST(waited > 0);
+    BOOST_TEST(restarts >= 3);
+    BOOST_TEST(peak < 4000);
+    BOOST_TEST(log.is_processed(5999));
+    BOOST_TEST(!db->writes_held());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
