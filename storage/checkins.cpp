@@ -61,13 +61,13 @@ checkin_repository::checkin_repository(database& db) try
 checkin_settings checkin_repository::settings(std::int64_t user_id) try {
     statement_scope scope(settings_, user_id);
     checkin_settings s;
-    if (settings_.executeStep()) {
-        s.opted_in = settings_.getColumn(0).getInt() != 0;
-        s.asked = optional_time(settings_.getColumn(1));
-        if (const auto offset = detail::optional_int(settings_.getColumn(2))) {
+    if (settings_->executeStep()) {
+        s.opted_in = settings_->getColumn(0).getInt() != 0;
+        s.asked = optional_time(settings_->getColumn(1));
+        if (const auto offset = detail::optional_int(settings_->getColumn(2))) {
             s.utc_offset = static_cast<int>(*offset);
         }
-        s.next_due = optional_time(settings_.getColumn(3));
+        s.next_due = optional_time(settings_->getColumn(3));
     }
     return s;
 } catch (const SQLite::Exception& e) {
@@ -84,7 +84,7 @@ void checkin_repository::set_opted_in(std::int64_t user_id, bool on, timestamp d
 
 bool checkin_repository::mark_asked(std::int64_t user_id, timestamp at) try {
     statement_scope scope(ask_, user_id, at);
-    return ask_.executeStep(); // a row comes back only when this call set it
+    return ask_->executeStep(); // a row comes back only when this call set it
 } catch (const SQLite::Exception& e) {
     rethrow(e, "checkins.mark_asked");
 }
@@ -106,8 +106,8 @@ void checkin_repository::reschedule(std::int64_t user_id, std::optional<timestam
 std::vector<std::int64_t> checkin_repository::due(timestamp now, int limit) try {
     statement_scope scope(due_, now, limit);
     std::vector<std::int64_t> users;
-    while (due_.executeStep()) {
-        users.push_back(due_.getColumn(0).getInt64());
+    while (due_->executeStep()) {
+        users.push_back(due_->getColumn(0).getInt64());
     }
     return users;
 } catch (const SQLite::Exception& e) {
@@ -117,8 +117,8 @@ std::vector<std::int64_t> checkin_repository::due(timestamp now, int limit) try 
 std::vector<timestamp> checkin_repository::sent_since(std::int64_t user_id, timestamp since) try {
     statement_scope scope(sent_since_, user_id, since);
     std::vector<timestamp> at;
-    while (sent_since_.executeStep()) {
-        at.push_back(detail::time_of(sent_since_.getColumn(0)));
+    while (sent_since_->executeStep()) {
+        at.push_back(detail::time_of(sent_since_->getColumn(0)));
     }
     return at;
 } catch (const SQLite::Exception& e) {
@@ -162,14 +162,14 @@ int checkin_repository::recover_after_crash(timestamp now) try {
 
 std::int64_t checkin_repository::count(checkin_outcome outcome, timestamp since) try {
     statement_scope scope(count_, to_string(outcome), since);
-    return count_.executeStep() ? count_.getColumn(0).getInt64() : 0;
+    return count_->executeStep() ? count_->getColumn(0).getInt64() : 0;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "checkins.count");
 }
 
 std::int64_t checkin_repository::opted_in_users() try {
     statement_scope scope(opted_in_);
-    return opted_in_.executeStep() ? opted_in_.getColumn(0).getInt64() : 0;
+    return opted_in_->executeStep() ? opted_in_->getColumn(0).getInt64() : 0;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "checkins.opted_in_users");
 }

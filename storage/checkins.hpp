@@ -6,6 +6,7 @@
 
 #include "engine/enum_text.hpp"
 #include "storage/database.hpp"
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -69,20 +70,20 @@ public:
 
 private:
     database& db_;
-    SQLite::Statement settings_;
-    SQLite::Statement opt_;
-    SQLite::Statement ask_;
-    SQLite::Statement offset_;
-    SQLite::Statement reschedule_;
-    SQLite::Statement due_;
-    SQLite::Statement sent_since_;
-    SQLite::Statement log_;
-    SQLite::Statement unplan_;
-    SQLite::Statement resolve_;
-    SQLite::Statement replan_;
-    SQLite::Statement recover_;
-    SQLite::Statement count_;
-    SQLite::Statement opted_in_;
+    detail::lazy_statement settings_;
+    detail::lazy_statement opt_;
+    detail::lazy_statement ask_;
+    detail::lazy_statement offset_;
+    detail::lazy_statement reschedule_;
+    detail::lazy_statement due_;
+    detail::lazy_statement sent_since_;
+    detail::lazy_statement log_;
+    detail::lazy_statement unplan_;
+    detail::lazy_statement resolve_;
+    detail::lazy_statement replan_;
+    detail::lazy_statement recover_;
+    detail::lazy_statement count_;
+    detail::lazy_statement opted_in_;
 };
 
 } // namespace companion::storage

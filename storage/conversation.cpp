@@ -47,7 +47,7 @@ std::int64_t conversation_repository::append(std::int64_t user_id,
                                              std::string_view text,
                                              timestamp now) try {
     statement_scope scope(append_, user_id, persona_id, to_string(role), text, now);
-    append_.exec();
+    append_->exec();
     const auto id = db_.connection().getLastInsertRowid();
     db_.turn_cache().appended(turn{.id = id,
                                    .user_id = user_id,
@@ -74,15 +74,15 @@ std::vector<turn> conversation_repository::last_turns(std::int64_t user_id,
                           static_cast<std::int64_t>(std::min<std::size_t>(limit, 1'000'000)));
     std::vector<turn> out;
     out.reserve(std::min<std::size_t>(limit, 64));
-    while (last_turns_.executeStep()) {
+    while (last_turns_->executeStep()) {
         out.push_back(turn{
-            .id = last_turns_.getColumn(0).getInt64(),
+            .id = last_turns_->getColumn(0).getInt64(),
             .user_id = user_id, // the key: not read back from every row
             .persona_id = std::string(persona_id),
-            .role = std::string_view(last_turns_.getColumn(1).getText()) == "user" ? speaker::user
-                                                                                   : speaker::assistant,
-            .text = last_turns_.getColumn(2).getString(),
-            .created = detail::time_of(last_turns_.getColumn(3)),
+            .role = std::string_view(last_turns_->getColumn(1).getText()) == "user" ? speaker::user
+                                                                                    : speaker::assistant,
+            .text = last_turns_->getColumn(2).getString(),
+            .created = detail::time_of(last_turns_->getColumn(3)),
         });
     }
     std::reverse(out.begin(), out.end()); // oldest first
@@ -95,13 +95,13 @@ std::vector<turn> conversation_repository::last_turns(std::int64_t user_id,
 std::optional<conversation_summary> conversation_repository::summary(std::int64_t user_id,
                                                                      std::string_view persona_id) try {
     statement_scope scope(summary_, user_id, persona_id);
-    if (!summary_.executeStep()) {
+    if (!summary_->executeStep()) {
         return std::nullopt;
     }
     return conversation_summary{
-        .text = summary_.getColumn(0).getString(),
-        .covered_turn_id = summary_.getColumn(1).getInt64(),
-        .updated = detail::time_of(summary_.getColumn(2)),
+        .text = summary_->getColumn(0).getString(),
+        .covered_turn_id = summary_->getColumn(1).getInt64(),
+        .updated = detail::time_of(summary_->getColumn(2)),
     };
 } catch (const SQLite::Exception& e) {
     rethrow(e, "conversation.summary");
@@ -113,7 +113,7 @@ void conversation_repository::set_summary(std::int64_t user_id,
                                           std::int64_t covered_turn_id,
                                           timestamp now) try {
     statement_scope scope(set_summary_, user_id, persona_id, text, covered_turn_id, now);
-    set_summary_.exec();
+    set_summary_->exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "conversation.set_summary");
 }
@@ -121,8 +121,8 @@ void conversation_repository::set_summary(std::int64_t user_id,
 std::int64_t conversation_repository::turns_since_summary(std::int64_t user_id,
                                                           std::string_view persona_id) try {
     statement_scope scope(since_summary_, user_id, persona_id);
-    since_summary_.executeStep();
-    return since_summary_.getColumn(0).getInt64();
+    since_summary_->executeStep();
+    return since_summary_->getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "conversation.turns_since_summary");
 }

@@ -4,6 +4,7 @@
 
 #include "engine/enum_text.hpp"
 #include "storage/database.hpp"
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -70,11 +71,11 @@ public:
 
 private:
     database& db_;
-    SQLite::Statement append_;
-    SQLite::Statement last_turns_;
-    SQLite::Statement summary_;
-    SQLite::Statement set_summary_;
-    SQLite::Statement since_summary_;
+    detail::lazy_statement append_;
+    detail::lazy_statement last_turns_;
+    detail::lazy_statement summary_;
+    detail::lazy_statement set_summary_;
+    detail::lazy_statement since_summary_;
 };
 
 } // namespace companion::storage

@@ -62,7 +62,7 @@ grant_outcome credit_repository::record_then(const star_payment& p, Apply apply)
     return db_.in_transaction([&] {
         {
             statement_scope scope(record_, p.charge_id, p.user_id, p.payload, p.stars, p.credits, p.paid);
-            if (!record_.executeStep()) {
+            if (!record_->executeStep()) {
                 return grant_outcome::duplicate; // the charge is in the ledger: granted before
             }
         }
@@ -82,7 +82,7 @@ grant_outcome credit_repository::grant(const star_payment& p) try {
 
 std::int64_t credit_repository::balance(std::int64_t user_id) try {
     statement_scope scope(balance_, user_id);
-    return balance_.executeStep() ? balance_.getColumn(0).getInt64() : 0;
+    return balance_->executeStep() ? balance_->getColumn(0).getInt64() : 0;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "credits.balance");
 }
@@ -109,11 +109,11 @@ int credit_repository::refund_job(std::int64_t job_id) try {
         int credits = 0;
         {
             statement_scope scope(spend_of_, job_id);
-            if (!spend_of_.executeStep()) {
+            if (!spend_of_->executeStep()) {
                 return 0;
             }
-            user = spend_of_.getColumn(0).getInt64();
-            credits = spend_of_.getColumn(1).getInt();
+            user = spend_of_->getColumn(0).getInt64();
+            credits = spend_of_->getColumn(1).getInt();
         }
         {
             statement_scope scope(drop_spend_, job_id);
@@ -129,25 +129,25 @@ int credit_repository::refund_job(std::int64_t job_id) try {
 
 int credit_repository::paid_credits(std::int64_t job_id) try {
     statement_scope scope(spend_of_, job_id);
-    return spend_of_.executeStep() ? spend_of_.getColumn(1).getInt() : 0;
+    return spend_of_->executeStep() ? spend_of_->getColumn(1).getInt() : 0;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "credits.paid_credits");
 }
 
 std::optional<star_payment> credit_repository::payment(std::string_view charge_id) try {
     statement_scope scope(payment_, charge_id);
-    if (!payment_.executeStep()) {
+    if (!payment_->executeStep()) {
         return std::nullopt;
     }
     star_payment p;
-    p.charge_id = payment_.getColumn(0).getString();
-    p.user_id = payment_.getColumn(1).getInt64();
-    p.payload = payment_.getColumn(2).getString();
-    p.stars = payment_.getColumn(3).getInt64();
-    p.credits = payment_.getColumn(4).getInt();
-    p.paid = detail::time_of(payment_.getColumn(5));
-    if (!payment_.getColumn(6).isNull()) {
-        p.refunded = detail::time_of(payment_.getColumn(6));
+    p.charge_id = payment_->getColumn(0).getString();
+    p.user_id = payment_->getColumn(1).getInt64();
+    p.payload = payment_->getColumn(2).getString();
+    p.stars = payment_->getColumn(3).getInt64();
+    p.credits = payment_->getColumn(4).getInt();
+    p.paid = detail::time_of(payment_->getColumn(5));
+    if (!payment_->getColumn(6).isNull()) {
+        p.refunded = detail::time_of(payment_->getColumn(6));
     }
     return p;
 } catch (const SQLite::Exception& e) {
@@ -160,11 +160,11 @@ bool credit_repository::mark_refunded(std::string_view charge_id, timestamp at) 
         int credits = 0;
         {
             statement_scope scope(mark_refunded_, charge_id, at);
-            if (!mark_refunded_.executeStep()) {
+            if (!mark_refunded_->executeStep()) {
                 return false;
             }
-            user = mark_refunded_.getColumn(0).getInt64();
-            credits = mark_refunded_.getColumn(1).getInt();
+            user = mark_refunded_->getColumn(0).getInt64();
+            credits = mark_refunded_->getColumn(1).getInt();
         }
         statement_scope scope(take_back_, user, credits);
         scope.exec();
@@ -177,14 +177,14 @@ bool credit_repository::mark_refunded(std::string_view charge_id, timestamp at) 
 credit_totals credit_repository::totals(timestamp now) try {
     statement_scope scope(totals_, now);
     credit_totals t;
-    if (totals_.executeStep()) {
-        t.payments = totals_.getColumn(0).getInt64();
-        t.stars = totals_.getColumn(1).getInt64();
-        t.credits_granted = totals_.getColumn(2).getInt64();
-        t.refunds = totals_.getColumn(3).getInt64();
-        t.stars_refunded = totals_.getColumn(4).getInt64();
-        t.credits_spent = totals_.getColumn(5).getInt64();
-        t.subscribers = totals_.getColumn(6).getInt64();
+    if (totals_->executeStep()) {
+        t.payments = totals_->getColumn(0).getInt64();
+        t.stars = totals_->getColumn(1).getInt64();
+        t.credits_granted = totals_->getColumn(2).getInt64();
+        t.refunds = totals_->getColumn(3).getInt64();
+        t.stars_refunded = totals_->getColumn(4).getInt64();
+        t.credits_spent = totals_->getColumn(5).getInt64();
+        t.subscribers = totals_->getColumn(6).getInt64();
     }
     return t;
 } catch (const SQLite::Exception& e) {
@@ -203,15 +203,15 @@ credit_repository::grant_subscription(const star_payment& p, int videos_per_day,
 
 std::optional<video_subscription> credit_repository::subscription(std::int64_t user_id) try {
     statement_scope scope(subscription_, user_id);
-    if (!subscription_.executeStep()) {
+    if (!subscription_->executeStep()) {
         return std::nullopt;
     }
     video_subscription s;
-    s.user_id = subscription_.getColumn(0).getInt64();
-    s.payload = subscription_.getColumn(1).getString();
-    s.videos_per_day = subscription_.getColumn(2).getInt();
-    s.expires = detail::time_of(subscription_.getColumn(3));
-    s.state = subscription_.getColumn(4).getString();
+    s.user_id = subscription_->getColumn(0).getInt64();
+    s.payload = subscription_->getColumn(1).getString();
+    s.videos_per_day = subscription_->getColumn(2).getInt();
+    s.expires = detail::time_of(subscription_->getColumn(3));
+    s.state = subscription_->getColumn(4).getString();
     return s;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "credits.subscription");

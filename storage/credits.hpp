@@ -7,6 +7,7 @@
 #pragma once
 
 #include "storage/database.hpp"
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -98,21 +99,21 @@ private:
     grant_outcome record_then(const star_payment& p, Apply apply);
 
     database& db_;
-    SQLite::Statement record_;
-    SQLite::Statement add_;
-    SQLite::Statement balance_;
-    SQLite::Statement take_;
-    SQLite::Statement note_spend_;
-    SQLite::Statement spend_of_;
-    SQLite::Statement drop_spend_;
-    SQLite::Statement give_back_;
-    SQLite::Statement payment_;
-    SQLite::Statement mark_refunded_;
-    SQLite::Statement take_back_;
-    SQLite::Statement totals_;
-    SQLite::Statement subscribe_;
-    SQLite::Statement subscription_;
-    SQLite::Statement sub_state_;
+    detail::lazy_statement record_;
+    detail::lazy_statement add_;
+    detail::lazy_statement balance_;
+    detail::lazy_statement take_;
+    detail::lazy_statement note_spend_;
+    detail::lazy_statement spend_of_;
+    detail::lazy_statement drop_spend_;
+    detail::lazy_statement give_back_;
+    detail::lazy_statement payment_;
+    detail::lazy_statement mark_refunded_;
+    detail::lazy_statement take_back_;
+    detail::lazy_statement totals_;
+    detail::lazy_statement subscribe_;
+    detail::lazy_statement subscription_;
+    detail::lazy_statement sub_state_;
 };
 
 } // namespace companion::storage

@@ -87,7 +87,7 @@ std::int64_t generated_content_repository::insert(const new_content& c) try {
                           c.height,
                           c.duration,
                           c.created);
-    insert_.exec();
+    insert_->exec();
     return db_.connection().getLastInsertRowid();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "generated_content.insert");
@@ -95,10 +95,10 @@ std::int64_t generated_content_repository::insert(const new_content& c) try {
 
 std::optional<content> generated_content_repository::get(std::int64_t id) try {
     statement_scope scope(get_, id);
-    if (!get_.executeStep()) {
+    if (!get_->executeStep()) {
         return std::nullopt;
     }
-    return read_content(get_);
+    return read_content(*get_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "generated_content.get");
 }
@@ -107,8 +107,8 @@ std::vector<content>
 generated_content_repository::delivered(std::int64_t user_id, content_kind kind, int limit) try {
     statement_scope scope(delivered_, user_id, to_string(kind), limit);
     std::vector<content> out;
-    while (delivered_.executeStep()) {
-        out.push_back(read_content(delivered_));
+    while (delivered_->executeStep()) {
+        out.push_back(read_content(*delivered_));
     }
     return out;
 } catch (const SQLite::Exception& e) {
@@ -118,8 +118,8 @@ generated_content_repository::delivered(std::int64_t user_id, content_kind kind,
 std::vector<content> generated_content_repository::by_media_path(std::string_view path) try {
     statement_scope scope(by_path_, path);
     std::vector<content> out;
-    while (by_path_.executeStep()) {
-        out.push_back(read_content(by_path_));
+    while (by_path_->executeStep()) {
+        out.push_back(read_content(*by_path_));
     }
     return out;
 } catch (const SQLite::Exception& e) {
@@ -129,10 +129,10 @@ std::vector<content> generated_content_repository::by_media_path(std::string_vie
 std::optional<content> generated_content_repository::last_selfie(std::int64_t user_id,
                                                                  std::string_view persona_id) try {
     statement_scope scope(last_selfie_, user_id, persona_id);
-    if (!last_selfie_.executeStep()) {
+    if (!last_selfie_->executeStep()) {
         return std::nullopt;
     }
-    return read_content(last_selfie_);
+    return read_content(*last_selfie_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "generated_content.last_selfie");
 }
@@ -140,7 +140,7 @@ std::optional<content> generated_content_repository::last_selfie(std::int64_t us
 boost::system::result<void> generated_content_repository::set_telegram_file_id(std::int64_t id,
                                                                                std::string_view file_id) try {
     statement_scope scope(set_file_id_, id, file_id);
-    if (set_file_id_.exec() == 0) {
+    if (set_file_id_->exec() == 0) {
         return make_error_code(errc::not_found);
     }
     return {};
@@ -157,8 +157,8 @@ std::int64_t generated_content_repository::prune_older_than(timestamp cutoff, st
 std::vector<std::string> generated_content_repository::paths_older_than(timestamp cutoff) try {
     statement_scope scope(old_paths_, cutoff);
     std::vector<std::string> paths;
-    while (old_paths_.executeStep()) {
-        paths.push_back(old_paths_.getColumn(0).getString());
+    while (old_paths_->executeStep()) {
+        paths.push_back(old_paths_->getColumn(0).getString());
     }
     return paths;
 } catch (const SQLite::Exception& e) {
@@ -167,7 +167,7 @@ std::vector<std::string> generated_content_repository::paths_older_than(timestam
 
 bool generated_content_repository::names_file(std::string_view path) try {
     statement_scope scope(names_file_, path);
-    return names_file_.executeStep();
+    return names_file_->executeStep();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "generated_content.names_file");
 }

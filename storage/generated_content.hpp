@@ -5,6 +5,7 @@
 
 #include "engine/enum_text.hpp"
 #include "storage/database.hpp"
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <boost/system/result.hpp>
@@ -85,15 +86,15 @@ public:
 
 private:
     database& db_;
-    SQLite::Statement insert_;
-    SQLite::Statement get_;
-    SQLite::Statement last_selfie_;
-    SQLite::Statement delivered_;
-    SQLite::Statement set_file_id_;
-    SQLite::Statement by_path_;
-    SQLite::Statement old_paths_;
-    SQLite::Statement delete_old_;
-    SQLite::Statement names_file_;
+    detail::lazy_statement insert_;
+    detail::lazy_statement get_;
+    detail::lazy_statement last_selfie_;
+    detail::lazy_statement delivered_;
+    detail::lazy_statement set_file_id_;
+    detail::lazy_statement by_path_;
+    detail::lazy_statement old_paths_;
+    detail::lazy_statement delete_old_;
+    detail::lazy_statement names_file_;
 };
 
 } // namespace companion::storage

@@ -42,21 +42,21 @@ bool quota_repository::try_consume(std::int64_t user_id, quota_kind kind, day to
         return false;
     }
     statement_scope scope(consume_, user_id, to_string(kind), day_number(today), limit);
-    return consume_.exec() == 1;
+    return consume_->exec() == 1;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.try_consume");
 }
 
 void quota_repository::refund(std::int64_t user_id, quota_kind kind, day today) try {
     statement_scope scope(refund_, user_id, to_string(kind), day_number(today));
-    refund_.exec();
+    refund_->exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.refund");
 }
 
 std::int64_t quota_repository::used(std::int64_t user_id, quota_kind kind, day today) try {
     statement_scope scope(used_, user_id, to_string(kind), day_number(today));
-    return used_.executeStep() ? used_.getColumn(0).getInt64() : 0;
+    return used_->executeStep() ? used_->getColumn(0).getInt64() : 0;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.used");
 }
@@ -69,28 +69,28 @@ bool quota_repository::try_spend(std::string_view provider,
         return false;
     }
     statement_scope scope(spend_, provider, day_number(today), cents, cap_cents);
-    return spend_.exec() == 1;
+    return spend_->exec() == 1;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.try_spend");
 }
 
 void quota_repository::refund_spend(std::string_view provider, day today, std::int64_t cents) try {
     statement_scope scope(refund_spend_, provider, day_number(today), cents);
-    refund_spend_.exec();
+    refund_spend_->exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.refund_spend");
 }
 
 std::int64_t quota_repository::spent(std::string_view provider, day today) try {
     statement_scope scope(spent_, provider, day_number(today));
-    return spent_.executeStep() ? spent_.getColumn(0).getInt64() : 0;
+    return spent_->executeStep() ? spent_->getColumn(0).getInt64() : 0;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.spent");
 }
 
 void quota_repository::adjust_spend(std::string_view provider, day today, std::int64_t delta_cents) try {
     statement_scope scope(adjust_spend_, provider, day_number(today), delta_cents);
-    adjust_spend_.exec();
+    adjust_spend_->exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.adjust_spend");
 }
@@ -98,9 +98,9 @@ void quota_repository::adjust_spend(std::string_view provider, day today, std::i
 std::vector<std::pair<std::string, std::int64_t>> quota_repository::spent_by_provider(day today) try {
     statement_scope scope(spent_by_provider_, day_number(today));
     std::vector<std::pair<std::string, std::int64_t>> out;
-    while (spent_by_provider_.executeStep()) {
-        out.emplace_back(spent_by_provider_.getColumn(0).getString(),
-                         spent_by_provider_.getColumn(1).getInt64());
+    while (spent_by_provider_->executeStep()) {
+        out.emplace_back(spent_by_provider_->getColumn(0).getString(),
+                         spent_by_provider_->getColumn(1).getInt64());
     }
     return out;
 } catch (const SQLite::Exception& e) {
@@ -109,8 +109,8 @@ std::vector<std::pair<std::string, std::int64_t>> quota_repository::spent_by_pro
 
 std::int64_t quota_repository::spent_total(day today) try {
     statement_scope scope(spent_total_, day_number(today));
-    spent_total_.executeStep();
-    return spent_total_.getColumn(0).getInt64();
+    spent_total_->executeStep();
+    return spent_total_->getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "quotas.spent_total");
 }

@@ -4,6 +4,7 @@
 
 #include "engine/enum_text.hpp"
 #include "storage/database.hpp"
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -47,15 +48,15 @@ public:
     std::vector<std::pair<std::string, std::int64_t>> spent_by_provider(day today);
 
 private:
-    SQLite::Statement consume_;
-    SQLite::Statement refund_;
-    SQLite::Statement used_;
-    SQLite::Statement spend_;
-    SQLite::Statement refund_spend_;
-    SQLite::Statement spent_;
-    SQLite::Statement spent_total_;
-    SQLite::Statement adjust_spend_;
-    SQLite::Statement spent_by_provider_;
+    detail::lazy_statement consume_;
+    detail::lazy_statement refund_;
+    detail::lazy_statement used_;
+    detail::lazy_statement spend_;
+    detail::lazy_statement refund_spend_;
+    detail::lazy_statement spent_;
+    detail::lazy_statement spent_total_;
+    detail::lazy_statement adjust_spend_;
+    detail::lazy_statement spent_by_provider_;
 };
 
 } // namespace companion::storage

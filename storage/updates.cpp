@@ -33,14 +33,14 @@ update_log::update_log(database& db) try
 
 bool update_log::mark_processed(std::int64_t update_id, timestamp now) try {
     statement_scope scope(mark_, update_id, now);
-    return mark_.exec() == 1;
+    return mark_->exec() == 1;
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.mark_processed");
 }
 
 bool update_log::is_processed(std::int64_t update_id) try {
     statement_scope scope(is_processed_, update_id);
-    return is_processed_.executeStep();
+    return is_processed_->executeStep();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.is_processed");
 }
@@ -53,24 +53,24 @@ std::int64_t update_log::prune(timestamp cutoff, std::int64_t limit) try {
 
 std::optional<std::int64_t> update_log::offset() try {
     statement_scope scope(get_offset_);
-    if (!get_offset_.executeStep()) {
+    if (!get_offset_->executeStep()) {
         return std::nullopt;
     }
-    return get_offset_.getColumn(0).getInt64();
+    return get_offset_->getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.offset");
 }
 
 void update_log::rebase_offset(std::int64_t next_offset) try {
     statement_scope scope(rebase_offset_, next_offset);
-    rebase_offset_.exec();
+    rebase_offset_->exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.rebase_offset");
 }
 
 void update_log::set_offset(std::int64_t next_offset) try {
     statement_scope scope(set_offset_, next_offset);
-    set_offset_.exec();
+    set_offset_->exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.set_offset");
 }
@@ -90,14 +90,14 @@ update_inbox::update_inbox(database& db) try
 
 bool update_inbox::add(const inbox_entry& e, timestamp now) try {
     statement_scope scope(add_, e.update_id, e.chat_id, e.payload, now);
-    return add_.exec() == 1;
+    return add_->exec() == 1;
 } catch (const SQLite::Exception& ex) {
     rethrow(ex, "updates.inbox_add");
 }
 
 void update_inbox::remove(std::int64_t update_id) try {
     statement_scope scope(remove_, update_id);
-    remove_.exec();
+    remove_->exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.inbox_remove");
 }
@@ -105,8 +105,8 @@ void update_inbox::remove(std::int64_t update_id) try {
 std::vector<waiting_update> update_inbox::pending() try {
     statement_scope scope(pending_);
     std::vector<waiting_update> out;
-    while (pending_.executeStep()) {
-        out.push_back({pending_.getColumn(0).getInt64(), pending_.getColumn(1).getInt64()});
+    while (pending_->executeStep()) {
+        out.push_back({pending_->getColumn(0).getInt64(), pending_->getColumn(1).getInt64()});
     }
     return out;
 } catch (const SQLite::Exception& e) {
@@ -115,18 +115,18 @@ std::vector<waiting_update> update_inbox::pending() try {
 
 std::optional<std::string> update_inbox::payload(std::int64_t update_id) try {
     statement_scope scope(payload_, update_id);
-    if (!payload_.executeStep()) {
+    if (!payload_->executeStep()) {
         return std::nullopt;
     }
-    return payload_.getColumn(0).getString();
+    return payload_->getColumn(0).getString();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.inbox_payload");
 }
 
 std::int64_t update_inbox::size() try {
     statement_scope scope(size_);
-    size_.executeStep();
-    return size_.getColumn(0).getInt64();
+    size_->executeStep();
+    return size_->getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "updates.inbox_size");
 }
@@ -140,7 +140,7 @@ flood_waits::flood_waits(database& db)
 
 void flood_waits::set(std::int64_t chat_id, timestamp until) try {
     statement_scope scope(set_, chat_id, until);
-    set_.exec();
+    set_->exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "flood_waits.set");
 }
@@ -148,12 +148,12 @@ void flood_waits::set(std::int64_t chat_id, timestamp until) try {
 std::vector<std::pair<std::int64_t, timestamp>> flood_waits::active(timestamp now) try {
     {
         statement_scope scope(purge_, now);
-        purge_.exec();
+        purge_->exec();
     }
     statement_scope scope(active_);
     std::vector<std::pair<std::int64_t, timestamp>> out;
-    while (active_.executeStep()) {
-        out.emplace_back(active_.getColumn(0).getInt64(), from_unix_ms(active_.getColumn(1).getInt64()));
+    while (active_->executeStep()) {
+        out.emplace_back(active_->getColumn(0).getInt64(), from_unix_ms(active_->getColumn(1).getInt64()));
     }
     return out;
 } catch (const SQLite::Exception& e) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "storage/database.hpp"
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -35,12 +36,12 @@ public:
     void rebase_offset(std::int64_t next_offset);
 
 private:
-    SQLite::Statement mark_;
-    SQLite::Statement is_processed_;
-    SQLite::Statement prune_;
-    SQLite::Statement get_offset_;
-    SQLite::Statement set_offset_;
-    SQLite::Statement rebase_offset_;
+    detail::lazy_statement mark_;
+    detail::lazy_statement is_processed_;
+    detail::lazy_statement prune_;
+    detail::lazy_statement get_offset_;
+    detail::lazy_statement set_offset_;
+    detail::lazy_statement rebase_offset_;
 };
 
 /// What claim_updates_for found.
@@ -85,11 +86,11 @@ public:
     std::int64_t size();
 
 private:
-    SQLite::Statement add_;
-    SQLite::Statement remove_;
-    SQLite::Statement pending_;
-    SQLite::Statement payload_;
-    SQLite::Statement size_;
+    detail::lazy_statement add_;
+    detail::lazy_statement remove_;
+    detail::lazy_statement pending_;
+    detail::lazy_statement payload_;
+    detail::lazy_statement size_;
 };
 
 /// Telegram's retry_after per chat (0: every chat), kept across restarts.
@@ -102,9 +103,9 @@ public:
     std::vector<std::pair<std::int64_t, timestamp>> active(timestamp now);
 
 private:
-    SQLite::Statement set_;
-    SQLite::Statement purge_;
-    SQLite::Statement active_;
+    detail::lazy_statement set_;
+    detail::lazy_statement purge_;
+    detail::lazy_statement active_;
 };
 
 } // namespace companion::storage

@@ -67,18 +67,18 @@ user user_repository::record_contact(std::int64_t telegram_id,
         return std::move(*known);
     }
     statement_scope scope(upsert_, telegram_id, language, is_admin, now);
-    upsert_.executeStep();
-    return read_user(upsert_);
+    upsert_->executeStep();
+    return read_user(*upsert_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "users.record_contact");
 }
 
 std::optional<user> user_repository::get(std::int64_t telegram_id) try {
     statement_scope scope(get_, telegram_id);
-    if (!get_.executeStep()) {
+    if (!get_->executeStep()) {
         return std::nullopt;
     }
-    return read_user(get_);
+    return read_user(*get_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "users.get");
 }
@@ -96,39 +96,39 @@ boost::system::result<void> user_repository::changed_one(SQLite::Statement& s,
 boost::system::result<void> user_repository::set_language(std::int64_t telegram_id,
                                                           std::string_view language) {
     statement_scope scope(set_language_, telegram_id, language);
-    return changed_one(set_language_, "users.set_language");
+    return changed_one(*set_language_, "users.set_language");
 }
 
 boost::system::result<void> user_repository::set_persona(std::int64_t telegram_id,
                                                          std::optional<std::string> persona_id) {
     statement_scope scope(set_persona_, telegram_id, persona_id);
-    return changed_one(set_persona_, "users.set_persona");
+    return changed_one(*set_persona_, "users.set_persona");
 }
 
 boost::system::result<void> user_repository::set_adult_answer(std::int64_t telegram_id, bool adult) {
     statement_scope scope(set_adult_, telegram_id, adult);
-    return changed_one(set_adult_, "users.set_adult_answer");
+    return changed_one(*set_adult_, "users.set_adult_answer");
 }
 
 boost::system::result<void> user_repository::set_blocked_bot(std::int64_t telegram_id, bool blocked) {
     statement_scope scope(set_blocked_, telegram_id, blocked);
-    return changed_one(set_blocked_, "users.set_blocked_bot");
+    return changed_one(*set_blocked_, "users.set_blocked_bot");
 }
 
 boost::system::result<void> user_repository::set_stream_replies(std::int64_t telegram_id, bool on) {
     statement_scope scope(set_stream_, telegram_id, on);
-    return changed_one(set_stream_, "users.set_stream_replies");
+    return changed_one(*set_stream_, "users.set_stream_replies");
 }
 
 boost::system::result<void> user_repository::set_voice_replies(std::int64_t telegram_id, voice_replies how) {
     statement_scope scope(set_voice_, telegram_id, to_string(how));
-    return changed_one(set_voice_, "users.set_voice_replies");
+    return changed_one(*set_voice_, "users.set_voice_replies");
 }
 
 std::int64_t user_repository::count() try {
     statement_scope scope(count_);
-    count_.executeStep();
-    return count_.getColumn(0).getInt64();
+    count_->executeStep();
+    return count_->getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "users.count");
 }

@@ -4,6 +4,7 @@
 
 #include "engine/enum_text.hpp"
 #include "storage/database.hpp"
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <boost/system/result.hpp>
@@ -75,15 +76,15 @@ public:
 private:
     boost::system::result<void> changed_one(SQLite::Statement& s, std::string_view operation);
 
-    SQLite::Statement upsert_;
-    SQLite::Statement get_;
-    SQLite::Statement set_language_;
-    SQLite::Statement set_persona_;
-    SQLite::Statement set_adult_;
-    SQLite::Statement set_blocked_;
-    SQLite::Statement set_stream_;
-    SQLite::Statement set_voice_;
-    SQLite::Statement count_;
+    detail::lazy_statement upsert_;
+    detail::lazy_statement get_;
+    detail::lazy_statement set_language_;
+    detail::lazy_statement set_persona_;
+    detail::lazy_statement set_adult_;
+    detail::lazy_statement set_blocked_;
+    detail::lazy_statement set_stream_;
+    detail::lazy_statement set_voice_;
+    detail::lazy_statement count_;
 };
 
 } // namespace companion::storage

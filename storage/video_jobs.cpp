@@ -177,7 +177,7 @@ boost::system::result<std::int64_t> video_job_repository::create(const new_video
                           job.flirty,
                           job.created,
                           job.seconds);
-    insert_.exec();
+    insert_->exec();
     return db_.connection().getLastInsertRowid();
 } catch (const SQLite::Exception& e) {
     // Only the partial index on user_id is UNIQUE in this table.
@@ -189,17 +189,17 @@ boost::system::result<std::int64_t> video_job_repository::create(const new_video
 
 std::optional<video_job> video_job_repository::get(std::int64_t id) try {
     statement_scope scope(get_, id);
-    if (!get_.executeStep()) {
+    if (!get_->executeStep()) {
         return std::nullopt;
     }
-    return read_job(get_);
+    return read_job(*get_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "video_jobs.get");
 }
 
 boost::system::result<void> video_job_repository::explain_miss(std::int64_t id) {
     statement_scope scope(state_of_, id);
-    if (!state_of_.executeStep()) {
+    if (!state_of_->executeStep()) {
         return make_error_code(errc::not_found);
     }
     return make_error_code(errc::wrong_state);
@@ -231,7 +231,7 @@ boost::system::result<void> video_job_repository::transition(std::int64_t id,
                               now,
                               retry,
                               f.notice);
-        changed = transition_.exec();
+        changed = transition_->exec();
     }
     if (changed == 1) {
         return {};
@@ -239,7 +239,7 @@ boost::system::result<void> video_job_repository::transition(std::int64_t id,
     if (retry) {
         // In `from` but no longer flirty: the one retry was spent.
         statement_scope scope(state_of_, id);
-        if (state_of_.executeStep() && state_of_.getColumn(0).getString() == to_string(from)) {
+        if (state_of_->executeStep() && state_of_->getColumn(0).getString() == to_string(from)) {
             return make_error_code(errc::illegal_transition);
         }
     }
@@ -253,7 +253,7 @@ video_job_repository::record_poll(std::int64_t id, timestamp next_poll_at, times
     int changed = 0;
     {
         statement_scope scope(record_poll_, id, next_poll_at, now);
-        changed = record_poll_.exec();
+        changed = record_poll_->exec();
     }
     if (changed == 1) {
         return {};
@@ -268,7 +268,7 @@ video_job_repository::mark_create(std::int64_t id, std::optional<timestamp> star
     int changed = 0;
     {
         statement_scope scope(mark_create_, id, started, now);
-        changed = mark_create_.exec();
+        changed = mark_create_->exec();
     }
     if (changed == 1) {
         return {};
@@ -281,7 +281,7 @@ video_job_repository::mark_create(std::int64_t id, std::optional<timestamp> star
 boost::system::result<void>
 video_job_repository::set_spend_reserved(std::int64_t id, std::int64_t cents, timestamp now) try {
     statement_scope scope(set_spend_reserved_, id, cents, now);
-    if (set_spend_reserved_.exec() == 0) {
+    if (set_spend_reserved_->exec() == 0) {
         return make_error_code(errc::not_found);
     }
     return {};
@@ -294,7 +294,7 @@ boost::system::result<void> video_job_repository::set_progress_message(std::int6
                                                                        timestamp now,
                                                                        bool caption) try {
     statement_scope scope(set_progress_, id, message_id, now, caption);
-    if (set_progress_.exec() == 0) {
+    if (set_progress_->exec() == 0) {
         return make_error_code(errc::not_found);
     }
     return {};
@@ -312,39 +312,39 @@ std::vector<video_job> video_job_repository::read_all(SQLite::Statement& s) {
 
 std::vector<video_job> video_job_repository::unfinished() try {
     statement_scope scope(unfinished_);
-    return read_all(unfinished_);
+    return read_all(*unfinished_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "video_jobs.unfinished");
 }
 
 std::optional<video_job> video_job_repository::in_flight_for(std::int64_t user_id) try {
     statement_scope scope(in_flight_for_, user_id);
-    if (!in_flight_for_.executeStep()) {
+    if (!in_flight_for_->executeStep()) {
         return std::nullopt;
     }
-    return read_job(in_flight_for_);
+    return read_job(*in_flight_for_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "video_jobs.in_flight_for");
 }
 
 std::int64_t video_job_repository::count_in_flight() try {
     statement_scope scope(count_in_flight_);
-    count_in_flight_.executeStep();
-    return count_in_flight_.getColumn(0).getInt64();
+    count_in_flight_->executeStep();
+    return count_in_flight_->getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "video_jobs.count_in_flight");
 }
 
 std::vector<video_job> video_job_repository::pending_notices() try {
     statement_scope scope(pending_notices_);
-    return read_all(pending_notices_);
+    return read_all(*pending_notices_);
 } catch (const SQLite::Exception& e) {
     rethrow(e, "video_jobs.pending_notices");
 }
 
 void video_job_repository::clear_notice(std::int64_t id) try {
     statement_scope scope(clear_notice_, id);
-    clear_notice_.exec();
+    clear_notice_->exec();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "video_jobs.clear_notice");
 }
@@ -355,10 +355,10 @@ std::vector<video_job> video_job_repository::recover_after_crash(timestamp now) 
             std::vector<video_job> jobs;
             {
                 statement_scope scope(submitting_);
-                jobs = read_all(submitting_);
+                jobs = read_all(*submitting_);
             }
             statement_scope scope(mark_unknown_, now);
-            mark_unknown_.exec();
+            mark_unknown_->exec();
             for (auto& j : jobs) {
                 j.state = job_state::submit_unknown;
                 j.updated = now;

@@ -14,6 +14,7 @@
 
 #include "engine/enum_text.hpp"
 #include "storage/database.hpp"
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <boost/system/result.hpp>
@@ -197,21 +198,21 @@ private:
     std::vector<video_job> read_all(SQLite::Statement& s);
 
     database& db_;
-    SQLite::Statement insert_;
-    SQLite::Statement get_;
-    SQLite::Statement state_of_;
-    SQLite::Statement transition_;
-    SQLite::Statement record_poll_;
-    SQLite::Statement set_progress_;
-    SQLite::Statement mark_create_;
-    SQLite::Statement set_spend_reserved_;
-    SQLite::Statement unfinished_;
-    SQLite::Statement in_flight_for_;
-    SQLite::Statement count_in_flight_;
-    SQLite::Statement submitting_;
-    SQLite::Statement mark_unknown_;
-    SQLite::Statement pending_notices_;
-    SQLite::Statement clear_notice_;
+    detail::lazy_statement insert_;
+    detail::lazy_statement get_;
+    detail::lazy_statement state_of_;
+    detail::lazy_statement transition_;
+    detail::lazy_statement record_poll_;
+    detail::lazy_statement set_progress_;
+    detail::lazy_statement mark_create_;
+    detail::lazy_statement set_spend_reserved_;
+    detail::lazy_statement unfinished_;
+    detail::lazy_statement in_flight_for_;
+    detail::lazy_statement count_in_flight_;
+    detail::lazy_statement submitting_;
+    detail::lazy_statement mark_unknown_;
+    detail::lazy_statement pending_notices_;
+    detail::lazy_statement clear_notice_;
 };
 
 } // namespace companion::storage

@@ -23,8 +23,8 @@ voice_note_repository::voice_note_repository(database& db) try
 
 std::int64_t voice_note_repository::insert(const new_voice_note& n) try {
     statement_scope scope(insert_, n.user_id, n.persona_id, n.text, n.seconds, n.telegram_file_id, n.created);
-    insert_.executeStep();
-    return insert_.getColumn(0).getInt64();
+    insert_->executeStep();
+    return insert_->getColumn(0).getInt64();
 } catch (const SQLite::Exception& e) {
     rethrow(e, "voice_notes.insert");
 }
@@ -32,15 +32,15 @@ std::int64_t voice_note_repository::insert(const new_voice_note& n) try {
 std::vector<voice_note> voice_note_repository::of_user(std::int64_t user_id, int limit) try {
     statement_scope scope(of_user_, user_id, limit);
     std::vector<voice_note> out;
-    while (of_user_.executeStep()) {
+    while (of_user_->executeStep()) {
         voice_note n;
-        n.id = of_user_.getColumn(0).getInt64();
-        n.user_id = of_user_.getColumn(1).getInt64();
-        n.persona_id = of_user_.getColumn(2).getString();
-        n.text = of_user_.getColumn(3).getString();
-        n.seconds = of_user_.getColumn(4).getInt();
-        n.telegram_file_id = of_user_.getColumn(5).getString();
-        n.created = detail::time_of(of_user_.getColumn(6));
+        n.id = of_user_->getColumn(0).getInt64();
+        n.user_id = of_user_->getColumn(1).getInt64();
+        n.persona_id = of_user_->getColumn(2).getString();
+        n.text = of_user_->getColumn(3).getString();
+        n.seconds = of_user_->getColumn(4).getInt();
+        n.telegram_file_id = of_user_->getColumn(5).getString();
+        n.created = detail::time_of(of_user_->getColumn(6));
         out.push_back(std::move(n));
     }
     return out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "storage/database.hpp"
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -41,8 +42,8 @@ public:
     std::vector<voice_note> of_user(std::int64_t user_id, int limit);
 
 private:
-    SQLite::Statement insert_;
-    SQLite::Statement of_user_;
+    detail::lazy_statement insert_;
+    detail::lazy_statement of_user_;
 };
 
 } // namespace companion::storage

@@ -2,6 +2,7 @@
 // storage/): a scope that resets a statement, and binding/reading of optional and text values.
 #pragma once
 
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/time.hpp"
 
 #include <SQLiteCpp/Column.h>
@@ -64,6 +65,8 @@ public:
         int index = 0;
         (bind_value(s_, ++index, args), ...);
     }
+    template <class... Args>
+    explicit statement_scope(lazy_statement& s, const Args&... args) : statement_scope(*s, args...) {}
     ~statement_scope() { s_.tryReset(); }
     statement_scope(const statement_scope&) = delete;
     statement_scope& operator=(const statement_scope&) = delete;

@@ -1,8 +1,11 @@
 // Tests of the video-job state machine: the transition table (every pair of states), guarded
 // updates, one job in flight per user held by the schema, and crash recovery.
+#include "storage/detail/lazy_statement.hpp"
 #include "storage/generated_content.hpp"
 #include "storage/video_jobs.hpp"
 #include "tests/storage/test_support.hpp"
+
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <utility>
@@ -304,6 +307,39 @@ BOOST_FIXTURE_TEST_CASE(an_ended_job_keeps_its_notice_until_the_user_is_told, jo
     BOOST_TEST(jobs.pending_notices().empty());
     BOOST_TEST(!jobs.get(a)->notice.has_value());
     BOOST_TEST(jobs.get(a)->state == refused);
+}
+
+// A repository prepares a statement when it first runs it, and keeps only the ones it has run:
+// a connection whose load never touches video jobs carries none of their programs.
+BOOST_AUTO_TEST_CASE(statements_are_prepared_on_first_use_only) {
+    database_fixture f;
+    const auto prepared = [&] {
+        int n = 0;
+        for (sqlite3_stmt* s = sqlite3_next_stmt(f.db->connection().getHandle(), nullptr); s != nullptr;
+             s = sqlite3_next_stmt(f.db->connection().getHandle(), s)) {
+            ++n;
+        }
+        return n;
+    };
+    const int before = prepared();
+    video_job_repository jobs(*f.db);
+    BOOST_TEST(prepared() == before); // each was prepared once to check it, and dropped
+    f.add_user(1);
+    const int with_user = prepared();
+    BOOST_TEST(!jobs.get(1).has_value());    // no such job; the statement ran
+    BOOST_TEST(prepared() == with_user + 1); // get() ran one statement: that one is kept
+    BOOST_TEST(!jobs.get(2).has_value());
+    BOOST_TEST(prepared() == with_user + 1); // and reused
+}
+
+// A statement that cannot be prepared still fails the construction, not a later call.
+BOOST_AUTO_TEST_CASE(a_statement_that_cannot_be_prepared_fails_at_construction) {
+    database_fixture f;
+    BOOST_CHECK_THROW(detail::lazy_statement(f.db->connection(), "SELECT nothing FROM no_such_table"),
+                      SQLite::Exception);
+    detail::lazy_statement fine(f.db->connection(), "SELECT count(*) FROM video_jobs");
+    BOOST_TEST_REQUIRE(fine->executeStep());
+    BOOST_TEST(fine->getColumn(0).getInt() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
