@@ -370,6 +370,9 @@ net::request completions_request(const chat_config& cfg, std::string_view accept
 
 engine::awaitable<result<chat_completion>> chat_client::complete(chat_request req) {
     auto r = completions_request(cfg_, "application/json", build_chat_body(cfg_, req));
+    // The body holds the messages now; the frame does not keep them a second time for the whole
+    // round trip (a chat turn's history and system prompt are kilobytes, times every chat waiting).
+    req = chat_request{};
     auto sent = co_await http_.send(std::move(r));
     if (!sent) {
         co_return from_failure(sent.error());
@@ -379,6 +382,7 @@ engine::awaitable<result<chat_completion>> chat_client::complete(chat_request re
 
 engine::awaitable<result<chat_completion>> chat_client::stream(chat_request req, delta_handler on_delta) {
     auto r = completions_request(cfg_, "text/event-stream", build_chat_stream_body(cfg_, req));
+    req = chat_request{}; // as in complete(): the body holds the messages now
     // The whole stream gets the budget of a completion that is not streamed: the model thinks and
     // writes while the body arrives.
     r.timeouts = detail::call_timeouts(cfg_.connect_timeout,
