@@ -20,16 +20,14 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
-#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -45,55 +43,91 @@ awaitable<bool> wait_until(time_point t);
 
 namespace detail {
 
-// The guarded operation accepts any cancellation, as its caller does: co_spawn's default filter
-// would drop a total cancellation, and a parallel group forwards its parent's cancellation only
-// once, so an operation that ignored it would hold the caller until it ended by itself. Its value
-// comes back as an optional (the group needs a default-constructible result).
-template <class T>
-awaitable<std::optional<T>> as_optional(awaitable<T> op) {
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    T value = co_await std::move(op);
-    co_return std::optional<T>(std::move(value));
-}
-
-inline awaitable<std::monostate> as_unit(awaitable<void> op) {
-    co_await std::move(op);
-    co_return std::monostate{};
-}
-
-inline awaitable<void> accepting_total(awaitable<void> op) {
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    co_await std::move(op);
-}
-
 /// Sleeps on `time` until `at`, accepting any cancellation (the other arm of a deadline race):
 /// true when `at` came, false when cancelled first (no exception either way).
 awaitable<bool> expire_at(time_source& time, time_point at);
 
+/// What a deadline race shares with the two things that may cancel its operation: the caller's
+/// cancellation, forwarded from the caller's slot (free while the operation runs, as the operation
+/// is bound to the race's own signal), and the deadline, a call scheduled on the time source.
+/// Neither fires once the operation has finished, so no cancellation reaches a finished task.
+class deadline_race {
+public:
+    deadline_race(asio::cancellation_slot caller, time_source& time, const executor& ex, time_point deadline);
+    deadline_race(const deadline_race&) = delete;
+    deadline_race& operator=(const deadline_race&) = delete;
+    ~deadline_race() { disarm(); }
+
+    /// The slot the operation is bound to.
+    asio::cancellation_slot slot() { return signal_.slot(); }
+    /// Set by the operation's task as it ends, before its completion is delivered.
+    bool* finished() noexcept { return &finished_; }
+    /// Drops the deadline and the caller's handler (both refer to this object).
+    void disarm() noexcept;
+    /// True when the deadline came while the operation was still running.
+    bool expired() const noexcept { return expired_; }
+
+private:
+    void cancel(asio::cancellation_type type);
+
+    asio::cancellation_signal signal_;
+    asio::cancellation_slot caller_;
+    std::unique_ptr<scheduled_call> deadline_;
+    bool finished_ = false;
+    bool expired_ = false;
+};
+
+/// Marks its race finished when it goes (the operation returned or threw).
+struct mark_finished {
+    explicit mark_finished(bool* f) noexcept : finished(f) {}
+    mark_finished(const mark_finished&) = delete;
+    mark_finished& operator=(const mark_finished&) = delete;
+    ~mark_finished() { *finished = true; }
+    bool* finished;
+};
+
+// The raced operation accepts any cancellation, as its caller does: co_spawn's default filter
+// would drop a total cancellation, so an operation that ignored it would hold the caller until it
+// ended by itself. Its value comes back as an optional (co_spawn needs a default-constructible
+// result).
+template <class T>
+awaitable<std::optional<T>> run_raced(awaitable<T> op, bool* finished) {
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    const mark_finished mark{finished};
+    co_return std::optional<T>(co_await std::move(op));
+}
+
 /// Runs a non-void `op`, cancelling it at `deadline` on `time`; throws
-/// system_error(errc::timeout) when the deadline won and `op` failed. If `op` finished despite the
-/// cancellation, its result is returned.
+/// system_error(errc::timeout) when the deadline came first and `op` failed. If `op` finished
+/// despite the cancellation, its result is returned.
 template <class T>
 awaitable<T> race_deadline(awaitable<T> op, time_point deadline, time_source& time) {
     auto ex = co_await asio::this_coro::executor;
-    auto [order, op_error, value, timer_error, expired] =
-        co_await asio::experimental::make_parallel_group(
-            asio::co_spawn(ex, as_optional(std::move(op)), asio::deferred),
-            asio::co_spawn(ex, expire_at(time, deadline), asio::deferred))
-            .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-    // The deadline ending first by itself (not cancelled with the caller) is the timeout.
-    if (order[0] == 1 && !timer_error && expired && op_error) {
-        throw_error(errc::timeout, "deadline exceeded");
+    const auto caller = co_await asio::this_coro::cancellation_state;
+    deadline_race race(caller.slot(), time, ex, deadline);
+    std::exception_ptr failed;
+    std::optional<T> value;
+    try {
+        value = co_await asio::co_spawn(ex,
+                                        run_raced(std::move(op), race.finished()),
+                                        asio::bind_cancellation_slot(race.slot(), use_awaitable));
+    } catch (...) {
+        failed = std::current_exception();
     }
-    if (op_error) {
-        std::rethrow_exception(op_error);
+    race.disarm();
+    if (failed) {
+        if (race.expired()) {
+            throw_error(errc::timeout, "deadline exceeded");
+        }
+        std::rethrow_exception(failed);
     }
     co_return std::move(*value);
 }
 
-inline awaitable<void> race_deadline_void(awaitable<void> op, time_point deadline, time_source& time) {
-    co_await race_deadline(as_unit(std::move(op)), deadline, time);
-}
+/// The same for awaitable<void>. `timeout_when_expired`: a deadline that came first is a timeout
+/// even when `op` then finished (the form with a time source); otherwise only when `op` failed.
+awaitable<void>
+race_deadline_void(awaitable<void> op, time_point deadline, time_source& time, bool timeout_when_expired);
 
 } // namespace detail
 
@@ -113,7 +147,7 @@ requires(!std::is_void_v<T>) awaitable<T> with_deadline(awaitable<T> op,
 template <class T>
 awaitable<T> with_deadline(awaitable<T> op, time_point deadline) {
     if constexpr (std::is_void_v<T>) {
-        return detail::race_deadline_void(std::move(op), deadline, system_time());
+        return detail::race_deadline_void(std::move(op), deadline, system_time(), false);
     } else {
         return detail::race_deadline(std::move(op), deadline, system_time());
     }
@@ -124,7 +158,7 @@ awaitable<T> with_deadline(awaitable<T> op, time_point deadline) {
 template <class T>
 awaitable<T> with_timeout(awaitable<T> op, duration d, time_source& time) {
     if constexpr (std::is_void_v<T>) {
-        return detail::race_deadline_void(std::move(op), time.now() + d, time);
+        return detail::race_deadline_void(std::move(op), time.now() + d, time, false);
     } else {
         return detail::race_deadline(std::move(op), time.now() + d, time);
     }
@@ -172,76 +206,69 @@ struct heartbeat_schedule {
 
 namespace detail {
 
-// The heartbeat's side of the race: a first sleep (when it has one), then a beat and a sleep,
-// until cancelled. A beat is never cut off mid-way (a chat action is one short request, with its
-// own deadlines): a cancellation that arrives during it ends the loop right after it, so no
-// request is abandoned half-sent; only the sleeps are cancelled. A beat that fails is the beat's
-// own business (it is best effort): the loop goes on, so the heartbeat never ends before the work
-// and never cancels it.
-inline awaitable<void>
-beat_every(heartbeat_schedule when, time_source& time, std::function<awaitable<void>()> beat) {
-    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    co_await asio::this_coro::throw_if_cancelled(false);
-    auto ex = co_await asio::this_coro::executor;
-    if (when.first > duration::zero()) {
-        const bool slept = co_await time.wait_until(time.now() + when.first); // named: see manual_time
-        if (!slept) {
-            co_return; // the work ended (or was cancelled) before the first beat was due: none
-        }
-    }
-    for (;;) {
-        std::exception_ptr failed;
-        try {
-            co_await asio::co_spawn(ex,
-                                    beat(),
-                                    asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable));
-        } catch (...) {
-            failed = std::current_exception();
-        }
-        const auto state = co_await asio::this_coro::cancellation_state;
-        if (state.cancelled() != asio::cancellation_type::none) {
-            throw boost::system::system_error(asio::error::operation_aborted, "heartbeat stopped");
-        }
-        if (failed && is_cancellation(failed)) {
-            std::rethrow_exception(failed);
-        }
-        const bool slept = co_await time.wait_until(time.now() + when.every); // named: see manual_time
-        if (!slept) {
-            // Cancelled in its sleep, the usual end (the work finished, or the caller's
-            // cancellation reached the work too): returned, not thrown, as no one reads it.
-            co_return;
-        }
-    }
-}
+/// The beats of a heartbeat, without a coroutine asleep between them: a call scheduled on the time
+/// source starts each beat as a task of its own, and the beat's end schedules the next. A beat is
+/// never cut off mid-way (a chat action is one short request, with its own deadlines): no
+/// cancellation reaches it, and stop() waits for one in progress, so no request is abandoned
+/// half-sent. A beat that fails is the beat's own business (it is best effort): the beats go on,
+/// and they never end or cancel the work; one that ends cancelled (its sender shut down) ends
+/// them.
+class heartbeat {
+public:
+    heartbeat(executor ex, time_source& time, heartbeat_schedule when, std::function<awaitable<void>()> beat);
+    heartbeat(const heartbeat&) = delete;
+    heartbeat& operator=(const heartbeat&) = delete;
+    ~heartbeat();
+
+    /// Starts the first beat now (`when.first` zero) or schedules it.
+    void start();
+    /// Ends the beats: drops the next one and waits for one in progress, which nothing cancels.
+    /// The caller must not be throwing on cancellation (see with_heartbeat).
+    awaitable<void> stop();
+
+private:
+    struct state;
+    std::shared_ptr<state> s_;
+};
 
 } // namespace detail
 
 /// Runs `op` and, while it runs, `beat()` `when.first` after it starts (zero: at once) and then
 /// every `when.every` on `time` (a chat action that Telegram shows for 5 s, refreshed while a
 /// model works; none for work that ends before the first is due). The beats stop when `op` ends;
-/// `op`'s value or exception is the result. Cancellation of the caller reaches both.
+/// `op`'s value or exception is the result. `op` runs as part of the caller, so the caller's
+/// cancellation reaches it as it would reach `op` awaited directly.
 template <class T>
 awaitable<T> with_heartbeat(awaitable<T> op,
                             heartbeat_schedule when,
                             time_source& time,
                             std::function<awaitable<void>()> beat) {
     auto ex = co_await asio::this_coro::executor;
-    if constexpr (std::is_void_v<T>) {
-        co_await with_heartbeat(detail::as_unit(std::move(op)), when, time, std::move(beat));
-    } else {
-        auto [order, op_error, value, beat_error] =
-            co_await asio::experimental::make_parallel_group(
-                asio::co_spawn(ex, detail::as_optional(std::move(op)), asio::deferred),
-                asio::co_spawn(ex, detail::beat_every(when, time, std::move(beat)), asio::deferred))
-                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-        if (op_error) {
-            std::rethrow_exception(op_error);
+    detail::heartbeat beats(std::move(ex), time, when, std::move(beat));
+    beats.start();
+    std::exception_ptr failed;
+    std::optional<std::conditional_t<std::is_void_v<T>, std::monostate, T>> value;
+    try {
+        if constexpr (std::is_void_v<T>) {
+            co_await std::move(op);
+            value.emplace();
+        } else {
+            value.emplace(co_await std::move(op));
         }
-        if (!value) {
-            // Only a cancellation ends the heartbeat first; it reached the work too.
-            std::rethrow_exception(beat_error ? beat_error
-                                              : std::make_exception_ptr(std::logic_error("heartbeat ended")));
-        }
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    // The beats end before this frame does, even when the caller was cancelled (which is how
+    // `op` may have ended): with throwing on cancellation left on, awaiting stop() would throw at
+    // once instead of waiting for a beat in progress.
+    const bool throws = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await beats.stop();
+    co_await asio::this_coro::throw_if_cancelled(throws);
+    if (failed) {
+        std::rethrow_exception(failed);
+    }
+    if constexpr (!std::is_void_v<T>) {
         co_return std::move(*value);
     }
 }

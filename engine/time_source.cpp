@@ -7,9 +7,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <algorithm>
@@ -47,6 +45,34 @@ private:
     bool rung_ = false;
 };
 
+/// A steady timer whose handler shares a small state with the registration: the function and
+/// whether it may still run. The registration's destructor clears the flag and cancels the timer,
+/// so a run that was already queued when it went finds the flag down and does nothing.
+class system_call final : public scheduled_call {
+public:
+    system_call(const executor& ex, time_point t, std::function<void()> fn)
+        : timer_(ex, t), state_(std::make_shared<state>(state{std::move(fn), true})) {
+        timer_.async_wait([s = state_](const boost::system::error_code& ec) {
+            if (ec || !s->alive) {
+                return; // cancelled: the registration is gone
+            }
+            s->alive = false;
+            s->fn(); // may destroy the registration; `s` keeps the function alive meanwhile
+        });
+    }
+    system_call(const system_call&) = delete;
+    system_call& operator=(const system_call&) = delete;
+    ~system_call() override { state_->alive = false; }
+
+private:
+    struct state {
+        std::function<void()> fn;
+        bool alive;
+    };
+    timer timer_;
+    std::shared_ptr<state> state_;
+};
+
 class system_time_source final : public time_source {
 public:
     time_point now() const noexcept override { return clock::now(); }
@@ -57,6 +83,9 @@ public:
     awaitable<bool> wait_until(time_point t) override { return engine::wait_until(t); }
     std::unique_ptr<alarm> make_alarm(executor ex) override {
         return std::make_unique<system_alarm>(std::move(ex));
+    }
+    std::unique_ptr<scheduled_call> call_at(executor ex, time_point t, std::function<void()> fn) override {
+        return std::make_unique<system_call>(ex, t, std::move(fn));
     }
 };
 
@@ -70,6 +99,7 @@ time_source& system_time() noexcept {
 struct manual_time::sleeper {
     explicit sleeper(executor ex) : queue(std::move(ex)) {}
     detail::wait_queue queue;
+    std::function<void()> call; ///< a scheduled call's function (run, not notified, when due)
     std::multimap<time_point, sleeper*>::iterator pos{};
     bool queued = true; ///< still in sleepers_ (false once woken, or when the source is gone)
 };
@@ -178,6 +208,33 @@ std::unique_ptr<alarm> manual_time::make_alarm(executor ex) {
     return std::make_unique<manual_alarm>(*this, std::move(ex));
 }
 
+/// An entry in the virtual schedule whose function advance_to() runs at its instant; destroying it
+/// takes it off the schedule.
+class manual_time::manual_call final : public scheduled_call {
+public:
+    manual_call(manual_time& time, executor ex, time_point t, std::function<void()> fn)
+        : time_(time), s_(std::move(ex)) {
+        s_.call = std::move(fn);
+        s_.pos = time_.sleepers_.emplace(t, &s_);
+    }
+    manual_call(const manual_call&) = delete;
+    manual_call& operator=(const manual_call&) = delete;
+    ~manual_call() override {
+        if (s_.queued) {
+            time_.sleepers_.erase(s_.pos);
+        }
+    }
+
+private:
+    manual_time& time_;
+    sleeper s_;
+};
+
+std::unique_ptr<scheduled_call> manual_time::call_at(executor ex, time_point t, std::function<void()> fn) {
+    // A time already past waits for the next advance_to(), which runs it at the current instant.
+    return std::make_unique<manual_call>(*this, std::move(ex), std::max(t, now_), std::move(fn));
+}
+
 void manual_time::advance_to(time_point t, const std::function<void()>& settle) {
     if (settle) {
         settle(); // what is ready now runs before time moves
@@ -188,7 +245,13 @@ void manual_time::advance_to(time_point t, const std::function<void()>& settle) 
         sleeper* s = it->second;
         sleepers_.erase(it);
         s->queued = false;
-        s->queue.notify_one();
+        if (s->call) {
+            // Moved out first: the function may destroy its own registration.
+            const auto fn = std::move(s->call);
+            fn();
+        } else {
+            s->queue.notify_one();
+        }
         if (settle) {
             settle();
         }
@@ -204,18 +267,7 @@ std::optional<time_point> manual_time::next_wake() const noexcept {
 }
 
 awaitable<void> with_deadline(awaitable<void> op, time_point deadline, time_source& time) {
-    auto ex = co_await asio::this_coro::executor;
-    auto [order, op_error, timer_error, expired] =
-        co_await asio::experimental::make_parallel_group(
-            asio::co_spawn(ex, detail::accepting_total(std::move(op)), asio::deferred),
-            asio::co_spawn(ex, detail::expire_at(time, deadline), asio::deferred))
-            .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-    if (order[0] == 1 && !timer_error && expired) {
-        throw_error(errc::timeout, "deadline exceeded");
-    }
-    if (op_error) {
-        std::rethrow_exception(op_error);
-    }
+    return detail::race_deadline_void(std::move(op), deadline, time, true);
 }
 
 } // namespace companion::engine

@@ -35,6 +35,15 @@ public:
     virtual void ring() = 0;
 };
 
+/// A function that a time source runs once at a given time, on the loop (not inside the caller).
+/// Destroying the registration cancels it: the function never runs after that, even when its time
+/// came and its run was already queued. A fired registration is inert and may be destroyed from
+/// inside its own function.
+class scheduled_call {
+public:
+    virtual ~scheduled_call() = default;
+};
+
 class time_source {
 public:
     virtual ~time_source() = default;
@@ -55,6 +64,11 @@ public:
 
     /// An alarm on this time source for tasks of `ex`; it must not outlive the source.
     virtual std::unique_ptr<alarm> make_alarm(executor ex) = 0;
+
+    /// Runs `fn` at `t` on `ex` (soon, when `t` has passed), unless the registration is destroyed
+    /// first: a deadline or a periodic beat without a coroutine frame asleep for it. The
+    /// registration must not outlive the source.
+    virtual std::unique_ptr<scheduled_call> call_at(executor ex, time_point t, std::function<void()> fn) = 0;
 };
 
 /// The process's real time: the engine clock and the system clock, sleeping on engine timers.
@@ -76,6 +90,8 @@ public:
     awaitable<void> sleep_until(time_point t) override;
     awaitable<bool> wait_until(time_point t) override;
     std::unique_ptr<alarm> make_alarm(executor ex) override;
+    /// Runs `fn` from advance_to() at its own instant, in schedule order with the sleepers.
+    std::unique_ptr<scheduled_call> call_at(executor ex, time_point t, std::function<void()> fn) override;
 
     /// Moves time forward to `t`, waking every sleeper due by then. `settle` runs after each
     /// wake-up (a test drains its io_context there); without it the woken tasks run later, when
@@ -83,13 +99,14 @@ public:
     void advance_to(time_point t, const std::function<void()>& settle = {});
     void advance(duration d, const std::function<void()>& settle = {}) { advance_to(now_ + d, settle); }
 
-    /// How many tasks sleep now, and when the first of them wakes.
+    /// How many tasks sleep (and scheduled calls wait) now, and when the first of them is due.
     std::size_t sleepers() const noexcept { return sleepers_.size(); }
     std::optional<time_point> next_wake() const noexcept;
 
 private:
     struct sleeper;
     class manual_alarm;
+    class manual_call;
 
     time_point start_;
     time_point now_;

@@ -11,6 +11,8 @@
 #include <boost/system/system_error.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -294,6 +296,78 @@ BOOST_AUTO_TEST_CASE(the_system_wait_until_returns_false_when_cancelled) {
     BOOST_TEST(past.value_or(false));
     BOOST_TEST(late.has_value());
     BOOST_TEST(!late.value_or(true));
+}
+
+// Scheduled calls: the deadline and the heartbeat's timing without a coroutine asleep.
+BOOST_FIXTURE_TEST_CASE(a_scheduled_call_runs_at_its_instant_in_order_with_the_sleepers, manual_loop) {
+    std::vector<std::string> log;
+    const auto stamp = [&](const std::string& name) {
+        log.push_back(name + "@" +
+                      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         time.now().time_since_epoch() - 1h)
+                                         .count()));
+    };
+    auto late = time.call_at(ioc.get_executor(), time.now() + 300ms, [&] { stamp("late"); });
+    auto s = test::spawn(ioc, sleeper(time, 200ms, log, "sleeper"));
+    auto early = time.call_at(ioc.get_executor(), time.now() + 100ms, [&] { stamp("early"); });
+    auto dropped = time.call_at(ioc.get_executor(), time.now() + 150ms, [&] { stamp("dropped"); });
+    settle(); // the sleeper goes to sleep
+    BOOST_TEST(time.sleepers() == 4U);
+    dropped.reset(); // cancelled: it never runs and leaves the schedule
+    BOOST_TEST(time.sleepers() == 3U);
+    advance(1s);
+    BOOST_TEST(log == (std::vector<std::string>{"early@100", "sleeper@200", "late@300"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(time.sleepers() == 0U);
+    late.reset(); // a fired registration is inert
+    early.reset();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_scheduled_call_may_drop_itself_and_schedule_the_next_from_its_function,
+                        manual_loop) {
+    int runs = 0;
+    std::unique_ptr<scheduled_call> call;
+    std::function<void()> again = [&] {
+        ++runs;
+        if (runs < 3) {
+            call = time.call_at(ioc.get_executor(), time.now() + 1s, again); // replaces the running one
+        } else {
+            call.reset();
+        }
+    };
+    call = time.call_at(ioc.get_executor(), time.now() + 1s, again);
+    advance(10s);
+    BOOST_TEST(runs == 3);
+    BOOST_TEST(time.sleepers() == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(a_system_call_dropped_after_its_run_was_queued_does_not_run) {
+    boost::asio::io_context ioc;
+    int ran = 0;
+    // Due at once: its timer completes on the first turn of the loop.
+    auto kept = system_time().call_at(ioc.get_executor(), system_time().now() - 1s, [&] { ++ran; });
+    auto dropped = system_time().call_at(ioc.get_executor(), system_time().now() - 1s, [&] { ran += 10; });
+    dropped.reset();
+    ioc.run();
+    BOOST_TEST(ran == 1);
+    kept.reset();
+}
+
+BOOST_AUTO_TEST_CASE(the_system_deadline_cancels_a_slow_operation_with_a_timeout) {
+    boost::asio::io_context ioc;
+    std::exception_ptr error;
+    bool done = false;
+    // A deadline already past: the operation is cancelled on the loop's first turns, not after
+    // its hour.
+    boost::asio::co_spawn(ioc,
+                          with_deadline(system_time().sleep(1h), system_time().now() - 1ms, system_time()),
+                          [&](std::exception_ptr e) {
+                              done = true;
+                              error = e;
+                          });
+    ioc.run();
+    BOOST_TEST(done);
+    BOOST_TEST(engine::code_of(error) == make_error_code(errc::timeout));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

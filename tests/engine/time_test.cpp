@@ -271,6 +271,53 @@ BOOST_FIXTURE_TEST_CASE(cancelling_the_caller_of_a_heartbeat_cancels_the_work, v
     BOOST_TEST(b.at.size() == 2U);
 }
 
+// A beat in progress is never cut off: the caller's cancellation ends the work at once, and the
+// heartbeat returns only once the beat has finished by itself.
+BOOST_FIXTURE_TEST_CASE(a_cancelled_heartbeat_waits_for_the_beat_in_progress_without_cutting_it,
+                        virtual_time) {
+    std::vector<duration> finished_beats;
+    std::function<awaitable<void>()> slow_beat = [&]() -> awaitable<void> {
+        co_await time.sleep(2s); // a chat action's round trip
+        finished_beats.push_back(time.now().time_since_epoch());
+    };
+    boost::asio::cancellation_signal signal;
+    std::optional<std::exception_ptr> ended;
+    const auto start = time.now().time_since_epoch();
+    boost::asio::co_spawn(
+        ioc,
+        with_heartbeat(slow_value(time, 60s, 1), {.first = 1s, .every = 4s}, time, slow_beat),
+        boost::asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, int) { ended = e; }));
+    advance(2s); // the first beat started at 1 s and runs until 3 s
+    signal.emit(boost::asio::cancellation_type::terminal);
+    settle();
+    BOOST_TEST(!ended.has_value()); // the work is cancelled, the beat still runs
+    BOOST_TEST(finished_beats.empty());
+    advance(1s);
+    BOOST_TEST_REQUIRE(ended.has_value());
+    BOOST_TEST((code_of(*ended) == boost::asio::error::operation_aborted));
+    BOOST_TEST_REQUIRE(finished_beats.size() == 1U);
+    BOOST_TEST((finished_beats[0] == start + 3s));
+    advance(30s);
+    BOOST_TEST(finished_beats.size() == 1U); // no beat after the heartbeat ended
+    BOOST_TEST(time.sleepers() == 0U);
+}
+
+// A heartbeat returns into a caller that still throws on cancellation: the join in between
+// switched it off only for itself.
+awaitable<bool> throws_after_heartbeat(time_source& time, std::function<awaitable<void>()> beat) {
+    co_await with_heartbeat(slow_value(time, 1s, 1), {.every = 4s}, time, std::move(beat));
+    co_return co_await boost::asio::this_coro::throw_if_cancelled();
+}
+
+BOOST_FIXTURE_TEST_CASE(a_heartbeat_leaves_the_callers_throw_if_cancelled_as_it_was, virtual_time) {
+    beats b;
+    auto s = test::spawn(ioc, throws_after_heartbeat(time, beat_into(b, time)));
+    advance(2s);
+    BOOST_TEST_REQUIRE(s->done);
+    BOOST_TEST(s->value.value());
+    BOOST_TEST(b.at.size() == 1U);
+}
+
 BOOST_AUTO_TEST_CASE(is_timeout_recognises_only_the_engine_timeout) {
     BOOST_TEST(
         is_timeout(std::make_exception_ptr(boost::system::system_error(make_error_code(errc::timeout)))));
