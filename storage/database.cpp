@@ -7,6 +7,7 @@
 #include "storage/error.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <SQLiteCpp/Exception.h>
@@ -126,6 +127,58 @@ database::database(database_config config, std::span<const migration> migrations
 }
 
 database::~database() = default;
+
+void database::enqueue_grouped(std::function<void()>& run,
+                               engine::executor ex,
+                               asio::any_completion_handler<void(std::exception_ptr)> done) {
+    grouped_.push_back({&run, ex, std::move(done)});
+    if (grouped_.size() == 1) {
+        // Behind every handler already queued: the writes that arrive meanwhile join this commit.
+        // The waiting callers keep the database alive until it runs (their wait is not
+        // cancellable); a loop destroyed before it runs destroys them and this with it.
+        asio::post(ex, [this] { commit_grouped(); });
+    }
+}
+
+void database::commit_grouped() {
+    grouped_run_.swap(grouped_); // the previous group left grouped_run_ empty
+    grouped_errors_.assign(grouped_run_.size(), nullptr);
+    ++grouped_commits_;
+    grouped_writes_ += grouped_run_.size();
+    try {
+        if (depth_ != 0) {
+            // Only a synchronous transaction could be open, and none spans a loop turn.
+            throw std::logic_error("storage::database: a grouped commit ran inside a transaction");
+        }
+        transaction group(*this);
+        for (std::size_t i = 0; i < grouped_run_.size(); ++i) {
+            try {
+                transaction write(*this); // a savepoint: a failed write is undone alone
+                (*grouped_run_[i].run)();
+                write.commit();
+            } catch (...) {
+                grouped_errors_[i] = std::current_exception();
+            }
+        }
+        group.commit();
+    } catch (...) {
+        // BEGIN or COMMIT failed (or the guard above): nothing of the group was stored.
+        const auto failure = std::current_exception();
+        for (auto& e : grouped_errors_) {
+            if (!e) {
+                e = failure;
+            }
+        }
+    }
+    // Each caller resumes on its own executor, after this function: never inside the loop above.
+    auto error = grouped_errors_.begin();
+    for (auto& w : grouped_run_) {
+        asio::post(w.ex, [done = std::move(w.done), e = std::move(*error++)]() mutable {
+            std::move(done)(std::move(e));
+        });
+    }
+    grouped_run_.clear();
+}
 
 std::int64_t database::data_version() try {
     data_version_->tryReset();

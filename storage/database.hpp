@@ -9,18 +9,25 @@
 #include "engine/sync.hpp"
 #include "storage/migrations.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace companion::storage {
 
@@ -130,7 +137,33 @@ public:
     template <class F>
     decltype(auto) in_transaction(F&& f);
 
+    /// Runs `f()` (which must not suspend) in one transaction with every other grouped write that
+    /// arrives before the loop's next turn: one BEGIN IMMEDIATE and one COMMIT for all of them,
+    /// each write in its own savepoint. A busy burst of chats then pays the commit's WAL append
+    /// and file locks once per loop turn instead of once per write, and a page that several of
+    /// them change is appended once. Resumes once the COMMIT is done, so what `f` wrote is as
+    /// durable as after in_transaction(). A write that throws is rolled back alone and its
+    /// exception rethrown to its caller; a failed BEGIN or COMMIT is rethrown to every caller
+    /// whose write it carried (nothing of theirs was stored). The wait is not cancellable: it
+    /// lasts until the next loop turn, and ending it early would leave the write to run later.
+    template <class F>
+    engine::awaitable<void> grouped(F f);
+    /// How many grouped commits ran, and the writes they carried (for the bench and tests).
+    std::uint64_t grouped_commits() const noexcept { return grouped_commits_; }
+    std::uint64_t grouped_writes() const noexcept { return grouped_writes_; }
+
 private:
+    struct grouped_write {
+        std::function<void()>* run;
+        engine::executor ex; // the caller's: where it resumes
+        asio::any_completion_handler<void(std::exception_ptr)> done;
+    };
+
+    void enqueue_grouped(std::function<void()>& run,
+                         engine::executor ex,
+                         asio::any_completion_handler<void(std::exception_ptr)> done);
+    void commit_grouped();
+
     friend class transaction;
 
     void open_main();
@@ -157,6 +190,11 @@ private:
     int wal_watch_frames_ = 0;
     bool wal_alarmed_ = false;
     bool checkpoint_running_ = false;
+    std::vector<grouped_write> grouped_;     // waiting for the commit posted for the loop's next turn
+    std::vector<grouped_write> grouped_run_; // the group being committed (kept for its capacity)
+    std::vector<std::exception_ptr> grouped_errors_;
+    std::uint64_t grouped_commits_ = 0;
+    std::uint64_t grouped_writes_ = 0;
 };
 
 /// A write transaction: BEGIN IMMEDIATE at construction (so the write lock is taken up front and
@@ -191,6 +229,17 @@ decltype(auto) database::in_transaction(F&& f) {
         tx.commit();
         return result;
     }
+}
+
+template <class F>
+engine::awaitable<void> database::grouped(F f) {
+    std::function<void()> run = std::ref(f); // a reference: no allocation
+    co_await asio::async_initiate<const asio::use_awaitable_t<engine::executor>&, void(std::exception_ptr)>(
+        [this, &run](auto done) {
+            engine::executor ex = asio::get_associated_executor(done);
+            enqueue_grouped(run, std::move(ex), std::move(done));
+        },
+        engine::use_awaitable);
 }
 
 /// When the owner's checkpoint loop runs (automatic checkpoints are off).

@@ -309,6 +309,97 @@ BOOST_FIXTURE_TEST_CASE(held_writes_wait_until_they_are_released, database_fixtu
     BOOST_TEST(passed == 4);
 }
 
+namespace {
+
+/// Marks `id` processed through a grouped write (failing after the write when `fail`), then counts
+/// the row from a second connection: what a caller sees once its grouped write has resumed.
+engine::awaitable<void> grouped_mark(database& d, std::int64_t id, bool fail, std::int64_t& seen_elsewhere) {
+    update_log log(d);
+    co_await d.grouped([&log, id, fail] {
+        BOOST_TEST(log.mark_processed(id, t0));
+        if (fail) {
+            throw std::runtime_error("the write failed after its insert");
+        }
+    });
+    SQLite::Database other(d.config().path.string(), SQLite::OPEN_READONLY);
+    seen_elsewhere =
+        other.execAndGet("SELECT count(*) FROM processed_updates WHERE update_id = " + std::to_string(id))
+            .getInt64();
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(grouped_writes_of_one_loop_turn_share_one_commit_and_fail_alone, database_fixture) {
+    asio::io_context io(1);
+    std::array<std::int64_t, 3> seen{-1, -1, -1};
+    std::array<std::exception_ptr, 3> ends;
+    std::array<bool, 3> ended{};
+    for (std::size_t i = 0; i < 3; ++i) {
+        asio::co_spawn(io,
+                       grouped_mark(*db, static_cast<std::int64_t>(10 + i), i == 1, seen[i]),
+                       [&ends, &ended, i](std::exception_ptr e) {
+                           ended[i] = true;
+                           ends[i] = e;
+                       });
+    }
+    io.run();
+    BOOST_TEST(db->grouped_commits() == 1u);
+    BOOST_TEST(db->grouped_writes() == 3u);
+    BOOST_TEST((ended == std::array<bool, 3>{true, true, true}));
+    BOOST_TEST(!ends[0]);
+    BOOST_TEST(!ends[2]);
+    BOOST_REQUIRE(ends[1]);
+    BOOST_CHECK_THROW(std::rethrow_exception(ends[1]), std::runtime_error);
+    // Resumed after the COMMIT: another connection already sees the row.
+    BOOST_TEST(seen[0] == 1);
+    BOOST_TEST(seen[2] == 1);
+    update_log log(*db);
+    BOOST_TEST(log.is_processed(10));
+    BOOST_TEST(!log.is_processed(11)); // rolled back alone
+    BOOST_TEST(log.is_processed(12));
+
+    // A write that arrives after the group ran goes into a commit of its own.
+    io.restart();
+    std::int64_t later = -1;
+    asio::co_spawn(io, grouped_mark(*db, 20, false, later), [](std::exception_ptr e) {
+        if (e) {
+            std::rethrow_exception(e);
+        }
+    });
+    io.run();
+    BOOST_TEST(db->grouped_commits() == 2u);
+    BOOST_TEST(later == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_grouped_commit_refused_by_a_lock_fails_every_write_it_carried, temp_dir) {
+    database d(database_config{.path = db_path(), .loop_busy_timeout = 0ms});
+    SQLite::Database other(db_path().string(), SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE"); // another process holds the write lock
+    asio::io_context io(1);
+    std::array<std::exception_ptr, 2> ends;
+    std::array<std::int64_t, 2> seen{-1, -1};
+    for (std::size_t i = 0; i < 2; ++i) {
+        asio::co_spawn(io,
+                       grouped_mark(d, static_cast<std::int64_t>(30 + i), false, seen[i]),
+                       [&ends, i](std::exception_ptr e) { ends[i] = e; });
+    }
+    io.run();
+    other.exec("ROLLBACK");
+    for (std::size_t i = 0; i < 2; ++i) {
+        BOOST_REQUIRE(ends[i]);
+        BOOST_TEST(is_transient(ends[i])); // the caller waits and writes again
+        try {
+            std::rethrow_exception(ends[i]);
+        } catch (const storage::error& e) {
+            BOOST_TEST(e.code() == make_error_code(errc::locked));
+        }
+        BOOST_TEST(seen[i] == -1); // never resumed past the write
+    }
+    update_log log(d);
+    BOOST_TEST(!log.is_processed(30));
+    BOOST_TEST(!log.is_processed(31));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_steady_stream_of_commits_cannot_keep_the_wal_from_restarting, database_fixture) {
     update_log log(*db);
     engine::offload_pool pool(1);
