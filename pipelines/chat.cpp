@@ -27,32 +27,31 @@ bool streams_reply(const chat_config& cfg, const user_context& c) noexcept {
 engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string text, bool spoke) {
     const persona& p = *c.p;
     ++turns_count_;
-    // The user's turn is stored and the context read in one transaction: one lock and one
-    // commit instead of three (each statement outside a transaction is its own), and a fault in
-    // the reads leaves no stored turn behind for the retry to store again. A plain function
-    // (not the coroutine) holds the rows, so the turn's frame keeps only the request.
+    // The user's turn is stored and the context read in one write: one savepoint instead of three
+    // statements each committed on its own, and a fault in the reads leaves no stored turn behind
+    // for the retry to store again. The write is grouped (storage::database::grouped): the turns
+    // of the chats ready in one loop turn share a commit. A plain function (not the coroutine)
+    // holds the rows, so the turn's frame keeps only the request.
     co_await svc_.db.writes_open();
-    oa::chat_request req = [&] {
-        std::optional<storage::conversation_summary> summary;
-        std::vector<storage::turn> history;
-        svc_.db.in_transaction([&] {
-            turns_.append(c.user_id,
-                          p.id,
-                          storage::speaker::user,
-                          sanitize_user_text(text, 4000),
-                          svc_.time.wall());
-            summary = turns_.summary(c.user_id, p.id);
-            history = turns_.last_turns(c.user_id, p.id, cfg_.history_turns);
-        });
-        oa::chat_request r;
-        r.messages.reserve(history.size() + 1);
-        r.messages.push_back({oa::role::system, chat_system_prompt(p, c.lang, summary ? summary->text : "")});
+    oa::chat_request req;
+    const auto store_and_read = [&] {
+        turns_.append(c.user_id,
+                      p.id,
+                      storage::speaker::user,
+                      sanitize_user_text(text, 4000),
+                      svc_.time.wall());
+        const std::optional<storage::conversation_summary> summary = turns_.summary(c.user_id, p.id);
+        std::vector<storage::turn> history = turns_.last_turns(c.user_id, p.id, cfg_.history_turns);
+        req.messages.clear();
+        req.messages.reserve(history.size() + 1);
+        req.messages.push_back(
+            {oa::role::system, chat_system_prompt(p, c.lang, summary ? summary->text : "")});
         for (auto& t : history) {
-            r.messages.push_back(
+            req.messages.push_back(
                 {t.role == storage::speaker::user ? oa::role::user : oa::role::assistant, std::move(t.text)});
         }
-        return r;
-    }();
+    };
+    co_await svc_.db.grouped(store_and_read);
     // Whether it may be spoken is known before the model writes: a spoken reply does not stream
     // (a draft of text would be followed by a voice note saying it again).
     const bool can_speak = voice_ != nullptr && voice_->enabled();
@@ -107,12 +106,14 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
     if (!said) {
         co_return; // not said, so not remembered as said: the next turn's history stays true
     }
-    // Stored and counted under one lock.
+    // Stored and counted in one write, grouped with the other chats' (as the user's turn above).
     co_await svc_.db.writes_open();
-    const auto since_summary = svc_.db.in_transaction([&] {
+    std::int64_t since_summary = 0;
+    const auto store_reply = [&] {
         turns_.append(c.user_id, p.id, storage::speaker::assistant, a.text, svc_.time.wall());
-        return turns_.turns_since_summary(c.user_id, p.id);
-    });
+        since_summary = turns_.turns_since_summary(c.user_id, p.id);
+    };
+    co_await svc_.db.grouped(store_reply);
     if (since_summary >= cfg_.summary_every) {
         co_await refresh_summary(c, p);
     }

@@ -3,6 +3,7 @@
 // after a capped back-off, on the loop's timer; any other fault is rethrown for the process to end.
 #pragma once
 
+#include "engine/asio.hpp"
 #include "engine/error.hpp"
 #include "engine/log.hpp"
 #include "engine/time_source.hpp"
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <exception>
 #include <string_view>
+#include <type_traits>
 
 namespace companion::pipelines {
 
@@ -21,7 +23,8 @@ struct fault_backoff {
     engine::duration max = std::chrono::seconds(10);
 };
 
-/// Runs `write` (a storage transaction, or a read) until it returns, waiting out transient faults
+/// Runs `write` (a storage transaction, or a read; or a function returning the awaitable of a
+/// grouped write, storage::database::grouped) until it returns, waiting out transient faults
 /// with doubling waits from `wait.first` to `wait.max`, each logged with `what`; `faults` (if
 /// given) counts them. A fatal fault is rethrown.
 template <class Write>
@@ -34,7 +37,11 @@ engine::awaitable<void> through_storage_faults(engine::time_source& time,
     for (;;) {
         std::exception_ptr fault;
         try {
-            write();
+            if constexpr (std::is_same_v<std::invoke_result_t<Write&>, engine::awaitable<void>>) {
+                co_await write();
+            } else {
+                write();
+            }
             co_return;
         } catch (...) {
             fault = std::current_exception();
