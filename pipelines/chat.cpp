@@ -30,7 +30,7 @@ engine::awaitable<void> chat_pipeline::turn(const user_context& c, std::string t
     // The user's turn is stored and the context read in one write: one savepoint instead of three
     // statements each committed on its own, and a fault in the reads leaves no stored turn behind
     // for the retry to store again. The write is grouped (storage::database::grouped): the turns
-    // of the chats ready in one loop turn share a commit. A plain function (not the coroutine)
+    // of the chats ready in one reactor pass share a commit. A plain function (not the coroutine)
     // holds the rows, so the turn's frame keeps only the request.
     co_await svc_.db.writes_open();
     oa::chat_request req;

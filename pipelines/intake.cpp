@@ -498,7 +498,7 @@ engine::awaitable<void> intake::process(queued item) {
     }
     // Marked processed even after a failure: a poisoned update must not replay forever.
     bool replay = false;
-    // Grouped: the updates that end in one loop turn share a commit (storage::database::grouped).
+    // Grouped: the updates that end in one reactor pass share a commit (storage::database::grouped).
     co_await write_through_faults("marking an update processed", [&] {
         return svc_.db.grouped([&] {
             replay = !log_.mark_processed(id, svc_.time.wall()); // processed meanwhile by a replay

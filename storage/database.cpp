@@ -131,18 +131,21 @@ database::~database() = default;
 void database::enqueue_grouped(std::function<void()>& run,
                                engine::executor ex,
                                asio::any_completion_handler<void(std::exception_ptr)> done) {
-    grouped_.push_back({&run, ex, std::move(done)});
+    grouped_.push_back({.run = &run, .ex = ex, .done = std::move(done)});
     if (grouped_.size() == 1) {
         // Behind every handler already queued: the writes that arrive meanwhile join this commit.
         // The waiting callers keep the database alive until it runs (their wait is not
         // cancellable); a loop destroyed before it runs destroys them and this with it.
-        asio::post(ex, [this] { commit_grouped(); });
+        asio::post(ex, [this, ex] { commit_grouped(ex, grouped_turns - 1); });
     }
 }
 
-void database::commit_grouped() {
+void database::commit_grouped(engine::executor ex, int turns_left) {
+    if (turns_left > 0) {
+        asio::post(ex, [this, ex, turns_left] { commit_grouped(ex, turns_left - 1); });
+        return;
+    }
     grouped_run_.swap(grouped_); // the previous group left grouped_run_ empty
-    grouped_errors_.assign(grouped_run_.size(), nullptr);
     ++grouped_commits_;
     grouped_writes_ += grouped_run_.size();
     try {
@@ -151,29 +154,28 @@ void database::commit_grouped() {
             throw std::logic_error("storage::database: a grouped commit ran inside a transaction");
         }
         transaction group(*this);
-        for (std::size_t i = 0; i < grouped_run_.size(); ++i) {
+        for (auto& w : grouped_run_) {
             try {
                 transaction write(*this); // a savepoint: a failed write is undone alone
-                (*grouped_run_[i].run)();
+                (*w.run)();
                 write.commit();
             } catch (...) {
-                grouped_errors_[i] = std::current_exception();
+                w.error = std::current_exception();
             }
         }
         group.commit();
     } catch (...) {
         // BEGIN or COMMIT failed (or the guard above): nothing of the group was stored.
         const auto failure = std::current_exception();
-        for (auto& e : grouped_errors_) {
-            if (!e) {
-                e = failure;
+        for (auto& w : grouped_run_) {
+            if (!w.error) {
+                w.error = failure;
             }
         }
     }
     // Each caller resumes on its own executor, after this function: never inside the loop above.
-    auto error = grouped_errors_.begin();
     for (auto& w : grouped_run_) {
-        asio::post(w.ex, [done = std::move(w.done), e = std::move(*error++)]() mutable {
+        asio::post(w.ex, [done = std::move(w.done), e = std::move(w.error)]() mutable {
             std::move(done)(std::move(e));
         });
     }

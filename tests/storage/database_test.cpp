@@ -371,6 +371,39 @@ BOOST_FIXTURE_TEST_CASE(grouped_writes_of_one_loop_turn_share_one_commit_and_fai
     BOOST_TEST(later == 1);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_write_that_arrives_a_loop_turn_later_still_joins_the_group, database_fixture) {
+    // The group waits out a pass of the loop, so the writes of handlers that run after the first
+    // write (the I/O completions of that pass) share its commit; one that arrives after the
+    // commit ran makes the next.
+    asio::io_context io(1);
+    std::array<std::int64_t, 3> seen{-1, -1, -1};
+    int failures = 0;
+    const auto note = [&failures](std::exception_ptr e) { failures += e ? 1 : 0; };
+    asio::co_spawn(io, grouped_mark(*db, 40, false, seen[0]), note);
+    asio::co_spawn(
+        io,
+        [](database& d, std::int64_t& seen_elsewhere) -> engine::awaitable<void> {
+            co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+            co_await grouped_mark(d, 41, false, seen_elsewhere);
+        }(*db, seen[1]),
+        note);
+    asio::co_spawn(
+        io,
+        [](database& d, std::int64_t& seen_elsewhere) -> engine::awaitable<void> {
+            // Behind the group's last turn: too late for it.
+            for (int turn = 0; turn < database::grouped_turns + 1; ++turn) {
+                co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+            }
+            co_await grouped_mark(d, 42, false, seen_elsewhere);
+        }(*db, seen[2]),
+        note);
+    io.run();
+    BOOST_TEST(failures == 0);
+    BOOST_TEST((seen == std::array<std::int64_t, 3>{1, 1, 1}));
+    BOOST_TEST(db->grouped_writes() == 3u);
+    BOOST_TEST(db->grouped_commits() == 2u);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_grouped_commit_refused_by_a_lock_fails_every_write_it_carried, temp_dir) {
     database d(database_config{.path = db_path(), .loop_busy_timeout = 0ms});
     SQLite::Database other(db_path().string(), SQLite::OPEN_READWRITE);
