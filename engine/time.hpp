@@ -1,9 +1,9 @@
 // Sleeping and deadlines on the engine clock or on a time source.
 //
 // `with_timeout(op, d[, time])` runs `op` and, if it has not finished after `d`, cancels it through its
-// cancellation slot (terminal cancellation), waits for it to unwind, and throws
-// system_error(engine::errc::timeout). Nothing outlives the call. Deadlines nest: an outer
-// deadline that expires first cancels the inner operation too, so the earliest deadline wins.
+// cancellation slot (every cancellation type, as a parallel group's loser receives), waits for it
+// to unwind, and throws system_error(engine::errc::timeout). Nothing outlives the call. Deadlines nest: an
+// outer deadline that expires first cancels the inner operation too, so the earliest deadline wins.
 // Cancellation of the caller propagates into `op`. (Boost 1.81 has no asio::cancel_after.) The
 // deadline runs on `time` (a test's manual_time); without one, on `system_time()`.
 //
