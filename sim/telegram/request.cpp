@@ -365,6 +365,18 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
     if (reset_after_effect) {
         answer.fault.what = net::response_fault::kind::reset;
     }
+    using lost = net::response_fault::kind;
+    if (answer.msg.result_int() == 429 &&
+        (answer.fault.what == lost::reset || answer.fault.what == lost::reset_mid_body ||
+         answer.fault.what == lost::raw)) {
+        // The client never reads this 429: its retry_after binds nobody, so the request sent
+        // again is not an ignored refusal.
+        auto it = refusals_.find({c.method, chat_param.value_or(0)});
+        if (it != refusals_.end() && !it->second.empty() && it->second.back().connection == c.connection &&
+            it->second.back().fingerprint == c.fingerprint()) {
+            it->second.pop_back();
+        }
+    }
     co_return answer;
 }
 
