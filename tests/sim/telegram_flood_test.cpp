@@ -11,6 +11,7 @@
 #include <boost/test/data/test_case.hpp>
 
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -250,6 +251,74 @@ BOOST_FIXTURE_TEST_CASE(a_held_poll_on_manual_time_ends_at_its_virtual_deadline_
         co_await polls.join();
     }());
     BOOST_TEST(time.sleepers() == 0U); // no held poll left a sleeper behind
+}
+
+namespace {
+
+struct cut_case {
+    std::string_view name;
+    std::optional<sim::fault> cut; ///< planned on the limiter's 429, if any
+    bool refused_read;             ///< the client reads the 429
+    std::uint64_t violations;      ///< after the same message again at once
+};
+
+std::ostream& operator<<(std::ostream& os, const cut_case& c) {
+    return os << c.name;
+}
+
+const std::vector<cut_case> cuts{
+    {"a 429 the client reads", std::nullopt, true, 1},
+    {"a 429 cut mid-body",
+     sim::fault{.match = "sendMessage", .kind = sim::fault_kind::reset_mid_body},
+     false,
+     0},
+    {"a 429 whose connection is reset after the limiter's answer",
+     sim::fault{.match = "sendMessage", .kind = sim::fault_kind::reset, .detail = "after_effect"},
+     false,
+     0},
+};
+
+// One sendMessage over `http`: its status, or 0 when no answer came.
+awaitable<unsigned> send_text(net::http_client& http, std::string url, std::string body) {
+    net::request req;
+    req.method = net::http::verb::post;
+    req.url = std::move(url);
+    req.headers.set(net::http::field::content_type, "application/json");
+    req.body = std::move(body);
+    auto r = co_await http.send(std::move(req));
+    co_return r ? r->status : 0U;
+}
+
+} // namespace
+
+// The per-chat limiter's 429 binds the client only when its answer reaches it: a 429 that a fault
+// cuts leaves the client nothing to honour, so the same message sent again at once is no violation.
+BOOST_DATA_TEST_CASE_F(manual_clock,
+                       a_limiter_429_whose_answer_a_fault_cuts_binds_no_one,
+                       boost::unit_test::data::make(cuts),
+                       c) {
+    boost::asio::io_context ioc{1};
+    sim::telegram_simulator strict(
+        ioc.get_executor(),
+        {.per_chat_rate = {.rate_per_second = 1.0, .burst = 1.0}, .max_poll_hold = 200ms, .time = &time});
+    BOOST_REQUIRE(strict.start());
+    const auto user = strict.add_user({});
+    net::http_client http(ioc.get_executor(), net::client_config{});
+    const std::string url = strict.base_url() + "/bot" + world_token + "/sendMessage";
+    const std::string body = R"({"chat_id":)" + std::to_string(user) + R"(,"text":"again"})";
+    run_test(ioc, [&]() -> awaitable<void> {
+        BOOST_TEST_REQUIRE(co_await send_text(http, url, body) == 200U); // the chat's burst of 1
+        if (c.cut) {
+            strict.faults.add(*c.cut);
+        }
+        const auto refused = co_await send_text(http, url, body);
+        BOOST_TEST(refused == (c.refused_read ? 429U : 0U));
+        BOOST_TEST(strict.counters().retry_after_violations == 0U);
+        const auto again = co_await send_text(http, url, body); // no virtual time has passed
+        BOOST_TEST(again == 429U);
+        BOOST_TEST(strict.counters().retry_after_violations == c.violations);
+        co_await strict.stop();
+    }());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
