@@ -368,17 +368,16 @@ engine::awaitable<result<message>> client::send_message(send_message_params para
 }
 
 result<message> client::read_sent(net::result<net::response>& resp, std::int64_t chat_id) const {
+    // Every reply's answer: read by the field reader (message_id, date, text), no DOM, into the
+    // result returned (one name, so the message is not moved on its way out). Anything but a
+    // plain success goes the general way, which classifies it or reports it malformed.
+    result<message> sent{boost::system::in_place_value};
     if (!resp) {
-        return not_sent("sendMessage", resp.error());
+        sent = not_sent("sendMessage", resp.error());
+    } else if (!resp->ok() || !read_sent_message(resp->body, chat_id, *sent)) {
+        sent = read_result("sendMessage", read_envelope("sendMessage", *resp, nullptr), parse_message);
     }
-    // Every reply's answer: read by the field reader (message_id, date, text), no DOM. Anything
-    // but a plain success goes the general way, which classifies it or reports it malformed.
-    if (resp->ok()) {
-        if (auto sent = read_sent_message(resp->body, chat_id)) {
-            return std::move(*sent);
-        }
-    }
-    return read_result("sendMessage", read_envelope("sendMessage", *resp, nullptr), parse_message);
+    return sent;
 }
 
 engine::awaitable<result<edit_outcome>> client::edit_message_text(edit_message_text_params params) {

@@ -139,6 +139,18 @@ public:
         return adopt<T>(*v, parse);
     }
 
+    /// Reads a member already found by child() into `out` in place with `read` (which returns
+    /// its problem, empty when none), adopting the problem; `out` is empty after one. Where the
+    /// value is large (a message) this saves the moves of returning it through the layers.
+    template <class T, class Read>
+    void adopt_into(const json::value& v, std::optional<T>& out, Read read) {
+        auto problem = read(v, out.emplace());
+        if (!problem.empty()) {
+            fail(std::move(problem));
+            out.reset();
+        }
+    }
+
     /// Parses a member already found by child() with `parse`, adopting its problem.
     template <class T, class Parse>
     std::optional<T> adopt(const json::value& v, Parse parse) {
@@ -417,9 +429,11 @@ checked<user> parse_user(const json::value& v) {
     return u;
 }
 
-checked<message> parse_message(const json::value& v) {
+namespace {
+
+// Reads a Message into `m` (default-constructed); returns the problem, empty when it parsed.
+std::string read_message(const json::value& v, message& m) {
     reader r(v, "message");
-    message m;
     m.message_id = r.integer("message_id", true);
     m.date = r.integer("date", true);
     if (auto c = r.nested<chat>("chat", true, parse_chat)) {
@@ -443,13 +457,29 @@ checked<message> parse_message(const json::value& v) {
         m.caption_entities = r.list<message_entity>("caption_entities", parse_entity);
         m.edit_date = r.integer("edit_date", false);
     }
-    if (!r.ok()) {
-        return invalid_input{r.problem()};
+    return r.problem();
+}
+
+} // namespace
+
+checked<message> parse_message(const json::value& v) {
+    message m;
+    auto problem = read_message(v, m);
+    if (!problem.empty()) {
+        return invalid_input{std::move(problem)};
     }
     return m;
 }
 
 std::optional<message> read_sent_message(std::string_view body, std::int64_t chat_id) {
+    std::optional<message> out;
+    if (!read_sent_message(body, chat_id, out.emplace())) {
+        out.reset();
+    }
+    return out; // one name returned: no move on the way out
+}
+
+bool read_sent_message(std::string_view body, std::int64_t chat_id, message& m) {
     using net::detail::json_scalar;
     // An integer as as_int64 takes it from a DOM: no rounding, no numbers in strings.
     const auto integer = [](const json_scalar& v) -> std::optional<std::int64_t> {
@@ -466,7 +496,6 @@ std::optional<message> read_sent_message(std::string_view body, std::int64_t cha
     bool result_is_object = false;
     std::optional<std::int64_t> id;
     std::optional<std::int64_t> date;
-    message m;
     const auto visit = [&](std::string_view parent, std::string_view key, const json_scalar& v) {
         if (parent.empty()) {
             if (key == "ok") {
@@ -497,12 +526,12 @@ std::optional<message> read_sent_message(std::string_view body, std::int64_t cha
     };
     if (net::detail::read_json_fields(body, visit) || !ok || !result_is_object || !id || !date ||
         *date == 0) {
-        return std::nullopt;
+        return false;
     }
     m.message_id = *id;
     m.date = *date;
     m.chat.id = chat_id;
-    return m;
+    return true;
 }
 
 checked<file_info> parse_file(const json::value& v) {
@@ -518,9 +547,11 @@ checked<file_info> parse_file(const json::value& v) {
     return f;
 }
 
-boost::system::result<update, malformed_update> parse_update(const json::value& v) {
+namespace {
+
+// Reads an Update into `u` (default-constructed) in place; returns why it is malformed, if it is.
+std::optional<malformed_update> read_update(const json::value& v, update& u) {
     reader r(v, "update");
-    update u;
     u.update_id = r.integer("update_id", true);
     if (!r.ok()) {
         return malformed_update{std::nullopt, r.problem()};
@@ -529,10 +560,10 @@ boost::system::result<update, malformed_update> parse_update(const json::value& 
     // looked up once: the member found is the one parsed.
     if (const auto* m = r.child("message")) {
         u.what = update::kind::message;
-        u.message = r.adopt<message>(*m, parse_message);
+        r.adopt_into(*m, u.message, read_message);
     } else if (const auto* edited = r.child("edited_message")) {
         u.what = update::kind::edited_message;
-        u.message = r.adopt<message>(*edited, parse_message);
+        r.adopt_into(*edited, u.message, read_message);
     } else if (const auto* cb = r.child("callback_query")) {
         u.what = update::kind::callback_query;
         u.callback_query = r.adopt<callback_query>(*cb, parse_callback_query);
@@ -560,6 +591,16 @@ boost::system::result<update, malformed_update> parse_update(const json::value& 
     }
     if (!r.ok()) {
         return malformed_update{u.update_id, r.problem()};
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+boost::system::result<update, malformed_update> parse_update(const json::value& v) {
+    update u;
+    if (auto bad = read_update(v, u)) {
+        return std::move(*bad);
     }
     return u;
 }
@@ -606,13 +647,14 @@ update_batch parse_updates(const json::value& result, std::span<const std::strin
     const bool as_received = texts.size() == arr->size();
     for (std::size_t i = 0; i < arr->size(); ++i) {
         const auto& v = (*arr)[i];
-        auto u = parse_update(v);
-        if (u) {
-            u->raw = as_received ? std::string(texts[i]) : serialize_update(v);
-            batch.updates.push_back(std::move(*u));
-        } else {
-            batch.malformed.push_back(u.error());
+        // Parsed where it is kept: an update (and its message) is not moved into the batch.
+        auto& u = batch.updates.emplace_back();
+        if (auto bad = read_update(v, u)) {
+            batch.updates.pop_back();
+            batch.malformed.push_back(std::move(*bad));
+            continue;
         }
+        u.raw = as_received ? std::string(texts[i]) : serialize_update(v);
     }
     return batch;
 }

@@ -283,6 +283,9 @@ checked<message> parse_message(const boost::json::value& v);
 /// body, which the caller then reads the general way (a failure classified, a malformed answer
 /// reported).
 std::optional<message> read_sent_message(std::string_view body, std::int64_t chat_id);
+/// read_sent_message() into `out`, a default-constructed message, in place (the reply path keeps
+/// the message where its caller holds it). False for any other body; `out` is then unspecified.
+bool read_sent_message(std::string_view body, std::int64_t chat_id, message& out);
 
 struct file_info {
     std::string file_id{};
