@@ -5,3 +5,9 @@
 #include <boost/beast/src.hpp>
 #include <boost/json/src.hpp>
 #include <boost/url/src.hpp>
+
+#include <cstddef>
+
+// CMakeLists.txt has Asio allocate with plain operator new, which aligns to max_align_t only.
+static_assert(alignof(std::max_align_t) >= BOOST_ASIO_DEFAULT_ALIGN,
+              "Asio's default alignment exceeds what operator new guarantees");

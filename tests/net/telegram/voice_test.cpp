@@ -135,7 +135,9 @@ BOOST_FIXTURE_TEST_CASE(a_voice_note_over_20_mb_cannot_be_fetched, telegram_fixt
     const auto user = sim.add_user({});
     std::string big = sim::media::make_ogg_opus({.seconds = 1.0});
     big.resize(21 * 1024 * 1024, '\0');
-    sim.user_sends_voice(user, std::move(big), 600);
+    // A copy, not a move: g++ 12 warns (-Warray-bounds) on moving a string it knows is 21 MB, as
+    // if its bytes could sit in the small-string buffer.
+    sim.user_sends_voice(user, big, 600);
     run([&]() -> awaitable<void> {
         tg::get_updates_params params{.timeout = 0s};
         auto polled = co_await bot->get_updates(std::move(params));
