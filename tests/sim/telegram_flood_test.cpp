@@ -25,6 +25,24 @@ namespace {
 
 using flood_world = timed_telegram_world;
 
+// A JSON POST of `body` to `url`, as the Bot API takes it.
+net::request json_post(std::string url, std::string body) {
+    net::request req;
+    req.method = net::http::verb::post;
+    req.url = std::move(url);
+    req.headers.set(net::http::field::content_type, "application/json");
+    req.body = std::move(body);
+    return req;
+}
+
+// A simulator that enforces per-chat flood control (a message a second, `burst` at once) on the
+// test's manual time.
+sim::telegram_simulator_config strict_config(engine::manual_time& time, double burst) {
+    return {.per_chat_rate = {.rate_per_second = 1.0, .burst = burst},
+            .max_poll_hold = std::chrono::milliseconds{200},
+            .time = &time};
+}
+
 enum class connection { same, other };
 
 struct repeat_case {
@@ -87,11 +105,7 @@ BOOST_DATA_TEST_CASE_F(flood_world,
         BOOST_TEST_REQUIRE(first.status == 429U);
         BOOST_TEST(first.body.at("parameters").at("retry_after").as_int64() == 3);
         time.advance(c.after);
-        net::request req;
-        req.method = net::http::verb::post;
-        req.url = api(c.method);
-        req.headers.set(net::http::field::content_type, "application/json");
-        req.body = expand(std::string(c.params));
+        auto req = json_post(api(c.method), expand(std::string(c.params)));
         // (No co_await inside a conditional expression: g++ 12 miscompiles it.)
         auto& client = c.via == connection::same ? http : other_client;
         auto second = co_await client.send(std::move(req));
@@ -112,11 +126,7 @@ awaitable<void> send_honouring_retry_after(engine::time_source& time,
                                            int& waiting,
                                            int& finished) {
     for (;;) {
-        net::request req;
-        req.method = net::http::verb::post;
-        req.url = url;
-        req.headers.set(net::http::field::content_type, "application/json");
-        req.body = body;
+        auto req = json_post(url, body);
         auto r = co_await http.send(std::move(req));
         BOOST_TEST_REQUIRE(r.has_value());
         if (r->status != 429U) {
@@ -150,9 +160,7 @@ BOOST_FIXTURE_TEST_CASE(a_client_honouring_every_retry_after_has_no_violation_ev
     // burst of 3: two are refused while the others are in flight, and each waits its own
     // retry_after. (The oracle used to count the second refused one as an early repeat.)
     boost::asio::io_context ioc{1};
-    sim::telegram_simulator strict(
-        ioc.get_executor(),
-        {.per_chat_rate = {.rate_per_second = 1.0, .burst = 3.0}, .max_poll_hold = 200ms, .time = &time});
+    sim::telegram_simulator strict(ioc.get_executor(), strict_config(time, 3.0));
     BOOST_REQUIRE(strict.start());
     const auto user = strict.add_user({});
     constexpr int clients = 5;
@@ -188,11 +196,7 @@ namespace {
 
 // One getUpdates; its answer's result count goes to `results` (-1 until it came).
 awaitable<void> poll_once(net::http_client& http, std::string url, std::string body, int& results) {
-    net::request req;
-    req.method = net::http::verb::post;
-    req.url = std::move(url);
-    req.headers.set(net::http::field::content_type, "application/json");
-    req.body = std::move(body);
+    auto req = json_post(std::move(url), std::move(body));
     auto r = co_await http.send(std::move(req));
     BOOST_TEST_REQUIRE(r.has_value());
     BOOST_TEST(r->status == 200U);
@@ -280,11 +284,7 @@ const std::vector<cut_case> cuts{
 
 // One sendMessage over `http`: its status, or 0 when no answer came.
 awaitable<unsigned> send_text(net::http_client& http, std::string url, std::string body) {
-    net::request req;
-    req.method = net::http::verb::post;
-    req.url = std::move(url);
-    req.headers.set(net::http::field::content_type, "application/json");
-    req.body = std::move(body);
+    auto req = json_post(std::move(url), std::move(body));
     auto r = co_await http.send(std::move(req));
     co_return r ? r->status : 0U;
 }
@@ -298,9 +298,7 @@ BOOST_DATA_TEST_CASE_F(manual_clock,
                        boost::unit_test::data::make(cuts),
                        c) {
     boost::asio::io_context ioc{1};
-    sim::telegram_simulator strict(
-        ioc.get_executor(),
-        {.per_chat_rate = {.rate_per_second = 1.0, .burst = 1.0}, .max_poll_hold = 200ms, .time = &time});
+    sim::telegram_simulator strict(ioc.get_executor(), strict_config(time, 1.0));
     BOOST_REQUIRE(strict.start());
     const auto user = strict.add_user({});
     net::http_client http(ioc.get_executor(), net::client_config{});
