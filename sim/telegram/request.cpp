@@ -355,6 +355,7 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
         }
         }
     }
+    c.answer_lost = cut_mid_body || reset_after_effect;
     auto answer = co_await dispatch(c);
     if (planned.fault.what != net::response_fault::kind::none) {
         answer.fault = planned.fault;
@@ -364,18 +365,6 @@ engine::awaitable<net::server_response> telegram_simulator::handle_api(net::serv
     }
     if (reset_after_effect) {
         answer.fault.what = net::response_fault::kind::reset;
-    }
-    using lost = net::response_fault::kind;
-    if (answer.msg.result_int() == 429 &&
-        (answer.fault.what == lost::reset || answer.fault.what == lost::reset_mid_body ||
-         answer.fault.what == lost::raw)) {
-        // The client never reads this 429: its retry_after binds nobody, so the request sent
-        // again is not an ignored refusal.
-        auto it = refusals_.find({c.method, chat_param.value_or(0)});
-        if (it != refusals_.end() && !it->second.empty() && it->second.back().connection == c.connection &&
-            it->second.back().fingerprint == c.fingerprint()) {
-            it->second.pop_back();
-        }
     }
     co_return answer;
 }
@@ -443,6 +432,9 @@ net::server_response telegram_simulator::flood_for(const call& c,
                                                    std::optional<std::int64_t> chat_id,
                                                    std::chrono::seconds retry_after) {
     const auto n = std::max<std::int64_t>(1, retry_after.count());
+    if (c.answer_lost) {
+        return flood(std::chrono::seconds(n)); // never read: the request sent again is no violation
+    }
     auto& list = refusals_[{c.method, chat_id.value_or(0)}];
     const auto now = time().now();
     std::erase_if(list, [&](const refusal& r) { return r.until <= now; });

@@ -91,6 +91,9 @@ struct telegram_simulator::call {
     std::map<std::string, net::multipart_part> files;
     std::string connection; ///< the client's address:port (one HTTP connection)
     engine::time_point arrived{};
+    /// A planned fault cuts this call's answer (reset, reset mid-body): the client never reads
+    /// it, so a 429 it carries binds nobody and is not registered with the retry_after oracle.
+    bool answer_lost = false;
 
     bool has(std::string_view key) const { return params.contains(key); }
     std::optional<std::string> str(std::string_view key) const;
