@@ -50,6 +50,13 @@ namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(engine::use_awaitable);
 
+// A connection's read buffer starts with this capacity. Beast reads max(512, capacity - size)
+// bytes at a time and its parsers consume what they are given, so a buffer left to grow by itself
+// stays at 512 bytes for ever: a 1 KB video job took three reads and a batch of updates one per
+// 512 bytes. 16 KiB holds a usual response in one read; at 16 connections per origin it costs
+// 256 KiB an origin.
+constexpr std::size_t read_buffer_bytes = 16 * 1024;
+
 bool is_reset(const error_code& ec) {
     return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
            ec == http::error::end_of_stream || ec == asio::error::connection_aborted ||
@@ -512,6 +519,7 @@ struct http_client::impl {
         }
         auto c = std::make_unique<connection>();
         c->where = o;
+        c->buffer.reserve(read_buffer_bytes);
         if (!o.tls) {
             c->plain = std::move(tcp_stream);
             co_return c;
