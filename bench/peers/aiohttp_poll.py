@@ -78,8 +78,9 @@ async def main():
         await asyncio.sleep(0.2)
         rss_before = rss_kb()
         p = Poller(session, base, interval)
-        body = {"prompt": "A candid selfie of Emma in her bookshop.", "model": "sora-2", "seconds": "4",
-                "size": "720x1280"}
+        # The job the bot submits, prompt and all, so that every poll reads the same answer as the bot's.
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "video_job.json")) as f:
+            body = json.load(f)
         tasks = []
         remaining = iter(range(jobs))
 

@@ -9,6 +9,7 @@
 'use strict';
 const http = require('http');
 const fs = require('fs');
+const { join } = require('path');
 
 const [base, jobsArg, intervalArg, windowArg] = process.argv.slice(2);
 const jobs = Number(jobsArg);
@@ -85,8 +86,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function main() {
   await sleep(200);
   const rssBefore = rssKb();
-  const body = JSON.stringify({ prompt: 'A candid selfie of Emma in her bookshop.', model: 'sora-2',
-                                seconds: '4', size: '720x1280' });
+  // The job the bot submits, prompt and all, so that every poll reads the same answer as the bot's.
+  const body = JSON.stringify(JSON.parse(fs.readFileSync(join(__dirname, 'video_job.json'))));
   let next = 0;
   async function creator() {
     while (next < jobs) {
