@@ -31,11 +31,6 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(engine::use_awaitable);
-
-// A connection's read buffer starts with this capacity: Beast reads max(512, capacity - size)
-// bytes at a time and the parser consumes them, so a buffer left to grow stays at 512 bytes and a
-// 2 KB update sent to the webhook takes four reads. 4 KiB reads a usual request at once.
-constexpr std::size_t read_buffer_bytes = 4 * 1024;
 } // namespace
 
 std::string_view server_request::path() const {
@@ -310,7 +305,6 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     template <class Stream>
     engine::awaitable<void> serve(Stream& s, beast::tcp_stream& lowest, tcp::endpoint remote) {
         beast::flat_buffer buffer;
-        buffer.reserve(read_buffer_bytes);
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
