@@ -55,7 +55,7 @@ constexpr auto tuple_awaitable = asio::as_tuple(engine::use_awaitable);
 // stays at 512 bytes for ever: a 1 KB video job took three reads and a batch of updates one per
 // 512 bytes. 16 KiB holds a usual response in one read; at 16 connections per origin it costs
 // 256 KiB an origin.
-constexpr std::size_t read_buffer_bytes = 16 * 1024;
+constexpr std::size_t read_buffer_bytes = std::size_t{16} * 1024;
 
 bool is_reset(const error_code& ec) {
     return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
